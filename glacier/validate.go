@@ -1,0 +1,356 @@
+package glacier
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+)
+
+// NameRule says what a valid pipeline, dataset or task name looks like.
+// Names become parts of cloud resource names (S3 and Cloud Storage buckets,
+// Lambda functions, IAM roles, service accounts) once a compiler prefixes
+// them, and this rule keeps them valid everywhere.
+const NameRule = "a name must start with a lowercase letter, contain only lowercase letters, digits, '_' and '-', " +
+	"end with a letter or digit, and be at most 40 characters long"
+
+var nameRE = regexp.MustCompile(`^[a-z]([a-z0-9_-]{0,38}[a-z0-9])?$`)
+
+// CheckName reports whether name follows NameRule.
+func CheckName(name string) error {
+	if name == "" {
+		return errors.New("name is empty; " + NameRule)
+	}
+	if !nameRE.MatchString(name) {
+		return fmt.Errorf("invalid name %q: %s", name, NameRule)
+	}
+	return nil
+}
+
+// Severity ranks a Problem.
+type Severity int
+
+// Severities.
+const (
+	// Error problems stop the pipeline from running or compiling.
+	Error Severity = iota
+	// Warning problems are reported but do not stop anything.
+	Warning
+)
+
+// Problem is one thing Validate found wrong, naming its culprit and the fix.
+type Problem struct {
+	Severity Severity
+	// Kind and Name identify the culprit: Kind is "pipeline", "dataset" or
+	// "task"; Name is empty for the pipeline itself.
+	Kind, Name string
+	// Msg says what is wrong and how to fix it.
+	Msg string
+}
+
+// String formats the problem as `task "clean": <msg>`.
+func (p Problem) String() string {
+	if p.Name == "" {
+		return fmt.Sprintf("%s: %s", p.Kind, p.Msg)
+	}
+	return fmt.Sprintf("%s %q: %s", p.Kind, p.Name, p.Msg)
+}
+
+// Problems is every problem Validate found, errors first.
+type Problems []Problem
+
+// Errors returns only the error problems.
+func (ps Problems) Errors() Problems {
+	return slices.DeleteFunc(slices.Clone(ps), func(p Problem) bool { return p.Severity != Error })
+}
+
+// Warnings returns only the warning problems.
+func (ps Problems) Warnings() Problems {
+	return slices.DeleteFunc(slices.Clone(ps), func(p Problem) bool { return p.Severity != Warning })
+}
+
+// Err returns a *ValidationError holding the error problems, or nil if there
+// are none.
+func (ps Problems) Err() error {
+	if errs := ps.Errors(); len(errs) > 0 {
+		return &ValidationError{Problems: errs}
+	}
+	return nil
+}
+
+// ValidationError is returned when a pipeline has error problems.
+type ValidationError struct {
+	Problems Problems
+}
+
+// Error lists every problem, one per line.
+func (e *ValidationError) Error() string {
+	lines := make([]string, len(e.Problems))
+	for i, p := range e.Problems {
+		lines[i] = p.String()
+	}
+	return fmt.Sprintf("pipeline is invalid (%d problems):\n  %s", len(lines), strings.Join(lines, "\n  "))
+}
+
+// Validate checks the whole pipeline and returns every problem at once:
+// invalid names, cycles, datasets with no producer or two producers, tasks
+// that use undeclared datasets or have no module, bad compute settings,
+// unknown storage or compute types, and (as warnings) provider hints with an
+// unknown prefix.
+func (p *Pipeline) Validate() Problems {
+	v := &validator{p: p}
+	v.run()
+	sort.SliceStable(v.out, func(i, j int) bool { return v.out[i].Severity < v.out[j].Severity })
+	return v.out
+}
+
+type validator struct {
+	p   *Pipeline
+	out Problems
+}
+
+func (v *validator) errorf(kind, name, format string, args ...any) {
+	v.out = append(v.out, Problem{Severity: Error, Kind: kind, Name: name, Msg: fmt.Sprintf(format, args...)})
+}
+
+func (v *validator) warnf(kind, name, format string, args ...any) {
+	v.out = append(v.out, Problem{Severity: Warning, Kind: kind, Name: name, Msg: fmt.Sprintf(format, args...)})
+}
+
+func (v *validator) run() {
+	p := v.p
+	if err := CheckName(p.name); err != nil {
+		v.errorf("pipeline", "", "%v", err)
+	}
+	if len(p.tasks) == 0 {
+		v.errorf("pipeline", "", "it has no tasks; add one under tasks:")
+	}
+	seen := map[string]bool{}
+	for _, d := range p.datasets {
+		v.name("dataset", d.Name, seen)
+		v.storage(d)
+	}
+	seen = map[string]bool{}
+	for _, t := range p.tasks {
+		v.name("task", t.Name, seen)
+		v.task(t)
+	}
+	v.flow()
+	v.cycles()
+}
+
+func (v *validator) name(kind, name string, seen map[string]bool) {
+	if err := CheckName(name); err != nil {
+		v.errorf(kind, name, "%v", err)
+	}
+	if seen[name] {
+		v.errorf(kind, name, "declared twice; rename one of them")
+	}
+	seen[name] = true
+}
+
+func (v *validator) storage(d Dataset) {
+	switch s := d.Storage.(type) {
+	case nil:
+		v.errorf("dataset", d.Name, "has no storage; set storage: {type: object} (or database, cache, queue)")
+	case ObjectStorage:
+		if s.AccessPattern != "" && !slices.Contains(AccessPatterns, s.AccessPattern) {
+			v.errorf("dataset", d.Name, "unknown access_pattern %q; use one of %s", s.AccessPattern, joinQuoted(AccessPatterns))
+		}
+		v.nonNegative("dataset", d.Name, "retention_days", s.RetentionDays)
+	case Database:
+		v.nonNegative("dataset", d.Name, "retention_days", s.RetentionDays)
+	case Cache:
+		v.nonNegative("dataset", d.Name, "ttl_seconds", s.TTLSeconds)
+	case Queue:
+		v.nonNegative("dataset", d.Name, "retention_days", s.RetentionDays)
+	default:
+		v.errorf("dataset", d.Name, "unknown storage type %T; use object, database, cache or queue", s)
+	}
+	if d.Storage != nil {
+		v.hints("dataset", d.Name, d.Storage.ProviderHints())
+	}
+}
+
+func (v *validator) task(t Task) {
+	switch {
+	case t.Build == "" && t.Module == "":
+		v.errorf("task", t.Name, "has no module; set build: to a Go main package (./tasks/%s) or module: to a .wasm file", t.Name)
+	case t.Build != "" && t.Module != "":
+		v.errorf("task", t.Name, "sets both build: and module:; keep one")
+	case t.Module != "" && !strings.HasSuffix(t.Module, ".wasm"):
+		v.errorf("task", t.Name, "module %q is not a .wasm file; point module: at a WASI module, or use build: for a Go package", t.Module)
+	}
+	if len(t.Outputs) == 0 {
+		v.errorf("task", t.Name, "has no outputs; a task's only effect is the datasets it writes, so declare at least one under outputs:")
+	}
+	for _, list := range []struct {
+		field string
+		names []string
+	}{{"inputs", t.Inputs}, {"outputs", t.Outputs}} {
+		dup := map[string]bool{}
+		for _, name := range list.names {
+			if dup[name] {
+				v.errorf("task", t.Name, "lists dataset %q twice in %s; remove one", name, list.field)
+			}
+			dup[name] = true
+		}
+	}
+	if t.Retries < 0 {
+		v.errorf("task", t.Name, "retries is %d; it must be zero or more", t.Retries)
+	}
+	for k := range t.Params {
+		if k == "" {
+			v.errorf("task", t.Name, "has a param with an empty name")
+		}
+	}
+	v.compute(t)
+}
+
+func (v *validator) compute(t Task) {
+	positive := func(field string, n int) {
+		if n < 0 {
+			v.errorf("task", t.Name, "compute %s is %d; it must be positive", field, n)
+		}
+	}
+	switch c := t.Compute.(type) {
+	case nil:
+	case Local:
+		positive("workers", c.Workers)
+		positive("memory", c.Memory)
+		positive("timeout", c.Timeout)
+	case Container:
+		if c.CPU < 0 {
+			v.errorf("task", t.Name, "compute cpu is %g; it must be positive", c.CPU)
+		}
+		positive("memory", c.Memory)
+		positive("timeout", c.Timeout)
+	case Serverless:
+		positive("memory", c.Memory)
+		positive("timeout", c.Timeout)
+	default:
+		v.errorf("task", t.Name, "unknown compute type %T; use local, container or serverless", c)
+	}
+	if t.Compute != nil {
+		v.hints("task", t.Name, t.Compute.ProviderHints())
+	}
+}
+
+func (v *validator) nonNegative(kind, name, field string, n int) {
+	if n < 0 {
+		v.errorf(kind, name, "%s is %d; it must be zero or more", field, n)
+	}
+}
+
+func (v *validator) hints(kind, name string, h Hints) {
+	keys := make([]string, 0, len(h))
+	for k := range h {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		prefix, _, ok := strings.Cut(k, "_")
+		if !ok || !slices.Contains(KnownHintPrefixes, prefix) {
+			v.warnf(kind, name, "provider hint %q has an unknown prefix; hints start with %s and only that provider's compiler reads them",
+				k, strings.Join(KnownHintPrefixes, "_, ")+"_")
+		}
+	}
+}
+
+// flow checks who reads and writes each dataset.
+func (v *validator) flow() {
+	p := v.p
+	producers := p.producers()
+	readers := map[string][]string{}
+	for _, t := range p.tasks {
+		for _, in := range t.Inputs {
+			readers[in] = append(readers[in], t.Name)
+			if _, ok := p.Dataset(in); !ok {
+				v.errorf("task", t.Name, "reads dataset %q, which is not declared; declare it under datasets: or fix the name", in)
+			}
+		}
+		for _, out := range t.Outputs {
+			if _, ok := p.Dataset(out); !ok {
+				v.errorf("task", t.Name, "writes dataset %q, which is not declared; declare it under datasets: or fix the name", out)
+			}
+		}
+	}
+	for _, d := range p.datasets {
+		prods := producers[d.Name]
+		switch {
+		case len(prods) > 1:
+			v.errorf("dataset", d.Name, "has %d producers (%s); a dataset is written by one task, so give each its own output",
+				len(prods), joinQuoted(prods))
+		case len(prods) == 1 && d.Source != "":
+			v.errorf("dataset", d.Name, "has a source (%s) and is also written by task %q; drop the source or write another dataset",
+				d.Source, prods[0])
+		case len(prods) == 0 && d.Source == "" && len(readers[d.Name]) > 0:
+			v.errorf("dataset", d.Name, "is read by %s but nothing produces it and it has no source; add source: or a task that writes it",
+				taskList(readers[d.Name]))
+		case len(prods) == 0 && d.Source == "":
+			v.errorf("dataset", d.Name, "is neither produced nor read and has no source; remove it or connect it to a task")
+		}
+	}
+}
+
+// cycles reports each cycle of the task graph once, as a path of task names.
+func (v *validator) cycles() {
+	p := v.p
+	producers := p.producers()
+	downstream := map[string][]string{} // task -> tasks that read its outputs
+	for _, t := range p.tasks {
+		for _, in := range t.Inputs {
+			for _, prod := range producers[in] {
+				if !slices.Contains(downstream[prod], t.Name) {
+					downstream[prod] = append(downstream[prod], t.Name)
+				}
+			}
+		}
+	}
+	const (
+		unvisited = iota
+		onStack
+		done
+	)
+	state := map[string]int{}
+	var stack []string
+	var visit func(name string)
+	visit = func(name string) {
+		state[name] = onStack
+		stack = append(stack, name)
+		for _, n := range downstream[name] {
+			switch state[n] {
+			case unvisited:
+				visit(n)
+			case onStack:
+				path := append(slices.Clone(stack[slices.Index(stack, n):]), n)
+				v.errorf("pipeline", "", "cycle: %s; a task cannot depend on its own outputs, so break the loop",
+					strings.Join(path, " -> "))
+			}
+		}
+		stack = stack[:len(stack)-1]
+		state[name] = done
+	}
+	for _, t := range p.tasks {
+		if state[t.Name] == unvisited {
+			visit(t.Name)
+		}
+	}
+}
+
+func joinQuoted[S ~string](items []S) string {
+	q := make([]string, len(items))
+	for i, s := range items {
+		q[i] = fmt.Sprintf("%q", string(s))
+	}
+	return strings.Join(q, ", ")
+}
+
+func taskList(names []string) string {
+	if len(names) == 1 {
+		return fmt.Sprintf("task %q", names[0])
+	}
+	return "tasks " + joinQuoted(names)
+}
