@@ -1,0 +1,318 @@
+// Package memhost is an in-memory Host with the semantics of the Glacier
+// runtime: a task reads only its declared inputs, writes only its declared
+// outputs, and its outputs are kept only if it succeeds. Package tasktest
+// runs task functions against it; its tests pin the rules the runtime
+// follows (docs/abi.md).
+package memhost
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"unicode/utf8"
+
+	"github.com/glacier-pipeline/glacier/sdk-guest/abi"
+	"github.com/glacier-pipeline/glacier/sdk-guest/internal/host"
+)
+
+// Config describes one invocation.
+type Config struct {
+	Task   string
+	RunID  string
+	Params map[string]string
+	// Inputs holds the declared inputs that have a version.
+	Inputs map[string][]byte
+	// Missing lists declared inputs without a version.
+	Missing []string
+	// Outputs lists the declared outputs.
+	Outputs []string
+}
+
+// Host serves one invocation from memory. It is safe for concurrent use.
+type Host struct {
+	context []byte
+	inputs  map[string][]byte
+	missing map[string]bool
+	outputs []string
+
+	mu       sync.Mutex
+	handles  map[uint32]*handle
+	next     uint32
+	staged   map[string]*bytes.Buffer // outputs opened for writing
+	failMsg  string
+	finished bool
+	log      lockedBuffer
+}
+
+type handle struct {
+	name  string
+	mode  uint32
+	data  []byte // unread rest of an input
+	out   *bytes.Buffer
+}
+
+var _ host.Host = (*Host)(nil)
+
+// New returns a Host for cfg. It reports a dataset that is declared twice, or
+// whose name the runtime would refuse.
+func New(cfg Config) (*Host, error) {
+	h := &Host{
+		inputs:  make(map[string][]byte, len(cfg.Inputs)),
+		missing: make(map[string]bool, len(cfg.Missing)),
+		handles: make(map[uint32]*handle),
+		staged:  make(map[string]*bytes.Buffer),
+		next:    1,
+	}
+	seen := make(map[string]string)
+	declare := func(name, as string) error {
+		if err := checkName(name); err != nil {
+			return fmt.Errorf("%s %q: %w", as, name, err)
+		}
+		if prev, ok := seen[name]; ok {
+			return fmt.Errorf("dataset %q is declared twice (as %s and as %s); declare each dataset once", name, prev, as)
+		}
+		seen[name] = as
+		return nil
+	}
+	for name, data := range cfg.Inputs {
+		if err := declare(name, "input"); err != nil {
+			return nil, err
+		}
+		h.inputs[name] = data
+	}
+	for _, name := range cfg.Missing {
+		if err := declare(name, "missing input"); err != nil {
+			return nil, err
+		}
+		h.missing[name] = true
+	}
+	for _, name := range cfg.Outputs {
+		if err := declare(name, "output"); err != nil {
+			return nil, err
+		}
+		h.outputs = append(h.outputs, name)
+	}
+	sort.Strings(h.outputs)
+
+	tc := abi.TaskContext{
+		ABI:     abi.Version,
+		Task:    cfg.Task,
+		RunID:   cfg.RunID,
+		Outputs: h.outputs,
+	}
+	if len(cfg.Params) > 0 {
+		tc.Params = cfg.Params
+	}
+	for name := range seen {
+		if seen[name] != "output" {
+			tc.Inputs = append(tc.Inputs, name)
+		}
+	}
+	sort.Strings(tc.Inputs)
+	var err error
+	if h.context, err = json.Marshal(tc); err != nil {
+		return nil, fmt.Errorf("encode task context: %w", err)
+	}
+	return h, nil
+}
+
+// checkName applies the runtime's rules for dataset names.
+func checkName(name string) error {
+	switch {
+	case name == "":
+		return fmt.Errorf("the dataset name is empty")
+	case len(name) > abi.MaxNameLen:
+		return fmt.Errorf("the dataset name is %d bytes long, over the limit of %d", len(name), abi.MaxNameLen)
+	case !utf8.ValidString(name):
+		return fmt.Errorf("the dataset name is not valid UTF-8")
+	}
+	return nil
+}
+
+// TaskContext implements host.Host.
+func (h *Host) TaskContext(buf []byte) (int, abi.Errno) {
+	if len(buf) < len(h.context) {
+		return len(h.context), abi.ErrnoRange
+	}
+	return copy(buf, h.context), abi.ErrnoSuccess
+}
+
+// Open implements host.Host.
+func (h *Host) Open(name string, mode uint32) (uint32, abi.Errno) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if mode != abi.ModeRead && mode != abi.ModeWrite {
+		return 0, abi.ErrnoInval
+	}
+	if checkName(name) != nil {
+		return 0, abi.ErrnoInval
+	}
+	hd := &handle{name: name, mode: mode}
+	switch mode {
+	case abi.ModeRead:
+		data, ok := h.inputs[name]
+		switch {
+		case h.missing[name]:
+			return 0, abi.ErrnoNoent
+		case !ok:
+			return 0, abi.ErrnoAcces
+		}
+		hd.data = data
+	case abi.ModeWrite:
+		if !slices.Contains(h.outputs, name) {
+			return 0, abi.ErrnoAcces
+		}
+		if h.staged[name] != nil {
+			return 0, abi.ErrnoBusy
+		}
+	}
+	if len(h.handles) >= abi.MaxHandles {
+		return 0, abi.ErrnoMfile
+	}
+	if mode == abi.ModeWrite {
+		hd.out = new(bytes.Buffer)
+		h.staged[name] = hd.out
+	}
+	id := h.next
+	h.next++
+	h.handles[id] = hd
+	return id, abi.ErrnoSuccess
+}
+
+// Read implements host.Host.
+func (h *Host) Read(handle uint32, buf []byte) (int, abi.Errno) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	hd := h.handles[handle]
+	if hd == nil || hd.mode != abi.ModeRead {
+		return 0, abi.ErrnoBadf
+	}
+	n := copy(buf, hd.data)
+	hd.data = hd.data[n:]
+	return n, abi.ErrnoSuccess
+}
+
+// Write implements host.Host.
+func (h *Host) Write(handle uint32, buf []byte) (int, abi.Errno) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	hd := h.handles[handle]
+	if hd == nil || hd.mode != abi.ModeWrite {
+		return 0, abi.ErrnoBadf
+	}
+	hd.out.Write(buf)
+	return len(buf), abi.ErrnoSuccess
+}
+
+// Close implements host.Host.
+func (h *Host) Close(handle uint32) abi.Errno {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.handles[handle] == nil {
+		return abi.ErrnoBadf
+	}
+	delete(h.handles, handle)
+	return abi.ErrnoSuccess
+}
+
+// Fail implements host.Host. Like the runtime, it keeps at most
+// abi.MaxFailMessage bytes, and the last message wins.
+func (h *Host) Fail(msg string) abi.Errno {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if len(msg) > abi.MaxFailMessage {
+		msg = strings.ToValidUTF8(msg[:abi.MaxFailMessage], "")
+	}
+	h.failMsg = msg
+	return abi.ErrnoSuccess
+}
+
+// Stderr implements host.Host.
+func (h *Host) Stderr() io.Writer { return &h.log }
+
+// Log returns everything written to Stderr so far.
+func (h *Host) Log() string { return h.log.String() }
+
+// FailMessage returns the message last passed to Fail.
+func (h *Host) FailMessage() string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.failMsg
+}
+
+// Finish ends the invocation with the task's exit code, as the runtime does
+// when the guest exits. On exit code 0 it closes the handles left open and
+// returns every declared output; it fails if one was never opened for
+// writing. On any other code it discards all outputs and returns an error
+// carrying the task_fail message. Finish may be called once.
+func (h *Host) Finish(code int) (map[string][]byte, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.finished {
+		return nil, fmt.Errorf("the invocation already finished")
+	}
+	h.finished = true
+	clear(h.handles)
+	staged := h.staged
+	h.staged = nil
+	if code != 0 {
+		if h.failMsg != "" {
+			return nil, &ExitError{Code: code, Message: h.failMsg}
+		}
+		return nil, &ExitError{Code: code, Message: fmt.Sprintf("exit code %d", code)}
+	}
+	var unwritten []string
+	for _, name := range h.outputs {
+		if staged[name] == nil {
+			unwritten = append(unwritten, name)
+		}
+	}
+	if len(unwritten) > 0 {
+		return nil, fmt.Errorf("the task succeeded without opening declared output %s for writing; every declared output must be written (an empty one is fine)", quoteList(unwritten))
+	}
+	outs := make(map[string][]byte, len(staged))
+	for name, buf := range staged {
+		outs[name] = buf.Bytes()
+	}
+	return outs, nil
+}
+
+// ExitError reports a task that exited with a non-zero code.
+type ExitError struct {
+	Code    int
+	Message string // from task_fail, or a description of the exit code
+}
+
+func (e *ExitError) Error() string { return e.Message }
+
+func quoteList(names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = fmt.Sprintf("%q", n)
+	}
+	return strings.Join(q, ", ")
+}
+
+// lockedBuffer is a bytes.Buffer safe for the concurrent writes of a task's
+// goroutines.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}

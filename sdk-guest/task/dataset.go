@@ -1,0 +1,398 @@
+package task
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/glacier-pipeline/glacier/sdk-guest/abi"
+)
+
+// bufSize is the size of the buffer each open dataset streams through. Each
+// host call moves up to this much, so per-call costs stay negligible next to
+// copying the bytes, while a task holding many datasets open stays small.
+const bufSize = 256 << 10
+
+// Input opens the declared input dataset name for reading. The bytes stream
+// from the host through a buffer as the task reads; the dataset is never
+// loaded whole. The reader is not safe for concurrent use; close it when
+// done (Run closes it otherwise).
+//
+// Opening a dataset that is not among the task's inputs in glacier.yaml
+// fails with an error that says so. If the input has no version yet (no
+// source and its producer has not run), the error matches abi.ErrnoNoent
+// with errors.Is; every error from the host matches its abi.Errno.
+func (c *Context) Input(name string) (io.ReadCloser, error) {
+	h, err := c.openDataset(name, abi.ModeRead)
+	if err != nil {
+		return nil, err
+	}
+	r := &reader{c: c, name: name, h: h}
+	c.track(h, r)
+	return r, nil
+}
+
+// Output opens the declared output dataset name for writing. Writes are
+// buffered and streamed to the host, which stages them; the runtime commits
+// them only when the whole task succeeds, and discards them otherwise. Each
+// output can be opened once. The writer is not safe for concurrent use.
+//
+// Close the writer and check its error to learn that every byte reached the
+// host; Run closes writers left open, and fails the task if that fails.
+func (c *Context) Output(name string) (io.WriteCloser, error) {
+	h, err := c.openDataset(name, abi.ModeWrite)
+	if err != nil {
+		return nil, err
+	}
+	w := &writer{c: c, name: name, h: h}
+	c.mu.Lock()
+	c.opened[name] = true
+	c.mu.Unlock()
+	c.track(h, w)
+	return w, nil
+}
+
+func (c *Context) openDataset(name string, mode uint32) (uint32, error) {
+	kind := kindOf(mode)
+	if err := checkName(name); err != nil {
+		return 0, &datasetError{errno: abi.ErrnoInval, msg: fmt.Sprintf("task: open %s %q: %v", kind, name, err)}
+	}
+	h, e := c.h.Open(name, mode)
+	if e != abi.ErrnoSuccess {
+		return 0, c.openError(name, mode, e)
+	}
+	return h, nil
+}
+
+func kindOf(mode uint32) string {
+	if mode == abi.ModeWrite {
+		return "output"
+	}
+	return "input"
+}
+
+// checkName applies the ABI's rules for dataset names before asking the
+// host, so the message can say what is wrong.
+func checkName(name string) error {
+	switch {
+	case name == "":
+		return errors.New("the dataset name is empty")
+	case len(name) > abi.MaxNameLen:
+		return fmt.Errorf("the dataset name is %d bytes long, over the limit of %d", len(name), abi.MaxNameLen)
+	case !utf8.ValidString(name):
+		return errors.New("the dataset name is not valid UTF-8")
+	}
+	return nil
+}
+
+// datasetError is an error about one dataset; it matches its abi.Errno with
+// errors.Is, and its message says what to do.
+type datasetError struct {
+	errno abi.Errno
+	msg   string
+}
+
+func (e *datasetError) Error() string { return e.msg }
+func (e *datasetError) Unwrap() error { return e.errno }
+
+func (c *Context) openError(name string, mode uint32, e abi.Errno) error {
+	var why string
+	switch e {
+	case abi.ErrnoAcces:
+		why = c.accessHint(name, mode)
+	case abi.ErrnoNoent:
+		why = "the dataset has no version yet; give it a source: in glacier.yaml, or run the task that produces it first"
+	case abi.ErrnoBusy:
+		why = fmt.Sprintf("task %q already opened this output; open each output once and write it through one writer", c.tc.Task)
+	case abi.ErrnoMfile:
+		why = fmt.Sprintf("the task already holds %d datasets open, the most allowed; close the ones it is done with", abi.MaxHandles)
+	case abi.ErrnoInval:
+		why = "the runtime refused the dataset name"
+	default:
+		return c.hostError("open", kindOf(mode), name, e)
+	}
+	return &datasetError{errno: e, msg: fmt.Sprintf("task: open %s %q: %s", kindOf(mode), name, why)}
+}
+
+func (c *Context) accessHint(name string, mode uint32) string {
+	declared, other, key := c.tc.Inputs, c.tc.Outputs, "inputs"
+	if mode == abi.ModeWrite {
+		declared, other, key = other, declared, "outputs"
+	}
+	for _, o := range other {
+		if o == name {
+			if mode == abi.ModeWrite {
+				return fmt.Sprintf("it is an input of task %q, and a task cannot write its inputs; write a new dataset and list it under outputs: in glacier.yaml", c.tc.Task)
+			}
+			return fmt.Sprintf("it is an output of task %q, and a task cannot read its own outputs; read it in a task that lists it under inputs: in glacier.yaml", c.tc.Task)
+		}
+	}
+	list := "none"
+	if len(declared) > 0 {
+		list = strings.Join(declared, ", ")
+	}
+	return fmt.Sprintf("not a declared %s of task %q (%s: %s); add it to %s: in glacier.yaml",
+		kindOf(mode), c.tc.Task, key, list, key)
+}
+
+// hostError describes a failure of the host under a dataset, and remembers
+// it: such a failure fails the task even if the task function ignores the
+// error, so an output computed from a partial read, or only partly written,
+// is never committed.
+func (c *Context) hostError(op, kind, name string, e abi.Errno) error {
+	why := e.Error()
+	switch e {
+	case abi.ErrnoIO:
+		why = "the storage behind the dataset failed"
+	case abi.ErrnoCanceled:
+		why = "the invocation is being stopped (timeout or cancellation)"
+	case abi.ErrnoBadf:
+		why = "the runtime does not know the handle (bad handle)"
+	}
+	return c.remember(&datasetError{errno: e, msg: fmt.Sprintf("task: %s %s %q: %s", op, kind, name, why)})
+}
+
+// remember keeps the first failure of the host, for Run to fail the task.
+func (c *Context) remember(err error) error {
+	c.mu.Lock()
+	if c.hostErr == nil {
+		c.hostErr = err
+	}
+	c.mu.Unlock()
+	return err
+}
+
+// reader streams an input through a buffer.
+type reader struct {
+	c    *Context
+	name string
+	h    uint32
+
+	buf    []byte // allocated on the first small read
+	r, w   int    // unread bytes are buf[r:w]
+	err    error  // sticky: io.EOF or the first failure
+	closed bool
+}
+
+// fill reads once from the host into p.
+func (r *reader) fill(p []byte) int {
+	n, e := r.c.h.Read(r.h, p)
+	switch {
+	case e != abi.ErrnoSuccess:
+		r.err = r.c.hostError("read", "input", r.name, e)
+		return 0
+	case n > len(p):
+		r.err = r.c.remember(fmt.Errorf("task: read input %q: the runtime reported %d bytes read into a %d-byte buffer", r.name, n, len(p)))
+		return 0
+	case n == 0:
+		r.err = io.EOF
+	}
+	return n
+}
+
+func (r *reader) Read(p []byte) (int, error) {
+	if r.closed {
+		return 0, r.closedError()
+	}
+	if r.r < r.w {
+		n := copy(p, r.buf[r.r:r.w])
+		r.r += n
+		return n, nil
+	}
+	if r.err != nil {
+		return 0, r.err
+	}
+	if len(p) == 0 {
+		return 0, nil
+	}
+	if len(p) >= bufSize {
+		// Large reads go straight to the caller's buffer.
+		n := r.fill(p)
+		if n > 0 {
+			return n, nil
+		}
+		return 0, r.err
+	}
+	if r.buf == nil {
+		r.buf = make([]byte, bufSize)
+	}
+	r.r, r.w = 0, r.fill(r.buf)
+	n := copy(p, r.buf[:r.w])
+	r.r = n
+	if n > 0 {
+		return n, nil
+	}
+	return 0, r.err
+}
+
+// WriteTo streams the rest of the input to w without an extra copy, so
+// io.Copy(out, in) moves a dataset in large chunks.
+func (r *reader) WriteTo(w io.Writer) (int64, error) {
+	if r.closed {
+		return 0, r.closedError()
+	}
+	var total int64
+	if r.r < r.w {
+		n, err := w.Write(r.buf[r.r:r.w])
+		r.r += n
+		total += int64(n)
+		if err != nil {
+			return total, err
+		}
+	}
+	if r.buf == nil {
+		r.buf = make([]byte, bufSize)
+	}
+	for r.err == nil {
+		n := r.fill(r.buf)
+		r.r, r.w = 0, 0
+		if n == 0 {
+			break
+		}
+		m, err := w.Write(r.buf[:n])
+		total += int64(m)
+		if err != nil {
+			return total, err
+		}
+	}
+	if r.err == io.EOF {
+		return total, nil
+	}
+	return total, r.err
+}
+
+func (r *reader) Close() error {
+	if r.closed {
+		return nil
+	}
+	r.closed = true
+	r.buf = nil
+	r.c.untrack(r.h)
+	if e := r.c.h.Close(r.h); e != abi.ErrnoSuccess {
+		return r.c.hostError("close", "input", r.name, e)
+	}
+	return nil
+}
+
+func (r *reader) closedError() error {
+	return fmt.Errorf("task: read input %q: %w", r.name, fs.ErrClosed)
+}
+
+// writer buffers an output and streams it to the host.
+type writer struct {
+	c    *Context
+	name string
+	h    uint32
+
+	buf    []byte // pending bytes; allocated with capacity bufSize
+	err    error  // sticky: the first failure
+	closed bool
+}
+
+// send passes p to the host, in as many calls as it takes.
+func (w *writer) send(p []byte) error {
+	for len(p) > 0 {
+		n, e := w.c.h.Write(w.h, p)
+		switch {
+		case e != abi.ErrnoSuccess:
+			w.err = w.c.hostError("write", "output", w.name, e)
+		case n == 0 || n > len(p):
+			w.err = w.c.remember(fmt.Errorf("task: write output %q: the runtime reported %d bytes written of %d", w.name, n, len(p)))
+		}
+		if w.err != nil {
+			return w.err
+		}
+		p = p[n:]
+	}
+	return nil
+}
+
+func (w *writer) flush() error {
+	if len(w.buf) == 0 {
+		return nil
+	}
+	err := w.send(w.buf)
+	w.buf = w.buf[:0]
+	return err
+}
+
+func (w *writer) Write(p []byte) (int, error) {
+	if w.closed {
+		return 0, w.closedError()
+	}
+	if w.err != nil {
+		return 0, w.err
+	}
+	if len(w.buf)+len(p) > bufSize {
+		if err := w.flush(); err != nil {
+			return 0, err
+		}
+	}
+	if len(p) >= bufSize {
+		// Large writes go straight to the host.
+		if err := w.send(p); err != nil {
+			return 0, err
+		}
+		return len(p), nil
+	}
+	if w.buf == nil {
+		w.buf = make([]byte, 0, bufSize)
+	}
+	w.buf = append(w.buf, p...)
+	return len(p), nil
+}
+
+// ReadFrom fills the output's buffer straight from src, so io.Copy(out, r)
+// needs no buffer of its own.
+func (w *writer) ReadFrom(src io.Reader) (int64, error) {
+	if w.closed {
+		return 0, w.closedError()
+	}
+	if w.err != nil {
+		return 0, w.err
+	}
+	if w.buf == nil {
+		w.buf = make([]byte, 0, bufSize)
+	}
+	var total int64
+	for {
+		if len(w.buf) == cap(w.buf) {
+			if err := w.flush(); err != nil {
+				return total, err
+			}
+		}
+		n, err := src.Read(w.buf[len(w.buf):cap(w.buf)])
+		w.buf = w.buf[:len(w.buf)+n]
+		total += int64(n)
+		if err == io.EOF {
+			return total, nil
+		}
+		if err != nil {
+			return total, err
+		}
+	}
+}
+
+func (w *writer) Close() error {
+	if w.closed {
+		return nil
+	}
+	w.closed = true
+	err := w.flush()
+	if err == nil {
+		err = w.err
+	}
+	w.buf = nil
+	w.c.untrack(w.h)
+	if e := w.c.h.Close(w.h); e != abi.ErrnoSuccess && err == nil {
+		err = w.c.hostError("close", "output", w.name, e)
+	}
+	return err
+}
+
+func (w *writer) closedError() error {
+	return fmt.Errorf("task: write output %q: %w", w.name, fs.ErrClosed)
+}

@@ -1,0 +1,78 @@
+// Package task is the Glacier guest SDK: what a task's main package imports.
+//
+// A task is a Go main package built with GOOS=wasip1 GOARCH=wasm. The Glacier
+// runtime runs it in a sandbox where it sees only what glacier.yaml declares
+// for it: its inputs for reading, its outputs for writing and its params. It
+// has no environment, no files and no network; datasets stream through the
+// host, so a task never holds a whole dataset in memory unless it wants to.
+//
+// A complete task, ./tasks/clean in a project whose glacier.yaml says
+//
+//	tasks:
+//	  clean:
+//	    build: ./tasks/clean
+//	    inputs: [raw_orders]
+//	    outputs: [clean_orders]
+//	    params: {currency: EUR}
+//
+// looks like this:
+//
+//	package main
+//
+//	import (
+//		"bufio"
+//		"fmt"
+//		"strings"
+//
+//		"github.com/glacier-pipeline/glacier/sdk-guest/task"
+//	)
+//
+//	func main() {
+//		task.Run(clean)
+//	}
+//
+//	// clean keeps the orders in the wanted currency.
+//	func clean(t *task.Context) error {
+//		in, err := t.Input("raw_orders")
+//		if err != nil {
+//			return err
+//		}
+//		defer in.Close()
+//		out, err := t.Output("clean_orders")
+//		if err != nil {
+//			return err
+//		}
+//		currency := t.Param("currency")
+//		kept := 0
+//		lines := bufio.NewScanner(in)
+//		for lines.Scan() {
+//			if strings.HasSuffix(lines.Text(), ","+currency) {
+//				fmt.Fprintln(out, lines.Text())
+//				kept++
+//			}
+//		}
+//		if err := lines.Err(); err != nil {
+//			return err
+//		}
+//		t.Logf("kept %d orders in %s", kept, currency)
+//		return out.Close()
+//	}
+//
+// Build it with
+//
+//	GOOS=wasip1 GOARCH=wasm go build -o clean.wasm ./tasks/clean
+//
+// (glacier build does this for every task) and test the function natively,
+// with plain go test, through package tasktest.
+//
+// # Success and failure
+//
+// Run calls the task function once. If it returns nil, Run closes the
+// datasets the task left open and the runtime commits every output at once.
+// If it returns an error or panics, the task fails, the runtime reports the
+// message and nothing the task wrote is kept. Every declared output must be
+// opened for writing, even to write nothing, or the task fails.
+//
+// The rules between the SDK and the runtime are in docs/abi.md; a task in
+// another language follows them directly.
+package task

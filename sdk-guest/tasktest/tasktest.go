@@ -1,0 +1,133 @@
+// Package tasktest runs a task function natively, with plain go test,
+// against in-memory datasets. It follows the rules of the Glacier runtime:
+// the task reads only the inputs and writes only the outputs it declares
+// (and is refused with the same errors otherwise), its outputs are kept
+// only if it succeeds, and every declared output must be written. The task
+// function runs through the same SDK code as under the runtime; only the
+// host behind it differs.
+//
+//	func TestClean(t *testing.T) {
+//		res, err := tasktest.Run(clean, tasktest.Config{
+//			Task:    "clean",
+//			Params:  map[string]string{"currency": "EUR"},
+//			Inputs:  map[string][]byte{"raw_orders": []byte("1,EUR\n2,USD\n")},
+//			Outputs: []string{"clean_orders"},
+//		})
+//		if err != nil {
+//			t.Fatal(err)
+//		}
+//		if got := string(res.Outputs["clean_orders"]); got != "1,EUR\n" {
+//			t.Errorf("clean_orders = %q", got)
+//		}
+//	}
+package tasktest
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/glacier-pipeline/glacier/sdk-guest/internal/host"
+	"github.com/glacier-pipeline/glacier/sdk-guest/internal/memhost"
+	"github.com/glacier-pipeline/glacier/sdk-guest/task"
+)
+
+// Config describes the invocation to run: what glacier.yaml would declare
+// for the task, and the contents of its inputs.
+type Config struct {
+	// Task is the task's name; "task" if empty.
+	Task string
+	// RunID is the run identifier the task sees; "tasktest" if empty.
+	RunID string
+	// Params are the task's params.
+	Params map[string]string
+	// Inputs are the declared inputs and their contents.
+	Inputs map[string][]byte
+	// MissingInputs are declared inputs that have no version yet, as when
+	// nothing has produced them; opening one fails as under the runtime.
+	MissingInputs []string
+	// Outputs are the declared outputs.
+	Outputs []string
+}
+
+// Result is what a task run produced.
+type Result struct {
+	// Outputs holds every declared output, nil unless the task succeeded.
+	Outputs map[string][]byte
+	// Log is what the task wrote through Context.Logf, and the failure
+	// report of a task that failed (with the stack of a panic). Writes to
+	// os.Stdout and os.Stderr are not captured.
+	Log string
+	// ExitCode is the code the task would exit with: 0 on success, 1 when
+	// it returned an error (or did not write an output), 2 when it panicked.
+	ExitCode int
+}
+
+// Error is the error Run returns for a task that failed.
+type Error struct {
+	// Task is the task's name.
+	Task string
+	// ExitCode is 1 or 2, as in Result.
+	ExitCode int
+	// Message is what the runtime would report as the failure.
+	Message string
+	// Err is the error the task function returned, or the value it
+	// panicked with if that was an error; nil otherwise.
+	Err error
+	// Panic is the value the task function panicked with, nil if it did
+	// not panic.
+	Panic any
+}
+
+func (e *Error) Error() string {
+	return fmt.Sprintf("task %q failed (exit code %d): %s", e.Task, e.ExitCode, e.Message)
+}
+
+// Unwrap returns Err, so errors.Is and errors.As see the task's own error.
+func (e *Error) Unwrap() error { return e.Err }
+
+// Run runs fn once as the task described by cfg and returns what it
+// produced. If the task fails, the error is an *Error and the Result still
+// holds its log and exit code. An error about cfg itself (a dataset declared
+// twice, a name the runtime refuses) is returned before fn runs.
+func Run(fn func(*task.Context) error, cfg Config) (*Result, error) {
+	if cfg.Task == "" {
+		cfg.Task = "task"
+	}
+	if cfg.RunID == "" {
+		cfg.RunID = "tasktest"
+	}
+	h, err := memhost.New(memhost.Config{
+		Task:    cfg.Task,
+		RunID:   cfg.RunID,
+		Params:  cfg.Params,
+		Inputs:  cfg.Inputs,
+		Missing: cfg.MissingInputs,
+		Outputs: cfg.Outputs,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("tasktest: bad Config: %w", err)
+	}
+	out := host.RunTask(h, fn)
+	outputs, finishErr := h.Finish(out.Code)
+	res := &Result{Log: h.Log(), ExitCode: out.Code}
+	if out.Code != 0 {
+		e := &Error{Task: cfg.Task, ExitCode: out.Code, Message: h.FailMessage(), Err: out.Err}
+		var p *host.PanicError
+		if errors.As(out.Err, &p) {
+			e.Panic = p.Value
+			e.Err = p.Unwrap()
+		}
+		if e.Message == "" {
+			e.Message = finishErr.Error()
+		}
+		return res, e
+	}
+	if finishErr != nil {
+		// The SDK checks outputs itself, so this means the runtime would
+		// refuse what the SDK accepted.
+		res.ExitCode = 1
+		return res, &Error{Task: cfg.Task, ExitCode: 1, Message: finishErr.Error()}
+	}
+	res.Outputs = outputs
+	return res, nil
+}
