@@ -4,9 +4,9 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
-	"runtime"
 	"os"
 	"os/exec"
+	"runtime"
 	"strings"
 	"testing"
 

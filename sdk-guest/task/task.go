@@ -52,10 +52,10 @@ type Context struct {
 	h  host.Host
 	tc abi.TaskContext
 
-	mu     sync.Mutex
-	open   map[uint32]dataset // handles not yet closed
-	opened map[string]bool    // outputs opened for writing
-	hostErr  error              // the first failure of the host under a dataset
+	mu      sync.Mutex
+	open    map[uint32]dataset // handles not yet closed
+	opened  map[string]bool    // outputs opened for writing
+	hostErr error              // the first failure of the host under a dataset
 }
 
 // dataset is an open input or output, closed by Run if the task does not.

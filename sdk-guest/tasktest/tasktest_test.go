@@ -328,12 +328,11 @@ func TestFailure(t *testing.T) {
 			name: "panic", cfg: tasktest.Config{Task: "p", Outputs: []string{"x"}},
 			fn: func(c *task.Context) error {
 				c.Output("x")
-				var m map[string]int
-				m["x"]++
-				return nil
+				var rows []string
+				return errors.New(rows[len(c.Task())]) // a runtime panic
 			},
-			code: 2, msg: "panic: assignment to entry in nil map",
-			log: []string{`task "p" failed: panic: assignment to entry in nil map`, "goroutine ", "tasktest_test.go"},
+			code: 2, msg: "panic: runtime error: index out of range [1] with length 0",
+			log: []string{`task "p" failed: panic: runtime error: index out of range [1] with length 0`, "goroutine ", "tasktest_test.go"},
 		},
 		{
 			name: "panic with an error", cfg: tasktest.Config{Task: "p"},

@@ -50,10 +50,10 @@ type Host struct {
 }
 
 type handle struct {
-	name  string
-	mode  uint32
-	data  []byte // unread rest of an input
-	out   *bytes.Buffer
+	name string
+	mode uint32
+	data []byte // unread rest of an input
+	out  *bytes.Buffer
 }
 
 var _ host.Host = (*Host)(nil)
