@@ -62,7 +62,8 @@ type Result struct {
 	ExitCode int
 }
 
-// Error is the error Run returns for a task that failed.
+// Error is the error Run returns for a task that failed. Its message reads
+// like the runtime's for the same failure.
 type Error struct {
 	// Task is the task's name.
 	Task string
@@ -79,7 +80,7 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
-	return fmt.Sprintf("task %q failed (exit code %d): %s", e.Task, e.ExitCode, e.Message)
+	return fmt.Sprintf("task %q failed: %s (exit code %d); nothing was committed", e.Task, e.Message, e.ExitCode)
 }
 
 // Unwrap returns Err, so errors.Is and errors.As see the task's own error.

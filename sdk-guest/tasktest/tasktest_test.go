@@ -388,7 +388,7 @@ func TestFailure(t *testing.T) {
 			if te.Message != tt.msg {
 				t.Errorf("message:\n got %q\nwant %q", te.Message, tt.msg)
 			}
-			if want := fmt.Sprintf("task %q failed (exit code %d): %s", tt.cfg.Task, tt.code, tt.msg); err.Error() != want {
+			if want := fmt.Sprintf("task %q failed: %s (exit code %d); nothing was committed", tt.cfg.Task, tt.msg, tt.code); err.Error() != want {
 				t.Errorf("Error() = %q, want %q", err, want)
 			}
 			if tt.isErr != nil && !errors.Is(err, tt.isErr) {

@@ -45,6 +45,7 @@ type Host struct {
 	next     uint32
 	staged   map[string]*bytes.Buffer // outputs opened for writing
 	failMsg  string
+	fault    string // the first bad handle the task passed
 	finished bool
 	log      lockedBuffer
 }
@@ -142,19 +143,19 @@ func (h *Host) TaskContext(buf []byte) (int, abi.Errno) {
 	return copy(buf, h.context), abi.ErrnoSuccess
 }
 
-// Open implements host.Host.
+// Open implements host.Host. It checks in the runtime's order: the name
+// and mode, the handle limit, then access, then the dataset itself.
 func (h *Host) Open(name string, mode uint32) (uint32, abi.Errno) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if mode != abi.ModeRead && mode != abi.ModeWrite {
+	if checkName(name) != nil || (mode != abi.ModeRead && mode != abi.ModeWrite) {
 		return 0, abi.ErrnoInval
 	}
-	if checkName(name) != nil {
-		return 0, abi.ErrnoInval
+	if len(h.handles) >= abi.MaxHandles {
+		return 0, abi.ErrnoMfile
 	}
 	hd := &handle{name: name, mode: mode}
-	switch mode {
-	case abi.ModeRead:
+	if mode == abi.ModeRead {
 		data, ok := h.inputs[name]
 		switch {
 		case h.missing[name]:
@@ -163,18 +164,13 @@ func (h *Host) Open(name string, mode uint32) (uint32, abi.Errno) {
 			return 0, abi.ErrnoAcces
 		}
 		hd.data = data
-	case abi.ModeWrite:
-		if !slices.Contains(h.outputs, name) {
+	} else {
+		switch {
+		case !slices.Contains(h.outputs, name):
 			return 0, abi.ErrnoAcces
-		}
-		if h.staged[name] != nil {
+		case h.staged[name] != nil:
 			return 0, abi.ErrnoBusy
 		}
-	}
-	if len(h.handles) >= abi.MaxHandles {
-		return 0, abi.ErrnoMfile
-	}
-	if mode == abi.ModeWrite {
 		hd.out = new(bytes.Buffer)
 		h.staged[name] = hd.out
 	}
@@ -184,13 +180,37 @@ func (h *Host) Open(name string, mode uint32) (uint32, abi.Errno) {
 	return id, abi.ErrnoSuccess
 }
 
+// lookup returns the handle if it is open in mode, and records a fault
+// otherwise, as the runtime does.
+func (h *Host) lookup(fn string, id, mode uint32) *handle {
+	hd := h.handles[id]
+	switch {
+	case hd == nil:
+		h.faultf("%s: handle %d is not open", fn, id)
+	case hd.mode != mode:
+		h.faultf("%s: handle %d is %q, opened in mode %d", fn, id, hd.name, hd.mode)
+	default:
+		return hd
+	}
+	return nil
+}
+
+func (h *Host) faultf(format string, args ...any) {
+	if h.fault == "" {
+		h.fault = fmt.Sprintf(format, args...)
+	}
+}
+
 // Read implements host.Host.
 func (h *Host) Read(handle uint32, buf []byte) (int, abi.Errno) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	hd := h.handles[handle]
-	if hd == nil || hd.mode != abi.ModeRead {
+	hd := h.lookup(abi.FuncDatasetRead, handle, abi.ModeRead)
+	switch {
+	case hd == nil:
 		return 0, abi.ErrnoBadf
+	case len(buf) == 0:
+		return 0, abi.ErrnoInval
 	}
 	n := copy(buf, hd.data)
 	hd.data = hd.data[n:]
@@ -201,8 +221,8 @@ func (h *Host) Read(handle uint32, buf []byte) (int, abi.Errno) {
 func (h *Host) Write(handle uint32, buf []byte) (int, abi.Errno) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	hd := h.handles[handle]
-	if hd == nil || hd.mode != abi.ModeWrite {
+	hd := h.lookup(abi.FuncDatasetWrite, handle, abi.ModeWrite)
+	if hd == nil {
 		return 0, abi.ErrnoBadf
 	}
 	hd.out.Write(buf)
@@ -214,6 +234,7 @@ func (h *Host) Close(handle uint32) abi.Errno {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.handles[handle] == nil {
+		h.faultf("%s: handle %d is not open", abi.FuncDatasetClose, handle)
 		return abi.ErrnoBadf
 	}
 	delete(h.handles, handle)
@@ -226,9 +247,9 @@ func (h *Host) Fail(msg string) abi.Errno {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if len(msg) > abi.MaxFailMessage {
-		msg = strings.ToValidUTF8(msg[:abi.MaxFailMessage], "")
+		msg = msg[:abi.MaxFailMessage]
 	}
-	h.failMsg = msg
+	h.failMsg = strings.ToValidUTF8(msg, "\uFFFD")
 	return abi.ErrnoSuccess
 }
 
@@ -247,9 +268,10 @@ func (h *Host) FailMessage() string {
 
 // Finish ends the invocation with the task's exit code, as the runtime does
 // when the guest exits. On exit code 0 it closes the handles left open and
-// returns every declared output; it fails if one was never opened for
-// writing. On any other code it discards all outputs and returns an error
-// carrying the task_fail message. Finish may be called once.
+// returns every declared output. It fails, and discards all outputs, if the
+// task passed a bad handle (whatever its exit code), exited with another
+// code (the error is an *ExitError carrying the task_fail message), or left
+// a declared output unopened. Finish may be called once.
 func (h *Host) Finish(code int) (map[string][]byte, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -260,6 +282,9 @@ func (h *Host) Finish(code int) (map[string][]byte, error) {
 	clear(h.handles)
 	staged := h.staged
 	h.staged = nil
+	if h.fault != "" {
+		return nil, fmt.Errorf("the task passed an invalid argument to the host (%s)", h.fault)
+	}
 	if code != 0 {
 		if h.failMsg != "" {
 			return nil, &ExitError{Code: code, Message: h.failMsg}
@@ -273,7 +298,7 @@ func (h *Host) Finish(code int) (map[string][]byte, error) {
 		}
 	}
 	if len(unwritten) > 0 {
-		return nil, fmt.Errorf("the task succeeded without opening declared output %s for writing; every declared output must be written (an empty one is fine)", quoteList(unwritten))
+		return nil, fmt.Errorf("the task succeeded but did not write its declared output %s (open and close the output even when it is empty, or remove it from the task's outputs)", quoteList(unwritten))
 	}
 	outs := make(map[string][]byte, len(staged))
 	for name, buf := range staged {

@@ -111,6 +111,7 @@ func TestHandles(t *testing.T) {
 		{"close the output", h.Close(out), abi.ErrnoSuccess},
 		{"close it again", h.Close(out), abi.ErrnoBadf},
 		{"write after close", second(h.Write(out, []byte("x"))), abi.ErrnoBadf},
+		{"read into an empty buffer", second(h.Read(in, nil)), abi.ErrnoInval},
 		{"reopen a closed output", second(h.Open("out", abi.ModeWrite)), abi.ErrnoBusy},
 	}
 	for _, s := range steps {
@@ -132,6 +133,9 @@ func TestHandles(t *testing.T) {
 	}
 	if string(got) != "hello" {
 		t.Errorf("read %q, want hello", got)
+	}
+	if _, err := h.Finish(0); err == nil || !strings.Contains(err.Error(), "(dataset_write: handle 1 is \"in\", opened in mode 0)") {
+		t.Errorf("Finish after bad handles = %v, want the first fault", err)
 	}
 }
 
@@ -155,6 +159,9 @@ func TestMaxHandles(t *testing.T) {
 	if _, e := h.Open("out", abi.ModeWrite); e != abi.ErrnoMfile {
 		t.Fatalf("open an output past the limit = %v, want ErrnoMfile", e)
 	}
+	if _, e := h.Open("undeclared", abi.ModeRead); e != abi.ErrnoMfile {
+		t.Fatalf("open an undeclared dataset past the limit = %v, want ErrnoMfile (the limit is checked first)", e)
+	}
 	h.Close(first)
 	if _, e := h.Open("out", abi.ModeWrite); e != 0 {
 		t.Fatalf("open after a close = %v, want success", e)
@@ -167,15 +174,18 @@ func TestFinish(t *testing.T) {
 		code    int
 		fail    string
 		write   []string // outputs to open and write their own name to
-		outs    map[string][]byte
-		errText string
+		outs      map[string][]byte
+		errText   string
+		badHandle bool // close a handle that was never opened
 	}{
 		{name: "success", code: 0, write: []string{"out", "other"},
 			outs: map[string][]byte{"out": []byte("out"), "other": []byte("other")}},
 		{name: "output not opened", code: 0, write: []string{"out"},
-			errText: `the task succeeded without opening declared output "other" for writing; every declared output must be written (an empty one is fine)`},
+			errText: `the task succeeded but did not write its declared output "other" (open and close the output even when it is empty, or remove it from the task's outputs)`},
 		{name: "failure with a message", code: 1, fail: "bad row", write: []string{"out", "other"}, errText: "bad row"},
 		{name: "failure without a message", code: 3, write: []string{"out", "other"}, errText: "exit code 3"},
+		{name: "bad handle fails a success", code: 0, write: []string{"out", "other"}, badHandle: true,
+			errText: "the task passed an invalid argument to the host (dataset_close: handle 77 is not open)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -189,6 +199,9 @@ func TestFinish(t *testing.T) {
 			}
 			if tt.fail != "" {
 				h.Fail(tt.fail)
+			}
+			if tt.badHandle {
+				h.Close(77)
 			}
 			outs, err := h.Finish(tt.code)
 			if tt.errText != "" {
