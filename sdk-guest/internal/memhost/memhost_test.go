@@ -170,10 +170,10 @@ func TestMaxHandles(t *testing.T) {
 
 func TestFinish(t *testing.T) {
 	tests := []struct {
-		name    string
-		code    int
-		fail    string
-		write   []string // outputs to open and write their own name to
+		name      string
+		code      int
+		fail      string
+		write     []string // outputs to open and write their own name to
 		outs      map[string][]byte
 		errText   string
 		badHandle bool // close a handle that was never opened
