@@ -1,0 +1,78 @@
+package build
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/glacier-pipeline/glacier/glacier"
+)
+
+func TestModules(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the go command")
+	}
+	dir := t.TempDir()
+	write := func(rel, content string) {
+		t.Helper()
+		path := filepath.Join(dir, rel)
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("go.mod", "module demo\n\ngo 1.26\n")
+	write("tasks/a/main.go", "package main\n\nfunc main() { println(\"a\") }\n")
+	write("prebuilt/b.wasm", "\x00asm\x01\x00\x00\x00")
+	p := glacier.New("demo")
+	for _, d := range []string{"x", "y", "z"} {
+		if err := p.AddDataset(glacier.Dataset{Name: d, Storage: glacier.ObjectStorage{}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := p.AddTask(glacier.Task{Name: "a", Build: "./tasks/a", Inputs: []string{"x"}, Outputs: []string{"y"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.AddTask(glacier.Task{Name: "b", Module: "prebuilt/b.wasm", Inputs: []string{"y"}, Outputs: []string{"z"}}); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	mods, err := Modules(ctx, p, Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(mods) != 2 || !mods[0].Built || mods[0].Path != filepath.Join(dir, ".glacier/modules/a.wasm") {
+		t.Fatalf("first build: %+v", mods)
+	}
+	sum := sha256.Sum256([]byte("\x00asm\x01\x00\x00\x00"))
+	if mods[1].Size != 8 || mods[1].SHA256 != hex.EncodeToString(sum[:]) || mods[1].Built {
+		t.Errorf("prebuilt: %+v", mods[1])
+	}
+	again, err := Modules(ctx, p, Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again[0].Built || again[0].SHA256 != mods[0].SHA256 {
+		t.Errorf("unchanged sources rebuilt: %+v", again[0])
+	}
+	write("tasks/a/main.go", "package main\n\nfunc main() { println(\"a2\") }\n")
+	changed, err := Modules(ctx, p, Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !changed[0].Built || changed[0].SHA256 == mods[0].SHA256 {
+		t.Errorf("changed sources not rebuilt: %+v", changed[0])
+	}
+
+	write("tasks/a/main.go", "package main\n\nfunc main() { undefined() }\n")
+	_, err = Modules(ctx, p, Options{Dir: dir})
+	if err == nil || !strings.Contains(err.Error(), `task "a"`) || !strings.Contains(err.Error(), "undefined") {
+		t.Errorf("broken build error = %v", err)
+	}
+}
