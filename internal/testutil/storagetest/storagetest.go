@@ -1,0 +1,404 @@
+// Package storagetest is a conformance suite for wasmrt.URLDriver
+// implementations: every storage backend runs the same tests, against a real
+// server, so they all keep the promises of wasmrt.Storage (missing means
+// ErrNotFound, nothing is visible before Commit, Discard leaves nothing).
+package storagetest
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/glacier-pipeline/glacier/wasmrt"
+)
+
+// Harness gives the suite one backend to test.
+type Harness struct {
+	// Driver is the driver under test.
+	Driver wasmrt.URLDriver
+
+	// URL returns the URL of an object that does not exist yet, unique to t
+	// and name, in a location (bucket, directory) that exists.
+	URL func(t *testing.T, name string) string
+
+	// Read reads the object at u with the backend's own client, bypassing
+	// the driver, so the suite checks what any reader sees. ok is false if
+	// the object does not exist; other errors fail t.
+	Read func(t *testing.T, u string) (data []byte, ok bool)
+
+	// Large is an output size that takes the driver's chunked path, for
+	// example more than two parts of a multipart upload.
+	Large int
+
+	// Leftovers, if set, returns what outputs staged at u and then dropped
+	// left in the backend (incomplete multipart uploads, temporary files).
+	// After Discard or a failed Commit the suite expects none.
+	Leftovers func(t *testing.T, u string) []string
+}
+
+// Run runs the suite as subtests of t.
+func Run(t *testing.T, h Harness) {
+	if h.Driver == nil || h.URL == nil || h.Read == nil || h.Large <= 0 {
+		t.Fatal("storagetest: Harness needs Driver, URL, Read and a positive Large")
+	}
+	s := &suite{h: h}
+	t.Run("OpenMissing", s.testOpenMissing)
+	t.Run("BadURL", s.testBadURL)
+	t.Run("CommitThenRead", s.testCommitThenRead)
+	t.Run("Large", s.testLarge)
+	t.Run("Discard", s.testDiscard)
+	t.Run("UncommittedInvisible", s.testUncommittedInvisible)
+	t.Run("Overwrite", s.testOverwrite)
+	t.Run("LastCommitWins", s.testLastCommitWins)
+	t.Run("CommitContextCanceled", s.testCommitContextCanceled)
+	t.Run("StageContextCanceled", s.testStageContextCanceled)
+	t.Run("FinishTwice", s.testFinishTwice)
+	t.Run("ConcurrentStages", s.testConcurrentStages)
+}
+
+type suite struct{ h Harness }
+
+// data returns n pseudo-random bytes, a different stream for each seed.
+func data(seed uint64, n int) []byte {
+	r := rand.New(rand.NewChaCha8([32]byte{byte(seed), byte(seed >> 8), byte(seed >> 16)}))
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(r.Uint32())
+	}
+	return b
+}
+
+// writeChunks writes b to w in uneven chunks, as a task's writes arrive.
+func writeChunks(t *testing.T, w io.Writer, b []byte) {
+	t.Helper()
+	sizes := []int{1, 7919, 65536, 3, 1 << 20, 4093}
+	for i := 0; len(b) > 0; i++ {
+		n := min(sizes[i%len(sizes)], len(b))
+		m, err := w.Write(b[:n])
+		if err != nil {
+			t.Fatalf("Write(%d bytes): %v", n, err)
+		}
+		if m != n {
+			t.Fatalf("Write(%d bytes) = %d, want %d", n, m, n)
+		}
+		b = b[n:]
+	}
+}
+
+// stage stages b at u and returns the staged output, not yet finished.
+func (s *suite) stage(t *testing.T, ctx context.Context, u string, b []byte) wasmrt.Staged {
+	t.Helper()
+	st, err := s.h.Driver.Stage(ctx, u)
+	if err != nil {
+		t.Fatalf("Stage(%s): %v", u, err)
+	}
+	writeChunks(t, st, b)
+	return st
+}
+
+// put stages and commits b at u.
+func (s *suite) put(t *testing.T, u string, b []byte) {
+	t.Helper()
+	st := s.stage(t, t.Context(), u, b)
+	if err := st.Commit(t.Context()); err != nil {
+		t.Fatalf("Commit(%s): %v", u, err)
+	}
+}
+
+// open reads u through the driver.
+func (s *suite) open(t *testing.T, u string) ([]byte, error) {
+	t.Helper()
+	rc, err := s.h.Driver.Open(t.Context(), u)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(rc)
+	if err != nil {
+		t.Fatalf("reading %s: %v", u, err)
+	}
+	return b, nil
+}
+
+// wantObject checks that both the driver and the backend's client read want
+// at u.
+func (s *suite) wantObject(t *testing.T, u string, want []byte) {
+	t.Helper()
+	got, err := s.open(t, u)
+	if err != nil {
+		t.Fatalf("Open(%s): %v", u, err)
+	}
+	sameBytes(t, "Open("+u+")", got, want)
+	got, ok := s.h.Read(t, u)
+	if !ok {
+		t.Fatalf("%s: the backend has no such object", u)
+	}
+	sameBytes(t, "backend read of "+u, got, want)
+}
+
+// wantMissing checks that neither the driver nor the backend's client sees
+// an object at u.
+func (s *suite) wantMissing(t *testing.T, u string) {
+	t.Helper()
+	_, err := s.open(t, u)
+	if !errors.Is(err, wasmrt.ErrNotFound) {
+		t.Fatalf("Open(%s) error = %v, want one matching wasmrt.ErrNotFound", u, err)
+	}
+	if got, ok := s.h.Read(t, u); ok {
+		t.Fatalf("%s: the backend has an object of %d bytes, want none", u, len(got))
+	}
+}
+
+func (s *suite) wantNoLeftovers(t *testing.T, u string) {
+	t.Helper()
+	if s.h.Leftovers == nil {
+		return
+	}
+	if l := s.h.Leftovers(t, u); len(l) > 0 {
+		t.Fatalf("%s: leftovers after the output was dropped: %q", u, l)
+	}
+}
+
+func sameBytes(t *testing.T, what string, got, want []byte) {
+	t.Helper()
+	if bytes.Equal(got, want) {
+		return
+	}
+	i := 0
+	for i < len(got) && i < len(want) && got[i] == want[i] {
+		i++
+	}
+	t.Fatalf("%s: got %d bytes (sha256 %x), want %d bytes (sha256 %x); first difference at offset %d",
+		what, len(got), sha256.Sum256(got), len(want), sha256.Sum256(want), i)
+}
+
+func (s *suite) testOpenMissing(t *testing.T) {
+	u := s.h.URL(t, "missing")
+	_, err := s.h.Driver.Open(t.Context(), u)
+	if !errors.Is(err, wasmrt.ErrNotFound) {
+		t.Fatalf("Open(%s) error = %v, want one matching wasmrt.ErrNotFound", u, err)
+	}
+	if !strings.Contains(err.Error(), u) {
+		t.Errorf("Open(%s) error %q does not name the URL", u, err)
+	}
+}
+
+func (s *suite) testBadURL(t *testing.T) {
+	good, err := url.Parse(s.h.URL(t, "object"))
+	if err != nil {
+		t.Fatalf("harness URL: %v", err)
+	}
+	mutate := func(f func(u *url.URL)) string {
+		u := *good
+		f(&u)
+		return u.String()
+	}
+	for _, tc := range []struct{ name, url string }{
+		{"other scheme", mutate(func(u *url.URL) { u.Scheme = "nope" })},
+		{"no bucket", mutate(func(u *url.URL) { u.Host = "" })},
+		{"no key", mutate(func(u *url.URL) { u.Path = "/" })},
+		{"query", mutate(func(u *url.URL) { u.RawQuery = "versionId=1" })},
+		{"not a URL", "%zz"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := s.h.Driver.Open(t.Context(), tc.url)
+			if err == nil || errors.Is(err, wasmrt.ErrNotFound) {
+				t.Errorf("Open(%q) error = %v, want a bad-URL error", tc.url, err)
+			} else if !strings.Contains(err.Error(), tc.url) {
+				t.Errorf("Open(%q) error %q does not name the URL", tc.url, err)
+			}
+			st, err := s.h.Driver.Stage(t.Context(), tc.url)
+			if err == nil {
+				_ = st.Discard(t.Context())
+				t.Errorf("Stage(%q) succeeded, want a bad-URL error", tc.url)
+			}
+		})
+	}
+}
+
+func (s *suite) testCommitThenRead(t *testing.T) {
+	for _, n := range []int{0, 1, 1000, 1 << 20} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			u := s.h.URL(t, "out")
+			want := data(uint64(n), n)
+			s.put(t, u, want)
+			s.wantObject(t, u, want)
+		})
+	}
+}
+
+func (s *suite) testLarge(t *testing.T) {
+	u := s.h.URL(t, "large")
+	want := data(1, s.h.Large)
+	s.put(t, u, want)
+	s.wantObject(t, u, want)
+}
+
+func (s *suite) testDiscard(t *testing.T) {
+	for _, n := range []int{0, 1000, s.h.Large} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			u := s.h.URL(t, "dropped")
+			st := s.stage(t, t.Context(), u, data(2, n))
+			if err := st.Discard(t.Context()); err != nil {
+				t.Fatalf("Discard: %v", err)
+			}
+			s.wantMissing(t, u)
+			s.wantNoLeftovers(t, u)
+		})
+	}
+	t.Run("keeps previous version", func(t *testing.T) {
+		u := s.h.URL(t, "kept")
+		old := data(3, 5000)
+		s.put(t, u, old)
+		st := s.stage(t, t.Context(), u, data(4, s.h.Large))
+		if err := st.Discard(t.Context()); err != nil {
+			t.Fatalf("Discard: %v", err)
+		}
+		s.wantObject(t, u, old)
+		s.wantNoLeftovers(t, u)
+	})
+}
+
+func (s *suite) testUncommittedInvisible(t *testing.T) {
+	t.Run("new", func(t *testing.T) {
+		u := s.h.URL(t, "pending")
+		want := data(5, s.h.Large)
+		st := s.stage(t, t.Context(), u, want)
+		s.wantMissing(t, u)
+		if err := st.Commit(t.Context()); err != nil {
+			t.Fatalf("Commit: %v", err)
+		}
+		s.wantObject(t, u, want)
+	})
+	t.Run("replacing", func(t *testing.T) {
+		u := s.h.URL(t, "pending")
+		old, want := data(6, 3000), data(7, s.h.Large)
+		s.put(t, u, old)
+		st := s.stage(t, t.Context(), u, want)
+		s.wantObject(t, u, old)
+		if err := st.Commit(t.Context()); err != nil {
+			t.Fatalf("Commit: %v", err)
+		}
+		s.wantObject(t, u, want)
+	})
+}
+
+func (s *suite) testOverwrite(t *testing.T) {
+	u := s.h.URL(t, "twice")
+	// Shorter after longer: no tail of the first version may survive.
+	for i, n := range []int{s.h.Large, 10, 2000} {
+		want := data(uint64(10+i), n)
+		s.put(t, u, want)
+		s.wantObject(t, u, want)
+	}
+}
+
+func (s *suite) testLastCommitWins(t *testing.T) {
+	u := s.h.URL(t, "raced")
+	a, b := data(20, 4000), data(21, 6000)
+	sa := s.stage(t, t.Context(), u, a)
+	sb := s.stage(t, t.Context(), u, b)
+	if err := sa.Commit(t.Context()); err != nil {
+		t.Fatalf("Commit a: %v", err)
+	}
+	s.wantObject(t, u, a)
+	if err := sb.Commit(t.Context()); err != nil {
+		t.Fatalf("Commit b: %v", err)
+	}
+	s.wantObject(t, u, b)
+}
+
+func (s *suite) testCommitContextCanceled(t *testing.T) {
+	for _, n := range []int{100, s.h.Large} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			u := s.h.URL(t, "canceled")
+			st := s.stage(t, t.Context(), u, data(30, n))
+			ctx, cancel := context.WithCancel(t.Context())
+			cancel()
+			if err := st.Commit(ctx); err == nil {
+				t.Fatal("Commit with a canceled context succeeded, want an error")
+			}
+			s.wantMissing(t, u)
+			s.wantNoLeftovers(t, u)
+		})
+	}
+}
+
+func (s *suite) testStageContextCanceled(t *testing.T) {
+	u := s.h.URL(t, "canceled")
+	ctx, cancel := context.WithCancel(t.Context())
+	st := s.stage(t, ctx, u, data(31, 100))
+	cancel()
+	if err := st.Commit(t.Context()); err == nil {
+		t.Fatal("Commit after the Stage context was canceled succeeded, want an error")
+	}
+	s.wantMissing(t, u)
+	s.wantNoLeftovers(t, u)
+}
+
+func (s *suite) testFinishTwice(t *testing.T) {
+	u := s.h.URL(t, "done")
+	want := data(40, 10)
+	st := s.stage(t, t.Context(), u, want)
+	if err := st.Commit(t.Context()); err != nil {
+		t.Fatalf("Commit: %v", err)
+	}
+	if _, err := st.Write([]byte("more")); err == nil {
+		t.Error("Write after Commit succeeded, want an error")
+	}
+	if err := st.Commit(t.Context()); err == nil {
+		t.Error("second Commit succeeded, want an error")
+	}
+	if err := st.Discard(t.Context()); err == nil {
+		t.Error("Discard after Commit succeeded, want an error")
+	}
+	s.wantObject(t, u, want)
+}
+
+func (s *suite) testConcurrentStages(t *testing.T) {
+	const n = 8
+	size := max(s.h.Large/4, 1)
+	urls := make([]string, n)
+	for i := range urls {
+		urls[i] = s.h.URL(t, fmt.Sprintf("parallel-%d", i))
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := range n {
+		wg.Go(func() {
+			st, err := s.h.Driver.Stage(t.Context(), urls[i])
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			b := data(uint64(100+i), size)
+			for len(b) > 0 {
+				k := min(len(b), 1<<20)
+				if _, err := st.Write(b[:k]); err != nil {
+					errs[i] = err
+					_ = st.Discard(t.Context())
+					return
+				}
+				b = b[k:]
+			}
+			errs[i] = st.Commit(t.Context())
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("output %d: %v", i, err)
+		}
+	}
+	for i, u := range urls {
+		s.wantObject(t, u, data(uint64(100+i), size))
+	}
+}

@@ -1,0 +1,222 @@
+package s3store_test
+
+import (
+	"bytes"
+	"errors"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/glacier-pipeline/glacier/internal/testutil/fakes3"
+	"github.com/glacier-pipeline/glacier/internal/testutil/storagetest"
+	"github.com/glacier-pipeline/glacier/providers/aws/s3store"
+	"github.com/glacier-pipeline/glacier/wasmrt"
+)
+
+const bucket = "glacier-test"
+
+func start(t *testing.T) *fakes3.Server {
+	t.Helper()
+	srv := fakes3.Start(t)
+	srv.CreateBucket(t, bucket)
+	return srv
+}
+
+func harness(t *testing.T, srv *fakes3.Server, drv *s3store.Driver) storagetest.Harness {
+	return storagetest.Harness{
+		Driver: drv,
+		URL: func(t *testing.T, name string) string {
+			return "s3://" + bucket + "/" + t.Name() + "/" + name
+		},
+		Read: func(t *testing.T, u string) ([]byte, bool) {
+			b, k, err := s3store.ParseURL(u)
+			require.NoError(t, err)
+			return srv.GetObject(t, b, k)
+		},
+		Large:     20 << 20, // three parts of the default 8 MiB
+		Leftovers: func(t *testing.T, u string) []string {
+			b, k, err := s3store.ParseURL(u)
+			require.NoError(t, err)
+			return slices.DeleteFunc(srv.MultipartUploads(t, b), func(key string) bool { return key != k })
+		},
+	}
+}
+
+func TestConformance(t *testing.T) {
+	srv := start(t)
+	drv, err := s3store.New(srv.Client, nil)
+	require.NoError(t, err)
+	storagetest.Run(t, harness(t, srv, drv))
+}
+
+func TestConformanceFromEnv(t *testing.T) {
+	srv := start(t)
+	for k, v := range srv.Env() {
+		t.Setenv(k, v)
+	}
+	// The endpoint override alone must switch on path-style addressing:
+	// fake buckets have no DNS names.
+	drv, err := s3store.NewFromEnv(t.Context(), &s3store.Options{PartSize: s3store.MinPartSize})
+	require.NoError(t, err)
+	h := harness(t, srv, drv)
+	h.Large = 2*s3store.MinPartSize + 1
+	storagetest.Run(t, h)
+}
+
+// ops names the S3 operations in reqs, for the requests that write.
+func ops(reqs []fakes3.Request) []string {
+	var out []string
+	for _, r := range reqs {
+		switch {
+		case r.Method == http.MethodPut && r.Query.Has("partNumber"):
+			out = append(out, "UploadPart")
+		case r.Method == http.MethodPut:
+			out = append(out, "PutObject")
+		case r.Method == http.MethodPost && r.Query.Has("uploads"):
+			out = append(out, "CreateMultipartUpload")
+		case r.Method == http.MethodPost && r.Query.Has("uploadId"):
+			out = append(out, "CompleteMultipartUpload")
+		case r.Method == http.MethodDelete && r.Query.Has("uploadId"):
+			out = append(out, "AbortMultipartUpload")
+		}
+	}
+	return out
+}
+
+func TestUploadShape(t *testing.T) {
+	const part = s3store.MinPartSize
+	mpu := func(parts int) []string {
+		out := []string{"CreateMultipartUpload"}
+		for range parts {
+			out = append(out, "UploadPart")
+		}
+		return append(out, "CompleteMultipartUpload")
+	}
+	for _, tc := range []struct {
+		name string
+		size int
+		want []string
+	}{
+		{"empty", 0, []string{"PutObject"}},
+		{"small", 1000, []string{"PutObject"}},
+		{"exactly one part", part, []string{"PutObject"}},
+		{"one byte more", part + 1, mpu(2)},
+		{"exactly two parts", 2 * part, mpu(2)},
+		{"two parts and a bit", 2*part + 10, mpu(3)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := start(t)
+			drv, err := s3store.New(srv.Client, &s3store.Options{PartSize: part})
+			require.NoError(t, err)
+			before := len(srv.Requests())
+			u := "s3://" + bucket + "/out"
+			st, err := drv.Stage(t.Context(), u)
+			require.NoError(t, err)
+			want := bytes.Repeat([]byte{'x'}, tc.size)
+			_, err = st.Write(want)
+			require.NoError(t, err)
+			require.NoError(t, st.Commit(t.Context()))
+
+			reqs := srv.Requests()[before:]
+			assert.Equal(t, tc.want, ops(reqs))
+			for _, r := range reqs {
+				assert.LessOrEqual(t, r.ContentLength, int64(part), "%s %s", r.Method, r.Path)
+			}
+			got, ok := srv.GetObject(t, bucket, "out")
+			require.True(t, ok)
+			assert.True(t, bytes.Equal(want, got), "object differs from what was written")
+		})
+	}
+}
+
+func TestDiscardAbortDenied(t *testing.T) {
+	srv := start(t)
+	// What a role with only s3:GetObject and s3:PutObject gets.
+	srv.Deny(fakes3.IsAbortMultipartUpload)
+	drv, err := s3store.New(srv.Client, &s3store.Options{PartSize: s3store.MinPartSize})
+	require.NoError(t, err)
+	u := "s3://" + bucket + "/denied"
+	st, err := drv.Stage(t.Context(), u)
+	require.NoError(t, err)
+	_, err = st.Write(make([]byte, 2*s3store.MinPartSize+1))
+	require.NoError(t, err)
+
+	err = st.Discard(t.Context())
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "AbortIncompleteMultipartUpload", "the error should say how the parts get removed")
+	assert.Contains(t, err.Error(), u)
+	_, err = drv.Open(t.Context(), u)
+	assert.ErrorIs(t, err, wasmrt.ErrNotFound, "a discarded output must stay invisible even when the abort is denied")
+	assert.Equal(t, []string{"denied"}, srv.MultipartUploads(t, bucket))
+}
+
+func TestOpenMissingBucket(t *testing.T) {
+	srv := start(t)
+	drv, err := s3store.New(srv.Client, nil)
+	require.NoError(t, err)
+	_, err = drv.Open(t.Context(), "s3://no-such-bucket/key")
+	require.Error(t, err)
+	assert.False(t, errors.Is(err, wasmrt.ErrNotFound), "a missing bucket is a configuration error, not a missing dataset: %v", err)
+	assert.Contains(t, err.Error(), "s3://no-such-bucket/key")
+}
+
+func TestNewOptions(t *testing.T) {
+	srv := start(t)
+	for _, tc := range []struct {
+		partSize int
+		wantErr  string
+	}{
+		{0, ""},
+		{s3store.MinPartSize, ""},
+		{s3store.MaxPartSize, ""},
+		{s3store.MinPartSize - 1, "Options.PartSize"},
+		{s3store.MaxPartSize + 1, "Options.PartSize"},
+		{-1, "Options.PartSize"},
+	} {
+		_, err := s3store.New(srv.Client, &s3store.Options{PartSize: tc.partSize})
+		if tc.wantErr == "" {
+			assert.NoError(t, err, "PartSize %d", tc.partSize)
+		} else {
+			assert.ErrorContains(t, err, tc.wantErr, "PartSize %d", tc.partSize)
+		}
+	}
+	_, err := s3store.New(nil, nil)
+	assert.ErrorContains(t, err, "client is nil")
+}
+
+func TestParseURL(t *testing.T) {
+	for _, tc := range []struct {
+		url, bucket, key, wantErr string
+	}{
+		{"s3://b/k", "b", "k", ""},
+		{"s3://my-bucket/runs/2024/out.csv", "my-bucket", "runs/2024/out.csv", ""},
+		{"s3://b/with%20space", "b", "with space", ""},
+		{"s3://b/a%3Fb", "b", "a?b", ""},
+		{"gs://b/k", "", "", `scheme is "gs"`},
+		{"s3://b", "", "", "key is missing"},
+		{"s3://b/", "", "", "key is missing"},
+		{"s3:///k", "", "", "bucket is missing"},
+		{"s3://b:9000/k", "", "", "port"},
+		{"s3://user@b/k", "", "", "user information"},
+		{"s3://b/k?versionId=3", "", "", "query"},
+		{"s3://b/k#frag", "", "", "fragment"},
+		{"b/k", "", "", `scheme is ""`},
+	} {
+		b, k, err := s3store.ParseURL(tc.url)
+		if tc.wantErr != "" {
+			if assert.Error(t, err, tc.url) {
+				assert.Contains(t, err.Error(), tc.wantErr)
+				assert.True(t, strings.Contains(err.Error(), "s3://bucket/key"), "error should show the expected form: %v", err)
+			}
+			continue
+		}
+		if assert.NoError(t, err, tc.url) {
+			assert.Equal(t, tc.bucket, b, tc.url)
+			assert.Equal(t, tc.key, k, tc.url)
+		}
+	}
+}

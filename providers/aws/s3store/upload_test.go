@@ -1,0 +1,109 @@
+package s3store
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"io"
+	"testing"
+
+	"github.com/glacier-pipeline/glacier/internal/testutil/fakes3"
+)
+
+// held is the part-buffer memory the upload holds, including the part being
+// uploaded in the background.
+func (w *upload) held() int {
+	n := cap(w.buf) + cap(w.spare)
+	if w.inflight != nil {
+		n += w.d.partSize
+	}
+	return n
+}
+
+// TestUploadMemoryBounded streams an output many times the part size and
+// checks that the upload never holds more than two parts, whatever it has
+// written so far.
+func TestUploadMemoryBounded(t *testing.T) {
+	const (
+		part  = MinPartSize
+		total = 13*part + 12345
+		chunk = 100 << 10
+	)
+	srv := fakes3.Start(t)
+	srv.CreateBucket(t, "bkt")
+	d, err := New(srv.Client, &Options{PartSize: part})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := d.Stage(t.Context(), "s3://bkt/big")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := st.(*upload)
+
+	h := sha256.New()
+	buf := make([]byte, chunk)
+	peak := 0
+	for written := 0; written < total; {
+		n := min(chunk, total-written)
+		for i := range buf[:n] {
+			buf[i] = byte(written + i*7)
+		}
+		h.Write(buf[:n])
+		if _, err := w.Write(buf[:n]); err != nil {
+			t.Fatal(err)
+		}
+		written += n
+		peak = max(peak, w.held())
+		if w.held() > 2*part {
+			t.Fatalf("after %d bytes the upload holds %d bytes of buffers, want at most two parts (%d)", written, w.held(), 2*part)
+		}
+	}
+	if err := w.Commit(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if w.held() != 0 {
+		t.Errorf("after Commit the upload still holds %d bytes", w.held())
+	}
+	t.Logf("peak buffer memory for a %d-byte output: %d bytes (%.1f parts)", total, peak, float64(peak)/part)
+
+	rc, err := d.Open(t.Context(), "s3://bkt/big")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	got := sha256.New()
+	n, err := io.Copy(got, rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != total || !bytes.Equal(got.Sum(nil), h.Sum(nil)) {
+		t.Fatalf("read back %d bytes (sha256 %x), want %d bytes (sha256 %x)", n, got.Sum(nil), total, h.Sum(nil))
+	}
+}
+
+// BenchmarkStage measures staging and committing a 64 MiB output to the
+// in-process fake (so mostly the driver's and the SDK's own costs).
+func BenchmarkStage(b *testing.B) {
+	srv := fakes3.Start(b)
+	srv.CreateBucket(b, "bkt")
+	d, err := New(srv.Client, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	data := bytes.Repeat([]byte("glacier!"), 8<<20)
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		st, err := d.Stage(b.Context(), "s3://bkt/bench")
+		if err != nil {
+			b.Fatal(err)
+		}
+		for p := data; len(p) > 0; p = p[min(len(p), 1<<20):] {
+			if _, err := st.Write(p[:min(len(p), 1<<20)]); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := st.Commit(b.Context()); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
