@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"time"
 )
 
 // Dataset is a named piece of data that tasks read and write.
@@ -288,6 +289,8 @@ type TaskReport struct {
 	Task     string
 	Status   TaskStatus
 	Attempts int
+	// Duration is the time spent running the task, all attempts together.
+	Duration time.Duration
 	// Err is why the task failed, was skipped or was canceled.
 	Err error
 }

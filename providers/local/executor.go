@@ -1,0 +1,455 @@
+package local
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/glacier-pipeline/glacier/glacier"
+	"github.com/glacier-pipeline/glacier/internal/build"
+	"github.com/glacier-pipeline/glacier/sdk-guest/abi"
+	"github.com/glacier-pipeline/glacier/wasmrt"
+)
+
+// Options configure an Executor.
+type Options struct {
+	// Dir is the project directory: sources are read relative to it and the
+	// store lives in Dir/.glacier.
+	Dir string
+	// Modules are the tasks' built modules (see internal/build).
+	Modules []build.Module
+	// Parallel is how many tasks run at once; zero means the number of CPUs.
+	Parallel int
+	// Force reruns every task, ignoring cached results.
+	Force bool
+	// Backoff is the delay before a failed task's first retry; it doubles
+	// for each further retry. Zero means one second.
+	Backoff time.Duration
+	// Events, if set, is told of every task's progress. Calls are serialised.
+	Events func(Event)
+	// WorkerCommand overrides how worker processes start (see
+	// wasmrt.PoolOptions.Command); nil re-executes this program.
+	WorkerCommand func() *exec.Cmd
+}
+
+// Event is a change in a task's state during a run.
+type Event struct {
+	Task string
+	// State is "running", "retrying", or a final glacier.TaskStatus.
+	State   string
+	Attempt int
+	// Elapsed is the task's running time so far.
+	Elapsed time.Duration
+	Err     error
+	// Record is the task's record once it has finished.
+	Record *TaskRecord
+}
+
+// Executor runs pipelines locally. It implements glacier.Executor.
+type Executor struct {
+	opts Options
+	last RunRecord
+}
+
+// New returns an Executor.
+func New(opts Options) *Executor {
+	if opts.Parallel <= 0 {
+		opts.Parallel = runtime.NumCPU()
+	}
+	if opts.Backoff <= 0 {
+		opts.Backoff = time.Second
+	}
+	return &Executor{opts: opts}
+}
+
+// LastRun returns the record of the executor's latest run.
+func (e *Executor) LastRun() RunRecord { return e.last }
+
+// Execute implements glacier.Executor.Execute.
+func (e *Executor) Execute(ctx context.Context, p *glacier.Pipeline) (*glacier.Report, error) {
+	store, err := OpenStore(e.opts.Dir)
+	if err != nil {
+		return nil, err
+	}
+	unlock, err := store.Lock()
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+
+	r := &run{
+		e: e, p: p, store: store,
+		modules: map[string]build.Module{},
+		current: map[string]Version{},
+		records: map[string]*TaskRecord{},
+	}
+	for _, m := range e.opts.Modules {
+		r.modules[m.Task] = m
+	}
+	for _, t := range p.Tasks() {
+		if _, ok := r.modules[t.Name]; !ok {
+			return nil, fmt.Errorf("task %q has no built module; build the pipeline first (glacier build)", t.Name)
+		}
+	}
+	r.rec = RunRecord{RunID: NewRunID(time.Now()), Pipeline: p.Name(), Started: time.Now().UTC(), Status: "running"}
+	if err := store.sweep(r.rec.RunID); err != nil {
+		return nil, err
+	}
+	if err := store.writeRun(r.rec); err != nil {
+		return nil, err
+	}
+	if err := r.importSources(); err != nil {
+		r.rec.Status = "failed"
+		r.rec.Finished = time.Now().UTC()
+		_ = store.writeRun(r.rec)
+		return nil, err
+	}
+	pool, err := wasmrt.NewPool(ctx, wasmrt.PoolOptions{
+		Workers:  e.opts.Parallel,
+		CacheDir: filepath.Join(store.Root(), "cache", "wazero"),
+		Command:  e.opts.WorkerCommand,
+	})
+	if err != nil {
+		return nil, err
+	}
+	r.pool = pool
+	r.schedule(ctx)
+	pool.Close()
+	return r.finish(ctx)
+}
+
+// run is one execution of a pipeline.
+type run struct {
+	e       *Executor
+	p       *glacier.Pipeline
+	store   *Store
+	pool    *wasmrt.Pool
+	modules map[string]build.Module
+
+	mu      sync.Mutex
+	current map[string]Version // dataset -> version in this run
+	records map[string]*TaskRecord
+	rec     RunRecord
+	events  sync.Mutex
+}
+
+func (r *run) emit(ev Event) {
+	if r.e.opts.Events == nil {
+		return
+	}
+	r.events.Lock()
+	defer r.events.Unlock()
+	r.e.opts.Events(ev)
+}
+
+// importSources reads every source file into the store before any task
+// starts, so a missing source fails the run at once, naming every file.
+func (r *run) importSources() error {
+	var errs []error
+	for _, d := range r.p.Datasets() {
+		if d.Source == "" {
+			continue
+		}
+		path := d.Source
+		if !filepath.IsAbs(path) {
+			path = filepath.Join(r.e.opts.Dir, filepath.FromSlash(path))
+		}
+		v, err := r.store.ImportSource(d.Name, path, r.rec.RunID)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		r.current[d.Name] = v
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("no task was started: %w", errors.Join(errs...))
+	}
+	return nil
+}
+
+// schedule runs every task as soon as its upstream tasks have succeeded.
+func (r *run) schedule(ctx context.Context) {
+	tasks := r.p.Tasks()
+	waiting := map[string]int{}
+	downstream := map[string][]string{}
+	for _, t := range tasks {
+		up := r.p.Upstream(t.Name)
+		waiting[t.Name] = len(up)
+		for _, u := range up {
+			downstream[u] = append(downstream[u], t.Name)
+		}
+	}
+	done := make(chan *TaskRecord)
+	start := func(t glacier.Task) {
+		go func() { done <- r.runTask(ctx, t) }()
+	}
+	byName := map[string]glacier.Task{}
+	for _, t := range tasks {
+		byName[t.Name] = t
+		if waiting[t.Name] == 0 {
+			start(t)
+		}
+	}
+	failedUp := map[string]string{} // task -> an upstream task that did not succeed
+	for finished := 0; finished < len(tasks); {
+		rec := <-done
+		finished++
+		ok := rec.Status == string(glacier.StatusSucceeded) || rec.Status == string(glacier.StatusCached)
+		for _, d := range downstream[rec.Task] {
+			if !ok && failedUp[d] == "" {
+				failedUp[d] = rec.Task
+			}
+			if waiting[d]--; waiting[d] > 0 {
+				continue
+			}
+			if failedUp[d] == "" {
+				start(byName[d])
+				continue
+			}
+			// Skip it, and through it everything downstream.
+			go func(name, cause string) {
+				status := glacier.StatusSkipped
+				if ctx.Err() != nil {
+					status = glacier.StatusCanceled
+				}
+				done <- r.record(&TaskRecord{Task: name, Status: string(status),
+					Error: fmt.Sprintf("upstream task %q did not succeed", cause)})
+			}(d, failedUp[d])
+		}
+	}
+}
+
+// record stores a finished task's record and reports it.
+func (r *run) record(rec *TaskRecord) *TaskRecord {
+	r.mu.Lock()
+	r.records[rec.Task] = rec
+	r.mu.Unlock()
+	var err error
+	if rec.Error != "" {
+		err = errors.New(rec.Error)
+	}
+	r.emit(Event{Task: rec.Task, State: rec.Status, Attempt: rec.Attempts, Elapsed: rec.Duration, Err: err, Record: rec})
+	return rec
+}
+
+// memoKey identifies a task run by everything that determines its outputs.
+func memoKey(t glacier.Task, module string, inputs map[string]Version) string {
+	outs := append([]string(nil), t.Outputs...)
+	sort.Strings(outs)
+	data, _ := json.Marshal(struct {
+		ABI     int                `json:"abi"`
+		Task    string             `json:"task"`
+		Module  string             `json:"module"`
+		Inputs  map[string]Version `json:"inputs"`
+		Params  map[string]string  `json:"params"`
+		Limits  string             `json:"limits"`
+		Outputs []string           `json:"outputs"`
+	}{abi.Version, t.Name, module, inputs, t.Params, glacier.LimitsOf(t.Compute).String(), outs})
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:])
+}
+
+func (r *run) runTask(ctx context.Context, t glacier.Task) *TaskRecord {
+	mod := r.modules[t.Name]
+	rec := &TaskRecord{Task: t.Name, Module: mod.SHA256, Inputs: map[string]Version{}}
+	r.mu.Lock()
+	for _, in := range t.Inputs {
+		rec.Inputs[in] = r.current[in]
+	}
+	r.mu.Unlock()
+	key := memoKey(t, mod.SHA256, rec.Inputs)
+
+	if !r.e.opts.Force {
+		if entry, ok := r.store.Memo(key); ok && r.hasOutputs(entry) {
+			if err := r.store.commitTask(entry, nil); err != nil {
+				rec.Status, rec.Error = string(glacier.StatusFailed), err.Error()
+				return r.record(rec)
+			}
+			rec.Status, rec.Outputs = string(glacier.StatusCached), entry.Outputs
+			r.publish(entry.Outputs)
+			return r.record(rec)
+		}
+	}
+	if ctx.Err() != nil {
+		rec.Status, rec.Error = string(glacier.StatusCanceled), "run interrupted before the task started"
+		return r.record(rec)
+	}
+
+	limits := glacier.LimitsOf(t.Compute)
+	rec.Log = logPath(r.rec.RunID, t.Name)
+	logFile := filepath.Join(r.store.Root(), rec.Log)
+	if err := os.MkdirAll(filepath.Dir(logFile), 0o755); err != nil {
+		rec.Status, rec.Error = string(glacier.StatusFailed), err.Error()
+		return r.record(rec)
+	}
+	backoff := r.e.opts.Backoff
+	started := time.Now()
+	for attempt := 1; ; attempt++ {
+		rec.Attempts = attempt
+		state := "running"
+		if attempt > 1 {
+			state = "retrying"
+			appendLine(logFile, fmt.Sprintf("glacier: attempt %d of %d", attempt, t.Retries+1))
+		}
+		r.emit(Event{Task: t.Name, State: state, Attempt: attempt, Elapsed: time.Since(started)})
+		res, staged, err := r.attempt(ctx, t, mod, rec.Inputs, limits, logFile, attempt)
+		rec.BytesIn += res.BytesIn
+		rec.BytesOut += res.BytesOut
+		if err == nil {
+			entry := MemoEntry{Key: key, Task: t.Name, Module: mod.SHA256, Params: t.Params, Limits: limits.String(),
+				Inputs: rec.Inputs, Outputs: map[string]Version{}, RunID: r.rec.RunID, Time: time.Now().UTC()}
+			for name, o := range res.Outputs {
+				entry.Outputs[name] = Version{Digest: o.SHA256, Size: o.Size}
+			}
+			// Committing must finish even if the run is being interrupted:
+			// it is short, and stopping halfway is what it must never do.
+			err = r.store.commitTask(entry, staged)
+			if err == nil {
+				rec.Duration = time.Since(started)
+				rec.Status, rec.Outputs = string(glacier.StatusSucceeded), entry.Outputs
+				r.publish(entry.Outputs)
+				return r.record(rec)
+			}
+		}
+		rec.Duration = time.Since(started)
+		if ctx.Err() != nil || errors.Is(err, wasmrt.ErrCanceled) {
+			rec.Status, rec.Error = string(glacier.StatusCanceled), err.Error()
+			return r.record(rec)
+		}
+		if attempt > t.Retries {
+			rec.Status, rec.Error = string(glacier.StatusFailed), err.Error()
+			return r.record(rec)
+		}
+		select {
+		case <-time.After(backoff):
+		case <-ctx.Done():
+			rec.Status, rec.Error = string(glacier.StatusCanceled), err.Error()
+			return r.record(rec)
+		}
+		backoff = min(backoff*2, time.Minute)
+	}
+}
+
+// attempt runs the task once. On success it returns where each output was
+// staged.
+func (r *run) attempt(ctx context.Context, t glacier.Task, mod build.Module, inputs map[string]Version,
+	limits glacier.Limits, logFile string, attempt int) (wasmrt.Result, map[string]string, error) {
+	stage, err := r.store.stagingDir(r.rec.RunID)
+	if err != nil {
+		return wasmrt.Result{}, nil, err
+	}
+	stage = filepath.Join(stage, t.Name, fmt.Sprint(attempt))
+	job := wasmrt.Job{
+		ModulePath:   mod.Path,
+		ModuleSHA256: mod.SHA256,
+		Task:         t.Name,
+		RunID:        r.rec.RunID,
+		Params:       t.Params,
+		Inputs:       map[string]string{},
+		Outputs:      map[string]string{},
+		MemoryLimit:  uint64(limits.MemoryMiB) << 20,
+		Timeout:      time.Duration(limits.TimeoutSecs) * time.Second,
+		LogPath:      logFile,
+	}
+	for name, v := range inputs {
+		job.Inputs[name] = wasmrt.FileURL(r.store.ObjectPath(v.Digest))
+	}
+	staged := map[string]string{}
+	for _, name := range t.Outputs {
+		staged[name] = filepath.Join(stage, name)
+		job.Outputs[name] = wasmrt.FileURL(staged[name])
+	}
+	res, err := r.pool.Run(ctx, job)
+	if err != nil {
+		os.RemoveAll(stage)
+		return res, nil, err
+	}
+	return res, staged, nil
+}
+
+// hasOutputs reports whether every output a memo entry names is still in
+// the store.
+func (r *run) hasOutputs(e MemoEntry) bool {
+	for _, v := range e.Outputs {
+		if !r.store.HasObject(v) {
+			return false
+		}
+	}
+	return true
+}
+
+// publish makes a finished task's outputs visible to its downstream tasks.
+func (r *run) publish(outs map[string]Version) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for name, v := range outs {
+		r.current[name] = v
+	}
+}
+
+// finish writes the run record and builds the report.
+func (r *run) finish(ctx context.Context) (*glacier.Report, error) {
+	report := &glacier.Report{RunID: r.rec.RunID}
+	var failed []string
+	canceled := false
+	r.rec.Status = "succeeded"
+	for _, t := range r.p.Tasks() {
+		rec := r.records[t.Name]
+		r.rec.Tasks = append(r.rec.Tasks, *rec)
+		tr := glacier.TaskReport{Task: rec.Task, Status: glacier.TaskStatus(rec.Status), Attempts: rec.Attempts, Duration: rec.Duration}
+		if rec.Error != "" {
+			tr.Err = errors.New(rec.Error)
+		}
+		report.Tasks = append(report.Tasks, tr)
+		switch tr.Status {
+		case glacier.StatusFailed:
+			failed = append(failed, fmt.Sprintf("%s: %s", rec.Task, rec.Error))
+		case glacier.StatusCanceled:
+			canceled = true
+		}
+	}
+	switch {
+	case canceled || ctx.Err() != nil:
+		r.rec.Status = "canceled"
+	case len(failed) > 0:
+		r.rec.Status = "failed"
+	}
+	r.rec.Finished = time.Now().UTC()
+	if dir, err := r.store.stagingDir(r.rec.RunID); err == nil {
+		os.RemoveAll(dir)
+	}
+	r.e.last = r.rec
+	if err := r.store.writeRun(r.rec); err != nil {
+		return report, err
+	}
+	switch {
+	case r.rec.Status == "canceled":
+		return report, fmt.Errorf("run %s interrupted: %w", r.rec.RunID, context.Canceled)
+	case len(failed) > 0:
+		return report, fmt.Errorf("%d of %d tasks failed:\n  %s", len(failed), len(report.Tasks), strings.Join(failed, "\n  "))
+	}
+	return report, nil
+}
+
+func appendLine(path, line string) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	fmt.Fprintln(f, line)
+}

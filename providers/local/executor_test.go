@@ -1,0 +1,216 @@
+package local_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/glacier-pipeline/glacier/glacier"
+	"github.com/glacier-pipeline/glacier/internal/build"
+	"github.com/glacier-pipeline/glacier/internal/testutil/wasmbuild"
+	"github.com/glacier-pipeline/glacier/providers/local"
+	"github.com/glacier-pipeline/glacier/wasmrt"
+)
+
+func TestMain(m *testing.M) {
+	wasmrt.ServeWorkerIfRequested()
+	os.Exit(m.Run())
+}
+
+// project is a pipeline of concat tasks in a temporary project directory.
+type project struct {
+	t      *testing.T
+	dir    string
+	p      *glacier.Pipeline
+	module string
+}
+
+func newProject(t *testing.T) *project {
+	return &project{t: t, dir: t.TempDir(), p: glacier.New("test"), module: wasmbuild.Build(t, "../../testdata/wasm/concat")}
+}
+
+func (pr *project) source(name, content string) {
+	pr.t.Helper()
+	pr.writeSource(name, content)
+	require.NoError(pr.t, pr.p.AddDataset(glacier.Dataset{Name: name, Storage: glacier.ObjectStorage{}, Source: "data/" + name}))
+}
+
+func (pr *project) writeSource(name, content string) {
+	pr.t.Helper()
+	path := filepath.Join(pr.dir, "data", name)
+	require.NoError(pr.t, os.MkdirAll(filepath.Dir(path), 0o755))
+	require.NoError(pr.t, os.WriteFile(path, []byte(content), 0o644))
+	// A rewrite within the file system's timestamp granularity must still
+	// count as a change.
+	future := time.Now().Add(time.Duration(len(content)+1) * time.Second)
+	require.NoError(pr.t, os.Chtimes(path, future, future))
+}
+
+func (pr *project) task(name string, inputs, outputs []string, params map[string]string, retries int) {
+	pr.t.Helper()
+	for _, o := range outputs {
+		if _, ok := pr.p.Dataset(o); !ok {
+			require.NoError(pr.t, pr.p.AddDataset(glacier.Dataset{Name: o, Storage: glacier.ObjectStorage{}}))
+		}
+	}
+	require.NoError(pr.t, pr.p.AddTask(glacier.Task{Name: name, Module: pr.module, Inputs: inputs, Outputs: outputs,
+		Params: params, Retries: retries, Compute: glacier.Local{Timeout: 60}}))
+}
+
+// run executes the pipeline and returns the report, the error and the
+// statuses by task.
+func (pr *project) run(opts local.Options) (*glacier.Report, map[string]string, error) {
+	pr.t.Helper()
+	ctx := context.Background()
+	mods, err := build.Modules(ctx, pr.p, build.Options{Dir: pr.dir})
+	require.NoError(pr.t, err)
+	opts.Dir, opts.Modules = pr.dir, mods
+	if opts.Backoff == 0 {
+		opts.Backoff = time.Millisecond
+	}
+	rep, err := pr.p.Run(ctx, local.New(opts))
+	status := map[string]string{}
+	if rep != nil {
+		for _, tr := range rep.Tasks {
+			status[tr.Task] = string(tr.Status)
+		}
+	}
+	return rep, status, err
+}
+
+func (pr *project) current(dataset string) string {
+	pr.t.Helper()
+	store, err := local.OpenStore(pr.dir)
+	require.NoError(pr.t, err)
+	data, err := store.Read(pr.p, dataset)
+	require.NoError(pr.t, err)
+	return string(data)
+}
+
+func TestRunIncremental(t *testing.T) {
+	pr := newProject(t)
+	pr.source("src", "hello")
+	pr.source("other", "world")
+	pr.task("a", []string{"src"}, []string{"mid"}, map[string]string{"suffix": "+a"}, 0)
+	pr.task("b", []string{"mid"}, []string{"left"}, map[string]string{"suffix": "+b"}, 0)
+	pr.task("c", []string{"other"}, []string{"right"}, map[string]string{"suffix": "+c"}, 0)
+	pr.task("d", []string{"left", "right"}, []string{"final"}, nil, 0)
+
+	_, st, err := pr.run(local.Options{})
+	require.NoError(t, err)
+	require.Equal(t, map[string]string{"a": "done", "b": "done", "c": "done", "d": "done"}, st)
+	require.Equal(t, "hello+a+b", pr.current("left"))
+	require.Equal(t, "hello+a+bworld+c", pr.current("final"))
+
+	_, st, err = pr.run(local.Options{})
+	require.NoError(t, err)
+	require.Equal(t, map[string]string{"a": "cached", "b": "cached", "c": "cached", "d": "cached"}, st, "unchanged")
+
+	pr.writeSource("other", "WORLD")
+	_, st, err = pr.run(local.Options{})
+	require.NoError(t, err)
+	require.Equal(t, map[string]string{"a": "cached", "b": "cached", "c": "done", "d": "done"}, st, "after changing other")
+	require.Equal(t, "hello+a+bWORLD+c", pr.current("final"))
+
+	_, st, err = pr.run(local.Options{Force: true})
+	require.NoError(t, err)
+	require.Equal(t, map[string]string{"a": "done", "b": "done", "c": "done", "d": "done"}, st, "forced")
+
+	// Changing a param reruns its task and everything downstream.
+	pr.p = rebuild(t, pr.p, "b", func(tk *glacier.Task) { tk.Params = map[string]string{"suffix": "+B"} })
+	_, st, err = pr.run(local.Options{})
+	require.NoError(t, err)
+	require.Equal(t, map[string]string{"a": "cached", "b": "done", "c": "cached", "d": "done"}, st, "after changing b's param")
+	require.Equal(t, "hello+a+BWORLD+c", pr.current("final"))
+
+	// Changing it back finds the earlier results again.
+	pr.p = rebuild(t, pr.p, "b", func(tk *glacier.Task) { tk.Params = map[string]string{"suffix": "+b"} })
+	_, st, err = pr.run(local.Options{})
+	require.NoError(t, err)
+	require.Equal(t, map[string]string{"a": "cached", "b": "cached", "c": "cached", "d": "cached"}, st, "after reverting")
+	require.Equal(t, "hello+a+bWORLD+c", pr.current("final"))
+}
+
+func TestRunFailureIsolation(t *testing.T) {
+	pr := newProject(t)
+	pr.source("src", "x")
+	pr.task("good", []string{"src"}, []string{"g"}, nil, 0)
+	pr.task("bad", []string{"src"}, []string{"b"}, map[string]string{"fail": "no such customer 42"}, 2)
+	pr.task("after", []string{"b"}, []string{"a"}, nil, 0)
+	pr.task("later", []string{"a", "g"}, []string{"l"}, nil, 0)
+
+	rep, st, err := pr.run(local.Options{})
+	require.Error(t, err)
+	require.Contains(t, err.Error(), "1 of 4 tasks failed")
+	require.Contains(t, err.Error(), "no such customer 42")
+	require.Equal(t, map[string]string{"good": "done", "bad": "failed", "after": "skipped", "later": "skipped"}, st)
+	for _, tr := range rep.Tasks {
+		if tr.Task == "bad" {
+			require.Equal(t, 3, tr.Attempts, "retries: 2 means three attempts")
+		}
+		if tr.Task == "after" {
+			require.ErrorContains(t, tr.Err, `upstream task "bad" did not succeed`)
+		}
+	}
+	require.Equal(t, "x", pr.current("g"))
+	store, err := local.OpenStore(pr.dir)
+	require.NoError(t, err)
+	_, err = store.Read(pr.p, "b")
+	require.ErrorContains(t, err, `dataset "b" has no version yet`)
+	// Nothing partial was left behind anywhere in the store.
+	require.NoError(t, filepath.Walk(store.Root(), func(path string, info os.FileInfo, err error) error {
+		if err == nil && !info.IsDir() && strings.Contains(path, "objects") {
+			data, _ := os.ReadFile(path)
+			if strings.Contains(string(data), "partial") {
+				t.Errorf("partial output committed at %s", path)
+			}
+		}
+		return err
+	}))
+}
+
+func TestRunMissingSource(t *testing.T) {
+	pr := newProject(t)
+	pr.source("src", "x")
+	require.NoError(t, pr.p.AddDataset(glacier.Dataset{Name: "gone", Storage: glacier.ObjectStorage{}, Source: "data/gone.csv"}))
+	pr.task("a", []string{"src", "gone"}, []string{"out"}, nil, 0)
+	_, _, err := pr.run(local.Options{})
+	require.Error(t, err)
+	require.Contains(t, err.Error(), "no task was started")
+	require.Contains(t, err.Error(), "data/gone.csv")
+	require.Contains(t, err.Error(), `dataset "gone"`)
+}
+
+func TestRunCanceled(t *testing.T) {
+	pr := newProject(t)
+	pr.source("src", "x")
+	pr.task("a", []string{"src"}, []string{"out"}, nil, 0)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	mods, err := build.Modules(context.Background(), pr.p, build.Options{Dir: pr.dir})
+	require.NoError(t, err)
+	_, err = pr.p.Run(ctx, local.New(local.Options{Dir: pr.dir, Modules: mods}))
+	require.True(t, errors.Is(err, context.Canceled), "err = %v", err)
+}
+
+// rebuild returns a copy of p with one task changed.
+func rebuild(t *testing.T, p *glacier.Pipeline, task string, change func(*glacier.Task)) *glacier.Pipeline {
+	t.Helper()
+	q := glacier.New(p.Name())
+	for _, d := range p.Datasets() {
+		require.NoError(t, q.AddDataset(d))
+	}
+	for _, tk := range p.Tasks() {
+		if tk.Name == task {
+			change(&tk)
+		}
+		require.NoError(t, q.AddTask(tk))
+	}
+	return q
+}

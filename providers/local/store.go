@@ -1,0 +1,432 @@
+package local
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/glacier-pipeline/glacier/glacier"
+)
+
+// StateDir is the directory, beside the manifest, that holds everything the
+// local executor keeps. Deleting it is always safe: the next run rebuilds
+// and reruns everything.
+const StateDir = ".glacier"
+
+// Store is the embedded local store in a project's .glacier directory:
+//
+//	objects/ab/<sha256>          dataset versions, content-addressed, read-only
+//	refs/tasks/<task>.json       the task's last successful run: its memo entry
+//	refs/sources/<dataset>.json  the version last read from a source file
+//	memo/<key>.json              every successful task run, by cache key
+//	runs/<run-id>/run.json       what a run did; runs/<run-id>/logs/<task>.log
+//	staging/<run-id>/            outputs being written; swept on the next run
+//
+// Every file is written to a temporary name, synced and renamed, so a process
+// killed at any moment leaves each file whole or absent. A task's outputs
+// become current only when its ref is renamed into place, after its objects
+// and memo entry are durable.
+type Store struct {
+	root string
+}
+
+// OpenStore opens (creating if needed) the store under dir/.glacier.
+func OpenStore(dir string) (*Store, error) {
+	root := filepath.Join(dir, StateDir)
+	for _, sub := range []string{"objects", "refs/tasks", "refs/sources", "memo", "runs", "staging", "tmp"} {
+		if err := os.MkdirAll(filepath.Join(root, sub), 0o755); err != nil {
+			return nil, fmt.Errorf("open store: %w", err)
+		}
+	}
+	return &Store{root: root}, nil
+}
+
+// Root returns the store's directory.
+func (s *Store) Root() string { return s.root }
+
+// Version is one version of a dataset.
+type Version struct {
+	Digest string `json:"sha256"`
+	Size   int64  `json:"size"`
+}
+
+// MemoEntry records one successful run of a task: what went in, what came
+// out. It is both the cache entry that lets a rerun skip the task and the
+// lineage record of the versions it produced.
+type MemoEntry struct {
+	Key     string             `json:"key"`
+	Task    string             `json:"task"`
+	Module  string             `json:"module_sha256"`
+	Params  map[string]string  `json:"params,omitempty"`
+	Limits  string             `json:"limits"`
+	Inputs  map[string]Version `json:"inputs,omitempty"`
+	Outputs map[string]Version `json:"outputs"`
+	RunID   string             `json:"run_id"`
+	Time    time.Time          `json:"time"`
+}
+
+// SourceRef records the version last read from a source file, with the
+// file's size and modification time so an unchanged file is not rehashed.
+type SourceRef struct {
+	Dataset string    `json:"dataset"`
+	Path    string    `json:"path"`
+	Version Version   `json:"version"`
+	ModTime time.Time `json:"mod_time"`
+	RunID   string    `json:"run_id"`
+}
+
+// ObjectPath returns where the version with the given digest is kept.
+func (s *Store) ObjectPath(digest string) string {
+	return filepath.Join(s.root, "objects", digest[:2], digest)
+}
+
+// HasObject reports whether the version with digest is in the store.
+func (s *Store) HasObject(v Version) bool {
+	fi, err := os.Stat(s.ObjectPath(v.Digest))
+	return err == nil && fi.Size() == v.Size
+}
+
+// adopt moves a finished file into the objects as the version with digest.
+// If the object exists already, the file is removed instead.
+func (s *Store) adopt(path string, v Version) error {
+	dst := s.ObjectPath(v.Digest)
+	if s.HasObject(v) {
+		return os.Remove(path)
+	}
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return err
+	}
+	if err := os.Chmod(path, 0o444); err != nil {
+		return err
+	}
+	return os.Rename(path, dst)
+}
+
+// ImportSource makes the file at path the current version of dataset,
+// copying it into the objects if its bytes are new. An unchanged file (same
+// size and modification time as last recorded) is not read again.
+func (s *Store) ImportSource(dataset, path, runID string) (Version, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return Version{}, fmt.Errorf("dataset %q: source %s: %w", dataset, path, unwrapPathError(err))
+	}
+	if fi.IsDir() {
+		return Version{}, fmt.Errorf("dataset %q: source %s is a directory; point source: at a file", dataset, path)
+	}
+	var prev SourceRef
+	if err := s.readJSON(filepath.Join("refs", "sources", dataset+".json"), &prev); err == nil &&
+		prev.Path == path && prev.Version.Size == fi.Size() && prev.ModTime.Equal(fi.ModTime()) && s.HasObject(prev.Version) {
+		return prev.Version, nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return Version{}, fmt.Errorf("dataset %q: source %s: %w", dataset, path, unwrapPathError(err))
+	}
+	defer f.Close()
+	tmp, err := s.tempFile()
+	if err != nil {
+		return Version{}, err
+	}
+	defer os.Remove(tmp.Name())
+	h := newHasher()
+	_, err = io.Copy(io.MultiWriter(tmp, h), f)
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return Version{}, fmt.Errorf("dataset %q: import source %s: %w", dataset, path, err)
+	}
+	v := h.version()
+	if err := s.adopt(tmp.Name(), v); err != nil {
+		return Version{}, err
+	}
+	ref := SourceRef{Dataset: dataset, Path: path, Version: v, ModTime: fi.ModTime(), RunID: runID}
+	return v, s.writeJSON(filepath.Join("refs", "sources", dataset+".json"), ref)
+}
+
+func unwrapPathError(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// Memo returns the memo entry with the given key, if any.
+func (s *Store) Memo(key string) (MemoEntry, bool) {
+	var e MemoEntry
+	err := s.readJSON(filepath.Join("memo", key+".json"), &e)
+	return e, err == nil
+}
+
+// TaskRef returns the task's last successful run, if any.
+func (s *Store) TaskRef(task string) (MemoEntry, bool) {
+	var e MemoEntry
+	err := s.readJSON(filepath.Join("refs", "tasks", task+".json"), &e)
+	return e, err == nil
+}
+
+// SourceRef returns the version last imported for a source dataset.
+func (s *Store) SourceRef(dataset string) (SourceRef, bool) {
+	var r SourceRef
+	err := s.readJSON(filepath.Join("refs", "sources", dataset+".json"), &r)
+	return r, err == nil
+}
+
+// commitTask makes a finished task's outputs current: staged files move
+// into the objects, then the memo entry is written, then the task's ref.
+// staged maps each output to its finished file (empty for outputs already
+// in the store, as when a memo entry is reused).
+func (s *Store) commitTask(e MemoEntry, staged map[string]string) error {
+	for name, path := range staged {
+		if err := s.adopt(path, e.Outputs[name]); err != nil {
+			return fmt.Errorf("commit output %q: %w", name, err)
+		}
+	}
+	if _, ok := s.Memo(e.Key); !ok {
+		if err := s.writeJSON(filepath.Join("memo", e.Key+".json"), e); err != nil {
+			return err
+		}
+	}
+	if ref, ok := s.TaskRef(e.Task); ok && ref.Key == e.Key {
+		return nil
+	}
+	return s.writeJSON(filepath.Join("refs", "tasks", e.Task+".json"), e)
+}
+
+// stagingDir returns (creating) the directory a run's outputs are staged in.
+func (s *Store) stagingDir(runID string) (string, error) {
+	dir := filepath.Join(s.root, "staging", runID)
+	return dir, os.MkdirAll(dir, 0o755)
+}
+
+// sweep removes what killed runs left behind: staging directories of other
+// runs and stray temporary files.
+func (s *Store) sweep(keepRun string) error {
+	for _, sub := range []string{"staging", "tmp"} {
+		entries, err := os.ReadDir(filepath.Join(s.root, sub))
+		if err != nil {
+			return err
+		}
+		for _, e := range entries {
+			if sub == "staging" && e.Name() == keepRun {
+				continue
+			}
+			if err := os.RemoveAll(filepath.Join(s.root, sub, e.Name())); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// Lock takes the store's lock, so two runs never write one store at once.
+// The operating system releases it if the process dies.
+func (s *Store) Lock() (unlock func(), err error) {
+	f, err := os.OpenFile(filepath.Join(s.root, "lock"), os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("another glacier run is using %s; wait for it to finish", s.root)
+	}
+	return func() {
+		_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+		f.Close()
+	}, nil
+}
+
+// tempFile creates a file in the store's tmp directory, on the same file
+// system as everything it will be renamed to.
+func (s *Store) tempFile() (*os.File, error) {
+	return os.CreateTemp(filepath.Join(s.root, "tmp"), "w-*")
+}
+
+// writeJSON writes v to rel atomically and durably: temporary file, sync,
+// rename.
+func (s *Store) writeJSON(rel string, v any) error {
+	data, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	return s.writeFile(rel, append(data, '\n'))
+}
+
+func (s *Store) writeFile(rel string, data []byte) error {
+	dst := filepath.Join(s.root, rel)
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return err
+	}
+	f, err := s.tempFile()
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), dst)
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return fmt.Errorf("write %s: %w", dst, err)
+	}
+	return nil
+}
+
+func (s *Store) readJSON(rel string, v any) error {
+	data, err := os.ReadFile(filepath.Join(s.root, rel))
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(data, v)
+}
+
+// NewRunID returns a run id that sorts by start time.
+func NewRunID(now time.Time) string {
+	var b [3]byte
+	_, _ = rand.Read(b[:])
+	return now.UTC().Format("20060102T150405.000Z") + "-" + hex.EncodeToString(b[:])
+}
+
+// Runs returns the ids of the recorded runs, newest first.
+func (s *Store) Runs() ([]string, error) {
+	entries, err := os.ReadDir(filepath.Join(s.root, "runs"))
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	for _, e := range entries {
+		if e.IsDir() && !strings.HasPrefix(e.Name(), ".") {
+			ids = append(ids, e.Name())
+		}
+	}
+	sort.Sort(sort.Reverse(sort.StringSlice(ids)))
+	return ids, nil
+}
+
+// RunRecord is what the store keeps about a run.
+type RunRecord struct {
+	RunID    string       `json:"run_id"`
+	Pipeline string       `json:"pipeline"`
+	Started  time.Time    `json:"started"`
+	Finished time.Time    `json:"finished,omitzero"`
+	Status   string       `json:"status"` // running, succeeded, failed, canceled
+	Tasks    []TaskRecord `json:"tasks"`
+}
+
+// TaskRecord is one task's part of a run record.
+type TaskRecord struct {
+	Task     string             `json:"task"`
+	Status   string             `json:"status"`
+	Attempts int                `json:"attempts,omitempty"`
+	Duration time.Duration      `json:"duration_ns"`
+	BytesIn  int64              `json:"bytes_in"`
+	BytesOut int64              `json:"bytes_out"`
+	Module   string             `json:"module_sha256,omitempty"`
+	Inputs   map[string]Version `json:"inputs,omitempty"`
+	Outputs  map[string]Version `json:"outputs,omitempty"`
+	Error    string             `json:"error,omitempty"`
+	// Log is the task's log file, relative to the store; empty if it did
+	// not run in this run.
+	Log string `json:"log,omitempty"`
+}
+
+// Run returns a run's record.
+func (s *Store) Run(id string) (RunRecord, error) {
+	var r RunRecord
+	err := s.readJSON(filepath.Join("runs", id, "run.json"), &r)
+	return r, err
+}
+
+func (s *Store) writeRun(r RunRecord) error {
+	return s.writeJSON(filepath.Join("runs", r.RunID, "run.json"), r)
+}
+
+// logPath returns a task's log file for a run, relative to the store.
+func logPath(runID, task string) string {
+	return filepath.Join("runs", runID, "logs", task+".log")
+}
+
+// hasher computes a Version while bytes stream through it.
+type hasher struct {
+	h interface {
+		io.Writer
+		Sum([]byte) []byte
+	}
+	n int64
+}
+
+func newHasher() *hasher { return &hasher{h: sha256.New()} }
+
+func (h *hasher) Write(p []byte) (int, error) {
+	h.n += int64(len(p))
+	return h.h.Write(p)
+}
+
+func (h *hasher) version() Version {
+	return Version{Digest: hex.EncodeToString(h.h.Sum(nil)), Size: h.n}
+}
+
+// Current returns the current version of a dataset: the last version read
+// from its source, or written by its producer's last successful run.
+func (s *Store) Current(p *glacier.Pipeline, dataset string) (Version, error) {
+	d, ok := p.Dataset(dataset)
+	if !ok {
+		return Version{}, fmt.Errorf("no dataset %q in pipeline %q; glacier datasets lists them", dataset, p.Name())
+	}
+	if d.Source != "" {
+		if ref, ok := s.SourceRef(dataset); ok {
+			return ref.Version, nil
+		}
+	} else if prod, ok := p.Producer(dataset); ok {
+		if ref, ok := s.TaskRef(prod.Name); ok {
+			if v, ok := ref.Outputs[dataset]; ok {
+				return v, nil
+			}
+		}
+	}
+	return Version{}, fmt.Errorf("dataset %q has no version yet; run the pipeline (glacier run) to produce it", dataset)
+}
+
+// Open returns a reader of the current version of a dataset.
+func (s *Store) Open(p *glacier.Pipeline, dataset string) (io.ReadCloser, Version, error) {
+	v, err := s.Current(p, dataset)
+	if err != nil {
+		return nil, v, err
+	}
+	f, err := os.Open(s.ObjectPath(v.Digest))
+	if err != nil {
+		return nil, v, fmt.Errorf("dataset %q: version %s is missing from %s; run glacier run --force to rebuild it", dataset, v.Digest[:12], s.root)
+	}
+	return f, v, nil
+}
+
+// Read returns the current version of a dataset, whole.
+func (s *Store) Read(p *glacier.Pipeline, dataset string) ([]byte, error) {
+	r, _, err := s.Open(p, dataset)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	return io.ReadAll(r)
+}
