@@ -149,10 +149,10 @@ func TestRunFails(t *testing.T) {
 			msg:       `customers line 5: customer "C2" appears twice; customers is written by clean_customers, which keeps one row per customer, run it again`,
 		},
 		{
-			name:      "no customers yet",
-			orders:    ordersHeader,
-			missing:   []string{"customers"},
-			msg:       `task: open input "customers": the dataset has no version yet; give it a source: in glacier.yaml, or run the task that produces it first`,
+			name:    "no customers yet",
+			orders:  ordersHeader,
+			missing: []string{"customers"},
+			msg:     `task: open input "customers": the dataset has no version yet; give it a source: in glacier.yaml, or run the task that produces it first`,
 		},
 	}
 	for _, tt := range tests {
