@@ -36,6 +36,12 @@ type order struct {
 // few busy customers and many occasional ones, with a handful of rows
 // broken the ways exports break.
 func writeOrders(w io.Writer, rng *rand, cs []customer) {
+	// Customer i orders in proportion to 1/(i+20): a few often, most now
+	// and then.
+	loyalty := make([]int, len(cs))
+	for i := range loyalty {
+		loyalty[i] = 100_000 / (i + 20)
+	}
 	var orders []order
 	for d := range days {
 		day := firstDay.AddDate(0, 0, d)
@@ -54,9 +60,7 @@ func writeOrders(w io.Writer, rng *rand, cs []customer) {
 			if rng.intn(250) == 0 {
 				o.customer, o.cents, o.currency = pick(rng, unmatched), amount(rng, "consumer"), "EUR"
 			} else {
-				// Squaring skews the choice to the first customers: a few buy often.
-				u := rng.intn(1000)
-				c := cs[u*u*len(cs)/1_000_000]
+				c := cs[weighted(rng, loyalty)]
 				o.customer, o.cents, o.currency = c.id, amount(rng, c.segment), c.currency()
 			}
 			orders = append(orders, o)
