@@ -5,8 +5,11 @@ import (
 	"errors"
 	"io"
 	"io/fs"
+	"maps"
+	"os"
 	"os/exec"
 	"path"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -119,5 +122,72 @@ func TestSourcesComplete(t *testing.T) {
 	}
 	if len(have) == 0 {
 		t.Fatal("Sources is empty")
+	}
+}
+
+// TestSourcesBuildVendored lays Sources out as glacier init does, in the
+// vendor/ directory of a new project, and builds and tests a task there
+// with the network off.
+func TestSourcesBuildVendored(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a project; skipped with -short")
+	}
+	goCmd, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("the go command is not on PATH")
+	}
+	dir := t.TempDir()
+	vendorRoot := filepath.Join(dir, "vendor", filepath.FromSlash(modulePath), "sdk-guest")
+	pkgs := map[string]bool{}
+	err = fs.WalkDir(Sources, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := fs.ReadFile(Sources, p)
+		if err != nil {
+			return err
+		}
+		pkgs[modulePath+"/sdk-guest/"+path.Dir(p)] = true
+		dst := filepath.Join(vendorRoot, filepath.FromSlash(p))
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			return err
+		}
+		return os.WriteFile(dst, data, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	modules := "# " + modulePath + " v0.0.0\n## explicit; go 1.26\n" + strings.Join(slices.Sorted(maps.Keys(pkgs)), "\n") + "\n"
+	files := map[string]string{
+		"go.mod":              "module example.com/etl\n\ngo 1.26\n\nrequire " + modulePath + " v0.0.0\n",
+		"vendor/modules.txt":  modules,
+		"tasks/clean/main.go": "package main\n\nimport \"" + modulePath + "/sdk-guest/task\"\n\nfunc main() { task.Run(clean) }\n\nfunc clean(t *task.Context) error { return task.WriteJSON(t, \"out\", t.Param(\"p\")) }\n",
+		"tasks/clean/main_test.go": "package main\n\nimport (\n\t\"testing\"\n\n\t\"" + modulePath + "/sdk-guest/tasktest\"\n)\n\n" +
+			"func TestClean(t *testing.T) {\n\tres, err := tasktest.Run(clean, tasktest.Config{Params: map[string]string{\"p\": \"v\"}, Outputs: []string{\"out\"}})\n" +
+			"\tif err != nil || string(res.Outputs[\"out\"]) != \"\\\"v\\\"\\n\" {\n\t\tt.Fatalf(\"%v %v\", res, err)\n\t}\n}\n",
+	}
+	for name, text := range files {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	offline := []string{"GOFLAGS=-mod=vendor", "GOPROXY=off", "GOWORK=off", "GOTOOLCHAIN=local"}
+	for _, step := range []struct {
+		env  []string
+		args []string
+	}{
+		{[]string{"GOOS=wasip1", "GOARCH=wasm"}, []string{"build", "-o", filepath.Join(dir, "clean.wasm"), "./tasks/clean"}},
+		{nil, []string{"test", "./..."}},
+	} {
+		cmd := exec.Command(goCmd, step.args...)
+		cmd.Dir = dir
+		cmd.Env = append(append(cmd.Environ(), offline...), step.env...)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Errorf("%s go %s in a project with the vendored SDK: %v\n%s", strings.Join(step.env, " "), strings.Join(step.args, " "), err, out)
+		}
 	}
 }
