@@ -94,7 +94,8 @@ const (
 	ErrnoAcces Errno = 3
 	// ErrnoNoent: the dataset is declared but has no version to read.
 	ErrnoNoent Errno = 4
-	// ErrnoInval: a bad mode, or a name that is empty, too long or not UTF-8.
+	// ErrnoInval: a bad mode, a name that is empty, too long or not UTF-8,
+	// or a zero-length dataset_read buffer.
 	ErrnoInval Errno = 5
 	// ErrnoRange: the buffer is too small; the needed length was written.
 	ErrnoRange Errno = 6
