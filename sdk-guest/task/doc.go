@@ -71,7 +71,13 @@
 // datasets the task left open and the runtime commits every output at once.
 // If it returns an error or panics, the task fails, the runtime reports the
 // message and nothing the task wrote is kept. Every declared output must be
-// opened for writing, even to write nothing, or the task fails.
+// opened for writing, even to write nothing, or the task fails. If the
+// storage behind any dataset fails, the task fails too, even when the
+// function ignores the error it got, so a partial output is never committed.
+//
+// Errors from Input and Output name the dataset and say how to fix
+// glacier.yaml; they match the abi.Errno the host returned (errors.Is), so
+// a task can treat an input without a version (abi.ErrnoNoent) as optional.
 //
 // The rules between the SDK and the runtime are in docs/abi.md; a task in
 // another language follows them directly.
