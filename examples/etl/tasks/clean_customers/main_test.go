@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/glacier-pipeline/glacier/examples/etl/internal/golden"
 	"github.com/glacier-pipeline/glacier/sdk-guest/tasktest"
 )
 
@@ -169,4 +170,19 @@ func TestRunLogIsBounded(t *testing.T) {
 	if want := "read 1000 rows: kept 1 customers, dropped 999 (duplicate 999)"; lines[len(lines)-1] != want {
 		t.Errorf("last log line = %q, want %q", lines[len(lines)-1], want)
 	}
+}
+
+// The task turns the example's sample data into exactly the committed
+// output, and logs the same summary.
+func TestSampleData(t *testing.T) {
+	res, err := tasktest.Run(run, tasktest.Config{
+		Task:    "clean_customers",
+		Inputs:  map[string][]byte{"customers_raw": golden.Data(t, "customers.csv")},
+		Outputs: []string{"customers"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden.Check(t, "customers.csv", res.Outputs["customers"])
+	golden.Check(t, "clean_customers.log", []byte(res.Log))
 }

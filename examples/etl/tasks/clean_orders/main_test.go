@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/glacier-pipeline/glacier/examples/etl/internal/golden"
 	"github.com/glacier-pipeline/glacier/sdk-guest/tasktest"
 )
 
@@ -243,4 +244,20 @@ func TestParseCents(t *testing.T) {
 			t.Errorf("parseCents(%q) = %d, %v; want %d", tt.in, got, err, tt.want)
 		}
 	}
+}
+
+// The task turns the example's sample data into exactly the committed
+// output, and logs the same summary.
+func TestSampleData(t *testing.T) {
+	res, err := tasktest.Run(run, tasktest.Config{
+		Task:    "clean_orders",
+		Params:  map[string]string{"currency": "EUR"},
+		Inputs:  map[string][]byte{"orders_raw": golden.Data(t, "orders.csv")},
+		Outputs: []string{"orders"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden.Check(t, "orders.csv", res.Outputs["orders"])
+	golden.Check(t, "clean_orders.log", []byte(res.Log))
 }

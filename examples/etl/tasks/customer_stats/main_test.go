@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/glacier-pipeline/glacier/examples/etl/internal/golden"
 	"github.com/glacier-pipeline/glacier/sdk-guest/tasktest"
 )
 
@@ -142,4 +143,19 @@ func TestRunFails(t *testing.T) {
 			}
 		})
 	}
+}
+
+// The task turns the example's sample data into exactly the committed
+// output, and logs the same summary.
+func TestSampleData(t *testing.T) {
+	res, err := tasktest.Run(run, tasktest.Config{
+		Task:    "customer_stats",
+		Inputs:  map[string][]byte{"enriched_orders": golden.Golden(t, "enriched_orders.jsonl")},
+		Outputs: []string{"customer_stats"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden.Check(t, "customer_stats.csv", res.Outputs["customer_stats"])
+	golden.Check(t, "customer_stats.log", []byte(res.Log))
 }

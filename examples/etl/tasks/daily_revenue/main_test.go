@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/glacier-pipeline/glacier/examples/etl/internal/golden"
 	"github.com/glacier-pipeline/glacier/sdk-guest/tasktest"
 )
 
@@ -162,4 +163,19 @@ func TestAverage(t *testing.T) {
 			t.Errorf("average(%d, %d) = %d, want %d", tt.sum, tt.n, got, tt.want)
 		}
 	}
+}
+
+// The task turns the example's sample data into exactly the committed
+// output, and logs the same summary.
+func TestSampleData(t *testing.T) {
+	res, err := tasktest.Run(run, tasktest.Config{
+		Task:    "daily_revenue",
+		Inputs:  map[string][]byte{"enriched_orders": golden.Golden(t, "enriched_orders.jsonl")},
+		Outputs: []string{"daily_revenue"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden.Check(t, "daily_revenue.csv", res.Outputs["daily_revenue"])
+	golden.Check(t, "daily_revenue.log", []byte(res.Log))
 }

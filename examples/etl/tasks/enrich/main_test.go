@@ -4,6 +4,7 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/glacier-pipeline/glacier/examples/etl/internal/golden"
 	"github.com/glacier-pipeline/glacier/sdk-guest/tasktest"
 )
 
@@ -179,4 +180,19 @@ func TestRunFails(t *testing.T) {
 			}
 		})
 	}
+}
+
+// The task turns the example's sample data into exactly the committed
+// output, and logs the same summary.
+func TestSampleData(t *testing.T) {
+	res, err := tasktest.Run(run, tasktest.Config{
+		Task:    "enrich",
+		Inputs:  map[string][]byte{"orders": golden.Golden(t, "orders.csv"), "customers": golden.Golden(t, "customers.csv")},
+		Outputs: []string{"enriched_orders"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden.Check(t, "enriched_orders.jsonl", res.Outputs["enriched_orders"])
+	golden.Check(t, "enrich.log", []byte(res.Log))
 }
