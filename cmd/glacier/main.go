@@ -8,6 +8,11 @@ import (
 	"os"
 
 	"github.com/glacier-pipeline/glacier/cmd/glacier/internal/cli"
+	"github.com/glacier-pipeline/glacier/wasmrt"
 )
 
-func main() { os.Exit(cli.Main()) }
+func main() {
+	// Task sandboxes run in worker processes that are this program again.
+	wasmrt.ServeWorkerIfRequested()
+	os.Exit(cli.Main())
+}

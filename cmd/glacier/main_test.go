@@ -5,10 +5,12 @@ import (
 	"testing"
 
 	"github.com/glacier-pipeline/glacier/cmd/glacier/internal/cli"
+	"github.com/glacier-pipeline/glacier/wasmrt"
 	"github.com/rogpeppe/go-internal/testscript"
 )
 
 func TestMain(m *testing.M) {
+	wasmrt.ServeWorkerIfRequested()
 	testscript.Main(m, map[string]func(){
 		"glacier": func() { os.Exit(cli.Main()) },
 	})

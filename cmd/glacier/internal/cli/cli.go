@@ -45,7 +45,7 @@ type IO struct {
 
 // SystemIO returns the process's standard streams.
 func SystemIO() *IO {
-	tty := isTerminal(os.Stdout)
+	tty := isTerminal(os.Stdout) && isTerminal(os.Stderr)
 	_, noColor := os.LookupEnv("NO_COLOR")
 	return &IO{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr, TTY: tty, Color: tty && !noColor}
 }
@@ -179,7 +179,14 @@ Lambda and Google Cloud Functions.
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return FlagError{Err: err} })
 	root.AddCommand(
 		newVersionCmd(g),
+		newInitCmd(g),
 		newValidateCmd(g),
+		newBuildCmd(g),
+		newRunCmd(g),
+		newDatasetsCmd(g),
+		newCatCmd(g),
+		newLogsCmd(g),
+		newLineageCmd(g),
 		newGraphCmd(g),
 	)
 	return root

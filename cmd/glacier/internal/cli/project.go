@@ -1,0 +1,87 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"runtime"
+	"strings"
+
+	"github.com/glacier-pipeline/glacier/glacier/manifest"
+	"github.com/glacier-pipeline/glacier/internal/build"
+	"github.com/glacier-pipeline/glacier/providers/local"
+)
+
+// buildModules builds every task's module, printing to w one line per
+// module when verbose, or one line per rebuilt module otherwise.
+func (g *Globals) buildModules(ctx context.Context, m *manifest.Manifest, w io.Writer, verbose bool) ([]build.Module, error) {
+	mods, err := build.Modules(ctx, m.Pipeline, build.Options{Dir: m.Dir, Parallel: runtime.NumCPU()})
+	if err != nil {
+		return nil, err
+	}
+	for _, mod := range mods {
+		if !verbose && !mod.Built {
+			continue
+		}
+		state := "up to date"
+		if mod.Built {
+			state = "built"
+		}
+		fmt.Fprintf(w, "%-20s %8s  sha256:%s  %s\n", mod.Task, humanBytes(mod.Size), mod.SHA256[:12], state)
+	}
+	return mods, nil
+}
+
+// openStore loads the manifest and opens its project's store.
+func (g *Globals) openStore() (*manifest.Manifest, *local.Store, error) {
+	m, err := g.LoadManifest()
+	if err != nil {
+		return nil, nil, err
+	}
+	s, err := local.OpenStore(m.Dir)
+	return m, s, err
+}
+
+// humanBytes formats a size with a binary unit: 512 B, 3.4 KiB, 2.9 MiB.
+func humanBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
+
+// short abbreviates a digest for tables.
+func short(digest string) string {
+	if len(digest) > 12 {
+		return digest[:12]
+	}
+	return digest
+}
+
+// table writes rows as left-aligned columns separated by two spaces.
+func table(rows [][]string) string {
+	widths := map[int]int{}
+	for _, r := range rows {
+		for i, c := range r {
+			widths[i] = max(widths[i], len(c))
+		}
+	}
+	var b strings.Builder
+	for _, r := range rows {
+		for i, c := range r {
+			if i == len(r)-1 {
+				b.WriteString(c)
+			} else {
+				fmt.Fprintf(&b, "%-*s  ", widths[i], c)
+			}
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
+}

@@ -1,0 +1,137 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"runtime"
+	"time"
+
+	"github.com/glacier-pipeline/glacier/glacier"
+	"github.com/glacier-pipeline/glacier/providers/local"
+	"github.com/spf13/cobra"
+)
+
+// RunOptions are the flags of glacier run.
+type RunOptions struct {
+	Parallel int
+	Force    bool
+	JSON     bool
+}
+
+func newRunCmd(g *Globals) *cobra.Command {
+	var opts RunOptions
+	cmd := &cobra.Command{
+		Use:   "run",
+		Short: "Build what is stale and run the pipeline locally, each task in its own sandbox",
+		Long: `Run builds every stale task module, imports the source files, and runs the
+tasks in dependency order, independent ones in parallel, each in its own
+WebAssembly sandbox that sees only its declared datasets and params.
+
+A task whose module, inputs, params and compute settings are unchanged since a
+successful run is not run again: its outputs are reused and it shows as
+cached. When a task fails, its downstream tasks are skipped and the other
+branches finish. A failed or interrupted task commits nothing.
+
+On a terminal, a live line per task; otherwise one line per change. A summary
+table at the end, or with --json the run record on stdout.
+
+` + exitCodesHelp,
+		Args: args(0, 0),
+		RunE: func(cmd *cobra.Command, _ []string) error { return runRun(cmd, g, opts) },
+	}
+	cmd.Flags().IntVar(&opts.Parallel, "parallel", runtime.NumCPU(), "run up to `N` tasks at once")
+	cmd.Flags().BoolVar(&opts.Force, "force", false, "rerun every task, ignoring cached results")
+	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the run record as JSON on stdout")
+	return cmd
+}
+
+func runRun(cmd *cobra.Command, g *Globals, opts RunOptions) error {
+	if opts.Parallel < 1 {
+		return flagErrorf("--parallel must be at least 1, got %d", opts.Parallel)
+	}
+	ctx := cmd.Context()
+	m, err := g.LoadManifest()
+	if err != nil {
+		return err
+	}
+	mods, err := g.buildModules(ctx, m, g.IO.ErrOut, false)
+	if err != nil {
+		return err
+	}
+	var prog *progress
+	if !opts.JSON {
+		prog = newProgress(g.IO, m.Pipeline)
+	}
+	exec := local.New(local.Options{
+		Dir: m.Dir, Modules: mods, Parallel: opts.Parallel, Force: opts.Force,
+		Events: func(ev local.Event) {
+			if prog != nil {
+				prog.event(ev)
+			}
+		},
+	})
+	started := time.Now()
+	report, runErr := m.Pipeline.Run(ctx, exec)
+	if prog != nil {
+		prog.stop()
+	}
+	if report == nil {
+		return runErr
+	}
+	rec := exec.LastRun()
+	if opts.JSON {
+		enc := json.NewEncoder(g.IO.Out)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(rec); err != nil {
+			return err
+		}
+	} else {
+		printSummary(g, rec, time.Since(started))
+	}
+	if runErr != nil {
+		if errors.Is(runErr, context.Canceled) {
+			return runErr
+		}
+		return SilentError{Err: runErr}
+	}
+	return nil
+}
+
+// printSummary prints the table of tasks and the failures.
+func printSummary(g *Globals, rec local.RunRecord, wall time.Duration) {
+	rows := [][]string{{"TASK", "STATUS", "TIME", "IN", "OUT", "ATTEMPTS"}}
+	counts := map[string]int{}
+	for _, t := range rec.Tasks {
+		counts[t.Status]++
+		dur, in, out, attempts := "-", "-", "-", "-"
+		if t.Attempts > 0 {
+			dur = t.Duration.Round(time.Millisecond).String()
+			in, out = humanBytes(t.BytesIn), humanBytes(t.BytesOut)
+			attempts = fmt.Sprint(t.Attempts)
+		}
+		rows = append(rows, []string{t.Task, g.paint(t.Status), dur, in, out, attempts})
+	}
+	fmt.Fprint(g.IO.Out, table(rows))
+	fmt.Fprintf(g.IO.Out, "\nrun %s %s in %s: %d done, %d cached, %d failed, %d skipped\n",
+		rec.RunID, rec.Status, wall.Round(time.Millisecond), counts["done"], counts["cached"], counts["failed"],
+		counts["skipped"]+counts["canceled"])
+	for _, t := range rec.Tasks {
+		if t.Status == string(glacier.StatusFailed) {
+			fmt.Fprintf(g.IO.ErrOut, "\n%s\n  see its log: glacier logs %s\n", t.Error, t.Task)
+		}
+	}
+}
+
+// paint colors a status word when color is on.
+func (g *Globals) paint(status string) string {
+	if !g.IO.Color {
+		return status
+	}
+	code := map[string]string{"done": "32", "cached": "36", "failed": "31", "skipped": "33", "canceled": "33", "running": "34", "retrying": "35"}[status]
+	if code == "" {
+		return status
+	}
+	return "\x1b[" + code + "m" + status + "\x1b[0m"
+}

@@ -1,0 +1,138 @@
+package local
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+
+	"github.com/glacier-pipeline/glacier/glacier"
+)
+
+// LineageNode is one dataset version in a lineage tree: where it came from
+// and, for a task's output, the input versions the task read.
+type LineageNode struct {
+	Dataset string  `json:"dataset"`
+	Version Version `json:"version"`
+	// Source is the file the version was read from, for a source dataset.
+	Source string `json:"source,omitempty"`
+	// Task, Module and RunID name the run that produced the version.
+	Task   string            `json:"task,omitempty"`
+	Module string            `json:"module_sha256,omitempty"`
+	RunID  string            `json:"run_id,omitempty"`
+	Params map[string]string `json:"params,omitempty"`
+	Inputs []*LineageNode    `json:"inputs,omitempty"`
+	// Note explains a version whose origin is no longer recorded.
+	Note string `json:"note,omitempty"`
+}
+
+// Lineage returns how the current version of dataset was produced,
+// recursively down to the sources.
+func (s *Store) Lineage(p *glacier.Pipeline, dataset string) (*LineageNode, error) {
+	v, err := s.Current(p, dataset)
+	if err != nil {
+		return nil, err
+	}
+	return s.lineage(p, dataset, v, 0), nil
+}
+
+func (s *Store) lineage(p *glacier.Pipeline, dataset string, v Version, depth int) *LineageNode {
+	n := &LineageNode{Dataset: dataset, Version: v}
+	d, _ := p.Dataset(dataset)
+	if d.Source != "" {
+		n.Source = d.Source
+		if ref, ok := s.SourceRef(dataset); !ok || ref.Version != v {
+			n.Note = "an earlier version of the source file"
+		}
+		return n
+	}
+	prod, ok := p.Producer(dataset)
+	if !ok || depth > 1000 {
+		n.Note = "no task produces this dataset now"
+		return n
+	}
+	e, ok := s.producedBy(prod.Name, dataset, v)
+	if !ok {
+		n.Note = fmt.Sprintf("no recorded run of task %q produced this version", prod.Name)
+		return n
+	}
+	n.Task, n.Module, n.RunID, n.Params = e.Task, e.Module, e.RunID, e.Params
+	names := make([]string, 0, len(e.Inputs))
+	for name := range e.Inputs {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		n.Inputs = append(n.Inputs, s.lineage(p, name, e.Inputs[name], depth+1))
+	}
+	return n
+}
+
+// producedBy finds the memo entry of a task run that wrote version v of
+// dataset: the task's current ref if it matches, else any recorded run.
+func (s *Store) producedBy(task, dataset string, v Version) (MemoEntry, bool) {
+	if ref, ok := s.TaskRef(task); ok && ref.Outputs[dataset] == v {
+		return ref, true
+	}
+	entries, err := os.ReadDir(filepath.Join(s.root, "memo"))
+	if err != nil {
+		return MemoEntry{}, false
+	}
+	var found MemoEntry
+	for _, de := range entries {
+		var e MemoEntry
+		if s.readJSON(filepath.Join("memo", de.Name()), &e) != nil {
+			continue
+		}
+		if e.Task == task && e.Outputs[dataset] == v && (found.Key == "" || e.Time.Before(found.Time)) {
+			found = e
+		}
+	}
+	return found, found.Key != ""
+}
+
+// LatestRunOf returns the newest run in which the task ran (not cached,
+// skipped or never started) and the task's record in it.
+func (s *Store) LatestRunOf(task string) (RunRecord, TaskRecord, error) {
+	ids, err := s.Runs()
+	if err != nil {
+		return RunRecord{}, TaskRecord{}, err
+	}
+	for _, id := range ids {
+		rec, err := s.Run(id)
+		if err != nil {
+			// A run killed before it finished has no task records, but
+			// may have logs.
+			if _, serr := os.Stat(filepath.Join(s.root, logPath(id, task))); serr == nil {
+				return RunRecord{RunID: id, Status: "interrupted"},
+					TaskRecord{Task: task, Status: "interrupted", Log: logPath(id, task)}, nil
+			}
+			continue
+		}
+		for _, tr := range rec.Tasks {
+			if tr.Task == task && tr.Log != "" {
+				return rec, tr, nil
+			}
+		}
+		if rec.Status == "running" || rec.Status == "canceled" {
+			if _, serr := os.Stat(filepath.Join(s.root, logPath(id, task))); serr == nil {
+				return rec, TaskRecord{Task: task, Status: "interrupted", Log: logPath(id, task)}, nil
+			}
+		}
+	}
+	return RunRecord{}, TaskRecord{}, fmt.Errorf("task %q has not run yet (cached runs keep no new log); run glacier run", task)
+}
+
+// OpenLog opens a task record's log.
+func (s *Store) OpenLog(tr TaskRecord) (io.ReadCloser, error) {
+	if tr.Log == "" {
+		return nil, errors.New("the task did not run, so it has no log")
+	}
+	f, err := os.Open(filepath.Join(s.root, tr.Log))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("task %q wrote no log in that run", tr.Task)
+	}
+	return f, err
+}
