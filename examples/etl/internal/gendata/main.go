@@ -7,6 +7,9 @@
 // From the repository root:
 //
 //	go run ./examples/etl/internal/gendata
+//
+// then rewrite the tasks' golden outputs as package
+// examples/etl/internal/golden describes.
 package main
 
 import (

@@ -6,7 +6,7 @@
 // customer_id:
 //
 //	customer_id,name,country,segment,currency,orders,total_cents,average_order_cents,first_order,last_order
-//	C0001,Florian Bauer,AT,consumer,EUR,41,242417,5913,2024-05-01,2024-05-31
+//	C0001,Sofia Colombo,IT,consumer,EUR,46,226769,4930,2024-05-02,2024-05-30
 //
 // first_order and last_order are UTC dates. average_order_cents is
 // total_cents / orders rounded to the nearest cent (halves up). Money stays

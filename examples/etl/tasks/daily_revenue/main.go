@@ -7,7 +7,7 @@
 // last order's, in date order:
 //
 //	date,currency,orders,revenue_cents,average_order_cents
-//	2024-05-01,EUR,61,583920,9573
+//	2024-05-01,EUR,65,952917,14660
 //
 // A day without orders has a row of zeros, so charts show the gap.
 // average_order_cents is revenue_cents / orders rounded to the nearest cent

@@ -7,9 +7,9 @@
 // each); the orders stream through. Output enriched_orders is JSON Lines,
 // one order per line, in the order of orders:
 //
-//	{"order_id":"100001","ordered_at":"2024-05-01T04:41:36Z","order_date":"2024-05-01",
-//	 "customer_id":"C0087","customer_name":"Lena Müller","country":"DE","segment":"consumer",
-//	 "amount_cents":23332,"currency":"EUR"}
+//	{"order_id":"100001","ordered_at":"2024-05-01T06:51:23Z","order_date":"2024-05-01",
+//	 "customer_id":"C0003","customer_name":"Leonardo Rossi","country":"IT","segment":"consumer",
+//	 "amount_cents":5240,"currency":"EUR"}
 //
 // order_date is the UTC day of ordered_at. The join is inner: an order
 // whose customer is not in customers (clean_customers dropped the row, say)
