@@ -1,0 +1,606 @@
+// Package hostabi implements the glacier_v1 host functions as docs/abi.md
+// specifies them (errno order included), and the per-invocation state behind them:
+// the declared datasets, the open handles, the staged outputs, and the
+// faults and failures the guest caused.
+//
+// The host module is instantiated once per wazero runtime; each invocation
+// passes its *State through the context of the guest call, so any number of
+// invocations can share the host module. A State is used by one guest at a
+// time: the runtime does not enable Wasm threads, so host functions of one
+// instance are never called concurrently.
+//
+// Every pointer, length and handle from the guest is checked. A bad one gets
+// an errno back, a line in the task's log, and is recorded as a fault so the
+// task fails even if the guest ignores the errno. Host functions never panic
+// on guest input.
+package hostabi
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"slices"
+	"sort"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+
+	"github.com/glacier-pipeline/glacier/sdk-guest/abi"
+	"github.com/glacier-pipeline/glacier/wasmrt/internal/logcap"
+)
+
+// Staged is an output being written; it has the method set of wasmrt.Staged.
+type Staged interface {
+	io.Writer
+	Commit(ctx context.Context) error
+	Discard(ctx context.Context) error
+}
+
+// Config describes one invocation.
+type Config struct {
+	Task, RunID string
+	Params      map[string]string
+	// Inputs and Outputs are the declared dataset names.
+	Inputs, Outputs []string
+	// Open and Stage reach the invocation's storage.
+	Open  func(ctx context.Context, dataset string) (io.ReadCloser, error)
+	Stage func(ctx context.Context, dataset string) (Staged, error)
+	// NotFound is the error Open's errors match when a dataset has no version.
+	NotFound error
+	// Log receives fault and access lines.
+	Log *logcap.Writer
+}
+
+// Output describes one written output.
+type Output struct {
+	Size   int64
+	SHA256 string
+}
+
+// State is the host side of one invocation.
+type State struct {
+	cfg      Config
+	taskJSON []byte
+	inputs   map[string]bool
+	outputs  map[string]*output
+	handles  map[uint32]*handle
+	next     uint32
+
+	fault       string
+	storageErr  error
+	storageName string
+	failMsg     string
+	canceled    bool
+	bytesIn     int64
+	bytesOut    int64
+}
+
+type output struct {
+	staged Staged
+	hash   hash.Hash
+	size   int64
+	opened bool
+	failed bool // a write failed; later ones fail too
+}
+
+type handle struct {
+	name    string
+	r       io.ReadCloser // set for inputs
+	out     *output       // set for outputs
+	eof     bool
+	pending error // a read error to report on the next call
+}
+
+// NewState returns the state of a new invocation.
+func NewState(cfg Config) (*State, error) {
+	in := slices.Clone(cfg.Inputs)
+	out := slices.Clone(cfg.Outputs)
+	sort.Strings(in)
+	sort.Strings(out)
+	cfg.Inputs, cfg.Outputs = in, out
+	tc, err := json.Marshal(abi.TaskContext{
+		ABI: abi.Version, Task: cfg.Task, RunID: cfg.RunID,
+		Params: cfg.Params, Inputs: in, Outputs: out,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("encode task context: %w", err)
+	}
+	s := &State{
+		cfg:      cfg,
+		taskJSON: tc,
+		inputs:   make(map[string]bool, len(in)),
+		outputs:  make(map[string]*output, len(out)),
+		handles:  make(map[uint32]*handle),
+		next:     1,
+	}
+	for _, n := range in {
+		s.inputs[n] = true
+	}
+	for _, n := range out {
+		s.outputs[n] = &output{}
+	}
+	return s, nil
+}
+
+type stateKey struct{}
+
+// WithState returns a context carrying s, for the guest call.
+func WithState(ctx context.Context, s *State) context.Context {
+	return context.WithValue(ctx, stateKey{}, s)
+}
+
+func stateFrom(ctx context.Context) *State {
+	s, _ := ctx.Value(stateKey{}).(*State)
+	return s
+}
+
+// Fault returns the first fault the guest caused, or "".
+func (s *State) Fault() string { return s.fault }
+
+// StorageError returns the first storage failure and its dataset, if any.
+func (s *State) StorageError() (dataset string, err error) { return s.storageName, s.storageErr }
+
+// FailMessage returns the last message passed to task_fail, or "".
+func (s *State) FailMessage() string { return s.failMsg }
+
+// BytesIn returns the bytes read from inputs.
+func (s *State) BytesIn() int64 { return s.bytesIn }
+
+// BytesOut returns the bytes written to outputs.
+func (s *State) BytesOut() int64 { return s.bytesOut }
+
+// Missing returns the declared outputs the guest never opened, sorted.
+func (s *State) Missing() []string {
+	var m []string
+	for _, n := range s.cfg.Outputs {
+		if !s.outputs[n].opened {
+			m = append(m, n)
+		}
+	}
+	return m
+}
+
+// Outputs returns the size and SHA-256 of every output the guest opened.
+func (s *State) Outputs() map[string]Output {
+	res := make(map[string]Output)
+	for n, o := range s.outputs {
+		if o.opened {
+			res[n] = Output{Size: o.size, SHA256: hex.EncodeToString(o.hash.Sum(nil))}
+		}
+	}
+	return res
+}
+
+// CloseHandles closes what the guest left open. Outputs stay staged until
+// Commit or Discard.
+func (s *State) CloseHandles() {
+	for h, hd := range s.handles {
+		if hd.r != nil {
+			_ = hd.r.Close()
+		}
+		delete(s.handles, h)
+	}
+}
+
+// Commit commits every staged output, in name order. If one fails, the rest
+// are discarded and the error names what was already committed.
+func (s *State) Commit(ctx context.Context) error {
+	s.CloseHandles()
+	var done []string
+	for _, n := range s.cfg.Outputs {
+		o := s.outputs[n]
+		if o.staged == nil {
+			continue
+		}
+		if err := o.staged.Commit(ctx); err != nil {
+			o.staged = nil
+			_ = s.Discard(context.WithoutCancel(ctx))
+			if len(done) > 0 {
+				return fmt.Errorf("commit output %q (outputs already committed: %s): %w", n, strings.Join(done, ", "), err)
+			}
+			return fmt.Errorf("commit output %q: %w", n, err)
+		}
+		o.staged = nil
+		done = append(done, n)
+	}
+	return nil
+}
+
+// Discard drops every staged output and returns the first error.
+func (s *State) Discard(ctx context.Context) error {
+	s.CloseHandles()
+	var first error
+	for _, n := range s.cfg.Outputs {
+		o := s.outputs[n]
+		if o.staged == nil {
+			continue
+		}
+		if err := o.staged.Discard(ctx); err != nil && first == nil {
+			first = fmt.Errorf("discard output %q: %w", n, err)
+		}
+		o.staged = nil
+	}
+	return first
+}
+
+// faultf records a fault: the guest broke the ABI, so the task fails
+// whatever it does next.
+func (s *State) faultf(fn, format string, args ...any) {
+	msg := fn + ": " + fmt.Sprintf(format, args...)
+	if s.fault == "" {
+		s.fault = msg
+	}
+	s.cfg.Log.Notef("task %q: fault: %s", s.cfg.Task, msg)
+}
+
+func (s *State) storageFailed(fn, dataset string, err error) {
+	if s.storageErr == nil {
+		s.storageErr, s.storageName = err, dataset
+	}
+	s.cfg.Log.Notef("task %q: %s: storage error on dataset %q: %v", s.cfg.Task, fn, dataset, err)
+}
+
+// done reports whether the invocation is being stopped; host calls then
+// return ErrnoCanceled.
+func (s *State) done(ctx context.Context) bool {
+	if ctx.Err() == nil {
+		return false
+	}
+	if !s.canceled {
+		s.canceled = true
+		s.cfg.Log.Notef("task %q: invocation stopped (%v); host calls now fail", s.cfg.Task, context.Cause(ctx))
+	}
+	return true
+}
+
+// span checks that [ptr, ptr+n) lies in guest memory and returns it. The
+// slice aliases guest memory: it is used within the host call and never kept.
+func span(mem api.Memory, ptr, n uint32) ([]byte, bool) {
+	if mem == nil {
+		return nil, false
+	}
+	return mem.Read(ptr, n)
+}
+
+func memSize(mem api.Memory) uint32 {
+	if mem == nil {
+		return 0
+	}
+	return mem.Size()
+}
+
+func (s *State) badSpan(fn, what string, mem api.Memory, ptr, n uint32) {
+	s.faultf(fn, "%s [%#x, +%d) lies outside guest memory (%d bytes)", what, ptr, n, memSize(mem))
+}
+
+func (s *State) taskContext(ctx context.Context, mem api.Memory, bufPtr, bufCap, lenPtr uint32) abi.Errno {
+	const fn = abi.FuncTaskContext
+	if _, ok := span(mem, lenPtr, 4); !ok {
+		s.badSpan(fn, "len_ptr", mem, lenPtr, 4)
+		return abi.ErrnoFault
+	}
+	n := uint32(len(s.taskJSON))
+	if bufCap < n {
+		mem.WriteUint32Le(lenPtr, n)
+		return abi.ErrnoRange
+	}
+	buf, ok := span(mem, bufPtr, bufCap)
+	if !ok {
+		s.badSpan(fn, "buffer", mem, bufPtr, bufCap)
+		return abi.ErrnoFault
+	}
+	copy(buf, s.taskJSON)
+	mem.WriteUint32Le(lenPtr, n)
+	return abi.ErrnoSuccess
+}
+
+func (s *State) open(ctx context.Context, mem api.Memory, namePtr, nameLen, mode, handlePtr uint32) abi.Errno {
+	const fn = abi.FuncDatasetOpen
+	if s.done(ctx) {
+		return abi.ErrnoCanceled
+	}
+	if _, ok := span(mem, handlePtr, 4); !ok {
+		s.badSpan(fn, "handle_ptr", mem, handlePtr, 4)
+		return abi.ErrnoFault
+	}
+	nameBytes, ok := span(mem, namePtr, nameLen)
+	if !ok {
+		s.badSpan(fn, "name", mem, namePtr, nameLen)
+		return abi.ErrnoFault
+	}
+	if nameLen > abi.MaxNameLen {
+		s.cfg.Log.Notef("task %q: %s: dataset name of %d bytes is longer than %d", s.cfg.Task, fn, nameLen, abi.MaxNameLen)
+		return abi.ErrnoInval
+	}
+	if nameLen == 0 || !utf8.Valid(nameBytes) {
+		s.cfg.Log.Notef("task %q: %s: dataset name %q is empty or not UTF-8", s.cfg.Task, fn, nameBytes)
+		return abi.ErrnoInval
+	}
+	name := string(nameBytes)
+	if mode != abi.ModeRead && mode != abi.ModeWrite {
+		s.cfg.Log.Notef("task %q: %s: dataset %q: bad mode %d (want %d to read or %d to write)", s.cfg.Task, fn, name, mode, abi.ModeRead, abi.ModeWrite)
+		return abi.ErrnoInval
+	}
+	if len(s.handles) >= abi.MaxHandles || s.next == 0 {
+		s.cfg.Log.Notef("task %q: %s: dataset %q: %d handles already open; close some first", s.cfg.Task, fn, name, len(s.handles))
+		return abi.ErrnoMfile
+	}
+
+	h := &handle{name: name}
+	if mode == abi.ModeRead {
+		if !s.inputs[name] {
+			s.cfg.Log.Notef("task %q: access denied: %q is not a declared input, so it cannot be read (inputs: %s); declare it in the task's inputs",
+				s.cfg.Task, name, list(s.cfg.Inputs))
+			return abi.ErrnoAcces
+		}
+		r, err := s.cfg.Open(ctx, name)
+		switch {
+		case err != nil && s.cfg.NotFound != nil && errors.Is(err, s.cfg.NotFound):
+			s.cfg.Log.Notef("task %q: input %q has no data yet: %v", s.cfg.Task, name, err)
+			return abi.ErrnoNoent
+		case err != nil:
+			s.storageFailed(fn, name, err)
+			return abi.ErrnoIO
+		}
+		h.r = r
+	} else {
+		o, declared := s.outputs[name]
+		switch {
+		case !declared:
+			s.cfg.Log.Notef("task %q: access denied: %q is not a declared output, so it cannot be written (outputs: %s); declare it in the task's outputs",
+				s.cfg.Task, name, list(s.cfg.Outputs))
+			return abi.ErrnoAcces
+		case o.opened:
+			s.cfg.Log.Notef("task %q: %s: output %q was already opened; each output is written through one handle", s.cfg.Task, fn, name)
+			return abi.ErrnoBusy
+		}
+		st, err := s.cfg.Stage(ctx, name)
+		if err != nil {
+			s.storageFailed(fn, name, err)
+			return abi.ErrnoIO
+		}
+		o.staged, o.hash, o.opened = st, sha256.New(), true
+		h.out = o
+	}
+	id := s.next
+	s.next++
+	s.handles[id] = h
+	mem.WriteUint32Le(handlePtr, id)
+	return abi.ErrnoSuccess
+}
+
+// lookup returns the handle if it is open in the wanted direction.
+func (s *State) lookup(fn string, id uint32, write bool) (*handle, abi.Errno) {
+	h := s.handles[id]
+	switch {
+	case h == nil:
+		s.faultf(fn, "handle %d is not open", id)
+		return nil, abi.ErrnoBadf
+	case write && h.out == nil:
+		s.faultf(fn, "handle %d is input %q, opened for reading", id, h.name)
+		return nil, abi.ErrnoBadf
+	case !write && h.r == nil:
+		s.faultf(fn, "handle %d is output %q, opened for writing", id, h.name)
+		return nil, abi.ErrnoBadf
+	}
+	return h, abi.ErrnoSuccess
+}
+
+// maxEmptyReads bounds how often read retries a reader returning 0, nil.
+const maxEmptyReads = 100
+
+func (s *State) read(ctx context.Context, mem api.Memory, id, bufPtr, bufLen, nPtr uint32) abi.Errno {
+	const fn = abi.FuncDatasetRead
+	if s.done(ctx) {
+		return abi.ErrnoCanceled
+	}
+	h, e := s.lookup(fn, id, false)
+	if e != abi.ErrnoSuccess {
+		return e
+	}
+	if _, ok := span(mem, nPtr, 4); !ok {
+		s.badSpan(fn, "n_ptr", mem, nPtr, 4)
+		return abi.ErrnoFault
+	}
+	buf, ok := span(mem, bufPtr, bufLen)
+	if !ok {
+		s.badSpan(fn, "buffer", mem, bufPtr, bufLen)
+		return abi.ErrnoFault
+	}
+	if bufLen == 0 {
+		s.cfg.Log.Notef("task %q: %s: input %q: zero-length buffer", s.cfg.Task, fn, h.name)
+		return abi.ErrnoInval
+	}
+	if h.pending != nil {
+		return abi.ErrnoIO
+	}
+	var n int
+	if !h.eof {
+		var err error
+		for tries := 0; n == 0 && err == nil; tries++ {
+			if tries == maxEmptyReads {
+				err = io.ErrNoProgress
+				break
+			}
+			n, err = h.r.Read(buf)
+		}
+		switch {
+		case err == io.EOF:
+			h.eof = true
+		case err != nil:
+			if n == 0 {
+				h.pending = err
+				s.storageFailed(fn, h.name, err)
+				return abi.ErrnoIO
+			}
+			// Deliver what arrived; the error comes with the next call.
+			h.pending = err
+			s.storageFailed(fn, h.name, err)
+		}
+	}
+	s.bytesIn += int64(n)
+	mem.WriteUint32Le(nPtr, uint32(n))
+	return abi.ErrnoSuccess
+}
+
+func (s *State) write(ctx context.Context, mem api.Memory, id, bufPtr, bufLen, nPtr uint32) abi.Errno {
+	const fn = abi.FuncDatasetWrite
+	if s.done(ctx) {
+		return abi.ErrnoCanceled
+	}
+	h, e := s.lookup(fn, id, true)
+	if e != abi.ErrnoSuccess {
+		return e
+	}
+	if _, ok := span(mem, nPtr, 4); !ok {
+		s.badSpan(fn, "n_ptr", mem, nPtr, 4)
+		return abi.ErrnoFault
+	}
+	buf, ok := span(mem, bufPtr, bufLen)
+	if !ok {
+		s.badSpan(fn, "buffer", mem, bufPtr, bufLen)
+		return abi.ErrnoFault
+	}
+	o := h.out
+	if o.failed || o.staged == nil {
+		return abi.ErrnoIO // an earlier write failed; the reason is recorded
+	}
+	n, err := o.staged.Write(buf)
+	if err == nil && n != len(buf) {
+		err = io.ErrShortWrite
+	}
+	if n > 0 {
+		o.hash.Write(buf[:n])
+		o.size += int64(n)
+		s.bytesOut += int64(n)
+	}
+	if err != nil {
+		o.failed = true
+		s.storageFailed(fn, h.name, err)
+		return abi.ErrnoIO
+	}
+	mem.WriteUint32Le(nPtr, uint32(n))
+	return abi.ErrnoSuccess
+}
+
+func (s *State) close(ctx context.Context, id uint32) abi.Errno {
+	const fn = abi.FuncDatasetClose
+	h := s.handles[id]
+	if h == nil {
+		s.faultf(fn, "handle %d is not open", id)
+		return abi.ErrnoBadf
+	}
+	delete(s.handles, id)
+	if h.r != nil {
+		if err := h.r.Close(); err != nil {
+			s.cfg.Log.Notef("task %q: %s: closing input %q: %v", s.cfg.Task, fn, h.name, err)
+		}
+	}
+	if s.done(ctx) {
+		return abi.ErrnoCanceled
+	}
+	return abi.ErrnoSuccess
+}
+
+func (s *State) fail(mem api.Memory, msgPtr, msgLen uint32) abi.Errno {
+	const fn = abi.FuncTaskFail
+	msg, ok := span(mem, msgPtr, msgLen)
+	if !ok {
+		s.badSpan(fn, "message", mem, msgPtr, msgLen)
+		return abi.ErrnoFault
+	}
+	if len(msg) > abi.MaxFailMessage {
+		msg = msg[:abi.MaxFailMessage]
+	}
+	s.failMsg = strings.ToValidUTF8(string(msg), "\uFFFD")
+	return abi.ErrnoSuccess
+}
+
+func list(names []string) string {
+	if len(names) == 0 {
+		return "none"
+	}
+	return strings.Join(names, ", ")
+}
+
+// Instantiate registers the glacier_v1 host module in r. Functions are
+// GoModuleFunc, not reflective, so a call costs about 0.1µs.
+func Instantiate(ctx context.Context, r wazero.Runtime) error {
+	b := r.NewHostModuleBuilder(abi.ModuleName)
+	def := func(name string, fn api.GoModuleFunc, params ...string) {
+		types := make([]api.ValueType, len(params))
+		for i := range types {
+			types[i] = api.ValueTypeI32
+		}
+		b.NewFunctionBuilder().
+			WithGoModuleFunction(fn, types, []api.ValueType{api.ValueTypeI32}).
+			WithParameterNames(params...).
+			WithResultNames("errno").
+			Export(name)
+	}
+	u32 := func(v uint64) uint32 { return api.DecodeU32(v) }
+	// noState answers a call made outside an invocation, which only a
+	// module instantiated by something other than wasmrt can make.
+	const noState = uint64(abi.ErrnoBadf)
+
+	def(abi.FuncTaskContext, func(ctx context.Context, m api.Module, st []uint64) {
+		s := stateFrom(ctx)
+		if s == nil {
+			st[0] = noState
+			return
+		}
+		st[0] = uint64(s.taskContext(ctx, m.Memory(), u32(st[0]), u32(st[1]), u32(st[2])))
+	}, "buf_ptr", "buf_cap", "len_ptr")
+	def(abi.FuncDatasetOpen, func(ctx context.Context, m api.Module, st []uint64) {
+		s := stateFrom(ctx)
+		if s == nil {
+			st[0] = noState
+			return
+		}
+		st[0] = uint64(s.open(ctx, m.Memory(), u32(st[0]), u32(st[1]), u32(st[2]), u32(st[3])))
+	}, "name_ptr", "name_len", "mode", "handle_ptr")
+	def(abi.FuncDatasetRead, func(ctx context.Context, m api.Module, st []uint64) {
+		s := stateFrom(ctx)
+		if s == nil {
+			st[0] = noState
+			return
+		}
+		st[0] = uint64(s.read(ctx, m.Memory(), u32(st[0]), u32(st[1]), u32(st[2]), u32(st[3])))
+	}, "handle", "buf_ptr", "buf_len", "n_ptr")
+	def(abi.FuncDatasetWrite, func(ctx context.Context, m api.Module, st []uint64) {
+		s := stateFrom(ctx)
+		if s == nil {
+			st[0] = noState
+			return
+		}
+		st[0] = uint64(s.write(ctx, m.Memory(), u32(st[0]), u32(st[1]), u32(st[2]), u32(st[3])))
+	}, "handle", "buf_ptr", "buf_len", "n_ptr")
+	def(abi.FuncDatasetClose, func(ctx context.Context, _ api.Module, st []uint64) {
+		s := stateFrom(ctx)
+		if s == nil {
+			st[0] = noState
+			return
+		}
+		st[0] = uint64(s.close(ctx, u32(st[0])))
+	}, "handle")
+	def(abi.FuncTaskFail, func(ctx context.Context, m api.Module, st []uint64) {
+		s := stateFrom(ctx)
+		if s == nil {
+			st[0] = noState
+			return
+		}
+		st[0] = uint64(s.fail(m.Memory(), u32(st[0]), u32(st[1])))
+	}, "msg_ptr", "msg_len")
+
+	if _, err := b.Instantiate(ctx); err != nil {
+		return fmt.Errorf("instantiate %s host module: %w", abi.ModuleName, err)
+	}
+	return nil
+}

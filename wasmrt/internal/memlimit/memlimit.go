@@ -1,0 +1,74 @@
+// Package memlimit caps the linear memory of one module instance. It plugs
+// into wazero's experimental.MemoryAllocator, which is chosen per
+// instantiation through the context, so every invocation gets its own limit
+// while all of them share one compiled module and one wazero runtime.
+package memlimit
+
+import (
+	"sync/atomic"
+
+	"github.com/tetratelabs/wazero/experimental"
+)
+
+// PageSize is the size of a Wasm memory page.
+const PageSize = 64 << 10
+
+// MaxLimit is the largest memory a 32-bit Wasm module can address.
+const MaxLimit = 1 << 32
+
+// Allocator hands out linear memories that refuse to grow beyond a limit,
+// and remembers whether a grow was refused.
+type Allocator struct {
+	limit   uint64
+	refused atomic.Bool
+}
+
+// New returns an Allocator for limit bytes, rounded down to whole pages and
+// capped at MaxLimit.
+func New(limit uint64) *Allocator {
+	limit = min(limit, MaxLimit)
+	return &Allocator{limit: limit / PageSize * PageSize}
+}
+
+// Limit returns the effective limit in bytes.
+func (a *Allocator) Limit() uint64 { return a.limit }
+
+// Refused reports whether the guest asked for more memory than the limit.
+func (a *Allocator) Refused() bool { return a.refused.Load() }
+
+// Allocate implements experimental.MemoryAllocator.
+func (a *Allocator) Allocate(_, max uint64) experimental.LinearMemory {
+	return &linear{a: a, max: min(max, a.limit)}
+}
+
+// linear is a growable []byte. It grows like append, doubling its capacity
+// up to the limit, so a guest that grows page by page is not copied over
+// and over; the bytes past len are never exposed before a grow asks for
+// them, so they are still zero when handed out.
+type linear struct {
+	a   *Allocator
+	max uint64
+	buf []byte
+}
+
+// Reallocate implements experimental.LinearMemory. It returns nil, which the
+// guest sees as memory.grow returning -1, when size exceeds the limit.
+func (l *linear) Reallocate(size uint64) []byte {
+	if size > l.max {
+		l.a.refused.Store(true)
+		return nil
+	}
+	if l.buf != nil && size <= uint64(cap(l.buf)) {
+		l.buf = l.buf[:size]
+		return l.buf
+	}
+	newCap := max(size, 2*uint64(cap(l.buf)))
+	newCap = min(newCap, l.max)
+	buf := make([]byte, size, newCap)
+	copy(buf, l.buf)
+	l.buf = buf
+	return buf
+}
+
+// Free implements experimental.LinearMemory.
+func (l *linear) Free() { l.buf = nil }

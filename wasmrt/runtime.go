@@ -1,0 +1,539 @@
+package wasmrt
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/experimental"
+	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
+	"github.com/tetratelabs/wazero/sys"
+
+	"github.com/glacier-pipeline/glacier/sdk-guest/abi"
+	"github.com/glacier-pipeline/glacier/wasmrt/internal/hostabi"
+	"github.com/glacier-pipeline/glacier/wasmrt/internal/logcap"
+	"github.com/glacier-pipeline/glacier/wasmrt/internal/memlimit"
+)
+
+// Versions lists the host ABI versions this package speaks.
+var Versions = []int{abi.Version}
+
+// Runtime runs task modules in a wazero sandbox. It is safe for concurrent
+// use: any number of Run calls may share it and its modules.
+type Runtime struct {
+	cfg   Config
+	wr    wazero.Runtime
+	cache wazero.CompilationCache
+	// provided maps each host module a task may import from to its functions.
+	provided map[string]map[string]api.FunctionDefinition
+
+	mu      sync.Mutex
+	modules map[string]*loading
+}
+
+type loading struct {
+	done chan struct{}
+	mod  *Module
+	err  error
+}
+
+// Module is a compiled task module, ready to run any number of times.
+type Module struct {
+	sha      string
+	compiled wazero.CompiledModule
+	minMem   uint64 // bytes the module's memory starts with
+}
+
+// SHA256 returns the hex SHA-256 of the module's bytes.
+func (m *Module) SHA256() string { return m.sha }
+
+// NewRuntime returns a Runtime with NewConfig().
+func NewRuntime(ctx context.Context) (*Runtime, error) {
+	return NewRuntimeWithConfig(ctx, NewConfig())
+}
+
+// NewRuntimeWithConfig returns a Runtime configured by cfg. It fails if the
+// cache directory cannot be created.
+func NewRuntimeWithConfig(ctx context.Context, cfg Config) (*Runtime, error) {
+	rc := wazero.NewRuntimeConfig().WithCloseOnContextDone(cfg.closeOnCtxDone)
+	var cache wazero.CompilationCache
+	if cfg.cacheDir != "" {
+		c, err := wazero.NewCompilationCacheWithDir(cfg.cacheDir)
+		if err != nil {
+			return nil, fmt.Errorf("wasmrt: compilation cache %s: %w", cfg.cacheDir, err)
+		}
+		cache = c
+		rc = rc.WithCompilationCache(cache)
+	}
+	wr := wazero.NewRuntimeWithConfig(ctx, rc)
+	r := &Runtime{cfg: cfg, wr: wr, cache: cache, modules: map[string]*loading{}}
+	if _, err := wasi_snapshot_preview1.Instantiate(ctx, wr); err != nil {
+		_ = r.Close(ctx)
+		return nil, fmt.Errorf("wasmrt: instantiate WASI: %w", err)
+	}
+	if err := hostabi.Instantiate(ctx, wr); err != nil {
+		_ = r.Close(ctx)
+		return nil, fmt.Errorf("wasmrt: %w", err)
+	}
+	r.provided = map[string]map[string]api.FunctionDefinition{}
+	for _, name := range []string{wasi_snapshot_preview1.ModuleName, abi.ModuleName} {
+		r.provided[name] = wr.Module(name).ExportedFunctionDefinitions()
+	}
+	return r, nil
+}
+
+// Close releases the runtime and every module loaded into it. Runs in
+// progress fail.
+func (r *Runtime) Close(ctx context.Context) error {
+	err := r.wr.Close(ctx)
+	if r.cache != nil {
+		if cerr := r.cache.Close(ctx); err == nil {
+			err = cerr
+		}
+	}
+	return err
+}
+
+// Load compiles a module, or returns the one already compiled from the same
+// bytes (by SHA-256). With a cache directory, a module compiled by an earlier
+// process loads from disk in tens of milliseconds.
+//
+// Load refuses a module the host cannot run, before any of it runs: one built
+// for another ABI version (the error matches ErrABIVersion and names the
+// module's version and the ones this host speaks), one importing a host
+// function or module the host does not provide, or one that is not a WASI
+// command (no _start).
+func (r *Runtime) Load(ctx context.Context, wasm []byte) (*Module, error) {
+	sum := sha256.Sum256(wasm)
+	sha := hex.EncodeToString(sum[:])
+	r.mu.Lock()
+	l, ok := r.modules[sha]
+	if !ok {
+		l = &loading{done: make(chan struct{})}
+		r.modules[sha] = l
+	}
+	r.mu.Unlock()
+	if ok {
+		select {
+		case <-l.done:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		if l.err == nil {
+			return l.mod, nil
+		}
+		return r.Load(ctx, wasm) // the other load failed; try for ourselves
+	}
+
+	l.mod, l.err = r.compile(ctx, wasm, sha)
+	if l.err != nil {
+		// Forget failures: they may be the context's, not the module's.
+		r.mu.Lock()
+		delete(r.modules, sha)
+		r.mu.Unlock()
+	}
+	close(l.done)
+	return l.mod, l.err
+}
+
+// cached returns the module with this SHA-256 if it was loaded already.
+func (r *Runtime) cached(sha string) *Module {
+	r.mu.Lock()
+	l, ok := r.modules[sha]
+	r.mu.Unlock()
+	if !ok {
+		return nil
+	}
+	select {
+	case <-l.done:
+		return l.mod
+	default:
+		return nil
+	}
+}
+
+func (r *Runtime) compile(ctx context.Context, wasm []byte, sha string) (*Module, error) {
+	short := sha[:12]
+	cm, err := r.wr.CompileModule(ctx, wasm)
+	if err != nil {
+		return nil, fmt.Errorf("module %s: compile: %w", short, err)
+	}
+	if err := r.checkImports(cm); err != nil {
+		_ = cm.Close(ctx)
+		return nil, fmt.Errorf("module %s: %w", short, err)
+	}
+	if _, ok := cm.ExportedFunctions()["_start"]; !ok {
+		_ = cm.Close(ctx)
+		return nil, fmt.Errorf("module %s exports no _start function; a task must be a WASI command (a Go main package built with GOOS=wasip1 GOARCH=wasm)", short)
+	}
+	m := &Module{sha: sha, compiled: cm}
+	for _, mem := range cm.ExportedMemories() {
+		m.minMem = max(m.minMem, uint64(mem.Min())*memlimit.PageSize)
+	}
+	return m, nil
+}
+
+// checkImports refuses imports the host does not provide, so a mismatch is
+// reported by name when the module is loaded, not as a link error later.
+func (r *Runtime) checkImports(cm wazero.CompiledModule) error {
+	for _, fn := range cm.ImportedFunctions() {
+		mod, name, _ := fn.Import()
+		if strings.HasPrefix(mod, abi.ModulePrefix) && mod != abi.ModuleName {
+			v := strings.TrimPrefix(mod, abi.ModulePrefix)
+			if _, err := strconv.Atoi(v); err != nil {
+				v = strconv.Quote(v)
+			}
+			return failf(ErrABIVersion, nil,
+				"module imports %s.%s: it was built for host ABI version %s, but this host speaks version %s (%s); build the task with a guest SDK for ABI v%d, or run it on a host that speaks v%s",
+				mod, name, v, versionList(), abi.ModuleName, abi.Version, v)
+		}
+		funcs, ok := r.provided[mod]
+		if !ok {
+			return fmt.Errorf("module imports %s.%s, but the host provides only the modules %s and %s; build the task as a WASI command (GOOS=wasip1 GOARCH=wasm) against the Glacier guest SDK",
+				mod, name, abi.ModuleName, wasi_snapshot_preview1.ModuleName)
+		}
+		want, ok := funcs[name]
+		if !ok {
+			if mod == abi.ModuleName {
+				return failf(ErrABIVersion, nil,
+					"module imports %s.%s, which this host does not provide (it provides %s); the module needs a newer host, or was built with a mismatched guest SDK",
+					mod, name, strings.Join(sortedKeys(funcs), ", "))
+			}
+			return fmt.Errorf("module imports %s.%s, which the host does not provide", mod, name)
+		}
+		if !slices.Equal(fn.ParamTypes(), want.ParamTypes()) || !slices.Equal(fn.ResultTypes(), want.ResultTypes()) {
+			err := fmt.Errorf("module imports %s.%s as %s, but the host's is %s", mod, name, signature(fn), signature(want))
+			if mod == abi.ModuleName {
+				return failf(ErrABIVersion, nil, "%v; the module was built with a mismatched guest SDK", err)
+			}
+			return err
+		}
+	}
+	for _, mem := range cm.ImportedMemories() {
+		mod, name, _ := mem.Import()
+		return fmt.Errorf("module imports memory %s.%s; a task must define its own memory", mod, name)
+	}
+	return nil
+}
+
+func versionList() string {
+	s := make([]string, len(Versions))
+	for i, v := range Versions {
+		s[i] = strconv.Itoa(v)
+	}
+	return strings.Join(s, ", ")
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func signature(fn api.FunctionDefinition) string {
+	names := func(ts []api.ValueType) string {
+		s := make([]string, len(ts))
+		for i, t := range ts {
+			s[i] = api.ValueTypeName(t)
+		}
+		return strings.Join(s, ",")
+	}
+	return "(" + names(fn.ParamTypes()) + ") -> (" + names(fn.ResultTypes()) + ")"
+}
+
+// Invocation is one run of a task.
+type Invocation struct {
+	// Task is the task's name; it is the guest's only argument (os.Args[0]).
+	Task string
+	// RunID identifies the pipeline run.
+	RunID string
+	// Params are the task's parameters.
+	Params map[string]string
+	// Inputs are the datasets the task may read, Outputs those it must
+	// write. Names are at most abi.MaxNameLen bytes of UTF-8; a name is an
+	// input or an output, not both.
+	Inputs, Outputs []string
+	// Storage holds the datasets. It may be nil only when the task declares
+	// none.
+	Storage Storage
+	// MemoryLimit caps the task's linear memory in bytes, rounded down to
+	// whole 64 KiB pages; zero means DefaultMemoryLimit.
+	MemoryLimit uint64
+	// Log receives the task's stdout and stderr, interleaved, up to the log
+	// limit, and the host's lines about faults and denied access (prefixed
+	// "glacier: "). Nil discards them.
+	Log io.Writer
+}
+
+// Result describes a finished invocation. Run fills in what it knows even when
+// it returns an error.
+type Result struct {
+	// Duration is the time spent instantiating and running the module.
+	Duration time.Duration
+	// BytesIn and BytesOut are the bytes the task read and wrote.
+	BytesIn, BytesOut int64
+	// Outputs describes each output written, by dataset name.
+	Outputs map[string]Output
+	// LogBytes are the log bytes delivered to Invocation.Log, LogDropped
+	// those beyond the limit.
+	LogBytes, LogDropped int64
+}
+
+// Output describes an output dataset as the task wrote it.
+type Output struct {
+	// Size is the number of bytes.
+	Size int64
+	// SHA256 is the hex SHA-256 of the bytes, computed while they streamed.
+	SHA256 string
+}
+
+func (inv *Invocation) validate() error {
+	if inv.Task == "" {
+		return errors.New("wasmrt: invocation has no task name")
+	}
+	seen := map[string]string{}
+	for _, set := range []struct {
+		kind  string
+		names []string
+	}{{"input", inv.Inputs}, {"output", inv.Outputs}} {
+		for _, n := range set.names {
+			switch {
+			case n == "" || len(n) > abi.MaxNameLen || !utf8.ValidString(n):
+				return fmt.Errorf("task %q: %s name %q must be 1 to %d bytes of UTF-8", inv.Task, set.kind, n, abi.MaxNameLen)
+			case seen[n] != "":
+				return fmt.Errorf("task %q: dataset %q is declared twice (as %s and %s)", inv.Task, n, seen[n], set.kind)
+			}
+			seen[n] = set.kind
+		}
+	}
+	if inv.Storage == nil && len(seen) > 0 {
+		return fmt.Errorf("task %q declares datasets but the invocation has no Storage", inv.Task)
+	}
+	return nil
+}
+
+// Run runs the task in a fresh instance of m and, if it succeeds, commits its
+// outputs. It returns an error when the task fails; then nothing the task
+// wrote is committed. The error names the task and says what happened:
+//   - *ExitError: the task exited with a non-zero code;
+//   - ErrTimeout, ErrCanceled: ctx ended (see Config.WithCloseOnContextDone
+//     for how a running task notices);
+//   - ErrMemoryLimit, ErrFault, ErrTrap, ErrStorage, ErrMissingOutput: see
+//     each.
+//
+// Other errors report a bad Invocation.
+func (r *Runtime) Run(ctx context.Context, m *Module, inv Invocation) (Result, error) {
+	p, res, err := r.execute(ctx, m, inv)
+	if err != nil {
+		return res, err
+	}
+	return res, p.commit(ctx)
+}
+
+// pending is a task that succeeded and whose outputs wait to be committed or
+// discarded.
+type pending struct {
+	task  string
+	state *hostabi.State
+}
+
+func (p *pending) commit(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		_ = p.discard()
+		return stopped(ctx, p.task, 0)
+	}
+	if err := p.state.Commit(ctx); err != nil {
+		return failf(ErrStorage, err, "task %q succeeded, but its outputs could not be committed: %v", p.task, err)
+	}
+	return nil
+}
+
+func (p *pending) discard() error {
+	return p.state.Discard(context.Background())
+}
+
+// stopped builds the error for a task stopped by its context.
+func stopped(ctx context.Context, task string, after time.Duration) error {
+	when := ""
+	if after > 0 {
+		when = " after " + after.Round(time.Millisecond).String()
+	}
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return failf(ErrTimeout, nil, "task %q timed out%s; it was stopped and nothing was committed (raise the task's compute timeout if it needs longer)", task, when)
+	}
+	return failf(ErrCanceled, nil, "task %q was canceled%s; nothing was committed", task, when)
+}
+
+// eof is an empty stdin.
+type eof struct{}
+
+func (eof) Read([]byte) (int, error) { return 0, io.EOF }
+
+// execute runs the task. On success it returns the outputs still staged; on
+// failure it has discarded them.
+func (r *Runtime) execute(ctx context.Context, m *Module, inv Invocation) (*pending, Result, error) {
+	var res Result
+	if m == nil {
+		return nil, res, errors.New("wasmrt: Run needs a Module")
+	}
+	if err := inv.validate(); err != nil {
+		return nil, res, err
+	}
+	limit := inv.MemoryLimit
+	if limit == 0 {
+		limit = DefaultMemoryLimit
+	}
+	alloc := memlimit.New(limit)
+	if m.minMem > alloc.Limit() {
+		return nil, res, failf(ErrMemoryLimit, nil,
+			"task %q needs %s of memory to start, more than its %s limit; nothing ran (raise the task's compute memory)",
+			inv.Task, mib(m.minMem), mib(alloc.Limit()))
+	}
+
+	log := logcap.New(inv.Log, r.cfg.logLimit)
+	cfg := hostabi.Config{
+		Task: inv.Task, RunID: inv.RunID, Params: inv.Params,
+		Inputs: inv.Inputs, Outputs: inv.Outputs,
+		NotFound: ErrNotFound, Log: log,
+	}
+	if st := inv.Storage; st != nil {
+		cfg.Open = st.Open
+		cfg.Stage = func(ctx context.Context, name string) (hostabi.Staged, error) {
+			s, err := st.Stage(ctx, name)
+			if err != nil {
+				return nil, err
+			}
+			return s, nil
+		}
+	}
+	state, err := hostabi.NewState(cfg)
+	if err != nil {
+		return nil, res, fmt.Errorf("task %q: %w", inv.Task, err)
+	}
+
+	mc := wazero.NewModuleConfig().
+		WithName(""). // anonymous, so instances of one module can run side by side
+		WithArgs(inv.Task).
+		WithStdin(eof{}).
+		WithStdout(log).
+		WithStderr(log).
+		WithSysWalltime().
+		WithSysNanotime().
+		WithSysNanosleep().
+		WithRandSource(rand.Reader)
+	ictx := hostabi.WithState(experimental.WithMemoryAllocator(ctx, alloc), state)
+
+	start := time.Now()
+	runErr := r.instantiate(ictx, m, mc)
+	res.Duration = time.Since(start)
+	log.Finish()
+	res.BytesIn, res.BytesOut = state.BytesIn(), state.BytesOut()
+	if outs := state.Outputs(); len(outs) > 0 {
+		res.Outputs = make(map[string]Output, len(outs))
+		for n, o := range outs {
+			res.Outputs[n] = Output(o)
+		}
+	}
+	res.LogBytes, res.LogDropped = log.Kept(), log.Dropped()
+
+	if err := r.classify(ctx, inv.Task, state, alloc, log, runErr, res.Duration); err != nil {
+		_ = state.Discard(context.WithoutCancel(ctx))
+		return nil, res, err
+	}
+	return &pending{task: inv.Task, state: state}, res, nil
+}
+
+// instantiate runs the module's _start. A panic inside wazero (which guest
+// input must never cause, but a memory allocator refusing the initial size
+// does) becomes an error instead of taking the host down.
+func (r *Runtime) instantiate(ctx context.Context, m *Module, mc wazero.ModuleConfig) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("sandbox panic: %v", p)
+		}
+	}()
+	mod, err := r.wr.InstantiateModule(ctx, m.compiled, mc)
+	if mod != nil {
+		_ = mod.Close(ctx)
+	}
+	return err
+}
+
+// classify turns how the guest ended into the invocation's error, most
+// fundamental cause first.
+func (r *Runtime) classify(ctx context.Context, task string, state *hostabi.State, alloc *memlimit.Allocator,
+	log *logcap.Writer, runErr error, took time.Duration) error {
+	if ctx.Err() != nil {
+		return stopped(ctx, task, took)
+	}
+	var code uint32
+	var trap error
+	var exit *sys.ExitError
+	switch {
+	case runErr == nil:
+	case errors.As(runErr, &exit):
+		code = exit.ExitCode()
+	default:
+		trap = runErr
+	}
+	failed := code != 0 || trap != nil
+	if failed && alloc.Refused() {
+		return failf(ErrMemoryLimit, nil,
+			"task %q ran out of memory: it asked for more than its %s limit; nothing was committed (raise the task's compute memory)",
+			task, mib(alloc.Limit()))
+	}
+	if f := state.Fault(); f != "" {
+		return failf(ErrFault, nil,
+			"task %q passed an invalid argument to the host (%s); nothing was committed (this is a bug in the task or its guest SDK)", task, f)
+	}
+	if name, err := state.StorageError(); err != nil {
+		return failf(ErrStorage, err, "task %q: storage failed on dataset %q: %v; nothing was committed", task, name, err)
+	}
+	if trap != nil {
+		first, rest, _ := strings.Cut(trap.Error(), "\n")
+		if rest != "" {
+			log.Notef("task %q trapped: %s", task, trap)
+		}
+		return failf(ErrTrap, nil, "task %q trapped: %s; nothing was committed", task, first)
+	}
+	if code != 0 {
+		return &ExitError{task: task, code: code, message: state.FailMessage()}
+	}
+	if missing := state.Missing(); len(missing) > 0 {
+		return failf(ErrMissingOutput, nil,
+			"task %q succeeded but did not write its declared output %s; nothing was committed (open and close the output even when it is empty, or remove it from the task's outputs)",
+			task, quoteList(missing))
+	}
+	return nil
+}
+
+func quoteList(names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = strconv.Quote(n)
+	}
+	return strings.Join(q, ", ")
+}
+
+func mib(n uint64) string {
+	if n%(1<<20) == 0 {
+		return fmt.Sprintf("%d MiB", n>>20)
+	}
+	return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+}

@@ -1,0 +1,194 @@
+package wasmrt
+
+import (
+	"bufio"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+)
+
+// ServeWorkerIfRequested turns this process into a Pool worker if it was
+// started as one, and then exits; otherwise it returns at once. A program
+// that uses a Pool calls it first thing in main (and a test binary in
+// TestMain), before flags are parsed or anything is printed:
+//
+//	func main() {
+//		wasmrt.ServeWorkerIfRequested()
+//		...
+//	}
+func ServeWorkerIfRequested() {
+	spec, ok := os.LookupEnv(workerEnv)
+	if !ok {
+		return
+	}
+	os.Exit(serveWorker(spec))
+}
+
+// serveWorker runs jobs from the pipes named in spec until the job pipe
+// closes, which is how the Pool asks a worker to exit.
+func serveWorker(spec string) int {
+	var cfg workerConfig
+	if err := json.Unmarshal([]byte(spec), &cfg); err != nil {
+		fmt.Fprintf(os.Stderr, "glacier worker: bad %s: %v\n", workerEnv, err)
+		return 2
+	}
+	jobs := os.NewFile(uintptr(cfg.JobsFD), "jobs")
+	replies := os.NewFile(uintptr(cfg.RepliesFD), "replies")
+	if jobs == nil || replies == nil {
+		fmt.Fprintf(os.Stderr, "glacier worker: no pipes on fds %d and %d\n", cfg.JobsFD, cfg.RepliesFD)
+		return 2
+	}
+	enc := json.NewEncoder(replies)
+	ctx := context.Background()
+	rt, err := NewRuntimeWithConfig(ctx, NewConfig().WithCacheDir(cfg.CacheDir).WithLogLimit(cfg.LogLimit))
+	if err != nil {
+		_ = enc.Encode(reply{Op: "hello", Version: protocolVersion, Err: encodeError(err)})
+		return 1
+	}
+	if err := enc.Encode(reply{Op: "hello", Version: protocolVersion}); err != nil {
+		return 1
+	}
+
+	// Requests are read on their own goroutine so that the end of the pipe
+	// (the Pool closed, or its process died) ends this process even while a
+	// task runs.
+	reqs := make(chan request)
+	go func() {
+		dec := json.NewDecoder(bufio.NewReader(jobs))
+		for {
+			var r request
+			if err := dec.Decode(&r); err != nil {
+				os.Exit(0)
+			}
+			reqs <- r
+		}
+	}()
+
+	w := &worker{rt: rt, enc: enc}
+	for r := range reqs {
+		var err error
+		switch r.Op {
+		case "run":
+			err = w.run(ctx, r.Job)
+		case "commit", "discard":
+			err = w.finish(ctx, r.Op)
+		default:
+			err = fmt.Errorf("unknown request %q", r.Op)
+		}
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "glacier worker: %v\n", err)
+			return 1
+		}
+	}
+	return 0
+}
+
+type worker struct {
+	rt      *Runtime
+	enc     *json.Encoder
+	pending *pending
+}
+
+// run runs one job and replies "loaded" (once the module is compiled) and
+// "done". An error return means the pipe broke.
+func (w *worker) run(ctx context.Context, job *Job) error {
+	if w.pending != nil { // the Pool always finishes a job; be safe anyway
+		_ = w.pending.discard()
+		w.pending = nil
+	}
+	if job == nil {
+		return errors.New("run request without a job")
+	}
+	done := func(res *Result, err error) error {
+		return w.enc.Encode(reply{Op: "done", Result: res, Err: encodeError(err), Pending: err == nil})
+	}
+
+	storage := URLStorage{}
+	inv := Invocation{Task: job.Task, RunID: job.RunID, Params: job.Params, MemoryLimit: job.MemoryLimit, Storage: storage}
+	for name, u := range job.Inputs {
+		storage[name] = u
+		inv.Inputs = append(inv.Inputs, name)
+	}
+	for name, u := range job.Outputs {
+		if _, dup := storage[name]; dup {
+			return done(nil, fmt.Errorf("task %q: dataset %q is declared as both input and output", job.Task, name))
+		}
+		storage[name] = u
+		inv.Outputs = append(inv.Outputs, name)
+	}
+	sort.Strings(inv.Inputs)
+	sort.Strings(inv.Outputs)
+	if err := storage.check(); err != nil {
+		return done(nil, fmt.Errorf("task %q: %w", job.Task, err))
+	}
+
+	m, err := w.load(ctx, job)
+	if err != nil {
+		return done(nil, err)
+	}
+	var logFile *os.File
+	if job.LogPath != "" {
+		logFile, err = os.OpenFile(job.LogPath, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+		if err != nil {
+			return done(nil, fmt.Errorf("task %q: open log: %w", job.Task, err))
+		}
+		inv.Log = logFile
+	}
+	if err := w.enc.Encode(reply{Op: "loaded"}); err != nil {
+		return err
+	}
+	p, res, err := w.rt.execute(ctx, m, inv)
+	if logFile != nil {
+		logFile.Close()
+	}
+	w.pending = p
+	return done(&res, err)
+}
+
+// load returns the job's module, from memory when the worker has it.
+func (w *worker) load(ctx context.Context, job *Job) (*Module, error) {
+	if job.ModuleSHA256 != "" {
+		if m := w.rt.cached(job.ModuleSHA256); m != nil {
+			return m, nil
+		}
+	}
+	if job.ModulePath == "" {
+		return nil, fmt.Errorf("task %q: module %s is not loaded and the job has no ModulePath", job.Task, job.ModuleSHA256)
+	}
+	wasm, err := os.ReadFile(job.ModulePath)
+	if err != nil {
+		return nil, fmt.Errorf("task %q: read module: %w", job.Task, err)
+	}
+	if job.ModuleSHA256 != "" {
+		sum := sha256.Sum256(wasm)
+		if got := hex.EncodeToString(sum[:]); got != job.ModuleSHA256 {
+			return nil, fmt.Errorf("task %q: module %s has SHA-256 %s, but the job expects %s; rebuild the task or fix the job",
+				job.Task, job.ModulePath, got, job.ModuleSHA256)
+		}
+	}
+	m, err := w.rt.Load(ctx, wasm)
+	if err != nil {
+		return nil, fmt.Errorf("task %q: load %s: %w", job.Task, job.ModulePath, err)
+	}
+	return m, nil
+}
+
+// finish commits or discards the pending outputs and replies "committed".
+func (w *worker) finish(ctx context.Context, op string) error {
+	var err error
+	switch {
+	case w.pending == nil:
+		err = errors.New("wasmrt: worker has no task to " + op)
+	case op == "commit":
+		err = w.pending.commit(ctx)
+	default:
+		err = w.pending.discard()
+	}
+	w.pending = nil
+	return w.enc.Encode(reply{Op: "committed", Err: encodeError(err)})
+}
