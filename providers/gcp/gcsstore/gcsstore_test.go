@@ -1,0 +1,155 @@
+package gcsstore_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/glacier-pipeline/glacier/internal/testutil/fakegcs"
+	"github.com/glacier-pipeline/glacier/internal/testutil/storagetest"
+	"github.com/glacier-pipeline/glacier/providers/gcp/gcsstore"
+	"github.com/glacier-pipeline/glacier/wasmrt"
+)
+
+const bucket = "glacier-test"
+
+func start(t *testing.T) *fakegcs.Server {
+	t.Helper()
+	srv := fakegcs.Start(t)
+	srv.CreateBucket(t, bucket)
+	return srv
+}
+
+func harness(srv *fakegcs.Server, drv *gcsstore.Driver, large int) storagetest.Harness {
+	return storagetest.Harness{
+		Driver: drv,
+		URL: func(t *testing.T, name string) string {
+			return "gs://" + bucket + "/" + t.Name() + "/" + name
+		},
+		Read: func(t *testing.T, u string) ([]byte, bool) {
+			b, o, err := gcsstore.ParseURL(u)
+			require.NoError(t, err)
+			return srv.GetObject(t, b, o)
+		},
+		Large: large,
+	}
+}
+
+func TestConformance(t *testing.T) {
+	srv := start(t)
+	// Small chunks, so the large outputs are sent in several requests.
+	drv, err := gcsstore.New(srv.Client, &gcsstore.Options{ChunkSize: 256 << 10})
+	require.NoError(t, err)
+	storagetest.Run(t, harness(srv, drv, 3<<20+12345))
+}
+
+func TestConformanceFromEnv(t *testing.T) {
+	srv := start(t)
+	for k, v := range srv.Env() {
+		t.Setenv(k, v)
+	}
+	drv, err := gcsstore.NewFromEnv(t.Context(), nil)
+	require.NoError(t, err)
+	t.Cleanup(func() { drv.Client().Close() })
+	storagetest.Run(t, harness(srv, drv, gcsstore.DefaultChunkSize+1<<20))
+}
+
+func TestOpenMissingBucket(t *testing.T) {
+	srv := start(t)
+	drv, err := gcsstore.New(srv.Client, nil)
+	require.NoError(t, err)
+	_, err = drv.Open(t.Context(), "gs://no-such-bucket/object")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "gs://no-such-bucket/object")
+	t.Logf("missing bucket: %v (matches ErrNotFound: %v)", err, errors.Is(err, wasmrt.ErrNotFound))
+}
+
+func TestNewOptions(t *testing.T) {
+	srv := start(t)
+	_, err := gcsstore.New(srv.Client, &gcsstore.Options{ChunkSize: -1})
+	assert.ErrorContains(t, err, "Options.ChunkSize")
+	_, err = gcsstore.New(srv.Client, &gcsstore.Options{ChunkSize: 1 << 20})
+	assert.NoError(t, err)
+	_, err = gcsstore.New(nil, nil)
+	assert.ErrorContains(t, err, "client is nil")
+}
+
+func TestParseURL(t *testing.T) {
+	for _, tc := range []struct {
+		url, bucket, object, wantErr string
+	}{
+		{"gs://b/o", "b", "o", ""},
+		{"gs://my_bucket.example.com/runs/2024/out.csv", "my_bucket.example.com", "runs/2024/out.csv", ""},
+		{"gs://b/with%20space", "b", "with space", ""},
+		{"s3://b/o", "", "", `scheme is "s3"`},
+		{"gs://b", "", "", "object name is missing"},
+		{"gs://b/", "", "", "object name is missing"},
+		{"gs:///o", "", "", "bucket is missing"},
+		{"gs://b:443/o", "", "", "port"},
+		{"gs://u@b/o", "", "", "user information"},
+		{"gs://b/o?generation=3", "", "", "query"},
+		{"gs://b/o#x", "", "", "fragment"},
+	} {
+		b, o, err := gcsstore.ParseURL(tc.url)
+		if tc.wantErr != "" {
+			if assert.Error(t, err, tc.url) {
+				assert.Contains(t, err.Error(), tc.wantErr)
+				assert.True(t, strings.Contains(err.Error(), "gs://bucket/object"), "error should show the expected form: %v", err)
+			}
+			continue
+		}
+		if assert.NoError(t, err, tc.url) {
+			assert.Equal(t, tc.bucket, b, tc.url)
+			assert.Equal(t, tc.object, o, tc.url)
+		}
+	}
+}
+
+// TestChunkedUpload checks that a large output really is sent in chunks
+// before Commit (so the conformance suite's invisibility checks are
+// meaningful) and that no request carries more than one chunk.
+func TestChunkedUpload(t *testing.T) {
+	const chunk = 256 << 10
+	srv := start(t)
+	drv, err := gcsstore.New(srv.Client, &gcsstore.Options{ChunkSize: chunk})
+	require.NoError(t, err)
+	u := "gs://" + bucket + "/chunked"
+	before := len(srv.Requests())
+	st, err := drv.Stage(t.Context(), u)
+	require.NoError(t, err)
+	want := make([]byte, 4*chunk+1)
+	for i := range want {
+		want[i] = byte(i * 31)
+	}
+	for p := want; len(p) > 0; p = p[min(len(p), 10000):] {
+		_, err := st.Write(p[:min(len(p), 10000)])
+		require.NoError(t, err)
+	}
+
+	uploads := func() (n int) {
+		for _, r := range srv.Requests()[before:] {
+			if strings.HasPrefix(r.Path, "/upload/") {
+				n++
+				assert.LessOrEqual(t, r.ContentLength, int64(chunk), "%s %s", r.Method, r.Path)
+			}
+		}
+		return n
+	}
+	// Write returns only once the writer's upload goroutine has taken the
+	// bytes, and it takes a chunk only after sending the one before, so the
+	// session request and at least three chunks have reached the server.
+	_, err = drv.Open(t.Context(), u)
+	require.ErrorIs(t, err, wasmrt.ErrNotFound)
+	sent := uploads()
+	assert.GreaterOrEqual(t, sent, 3, "want the session and chunks sent before Commit")
+
+	require.NoError(t, st.Commit(t.Context()))
+	assert.Greater(t, uploads(), sent, "Commit should send the last chunk")
+	got, ok := srv.GetObject(t, bucket, "chunked")
+	require.True(t, ok)
+	assert.Equal(t, len(want), len(got))
+	assert.True(t, string(want) == string(got), "object differs from what was written")
+}
