@@ -81,11 +81,27 @@ func runInit(g *Globals, dir string) error {
 		}
 		files[dst] = b.Bytes()
 	}
+	if err := vendorSDK(files, name, version); err != nil {
+		return err
+	}
+	if err := writeFiles(abs, files); err != nil {
+		return err
+	}
+	rel := dir
+	if r, err := filepath.Rel(g.Dir, abs); err == nil && !strings.HasPrefix(r, "..") {
+		rel = r
+	}
+	fmt.Fprintf(g.IO.Out, "created pipeline %q in %s\n\nnext:\n  glacier run -C %s\n  glacier -C %s cat counts\n", name, rel, rel, rel)
+	return nil
+}
+
+// vendorSDK adds a go.mod for module name and the guest SDK under vendor/ to
+// files: the go command uses vendor/ when it is consistent with go.mod, so
+// the project builds and tests without the network or a published module.
+func vendorSDK(files map[string][]byte, name, version string) error {
 	files["go.mod"] = []byte(fmt.Sprintf("module %s\n\ngo 1.26\n\nrequire %s %s\n", name, sdkModule, version))
-	// Vendor the SDK: the go command uses vendor/ when it is consistent with
-	// go.mod, so the project needs neither the network nor a published module.
 	var pkgs []string
-	err = fs.WalkDir(sdkguest.Sources, ".", func(p string, d fs.DirEntry, err error) error {
+	err := fs.WalkDir(sdkguest.Sources, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}
@@ -100,12 +116,24 @@ func runInit(g *Globals, dir string) error {
 		}
 		return nil
 	})
-	if err != nil {
+	files["vendor/modules.txt"] = []byte(fmt.Sprintf("# %s %s\n## explicit; go 1.26\n%s\n", sdkModule, version, strings.Join(pkgs, "\n")))
+	return err
+}
+
+// VendorSDK makes dir a Go module named name that builds its tasks against
+// this glacier's guest SDK, vendored. It is what init does for a new
+// project, for tests that copy an example out of this repository.
+func VendorSDK(dir, name string) error {
+	files := map[string][]byte{}
+	if err := vendorSDK(files, name, "v0.0.0"); err != nil {
 		return err
 	}
-	files["vendor/modules.txt"] = []byte(fmt.Sprintf("# %s %s\n## explicit; go 1.26\n%s\n", sdkModule, version, strings.Join(pkgs, "\n")))
+	return writeFiles(dir, files)
+}
+
+func writeFiles(dir string, files map[string][]byte) error {
 	for rel, content := range files {
-		p := filepath.Join(abs, filepath.FromSlash(rel))
+		p := filepath.Join(dir, filepath.FromSlash(rel))
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			return err
 		}
@@ -113,11 +141,6 @@ func runInit(g *Globals, dir string) error {
 			return err
 		}
 	}
-	rel := dir
-	if r, err := filepath.Rel(g.Dir, abs); err == nil && !strings.HasPrefix(r, "..") {
-		rel = r
-	}
-	fmt.Fprintf(g.IO.Out, "created pipeline %q in %s\n\nnext:\n  glacier run -C %s\n  glacier -C %s cat counts\n", name, rel, rel, rel)
 	return nil
 }
 
