@@ -1,0 +1,42 @@
+package plan
+
+import (
+	"fmt"
+
+	"github.com/glacier-pipeline/glacier/glacier"
+)
+
+// Check returns the problems every cloud target shares, all at once and in
+// declaration order: datasets whose storage is not object storage, and tasks
+// whose compute is local or container. target names the cloud in the
+// messages ("AWS", "GCP"); serverless names its function service
+// ("AWS Lambda", "Cloud Functions").
+func (pl *Plan) Check(target, serverless string) glacier.Problems {
+	var out glacier.Problems
+	errorf := func(kind, name, format string, args ...any) {
+		out = append(out, glacier.Problem{Severity: glacier.Error, Kind: kind, Name: name, Msg: fmt.Sprintf(format, args...)})
+	}
+	for _, d := range pl.Datasets {
+		if d.Storage == nil {
+			continue // Validate reports it
+		}
+		if kind := d.Storage.StorageType(); kind != "object" {
+			errorf("dataset", d.Name, "has %s storage, which the %s compiler does not deploy: only object datasets are supported; "+
+				"use storage: {type: object}", kind, target)
+		}
+	}
+	for _, t := range pl.Tasks {
+		switch c := t.Compute.(type) {
+		case nil, glacier.Local:
+			errorf("task", t.Name, "has local compute, which runs only on this machine and cannot be compiled for %s; "+
+				"set compute: {type: serverless} to run it on %s", target, serverless)
+		case glacier.Container:
+			errorf("task", t.Name, "has container compute, which the %s compiler does not deploy yet; "+
+				"set compute: {type: serverless} to run the same module on %s", target, serverless)
+		case glacier.Serverless:
+		default:
+			errorf("task", t.Name, "has compute %T, which the %s compiler does not know", c, target)
+		}
+	}
+	return out
+}
