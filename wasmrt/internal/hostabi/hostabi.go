@@ -519,7 +519,12 @@ func (s *State) fail(mem api.Memory, msgPtr, msgLen uint32) abi.Errno {
 	if len(msg) > abi.MaxFailMessage {
 		msg = msg[:abi.MaxFailMessage]
 	}
-	s.failMsg = strings.ToValidUTF8(string(msg), "\uFFFD")
+	text := strings.ToValidUTF8(string(msg), "\uFFFD")
+	for len(text) > abi.MaxFailMessage { // replacements can lengthen it
+		_, size := utf8.DecodeLastRuneInString(text)
+		text = text[:len(text)-size]
+	}
+	s.failMsg = text
 	return abi.ErrnoSuccess
 }
 

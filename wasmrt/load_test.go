@@ -1,0 +1,150 @@
+package wasmrt
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// start is a module whose _start runs body.
+func start(body []byte, imports ...wasmImport) []byte {
+	return wasmModule{
+		imports:  imports,
+		funcs:    []wasmFunc{{export: "_start", body: body}},
+		memPages: 1,
+	}.encode()
+}
+
+func TestLoadRefuses(t *testing.T) {
+	tests := []struct {
+		name   string
+		wasm   []byte
+		abi    bool // the error matches ErrABIVersion
+		substr []string
+	}{
+		{
+			name:   "unknown glacier_v1 function",
+			wasm:   start(nil, wasmImport{module: "glacier_v1", name: "dataset_seek", params: 2, results: 1}),
+			abi:    true,
+			substr: []string{"glacier_v1.dataset_seek", "does not provide", "dataset_open"},
+		},
+		{
+			name:   "wrong signature",
+			wasm:   start(nil, wasmImport{module: "glacier_v1", name: "dataset_close", params: 2, results: 1}),
+			abi:    true,
+			substr: []string{"glacier_v1.dataset_close as (i32,i32) -> (i32)", "host's is (i32) -> (i32)"},
+		},
+		{
+			name:   "future version",
+			wasm:   start(nil, wasmImport{module: "glacier_v7", name: "dataset_open", params: 4, results: 1}),
+			abi:    true,
+			substr: []string{"glacier_v7.dataset_open", "version 7", "speaks version 1 (glacier_v1)"},
+		},
+		{
+			name:   "odd version",
+			wasm:   start(nil, wasmImport{module: "glacier_vNext", name: "x"}),
+			abi:    true,
+			substr: []string{`version "Next"`},
+		},
+		{
+			name:   "other module",
+			wasm:   start(nil, wasmImport{module: "env", name: "abort"}),
+			substr: []string{"imports env.abort", "provides only the modules glacier_v1 and wasi_snapshot_preview1"},
+		},
+		{
+			name:   "unknown WASI function",
+			wasm:   start(nil, wasmImport{module: "wasi_snapshot_preview1", name: "sock_magic"}),
+			substr: []string{"wasi_snapshot_preview1.sock_magic"},
+		},
+		{
+			name:   "no _start",
+			wasm:   wasmModule{funcs: []wasmFunc{{export: "main"}}}.encode(),
+			substr: []string{"exports no _start", "WASI command"},
+		},
+		{
+			name:   "not wasm",
+			wasm:   []byte("#!/bin/sh\necho hi\n"),
+			substr: []string{"compile"},
+		},
+	}
+	r, err := NewRuntime(context.Background())
+	require.NoError(t, err)
+	defer r.Close(context.Background())
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := r.Load(context.Background(), tt.wasm)
+			require.Error(t, err)
+			if tt.abi {
+				assert.ErrorIs(t, err, ErrABIVersion)
+			} else {
+				assert.NotErrorIs(t, err, ErrABIVersion)
+			}
+			for _, s := range tt.substr {
+				assert.Contains(t, err.Error(), s)
+			}
+		})
+	}
+}
+
+func TestLoadOnceBySHA(t *testing.T) {
+	r, err := NewRuntime(context.Background())
+	require.NoError(t, err)
+	defer r.Close(context.Background())
+	wasm := start(nil)
+	m1, err := r.Load(context.Background(), wasm)
+	require.NoError(t, err)
+	m2, err := r.Load(context.Background(), append([]byte(nil), wasm...))
+	require.NoError(t, err)
+	assert.Same(t, m1, m2)
+	assert.Len(t, m1.SHA256(), 64)
+	assert.Same(t, m1, r.cached(m1.SHA256()))
+}
+
+func TestRunHandMadeModules(t *testing.T) {
+	r, err := NewRuntime(context.Background())
+	require.NoError(t, err)
+	defer r.Close(context.Background())
+	run := func(t *testing.T, wasm []byte, inv Invocation) error {
+		m, err := r.Load(context.Background(), wasm)
+		require.NoError(t, err)
+		_, err = r.Run(context.Background(), m, inv)
+		return err
+	}
+	t.Run("returns from _start", func(t *testing.T) {
+		assert.NoError(t, run(t, start(nil), Invocation{Task: "ret"}))
+	})
+	t.Run("trap", func(t *testing.T) {
+		var log syncLog
+		err := run(t, start([]byte{opUnreachable}), Invocation{Task: "trap", Log: &log})
+		require.ErrorIs(t, err, ErrTrap)
+		assert.Contains(t, err.Error(), `task "trap" trapped: `)
+		assert.Contains(t, err.Error(), "unreachable")
+		assert.NotContains(t, err.Error(), "\n", "the stack trace goes to the log")
+		assert.Contains(t, log.String(), "wasm stack trace")
+	})
+	t.Run("fault, then exit 0", func(t *testing.T) {
+		// dataset_close(77) on a handle never opened, result dropped.
+		body := append(i32Const(77), call(0)...)
+		body = append(body, opDrop)
+		err := run(t, start(body, wasmImport{module: "glacier_v1", name: "dataset_close", params: 1, results: 1}),
+			Invocation{Task: "closer"})
+		require.ErrorIs(t, err, ErrFault)
+		assert.Contains(t, err.Error(), "dataset_close: handle 77 is not open")
+	})
+	t.Run("exit code", func(t *testing.T) {
+		body := append(i32Const(9), call(0)...)
+		err := run(t, start(body, wasmImport{module: "wasi_snapshot_preview1", name: "proc_exit", params: 1}),
+			Invocation{Task: "exit9"})
+		var exit *ExitError
+		require.ErrorAs(t, err, &exit)
+		assert.Equal(t, 9, exit.ExitCode())
+		assert.Equal(t, `task "exit9" exited with code 9; nothing was committed; its log may say why`, err.Error())
+	})
+}
+
+type syncLog struct{ b []byte }
+
+func (l *syncLog) Write(p []byte) (int, error) { l.b = append(l.b, p...); return len(p), nil }
+func (l *syncLog) String() string              { return string(l.b) }
