@@ -19,7 +19,7 @@ import (
 
 // glacierBin returns a path that runs this test binary as the glacier
 // command (testscript.Main dispatches on the program name).
-func glacierBin(t *testing.T) string {
+func glacierBin(t testing.TB) string {
 	t.Helper()
 	exe, err := os.Executable()
 	if err != nil {
@@ -32,7 +32,7 @@ func glacierBin(t *testing.T) string {
 	return bin
 }
 
-func glacier(t *testing.T, bin string, args ...string) (stdout, stderr string, err error) {
+func glacier(t testing.TB, bin string, args ...string) (stdout, stderr string, err error) {
 	t.Helper()
 	var out, errOut bytes.Buffer
 	cmd := exec.Command(bin, args...)
@@ -42,7 +42,7 @@ func glacier(t *testing.T, bin string, args ...string) (stdout, stderr string, e
 }
 
 // copyTree copies a project directory, leaving out its .glacier state.
-func copyTree(t *testing.T, src, dst string) {
+func copyTree(t testing.TB, src, dst string) {
 	t.Helper()
 	err := filepath.Walk(src, func(path string, info os.FileInfo, err error) error {
 		if err != nil {

@@ -64,6 +64,7 @@ func Modules(ctx context.Context, p *glacier.Pipeline, opts Options) ([]Module, 
 		parallel = 2
 	}
 	tasks := p.Tasks()
+	hashes := &hashCache{m: map[string]hashed{}}
 	mods := make([]Module, len(tasks))
 	errs := make([]error, len(tasks))
 	sem := make(chan struct{}, parallel)
@@ -74,7 +75,7 @@ func Modules(ctx context.Context, p *glacier.Pipeline, opts Options) ([]Module, 
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			mods[i], errs[i] = module(ctx, t, opts.Dir, out)
+			mods[i], errs[i] = module(ctx, t, opts.Dir, out, hashes)
 		}()
 	}
 	wg.Wait()
@@ -84,10 +85,34 @@ func Modules(ctx context.Context, p *glacier.Pipeline, opts Options) ([]Module, 
 	return mods, nil
 }
 
-func module(ctx context.Context, t glacier.Task, dir, out string) (Module, error) {
+// hashCache hashes each ready module once per call, however many tasks
+// share it.
+type hashCache struct {
+	mu sync.Mutex
+	m  map[string]hashed
+}
+
+type hashed struct {
+	sum  string
+	size int64
+	err  error
+}
+
+func (c *hashCache) hash(path string) (string, int64, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	h, ok := c.m[path]
+	if !ok {
+		h.sum, h.size, h.err = HashFile(path)
+		c.m[path] = h
+	}
+	return h.sum, h.size, h.err
+}
+
+func module(ctx context.Context, t glacier.Task, dir, out string, hashes *hashCache) (Module, error) {
 	if t.Module != "" {
 		path := resolve(dir, t.Module)
-		sum, size, err := HashFile(path)
+		sum, size, err := hashes.hash(path)
 		if err != nil {
 			return Module{}, fmt.Errorf("task %q: module: %w", t.Name, err)
 		}

@@ -181,13 +181,22 @@ func (r *run) importSources() error {
 // schedule runs every task as soon as its upstream tasks have succeeded.
 func (r *run) schedule(ctx context.Context) {
 	tasks := r.p.Tasks()
+	producer := map[string]string{}
+	for _, t := range tasks {
+		for _, out := range t.Outputs {
+			producer[out] = t.Name
+		}
+	}
 	waiting := map[string]int{}
 	downstream := map[string][]string{}
 	for _, t := range tasks {
-		up := r.p.Upstream(t.Name)
-		waiting[t.Name] = len(up)
-		for _, u := range up {
-			downstream[u] = append(downstream[u], t.Name)
+		seen := map[string]bool{}
+		for _, in := range t.Inputs {
+			if u, ok := producer[in]; ok && !seen[u] {
+				seen[u] = true
+				waiting[t.Name]++
+				downstream[u] = append(downstream[u], t.Name)
+			}
 		}
 	}
 	done := make(chan *TaskRecord)

@@ -25,7 +25,7 @@ func TestMain(m *testing.M) {
 
 // project is a pipeline of concat tasks in a temporary project directory.
 type project struct {
-	t      *testing.T
+	t      testing.TB
 	dir    string
 	p      *glacier.Pipeline
 	module string

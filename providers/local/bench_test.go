@@ -1,0 +1,61 @@
+package local_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/glacier-pipeline/glacier/glacier"
+	"github.com/glacier-pipeline/glacier/internal/build"
+	"github.com/glacier-pipeline/glacier/internal/testutil/wasmbuild"
+	"github.com/glacier-pipeline/glacier/providers/local"
+)
+
+// BenchmarkScheduler runs a generated DAG of 1,000 trivial tasks (20 waves
+// of 50; each task reads two outputs of the wave before) with --force, and
+// reports tasks per second.
+//
+//	go test ./providers/local -run '^$' -bench Scheduler -benchtime 3x
+func BenchmarkScheduler(b *testing.B) {
+	const waves, width = 20, 50
+	pr := &project{t: b, dir: b.TempDir(), p: glacier.New("bench"), module: wasmbuild.Build(b, "../../testdata/wasm/concat")}
+	pr.writeSource("seed", "x")
+	if err := pr.p.AddDataset(glacier.Dataset{Name: "seed", Storage: glacier.ObjectStorage{}, Source: "data/seed"}); err != nil {
+		b.Fatal(err)
+	}
+	for w := range waves {
+		for i := range width {
+			inputs := []string{"seed"}
+			if w > 0 {
+				inputs = []string{fmt.Sprintf("d%d-%d", w-1, i), fmt.Sprintf("d%d-%d", w-1, (i+1)%width)}
+			}
+			out := fmt.Sprintf("d%d-%d", w, i)
+			if err := pr.p.AddDataset(glacier.Dataset{Name: out, Storage: glacier.ObjectStorage{}}); err != nil {
+				b.Fatal(err)
+			}
+			if err := pr.p.AddTask(glacier.Task{Name: fmt.Sprintf("t%d-%d", w, i), Module: pr.module,
+				Inputs: inputs, Outputs: []string{out}, Params: map[string]string{"suffix": out}}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	ctx := context.Background()
+	mods, err := build.Modules(ctx, pr.p, build.Options{Dir: pr.dir})
+	if err != nil {
+		b.Fatal(err)
+	}
+	exec := local.New(local.Options{Dir: pr.dir, Modules: mods, Force: true})
+	// One untimed run warms the compilation cache, as any second run would.
+	if _, err := pr.p.Run(ctx, exec); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	start := time.Now()
+	for b.Loop() {
+		if _, err := pr.p.Run(ctx, exec); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(waves*width*b.N)/time.Since(start).Seconds(), "tasks/s")
+}
