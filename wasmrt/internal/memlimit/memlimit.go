@@ -2,9 +2,14 @@
 // into wazero's experimental.MemoryAllocator, which is chosen per
 // instantiation through the context, so every invocation gets its own limit
 // while all of them share one compiled module and one wazero runtime.
+//
+// A memory grown past the limit makes memory.grow return -1 to the guest (a
+// Go guest then dies with "out of memory"), and the Allocator remembers it,
+// so the host can report the limit rather than a crash.
 package memlimit
 
 import (
+	"sync"
 	"sync/atomic"
 
 	"github.com/tetratelabs/wazero/experimental"
@@ -21,6 +26,9 @@ const MaxLimit = 1 << 32
 type Allocator struct {
 	limit   uint64
 	refused atomic.Bool
+
+	mu     sync.Mutex
+	mapped []*mapped
 }
 
 // New returns an Allocator for limit bytes, rounded down to whole pages and
@@ -36,9 +44,27 @@ func (a *Allocator) Limit() uint64 { return a.limit }
 // Refused reports whether the guest asked for more memory than the limit.
 func (a *Allocator) Refused() bool { return a.refused.Load() }
 
-// Allocate implements experimental.MemoryAllocator.
+// Allocate implements experimental.MemoryAllocator. Where the platform
+// allows, the memory is a reservation of address space (see mapped), so it
+// never moves or gets copied as it grows and its pages cost nothing until
+// the guest touches them; otherwise it is an ordinary slice.
 func (a *Allocator) Allocate(_, max uint64) experimental.LinearMemory {
-	return &linear{a: a, max: min(max, a.limit)}
+	max = min(max, a.limit)
+	if m := a.mapMemory(max); m != nil {
+		return m
+	}
+	return &linear{a: a, max: max}
+}
+
+// Release frees the memories this Allocator handed out. Call it once the
+// module instance is closed and no guest or host code can touch its memory.
+func (a *Allocator) Release() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, m := range a.mapped {
+		m.unmap()
+	}
+	a.mapped = nil
 }
 
 // linear is a growable []byte. It grows like append, doubling its capacity

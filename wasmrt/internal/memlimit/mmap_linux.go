@@ -1,0 +1,5 @@
+package memlimit
+
+import "syscall"
+
+const mapNoReserve = syscall.MAP_NORESERVE
