@@ -8,7 +8,8 @@
 //	body, err := fn.Invoke(ctx, []byte(`{"task":"clean"}`))
 //
 // The emulator is found at $REPO/.tools/bin/aws-lambda-rie, where
-// scripts/install-test-tools.sh installs it; tests skip when it is missing.
+// scripts/install-test-tools.sh installs it. Tests skip when it is missing,
+// or fail if GLACIER_REQUIRE_TOOLS=1 (as scripts/test sets).
 //
 // # How the emulator behaves
 //
@@ -116,7 +117,8 @@ func (e *FunctionError) Error() string {
 
 // Start starts the emulator for opts.BootstrapDir on free loopback ports and
 // waits until it accepts connections. It skips the test when the emulator
-// is not installed and fails it on bad options.
+// is not installed (fails it under GLACIER_REQUIRE_TOOLS=1) and fails it on
+// bad options.
 func Start(tb testing.TB, opts Options) *Function {
 	tb.Helper()
 	emulator := opts.Emulator
@@ -124,7 +126,11 @@ func Start(tb testing.TB, opts Options) *Function {
 		emulator = defaultEmulator(tb)
 	}
 	if _, err := os.Stat(emulator); err != nil {
-		tb.Skipf("lambdarie: the Lambda Runtime Interface Emulator is not installed (%v); run scripts/install-test-tools.sh", err)
+		msg := fmt.Sprintf("lambdarie: the Lambda Runtime Interface Emulator is not installed (%v); run scripts/install-test-tools.sh", err)
+		if os.Getenv("GLACIER_REQUIRE_TOOLS") == "1" {
+			tb.Fatal(msg + " (GLACIER_REQUIRE_TOOLS=1 makes this a failure)")
+		}
+		tb.Skip(msg)
 	}
 	bootstrap := filepath.Join(opts.BootstrapDir, "bootstrap")
 	if fi, err := os.Stat(bootstrap); err != nil || fi.IsDir() || fi.Mode()&0o111 == 0 {
