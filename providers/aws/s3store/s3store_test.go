@@ -37,7 +37,7 @@ func harness(t *testing.T, srv *fakes3.Server, drv *s3store.Driver) storagetest.
 			require.NoError(t, err)
 			return srv.GetObject(t, b, k)
 		},
-		Large:     20 << 20, // three parts of the default 8 MiB
+		Large: 20 << 20, // three parts of the default 8 MiB
 		Leftovers: func(t *testing.T, u string) []string {
 			b, k, err := s3store.ParseURL(u)
 			require.NoError(t, err)
