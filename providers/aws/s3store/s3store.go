@@ -2,11 +2,15 @@
 // running in AWS Lambda streams its inputs from S3 and its outputs to S3
 // through the same host ABI as a task run locally.
 //
-// A *Driver implements wasmrt.URLDriver for the "s3" scheme:
+// Importing the package registers the "s3" scheme with wasmrt, so
+// wasmrt.URLStorage reads and writes s3:// URLs through a driver
+// configured from the environment on first use (SetDefault replaces it):
 //
-//	drv, err := s3store.NewFromEnv(ctx, nil)
-//	...
-//	wasmrt.RegisterScheme(s3store.Scheme, drv)
+//	import _ "github.com/glacier-pipeline/glacier/providers/aws/s3store"
+//
+//	st := wasmrt.URLStorage{"orders": "s3://bucket/runs/42/orders"}
+//
+// New and NewFromEnv make a *Driver, a wasmrt.URLDriver, for direct use.
 //
 // # URLs
 //

@@ -3,6 +3,7 @@ package s3store_test
 import (
 	"bytes"
 	"errors"
+	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -26,7 +27,7 @@ func start(t *testing.T) *fakes3.Server {
 	return srv
 }
 
-func harness(t *testing.T, srv *fakes3.Server, drv *s3store.Driver) storagetest.Harness {
+func harness(srv *fakes3.Server, drv *s3store.Driver) storagetest.Harness {
 	return storagetest.Harness{
 		Driver: drv,
 		URL: func(t *testing.T, name string) string {
@@ -50,7 +51,7 @@ func TestConformance(t *testing.T) {
 	srv := start(t)
 	drv, err := s3store.New(srv.Client, nil)
 	require.NoError(t, err)
-	storagetest.Run(t, harness(t, srv, drv))
+	storagetest.Run(t, harness(srv, drv))
 }
 
 func TestConformanceFromEnv(t *testing.T) {
@@ -62,7 +63,7 @@ func TestConformanceFromEnv(t *testing.T) {
 	// fake buckets have no DNS names.
 	drv, err := s3store.NewFromEnv(t.Context(), &s3store.Options{PartSize: s3store.MinPartSize})
 	require.NoError(t, err)
-	h := harness(t, srv, drv)
+	h := harness(srv, drv)
 	h.Large = 2*s3store.MinPartSize + 1
 	storagetest.Run(t, h)
 }
@@ -219,4 +220,41 @@ func TestParseURL(t *testing.T) {
 			assert.Equal(t, tc.key, k, tc.url)
 		}
 	}
+}
+
+// TestURLStorage reaches the driver through the "s3" scheme the package
+// registers with wasmrt: first configured from the environment, then set
+// explicitly.
+func TestURLStorage(t *testing.T) {
+	t.Cleanup(func() { s3store.SetDefault(nil) })
+	roundTrip := func(t *testing.T, srv *fakes3.Server, data string) {
+		t.Helper()
+		srv.PutObject(t, bucket, "in", []byte(data))
+		st := wasmrt.URLStorage{"in": "s3://" + bucket + "/in", "out": "s3://" + bucket + "/out"}
+		rc, err := st.Open(t.Context(), "in")
+		require.NoError(t, err)
+		out, err := st.Stage(t.Context(), "out")
+		require.NoError(t, err)
+		_, err = io.Copy(out, rc)
+		require.NoError(t, errors.Join(err, rc.Close()))
+		require.NoError(t, out.Commit(t.Context()))
+		got, ok := srv.GetObject(t, bucket, "out")
+		require.True(t, ok)
+		assert.Equal(t, data, string(got))
+	}
+
+	fromEnv := start(t)
+	for k, v := range fromEnv.Env() {
+		t.Setenv(k, v)
+	}
+	s3store.SetDefault(nil)
+	roundTrip(t, fromEnv, "configured from the environment")
+
+	explicit := start(t)
+	drv, err := s3store.New(explicit.Client, nil)
+	require.NoError(t, err)
+	s3store.SetDefault(drv)
+	roundTrip(t, explicit, "set explicitly")
+	_, inFirst := fromEnv.GetObject(t, bucket, "out")
+	assert.True(t, inFirst)
 }

@@ -3,11 +3,15 @@
 // Cloud Storage and its outputs to it through the same host ABI as a task
 // run locally.
 //
-// A *Driver implements wasmrt.URLDriver for the "gs" scheme:
+// Importing the package registers the "gs" scheme with wasmrt, so
+// wasmrt.URLStorage reads and writes gs:// URLs through a driver
+// configured from the environment on first use (SetDefault replaces it):
 //
-//	drv, err := gcsstore.NewFromEnv(ctx, nil)
-//	...
-//	wasmrt.RegisterScheme(gcsstore.Scheme, drv)
+//	import _ "github.com/glacier-pipeline/glacier/providers/gcp/gcsstore"
+//
+//	st := wasmrt.URLStorage{"orders": "gs://bucket/runs/42/orders"}
+//
+// New and NewFromEnv make a *Driver, a wasmrt.URLDriver, for direct use.
 //
 // # URLs
 //

@@ -2,6 +2,7 @@ package gcsstore_test
 
 import (
 	"errors"
+	"io"
 	"strings"
 	"testing"
 
@@ -152,4 +153,39 @@ func TestChunkedUpload(t *testing.T) {
 	require.True(t, ok)
 	assert.Equal(t, len(want), len(got))
 	assert.True(t, string(want) == string(got), "object differs from what was written")
+}
+
+// TestURLStorage reaches the driver through the "gs" scheme the package
+// registers with wasmrt: first configured from the environment, then set
+// explicitly.
+func TestURLStorage(t *testing.T) {
+	t.Cleanup(func() { gcsstore.SetDefault(nil) })
+	roundTrip := func(t *testing.T, srv *fakegcs.Server, data string) {
+		t.Helper()
+		srv.PutObject(t, bucket, "in", []byte(data))
+		st := wasmrt.URLStorage{"in": "gs://" + bucket + "/in", "out": "gs://" + bucket + "/out"}
+		rc, err := st.Open(t.Context(), "in")
+		require.NoError(t, err)
+		out, err := st.Stage(t.Context(), "out")
+		require.NoError(t, err)
+		_, err = io.Copy(out, rc)
+		require.NoError(t, errors.Join(err, rc.Close()))
+		require.NoError(t, out.Commit(t.Context()))
+		got, ok := srv.GetObject(t, bucket, "out")
+		require.True(t, ok)
+		assert.Equal(t, data, string(got))
+	}
+
+	fromEnv := start(t)
+	for k, v := range fromEnv.Env() {
+		t.Setenv(k, v)
+	}
+	gcsstore.SetDefault(nil)
+	roundTrip(t, fromEnv, "configured from the environment")
+
+	explicit := start(t)
+	drv, err := gcsstore.New(explicit.Client, nil)
+	require.NoError(t, err)
+	gcsstore.SetDefault(drv)
+	roundTrip(t, explicit, "set explicitly")
 }

@@ -1,6 +1,7 @@
 // Command copy is a Lambda bootstrap for the s3store tests: it copies one
-// S3 object to another through a driver built from the function's
-// environment, as the Glacier runtime does.
+// S3 object to another through wasmrt.URLStorage and the "s3" scheme the
+// s3store package registers, configured from the function's environment as
+// in the Glacier runtime.
 package main
 
 import (
@@ -10,7 +11,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
-	"github.com/glacier-pipeline/glacier/providers/aws/s3store"
+	_ "github.com/glacier-pipeline/glacier/providers/aws/s3store"
+	"github.com/glacier-pipeline/glacier/wasmrt"
 )
 
 // Request names the object to read and the one to write.
@@ -24,25 +26,22 @@ type Response struct {
 	Bytes int64 `json:"bytes"`
 }
 
-func main() {
-	drv, err := s3store.NewFromEnv(context.Background(), nil)
+func handle(ctx context.Context, req Request) (Response, error) {
+	st := wasmrt.URLStorage{"in": req.In, "out": req.Out}
+	in, err := st.Open(ctx, "in")
 	if err != nil {
-		panic(err)
+		return Response{}, err
 	}
-	lambda.Start(func(ctx context.Context, req Request) (Response, error) {
-		in, err := drv.Open(ctx, req.In)
-		if err != nil {
-			return Response{}, err
-		}
-		defer in.Close()
-		out, err := drv.Stage(ctx, req.Out)
-		if err != nil {
-			return Response{}, err
-		}
-		n, err := io.Copy(out, in)
-		if err != nil {
-			return Response{}, fmt.Errorf("copy: %w (discard: %v)", err, out.Discard(ctx))
-		}
-		return Response{Bytes: n}, out.Commit(ctx)
-	})
+	defer in.Close()
+	out, err := st.Stage(ctx, "out")
+	if err != nil {
+		return Response{}, err
+	}
+	n, err := io.Copy(out, in)
+	if err != nil {
+		return Response{}, fmt.Errorf("copy: %w (discard: %v)", err, out.Discard(ctx))
+	}
+	return Response{Bytes: n}, out.Commit(ctx)
 }
+
+func main() { lambda.Start(handle) }
