@@ -6,6 +6,10 @@
 #   .tools/bin/staticcheck      the linter CI runs
 #   .tools/node/node_modules    asl-validator and aws-local-stepfunctions,
 #                               pinned by scripts/node/package-lock.json
+#   .tools/node/with-resolvers.mjs
+#                               the Promise.withResolvers polyfill that
+#                               aws-local-stepfunctions needs on Node < 22:
+#                               NODE_OPTIONS=--import=$PWD/.tools/node/with-resolvers.mjs
 #
 # It is idempotent: a tool already installed at the pinned version is left
 # alone, so running it again costs a few version checks. Tests that need a
@@ -58,3 +62,4 @@ if [ "$want" != "$have" ] || [ ! -d "$node_dir/node_modules" ]; then
 	npm ci --prefix "$node_dir" --ignore-scripts --no-audit --no-fund --loglevel=error
 	echo "$want" >"$node_dir/.lock.sha256"
 fi
+cp "$root/scripts/node/with-resolvers.mjs" "$node_dir/with-resolvers.mjs"
