@@ -1,0 +1,118 @@
+// Command bootstrap is the AWS Lambda custom runtime (provided.al2023) of
+// every Glacier task: one generic program that runs the task module shipped
+// beside it in the wasmrt sandbox, with its datasets in S3. The lambdaboot
+// package builds it and packages it with each task.
+//
+// At cold start it reads the task's spec and module from its directory
+// (LAMBDA_TASK_ROOT) and the dataset URLs from GLACIER_DATASETS, and starts
+// the sandbox; each invocation then runs the task once. A payload of
+// {"run_id": "..."} names the pipeline run (optional); the response is the
+// fnrt.Response as JSON. A failed task returns a handler error whose
+// errorType is "Glacier." followed by an fnrt Kind (Glacier.TaskFailed,
+// Glacier.Timeout, Glacier.Storage, ...) and whose errorMessage says what
+// happened; it commits nothing. A deployment error found at cold start
+// (a missing dataset URL, a corrupt artifact) fails every invocation with
+// errorType Glacier.Init.
+//
+// S3 is reached with the function's credentials through s3store; setting
+// AWS_ENDPOINT_URL_S3 points it at an S3-compatible server, addressed
+// path-style. The task itself sees none of the environment.
+//
+// Build it with lambdaboot.BuildBootstrap, or by hand:
+//
+//	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 go build -tags lambda.norpc -trimpath -ldflags='-s -w -buildid=' -o bootstrap .
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-lambda-go/lambda/messages"
+
+	"github.com/glacier-pipeline/glacier/providers/aws/s3store"
+	"github.com/glacier-pipeline/glacier/providers/internal/fnrt"
+	"github.com/glacier-pipeline/glacier/wasmrt"
+)
+
+// ErrorTypePrefix starts the errorType of every handler error.
+const errorTypePrefix = "Glacier."
+
+func main() {
+	// The sandbox worker, a copy of this program, reads and writes the
+	// datasets, so it needs the driver before it starts serving.
+	wasmrt.RegisterScheme(s3store.Scheme, &lazyS3{})
+	fnrt.ServeIfRequested()
+
+	dir := os.Getenv("LAMBDA_TASK_ROOT")
+	if dir == "" {
+		if exe, err := os.Executable(); err == nil {
+			dir = filepath.Dir(exe)
+		}
+	}
+	mem, _ := strconv.Atoi(os.Getenv("AWS_LAMBDA_FUNCTION_MEMORY_SIZE"))
+	h, err := fnrt.New(context.Background(), fnrt.Options{Dir: dir, PlatformMemoryMiB: mem})
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "glacier: cold start failed: %v\n", err)
+		initErr := messages.InvokeResponse_Error{Message: "cold start failed: " + err.Error(), Type: errorTypePrefix + "Init"}
+		lambda.Start(func(context.Context, json.RawMessage) (fnrt.Response, error) {
+			return fnrt.Response{}, initErr
+		})
+		return
+	}
+	lambda.Start(func(ctx context.Context, payload json.RawMessage) (fnrt.Response, error) {
+		var req fnrt.Request
+		if len(payload) > 0 && string(payload) != "null" {
+			if err := json.Unmarshal(payload, &req); err != nil {
+				return fnrt.Response{}, messages.InvokeResponse_Error{
+					Message: fmt.Sprintf(`the payload is not a JSON object such as {"run_id": "..."}: %v`, err),
+					Type:    errorTypePrefix + fnrt.KindError,
+				}
+			}
+		}
+		resp, err := h.Invoke(ctx, req)
+		if err != nil {
+			kind := fnrt.KindError
+			if fe, ok := err.(*fnrt.Error); ok {
+				kind = fe.Kind
+			}
+			return resp, messages.InvokeResponse_Error{Message: err.Error(), Type: errorTypePrefix + kind}
+		}
+		return resp, nil
+	})
+}
+
+// lazyS3 is the S3 driver, configured from the environment on first use:
+// only the worker process uses it.
+type lazyS3 struct {
+	once sync.Once
+	drv  *s3store.Driver
+	err  error
+}
+
+func (l *lazyS3) driver() (*s3store.Driver, error) {
+	l.once.Do(func() { l.drv, l.err = s3store.NewFromEnv(context.Background(), nil) })
+	return l.drv, l.err
+}
+
+func (l *lazyS3) Open(ctx context.Context, u string) (io.ReadCloser, error) {
+	d, err := l.driver()
+	if err != nil {
+		return nil, err
+	}
+	return d.Open(ctx, u)
+}
+
+func (l *lazyS3) Stage(ctx context.Context, u string) (wasmrt.Staged, error) {
+	d, err := l.driver()
+	if err != nil {
+		return nil, err
+	}
+	return d.Stage(ctx, u)
+}

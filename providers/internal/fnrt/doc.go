@@ -1,0 +1,41 @@
+// Package fnrt is the function runtime Glacier's serverless targets share:
+// the code that, inside an AWS Lambda function or a Google Cloud Function,
+// runs one task's WebAssembly module in the wasmrt sandbox once per
+// invocation. It knows nothing of any cloud: the Lambda bootstrap
+// (providers/aws/lambdaboot) and the Cloud Functions entry point register
+// their storage driver with wasmrt.RegisterScheme, build a Handler at cold
+// start and call Invoke for each request.
+//
+// # The artifact
+//
+// A function's directory (Lambda's /var/task) holds the task's module
+// (ModuleFile), its TaskSpec (SpecFile) and, optionally, the module's
+// precompiled machine code (PrecompiledDir, made by Precompile). The
+// function's environment holds DatasetsEnv, the URL of every dataset the
+// task reads or writes.
+//
+// # Processes
+//
+// The task runs in a wasmrt.Pool worker: a second process running the same
+// program, started at cold start. A task that would outlive the platform's
+// deadline is stopped by killing that process shortly before the deadline
+// (Options.StopMargin), so the invocation still reports a clear timeout and
+// commits nothing, while guest code runs at full speed without preemption
+// checks. A program using fnrt therefore calls ServeIfRequested first thing
+// in main.
+//
+// # Compilation cache
+//
+// Platforms mount the function's code read-only, but wazero writes to its
+// compilation cache when it has to compile (for instance when the
+// precompiled code was made for a CPU with other features). New therefore
+// builds a writable cache in Options.ScratchDir whose entries are symbolic
+// links to the precompiled files: a hit costs no copy, a miss compiles
+// and stores the result beside them.
+//
+// # Logs
+//
+// The task's stdout and stderr, capped per invocation, reach Options.Log
+// (the function's stderr, which the platform ships to its log service) as
+// they are written, one line at a time, each prefixed with "[task] ".
+package fnrt

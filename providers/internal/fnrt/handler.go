@@ -1,0 +1,314 @@
+package fnrt
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"time"
+
+	"github.com/glacier-pipeline/glacier/wasmrt"
+)
+
+// HostReserveMiB is the memory a function needs besides its task's
+// sandbox: the two Go processes, the compiled module and the storage
+// driver's upload buffers. A function with less than the task's MemoryMiB
+// plus this gives the sandbox less than MemoryMiB (see
+// Options.PlatformMemoryMiB); a compiler that wants the task to get its
+// whole MemoryMiB sizes the function at FunctionMemoryMiB.
+const HostReserveMiB = 96
+
+// minSandboxMiB is the least memory New gives a sandbox, however small the
+// function.
+const minSandboxMiB = 16
+
+// DefaultLogLimit is the number of bytes of a task's log forwarded per
+// invocation when Options.LogLimit is zero.
+const DefaultLogLimit = 1 << 20
+
+// FunctionMemoryMiB returns the memory a function running a task of
+// taskMiB needs for the sandbox to get all of taskMiB.
+func FunctionMemoryMiB(taskMiB int) int { return taskMiB + HostReserveMiB }
+
+// Options configure New.
+type Options struct {
+	// Dir is the function's directory, holding SpecFile, ModuleFile and
+	// perhaps PrecompiledDir. It may be read-only.
+	Dir string
+	// Datasets maps each of the task's datasets to its URL. Nil means
+	// the value of the DatasetsEnv environment variable.
+	Datasets map[string]string
+	// ScratchDir is a writable directory for the compilation cache and the
+	// log pipe. Empty means os.TempDir().
+	ScratchDir string
+	// PlatformMemoryMiB is the memory of the whole function, when the
+	// platform caps it. The sandbox then gets at most that minus
+	// HostReserveMiB, so a task that asks for more fails with a clear
+	// memory-limit error instead of the platform killing the function.
+	// Zero means no cap beyond the spec's.
+	PlatformMemoryMiB int
+	// StopMargin is how long before the invocation's deadline the task is
+	// stopped, leaving time to report the timeout. Zero means
+	// DefaultStopMargin.
+	StopMargin func(remaining time.Duration) time.Duration
+	// Log receives the task's log lines, prefixed with "[task] ", and the
+	// handler's own lines. Nil means os.Stderr.
+	Log io.Writer
+	// LogLimit caps each invocation's task log; zero means
+	// DefaultLogLimit.
+	LogLimit int64
+	// Workers is the number of tasks that may run at once; zero means one,
+	// which is what Lambda needs (it sends one request at a time).
+	Workers int
+	// WorkerCommand starts a worker process; nil means this program again.
+	// See wasmrt.PoolOptions.Command.
+	WorkerCommand func() *exec.Cmd
+}
+
+// DefaultStopMargin leaves a tenth of the remaining time, between 200 ms
+// and 2 s, to stop a task and report its timeout.
+func DefaultStopMargin(remaining time.Duration) time.Duration {
+	return min(max(remaining/10, 200*time.Millisecond), 2*time.Second)
+}
+
+// Handler runs one task per invocation. Build it once, at cold start, with
+// New; it is safe for concurrent use.
+type Handler struct {
+	spec     TaskSpec
+	module   string
+	datasets map[string]string
+	memory   uint64
+	margin   func(time.Duration) time.Duration
+	log      io.Writer
+	pipe     *logPipe
+	pool     *wasmrt.Pool
+	scratch  string
+}
+
+// Request is an invocation's payload. Every field is optional.
+type Request struct {
+	// RunID identifies the pipeline run; empty means a new one.
+	RunID string `json:"run_id,omitempty"`
+}
+
+// Response is a successful invocation's result.
+type Response struct {
+	Task    string                `json:"task"`
+	RunID   string                `json:"run_id"`
+	Status  string                `json:"status"` // always "succeeded"
+	Outputs map[string]OutputInfo `json:"outputs"`
+	// DurationMS is the invocation's wall time in milliseconds, from the
+	// request to the outputs' commit.
+	DurationMS int64 `json:"duration_ms"`
+}
+
+// OutputInfo describes a committed output.
+type OutputInfo struct {
+	Size   int64  `json:"size"`
+	SHA256 string `json:"sha256"`
+}
+
+// New reads the spec and checks the module in opts.Dir, checks the dataset
+// URLs against the spec, prepares the compilation cache and starts the
+// sandbox worker. Its errors say what is wrong with the deployment.
+func New(ctx context.Context, opts Options) (*Handler, error) {
+	spec, err := ReadSpec(opts.Dir)
+	if err != nil {
+		return nil, err
+	}
+	module := filepath.Join(opts.Dir, ModuleFile)
+	if err := checkModule(module, spec.ModuleSHA256); err != nil {
+		return nil, fmt.Errorf("task %q: %w", spec.Task, err)
+	}
+	datasets := opts.Datasets
+	if datasets == nil {
+		datasets, err = spec.ParseDatasets(os.Getenv(DatasetsEnv))
+	} else {
+		err = spec.CheckDatasets(datasets)
+	}
+	if err != nil {
+		return nil, err
+	}
+	h := &Handler{
+		spec:     spec,
+		module:   module,
+		datasets: datasets,
+		memory:   uint64(spec.MemoryMiB) << 20,
+		margin:   opts.StopMargin,
+		log:      opts.Log,
+	}
+	if h.margin == nil {
+		h.margin = DefaultStopMargin
+	}
+	if h.log == nil {
+		h.log = os.Stderr
+	}
+	if p := opts.PlatformMemoryMiB; p > 0 && p-HostReserveMiB < spec.MemoryMiB {
+		avail := max(p-HostReserveMiB, minSandboxMiB)
+		h.memory = uint64(avail) << 20
+		h.logf("the function has %d MiB and the runtime needs about %d MiB, so task %q gets %d MiB instead of its %d MiB; give the function %d MiB",
+			p, HostReserveMiB, spec.Task, avail, spec.MemoryMiB, FunctionMemoryMiB(spec.MemoryMiB))
+	}
+
+	scratch := opts.ScratchDir
+	if scratch == "" {
+		scratch = os.TempDir()
+	}
+	if h.scratch, err = os.MkdirTemp(scratch, "glacier-fn-"); err != nil {
+		return nil, fmt.Errorf("scratch directory: %w", err)
+	}
+	cache := filepath.Join(h.scratch, "cache")
+	if err := linkCache(filepath.Join(opts.Dir, PrecompiledDir), cache); err != nil {
+		h.Close()
+		return nil, fmt.Errorf("compilation cache: %w", err)
+	}
+	if h.pipe, err = newLogPipe(h.scratch, h.log, "["+spec.Task+"] "); err != nil {
+		h.Close()
+		return nil, err
+	}
+	limit := opts.LogLimit
+	if limit == 0 {
+		limit = DefaultLogLimit
+	}
+	workers := opts.Workers
+	if workers == 0 {
+		workers = 1
+	}
+	h.pool, err = wasmrt.NewPool(ctx, wasmrt.PoolOptions{
+		Workers:  workers,
+		CacheDir: cache,
+		LogLimit: limit,
+		Command:  opts.WorkerCommand,
+	})
+	if err != nil {
+		h.Close()
+		return nil, fmt.Errorf("start the sandbox: %w", err)
+	}
+	return h, nil
+}
+
+func checkModule(path, want string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("module: %w; the function's artifact must hold %s", err, ModuleFile)
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return fmt.Errorf("module: %w", err)
+	}
+	if got := hex.EncodeToString(h.Sum(nil)); got != want {
+		return fmt.Errorf("module %s has SHA-256 %s, but the spec says %s; the artifact is corrupt or was assembled by hand", path, got, want)
+	}
+	return nil
+}
+
+// Spec returns the task's spec.
+func (h *Handler) Spec() TaskSpec { return h.spec }
+
+// MemoryLimit returns the bytes of memory the task's sandbox may use.
+func (h *Handler) MemoryLimit() uint64 { return h.memory }
+
+// Invoke runs the task once and commits its outputs if it succeeds. If ctx
+// has a deadline, the task is stopped StopMargin before it; otherwise it is
+// stopped after the spec's timeout. A failed task commits nothing and
+// returns an *Error whose message says what happened.
+func (h *Handler) Invoke(ctx context.Context, req Request) (Response, error) {
+	start := time.Now()
+	runID := req.RunID
+	if runID == "" {
+		runID = NewRunID(start)
+	}
+	job := wasmrt.Job{
+		ModulePath:   h.module,
+		ModuleSHA256: h.spec.ModuleSHA256,
+		Task:         h.spec.Task,
+		RunID:        runID,
+		Params:       h.spec.Params,
+		Inputs:       map[string]string{},
+		Outputs:      map[string]string{},
+		MemoryLimit:  h.memory,
+		LogPath:      h.pipe.path,
+	}
+	for _, n := range h.spec.Inputs {
+		job.Inputs[n] = h.datasets[n]
+	}
+	for _, n := range h.spec.Outputs {
+		job.Outputs[n] = h.datasets[n]
+	}
+	runCtx, margin := ctx, time.Duration(0)
+	if dl, ok := ctx.Deadline(); ok {
+		margin = h.margin(time.Until(dl))
+		var cancel context.CancelFunc
+		runCtx, cancel = context.WithDeadline(ctx, dl.Add(-margin))
+		defer cancel()
+	} else {
+		job.Timeout = time.Duration(h.spec.TimeoutSecs) * time.Second
+	}
+
+	res, err := h.pool.Run(runCtx, job)
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), flushWait)
+	ferr := h.pipe.flush(fctx)
+	cancel()
+	if ferr != nil {
+		h.logf("some of the task's log may be missing: %v", ferr)
+	}
+	if err != nil {
+		if ctx.Err() == nil && runCtx.Err() != nil && errors.Is(err, wasmrt.ErrTimeout) {
+			err = fmt.Errorf("%w; it was stopped %v before the function's deadline, to report this", err, margin.Round(time.Millisecond))
+		}
+		e := &Error{Kind: kindOf(err), Task: h.spec.Task, RunID: runID, Err: err}
+		h.logf("run %s failed: %v", runID, err)
+		return Response{}, e
+	}
+	out := Response{
+		Task:       h.spec.Task,
+		RunID:      runID,
+		Status:     "succeeded",
+		Outputs:    make(map[string]OutputInfo, len(res.Outputs)),
+		DurationMS: time.Since(start).Milliseconds(),
+	}
+	for n, o := range res.Outputs {
+		out.Outputs[n] = OutputInfo{Size: o.Size, SHA256: o.SHA256}
+	}
+	return out, nil
+}
+
+// flushWait bounds how long Invoke waits for the task's log to be
+// forwarded, should the function's log block.
+const flushWait = 5 * time.Second
+
+// Close stops the worker and removes the scratch directory.
+func (h *Handler) Close() error {
+	var errs []error
+	if h.pool != nil {
+		errs = append(errs, h.pool.Close())
+	}
+	if h.pipe != nil {
+		errs = append(errs, h.pipe.close())
+	}
+	if h.scratch != "" {
+		errs = append(errs, os.RemoveAll(h.scratch))
+	}
+	return errors.Join(errs...)
+}
+
+// logf writes one line of the handler's own to the log, in one Write so it
+// does not interleave with the task's lines.
+func (h *Handler) logf(format string, args ...any) {
+	fmt.Fprintf(h.log, "glacier: "+format+"\n", args...)
+}
+
+// NewRunID returns a new run id: the UTC time and a random suffix, such as
+// 20240501T120000.000Z-a1b2c3, the form glacier run uses.
+func NewRunID(now time.Time) string {
+	var b [3]byte
+	_, _ = rand.Read(b[:])
+	return now.UTC().Format("20060102T150405.000Z") + "-" + hex.EncodeToString(b[:])
+}

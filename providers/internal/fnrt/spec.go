@@ -1,0 +1,194 @@
+package fnrt
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/glacier-pipeline/glacier/sdk-guest/abi"
+	"github.com/glacier-pipeline/glacier/wasmrt"
+)
+
+// Files of a function artifact, relative to its root directory.
+const (
+	// SpecFile holds the TaskSpec as JSON.
+	SpecFile = "glacier-task.json"
+	// ModuleFile is the task's WebAssembly module, byte for byte the one
+	// glacier run executes.
+	ModuleFile = "task.wasm"
+	// PrecompiledDir, when present, is a compilation cache holding the
+	// module's machine code for the function's platform, made by
+	// Precompile.
+	PrecompiledDir = "wazero-cache"
+)
+
+// DatasetsEnv names the environment variable that tells the function where
+// its datasets live: a JSON object mapping each of the task's inputs and
+// outputs, and nothing else, to the URL of its object, such as
+// {"orders":"s3://bucket/orders"}.
+const DatasetsEnv = "GLACIER_DATASETS"
+
+// TaskSpec is what a function needs to know about the task it runs. It is
+// written into the artifact as SpecFile.
+type TaskSpec struct {
+	// ABI is the host ABI version the module was built for.
+	ABI int `json:"abi"`
+	// Pipeline and Task name the pipeline and the task.
+	Pipeline string `json:"pipeline"`
+	Task     string `json:"task"`
+	// ModuleSHA256 is the hex SHA-256 of ModuleFile.
+	ModuleSHA256 string `json:"module_sha256"`
+	// Params are the task's parameters.
+	Params map[string]string `json:"params,omitempty"`
+	// Inputs and Outputs are the datasets the task reads and writes.
+	Inputs  []string `json:"inputs"`
+	Outputs []string `json:"outputs"`
+	// MemoryMiB is the task's memory: the most its sandbox may use.
+	MemoryMiB int `json:"memory_mib"`
+	// TimeoutSecs is the task's timeout in seconds.
+	TimeoutSecs int `json:"timeout_s"`
+}
+
+var sha256Hex = regexp.MustCompile(`^[0-9a-f]{64}$`)
+
+// Validate reports every problem with the spec at once.
+func (s TaskSpec) Validate() error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	if !slices.Contains(wasmrt.Versions, s.ABI) {
+		bad("abi is %d, but this runtime speaks host ABI version %d; rebuild the function with a matching glacier", s.ABI, abi.Version)
+	}
+	if s.Pipeline == "" {
+		bad("pipeline is empty")
+	}
+	if s.Task == "" {
+		bad("task is empty")
+	}
+	if !sha256Hex.MatchString(s.ModuleSHA256) {
+		bad("module_sha256 %q is not a hex SHA-256", s.ModuleSHA256)
+	}
+	seen := map[string]string{}
+	for _, set := range []struct {
+		kind  string
+		names []string
+	}{{"input", s.Inputs}, {"output", s.Outputs}} {
+		for _, n := range set.names {
+			switch {
+			case n == "" || len(n) > abi.MaxNameLen || !utf8.ValidString(n):
+				bad("%s name %q must be 1 to %d bytes of UTF-8", set.kind, n, abi.MaxNameLen)
+			case seen[n] != "":
+				bad("dataset %q is declared twice (as %s and %s)", n, seen[n], set.kind)
+			}
+			seen[n] = set.kind
+		}
+	}
+	if s.MemoryMiB <= 0 {
+		bad("memory_mib is %d; it must be positive", s.MemoryMiB)
+	}
+	if s.TimeoutSecs <= 0 {
+		bad("timeout_s is %d; it must be positive", s.TimeoutSecs)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("task spec of %q: %w", s.Task, err)
+	}
+	return nil
+}
+
+// Encode returns the spec as indented JSON. The bytes depend only on the
+// spec (map keys are sorted), so artifacts holding them are reproducible.
+func (s TaskSpec) Encode() ([]byte, error) {
+	if err := s.Validate(); err != nil {
+		return nil, err
+	}
+	b, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("task spec of %q: %w", s.Task, err)
+	}
+	return append(b, '\n'), nil
+}
+
+// ReadSpec reads and validates dir/SpecFile. Unknown fields are refused:
+// they mean the artifact was made by a newer glacier.
+func ReadSpec(dir string) (TaskSpec, error) {
+	path := filepath.Join(dir, SpecFile)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return TaskSpec{}, fmt.Errorf("read task spec: %w; the function's artifact must hold %s beside %s", err, SpecFile, ModuleFile)
+	}
+	var s TaskSpec
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&s); err != nil {
+		return TaskSpec{}, fmt.Errorf("read task spec %s: %w", path, err)
+	}
+	if err := s.Validate(); err != nil {
+		return TaskSpec{}, fmt.Errorf("%s: %w", path, err)
+	}
+	return s, nil
+}
+
+// ParseDatasets parses the value of DatasetsEnv and checks it with
+// CheckDatasets.
+func (s TaskSpec) ParseDatasets(env string) (map[string]string, error) {
+	if strings.TrimSpace(env) == "" {
+		return nil, fmt.Errorf("%s is not set; the function's environment must map each of task %q's datasets to its URL (deploy the program glacier compile wrote)", DatasetsEnv, s.Task)
+	}
+	var urls map[string]string
+	if err := json.Unmarshal([]byte(env), &urls); err != nil {
+		return nil, fmt.Errorf("%s is not a JSON object of dataset names to URLs: %w", DatasetsEnv, err)
+	}
+	if err := s.CheckDatasets(urls); err != nil {
+		return nil, err
+	}
+	return urls, nil
+}
+
+// CheckDatasets checks that urls maps exactly the spec's inputs and
+// outputs, each to an absolute URL. The error names every missing, extra or
+// malformed entry.
+func (s TaskSpec) CheckDatasets(urls map[string]string) error {
+	var errs []error
+	declared := map[string]bool{}
+	for _, set := range []struct {
+		kind  string
+		names []string
+	}{{"input", s.Inputs}, {"output", s.Outputs}} {
+		for _, n := range set.names {
+			declared[n] = true
+			raw, ok := urls[n]
+			if !ok {
+				errs = append(errs, fmt.Errorf("it has no URL for %s dataset %q", set.kind, n))
+				continue
+			}
+			if u, err := url.Parse(raw); err != nil || u.Scheme == "" || (u.Host == "" && u.Path == "") {
+				errs = append(errs, fmt.Errorf("the URL %q of dataset %q is not an absolute URL such as s3://bucket/key", raw, n))
+			}
+		}
+	}
+	for _, n := range sortedKeys(urls) {
+		if !declared[n] {
+			errs = append(errs, fmt.Errorf("it names dataset %q, which task %q neither reads nor writes", n, s.Task))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("%s does not match task %q (inputs %q, outputs %q): %w", DatasetsEnv, s.Task, s.Inputs, s.Outputs, err)
+	}
+	return nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
