@@ -303,3 +303,19 @@ func TestPoolHammer(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+func TestPoolCloseStopsRunningTask(t *testing.T) {
+	pool, err := wasmrt.NewPool(context.Background(), wasmrt.PoolOptions{Workers: 1, CacheDir: cacheDir})
+	require.NoError(t, err)
+	dir := t.TempDir()
+	job := fileJob(t, dir, "loop", nil, "out")
+	errc := make(chan error, 1)
+	go func() {
+		_, err := pool.Run(context.Background(), job)
+		errc <- err
+	}()
+	require.NoError(t, pool.Close()) // whether the job started or not, it must end
+	err = <-errc
+	assert.ErrorIs(t, err, wasmrt.ErrCanceled)
+	assertNoOutputs(t, dir)
+}

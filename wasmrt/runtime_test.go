@@ -376,3 +376,32 @@ func TestRunConcurrent(t *testing.T) {
 func itoa(i int) string { return strconv.Itoa(i) }
 
 func itoa64(i int64) string { return strconv.FormatInt(i, 10) }
+
+// TestStreamsThroughHandles streams a few MiB each way and checks sizes and
+// the SHA-256 computed on the way (the 256 MiB runs are benchmarks).
+func TestStreamsThroughHandles(t *testing.T) {
+	const mib = 8
+	out := load(t, "streamout")
+	st := newMemStorage(nil)
+	res, err := sharedRuntime(t).Run(context.Background(), out, wasmrt.Invocation{
+		Task: "streamout", Outputs: []string{"out"}, Storage: st, Params: map[string]string{"mib": itoa(mib)},
+	})
+	require.NoError(t, err)
+	data, ok := st.get("out")
+	require.True(t, ok)
+	require.Len(t, data, mib<<20)
+	for i := 0; i < len(data); i += 4093 {
+		require.Equal(t, byte(i%(1<<20)), data[i], "byte %d", i)
+	}
+	assert.Equal(t, wasmrt.Output{Size: mib << 20, SHA256: sha(data)}, res.Outputs["out"])
+
+	in := load(t, "streamin")
+	var log syncBuffer
+	st = newMemStorage(map[string]string{"in": data})
+	res, err = sharedRuntime(t).Run(context.Background(), in, wasmrt.Invocation{
+		Task: "streamin", Inputs: []string{"in"}, Storage: st, Log: &log,
+	})
+	require.NoError(t, err)
+	assert.EqualValues(t, mib<<20, res.BytesIn)
+	assert.Equal(t, itoa(mib<<20)+"\n", log.String())
+}
