@@ -48,8 +48,8 @@ func (c Config) WithLogLimit(n int64) Config {
 //
 // # Notes
 //
-// It is off by default because it is expensive: on a byte loop it made guest
-// code about 6.5 times slower. Without it a task only notices its deadline
+// It is off by default because it is expensive: on byte loops it made guest
+// code 6 to 20 times slower. Without it a task only notices its deadline
 // at its next host call (which then fails with ErrnoCanceled). To bound
 // runaway tasks without that cost, run them through a Pool, which stops a
 // task by killing its worker process.

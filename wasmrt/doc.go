@@ -35,7 +35,7 @@
 // Guest code compiled by wazero runs as native code with no preemption
 // points. Stopping it in process takes wazero's WithCloseOnContextDone,
 // which adds a check to every loop and function: measured here it makes a
-// byte loop 6 to 15 times slower. A loop that never calls the host also
+// byte loop 6 to 20 times slower. A loop that never calls the host also
 // cannot be preempted by the Go scheduler, so while it runs the host
 // process's garbage collector cannot stop the world: a runaway task in
 // process eventually freezes every goroutine of the host, not only its own.

@@ -148,3 +148,15 @@ type syncLog struct{ b []byte }
 
 func (l *syncLog) Write(p []byte) (int, error) { l.b = append(l.b, p...); return len(p), nil }
 func (l *syncLog) String() string              { return string(l.b) }
+
+func TestClosedRuntime(t *testing.T) {
+	r, err := NewRuntime(context.Background())
+	require.NoError(t, err)
+	m, err := r.Load(context.Background(), start(nil))
+	require.NoError(t, err)
+	require.NoError(t, r.Close(context.Background()))
+	_, err = r.Run(context.Background(), m, Invocation{Task: "t"})
+	assert.ErrorContains(t, err, "closed Runtime")
+	_, err = r.Load(context.Background(), start(nil))
+	assert.ErrorContains(t, err, "closed Runtime")
+}

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -42,6 +43,7 @@ type Runtime struct {
 
 	mu      sync.Mutex
 	modules map[string]*loading
+	closed  atomic.Bool
 }
 
 type loading struct {
@@ -98,6 +100,7 @@ func NewRuntimeWithConfig(ctx context.Context, cfg Config) (*Runtime, error) {
 // Close releases the runtime and every module loaded into it. Runs in
 // progress fail.
 func (r *Runtime) Close(ctx context.Context) error {
+	r.closed.Store(true)
 	err := r.wr.Close(ctx)
 	if r.cache != nil {
 		if cerr := r.cache.Close(ctx); err == nil {
@@ -117,6 +120,9 @@ func (r *Runtime) Close(ctx context.Context) error {
 // function or module the host does not provide, or one that is not a WASI
 // command (no _start).
 func (r *Runtime) Load(ctx context.Context, wasm []byte) (*Module, error) {
+	if r.closed.Load() {
+		return nil, errors.New("wasmrt: Load on a closed Runtime")
+	}
 	sum := sha256.Sum256(wasm)
 	sha := hex.EncodeToString(sum[:])
 	r.mu.Lock()
@@ -391,6 +397,9 @@ func (r *Runtime) execute(ctx context.Context, m *Module, inv Invocation) (*pend
 	var res Result
 	if m == nil {
 		return nil, res, errors.New("wasmrt: Run needs a Module")
+	}
+	if r.closed.Load() {
+		return nil, res, errors.New("wasmrt: Run on a closed Runtime")
 	}
 	if err := inv.validate(); err != nil {
 		return nil, res, err
