@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 )
 
 // Entry modes WriteZip accepts.
@@ -39,16 +40,13 @@ type File struct {
 	Data []byte
 }
 
-// dosEpoch is 1980-01-01 00:00:00, the earliest time a zip can hold, in
-// MS-DOS date and time format.
-const (
-	dosEpochDate = 1<<5 | 1 // day 1 of month 1 of 1980
-	dosEpochTime = 0
-)
+// epoch is the time of every entry: 1980-01-01 00:00:00 UTC, the earliest
+// a zip's MS-DOS timestamps can hold.
+var epoch = time.Date(1980, time.January, 1, 0, 0, 0, 0, time.UTC)
 
 // WriteZip writes files to w as a zip archive whose bytes depend only on
-// the files: entries sorted by name, every timestamp 1980-01-01 00:00,
-// Unix modes, no extra fields, and deflate at a fixed level (the same bytes
+// the files: entries sorted by name, every timestamp 1980-01-01 00:00 UTC,
+// Unix modes, and deflate at a fixed level (the same bytes
 // for the same Go release; compress/flate may change between releases).
 // Directories are implied by the names, not stored.
 //
@@ -74,14 +72,7 @@ func WriteZip(w io.Writer, files []File) error {
 		return flate.NewWriter(out, flate.DefaultCompression)
 	})
 	for _, f := range sorted {
-		h := &zip.FileHeader{
-			Name:   f.Name,
-			Method: zip.Deflate,
-			// Set directly, leaving Modified zero, so the writer adds no
-			// extended-timestamp field.
-			ModifiedDate: dosEpochDate,
-			ModifiedTime: dosEpochTime,
-		}
+		h := &zip.FileHeader{Name: f.Name, Method: zip.Deflate, Modified: epoch}
 		h.SetMode(f.Mode)
 		fw, err := zw.CreateHeader(h)
 		if err != nil {

@@ -1,0 +1,421 @@
+package fnrt_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/glacier-pipeline/glacier/internal/testutil/wasmbuild"
+	"github.com/glacier-pipeline/glacier/providers/internal/fnrt"
+	"github.com/glacier-pipeline/glacier/sdk-guest/abi"
+	"github.com/glacier-pipeline/glacier/wasmrt"
+)
+
+func TestMain(m *testing.M) {
+	fnrt.ServeIfRequested()
+	code := m.Run()
+	wasmbuild.Cleanup()
+	os.Exit(code)
+}
+
+// fixture builds testdata/wasm/<name> and returns the module's path.
+func fixture(tb testing.TB, name string) string {
+	tb.Helper()
+	return wasmbuild.Build(tb, filepath.Join("..", "..", "..", "testdata", "wasm", name))
+}
+
+func sha(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
+}
+
+// precompiled returns a compilation cache holding the fixture's machine
+// code. It persists between test runs, like Go's build cache, so only the
+// first run pays for compiling.
+func precompiled(tb testing.TB, name string) string {
+	tb.Helper()
+	wasm, err := os.ReadFile(fixture(tb, name))
+	require.NoError(tb, err)
+	base, err := os.UserCacheDir()
+	if err != nil {
+		base = os.TempDir()
+	}
+	dir := filepath.Join(base, "glacier", "fnrt-test", wazeroVersion(), sha(wasm))
+	exe, err := os.Executable()
+	require.NoError(tb, err)
+	require.NoError(tb, fnrt.Precompile(context.Background(), exe, fixture(tb, name), dir))
+	return dir
+}
+
+// wazeroVersion is the version of wazero this test is built with, which
+// the compiled code depends on.
+func wazeroVersion() string {
+	if info, ok := debug.ReadBuildInfo(); ok {
+		for _, m := range info.Deps {
+			if m.Path == "github.com/tetratelabs/wazero" {
+				return m.Version
+			}
+		}
+	}
+	return "unknown"
+}
+
+// artifact lays out a function directory for a fixture, with its
+// precompiled cache, and returns it with the spec written into it.
+func artifact(t testing.TB, name string, edit func(*fnrt.TaskSpec)) (string, fnrt.TaskSpec) {
+	t.Helper()
+	wasm, err := os.ReadFile(fixture(t, name))
+	require.NoError(t, err)
+	dir := t.TempDir()
+	spec := fnrt.TaskSpec{
+		ABI: abi.Version, Pipeline: "test", Task: name, ModuleSHA256: sha(wasm),
+		Outputs: []string{"out"}, MemoryMiB: 64, TimeoutSecs: 30,
+	}
+	if edit != nil {
+		edit(&spec)
+	}
+	data, err := spec.Encode()
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, fnrt.SpecFile), data, 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, fnrt.ModuleFile), wasm, 0o644))
+	require.NoError(t, os.CopyFS(filepath.Join(dir, fnrt.PrecompiledDir), os.DirFS(precompiled(t, name))))
+	return dir, spec
+}
+
+// fileURLs maps each dataset to a file under dir.
+func fileURLs(dir string, names ...string) map[string]string {
+	urls := map[string]string{}
+	for _, n := range names {
+		urls[n] = wasmrt.FileURL(filepath.Join(dir, n))
+	}
+	return urls
+}
+
+// syncBuffer collects a handler's log.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func newHandler(t testing.TB, opts fnrt.Options) *fnrt.Handler {
+	t.Helper()
+	if opts.ScratchDir == "" {
+		opts.ScratchDir = t.TempDir()
+	}
+	h, err := fnrt.New(context.Background(), opts)
+	require.NoError(t, err)
+	t.Cleanup(func() { assert.NoError(t, h.Close()) })
+	return h
+}
+
+var runIDForm = regexp.MustCompile(`^\d{8}T\d{6}\.\d{3}Z-[0-9a-f]{6}$`)
+
+func TestInvokeCopy(t *testing.T) {
+	fn, _ := artifact(t, "copy", func(s *fnrt.TaskSpec) {
+		s.Inputs = []string{"in"}
+		s.Params = map[string]string{"suffix": "!"}
+	})
+	data := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(data, "in"), []byte("hello"), 0o644))
+	log := &syncBuffer{}
+	h := newHandler(t, fnrt.Options{Dir: fn, Datasets: fileURLs(data, "in", "out"), Log: log})
+
+	resp, err := h.Invoke(context.Background(), fnrt.Request{RunID: "run-1"})
+	require.NoError(t, err)
+	got, err := os.ReadFile(filepath.Join(data, "out"))
+	require.NoError(t, err)
+	assert.Equal(t, "hello!", string(got))
+	assert.Equal(t, "copy", resp.Task)
+	assert.Equal(t, "run-1", resp.RunID)
+	assert.Equal(t, "succeeded", resp.Status)
+	assert.Equal(t, map[string]fnrt.OutputInfo{"out": {Size: 6, SHA256: sha([]byte("hello!"))}}, resp.Outputs)
+	// Invoke returns only once the task's log is forwarded.
+	assert.Contains(t, log.String(), "[copy] copied 5 bytes\n")
+
+	// The response is the JSON the platforms send back.
+	b, err := json.Marshal(resp)
+	require.NoError(t, err)
+	var shape map[string]any
+	require.NoError(t, json.Unmarshal(b, &shape))
+	for _, k := range []string{"task", "run_id", "status", "outputs", "duration_ms"} {
+		assert.Contains(t, shape, k)
+	}
+
+	// A second invocation reuses the warm worker and makes up a run id.
+	resp, err = h.Invoke(context.Background(), fnrt.Request{})
+	require.NoError(t, err)
+	assert.Regexp(t, runIDForm, resp.RunID)
+}
+
+func TestInvokeFailures(t *testing.T) {
+	for _, tc := range []struct {
+		fixture  string
+		edit     func(*fnrt.TaskSpec)
+		deadline time.Duration // of the invocation's context; zero for none
+		kind     string
+		sentinel error
+		msg      []string
+	}{
+		{fixture: "errorpartial", kind: fnrt.KindTaskFailed,
+			msg: []string{`task "errorpartial" failed: row 7: bad currency code (exit code 1)`, "nothing was committed"}},
+		{fixture: "panicpartial", kind: fnrt.KindTaskFailed, msg: []string{"exit", "code 2", "nothing was committed"}},
+		{fixture: "exit3", kind: fnrt.KindTaskFailed, msg: []string{"exited with code 3", "nothing was committed"}},
+		{fixture: "membomb", kind: fnrt.KindMemoryLimit, sentinel: wasmrt.ErrMemoryLimit,
+			msg: []string{"ran out of memory", "64 MiB", "nothing was committed"}},
+		{fixture: "undeclared", kind: fnrt.KindTaskFailed, msg: []string{`"secret"`, "nothing was committed"}},
+		{fixture: "loop", deadline: 1500 * time.Millisecond, kind: fnrt.KindTimeout, sentinel: wasmrt.ErrTimeout,
+			msg: []string{"timed out", "before the function's deadline", "nothing was committed"}},
+		{fixture: "loop", edit: func(s *fnrt.TaskSpec) { s.TimeoutSecs = 1 }, kind: fnrt.KindTimeout, sentinel: wasmrt.ErrTimeout,
+			msg: []string{"timed out after 1s", "nothing was committed"}},
+	} {
+		t.Run(tc.fixture, func(t *testing.T) {
+			fn, _ := artifact(t, tc.fixture, tc.edit)
+			data := t.TempDir()
+			log := &syncBuffer{}
+			h := newHandler(t, fnrt.Options{Dir: fn, Datasets: fileURLs(data, "out"), Log: log})
+			ctx := context.Background()
+			if tc.deadline > 0 {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, tc.deadline)
+				defer cancel()
+			}
+			_, err := h.Invoke(ctx, fnrt.Request{RunID: "r"})
+			require.Error(t, err)
+			var fe *fnrt.Error
+			require.ErrorAs(t, err, &fe)
+			assert.Equal(t, tc.kind, fe.Kind, "%v", err)
+			assert.Equal(t, tc.fixture, fe.Task)
+			assert.Equal(t, "r", fe.RunID)
+			if tc.sentinel != nil {
+				assert.ErrorIs(t, err, tc.sentinel)
+			}
+			for _, m := range tc.msg {
+				assert.Contains(t, err.Error(), m)
+			}
+			if tc.deadline > 0 {
+				assert.NoError(t, ctx.Err(), "the task must be stopped before the invocation's deadline")
+			}
+			entries, err := os.ReadDir(data)
+			require.NoError(t, err)
+			for _, e := range entries {
+				assert.True(t, strings.HasSuffix(e.Name(), wasmrt.StagedSuffix), "committed %s", e.Name())
+			}
+			assert.Contains(t, log.String(), "glacier: run r failed: ")
+		})
+	}
+}
+
+func TestInvokeAfterTimeoutRecovers(t *testing.T) {
+	fn, _ := artifact(t, "loop", func(s *fnrt.TaskSpec) { s.TimeoutSecs = 1 })
+	h := newHandler(t, fnrt.Options{Dir: fn, Datasets: fileURLs(t.TempDir(), "out")})
+	for range 2 { // the second run gets a fresh worker
+		_, err := h.Invoke(context.Background(), fnrt.Request{})
+		assert.ErrorIs(t, err, wasmrt.ErrTimeout)
+	}
+}
+
+func TestGuestSeesNoEnvironment(t *testing.T) {
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "do-not-leak")
+	fn, _ := artifact(t, "environ", func(s *fnrt.TaskSpec) { s.Outputs = []string{"env"} })
+	data := t.TempDir()
+	h := newHandler(t, fnrt.Options{Dir: fn, Datasets: fileURLs(data, "env")})
+	_, err := h.Invoke(context.Background(), fnrt.Request{})
+	require.NoError(t, err)
+	got, err := os.ReadFile(filepath.Join(data, "env"))
+	require.NoError(t, err)
+	assert.Equal(t, "environ:\nargs:environ\n", string(got))
+}
+
+func TestPlatformMemoryCapsSandbox(t *testing.T) {
+	fn, _ := artifact(t, "copy", func(s *fnrt.TaskSpec) { s.Inputs = []string{"in"}; s.MemoryMiB = 256 })
+	log := &syncBuffer{}
+	h := newHandler(t, fnrt.Options{Dir: fn, Datasets: fileURLs(t.TempDir(), "in", "out"), PlatformMemoryMiB: 256, Log: log})
+	assert.Equal(t, uint64(256-fnrt.HostReserveMiB)<<20, h.MemoryLimit())
+	assert.Contains(t, log.String(), "give the function 352 MiB")
+
+	h = newHandler(t, fnrt.Options{Dir: fn, Datasets: fileURLs(t.TempDir(), "in", "out"), PlatformMemoryMiB: fnrt.FunctionMemoryMiB(256)})
+	assert.Equal(t, uint64(256)<<20, h.MemoryLimit())
+}
+
+func TestNewRefusesBadDeployments(t *testing.T) {
+	fn, _ := artifact(t, "copy", func(s *fnrt.TaskSpec) { s.Inputs = []string{"in"} })
+	good := `{"in":"s3://b/in","out":"s3://b/out"}`
+	for _, tc := range []struct {
+		name string
+		env  string
+		want []string
+	}{
+		{"unset", "", []string{"GLACIER_DATASETS is not set"}},
+		{"not json", "in=s3://b/in", []string{"not a JSON object"}},
+		{"missing", `{"in":"s3://b/in"}`, []string{`no URL for output dataset "out"`}},
+		{"extra", `{"in":"s3://b/in","out":"s3://b/out","secret":"s3://b/s"}`, []string{`names dataset "secret"`, "neither reads nor writes"}},
+		{"relative", `{"in":"in","out":"s3://b/out"}`, []string{`URL "in" of dataset "in" is not an absolute URL`}},
+		{"every problem", `{"secret":"s3://b/s"}`, []string{`"in"`, `"out"`, `"secret"`}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv(fnrt.DatasetsEnv, tc.env)
+			_, err := fnrt.New(context.Background(), fnrt.Options{Dir: fn, ScratchDir: t.TempDir()})
+			require.Error(t, err)
+			for _, w := range tc.want {
+				assert.Contains(t, err.Error(), w)
+			}
+		})
+	}
+	t.Run("from the environment", func(t *testing.T) {
+		t.Setenv(fnrt.DatasetsEnv, good)
+		newHandler(t, fnrt.Options{Dir: fn})
+	})
+
+	corrupt := t.TempDir()
+	require.NoError(t, os.CopyFS(corrupt, os.DirFS(fn)))
+	require.NoError(t, os.WriteFile(filepath.Join(corrupt, fnrt.ModuleFile), []byte("\x00asm\x01\x00\x00\x00"), 0o644))
+	_, err := fnrt.New(context.Background(), fnrt.Options{Dir: corrupt, Datasets: fileURLs(t.TempDir(), "in", "out"), ScratchDir: t.TempDir()})
+	assert.ErrorContains(t, err, "but the spec says")
+
+	_, err = fnrt.New(context.Background(), fnrt.Options{Dir: t.TempDir(), ScratchDir: t.TempDir()})
+	assert.ErrorContains(t, err, fnrt.SpecFile)
+}
+
+// scratchFiles lists the regular files and symbolic links under dir.
+func scratchFiles(t *testing.T, dir string) (regular, links int) {
+	t.Helper()
+	require.NoError(t, filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		switch {
+		case err != nil:
+			return err
+		case d.Type()&fs.ModeSymlink != 0:
+			links++
+		case d.Type().IsRegular():
+			regular++
+		}
+		return nil
+	}))
+	return regular, links
+}
+
+func TestPrecompiledCacheReadOnly(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		shipped string // fixture whose machine code the artifact ships
+		hit     bool
+	}{
+		{"hit", "copy", true},
+		{"miss", "errorpartial", false}, // another module's code: a miss
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fn, _ := artifact(t, "copy", func(s *fnrt.TaskSpec) { s.Inputs = []string{"in"} })
+			cache := filepath.Join(fn, fnrt.PrecompiledDir)
+			require.NoError(t, os.RemoveAll(cache))
+			require.NoError(t, os.CopyFS(cache, os.DirFS(precompiled(t, tc.shipped))))
+			before := tree(t, fn)
+			readOnly(t, fn)
+			data := t.TempDir()
+			require.NoError(t, os.WriteFile(filepath.Join(data, "in"), []byte("x"), 0o644))
+			scratch := t.TempDir()
+			h := newHandler(t, fnrt.Options{Dir: fn, Datasets: fileURLs(data, "in", "out"), ScratchDir: scratch})
+			_, err := h.Invoke(context.Background(), fnrt.Request{})
+			require.NoError(t, err)
+			assert.Equal(t, before, tree(t, fn), "the function's directory must not change")
+			regular, links := scratchFiles(t, scratch)
+			assert.Positive(t, links, "the shipped cache is linked, not copied")
+			if tc.hit {
+				assert.Zero(t, regular, "a hit writes nothing")
+			} else {
+				assert.Equal(t, 1, regular, "a miss compiles and caches the module in the scratch directory")
+			}
+		})
+	}
+}
+
+// tree maps each file under dir to the hash of its contents.
+func tree(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	files := map[string]string{}
+	require.NoError(t, filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		rel, _ := filepath.Rel(dir, p)
+		files[filepath.ToSlash(rel)] = sha(b)
+		return err
+	}))
+	return files
+}
+
+// readOnly makes the tree under dir read-only until the test ends, as
+// Lambda mounts /var/task. (It binds nobody running as root; the tests
+// then check that nothing under dir changed.)
+func readOnly(t *testing.T, dir string) {
+	t.Helper()
+	var dirs []string
+	require.NoError(t, filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && d.IsDir() {
+			dirs = append(dirs, p)
+		}
+		return err
+	}))
+	for _, d := range dirs {
+		require.NoError(t, os.Chmod(d, 0o555))
+	}
+	t.Cleanup(func() {
+		for _, d := range dirs {
+			_ = os.Chmod(d, 0o755)
+		}
+	})
+}
+
+func TestPrecompileDeterministic(t *testing.T) {
+	exe, err := os.Executable()
+	require.NoError(t, err)
+	dir := filepath.Join(t.TempDir(), "cache")
+	require.NoError(t, fnrt.Precompile(context.Background(), exe, fixture(t, "copy"), dir))
+	fresh := tree(t, dir)
+	assert.Len(t, fresh, 1)
+	// The other compilation ran in another process, perhaps another run.
+	assert.Equal(t, tree(t, precompiled(t, "copy")), fresh, "two compilations of one module must give the same files")
+
+	// An existing cache is kept as it is.
+	require.NoError(t, fnrt.Precompile(context.Background(), exe, fixture(t, "errorpartial"), dir))
+	assert.Equal(t, fresh, tree(t, dir))
+}
+
+func TestPrecompileRefusesBadModule(t *testing.T) {
+	exe, err := os.Executable()
+	require.NoError(t, err)
+	bad := filepath.Join(t.TempDir(), "bad.wasm")
+	require.NoError(t, os.WriteFile(bad, []byte("not wasm"), 0o644))
+	dir := filepath.Join(t.TempDir(), "cache")
+	err = fnrt.Precompile(context.Background(), exe, bad, dir)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), bad)
+	_, serr := os.Stat(dir)
+	assert.True(t, errors.Is(serr, fs.ErrNotExist), "a failed precompile leaves no cache")
+}
