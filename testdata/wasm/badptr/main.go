@@ -27,7 +27,6 @@ func main() {
 	raw.Check(raw.Close(out))
 
 	buf := make([]byte, 4096)
-	var n uint32
 	np := raw.Ptr(buf[4092:]) // a valid u32 slot
 	name := []byte("in")
 	openIn := func() uint32 { h, err := raw.Open("in", abi.ModeRead); raw.Check(err); return h }
@@ -67,7 +66,6 @@ func main() {
 	default:
 		raw.Fail(fmt.Sprintf("unknown case %q", c))
 	}
-	_ = n
 	fmt.Printf("errno=%d\n", e)
 	os.Exit(0)
 }
