@@ -200,7 +200,18 @@ func (p *Pool) Close() error {
 	return nil
 }
 
-var errPoolClosed = failf(ErrCanceled, nil, "wasmrt: the pool is closed")
+func poolClosed(task string) error {
+	return failf(ErrCanceled, nil, "task %q: the pool is closed; nothing was committed", task)
+}
+
+// notStarted builds the error for a job whose context ended before a worker
+// took it.
+func notStarted(ctx context.Context, task string) error {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return failf(ErrTimeout, nil, "task %q timed out waiting for a free worker; it never started", task)
+	}
+	return failf(ErrCanceled, nil, "task %q was canceled before it started", task)
+}
 
 // Run runs the job in a worker and returns as Runtime.Run does: on success
 // the outputs are committed; on any failure nothing is. Besides Run's
@@ -221,19 +232,22 @@ func (p *Pool) Run(ctx context.Context, job Job) (Result, error) {
 		return Result{}, fmt.Errorf("task %q: job has no module", job.Task)
 	}
 	if p.ctx.Err() != nil {
-		return Result{}, errPoolClosed
+		return Result{}, poolClosed(job.Task)
 	}
 	var s *slot
 	select {
 	case s = <-p.slots:
 	case <-ctx.Done():
-		return Result{}, stopped(ctx, job.Task, 0)
+		return Result{}, notStarted(ctx, job.Task)
 	case <-p.ctx.Done():
-		return Result{}, errPoolClosed
+		return Result{}, poolClosed(job.Task)
 	}
 	defer func() { p.slots <- s }()
-	if p.ctx.Err() != nil {
-		return Result{}, errPoolClosed
+	switch {
+	case p.ctx.Err() != nil:
+		return Result{}, poolClosed(job.Task)
+	case ctx.Err() != nil: // do not start a job only to kill its worker
+		return Result{}, notStarted(ctx, job.Task)
 	}
 	if s.proc != nil && s.proc.hasExited() {
 		s.proc.shutdown()
@@ -243,7 +257,7 @@ func (p *Pool) Run(ctx context.Context, job Job) (Result, error) {
 		proc, err := p.spawn(ctx)
 		if err != nil {
 			if ctx.Err() != nil {
-				return Result{}, stopped(ctx, job.Task, 0)
+				return Result{}, notStarted(ctx, job.Task)
 			}
 			return Result{}, fmt.Errorf("task %q: %w", job.Task, err)
 		}
@@ -296,7 +310,7 @@ func (p *Pool) run(ctx context.Context, proc *process, job *Job) (res Result, er
 			case ctx.Err() != nil:
 				op, stop = "discard", stopped(ctx, job.Task, time.Since(loaded))
 			case p.ctx.Err() != nil:
-				op, stop = "discard", errPoolClosed
+				op, stop = "discard", poolClosed(job.Task)
 			case job.Timeout > 0 && time.Since(loaded) > job.Timeout:
 				op, stop = "discard", timedOut(job)
 			}
@@ -313,7 +327,7 @@ func (p *Pool) run(ctx context.Context, proc *process, job *Job) (res Result, er
 			return res, stopped(ctx, job.Task, time.Since(loaded)), false
 		case <-p.ctx.Done():
 			p.stop(proc, job, "the pool closed")
-			return res, errPoolClosed, false
+			return res, poolClosed(job.Task), false
 		}
 	}
 }

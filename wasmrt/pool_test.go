@@ -319,3 +319,12 @@ func TestPoolCloseStopsRunningTask(t *testing.T) {
 	assert.ErrorIs(t, err, wasmrt.ErrCanceled)
 	assertNoOutputs(t, dir)
 }
+
+func TestPoolContextDoneBeforeStart(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := sharedPool(t).Run(ctx, wasmrt.Job{Task: "late", ModulePath: "x.wasm"})
+	assert.ErrorIs(t, err, wasmrt.ErrCanceled)
+	assert.ErrorIs(t, err, context.Canceled)
+	assert.Contains(t, err.Error(), `task "late" was canceled before it started`)
+}
