@@ -49,13 +49,27 @@ func BenchmarkCompile(b *testing.B) {
 }
 
 // BenchmarkRunEmpty instantiates and runs a Go task that does nothing: the
-// fixed cost of an invocation (mostly the Go runtime starting up).
+// fixed cost of an invocation (mostly the Go runtime starting up), in
+// process and through a Pool (the difference is the Pool's per-job cost).
 func BenchmarkRunEmpty(b *testing.B) {
 	m := load(b, "empty")
 	rt := sharedRuntime(b)
 	b.Run("serial", func(b *testing.B) {
 		for b.Loop() {
 			if _, err := rt.Run(context.Background(), m, wasmrt.Invocation{Task: "empty"}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("pool-serial", func(b *testing.B) {
+		job := poolJob(b, "empty")
+		pool := sharedPool(b)
+		for range 2 { // both workers have the module compiled
+			_, err := pool.Run(context.Background(), job)
+			require.NoError(b, err)
+		}
+		for b.Loop() {
+			if _, err := pool.Run(context.Background(), job); err != nil {
 				b.Fatal(err)
 			}
 		}
