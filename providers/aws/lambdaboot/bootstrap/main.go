@@ -27,18 +27,16 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strconv"
-	"sync"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambda/messages"
 
-	"github.com/glacier-pipeline/glacier/providers/aws/s3store"
+	// Registers the s3 scheme with wasmrt.
+	_ "github.com/glacier-pipeline/glacier/providers/aws/s3store"
 	"github.com/glacier-pipeline/glacier/providers/internal/fnrt"
-	"github.com/glacier-pipeline/glacier/wasmrt"
 )
 
 // ErrorTypePrefix starts the errorType of every handler error.
@@ -46,8 +44,8 @@ const errorTypePrefix = "Glacier."
 
 func main() {
 	// The sandbox worker, a copy of this program, reads and writes the
-	// datasets, so it needs the driver before it starts serving.
-	wasmrt.RegisterScheme(s3store.Scheme, &lazyS3{})
+	// datasets through the s3 scheme s3store registered when it was
+	// imported (configured from the environment on first use).
 	fnrt.ServeIfRequested()
 
 	dir := os.Getenv("LAMBDA_TASK_ROOT")
@@ -86,33 +84,4 @@ func main() {
 		}
 		return resp, nil
 	})
-}
-
-// lazyS3 is the S3 driver, configured from the environment on first use:
-// only the worker process uses it.
-type lazyS3 struct {
-	once sync.Once
-	drv  *s3store.Driver
-	err  error
-}
-
-func (l *lazyS3) driver() (*s3store.Driver, error) {
-	l.once.Do(func() { l.drv, l.err = s3store.NewFromEnv(context.Background(), nil) })
-	return l.drv, l.err
-}
-
-func (l *lazyS3) Open(ctx context.Context, u string) (io.ReadCloser, error) {
-	d, err := l.driver()
-	if err != nil {
-		return nil, err
-	}
-	return d.Open(ctx, u)
-}
-
-func (l *lazyS3) Stage(ctx context.Context, u string) (wasmrt.Staged, error) {
-	d, err := l.driver()
-	if err != nil {
-		return nil, err
-	}
-	return d.Stage(ctx, u)
 }

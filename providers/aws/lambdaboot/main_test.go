@@ -1,0 +1,140 @@
+package lambdaboot_test
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/glacier-pipeline/glacier/internal/testutil/wasmbuild"
+	"github.com/glacier-pipeline/glacier/providers/aws/lambdaboot"
+	"github.com/glacier-pipeline/glacier/providers/internal/fnrt"
+	"github.com/glacier-pipeline/glacier/sdk-guest/abi"
+)
+
+// cacheDir holds the bootstraps and precompiled modules built by this test
+// process, so each bootstrap is built once per process.
+var cacheDir string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "glacier-lambdaboot-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	cacheDir = dir
+	code := m.Run()
+	wasmbuild.Cleanup()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// repoRoot is the directory holding the module's go.mod.
+func repoRoot(tb testing.TB) string {
+	tb.Helper()
+	dir, err := os.Getwd()
+	require.NoError(tb, err)
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		require.NotEqual(tb, parent, dir, "no go.mod above the working directory")
+		dir = parent
+	}
+}
+
+// requireEmulator skips the test when the Lambda Runtime Interface Emulator
+// is not installed, or fails it when GLACIER_REQUIRE_TOOLS=1 says every
+// tool must be there.
+func requireEmulator(tb testing.TB) string {
+	tb.Helper()
+	path := filepath.Join(repoRoot(tb), ".tools", "bin", "aws-lambda-rie")
+	if _, err := os.Stat(path); err != nil {
+		msg := fmt.Sprintf("the Lambda Runtime Interface Emulator is not installed (%v); run scripts/install-test-tools.sh", err)
+		if os.Getenv("GLACIER_REQUIRE_TOOLS") == "1" {
+			tb.Fatal(msg + " (GLACIER_REQUIRE_TOOLS=1 forbids skipping)")
+		}
+		tb.Skip(msg)
+	}
+	return path
+}
+
+// fixture builds testdata/wasm/<name> and returns the module's path.
+func fixture(tb testing.TB, name string) string {
+	tb.Helper()
+	return wasmbuild.Build(tb, filepath.Join(repoRoot(tb), "testdata", "wasm", name))
+}
+
+func sha(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
+}
+
+// fixtureSpec is the spec of a fixture run as a one-output task.
+func fixtureSpec(tb testing.TB, name string, outputs ...string) fnrt.TaskSpec {
+	tb.Helper()
+	wasm, err := os.ReadFile(fixture(tb, name))
+	require.NoError(tb, err)
+	return fnrt.TaskSpec{
+		ABI: abi.Version, Pipeline: "hostile", Task: name, ModuleSHA256: sha(wasm),
+		Outputs: outputs, MemoryMiB: 64, TimeoutSecs: 30,
+	}
+}
+
+// pack packages a task for this machine's architecture.
+func pack(tb testing.TB, spec fnrt.TaskSpec, wasmPath string, edit func(*lambdaboot.PackageOptions)) []byte {
+	tb.Helper()
+	opts := lambdaboot.PackageOptions{Arch: lambdaboot.ArchX86_64, Spec: spec, WasmPath: wasmPath, CacheDir: cacheDir}
+	if edit != nil {
+		edit(&opts)
+	}
+	zb, err := lambdaboot.Package(context.Background(), opts)
+	require.NoError(tb, err)
+	return zb
+}
+
+// unzip extracts a function's zip into a new directory, as Lambda does
+// into /var/task, keeping each file's mode.
+func unzip(tb testing.TB, zb []byte) string {
+	tb.Helper()
+	dir := tb.TempDir()
+	zr, err := zip.NewReader(bytes.NewReader(zb), int64(len(zb)))
+	require.NoError(tb, err)
+	for _, f := range zr.File {
+		p := filepath.Join(dir, filepath.FromSlash(f.Name))
+		require.NoError(tb, os.MkdirAll(filepath.Dir(p), 0o755))
+		r, err := f.Open()
+		require.NoError(tb, err)
+		data, err := io.ReadAll(r)
+		r.Close()
+		require.NoError(tb, err)
+		require.NoError(tb, os.WriteFile(p, data, f.Mode().Perm()))
+	}
+	return dir
+}
+
+// zipFiles maps each entry of a zip to its contents.
+func zipFiles(tb testing.TB, zb []byte) (map[string][]byte, map[string]os.FileMode) {
+	tb.Helper()
+	zr, err := zip.NewReader(bytes.NewReader(zb), int64(len(zb)))
+	require.NoError(tb, err)
+	files, modes := map[string][]byte{}, map[string]os.FileMode{}
+	for _, f := range zr.File {
+		r, err := f.Open()
+		require.NoError(tb, err)
+		files[f.Name], err = io.ReadAll(r)
+		r.Close()
+		require.NoError(tb, err)
+		modes[f.Name] = f.Mode()
+	}
+	return files, modes
+}

@@ -1,0 +1,113 @@
+package lambdaboot_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/glacier-pipeline/glacier/providers/aws/lambdaboot"
+	"github.com/glacier-pipeline/glacier/providers/internal/fnrt"
+)
+
+func TestPackageContents(t *testing.T) {
+	if !lambdaboot.Precompilable(lambdaboot.ArchX86_64) {
+		t.Skipf("precompiling needs linux/amd64, this is %s/%s", runtime.GOOS, runtime.GOARCH)
+	}
+	spec := fixtureSpec(t, "copy", "out")
+	spec.Inputs = []string{"in"}
+	spec.Params = map[string]string{"suffix": "!"}
+	wasm, err := os.ReadFile(fixture(t, "copy"))
+	require.NoError(t, err)
+
+	zb := pack(t, spec, fixture(t, "copy"), nil)
+	files, modes := zipFiles(t, zb)
+	assert.Equal(t, sha(wasm), sha(files[fnrt.ModuleFile]), "the zip must hold the module byte for byte")
+	assert.Equal(t, os.FileMode(0o755), modes[lambdaboot.BootstrapFile])
+	assert.Equal(t, os.FileMode(0o644), modes[fnrt.ModuleFile])
+	assert.Equal(t, []byte("\x7fELF"), files[lambdaboot.BootstrapFile][:4])
+	var got fnrt.TaskSpec
+	require.NoError(t, json.Unmarshal(files[fnrt.SpecFile], &got))
+	assert.Equal(t, spec, got)
+	var cached []string
+	for name := range files {
+		if strings.HasPrefix(name, fnrt.PrecompiledDir+"/") {
+			cached = append(cached, name)
+		}
+	}
+	assert.Len(t, cached, 1, "one precompiled module: %v", cached)
+	assert.Len(t, files, 4)
+
+	// Packaging again gives the same bytes, also from fresh caches: a new
+	// bootstrap build and a new compilation in another process.
+	again := pack(t, spec, fixture(t, "copy"), nil)
+	assert.True(t, bytes.Equal(zb, again), "packaging twice must give identical zips")
+	fresh := pack(t, spec, fixture(t, "copy"), func(o *lambdaboot.PackageOptions) { o.CacheDir = t.TempDir() })
+	assert.True(t, bytes.Equal(zb, fresh), "packaging from empty caches must give identical zips")
+
+	plain := pack(t, spec, fixture(t, "copy"), func(o *lambdaboot.PackageOptions) { o.NoPrecompile = true })
+	files, _ = zipFiles(t, plain)
+	assert.Len(t, files, 3, "NoPrecompile leaves the cache out")
+}
+
+func TestPackageARM64(t *testing.T) {
+	if testing.Short() {
+		t.Skip("cross-builds the arm64 bootstrap")
+	}
+	spec := fixtureSpec(t, "copy", "out")
+	spec.Inputs = []string{"in"}
+	zb := pack(t, spec, fixture(t, "copy"), func(o *lambdaboot.PackageOptions) { o.Arch = lambdaboot.ArchARM64 })
+	files, _ := zipFiles(t, zb)
+	assert.Len(t, files, 3, "no precompiled code for another architecture")
+	boot := files[lambdaboot.BootstrapFile]
+	require.Greater(t, len(boot), 20)
+	assert.Equal(t, []byte("\x7fELF\x02\x01"), boot[:6])
+	assert.Equal(t, byte(0xb7), boot[18], "the bootstrap must be an AArch64 executable")
+	again := pack(t, spec, fixture(t, "copy"), func(o *lambdaboot.PackageOptions) { o.Arch = lambdaboot.ArchARM64 })
+	assert.True(t, bytes.Equal(zb, again))
+}
+
+func TestPackageErrors(t *testing.T) {
+	spec := fixtureSpec(t, "copy", "out")
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name string
+		opts lambdaboot.PackageOptions
+		want []string
+	}{
+		{"arch", lambdaboot.PackageOptions{Arch: "amd64", Spec: spec, WasmPath: fixture(t, "copy")}, []string{`"amd64"`, "arm64", "x86_64"}},
+		{"spec", lambdaboot.PackageOptions{Arch: lambdaboot.ArchARM64, Spec: fnrt.TaskSpec{Task: "t"}, WasmPath: fixture(t, "copy")},
+			[]string{"abi", "pipeline", "module_sha256", "memory_mib", "timeout_s"}},
+		{"module", lambdaboot.PackageOptions{Arch: lambdaboot.ArchARM64, Spec: spec, WasmPath: fixture(t, "exit3")},
+			[]string{`task "copy"`, "but the spec says"}},
+		{"missing module", lambdaboot.PackageOptions{Arch: lambdaboot.ArchARM64, Spec: spec, WasmPath: "nope.wasm"},
+			[]string{`task "copy"`, "nope.wasm"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.opts.CacheDir = cacheDir
+			_, err := lambdaboot.Package(ctx, tc.opts)
+			require.Error(t, err)
+			for _, w := range tc.want {
+				assert.Contains(t, err.Error(), w)
+			}
+		})
+	}
+}
+
+func TestPackageRefusesModuleTheSandboxCannotLoad(t *testing.T) {
+	if !lambdaboot.Precompilable(lambdaboot.ArchX86_64) {
+		t.Skip("only precompiling loads the module")
+	}
+	spec := fixtureSpec(t, "abiv2", "out")
+	_, err := lambdaboot.Package(context.Background(), lambdaboot.PackageOptions{
+		Arch: lambdaboot.ArchX86_64, Spec: spec, WasmPath: fixture(t, "abiv2"), CacheDir: cacheDir,
+	})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "host ABI")
+}
