@@ -4,8 +4,10 @@
 // answer is the task's result; any other answer fails the state with the
 // errorType and errorMessage of its JSON body, so Retry and Catch apply.
 //
-//   NODE_PATH=.tools/node/node_modules node driver.cjs DEFINITION ENDPOINT EXECUTION_NAME INPUT_JSON
+//   NODE_PATH=.tools/node/node_modules node driver.cjs DEFINITION ENDPOINT EXECUTION_NAME INPUT_JSON [NO_RETRY_WAIT]
 //
+// With NO_RETRY_WAIT set to "1", retries happen at once instead of after
+// their IntervalSeconds.
 // It prints one JSON line: {"status":"SUCCEEDED","output":...} or
 // {"status":"FAILED","error":...,"cause":...}.
 
@@ -32,11 +34,13 @@ function taskStates(states, out) {
 }
 
 async function main() {
-  const [defPath, endpoint, executionName, inputJSON] = process.argv.slice(2);
+  const [defPath, endpoint, executionName, inputJSON, noRetryWait] = process.argv.slice(2);
   const definition = JSON.parse(fs.readFileSync(defPath, "utf8"));
   const input = JSON.parse(inputJSON);
   const handlers = {};
+  const retryWaits = {};
   for (const name of taskStates(definition.States, [])) {
+    if (noRetryWait === "1") retryWaits[name] = 0;
     handlers[name] = async (taskInput) => {
       const res = await fetch(endpoint + "/" + encodeURIComponent(name), {
         method: "POST",
@@ -54,7 +58,7 @@ async function main() {
   }
   const machine = new StateMachine(definition);
   const execution = machine.run(input, {
-    overrides: { taskResourceLocalHandlers: handlers },
+    overrides: { taskResourceLocalHandlers: handlers, retryIntervalOverrides: retryWaits },
     context: {
       Execution: {
         Id: "arn:aws:states:us-east-1:123456789012:execution:local:" + executionName,

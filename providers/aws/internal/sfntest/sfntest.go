@@ -125,6 +125,9 @@ type Options struct {
 	Input json.RawMessage
 	// Handler serves every Task state.
 	Handler Handler
+	// NoRetryWait retries failed Task states at once instead of after
+	// their Retry intervals.
+	NoRetryWait bool
 }
 
 // Result is how an execution ended.
@@ -170,7 +173,11 @@ func (n *Node) Run(ctx context.Context, path string, opts Options) (*Result, err
 	}))
 	defer srv.Close()
 
-	cmd := exec.CommandContext(ctx, n.node, n.driver, path, srv.URL, opts.ExecutionName, string(opts.Input))
+	noWait := "0"
+	if opts.NoRetryWait {
+		noWait = "1"
+	}
+	cmd := exec.CommandContext(ctx, n.node, n.driver, path, srv.URL, opts.ExecutionName, string(opts.Input), noWait)
 	cmd.Env = append(os.Environ(), "NODE_PATH="+n.modules)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr

@@ -66,7 +66,7 @@ func TestRun(t *testing.T) {
 		return json.RawMessage(`{"ok":true}`), nil
 	}
 	res, err := node.Run(context.Background(), write(t, def), sfntest.Options{
-		ExecutionName: "run-1", Input: json.RawMessage(`{"k":"v"}`), Handler: h,
+		ExecutionName: "run-1", Input: json.RawMessage(`{"k":"v"}`), Handler: h, NoRetryWait: true,
 	})
 	require.NoError(t, err)
 	assert.Equal(t, "SUCCEEDED", res.Status, "%+v", res)

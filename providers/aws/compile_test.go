@@ -1,0 +1,293 @@
+package aws
+
+import (
+	"archive/zip"
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"go/format"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/glacier-pipeline/glacier/glacier"
+	"github.com/glacier-pipeline/glacier/providers/internal/fnrt"
+	"github.com/glacier-pipeline/glacier/providers/internal/plan"
+)
+
+func TestCompileETL(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "infra")
+	c := compileETL(t, out, Options{})
+	m, mods := etl(t)
+	assert.Equal(t, Target, c.Target)
+	assert.Equal(t, out, c.Dir)
+	assert.Empty(t, c.Warnings)
+
+	// One artifact per task, in the pipeline's order, holding the very
+	// module that was built.
+	tasks := m.Pipeline.Tasks()
+	require.Len(t, c.Artifacts, len(tasks))
+	for i, a := range c.Artifacts {
+		task := tasks[i]
+		assert.Equal(t, task.Name, a.Task)
+		assert.Equal(t, "artifacts/"+task.Name+".zip", a.Path)
+		assert.Equal(t, mods[task.Name].SHA256, a.ModuleSHA256)
+
+		zb, err := os.ReadFile(filepath.Join(out, a.Path))
+		require.NoError(t, err)
+		assert.Equal(t, int64(len(zb)), a.Size)
+		files := unzip(t, zb)
+		wasm, err := os.ReadFile(mods[task.Name].Path)
+		require.NoError(t, err)
+		assert.True(t, bytes.Equal(wasm, files[fnrt.ModuleFile].data), "%s: the zip's module differs from the built one", task.Name)
+		assert.Equal(t, fs.FileMode(0o755), files["bootstrap"].mode, "bootstrap must be executable")
+
+		var spec fnrt.TaskSpec
+		require.NoError(t, json.Unmarshal(files[fnrt.SpecFile].data, &spec))
+		assert.Equal(t, "etl", spec.Pipeline)
+		assert.Equal(t, task.Name, spec.Task)
+		assert.Equal(t, a.ModuleSHA256, spec.ModuleSHA256)
+		assert.Equal(t, task.Inputs, spec.Inputs)
+		assert.Equal(t, task.Outputs, spec.Outputs)
+		assert.Equal(t, glacier.LimitsOf(task.Compute), glacier.Limits{MemoryMiB: spec.MemoryMiB, TimeoutSecs: spec.TimeoutSecs})
+		assert.Equal(t, task.Params, spec.Params)
+	}
+
+	// Sources are copied byte for byte.
+	for _, d := range m.Pipeline.Datasets() {
+		if d.Source == "" {
+			continue
+		}
+		want, err := os.ReadFile(filepath.Join(m.Dir, d.Source))
+		require.NoError(t, err)
+		got, err := os.ReadFile(filepath.Join(out, "sources", d.Name, filepath.Base(d.Source)))
+		require.NoError(t, err)
+		assert.True(t, bytes.Equal(want, got), "source of %s", d.Name)
+	}
+
+	mainGo := read(t, out, "main.go")
+	formatted, err := format.Source([]byte(mainGo))
+	require.NoError(t, err)
+	assert.Equal(t, string(formatted), mainGo, "main.go is gofmt'd")
+	assert.NotContains(t, mainGo, out, "main.go names no path of this machine")
+	assert.NotContains(t, mainGo, m.Dir)
+
+	goMod := read(t, out, "go.mod")
+	assert.True(t, strings.HasPrefix(goMod, "module etl/aws\n"), goMod)
+	assert.Contains(t, goMod, "\tgithub.com/pulumi/pulumi-aws/sdk/v6 "+PulumiAWSSDKVersion+"\n")
+	assert.Contains(t, goMod, "\tgithub.com/pulumi/pulumi/sdk/v3 "+PulumiSDKVersion+"\n")
+	direct := 0
+	for _, line := range strings.Split(goMod, "\n") {
+		if strings.HasPrefix(line, "\t") && !strings.HasSuffix(line, "// indirect") {
+			direct++
+		}
+	}
+	assert.Equal(t, 2, direct, "the project depends directly on the two Pulumi SDKs only")
+
+	pulumiYAML := read(t, out, "Pulumi.yaml")
+	assert.True(t, strings.HasPrefix(pulumiYAML, marker))
+	assert.Contains(t, pulumiYAML, "name: etl\n")
+	assert.Contains(t, pulumiYAML, "runtime: go\n")
+	assert.Contains(t, pulumiYAML, "  aws:region:\n    value: us-east-1\n")
+
+	readme := read(t, out, "README.md")
+	for _, want := range []string{"pulumi stack init", "pulumi config set aws:region us-east-1", "pulumi up",
+		"aws stepfunctions start-execution", "pulumi stack output stateMachineArn", "pulumi stack output buckets"} {
+		assert.Contains(t, readme, want)
+	}
+	for _, a := range c.Artifacts {
+		assert.Contains(t, readme, a.ModuleSHA256)
+	}
+}
+
+func TestCompileIsDeterministic(t *testing.T) {
+	a, b := filepath.Join(t.TempDir(), "a"), filepath.Join(t.TempDir(), "b")
+	opts := Options{Prefix: "prod", Tags: map[string]string{"team": "data", "env": "prod"}}
+	compileETL(t, a, opts)
+	compileETL(t, b, opts)
+	first := tree(t, a)
+	assert.Equal(t, first, tree(t, b))
+
+	// Compiling again over an earlier output replaces what the compiler
+	// wrote, drops what it no longer writes, and keeps the stacks' files.
+	require.NoError(t, os.WriteFile(filepath.Join(a, "artifacts", "gone.zip"), []byte("stale"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(a, "main.go"), []byte("edited"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(a, "Pulumi.dev.yaml"), []byte("config: {}\n"), 0o644))
+	compileETL(t, a, opts)
+	again := tree(t, a)
+	assert.Equal(t, "config: {}\n", read(t, a, "Pulumi.dev.yaml"))
+	delete(again, "Pulumi.dev.yaml")
+	assert.Equal(t, first, again)
+}
+
+func TestCompileOptionsReachTheProgram(t *testing.T) {
+	out := t.TempDir()
+	compileETL(t, out, Options{Prefix: "prod", Region: "eu-west-3", Arch: ArchX86_64,
+		Tags: map[string]string{"team": "data"}, Defaults: Defaults{LogRetentionDays: 90}})
+	mainGo := read(t, out, "main.go")
+	for _, want := range []string{`"team":             "data"`, `FunctionName:     "prod-clean_orders"`, `Architecture:     "x86_64"`,
+		`LogRetentionDays: 90`, `newDataset(ctx, "prod-orders-raw"`, `newStateMachine(ctx, "prod-etl", "prod-StateMachine"`} {
+		assert.Contains(t, mainGo, want)
+	}
+	assert.Contains(t, read(t, out, "Pulumi.yaml"), "value: eu-west-3")
+	assert.Contains(t, read(t, out, "statemachine.asl.json"), `"FunctionName": "prod-enrich"`)
+}
+
+func TestDefinition(t *testing.T) {
+	// a -> (b, c) -> d, where only b has retries.
+	p := glacier.New("diamond")
+	for _, d := range []string{"raw", "mid", "left", "right", "out"} {
+		ds := glacier.Dataset{Name: d, Storage: glacier.ObjectStorage{}}
+		if d == "raw" {
+			ds.Source = "in.csv"
+		}
+		require.NoError(t, p.AddDataset(ds))
+	}
+	for _, task := range []glacier.Task{
+		{Name: "a", Inputs: []string{"raw"}, Outputs: []string{"mid"}},
+		{Name: "b", Inputs: []string{"mid"}, Outputs: []string{"left"}, Retries: 3},
+		{Name: "c", Inputs: []string{"mid"}, Outputs: []string{"right"}},
+		{Name: "d", Inputs: []string{"left", "right"}, Outputs: []string{"out"}},
+	} {
+		task.Module = task.Name + ".wasm"
+		task.Compute = glacier.Serverless{Timeout: 100}
+		require.NoError(t, p.AddTask(task))
+	}
+	pl, err := plan.New(p, nil)
+	require.NoError(t, err)
+	dep, probs := design(pl, Options{Dir: project(t)}.resolve("diamond"))
+	require.NoError(t, probs.Err())
+	raw, err := definition(dep)
+	require.NoError(t, err)
+
+	var sm struct {
+		StartAt string
+		States  map[string]state
+	}
+	require.NoError(t, json.Unmarshal(raw, &sm))
+	assert.Equal(t, "a", sm.StartAt)
+	require.Len(t, sm.States, 3)
+	a, wave, d := sm.States["a"], sm.States["Wave 2"], sm.States["d"]
+	assert.Equal(t, "Task", a.Type)
+	assert.Equal(t, "Wave 2", a.Next)
+	assert.Equal(t, "Parallel", wave.Type)
+	assert.Equal(t, "d", wave.Next)
+	assert.True(t, d.End)
+	require.Len(t, wave.Branches, 2)
+	for i, name := range []string{"b", "c"} {
+		br := wave.Branches[i]
+		assert.Equal(t, name, br.StartAt)
+		require.Len(t, br.States, 1)
+		assert.True(t, br.States[name].End)
+	}
+	b, c := wave.Branches[0].States["b"], wave.Branches[1].States["c"]
+
+	for name, st := range map[string]state{"a": a, "b": b, "c": c, "d": d} {
+		assert.Equal(t, lambdaInvoke, st.Resource, name)
+		assert.Equal(t, "diamond-"+name, st.Parameters.FunctionName, name)
+		assert.Equal(t, "$$.Execution.Name", st.Parameters.Payload["run_id.$"], name)
+		assert.Equal(t, 160, st.TimeoutSeconds, name)
+		assert.True(t, st.hasNullResultPath, "%s discards its result", name)
+		require.NotEmpty(t, st.Retry, name)
+		assert.Equal(t, lambdaServiceErrors, st.Retry[0].ErrorEquals, name)
+	}
+	assert.True(t, wave.hasNullResultPath)
+	require.Len(t, b.Retry, 2)
+	assert.Equal(t, retrier{ErrorEquals: []string{"States.ALL"}, IntervalSeconds: 2, MaxAttempts: 3, BackoffRate: 2}, b.Retry[1])
+	assert.Len(t, c.Retry, 1, "no retries asked, none beyond Lambda's service errors")
+
+	// States appear in the order they run.
+	assert.Less(t, bytes.Index(raw, []byte(`"a": {`)), bytes.Index(raw, []byte(`"Wave 2": {`)))
+	assert.Less(t, bytes.Index(raw, []byte(`"Wave 2": {`)), bytes.Index(raw, []byte(`"d": {`)))
+}
+
+type retrier struct {
+	ErrorEquals     []string
+	IntervalSeconds int
+	MaxAttempts     int
+	BackoffRate     float64
+}
+
+type state struct {
+	Type       string
+	Resource   string
+	Parameters struct {
+		FunctionName string
+		Payload      map[string]string
+	}
+	TimeoutSeconds int
+	Retry          []retrier
+	ResultPath     json.RawMessage
+	Next           string
+	End            bool
+	Branches       []struct {
+		StartAt string
+		States  map[string]state
+	}
+	hasNullResultPath bool
+}
+
+func (s *state) UnmarshalJSON(b []byte) error {
+	type plain state
+	if err := json.Unmarshal(b, (*plain)(s)); err != nil {
+		return err
+	}
+	s.hasNullResultPath = string(s.ResultPath) == "null"
+	return nil
+}
+
+type zipFile struct {
+	mode fs.FileMode
+	data []byte
+}
+
+func unzip(t *testing.T, zb []byte) map[string]zipFile {
+	t.Helper()
+	zr, err := zip.NewReader(bytes.NewReader(zb), int64(len(zb)))
+	require.NoError(t, err)
+	files := map[string]zipFile{}
+	for _, f := range zr.File {
+		r, err := f.Open()
+		require.NoError(t, err)
+		data, err := io.ReadAll(r)
+		require.NoError(t, err)
+		r.Close()
+		files[f.Name] = zipFile{mode: f.Mode().Perm(), data: data}
+	}
+	return files
+}
+
+// tree maps every file under dir to its sha256.
+func tree(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, path)
+		sum := sha256.Sum256(data)
+		out[filepath.ToSlash(rel)] = hex.EncodeToString(sum[:])
+		return nil
+	})
+	require.NoError(t, err)
+	return out
+}
+
+func read(t *testing.T, dir, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, name))
+	require.NoError(t, err)
+	return string(b)
+}

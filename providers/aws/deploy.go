@@ -1,0 +1,361 @@
+package aws
+
+import (
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"unicode"
+
+	"github.com/glacier-pipeline/glacier/glacier"
+	"github.com/glacier-pipeline/glacier/providers/internal/plan"
+)
+
+// Provider hints the compiler reads.
+const (
+	hintStorageClass     = "aws_storage_class"
+	hintArchitecture     = "aws_architecture"
+	hintLogRetentionDays = "aws_log_retention_days"
+)
+
+var (
+	datasetHints = []string{hintStorageClass}
+	taskHints    = []string{hintArchitecture, hintLogRetentionDays}
+)
+
+// logRetentionDays are the retention periods CloudWatch Logs accepts; 0
+// keeps logs forever.
+var logRetentionDays = []int{0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
+
+var regionRE = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$`)
+
+// Tag keys the compiler sets itself.
+const (
+	tagPipeline = "glacier:pipeline"
+	tagDataset  = "glacier:dataset"
+	tagTask     = "glacier:task"
+)
+
+// deployment is everything the compiler decided: what the written files
+// say, in the pipeline's declaration order.
+type deployment struct {
+	Pipeline string
+	Prefix   string
+	Region   string
+	// Tags are the user's tags, sorted by key.
+	Tags     []tag
+	Datasets []datasetDecl
+	Tasks    []taskDecl
+	Waves    [][]string
+	// StateMachine is the state machine's name; StateMachineRole the
+	// logical name its role is auto-named from.
+	StateMachine     string
+	StateMachineRole string
+}
+
+type tag struct{ Key, Value string }
+
+// datasetDecl is one dataset's bucket.
+type datasetDecl struct {
+	plan.Dataset
+	// Var is the Go variable holding it in main.go.
+	Var string
+	// Logical is the Pulumi name of its resources; the bucket is
+	// auto-named from it.
+	Logical string
+	Bucket  bucketPlan
+	// SourceFile is where the source is copied under Out, slash-separated.
+	SourceFile string
+}
+
+// taskDecl is one task's function, role and log group.
+type taskDecl struct {
+	plan.Task
+	Var          string
+	FunctionName string
+	// RoleLogical is the Pulumi name the task's role is auto-named from.
+	RoleLogical      string
+	Arch             string
+	MemoryMB         int
+	TimeoutSecs      int
+	LogRetentionDays int
+	// Artifact is the zip's path under Out, slash-separated.
+	Artifact string
+}
+
+// LogGroup is the log group Lambda writes the function's logs to.
+func (t taskDecl) LogGroup() string { return "/aws/lambda/" + t.FunctionName }
+
+// design checks pl and opts against what AWS accepts and decides every
+// name and setting. It returns every problem at once.
+func design(pl *plan.Plan, opts Options) (*deployment, glacier.Problems) {
+	var probs glacier.Problems
+	report := func(sev glacier.Severity, kind, name string) func(string, ...any) {
+		return func(format string, args ...any) {
+			probs = append(probs, glacier.Problem{Severity: sev, Kind: kind, Name: name, Msg: fmt.Sprintf(format, args...)})
+		}
+	}
+	checkOptions(opts, report)
+	probs = append(probs, pl.Check("AWS", "AWS Lambda")...)
+
+	dep := &deployment{
+		Pipeline:         pl.Name,
+		Prefix:           opts.Prefix,
+		Region:           opts.Region,
+		Waves:            pl.Waves,
+		StateMachine:     plan.StateMachine.Name(opts.Prefix, pl.Name),
+		StateMachineRole: plan.IAMRole.Reserve(plan.PulumiAutoNameSuffix).Name(opts.Prefix, "StateMachine"),
+	}
+	if opts.Prefix == strings.ReplaceAll(pl.Name, "_", "-") {
+		dep.StateMachine = plan.StateMachine.Name("", pl.Name)
+	}
+	for k, v := range opts.Tags {
+		dep.Tags = append(dep.Tags, tag{k, v})
+	}
+	sort.Slice(dep.Tags, func(i, j int) bool { return dep.Tags[i].Key < dep.Tags[j].Key })
+
+	vars := newIdents()
+	buckets := map[string]string{} // logical name -> dataset
+	for _, d := range pl.Datasets {
+		if _, ok := d.Object(); !ok {
+			continue // refused by Check
+		}
+		errorf, warnf := report(glacier.Error, "dataset", d.Name), report(glacier.Warning, "dataset", d.Name)
+		unknownHints(d.Storage.ProviderHints(), datasetHints, warnf)
+		dd := datasetDecl{
+			Dataset: d,
+			Var:     vars.add(camel(d.Name), "Dataset"),
+			Logical: plan.S3Bucket.Reserve(plan.PulumiAutoNameSuffix).Name(opts.Prefix, d.Name),
+			Bucket:  planBucket(d, errorf, warnf),
+		}
+		if other, dup := buckets[dd.Logical]; dup {
+			errorf("would share the bucket name %q with dataset %q (S3 names fold '_' to '-'); rename one of them", dd.Logical, other)
+		}
+		buckets[dd.Logical] = d.Name
+		if d.Source != "" {
+			src := filepath.Join(opts.Dir, filepath.FromSlash(d.Source))
+			if fi, err := os.Stat(src); err != nil || !fi.Mode().IsRegular() {
+				errorf("source %s is not a readable file (looked for %s); fix source: or create the file", d.Source, src)
+			}
+			dd.SourceFile = path.Join("sources", d.Name, path.Base(filepath.ToSlash(d.Source)))
+		}
+		dep.Datasets = append(dep.Datasets, dd)
+	}
+	for _, t := range pl.Tasks {
+		sl, ok := t.Compute.(glacier.Serverless)
+		if !ok {
+			continue // refused by Check
+		}
+		errorf, warnf := report(glacier.Error, "task", t.Name), report(glacier.Warning, "task", t.Name)
+		unknownHints(sl.Hints, taskHints, warnf)
+		td := taskDecl{
+			Task:             t,
+			Var:              vars.add(camel(t.Name)+"Function", ""),
+			FunctionName:     plan.LambdaFunction.Name(opts.Prefix, t.Name),
+			RoleLogical:      plan.IAMRole.Reserve(plan.PulumiAutoNameSuffix).Name(opts.Prefix, t.Name),
+			Arch:             opts.Arch,
+			MemoryMB:         firstSet(sl.Memory, opts.Defaults.Serverless.MemoryMB, glacier.DefaultMemory),
+			TimeoutSecs:      firstSet(sl.Timeout, opts.Defaults.Serverless.TimeoutSecs, glacier.DefaultTimeout),
+			LogRetentionDays: opts.Defaults.LogRetentionDays,
+			Artifact:         "artifacts/" + t.Name + ".zip",
+		}
+		td.Limits = glacier.Limits{MemoryMiB: td.MemoryMB, TimeoutSecs: td.TimeoutSecs}
+		if a, ok := sl.Hints[hintArchitecture]; ok {
+			td.Arch = a
+			if !validArch(a) {
+				errorf("aws_architecture %q is not a Lambda architecture; use arm64 or x86_64", a)
+			}
+		}
+		if s, ok := sl.Hints[hintLogRetentionDays]; ok {
+			n, err := strconv.Atoi(s)
+			if err != nil || !slices.Contains(logRetentionDays, n) {
+				errorf("aws_log_retention_days %q is not a retention CloudWatch Logs accepts; use one of %s (0 keeps logs forever)",
+					s, joinInts(logRetentionDays))
+			}
+			td.LogRetentionDays = n
+		}
+		if td.MemoryMB < MinMemoryMB || td.MemoryMB > MaxMemoryMB {
+			errorf("memory is %d MB; AWS Lambda gives a function %d to %d MB, so set compute memory in that range",
+				td.MemoryMB, MinMemoryMB, MaxMemoryMB)
+		}
+		if td.TimeoutSecs > MaxTimeoutSecs {
+			errorf("timeout is %d s; an AWS Lambda function runs at most %d s (15 minutes), so lower compute timeout or split the task",
+				td.TimeoutSecs, MaxTimeoutSecs)
+		}
+		if n := envSize(t.Touches()); n > MaxEnvBytes {
+			errorf("touches %d datasets, and naming their objects in GLACIER_DATASETS may take %d bytes, over Lambda's %d-byte "+
+				"environment limit; split the task", len(t.Touches()), n, MaxEnvBytes)
+		}
+		dep.Tasks = append(dep.Tasks, td)
+	}
+	return dep, probs
+}
+
+// checkOptions reports invalid options as problems of kind "option".
+func checkOptions(o Options, report func(glacier.Severity, string, string) func(string, ...any)) {
+	if err := plan.CheckPrefix(o.Prefix); err != nil {
+		report(glacier.Error, "option", "prefix")("%v", err)
+	}
+	if !regionRE.MatchString(o.Region) {
+		report(glacier.Error, "option", "region")("%q is not an AWS region name such as us-east-1 or eu-west-3", o.Region)
+	}
+	if !validArch(o.Arch) {
+		report(glacier.Error, "option", "arch")("%q is not a Lambda architecture; use arm64 or x86_64", o.Arch)
+	}
+	if d := o.Defaults.Serverless; d.MemoryMB != 0 && (d.MemoryMB < MinMemoryMB || d.MemoryMB > MaxMemoryMB) {
+		report(glacier.Error, "option", "defaults")("serverless memory %d MB is outside AWS Lambda's %d to %d MB",
+			d.MemoryMB, MinMemoryMB, MaxMemoryMB)
+	}
+	if d := o.Defaults.Serverless; d.TimeoutSecs < 0 || d.TimeoutSecs > MaxTimeoutSecs {
+		report(glacier.Error, "option", "defaults")("serverless timeout %d s is outside AWS Lambda's 1 to %d s", d.TimeoutSecs, MaxTimeoutSecs)
+	}
+	if !slices.Contains(logRetentionDays, o.Defaults.LogRetentionDays) {
+		report(glacier.Error, "option", "defaults")("log retention %d days is not one CloudWatch Logs accepts; use one of %s",
+			o.Defaults.LogRetentionDays, joinInts(logRetentionDays[1:]))
+	}
+	// Each resource carries at most 50 tags; two are the compiler's.
+	if len(o.Tags) > 48 {
+		report(glacier.Error, "option", "tags")("%d tags; AWS allows 48 besides the two the compiler sets", len(o.Tags))
+	}
+	keys := make([]string, 0, len(o.Tags))
+	for k := range o.Tags {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if msg := checkTag(k, o.Tags[k]); msg != "" {
+			report(glacier.Error, "option", "tags")("tag %q: %s", k, msg)
+		}
+	}
+}
+
+func checkTag(k, v string) string {
+	tagChar := func(s string) bool {
+		return strings.IndexFunc(s, func(r rune) bool {
+			return !unicode.IsLetter(r) && !unicode.IsDigit(r) && !unicode.IsSpace(r) && !strings.ContainsRune("_.:/=+-@", r)
+		}) < 0
+	}
+	switch {
+	case k == "" || len([]rune(k)) > 128:
+		return "a key has 1 to 128 characters"
+	case len([]rune(v)) > 256:
+		return "a value has at most 256 characters"
+	case strings.HasPrefix(strings.ToLower(k), "aws:"):
+		return "keys starting with aws: are reserved by AWS"
+	case strings.HasPrefix(k, "glacier:"):
+		return "keys starting with glacier: are set by the compiler"
+	case !tagChar(k) || !tagChar(v):
+		return "tags may hold only letters, digits, spaces and _ . : / = + - @"
+	}
+	return ""
+}
+
+func validArch(a string) bool { return a == ArchARM64 || a == ArchX86_64 }
+
+// unknownHints warns about aws_* hints outside known.
+func unknownHints(h glacier.Hints, known []string, warnf func(string, ...any)) {
+	keys := make([]string, 0, len(h))
+	for k := range h {
+		if strings.HasPrefix(k, "aws_") && !slices.Contains(known, k) {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		warnf("the AWS compiler does not know the hint %q and ignores it; it knows %s", k, strings.Join(known, ", "))
+	}
+}
+
+// envSize bounds the size of a function's environment naming datasets,
+// with bucket names at their longest.
+func envSize(datasets []string) int {
+	n := len("GLACIER_DATASETS") + len("{}")
+	for i, d := range datasets {
+		// "d":"s3://<63>/d"
+		n += len(d)*2 + len(`"":"s3:///"`) + plan.S3Bucket.MaxLen
+		if i > 0 {
+			n++
+		}
+	}
+	return n
+}
+
+func firstSet(vals ...int) int {
+	for _, v := range vals {
+		if v != 0 {
+			return v
+		}
+	}
+	return 0
+}
+
+func joinInts(ns []int) string {
+	s := make([]string, len(ns))
+	for i, n := range ns {
+		s[i] = strconv.Itoa(n)
+	}
+	return strings.Join(s, ", ")
+}
+
+// idents hands out unique Go identifiers for main.go.
+type idents map[string]bool
+
+// reservedIdents are names main.go uses for something else.
+var reservedIdents = []string{
+	// keywords and predeclared names a dataset or task could be called
+	"break", "case", "chan", "const", "continue", "default", "defer", "else", "fallthrough", "for", "func", "go",
+	"goto", "if", "import", "interface", "map", "package", "range", "return", "select", "struct", "switch", "type",
+	"var", "any", "append", "bool", "byte", "cap", "clear", "close", "complex", "copy", "delete", "error", "false",
+	"float32", "float64", "imag", "int", "int8", "int16", "int32", "int64", "iota", "len", "make", "max", "min",
+	"new", "nil", "panic", "print", "println", "real", "recover", "rune", "string", "true", "uint", "uint8",
+	"uint16", "uint32", "uint64", "uintptr",
+	// imports and the program's own names
+	"cloudwatch", "iam", "lambda", "s3", "sfn", "pulumi", "json", "ctx", "err", "main", "program", "definition",
+	"tags", "tagged", "dataset", "datasetArgs", "newDataset", "uploadSource", "taskArgs", "newTask",
+	"newStateMachine", "machine", "policy", "assumeRole",
+}
+
+func newIdents() idents {
+	ids := idents{}
+	for _, r := range reservedIdents {
+		ids[r] = true
+	}
+	return ids
+}
+
+// add returns a fresh identifier: want if it is free, else want+suffix,
+// else that with a number.
+func (ids idents) add(want, suffix string) string {
+	id := want
+	if ids[id] {
+		id = want + suffix
+	}
+	for i := 2; ids[id]; i++ {
+		id = fmt.Sprintf("%s%s%d", want, suffix, i)
+	}
+	ids[id] = true
+	return id
+}
+
+// camel turns a glacier name (lowercase, '_' and '-') into lowerCamelCase.
+func camel(name string) string {
+	var b strings.Builder
+	upper := false
+	for _, r := range name {
+		switch {
+		case r == '_' || r == '-':
+			upper = b.Len() > 0
+		case upper:
+			b.WriteRune(unicode.ToUpper(r))
+			upper = false
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}

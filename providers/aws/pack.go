@@ -1,0 +1,35 @@
+package aws
+
+import (
+	"context"
+
+	"github.com/glacier-pipeline/glacier/providers/aws/lambdaboot"
+	"github.com/glacier-pipeline/glacier/providers/internal/fnrt"
+	"github.com/glacier-pipeline/glacier/sdk-guest/abi"
+)
+
+// packLambda packages a task with lambdaboot: the generic bootstrap, the
+// task's module byte for byte and its spec.
+func packLambda(ctx context.Context, dep *deployment, t taskDecl, cacheDir string) ([]byte, error) {
+	return lambdaboot.Package(ctx, lambdaboot.PackageOptions{
+		Arch:     t.Arch,
+		Spec:     taskSpec(dep, t),
+		WasmPath: t.Module.Path,
+		CacheDir: cacheDir,
+	})
+}
+
+// taskSpec is what the bootstrap needs to know about a task.
+func taskSpec(dep *deployment, t taskDecl) fnrt.TaskSpec {
+	return fnrt.TaskSpec{
+		ABI:          abi.Version,
+		Pipeline:     dep.Pipeline,
+		Task:         t.Name,
+		ModuleSHA256: t.Module.SHA256,
+		Params:       t.Params,
+		Inputs:       t.Reads,
+		Outputs:      t.Writes,
+		MemoryMiB:    t.MemoryMB,
+		TimeoutSecs:  t.TimeoutSecs,
+	}
+}

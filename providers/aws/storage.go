@@ -1,0 +1,122 @@
+package aws
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/glacier-pipeline/glacier/glacier"
+	"github.com/glacier-pipeline/glacier/providers/internal/plan"
+)
+
+// S3 storage classes that aws_storage_class accepts.
+const (
+	classStandard           = "STANDARD"
+	classReducedRedundancy  = "REDUCED_REDUNDANCY"
+	classStandardIA         = "STANDARD_IA"
+	classOneZoneIA          = "ONEZONE_IA"
+	classIntelligentTiering = "INTELLIGENT_TIERING"
+	classGlacier            = "GLACIER"
+	classDeepArchive        = "DEEP_ARCHIVE"
+	classGlacierIR          = "GLACIER_IR"
+	classExpressOneZone     = "EXPRESS_ONEZONE"
+)
+
+// StorageClasses are the values the aws_storage_class hint accepts: S3's
+// object storage classes. EXPRESS_ONEZONE is known but refused, since it
+// lives only in directory buckets, which Glacier does not deploy.
+var StorageClasses = []string{
+	classStandard, classReducedRedundancy, classStandardIA, classOneZoneIA, classIntelligentTiering,
+	classGlacier, classDeepArchive, classGlacierIR, classExpressOneZone,
+}
+
+// transitionDays is when an S3 lifecycle rule may move a new object to each
+// class: STANDARD_IA and ONEZONE_IA only after 30 days, the others at once.
+// STANDARD and REDUCED_REDUNDANCY are not transition targets.
+var transitionDays = map[string]int{
+	classStandardIA:         30,
+	classOneZoneIA:          30,
+	classIntelligentTiering: 0,
+	classGlacierIR:          0,
+	classGlacier:            0,
+	classDeepArchive:        0,
+}
+
+// accessClass is the storage class an access pattern asks for when no
+// aws_storage_class hint is given. Archive picks Glacier Instant Retrieval,
+// the coldest class a task can still read without a restore.
+var accessClass = map[glacier.AccessPattern]string{
+	"":                       classStandard,
+	glacier.AccessFrequent:   classStandard,
+	glacier.AccessInfrequent: classStandardIA,
+	glacier.AccessArchive:    classGlacierIR,
+}
+
+// bucketPlan is how one dataset's bucket is configured.
+type bucketPlan struct {
+	// Class is the storage class the dataset asks for.
+	Class string
+	// SourceClass is the storage class its source object is uploaded
+	// with; empty for STANDARD.
+	SourceClass string
+	// TransitionTo and TransitionDays describe the lifecycle rule that
+	// moves objects written by tasks to Class; TransitionTo is empty when
+	// there is none.
+	TransitionTo   string
+	TransitionDays int
+	Versioning     bool
+	RetentionDays  int
+}
+
+// planBucket decides d's bucket settings and reports what stops or weakens
+// them.
+func planBucket(d plan.Dataset, errorf, warnf func(format string, args ...any)) bucketPlan {
+	s, _ := d.Object()
+	bp := bucketPlan{Versioning: s.Versioning, RetentionDays: s.RetentionDays}
+	class, hinted := s.Hints[hintStorageClass]
+	if !hinted {
+		class = accessClass[s.AccessPattern]
+	}
+	switch {
+	case !slices.Contains(StorageClasses, class):
+		errorf("aws_storage_class %q is not an S3 storage class; use one of %s", class, strings.Join(StorageClasses, ", "))
+		return bp
+	case class == classExpressOneZone:
+		errorf("aws_storage_class EXPRESS_ONEZONE exists only in S3 directory buckets, which need session-based access " +
+			"beyond s3:GetObject and s3:PutObject; Glacier deploys general purpose buckets, so use STANDARD or INTELLIGENT_TIERING")
+		return bp
+	case (class == classGlacier || class == classDeepArchive) && len(d.Readers) > 0:
+		errorf("aws_storage_class %s objects must be restored before they can be read, and %s reads this dataset; "+
+			"use GLACIER_IR (read at once) or INTELLIGENT_TIERING", class, taskList(d.Readers))
+		return bp
+	}
+	bp.Class = class
+	if d.Source != "" && class != classStandard {
+		bp.SourceClass = class
+	}
+	if d.Producer == "" || class == classStandard {
+		return bp
+	}
+	days, ok := transitionDays[class]
+	switch {
+	case !ok:
+		warnf("objects written by task %q stay STANDARD: no S3 lifecycle rule moves objects to %s", d.Producer, class)
+	case !s.Versioning && s.RetentionDays > 0 && s.RetentionDays <= days:
+		warnf("objects expire after %d days (retention_days), before S3 may move them to %s after %d; they stay STANDARD",
+			s.RetentionDays, class, days)
+	default:
+		bp.TransitionTo, bp.TransitionDays = class, days
+	}
+	return bp
+}
+
+func taskList(names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = fmt.Sprintf("%q", n)
+	}
+	if len(q) == 1 {
+		return "task " + q[0]
+	}
+	return "tasks " + strings.Join(q, ", ")
+}
