@@ -1,0 +1,220 @@
+package gcp
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/glacier-pipeline/glacier/glacier"
+	"github.com/glacier-pipeline/glacier/providers/internal/plan"
+)
+
+// Limits of Cloud Functions (2nd gen) and Workflows that Compile checks.
+const (
+	// MinMemoryMiB and MaxMemoryMiB bound a function's memory.
+	MinMemoryMiB = 128
+	MaxMemoryMiB = 32 << 10
+	// MaxFunctionTimeoutSecs is the longest an HTTP function may run.
+	MaxFunctionTimeoutSecs = 3600
+	// MaxCallTimeoutSecs is the longest a Workflows HTTP call waits for a
+	// response. A task runs inside one call, so it bounds every task's
+	// timeout more tightly than Cloud Functions does.
+	MaxCallTimeoutSecs = 1800
+)
+
+// cpuTiers is the vCPU Cloud Functions gives each memory size: a function
+// gets the CPU of the smallest tier that holds its memory. Written as the
+// API takes it, in the order of the documentation's table.
+var cpuTiers = []struct {
+	MemoryMiB int
+	CPU       string
+}{
+	{128, "0.083"},
+	{256, "0.167"},
+	{512, "0.333"},
+	{1 << 10, "0.583"},
+	{2 << 10, "1"},
+	{4 << 10, "2"},
+	{8 << 10, "2"},
+	{16 << 10, "4"},
+	{32 << 10, "8"},
+}
+
+// CPUFor returns the vCPU count, as the Cloud Functions API writes it, that
+// goes with memoryMiB, and false if memoryMiB is outside MinMemoryMiB to
+// MaxMemoryMiB.
+func CPUFor(memoryMiB int) (string, bool) {
+	if memoryMiB < MinMemoryMiB {
+		return "", false
+	}
+	for _, t := range cpuTiers {
+		if memoryMiB <= t.MemoryMiB {
+			return t.CPU, true
+		}
+	}
+	return "", false
+}
+
+// Regions are the regions where Cloud Functions (2nd gen) runs, and so the
+// values Options.Region accepts.
+var Regions = []string{
+	"africa-south1",
+	"asia-east1", "asia-east2", "asia-northeast1", "asia-northeast2", "asia-northeast3",
+	"asia-south1", "asia-south2", "asia-southeast1", "asia-southeast2",
+	"australia-southeast1", "australia-southeast2",
+	"europe-central2", "europe-north1", "europe-southwest1",
+	"europe-west1", "europe-west2", "europe-west3", "europe-west4", "europe-west6",
+	"europe-west8", "europe-west9", "europe-west10", "europe-west12",
+	"me-central1", "me-central2", "me-west1",
+	"northamerica-northeast1", "northamerica-northeast2",
+	"southamerica-east1", "southamerica-west1",
+	"us-central1", "us-east1", "us-east4", "us-east5", "us-south1",
+	"us-west1", "us-west2", "us-west3", "us-west4",
+}
+
+// Runtimes are the Go runtimes of Cloud Functions that are supported and
+// not deprecated, oldest first: the values Options.Runtime accepts.
+var Runtimes = []string{"go125", "go126", "go127"}
+
+// runtimeMinor returns 26 for "go126".
+func runtimeMinor(rt string) (int, bool) {
+	rest, ok := strings.CutPrefix(rt, "go1")
+	if !ok {
+		return 0, false
+	}
+	n, err := strconv.Atoi(rest)
+	return n, err == nil
+}
+
+// goMinor returns 26 for a go line "1.26.3" or "1.26".
+func goMinor(version string) (int, bool) {
+	parts := strings.Split(version, ".")
+	if len(parts) < 2 || parts[0] != "1" {
+		return 0, false
+	}
+	n, err := strconv.Atoi(parts[1])
+	return n, err == nil
+}
+
+// runtimeFor picks the runtime for a bundle whose go.mod says goVersion:
+// want if set (it must be able to build the bundle), else the newest
+// runtime that can.
+func runtimeFor(goVersion, want string) (string, error) {
+	need, ok := goMinor(goVersion)
+	if !ok {
+		return "", fmt.Errorf("its bundle's go.mod has go line %q, which is not a Go version", goVersion)
+	}
+	if want != "" {
+		have, _ := runtimeMinor(want)
+		if have < need {
+			return "", fmt.Errorf("runtime %s cannot build its bundle, whose go.mod needs Go %s; use one of %s or leave the runtime unset",
+				want, goVersion, strings.Join(runtimesFrom(need), ", "))
+		}
+		return want, nil
+	}
+	fit := runtimesFrom(need)
+	if len(fit) == 0 {
+		return "", fmt.Errorf("its bundle's go.mod needs Go %s, newer than every Go runtime of Cloud Functions (%s)",
+			goVersion, strings.Join(Runtimes, ", "))
+	}
+	return fit[len(fit)-1], nil
+}
+
+func runtimesFrom(minor int) []string {
+	var out []string
+	for _, rt := range Runtimes {
+		if n, _ := runtimeMinor(rt); n >= minor {
+			out = append(out, rt)
+		}
+	}
+	return out
+}
+
+// Provider hints the compiler reads.
+const hintStorageClass = "gcp_storage_class"
+
+// datasetHints are the gcp_* hints known on datasets. Tasks have none yet.
+var datasetHints = []string{hintStorageClass}
+
+// unknownHints warns about every gcp_* hint outside known.
+func unknownHints(h glacier.Hints, known []string, warnf func(string, ...any)) {
+	keys := make([]string, 0, len(h))
+	for k := range h {
+		if strings.HasPrefix(k, "gcp_") && !slices.Contains(known, k) {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if len(known) == 0 {
+			warnf("the GCP compiler knows no task hints and ignores %q", k)
+			continue
+		}
+		warnf("the GCP compiler does not know the hint %q and ignores it; it knows %s", k, strings.Join(known, ", "))
+	}
+}
+
+var (
+	projectRE    = regexp.MustCompile(`^[a-z][a-z0-9-]{4,28}[a-z0-9]$`)
+	labelKeyRE   = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,62}$`)
+	labelValueRE = regexp.MustCompile(`^[a-z0-9_-]{0,63}$`)
+)
+
+// Labels the compiler sets on every resource that takes labels.
+const (
+	labelPipeline = "glacier-pipeline"
+	labelDataset  = "glacier-dataset"
+	labelTask     = "glacier-task"
+)
+
+// maxUserLabels is how many labels Options.Labels may hold: a resource
+// takes 64, and the compiler sets two.
+const maxUserLabels = 62
+
+// checkOptions reports invalid options as problems of kind "option".
+func checkOptions(o Options, report func(glacier.Severity, string, string) func(string, ...any)) {
+	errorf := func(name string) func(string, ...any) { return report(glacier.Error, "option", name) }
+	if err := plan.CheckPrefix(o.Prefix); err != nil {
+		errorf("prefix")("%v", err)
+	}
+	if !slices.Contains(Regions, o.Region) {
+		errorf("region")("%q is not a region where Cloud Functions (2nd gen) runs; use one of %s", o.Region, strings.Join(Regions, ", "))
+	}
+	if o.Project != "" && !projectRE.MatchString(o.Project) {
+		errorf("project")("%q is not a Google Cloud project ID: 6 to 30 lowercase letters, digits and hyphens, "+
+			"starting with a letter and not ending with a hyphen", o.Project)
+	}
+	if o.Runtime != "" && !slices.Contains(Runtimes, o.Runtime) {
+		errorf("runtime")("%q is not a supported Go runtime of Cloud Functions; use one of %s", o.Runtime, strings.Join(Runtimes, ", "))
+	}
+	if len(o.Labels) > maxUserLabels {
+		errorf("labels")("%d labels; a resource takes %d besides the two the compiler sets", len(o.Labels), maxUserLabels)
+	}
+	keys := make([]string, 0, len(o.Labels))
+	for k := range o.Labels {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if msg := checkLabel(k, o.Labels[k]); msg != "" {
+			errorf("labels")("label %q: %s", k, msg)
+		}
+	}
+}
+
+func checkLabel(k, v string) string {
+	switch {
+	case !labelKeyRE.MatchString(k):
+		return "a key has 1 to 63 lowercase letters, digits, '_' and '-', and starts with a letter"
+	case !labelValueRE.MatchString(v):
+		return "a value has at most 63 lowercase letters, digits, '_' and '-'"
+	case strings.HasPrefix(k, "goog"):
+		return "keys starting with goog are reserved by Google Cloud"
+	case strings.HasPrefix(k, "glacier-"):
+		return "keys starting with glacier- are set by the compiler"
+	}
+	return ""
+}

@@ -1,0 +1,269 @@
+package gcp
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/glacier-pipeline/glacier/providers/internal/plan"
+	"github.com/glacier-pipeline/glacier/providers/internal/pulumiproject/projecttest"
+)
+
+var update = flag.Bool("update", false, "rewrite templates/go.mod.txt and templates/go.sum.txt from the written project")
+
+// Values of testdata/mocks/outputs.go.txt.
+const (
+	mockProject = "glacier-test"
+	mockSuffix  = "-a1b2c3d"
+)
+
+// TestProject compiles examples/etl once, then builds the written project
+// in its own directory and runs its program under Pulumi's mocks. Both
+// compile the Pulumi GCP SDK, so it runs only with GLACIER_PULUMI_TESTS=1.
+func TestProject(t *testing.T) {
+	projecttest.Require(t)
+	out := t.TempDir()
+	compileETL(t, out, Options{Project: "my-project"})
+	outputs, err := os.ReadFile(filepath.Join("testdata", "mocks", "outputs.go.txt"))
+	require.NoError(t, err)
+
+	if *update {
+		// Tidy needs the mock files too, so that what they import is listed.
+		projecttest.Mock(t, out, outputs)
+		projecttest.Tidy(t, out, filepath.Join("templates", "go.mod.txt"), filepath.Join("templates", "go.sum.txt"))
+		t.Log("rewrote templates/go.mod.txt and templates/go.sum.txt; compile again to check them")
+		return
+	}
+
+	t.Run("builds", func(t *testing.T) {
+		projecttest.Build(t, out)
+	})
+	t.Run("mocks", func(t *testing.T) {
+		checkProgram(t, projecttest.Mock(t, out, outputs))
+	})
+}
+
+// checkProgram checks what examples/etl's program declares.
+func checkProgram(t *testing.T, resources []projecttest.Resource) {
+	m := etl(t)
+	pl, err := plan.New(m.Pipeline, nil)
+	require.NoError(t, err)
+
+	counts := map[string]int{}
+	for _, r := range resources {
+		counts[r.Type]++
+	}
+	nd, nt := len(pl.Datasets), len(pl.Tasks)
+	writes := 0
+	reads := 0
+	for _, task := range pl.Tasks {
+		reads += len(task.Reads)
+		writes += len(task.Writes)
+	}
+	// Exactly these resources, and so no project-wide IAM binding.
+	assert.Equal(t, map[string]int{
+		"gcp:storage/bucket:Bucket":                        nd + 1, // and the bundles'
+		"gcp:storage/bucketObject:BucketObject":            len(pl.Sources()) + nt,
+		"gcp:serviceaccount/account:Account":               nt + 1, // and the workflow's
+		"gcp:storage/bucketIAMMember:BucketIAMMember":      reads + 2*writes,
+		"gcp:projects/iAMCustomRole:IAMCustomRole":         1,
+		"gcp:cloudfunctionsv2/function:Function":           nt,
+		"gcp:cloudrunv2/serviceIamMember:ServiceIamMember": nt,
+		"gcp:workflows/workflow:Workflow":                  1,
+	}, counts)
+
+	// Buckets: the dataset each holds, by bucket name.
+	datasetOf := map[string]string{}
+	bundles := ""
+	for _, b := range projecttest.Of(resources, "gcp:storage/bucket:Bucket") {
+		name := b.Name + mockSuffix
+		assert.Equal(t, "US-CENTRAL1", b.String("location"))
+		assert.Equal(t, true, mustGet(t, b, "uniformBucketLevelAccess"))
+		assert.Equal(t, "enforced", b.String("publicAccessPrevention"))
+		assert.Equal(t, "etl", b.String("labels", "glacier-pipeline"))
+		if ds := b.String("labels", "glacier-dataset"); ds != "" {
+			datasetOf[name] = ds
+			continue
+		}
+		assert.Equal(t, "bundles", b.String("labels", "glacier-bucket"))
+		bundles = name
+	}
+	require.Len(t, datasetOf, nd)
+	require.NotEmpty(t, bundles)
+	bucketOf := map[string]string{}
+	for b, ds := range datasetOf {
+		bucketOf[ds] = b
+	}
+	daily := findByName(t, resources, "gcp:storage/bucket:Bucket", "etl-daily_revenue")
+	assert.Equal(t, "NEARLINE", daily.String("storageClass"))
+	assert.Equal(t, []any{map[string]any{
+		"action":    map[string]any{"type": "Delete"},
+		"condition": map[string]any{"age": 365.0},
+	}}, mustGet(t, daily, "lifecycleRules"))
+	raw := findByName(t, resources, "gcp:storage/bucket:Bucket", "etl-orders_raw")
+	assert.Equal(t, map[string]any{"enabled": true}, mustGet(t, raw, "versioning"))
+
+	// Service accounts: one per task, and the workflow's.
+	taskOfMember := map[string]string{}
+	for _, task := range pl.Tasks {
+		taskOfMember["serviceAccount:"+accountOf(task.Name)+"@"+mockProject+".iam.gserviceaccount.com"] = task.Name
+	}
+	workflowMember := "serviceAccount:etl-workflow@" + mockProject + ".iam.gserviceaccount.com"
+
+	// Least privilege: per task, exactly objectViewer on its inputs' buckets,
+	// and objectCreator and the replacer role on its outputs' buckets.
+	replacer := "projects/" + mockProject + "/roles/glacier_etl_objectReplacer"
+	got := map[string][]string{}
+	for _, g := range projecttest.Of(resources, "gcp:storage/bucketIAMMember:BucketIAMMember") {
+		task, ok := taskOfMember[g.String("member")]
+		require.True(t, ok, "%s grants %s to %s, which is no task's account", g.Name, g.String("role"), g.String("member"))
+		ds, ok := datasetOf[g.String("bucket")]
+		require.True(t, ok, "%s grants on bucket %s, which is no dataset's", g.Name, g.String("bucket"))
+		got[task] = append(got[task], g.String("role")+" "+ds)
+	}
+	for _, task := range pl.Tasks {
+		var want []string
+		for _, r := range task.Reads {
+			want = append(want, "roles/storage.objectViewer "+r)
+		}
+		for _, w := range task.Writes {
+			want = append(want, "roles/storage.objectCreator "+w, replacer+" "+w)
+		}
+		assert.ElementsMatch(t, want, got[task.Name], "grants of task %s", task.Name)
+	}
+	role := projecttest.Of(resources, "gcp:projects/iAMCustomRole:IAMCustomRole")[0]
+	assert.Equal(t, "glacier_etl_objectReplacer", role.String("roleId"))
+	assert.Equal(t, []any{"storage.objects.delete"}, mustGet(t, role, "permissions"))
+
+	// Objects: the sources in their datasets' buckets, the bundles in theirs.
+	for _, o := range projecttest.Of(resources, "gcp:storage/bucketObject:BucketObject") {
+		asset, _ := o.Get("source", "asset")
+		if ds, ok := datasetOf[o.String("bucket")]; ok {
+			assert.Equal(t, ds, o.String("name"))
+			assert.Equal(t, "sources/"+ds+"/", asset.(string)[:len("sources/"+ds+"/")])
+			continue
+		}
+		assert.Equal(t, bundles, o.String("bucket"))
+		task := strings.TrimPrefix(o.Name, "etl-")
+		assert.Regexp(t, `^[a-z_]+-[0-9a-f]{16}\.zip$`, o.String("name"))
+		assert.Equal(t, "bundles/"+strings.ReplaceAll(task, "-", "_")+".zip", asset)
+	}
+
+	// Functions.
+	for _, task := range pl.Tasks {
+		fname := plan.CloudFunction.Name("etl", task.Name)
+		f := findByName(t, resources, "gcp:cloudfunctionsv2/function:Function", fname)
+		assert.Equal(t, fname, f.String("name"))
+		assert.Equal(t, "us-central1", f.String("location"))
+		assert.Equal(t, "go127", f.String("buildConfig", "runtime"))
+		assert.Equal(t, entryPoint, f.String("buildConfig", "entryPoint"))
+		assert.Equal(t, bundles, f.String("buildConfig", "source", "storageSource", "bucket"))
+		assert.Regexp(t, "^"+task.Name+`-[0-9a-f]{16}\.zip$`, f.String("buildConfig", "source", "storageSource", "object"))
+		cpu, _ := CPUFor(task.Limits.MemoryMiB)
+		assert.Equal(t, fmt.Sprintf("%dMi", task.Limits.MemoryMiB), f.String("serviceConfig", "availableMemory"), task.Name)
+		assert.Equal(t, cpu, f.String("serviceConfig", "availableCpu"), task.Name)
+		assert.Equal(t, float64(task.Limits.TimeoutSecs), mustGet(t, f, "serviceConfig", "timeoutSeconds"), task.Name)
+		assert.Equal(t, 1.0, mustGet(t, f, "serviceConfig", "maxInstanceRequestConcurrency"))
+		assert.Equal(t, "ALLOW_INTERNAL_ONLY", f.String("serviceConfig", "ingressSettings"))
+		assert.Equal(t, "serviceAccount:"+f.String("serviceConfig", "serviceAccountEmail"), memberOf(taskOfMember, task.Name))
+		assert.Equal(t, task.Name, f.String("labels", "glacier-task"))
+
+		var env map[string]string
+		require.NoError(t, json.Unmarshal([]byte(f.String("serviceConfig", "environmentVariables", "GLACIER_DATASETS")), &env))
+		want := map[string]string{}
+		for _, ds := range task.Touches() {
+			want[ds] = "gs://" + bucketOf[ds] + "/" + ds
+		}
+		assert.Equal(t, want, env, "GLACIER_DATASETS of %s", task.Name)
+		// The function waits for its grants.
+		for _, what := range []string{"reads", "writes", "replaces"} {
+			for _, d := range datasetsFor(task, what) {
+				assert.Contains(t, f.DependsOn, accountOf(task.Name)+"-"+what+"-"+d)
+			}
+		}
+	}
+
+	// The workflow's account may invoke exactly the functions.
+	var invoked []string
+	for _, inv := range projecttest.Of(resources, "gcp:cloudrunv2/serviceIamMember:ServiceIamMember") {
+		assert.Equal(t, "roles/run.invoker", inv.String("role"))
+		assert.Equal(t, workflowMember, inv.String("member"))
+		invoked = append(invoked, inv.String("name"))
+	}
+	var functions []string
+	for _, task := range pl.Tasks {
+		functions = append(functions, "projects/"+mockProject+"/locations/us-central1/services/"+plan.CloudFunction.Name("etl", task.Name))
+	}
+	assert.ElementsMatch(t, functions, invoked)
+
+	// The workflow runs the waves with the deployed functions' URLs.
+	wf := projecttest.Of(resources, "gcp:workflows/workflow:Workflow")[0]
+	assert.Equal(t, "etl", wf.String("name"))
+	assert.Equal(t, "us-central1", wf.String("region"))
+	assert.Equal(t, workflowMember, "serviceAccount:"+wf.String("serviceAccount"))
+	urls, waves := parseWorkflow(t, []byte(wf.String("sourceContents")))
+	wantURLs := map[string]string{}
+	for _, task := range pl.Tasks {
+		wantURLs[task.Name] = "https://" + plan.CloudFunction.Name("etl", task.Name) + "-x7k2q9-uc.a.run.app"
+	}
+	assert.Equal(t, wantURLs, urls)
+	require.Len(t, waves, len(pl.Waves))
+	for i, wave := range waves {
+		var names []string
+		for _, c := range wave {
+			names = append(names, c.Task)
+			task, _ := pl.Task(c.Task)
+			if task.Retries > 0 {
+				assert.Equal(t, task.Retries, c.MaxRetries, c.Task)
+				assert.Equal(t, "${task_failed}", c.Predicate, c.Task)
+			} else {
+				assert.Equal(t, "${http.default_retry_predicate_non_idempotent}", c.Predicate, c.Task)
+			}
+		}
+		assert.Equal(t, pl.Waves[i], names, "wave %d", i+1)
+	}
+	for _, inv := range projecttest.Of(resources, "gcp:cloudrunv2/serviceIamMember:ServiceIamMember") {
+		assert.Contains(t, wf.DependsOn, inv.Name, "the workflow waits for its invoker grants")
+	}
+}
+
+func accountOf(task string) string { return serviceAccountRule.Name("etl", task) }
+
+func memberOf(taskOfMember map[string]string, task string) string {
+	for m, t := range taskOfMember {
+		if t == task {
+			return m
+		}
+	}
+	return ""
+}
+
+func datasetsFor(task plan.Task, what string) []string {
+	if what == "reads" {
+		return task.Reads
+	}
+	return task.Writes
+}
+
+func findByName(t *testing.T, resources []projecttest.Resource, typ, name string) projecttest.Resource {
+	t.Helper()
+	all := projecttest.Of(resources, typ)
+	i := slices.IndexFunc(all, func(r projecttest.Resource) bool { return r.Name == name })
+	require.GreaterOrEqual(t, i, 0, "no %s named %s", typ, name)
+	return all[i]
+}
+
+func mustGet(t *testing.T, r projecttest.Resource, keys ...string) any {
+	t.Helper()
+	v, ok := r.Get(keys...)
+	require.True(t, ok, "%s has no %s", r.Name, strings.Join(keys, "."))
+	return v
+}

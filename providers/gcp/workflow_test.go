@@ -1,0 +1,172 @@
+package gcp
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.yaml.in/yaml/v3"
+)
+
+// call is one task call found in a workflow definition.
+type call struct {
+	Task       string
+	URL        string
+	Predicate  string
+	MaxRetries int
+	Timeout    int
+}
+
+// yamlStep is a workflow step: a map with one key, the step's name.
+type yamlStep = map[string]map[string]any
+
+// parseWorkflow parses a definition and returns its task calls wave by
+// wave, failing t if the definition does not have the shape definition
+// writes: init, one step (or step pair) per wave, finish.
+func parseWorkflow(t *testing.T, src []byte) (urls map[string]string, waves [][]call) {
+	t.Helper()
+	var doc struct {
+		Main struct {
+			Steps []yamlStep `yaml:"steps"`
+		} `yaml:"main"`
+		TaskFailed map[string]any `yaml:"task_failed"`
+	}
+	require.NoError(t, yaml.Unmarshal(src, &doc), "the definition must be YAML")
+	require.NotNil(t, doc.TaskFailed, "the task_failed predicate is defined")
+	steps := doc.Main.Steps
+	require.GreaterOrEqual(t, len(steps), 2)
+
+	init := steps[0]["init"]
+	require.NotNil(t, init, "the first step is init")
+	urls = map[string]string{}
+	for _, a := range init["assign"].([]any) {
+		for k, v := range a.(map[string]any) {
+			if k == "urls" {
+				for task, u := range v.(map[string]any) {
+					urls[task] = u.(string)
+				}
+			}
+		}
+	}
+	require.Contains(t, steps[len(steps)-1], "finish")
+	assert.Equal(t, "${results}", steps[len(steps)-1]["finish"]["return"])
+
+	body := steps[1 : len(steps)-1]
+	for i := 0; i < len(body); i++ {
+		name, step := only(t, body[i])
+		if par, ok := step["parallel"].(map[string]any); ok {
+			assert.Regexp(t, `^wave_\d+$`, name)
+			assert.Equal(t, []any{"results"}, par["shared"])
+			var wave []call
+			for _, br := range par["branches"].([]any) {
+				bname, branch := only(t, toStep(t, br))
+				inner := branch["steps"].([]any)
+				require.Len(t, inner, 2, "branch %s runs and saves one task", bname)
+				c := callOf(t, toStep(t, inner[0]), toStep(t, inner[1]))
+				assert.Equal(t, "task_"+stepID(c.Task), bname)
+				wave = append(wave, c)
+			}
+			waves = append(waves, wave)
+			continue
+		}
+		require.Less(t, i+1, len(body), "step %s has no save step", name)
+		waves = append(waves, []call{callOf(t, body[i], body[i+1])})
+		i++
+	}
+	return urls, waves
+}
+
+func only(t *testing.T, s yamlStep) (string, map[string]any) {
+	t.Helper()
+	require.Len(t, s, 1, "a step is a map with one key")
+	for k, v := range s {
+		return k, v
+	}
+	return "", nil
+}
+
+func toStep(t *testing.T, v any) yamlStep {
+	t.Helper()
+	m, ok := v.(map[string]any)
+	require.True(t, ok, "a step is a map: %v", v)
+	out := yamlStep{}
+	for k, inner := range m {
+		im, ok := inner.(map[string]any)
+		require.True(t, ok, "step %s holds a map", k)
+		out[k] = im
+	}
+	return out
+}
+
+var urlRE = regexp.MustCompile(`^\$\{urls\["([a-z0-9_-]+)"\]\}$`)
+
+// callOf checks a run step and its save step and returns the call.
+func callOf(t *testing.T, run, save yamlStep) call {
+	t.Helper()
+	rname, r := only(t, run)
+	try := r["try"].(map[string]any)
+	assert.Equal(t, "http.post", try["call"])
+	args := try["args"].(map[string]any)
+	m := urlRE.FindStringSubmatch(args["url"].(string))
+	require.NotNil(t, m, "url %q", args["url"])
+	c := call{Task: m[1], URL: args["url"].(string)}
+	assert.Equal(t, "run_"+stepID(c.Task), rname)
+	assert.Equal(t, map[string]any{"type": "OIDC"}, args["auth"])
+	assert.Equal(t, map[string]any{"run_id": `${sys.get_env("GOOGLE_CLOUD_WORKFLOW_EXECUTION_ID")}`}, args["body"])
+	c.Timeout = args["timeout"].(int)
+	result := try["result"].(string)
+	retry := r["retry"].(map[string]any)
+	c.Predicate = retry["predicate"].(string)
+	c.MaxRetries = retry["max_retries"].(int)
+	assert.Equal(t, map[string]any{"initial_delay": 2, "max_delay": 60, "multiplier": 2}, retry["backoff"])
+
+	sname, s := only(t, save)
+	assert.Equal(t, "save_"+stepID(c.Task), sname)
+	assert.Equal(t, []any{map[string]any{fmt.Sprintf("results[%q]", c.Task): "${" + result + ".body}"}}, s["assign"])
+	return c
+}
+
+// stepID is the step identifier of the test pipelines' tasks.
+func stepID(task string) string { return strings.ReplaceAll(task, "-", "_") }
+
+func TestWorkflowDefinition(t *testing.T) {
+	out := t.TempDir()
+	compileETL(t, out, Options{})
+	src, err := os.ReadFile(filepath.Join(out, "workflow.yaml"))
+	require.NoError(t, err)
+	urls, waves := parseWorkflow(t, src)
+	assert.Empty(t, urls, "main.go fills in the URLs")
+
+	// examples/etl: two cleaners, then enrich, then two summaries.
+	want := [][]string{{"clean_orders", "clean_customers"}, {"enrich"}, {"daily_revenue", "customer_stats"}}
+	require.Len(t, waves, len(want))
+	for i, wave := range waves {
+		var names []string
+		for _, c := range wave {
+			names = append(names, c.Task)
+		}
+		assert.Equal(t, want[i], names, "wave %d", i+1)
+	}
+	byTask := map[string]call{}
+	for _, wave := range waves {
+		for _, c := range wave {
+			byTask[c.Task] = c
+		}
+	}
+	// clean_orders has retries: 2; the others none, so only calls Cloud
+	// Functions refused are retried.
+	assert.Equal(t, call{Task: "clean_orders", URL: `${urls["clean_orders"]}`, Predicate: "${task_failed}", MaxRetries: 2, Timeout: 90},
+		byTask["clean_orders"])
+	assert.Equal(t, call{Task: "enrich", URL: `${urls["enrich"]}`, Predicate: "${http.default_retry_predicate_non_idempotent}",
+		MaxRetries: serviceRetries, Timeout: 150}, byTask["enrich"])
+
+	// The line main.go replaces is there exactly once.
+	assert.Equal(t, 1, countLines(string(src), urlsLine))
+}
+
+func countLines(s, line string) int { return strings.Count(s, line) }

@@ -1,0 +1,233 @@
+// Package projecttest checks, in tests, the Pulumi Go projects the cloud
+// compilers write: that a project builds on its own with `go build` (which
+// proves its go.sum complete), and what its program declares when run
+// under Pulumi's mock monitor (pulumi.WithMocks), with no cloud, CLI or
+// credentials.
+//
+// Both compile the cloud's Pulumi SDK, which is large (see Require), so a
+// compiler's tests compile one project once and check it every way.
+//
+// A project's program must be `func program(ctx *pulumi.Context) error` in
+// package main; Mock adds a test file beside it that runs program under
+// the mocks and records every resource. That file declares recorder,
+// registered, plain, plainMap and TestProgram, which the project must leave
+// free, and calls the cloud's mockOutputs.
+package projecttest
+
+import (
+	"bytes"
+	_ "embed"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// EnvVar turns on the tests that compile a written project: set it to 1.
+// scripts/test sets it. Without it they skip, since the first compile of a
+// cloud's Pulumi SDK takes minutes on a small machine.
+const EnvVar = "GLACIER_PULUMI_TESTS"
+
+// Require skips t unless EnvVar is 1.
+func Require(t testing.TB) {
+	t.Helper()
+	if os.Getenv(EnvVar) != "1" {
+		t.Skipf("compiles a Pulumi project; set %s=1 to run (scripts/test does)", EnvVar)
+	}
+}
+
+// goEnv is the environment the go command runs a project with: module mode
+// on its own go.mod, no workspace, and go.sum taken as it is, so a missing
+// entry fails the build instead of being added.
+func goEnv(extra ...string) []string {
+	env := slices.DeleteFunc(os.Environ(), func(kv string) bool {
+		return strings.HasPrefix(kv, "GOWORK=") || strings.HasPrefix(kv, "GOFLAGS=")
+	})
+	return append(env, append([]string{"GOWORK=off", "GOFLAGS=-mod=readonly -buildvcs=false"}, extra...)...)
+}
+
+// run runs the go command in dir and fails t with its output if it fails.
+func run(t testing.TB, dir string, env []string, args ...string) []byte {
+	t.Helper()
+	cmd := exec.Command("go", args...)
+	cmd.Dir = dir
+	cmd.Env = env
+	start := time.Now()
+	out, err := cmd.CombinedOutput()
+	t.Logf("go %s in %s: %v", strings.Join(args, " "), dir, time.Since(start).Round(time.Millisecond))
+	if err != nil {
+		t.Fatalf("go %s in %s: %v\n%s", strings.Join(args, " "), dir, err, out)
+	}
+	return out
+}
+
+// Build runs `go build` in the project directory dir, as a user would
+// after compiling, and `go vet`. It fails t if either fails: a go.sum entry
+// missing from the compiler's template shows up here.
+func Build(t testing.TB, dir string) {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "program")
+	run(t, dir, goEnv(), "build", "-o", bin, ".")
+	run(t, dir, goEnv(), "vet", ".")
+}
+
+//go:embed recorder.go.txt
+var recorder []byte
+
+// Resource is one resource a program registered under the mocks.
+type Resource struct {
+	// Type is the resource's type token, such as
+	// "gcp:storage/bucket:Bucket".
+	Type string `json:"type"`
+	// Name is its logical name.
+	Name string `json:"name"`
+	// Inputs are the resource's inputs as the program gave them, decoded
+	// from JSON: strings, float64s, bools, []any and map[string]any. An
+	// asset is {"asset": path}, an archive {"archive": path}.
+	Inputs map[string]any `json:"inputs"`
+	// DependsOn are the logical names of the resources it explicitly waits
+	// for.
+	DependsOn []string `json:"dependsOn"`
+}
+
+// Get returns the input at a path of keys into nested objects, and
+// whether it is there.
+func (r Resource) Get(keys ...string) (any, bool) {
+	var v any = r.Inputs
+	for _, k := range keys {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil, false
+		}
+		if v, ok = m[k]; !ok {
+			return nil, false
+		}
+	}
+	return v, true
+}
+
+// String returns the string input at a path of keys, or "" if there is
+// none.
+func (r Resource) String(keys ...string) string {
+	v, _ := r.Get(keys...)
+	s, _ := v.(string)
+	return s
+}
+
+// Mock runs the program of the project in dir under Pulumi's mocks and
+// returns every resource it registered, sorted by type and name. outputs
+// is the Go source of a file in package main that defines
+//
+//	func mockOutputs(args pulumi.MockResourceArgs, outs resource.PropertyMap) (id string)
+//
+// which sets in outs the outputs the cloud would compute for a resource
+// (outs starts as a copy of its inputs) and returns its ID. Mock writes
+// two test files into dir.
+func Mock(t testing.TB, dir string, outputs []byte) []Resource {
+	t.Helper()
+	if !bytes.Contains(outputs, []byte("func mockOutputs(")) {
+		t.Fatal("projecttest.Mock: outputs does not define mockOutputs")
+	}
+	for name, data := range map[string][]byte{
+		"glacier_mock_test.go":         recorder,
+		"glacier_mock_outputs_test.go": outputs,
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	record := filepath.Join(t.TempDir(), "resources.json")
+	run(t, dir, goEnv("GLACIER_MOCK_RECORD="+record), "test", "-count=1", "-run", "^TestProgram$", ".")
+	data, err := os.ReadFile(record)
+	if err != nil {
+		t.Fatalf("the mock run wrote no record: %v", err)
+	}
+	var out []Resource
+	if err := json.Unmarshal(data, &out); err != nil {
+		t.Fatalf("reading the mock record: %v", err)
+	}
+	return out
+}
+
+// Of returns the resources of one type, in the order given.
+func Of(resources []Resource, typ string) []Resource {
+	var out []Resource
+	for _, r := range resources {
+		if r.Type == typ {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// Tidy regenerates a compiler's go.mod and go.sum templates from the
+// project in dir: it runs `go mod tidy` on a copy of the project's go.mod
+// with the project's sources beside it, then writes go.mod and go.sum to
+// the files named goModOut and goSumOut. Mock's test files should be in
+// dir, so that what they import is listed too. Compilers' tests call it
+// under an -update flag after a change of SDK version.
+func Tidy(t testing.TB, dir, goModOut, goSumOut string) {
+	t.Helper()
+	work := t.TempDir()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if e.IsDir() || !strings.HasSuffix(e.Name(), ".go") && e.Name() != "go.mod" {
+			continue
+		}
+		data, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(work, e.Name()), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, embedded := range embeds(t, work) {
+		if err := os.WriteFile(filepath.Join(work, embedded), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	env := slices.DeleteFunc(goEnv(), func(kv string) bool { return strings.HasPrefix(kv, "GOFLAGS=") })
+	run(t, work, append(env, "GOFLAGS=-buildvcs=false"), "mod", "tidy")
+	for from, to := range map[string]string{"go.mod": goModOut, "go.sum": goSumOut} {
+		data, err := os.ReadFile(filepath.Join(work, from))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(to, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// embeds returns the files named by //go:embed lines in dir's Go files,
+// which must exist for the go command to load the package.
+func embeds(t testing.TB, dir string) []string {
+	t.Helper()
+	var out []string
+	files, _ := filepath.Glob(filepath.Join(dir, "*.go"))
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range strings.Split(string(data), "\n") {
+			if rest, ok := strings.CutPrefix(line, "//go:embed "); ok {
+				for _, name := range strings.Fields(rest) {
+					if strings.ContainsAny(name, "/*") {
+						t.Fatalf("projecttest.Tidy: cannot stand in for embedded %q", name)
+					}
+					out = append(out, name)
+				}
+			}
+		}
+	}
+	return out
+}
