@@ -23,8 +23,7 @@ import (
 )
 
 func TestCompileETL(t *testing.T) {
-	out := filepath.Join(t.TempDir(), "infra")
-	c := compileETL(t, out, Options{})
+	out, c := sharedETL(t)
 	m, mods := etl(t)
 	assert.Equal(t, Target, c.Target)
 	assert.Equal(t, out, c.Dir)
@@ -108,19 +107,18 @@ func TestCompileETL(t *testing.T) {
 }
 
 func TestCompileIsDeterministic(t *testing.T) {
-	a, b := filepath.Join(t.TempDir(), "a"), filepath.Join(t.TempDir(), "b")
-	opts := Options{Prefix: "prod", Tags: map[string]string{"team": "data", "env": "prod"}}
-	compileETL(t, a, opts)
-	compileETL(t, b, opts)
+	shared, _ := sharedETL(t)
+	a := filepath.Join(t.TempDir(), "a")
+	compileETL(t, a, sharedOpts)
 	first := tree(t, a)
-	assert.Equal(t, first, tree(t, b))
+	assert.Equal(t, tree(t, shared), first)
 
 	// Compiling again over an earlier output replaces what the compiler
 	// wrote, drops what it no longer writes, and keeps the stacks' files.
 	require.NoError(t, os.WriteFile(filepath.Join(a, "artifacts", "gone.zip"), []byte("stale"), 0o644))
 	require.NoError(t, os.WriteFile(filepath.Join(a, "main.go"), []byte("edited"), 0o644))
 	require.NoError(t, os.WriteFile(filepath.Join(a, "Pulumi.dev.yaml"), []byte("config: {}\n"), 0o644))
-	compileETL(t, a, opts)
+	compileETL(t, a, sharedOpts)
 	again := tree(t, a)
 	assert.Equal(t, "config: {}\n", read(t, a, "Pulumi.dev.yaml"))
 	delete(again, "Pulumi.dev.yaml")

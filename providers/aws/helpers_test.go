@@ -12,27 +12,7 @@ import (
 	"github.com/glacier-pipeline/glacier/glacier"
 	"github.com/glacier-pipeline/glacier/glacier/manifest"
 	"github.com/glacier-pipeline/glacier/internal/build"
-	zipart "github.com/glacier-pipeline/glacier/providers/internal/artifact"
-	"github.com/glacier-pipeline/glacier/providers/internal/fnrt"
 )
-
-// interimPack lays out a zip as lambdaboot does, with a stand-in
-// bootstrap, while the real bootstrap is being finished.
-func interimPack(_ context.Context, dep *deployment, t taskDecl, _ string) ([]byte, error) {
-	wasm, err := os.ReadFile(t.Module.Path)
-	if err != nil {
-		return nil, err
-	}
-	spec, err := taskSpec(dep, t).Encode()
-	if err != nil {
-		return nil, err
-	}
-	return zipart.Zip([]zipart.File{
-		{Name: "bootstrap", Mode: zipart.ModeExec, Data: []byte("#!/bin/sh\nexit 1\n")},
-		{Name: fnrt.ModuleFile, Mode: zipart.ModeFile, Data: wasm},
-		{Name: fnrt.SpecFile, Mode: zipart.ModeFile, Data: spec},
-	})
-}
 
 // etlDir is the example every end-to-end test compiles.
 const etlDir = "../../examples/etl"
@@ -42,7 +22,28 @@ var (
 	etlOnce sync.Once
 	etlMods map[string]build.Module
 	etlErr  error
+
+	sharedOnce sync.Once
+	sharedOut  string
+	sharedComp *glacier.Compilation
 )
+
+// sharedOpts are the options of the compilation tests share.
+var sharedOpts = Options{Tags: map[string]string{"team": "data"}}
+
+// sharedETL compiles examples/etl with sharedOpts once per test process.
+// Tests must not change the directory it returns.
+func sharedETL(t *testing.T) (string, *glacier.Compilation) {
+	t.Helper()
+	sharedOnce.Do(func() {
+		sharedOut = filepath.Join(modDir, "etl-aws")
+		sharedComp = compileETL(t, sharedOut, sharedOpts)
+	})
+	if sharedComp == nil {
+		t.Fatal("compiling examples/etl failed in an earlier test")
+	}
+	return sharedOut, sharedComp
+}
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "glacier-aws-test-")
@@ -80,9 +81,7 @@ func compileETL(t *testing.T, out string, opts Options) *glacier.Compilation {
 	if opts.CacheDir == "" {
 		opts.CacheDir = filepath.Join(modDir, "cache")
 	}
-	comp := New(opts)
-	comp.pack = interimPack
-	c, err := m.Pipeline.Compile(context.Background(), comp)
+	c, err := m.Pipeline.Compile(context.Background(), New(opts))
 	require.NoError(t, err)
 	return c
 }

@@ -48,8 +48,9 @@ func TestProgram(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the Pulumi AWS SDK, minutes on a cold build cache; run without -short")
 	}
+	shared, _ := sharedETL(t)
 	out := t.TempDir()
-	compileETL(t, out, Options{Tags: map[string]string{"team": "data"}})
+	require.NoError(t, os.CopyFS(out, os.DirFS(shared)))
 	goCommand(t, out, nil, "build", "-o", os.DevNull, ".")
 
 	mocks, err := os.ReadFile(filepath.Join("testdata", "mocks", "main_test.go.txt"))

@@ -22,8 +22,7 @@ var etlWaves = [][]string{{"clean_orders", "clean_customers"}, {"enrich"}, {"dai
 // asl-validator.
 func TestStateMachineValidates(t *testing.T) {
 	node := sfntest.Find(t)
-	out := t.TempDir()
-	compileETL(t, out, Options{})
+	out, _ := sharedETL(t)
 	require.NoError(t, node.Validate(context.Background(), filepath.Join(out, "statemachine.asl.json")))
 }
 
@@ -93,8 +92,7 @@ func (r *recorder) handle(ctx context.Context, state string, input json.RawMessa
 
 func TestStateMachineRuns(t *testing.T) {
 	node := sfntest.Find(t)
-	out := t.TempDir()
-	compileETL(t, out, Options{})
+	out, _ := sharedETL(t)
 	m, _ := etl(t)
 	pl, err := plan.New(m.Pipeline, nil)
 	require.NoError(t, err)
