@@ -126,9 +126,7 @@ func TestCompileIsDeterministic(t *testing.T) {
 }
 
 func TestCompileOptionsReachTheProgram(t *testing.T) {
-	out := t.TempDir()
-	compileETL(t, out, Options{Prefix: "prod", Region: "eu-west-3", Arch: ArchX86_64,
-		Tags: map[string]string{"team": "data"}, Defaults: Defaults{LogRetentionDays: 90}})
+	out, _ := x86ETL(t)
 	mainGo := read(t, out, "main.go")
 	for _, want := range []string{`"team":             "data"`, `FunctionName:     "prod-clean_orders"`, `Architecture:     "x86_64"`,
 		`LogRetentionDays: 90`, `newDataset(ctx, "prod-orders-raw"`, `newStateMachine(ctx, "prod-etl", "prod-StateMachine"`} {

@@ -26,7 +26,30 @@ var (
 	sharedOnce sync.Once
 	sharedOut  string
 	sharedComp *glacier.Compilation
+
+	x86Once sync.Once
+	x86Out  string
+	x86Comp *glacier.Compilation
 )
+
+// x86Opts compile for this machine's architecture (x86_64), so the
+// functions run here under the Lambda emulator, and set every option.
+var x86Opts = Options{Prefix: "prod", Region: "eu-west-3", Arch: ArchX86_64,
+	Tags: map[string]string{"team": "data"}, Defaults: Defaults{LogRetentionDays: 90}}
+
+// x86ETL compiles examples/etl with x86Opts once per test process. Tests
+// must not change the directory it returns.
+func x86ETL(t *testing.T) (string, *glacier.Compilation) {
+	t.Helper()
+	x86Once.Do(func() {
+		x86Out = filepath.Join(modDir, "etl-aws-x86")
+		x86Comp = compileETL(t, x86Out, x86Opts)
+	})
+	if x86Comp == nil {
+		t.Fatal("compiling examples/etl for x86_64 failed in an earlier test")
+	}
+	return x86Out, x86Comp
+}
 
 // sharedOpts are the options of the compilation tests share.
 var sharedOpts = Options{Tags: map[string]string{"team": "data"}}
