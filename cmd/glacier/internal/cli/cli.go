@@ -188,6 +188,7 @@ Lambda and Google Cloud Functions.
 		newLogsCmd(g),
 		newLineageCmd(g),
 		newGraphCmd(g),
+		newCompileCmd(g),
 	)
 	return root
 }
