@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -113,7 +114,7 @@ func runCompile(cmd *cobra.Command, g *Globals, opts CompileOptions) error {
 	}
 	fmt.Fprint(g.IO.Out, table(rows))
 	rel := res.Dir
-	if wd, err := filepath.Abs(g.Dir); err == nil {
+	if wd, err := os.Getwd(); err == nil {
 		if r, err := filepath.Rel(wd, res.Dir); err == nil && !strings.HasPrefix(r, "..") {
 			rel = r
 		}
