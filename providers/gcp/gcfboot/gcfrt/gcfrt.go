@@ -54,12 +54,11 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
-	"github.com/glacier-pipeline/glacier/providers/gcp/gcsstore"
+	// Registers the "gs" scheme, configured from the environment.
+	_ "github.com/glacier-pipeline/glacier/providers/gcp/gcsstore"
 	"github.com/glacier-pipeline/glacier/providers/internal/fnrt"
-	"github.com/glacier-pipeline/glacier/wasmrt"
 )
 
 // EntryPoint is the name the function registers with the Functions
@@ -104,9 +103,8 @@ type Failure struct {
 //		functions.HTTP(gcfrt.EntryPoint, gcfrt.Start().ServeHTTP)
 //	}
 func Start() *Handler {
-	// The worker reads and writes the datasets, so it needs the driver
-	// before it starts serving.
-	wasmrt.RegisterScheme(gcsstore.Scheme, &lazyGCS{})
+	// The worker reads and writes the datasets through the "gs" scheme,
+	// which importing gcsstore registered.
 	fnrt.ServeIfRequested()
 
 	h := &Handler{ready: make(chan struct{})}
@@ -262,35 +260,4 @@ func platformMemoryMiB() int {
 		return int(n >> 20)
 	}
 	return 0
-}
-
-// lazyGCS is the Cloud Storage driver, configured from the environment on
-// first use: only the worker process uses it.
-type lazyGCS struct {
-	once sync.Once
-	drv  *gcsstore.Driver
-	err  error
-}
-
-func (l *lazyGCS) driver() (*gcsstore.Driver, error) {
-	l.once.Do(func() { l.drv, l.err = gcsstore.NewFromEnv(context.Background(), nil) })
-	return l.drv, l.err
-}
-
-// Open implements wasmrt.URLDriver.Open.
-func (l *lazyGCS) Open(ctx context.Context, u string) (io.ReadCloser, error) {
-	d, err := l.driver()
-	if err != nil {
-		return nil, err
-	}
-	return d.Open(ctx, u)
-}
-
-// Stage implements wasmrt.URLDriver.Stage.
-func (l *lazyGCS) Stage(ctx context.Context, u string) (wasmrt.Staged, error) {
-	d, err := l.driver()
-	if err != nil {
-		return nil, err
-	}
-	return d.Stage(ctx, u)
 }

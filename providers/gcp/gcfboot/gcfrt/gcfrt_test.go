@@ -1,0 +1,241 @@
+package gcfrt
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/glacier-pipeline/glacier/internal/testutil/fakegcs"
+	"github.com/glacier-pipeline/glacier/internal/testutil/wasmbuild"
+	"github.com/glacier-pipeline/glacier/providers/gcp/gcsstore"
+	"github.com/glacier-pipeline/glacier/providers/internal/fnrt"
+	"github.com/glacier-pipeline/glacier/sdk-guest/abi"
+)
+
+// TestMain makes the test binary a sandbox worker when the Handler's pool
+// starts it, as Start does in a bundle.
+func TestMain(m *testing.M) {
+	fnrt.ServeIfRequested()
+	code := m.Run()
+	wasmbuild.Cleanup()
+	os.Exit(code)
+}
+
+const bucket = "gcfrt-test"
+
+// syncBuffer is a log the handler and the test share.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+type fixture struct {
+	srv  *fakegcs.Server
+	h    *Handler
+	urls map[string]string
+	log  *syncBuffer
+}
+
+// object returns the bytes of a dataset's object and whether it exists.
+func (f *fixture) object(t *testing.T, dataset string) ([]byte, bool) {
+	t.Helper()
+	b, o, err := gcsstore.ParseURL(f.urls[dataset])
+	require.NoError(t, err)
+	return f.srv.GetObject(t, b, o)
+}
+
+// serve starts a Handler for the fixture module testdata/wasm/<name> with a
+// spec declaring inputs and outputs, its datasets in a fake Cloud Storage.
+func serve(t *testing.T, name string, inputs, outputs []string, edit func(*fnrt.TaskSpec)) *fixture {
+	t.Helper()
+	wasmPath := wasmbuild.Build(t, filepath.Join("..", "..", "..", "..", "testdata", "wasm", name))
+	wasm, err := os.ReadFile(wasmPath)
+	require.NoError(t, err)
+	sum := sha256.Sum256(wasm)
+	spec := fnrt.TaskSpec{
+		ABI: abi.Version, Pipeline: "test", Task: name, ModuleSHA256: hex.EncodeToString(sum[:]),
+		Inputs: inputs, Outputs: outputs, MemoryMiB: 64, TimeoutSecs: 60,
+	}
+	if edit != nil {
+		edit(&spec)
+	}
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, fnrt.ModuleFile), wasm, 0o644))
+	data, err := spec.Encode()
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, fnrt.SpecFile), data, 0o644))
+
+	srv := fakegcs.Start(t)
+	srv.CreateBucket(t, bucket)
+	// The worker, a child process, finds the emulator through the
+	// environment, as a bundle does.
+	for k, v := range srv.Env() {
+		t.Setenv(k, v)
+	}
+	urls := map[string]string{}
+	for _, n := range append(append([]string{}, inputs...), outputs...) {
+		urls[n] = "gs://" + bucket + "/" + t.Name() + "/" + n
+	}
+	log := &syncBuffer{}
+	h := NewHandler(t.Context(), fnrt.Options{Dir: dir, Datasets: urls, Log: log, ScratchDir: t.TempDir()})
+	t.Cleanup(func() { h.Close() })
+	return &fixture{srv: srv, h: h, urls: urls, log: log}
+}
+
+// post sends a request with body and decodes the JSON answer into out.
+func (f *fixture) post(t *testing.T, method, body string, out any) *http.Response {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	f.h.ServeHTTP(rec, httptest.NewRequestWithContext(t.Context(), method, "/", strings.NewReader(body)))
+	res := rec.Result()
+	assert.Equal(t, "application/json", res.Header.Get("Content-Type"))
+	require.NoError(t, json.NewDecoder(res.Body).Decode(out), "body: %s", rec.Body.String())
+	return res
+}
+
+func TestSuccess(t *testing.T) {
+	f := serve(t, "copy", []string{"in"}, []string{"out"}, func(s *fnrt.TaskSpec) {
+		s.Params = map[string]string{"suffix": "!"}
+	})
+	b, o, err := gcsstore.ParseURL(f.urls["in"])
+	require.NoError(t, err)
+	f.srv.PutObject(t, b, o, []byte("hello"))
+
+	var resp fnrt.Response
+	res := f.post(t, http.MethodPost, `{"run_id": "run-1"}`, &resp)
+	require.Equal(t, http.StatusOK, res.StatusCode, "log: %s", f.log.String())
+	got, ok := f.object(t, "out")
+	require.True(t, ok)
+	assert.Equal(t, "hello!", string(got))
+	sum := sha256.Sum256(got)
+	assert.Equal(t, fnrt.Response{
+		Task: "copy", RunID: "run-1", Status: "succeeded",
+		Outputs:    map[string]fnrt.OutputInfo{"out": {Size: 6, SHA256: hex.EncodeToString(sum[:])}},
+		DurationMS: resp.DurationMS,
+	}, resp)
+	assert.Contains(t, f.log.String(), "[copy] copied 5 bytes")
+
+	// No body: a run id is made up.
+	resp = fnrt.Response{}
+	res = f.post(t, http.MethodPost, "", &resp)
+	require.Equal(t, http.StatusOK, res.StatusCode)
+	assert.NotEmpty(t, resp.RunID)
+	assert.NotEqual(t, "run-1", resp.RunID)
+}
+
+func TestBadRequests(t *testing.T) {
+	f := serve(t, "copy", []string{"in"}, []string{"out"}, nil)
+	for _, tc := range []struct {
+		name, method, body string
+		status             int
+		msg                string
+	}{
+		{"get", http.MethodGet, "", http.StatusMethodNotAllowed, "run with POST"},
+		{"not json", http.MethodPost, "run it", http.StatusBadRequest, "not a JSON object"},
+		{"array", http.MethodPost, `["run_id"]`, http.StatusBadRequest, "not a JSON object"},
+		{"huge", http.MethodPost, `{"run_id": "` + strings.Repeat("x", maxBody) + `"}`, http.StatusBadRequest, "over 65536 bytes"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var fail Failure
+			res := f.post(t, tc.method, tc.body, &fail)
+			assert.Equal(t, tc.status, res.StatusCode)
+			assert.Equal(t, "failed", fail.Status)
+			assert.Equal(t, KindBadRequest, fail.Kind)
+			assert.Contains(t, fail.Error, tc.msg)
+			if tc.method != http.MethodPost {
+				assert.Equal(t, http.MethodPost, res.Header.Get("Allow"))
+			}
+		})
+	}
+	_, ok := f.object(t, "out")
+	assert.False(t, ok, "a refused request ran the task")
+}
+
+// TestFailures checks that a failed task answers 500 with its kind and
+// message, and commits nothing.
+func TestFailures(t *testing.T) {
+	for _, tc := range []struct {
+		fixture string
+		edit    func(*fnrt.TaskSpec)
+		kind    string
+		msg     string
+	}{
+		{fixture: "errorpartial", kind: fnrt.KindTaskFailed, msg: "row 7: bad currency code"},
+		{fixture: "panicpartial", kind: fnrt.KindTaskFailed, msg: "panic"},
+		{fixture: "exit3", kind: fnrt.KindTaskFailed, msg: "exited with code 3"},
+		{fixture: "membomb", kind: fnrt.KindMemoryLimit, msg: "ran out of memory"},
+		// The request's deadline is the task's timeout; the task is
+		// stopped shortly before it.
+		{fixture: "loop", edit: func(s *fnrt.TaskSpec) { s.TimeoutSecs = 1 }, kind: fnrt.KindTimeout, msg: "before the function's deadline"},
+	} {
+		t.Run(tc.fixture, func(t *testing.T) {
+			f := serve(t, tc.fixture, nil, []string{"out"}, tc.edit)
+			var fail Failure
+			res := f.post(t, http.MethodPost, `{"run_id": "r"}`, &fail)
+			assert.Equal(t, http.StatusInternalServerError, res.StatusCode)
+			assert.Equal(t, Failure{Task: tc.fixture, RunID: "r", Status: "failed", Kind: tc.kind, Error: fail.Error}, fail)
+			assert.Contains(t, fail.Error, tc.msg)
+			assert.Contains(t, fail.Error, "nothing was committed")
+			_, ok := f.object(t, "out")
+			assert.False(t, ok, "a failed task committed its output")
+		})
+	}
+}
+
+func TestInitFailure(t *testing.T) {
+	dir := t.TempDir()
+	h := NewHandler(t.Context(), fnrt.Options{Dir: dir, Datasets: map[string]string{}})
+	t.Cleanup(func() { h.Close() })
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/", nil))
+	assert.Equal(t, http.StatusInternalServerError, rec.Code)
+	var fail Failure
+	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &fail))
+	assert.Equal(t, KindInit, fail.Kind)
+	assert.Contains(t, fail.Error, "the function could not start")
+	assert.Contains(t, fail.Error, fnrt.SpecFile)
+}
+
+func TestFunctionDir(t *testing.T) {
+	wd := t.TempDir()
+	t.Chdir(wd)
+	_, err := FunctionDir()
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), SourceDir)
+
+	// Served locally, from the bundle's directory.
+	require.NoError(t, os.WriteFile(fnrt.SpecFile, []byte("{}"), 0o644))
+	dir, err := FunctionDir()
+	require.NoError(t, err)
+	assert.Equal(t, wd, dir)
+
+	// In Cloud Functions, where the buildpack moved the source.
+	require.NoError(t, os.Mkdir(SourceDir, 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(SourceDir, fnrt.SpecFile), []byte("{}"), 0o644))
+	dir, err = FunctionDir()
+	require.NoError(t, err)
+	assert.Equal(t, filepath.Join(wd, SourceDir), dir)
+}
