@@ -1,12 +1,17 @@
 // Command concat is a generic pipeline task for executor tests: it writes the
 // concatenation of all its inputs, in name order, followed by the
-// param "suffix", to each of its outputs. With the param "fail" set, it writes
-// part of its first output and then fails with that message.
+// param "suffix", to each of its outputs. With the param "limit" set to n, it
+// still reads every input to the end but writes only their first n bytes
+// (then the suffix), so chained tasks keep their outputs small. With the
+// param "fail" set, it writes part of its first output and then fails with
+// that message.
 package main
 
 import (
 	"errors"
+	"fmt"
 	"io"
+	"strconv"
 
 	"github.com/glacier-pipeline/glacier/sdk-guest/task"
 )
@@ -27,13 +32,21 @@ func main() {
 			io.WriteString(all, "partial")
 			return errors.New(msg)
 		}
+		body := all
+		if s := c.Param("limit"); s != "" {
+			n, err := strconv.ParseInt(s, 10, 64)
+			if err != nil || n < 0 {
+				return fmt.Errorf("param limit: want a byte count, got %q", s)
+			}
+			body = &capped{w: all, left: n}
+		}
 		var n int64
 		for _, name := range c.Inputs() {
 			r, err := c.Input(name)
 			if err != nil {
 				return err
 			}
-			m, err := io.Copy(all, r)
+			m, err := io.Copy(body, r)
 			r.Close()
 			if err != nil {
 				return err
@@ -46,4 +59,20 @@ func main() {
 		c.Logf("%s: concatenated %d bytes from %d inputs", c.Task(), n, len(c.Inputs()))
 		return nil
 	})
+}
+
+// capped passes on the first left bytes written to it and drops the rest.
+type capped struct {
+	w    io.Writer
+	left int64
+}
+
+func (c *capped) Write(p []byte) (int, error) {
+	if k := min(int64(len(p)), c.left); k > 0 {
+		if _, err := c.w.Write(p[:k]); err != nil {
+			return 0, err
+		}
+		c.left -= k
+	}
+	return len(p), nil
 }
