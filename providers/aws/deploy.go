@@ -34,12 +34,9 @@ var logRetentionDays = []int{0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 
 
 var regionRE = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$`)
 
-// Tag keys the compiler sets itself.
-const (
-	tagPipeline = "glacier:pipeline"
-	tagDataset  = "glacier:dataset"
-	tagTask     = "glacier:task"
-)
+// tagPipeline is the tag naming the pipeline on every resource; main.go
+// adds glacier:dataset and glacier:task where they apply.
+const tagPipeline = "glacier:pipeline"
 
 // deployment is everything the compiler decided: what the written files
 // say, in the pipeline's declaration order.
@@ -87,9 +84,6 @@ type taskDecl struct {
 	// Artifact is the zip's path under Out, slash-separated.
 	Artifact string
 }
-
-// LogGroup is the log group Lambda writes the function's logs to.
-func (t taskDecl) LogGroup() string { return "/aws/lambda/" + t.FunctionName }
 
 // design checks pl and opts against what AWS accepts and decides every
 // name and setting. It returns every problem at once.
@@ -199,7 +193,7 @@ func design(pl *plan.Plan, opts Options) (*deployment, glacier.Problems) {
 // checkOptions reports invalid options as problems of kind "option".
 func checkOptions(o Options, report func(glacier.Severity, string, string) func(string, ...any)) {
 	if err := plan.CheckPrefix(o.Prefix); err != nil {
-		report(glacier.Error, "option", "prefix")("%v", err)
+		report(glacier.Error, "option", "prefix")("%v; the default is the pipeline's name, so set one (glacier compile --prefix)", err)
 	}
 	if !regionRE.MatchString(o.Region) {
 		report(glacier.Error, "option", "region")("%q is not an AWS region name such as us-east-1 or eu-west-3", o.Region)

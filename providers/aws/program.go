@@ -23,7 +23,8 @@ var tmpl = template.Must(template.New("").Funcs(template.FuncMap{
 // programData is what main.go.tmpl renders.
 type programData struct {
 	*deployment
-	Tags     []tag
+	// AllTags are the user's tags and glacier:pipeline, sorted.
+	AllTags  []tag
 	Datasets []programDataset
 	Tasks    []programTask
 }
@@ -41,8 +42,8 @@ type programTask struct {
 
 // program renders main.go, gofmt'd.
 func program(dep *deployment) ([]byte, error) {
-	data := programData{deployment: dep, Tags: append([]tag{{tagPipeline, dep.Pipeline}}, dep.Tags...)}
-	sort.SliceStable(data.Tags, func(i, j int) bool { return data.Tags[i].Key < data.Tags[j].Key })
+	data := programData{deployment: dep, AllTags: append([]tag{{tagPipeline, dep.Pipeline}}, dep.Tags...)}
+	sort.SliceStable(data.AllTags, func(i, j int) bool { return data.AllTags[i].Key < data.AllTags[j].Key })
 	vars := map[string]string{}
 	for _, d := range dep.Datasets {
 		vars[d.Name] = d.Var

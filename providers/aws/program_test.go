@@ -29,7 +29,7 @@ const (
 
 // goCommand runs the go command in a written project as its user would:
 // in its own module, with go.mod and go.sum taken as they are.
-func goCommand(t *testing.T, dir string, env []string, args ...string) {
+func goCommand(t *testing.T, dir string, env []string, args ...string) string {
 	t.Helper()
 	cmd := exec.Command("go", args...)
 	cmd.Dir = dir
@@ -37,6 +37,7 @@ func goCommand(t *testing.T, dir string, env []string, args ...string) {
 	cmd.Env = append(cmd.Env, env...)
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, "go %s in %s:\n%s", strings.Join(args, " "), dir, out)
+	return string(out)
 }
 
 // TestProgram compiles examples/etl, builds the written project in its own
@@ -57,7 +58,10 @@ func TestProgram(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(filepath.Join(out, "main_test.go"), mocks, 0o644))
 	record := filepath.Join(t.TempDir(), "resources.json")
-	goCommand(t, out, []string{"GLACIER_MOCK_RECORD=" + record}, "test", "-count=1", "-run", "^TestProgram$", ".")
+	log := goCommand(t, out, []string{"GLACIER_MOCK_RECORD=" + record, "GLACIER_WANT_REGION=" + DefaultRegion},
+		"test", "-count=1", "-v", "-run", "^(TestProgram|TestProjectFile)$", ".")
+	assert.Contains(t, log, "--- PASS: TestProgram ")
+	assert.Contains(t, log, "--- PASS: TestProjectFile ", "Pulumi loads Pulumi.yaml")
 	data, err := os.ReadFile(record)
 	require.NoError(t, err)
 	var rs resources
