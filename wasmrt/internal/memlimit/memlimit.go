@@ -56,13 +56,14 @@ func (a *Allocator) Allocate(_, max uint64) experimental.LinearMemory {
 	return &linear{a: a, max: max}
 }
 
-// Release frees the memories this Allocator handed out. Call it once the
-// module instance is closed and no guest or host code can touch its memory.
+// Release frees the memories this Allocator handed out, zeroed, for later
+// instances to reuse. Call it once the module instance is closed and no
+// guest or host code can touch its memory.
 func (a *Allocator) Release() {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	for _, m := range a.mapped {
-		m.unmap()
+		m.release()
 	}
 	a.mapped = nil
 }

@@ -8,4 +8,4 @@ func (a *Allocator) mapMemory(uint64) *mapped { return nil }
 
 func (m *mapped) Reallocate(uint64) []byte { return nil }
 func (m *mapped) Free()                    {}
-func (m *mapped) unmap()                   {}
+func (m *mapped) release()                 {}
