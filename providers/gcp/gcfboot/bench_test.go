@@ -6,9 +6,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/glacier-pipeline/glacier/internal/testutil/fakegcs"
@@ -119,7 +121,7 @@ func BenchmarkWarmInvoke(b *testing.B) {
 
 // coldStartStorage starts a fake Cloud Storage holding the task's inputs
 // and returns the function's environment.
-func coldStartStorage(b *testing.B, fix *etlFixture, task plan.Task) (*fakegcs.Server, map[string]string) {
+func coldStartStorage(b testing.TB, fix *etlFixture, task plan.Task) (*fakegcs.Server, map[string]string) {
 	srv := fakegcs.Start(b)
 	urls := map[string]string{}
 	for _, n := range task.Touches() {
@@ -140,11 +142,43 @@ func coldStartStorage(b *testing.B, fix *etlFixture, task plan.Task) (*fakegcs.S
 	}
 }
 
-// plainBundle builds the task's bundle without precompiled code.
-func plainBundle(b *testing.B, fix *etlFixture, task plan.Task) builtBundle {
-	zb, err := gcfboot.Package(context.Background(), gcfboot.PackageOptions{
-		Spec: etlSpec(fix.plan, task), WasmPath: task.Module.Path, CacheDir: testCacheDir(b), NoPrecompile: true,
+var plain struct {
+	once   sync.Once
+	bundle *builtBundle
+}
+
+// plainBundle builds the task's bundle without precompiled code, once per
+// process.
+func plainBundle(tb testing.TB, fix *etlFixture, task plan.Task) builtBundle {
+	plain.once.Do(func() {
+		zb, err := gcfboot.Package(context.Background(), gcfboot.PackageOptions{
+			Spec: etlSpec(fix.plan, task), WasmPath: task.Module.Path, CacheDir: testCacheDir(tb), NoPrecompile: true,
+		})
+		require.NoError(tb, err)
+		b := buildBundle(tb, task.Name+"-plain", zb)
+		plain.bundle = &b
 	})
-	require.NoError(b, err)
-	return buildBundle(b, task.Name+"-plain", zb)
+	if plain.bundle == nil {
+		tb.Fatal("building the bundle without precompiled code failed in an earlier test")
+	}
+	return *plain.bundle
+}
+
+// TestWithoutPrecompiledCode serves a bundle that ships no machine code:
+// the function compiles the module at cold start and runs as well.
+func TestWithoutPrecompiledCode(t *testing.T) {
+	if testing.Short() {
+		t.Skip("skipping: builds and serves a Cloud Functions bundle; run without -short")
+	}
+	fix := etlBundles(t)
+	task, _ := fix.plan.Task(coldStartTask)
+	srv, env := coldStartStorage(t, fix, task)
+	f := serve(t, plainBundle(t, fix, task), env)
+	status, body, err := f.invoke(t.Context(), "plain")
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, status, "%s\n%s", body, f.out.String())
+	assert.NotEmpty(t, f.compiledFiles(t), "the function did not compile its module, yet its bundle has no precompiled code")
+	got, ok := srv.GetObject(t, bucketOf("bench", "orders"), "orders")
+	require.True(t, ok)
+	assert.Equal(t, sha(golden(t, "orders")), sha(got))
 }

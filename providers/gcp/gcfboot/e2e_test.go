@@ -165,10 +165,16 @@ func TestETL(t *testing.T) {
 	}
 	// The task's log reaches the function's log, prefixed.
 	assert.Contains(t, fns["clean_orders"].out.String(), "[clean_orders] ")
+	// The precompiled code was used: no function compiled its module.
+	if gcfboot.Precompilable() {
+		for name, f := range fns {
+			assert.Empty(t, f.compiledFiles(t), "function %s compiled its module instead of loading the bundle's precompiled code", name)
+		}
+	}
 }
 
 // golden returns examples/etl/testdata/golden/<dataset>.*.
-func golden(t *testing.T, dataset string) []byte {
+func golden(t testing.TB, dataset string) []byte {
 	t.Helper()
 	matches, err := filepath.Glob(filepath.Join(etlDir, "testdata", "golden", dataset+".*"))
 	require.NoError(t, err)

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"net/http"
 	"os"
@@ -126,7 +127,8 @@ type builtBundle struct {
 
 // buildBundle unzips a bundle and builds its ./cmd as Cloud Functions would
 // build its generated main: a vendored build, offline. -trimpath lets
-// every bundle share the go command's build cache.
+// every bundle share the go command's build cache, and leaving out the
+// symbol table and DWARF halves the link, the rest of each build.
 func buildBundle(tb testing.TB, name string, zb []byte) builtBundle {
 	tb.Helper()
 	goCmd := needGo(tb)
@@ -138,7 +140,7 @@ func buildBundle(tb testing.TB, name string, zb []byte) builtBundle {
 		require.NoError(tb, os.WriteFile(p, data, 0o644))
 	}
 	bin := filepath.Join(root, "function")
-	cmd := exec.Command(goCmd, "build", "-trimpath", "-o", bin, "./cmd")
+	cmd := exec.Command(goCmd, "build", "-trimpath", "-ldflags=-s -w", "-o", bin, "./cmd")
 	cmd.Dir = src
 	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=vendor", "GOPROXY=off", "GOWORK=off", "GOTOOLCHAIN=local", "CGO_ENABLED=0")
 	out, err := cmd.CombinedOutput()
@@ -148,7 +150,9 @@ func buildBundle(tb testing.TB, name string, zb []byte) builtBundle {
 
 // function is a bundle's function served by the Functions Framework.
 type function struct {
-	URL  string
+	URL string
+	// Tmp is the function's TMPDIR, where fnrt keeps its scratch files.
+	Tmp  string
 	cmd  *exec.Cmd
 	out  *syncBuffer
 	done chan struct{}
@@ -191,16 +195,17 @@ func launch(tb testing.TB, b builtBundle, env map[string]string) *function {
 	require.NoError(tb, err)
 	port := ln.Addr().(*net.TCPAddr).Port
 	ln.Close()
+	tmp := workDir(tb, "tmp")
 	cmd := exec.Command(b.Bin)
 	cmd.Dir = b.Root
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"), "TMPDIR=" + workDir(tb, "tmp"),
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"), "TMPDIR=" + tmp,
 		"HOST=127.0.0.1", "PORT=" + strconv.Itoa(port)}
 	for _, m := range []map[string]string{platformEnv, env} {
 		for k, v := range m {
 			cmd.Env = append(cmd.Env, k+"="+v)
 		}
 	}
-	f := &function{URL: "http://127.0.0.1:" + strconv.Itoa(port) + "/", cmd: cmd, out: &syncBuffer{}, done: make(chan struct{})}
+	f := &function{URL: "http://127.0.0.1:" + strconv.Itoa(port) + "/", Tmp: tmp, cmd: cmd, out: &syncBuffer{}, done: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = f.out, f.out
 	require.NoError(tb, cmd.Start())
 	go func() {
@@ -277,4 +282,22 @@ func datasetsEnv(tb testing.TB, urls map[string]string, names ...string) string 
 	b, err := json.Marshal(m)
 	require.NoError(tb, err)
 	return string(b)
+}
+
+// compiledFiles returns the compilation cache entries the function wrote
+// itself: those that are not links to the code its bundle ships.
+func (f *function) compiledFiles(tb testing.TB) []string {
+	tb.Helper()
+	var own []string
+	err := filepath.WalkDir(f.Tmp, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.Type().IsRegular() && strings.Contains(p, string(filepath.Separator)+"wazero-") {
+			own = append(own, p)
+		}
+		return nil
+	})
+	require.NoError(tb, err)
+	return own
 }

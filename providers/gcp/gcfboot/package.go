@@ -1,35 +1,3 @@
-// Package gcfboot packages Glacier tasks as Google Cloud Functions (2nd
-// gen) on the Go runtime. Each function is a source bundle, a zip laid out
-// the way the Cloud Functions Go buildpack builds it:
-//
-//	go.mod, go.sum         module glacier.local/function; the Glacier module is
-//	                       replaced by its vendored copy (it is not published)
-//	function.go            the function package: registers EntryPoint in init
-//	cmd/main.go            serves the function locally (the buildpack ignores it)
-//	task.wasm              the task's module, byte for byte (fnrt.ModuleFile)
-//	glacier-task.json      the task's fnrt.TaskSpec (fnrt.SpecFile)
-//	wazero-cache/          the module's precompiled machine code, optional
-//	                       (fnrt.PrecompiledDir)
-//	vendor/                every package the function imports, so the build
-//	                       needs no network and no unpublished module
-//
-// The function itself is gcfrt: at cold start it reads the task's files from
-// the function's source directory and starts the wasmrt sandbox; each
-// request runs the task once.
-//
-//	zip, err := gcfboot.Package(ctx, gcfboot.PackageOptions{
-//		Spec:     spec,
-//		WasmPath: mod.Path,
-//		CacheDir: ".glacier/cache",
-//	})
-//
-// Deploy it with runtime Runtime and entry point EntryPoint, and set
-// GLACIER_DATASETS (fnrt.DatasetsEnv) in the function's environment.
-//
-// The same inputs give the same zip bytes on the same kind of machine:
-// entries are sorted and carry fixed timestamps and modes, vendoring is
-// deterministic, and so is the precompiled code (which depends on the
-// packaging machine's CPU features; see Precompilable).
 package gcfboot
 
 import (
