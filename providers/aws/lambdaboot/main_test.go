@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -18,6 +19,7 @@ import (
 	"github.com/glacier-pipeline/glacier/providers/aws/lambdaboot"
 	"github.com/glacier-pipeline/glacier/providers/internal/fnrt"
 	"github.com/glacier-pipeline/glacier/sdk-guest/abi"
+	"github.com/glacier-pipeline/glacier/wasmrt"
 )
 
 // cacheDir holds the bootstraps and precompiled modules built by this test
@@ -25,6 +27,8 @@ import (
 var cacheDir string
 
 func TestMain(m *testing.M) {
+	// The local sandbox's pool runs its workers from this program.
+	wasmrt.ServeWorkerIfRequested()
 	dir, err := os.MkdirTemp("", "glacier-lambdaboot-test-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -32,9 +36,38 @@ func TestMain(m *testing.M) {
 	}
 	cacheDir = dir
 	code := m.Run()
+	if local.pool != nil {
+		local.pool.Close()
+	}
 	wasmbuild.Cleanup()
 	os.RemoveAll(dir)
 	os.Exit(code)
+}
+
+// local is the sandbox glacier run uses, shared by the tests of this
+// process.
+var local struct {
+	sync.Mutex
+	pool *wasmrt.Pool
+}
+
+// localPool returns the local sandbox, started on first use. Its
+// compilation cache persists between runs, like Go's build cache.
+func localPool(tb testing.TB) *wasmrt.Pool {
+	tb.Helper()
+	local.Lock()
+	defer local.Unlock()
+	if local.pool == nil {
+		base, err := os.UserCacheDir()
+		if err != nil {
+			base = os.TempDir()
+		}
+		local.pool, err = wasmrt.NewPool(context.Background(), wasmrt.PoolOptions{
+			Workers: 1, CacheDir: filepath.Join(base, "glacier", "lambdaboot-test"),
+		})
+		require.NoError(tb, err)
+	}
+	return local.pool
 }
 
 // repoRoot is the directory holding the module's go.mod.

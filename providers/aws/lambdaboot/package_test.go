@@ -47,9 +47,9 @@ func TestPackageContents(t *testing.T) {
 	// Packaging again gives the same bytes, also from fresh caches: a new
 	// bootstrap build and a new compilation in another process.
 	again := pack(t, spec, fixture(t, "copy"), nil)
-	assert.True(t, bytes.Equal(zb, again), "packaging twice must give identical zips")
+	assertSameZip(t, zb, again, "packaging twice must give identical zips")
 	fresh := pack(t, spec, fixture(t, "copy"), func(o *lambdaboot.PackageOptions) { o.CacheDir = t.TempDir() })
-	assert.True(t, bytes.Equal(zb, fresh), "packaging from empty caches must give identical zips")
+	assertSameZip(t, zb, fresh, "packaging from empty caches must give identical zips")
 
 	plain := pack(t, spec, fixture(t, "copy"), func(o *lambdaboot.PackageOptions) { o.NoPrecompile = true })
 	files, _ = zipFiles(t, plain)
@@ -70,7 +70,7 @@ func TestPackageARM64(t *testing.T) {
 	assert.Equal(t, []byte("\x7fELF\x02\x01"), boot[:6])
 	assert.Equal(t, byte(0xb7), boot[18], "the bootstrap must be an AArch64 executable")
 	again := pack(t, spec, fixture(t, "copy"), func(o *lambdaboot.PackageOptions) { o.Arch = lambdaboot.ArchARM64 })
-	assert.True(t, bytes.Equal(zb, again))
+	assertSameZip(t, zb, again, "packaging twice must give identical zips")
 }
 
 func TestPackageErrors(t *testing.T) {
@@ -110,4 +110,27 @@ func TestPackageRefusesModuleTheSandboxCannotLoad(t *testing.T) {
 	})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "host ABI")
+}
+
+// assertSameZip checks that two zips are the same bytes and, when they are
+// not, names the entries that differ.
+func assertSameZip(t *testing.T, a, b []byte, msg string) {
+	t.Helper()
+	if bytes.Equal(a, b) {
+		return
+	}
+	fa, _ := zipFiles(t, a)
+	fb, _ := zipFiles(t, b)
+	var diff []string
+	for name, data := range fa {
+		if other, ok := fb[name]; !ok || !bytes.Equal(data, other) {
+			diff = append(diff, name)
+		}
+	}
+	for name := range fb {
+		if _, ok := fa[name]; !ok {
+			diff = append(diff, name)
+		}
+	}
+	t.Errorf("%s: the zips differ (%d and %d bytes); entries that differ: %q", msg, len(a), len(b), diff)
 }

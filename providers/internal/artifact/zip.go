@@ -11,14 +11,16 @@ import (
 	"compress/flate"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
-	"time"
+	"sync"
 )
 
 // Entry modes WriteZip accepts.
@@ -40,13 +42,20 @@ type File struct {
 	Data []byte
 }
 
-// epoch is the time of every entry: 1980-01-01 00:00:00 UTC, the earliest
-// a zip's MS-DOS timestamps can hold.
-var epoch = time.Date(1980, time.January, 1, 0, 0, 0, 0, time.UTC)
+// Every entry's time is 1980-01-01 00:00:00, the earliest a zip's MS-DOS
+// timestamps can hold.
+const (
+	dosEpochDate = 1<<5 | 1 // day 1 of month 1 of year 0 (1980)
+	dosEpochTime = 0
+)
+
+// zipVersion20 is the zip format version the entries need: 2.0, deflate.
+const zipVersion20 = 20
 
 // WriteZip writes files to w as a zip archive whose bytes depend only on
-// the files: entries sorted by name, every timestamp 1980-01-01 00:00 UTC,
-// Unix modes, and deflate at a fixed level (the same bytes
+// the files: entries sorted by name, every timestamp 1980-01-01 00:00,
+// Unix modes, no extra fields or data descriptors, and deflate at a fixed
+// level (the same bytes
 // for the same Go release; compress/flate may change between releases).
 // Directories are implied by the names, not stored.
 //
@@ -67,18 +76,57 @@ func WriteZip(w io.Writer, files []File) error {
 			return fmt.Errorf("artifact: zip entry %q appears twice", f.Name)
 		}
 	}
+	// Entries are compressed in parallel, then written in order.
+	type deflated struct {
+		data []byte
+		crc  uint32
+	}
+	out := make([]deflated, len(sorted))
+	errs := make([]error, len(sorted))
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	var wg sync.WaitGroup
+	for i, f := range sorted {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			var buf bytes.Buffer
+			fw, err := flate.NewWriter(&buf, flate.DefaultCompression)
+			if err == nil {
+				_, err = fw.Write(f.Data)
+			}
+			if err == nil {
+				err = fw.Close()
+			}
+			out[i], errs[i] = deflated{buf.Bytes(), crc32.ChecksumIEEE(f.Data)}, err
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("artifact: compress: %w", err)
+	}
+
 	zw := zip.NewWriter(w)
-	zw.RegisterCompressor(zip.Deflate, func(out io.Writer) (io.WriteCloser, error) {
-		return flate.NewWriter(out, flate.DefaultCompression)
-	})
-	for _, f := range sorted {
-		h := &zip.FileHeader{Name: f.Name, Method: zip.Deflate, Modified: epoch}
-		h.SetMode(f.Mode)
-		fw, err := zw.CreateHeader(h)
+	for i, f := range sorted {
+		h := &zip.FileHeader{
+			Name:               f.Name,
+			Method:             zip.Deflate,
+			CRC32:              out[i].crc,
+			CompressedSize64:   uint64(len(out[i].data)),
+			UncompressedSize64: uint64(len(f.Data)),
+			ReaderVersion:      zipVersion20,
+		}
+		h.SetMode(f.Mode) // sets the Unix creator
+		h.CreatorVersion |= zipVersion20
+		// CreateRaw writes only the MS-DOS time fields, not Modified.
+		//lint:ignore SA1019 the MS-DOS fields are what CreateRaw writes
+		h.ModifiedDate, h.ModifiedTime = dosEpochDate, dosEpochTime
+		fw, err := zw.CreateRaw(h)
 		if err != nil {
 			return fmt.Errorf("artifact: zip entry %q: %w", f.Name, err)
 		}
-		if _, err := fw.Write(f.Data); err != nil {
+		if _, err := fw.Write(out[i].data); err != nil {
 			return fmt.Errorf("artifact: zip entry %q: %w", f.Name, err)
 		}
 	}

@@ -261,7 +261,7 @@ func (h *Handler) Invoke(ctx context.Context, req Request) (Response, error) {
 	}
 	if err != nil {
 		if ctx.Err() == nil && runCtx.Err() != nil && errors.Is(err, wasmrt.ErrTimeout) {
-			err = fmt.Errorf("%w; it was stopped %v before the function's deadline, to report this", err, margin.Round(time.Millisecond))
+			err = fmt.Errorf("%w; the runtime stops tasks %v before the function's deadline, to report the timeout", err, margin.Round(time.Millisecond))
 		}
 		e := &Error{Kind: kindOf(err), Task: h.spec.Task, RunID: runID, Err: err}
 		h.logf("run %s failed: %v", runID, err)

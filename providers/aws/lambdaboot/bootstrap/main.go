@@ -24,8 +24,10 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -39,7 +41,7 @@ import (
 	"github.com/glacier-pipeline/glacier/providers/internal/fnrt"
 )
 
-// ErrorTypePrefix starts the errorType of every handler error.
+// errorTypePrefix starts the errorType of every handler error.
 const errorTypePrefix = "Glacier."
 
 func main() {
@@ -58,30 +60,39 @@ func main() {
 	h, err := fnrt.New(context.Background(), fnrt.Options{Dir: dir, PlatformMemoryMiB: mem})
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "glacier: cold start failed: %v\n", err)
-		initErr := messages.InvokeResponse_Error{Message: "cold start failed: " + err.Error(), Type: errorTypePrefix + "Init"}
-		lambda.Start(func(context.Context, json.RawMessage) (fnrt.Response, error) {
-			return fnrt.Response{}, initErr
-		})
+		lambda.Start(failing{messages.InvokeResponse_Error{Message: "cold start failed: " + err.Error(), Type: errorTypePrefix + "Init"}})
 		return
 	}
-	lambda.Start(func(ctx context.Context, payload json.RawMessage) (fnrt.Response, error) {
-		var req fnrt.Request
-		if len(payload) > 0 && string(payload) != "null" {
-			if err := json.Unmarshal(payload, &req); err != nil {
-				return fnrt.Response{}, messages.InvokeResponse_Error{
-					Message: fmt.Sprintf(`the payload is not a JSON object such as {"run_id": "..."}: %v`, err),
-					Type:    errorTypePrefix + fnrt.KindError,
-				}
-			}
-		}
-		resp, err := h.Invoke(ctx, req)
-		if err != nil {
-			kind := fnrt.KindError
-			if fe, ok := err.(*fnrt.Error); ok {
-				kind = fe.Kind
-			}
-			return resp, messages.InvokeResponse_Error{Message: err.Error(), Type: errorTypePrefix + kind}
-		}
-		return resp, nil
-	})
+	lambda.Start(handler{h})
 }
+
+// handler serves invocations. It takes the payload as bytes, so an empty
+// one (a plain invoke) means an empty Request.
+type handler struct{ h *fnrt.Handler }
+
+func (s handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
+	var req fnrt.Request
+	if p := bytes.TrimSpace(payload); len(p) > 0 && !bytes.Equal(p, []byte("null")) {
+		if err := json.Unmarshal(p, &req); err != nil {
+			return nil, messages.InvokeResponse_Error{
+				Message: fmt.Sprintf(`the payload is not a JSON object such as {"run_id": "..."}: %v`, err),
+				Type:    errorTypePrefix + fnrt.KindError,
+			}
+		}
+	}
+	resp, err := s.h.Invoke(ctx, req)
+	if err != nil {
+		kind := fnrt.KindError
+		var fe *fnrt.Error
+		if errors.As(err, &fe) {
+			kind = fe.Kind
+		}
+		return nil, messages.InvokeResponse_Error{Message: err.Error(), Type: errorTypePrefix + kind}
+	}
+	return json.Marshal(resp)
+}
+
+// failing fails every invocation with the error found at cold start.
+type failing struct{ err messages.InvokeResponse_Error }
+
+func (f failing) Invoke(context.Context, []byte) ([]byte, error) { return nil, f.err }
