@@ -7,11 +7,11 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
-	"runtime/debug"
 	"strings"
 	"sync"
 	"testing"
@@ -26,10 +26,20 @@ import (
 	"github.com/glacier-pipeline/glacier/wasmrt"
 )
 
+// scratch holds what the tests of this process share.
+var scratch string
+
 func TestMain(m *testing.M) {
 	fnrt.ServeIfRequested()
+	dir, err := os.MkdirTemp("", "glacier-fnrt-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	scratch = dir
 	code := m.Run()
 	wasmbuild.Cleanup()
+	os.RemoveAll(dir)
 	os.Exit(code)
 }
 
@@ -45,34 +55,15 @@ func sha(b []byte) string {
 }
 
 // precompiled returns a compilation cache holding the fixture's machine
-// code. It persists between test runs, like Go's build cache, so only the
-// first run pays for compiling.
+// code, made once per test process: it depends on this very program (its
+// wazero, and how wasmrt prepares modules), so it cannot outlive it.
 func precompiled(tb testing.TB, name string) string {
 	tb.Helper()
-	wasm, err := os.ReadFile(fixture(tb, name))
-	require.NoError(tb, err)
-	base, err := os.UserCacheDir()
-	if err != nil {
-		base = os.TempDir()
-	}
-	dir := filepath.Join(base, "glacier", "fnrt-test", wazeroVersion(), sha(wasm))
+	dir := filepath.Join(scratch, "precompiled", name)
 	exe, err := os.Executable()
 	require.NoError(tb, err)
 	require.NoError(tb, fnrt.Precompile(context.Background(), exe, fixture(tb, name), dir))
 	return dir
-}
-
-// wazeroVersion is the version of wazero this test is built with, which
-// the compiled code depends on.
-func wazeroVersion() string {
-	if info, ok := debug.ReadBuildInfo(); ok {
-		for _, m := range info.Deps {
-			if m.Path == "github.com/tetratelabs/wazero" {
-				return m.Version
-			}
-		}
-	}
-	return "unknown"
 }
 
 // artifact lays out a function directory for a fixture, with its
@@ -399,7 +390,7 @@ func TestPrecompileDeterministic(t *testing.T) {
 	require.NoError(t, fnrt.Precompile(context.Background(), exe, fixture(t, "copy"), dir))
 	fresh := tree(t, dir)
 	assert.Len(t, fresh, 1)
-	// The other compilation ran in another process, perhaps another run.
+	// The other compilation ran in another process.
 	assert.Equal(t, tree(t, precompiled(t, "copy")), fresh, "two compilations of one module must give the same files")
 
 	// An existing cache is kept as it is.
