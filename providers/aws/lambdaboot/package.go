@@ -15,7 +15,27 @@
 //
 // The same inputs give the same zip bytes on the same machine: entries are
 // sorted and carry fixed timestamps and modes, the bootstrap is built
-// reproducibly, and the precompiled code is deterministic.
+// reproducibly, and the precompiled code is deterministic. (The precompiled
+// code depends on the packaging machine's CPU features, which wazero also
+// checks when it loads it, so zips made on machines with other CPUs may
+// differ; a Lambda host whose CPU differs compiles the module at cold
+// start instead, as if nothing were precompiled.)
+//
+// # Costs
+//
+// Measured for examples/etl's clean_orders (a 3.8 MB module) on a shared
+// 2-core x86_64 machine under load, with
+//
+//	go test -run XXX -bench 'ArtifactSize|ColdStart' -benchtime 5x ./providers/aws/lambdaboot/
+//
+// the bootstrap is 13.6 MB (x86_64) or 12.6 MB (arm64); the x86_64 zip is
+// 9.0 MB (31.7 MB unzipped, 14.3 MB of it precompiled code), the arm64 zip
+// 5.7 MB. Under the Lambda Runtime Interface Emulator a cold start with the
+// precompiled code costs about 17 ms of init (INIT REPORT) and 157 ms of
+// first invocation, 173 ms in all, against 2.2 s when the function compiles
+// the module itself; a warm invocation takes 20-30 ms. The bootstrap's
+// peak resident memory is 15 MiB, its sandbox worker's 51 MiB (89 MiB when
+// it compiles), the task's own memory included.
 package lambdaboot
 
 import (
