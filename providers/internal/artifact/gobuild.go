@@ -82,6 +82,11 @@ func GoBuild(ctx context.Context, opts Options) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	if src.id == "" {
+		if src.id, err = treeID(src.dir); err != nil {
+			return "", err
+		}
+	}
 	cacheDir := opts.CacheDir
 	if cacheDir == "" {
 		user, err := os.UserCacheDir()
@@ -111,6 +116,20 @@ func GoBuild(ctx context.Context, opts Options) (string, error) {
 		return "", fmt.Errorf("artifact: %w", err)
 	}
 	return opts.Out, nil
+}
+
+// SourceDir returns the root directory of the module's source, found as
+// GoBuild finds it (GLACIER_SOURCE, a released version's download, the
+// tree this program was built from, a pseudo-version's download). Packagers
+// that ship source rather than binaries use it. The go command must be on
+// PATH.
+func SourceDir(ctx context.Context) (string, error) {
+	goCmd, err := exec.LookPath("go")
+	if err != nil {
+		return "", fmt.Errorf("artifact: finding the source of %s needs the go command, which is not on PATH; install Go (https://go.dev/dl/)", ModulePath)
+	}
+	src, err := locate(ctx, goCmd, probeBuild())
+	return src.dir, err
 }
 
 // build runs go build into a temporary file beside out and renames it, so
@@ -192,7 +211,7 @@ func goEnv(ctx context.Context, goCmd, dir, name string) (string, error) {
 }
 
 // source is where the module's source is; id identifies its contents for
-// the cache.
+// the cache: a version, or empty for a tree whose files must be hashed.
 type source struct {
 	dir string
 	id  string
@@ -259,7 +278,7 @@ func locate(ctx context.Context, goCmd string, p probe) (source, error) {
 		if err != nil {
 			return source{}, fmt.Errorf("artifact: %s=%s: %w; point it at a checkout of %s", SourceEnv, p.env, err, ModulePath)
 		}
-		return treeSource(dir)
+		return source{dir: dir}, nil
 	}
 	var tried []string
 	if released(p.version) {
@@ -275,7 +294,7 @@ func locate(ctx context.Context, goCmd string, p probe) (source, error) {
 		}
 		dir, err := moduleRoot(d.dir, true)
 		if err == nil {
-			return treeSource(dir)
+			return source{dir: dir}, nil
 		}
 		tried = append(tried, fmt.Sprintf("the %s this program was built from: %v", d.what, err))
 	}
@@ -359,10 +378,10 @@ func download(ctx context.Context, goCmd, version string) (source, error) {
 	return source{dir: res.Dir, id: "version " + version + " " + res.Sum}, nil
 }
 
-// treeSource identifies a source tree by a hash of the files a build may
-// read: every regular file outside testdata, hidden and underscore
-// directories and nested modules, except tests.
-func treeSource(root string) (source, error) {
+// treeID identifies a source tree by a hash of the files a build may read:
+// every regular file outside testdata, hidden and underscore directories
+// and nested modules, except tests.
+func treeID(root string) (string, error) {
 	h := sha256.New()
 	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -399,9 +418,9 @@ func treeSource(root string) (source, error) {
 		return nil
 	})
 	if err != nil {
-		return source{}, fmt.Errorf("artifact: hash the source in %s: %w", root, err)
+		return "", fmt.Errorf("artifact: hash the source in %s: %w", root, err)
 	}
-	return source{dir: root, id: "tree " + hex.EncodeToString(h.Sum(nil))}, nil
+	return "tree " + hex.EncodeToString(h.Sum(nil)), nil
 }
 
 func hashStrings(parts ...string) string {

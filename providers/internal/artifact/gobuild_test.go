@@ -124,9 +124,15 @@ func TestLocate(t *testing.T) {
 			}
 			require.NoError(t, err)
 			assert.Equal(t, tc.wantDir, src.dir)
-			assert.Regexp(t, `^tree [0-9a-f]{64}$`, src.id)
+			assert.Empty(t, src.id, "a tree is identified by hashing it, when building")
 		})
 	}
+}
+
+func TestSourceDir(t *testing.T) {
+	dir, err := SourceDir(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, repoRoot(t), dir, "a test binary is built from the tree")
 }
 
 func TestVersionKinds(t *testing.T) {
@@ -157,9 +163,10 @@ func TestTreeSourceIdentity(t *testing.T) {
 	write("go.mod", "module "+ModulePath+"\n")
 	write("cmd/main.go", "package main\n")
 	id := func() string {
-		src, err := treeSource(root)
+		id, err := treeID(root)
 		require.NoError(t, err)
-		return src.id
+		assert.Regexp(t, `^tree [0-9a-f]{64}$`, id)
+		return id
 	}
 	base := id()
 	// What no build reads leaves the identity alone.

@@ -67,7 +67,8 @@ type Options struct {
 	// DefaultLogLimit.
 	LogLimit int64
 	// Workers is the number of tasks that may run at once; zero means one,
-	// which is what Lambda needs (it sends one request at a time).
+	// which is what Lambda needs (it sends one request at a time). The
+	// lines of invocations running at once share Log and may interleave.
 	Workers int
 	// WorkerCommand starts a worker process; nil means this program again.
 	// See wasmrt.PoolOptions.Command.
