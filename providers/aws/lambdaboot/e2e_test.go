@@ -180,7 +180,10 @@ func TestHostileUnderEmulator(t *testing.T) {
 		{fixture: "exit3", errType: "Glacier.TaskFailed", same: true},
 		{fixture: "membomb", errType: "Glacier.MemoryLimit", same: true},
 		{fixture: "undeclared", errType: "Glacier.TaskFailed", same: true},
-		{fixture: "loop", errType: "Glacier.Timeout", timeout: 3 * time.Second,
+		// Lambda's shortest timeouts leave the least margin (a tenth, at
+		// least 200 ms); 5 s leaves half a second to stop the task and
+		// answer, even on a slow machine.
+		{fixture: "loop", errType: "Glacier.Timeout", timeout: 5 * time.Second,
 			holds: []string{`task "loop" timed out`, "nothing was committed", "before the function's deadline"}},
 	} {
 		t.Run(tc.fixture, func(t *testing.T) {

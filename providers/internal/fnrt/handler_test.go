@@ -181,7 +181,7 @@ func TestInvokeFailures(t *testing.T) {
 		{fixture: "membomb", kind: fnrt.KindMemoryLimit, sentinel: wasmrt.ErrMemoryLimit,
 			msg: []string{"ran out of memory", "64 MiB", "nothing was committed"}},
 		{fixture: "undeclared", kind: fnrt.KindTaskFailed, msg: []string{`"secret"`, "nothing was committed"}},
-		{fixture: "loop", deadline: 1500 * time.Millisecond, kind: fnrt.KindTimeout, sentinel: wasmrt.ErrTimeout,
+		{fixture: "loop", deadline: 3 * time.Second, kind: fnrt.KindTimeout, sentinel: wasmrt.ErrTimeout,
 			msg: []string{"timed out", "before the function's deadline", "nothing was committed"}},
 		{fixture: "loop", edit: func(s *fnrt.TaskSpec) { s.TimeoutSecs = 1 }, kind: fnrt.KindTimeout, sentinel: wasmrt.ErrTimeout,
 			msg: []string{"timed out after 1s", "nothing was committed"}},
@@ -190,7 +190,10 @@ func TestInvokeFailures(t *testing.T) {
 			fn, _ := artifact(t, tc.fixture, tc.edit)
 			data := t.TempDir()
 			log := &syncBuffer{}
-			h := newHandler(t, fnrt.Options{Dir: fn, Datasets: fileURLs(data, "out"), Log: log})
+			// A wide margin, so a slow machine still stops the task well
+			// before the deadline.
+			margin := func(time.Duration) time.Duration { return 1500 * time.Millisecond }
+			h := newHandler(t, fnrt.Options{Dir: fn, Datasets: fileURLs(data, "out"), Log: log, StopMargin: margin})
 			ctx := context.Background()
 			if tc.deadline > 0 {
 				var cancel context.CancelFunc
