@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -27,25 +28,53 @@ func FileURL(path string) string {
 	return (&url.URL{Scheme: "file", Path: filepath.ToSlash(path)}).String()
 }
 
+// FileURLNoSync returns the file:// URL of path, made absolute, with
+// "?sync=false": committing an output staged there renames it into place
+// without syncing the file or its directory, so a crash of the machine may
+// leave the file short or missing. It is for a caller that makes the file
+// durable itself before anything depends on it, as the local store does
+// when it moves outputs from its staging area into its objects; the
+// worker's commit then costs no disk flush.
+func FileURLNoSync(path string) string {
+	return FileURL(path) + "?sync=false"
+}
+
 // fileDriver serves file:///absolute/path URLs. Stage writes a temporary
 // file in the destination's directory (created if needed); Commit syncs it
 // and renames it over the destination, so readers see the old bytes or the
-// new ones, never a part; Discard removes it.
+// new ones, never a part; Discard removes it. With "?sync=false" (see
+// FileURLNoSync) Commit renames without syncing.
 type fileDriver struct{}
 
-func filePath(raw string) (string, error) {
+// filePath returns the path a file URL names and whether commits there
+// must be synced.
+func filePath(raw string) (path string, sync bool, err error) {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return "", fmt.Errorf("bad file URL %q: %w", raw, err)
+		return "", false, fmt.Errorf("bad file URL %q: %w", raw, err)
 	}
-	if u.Scheme != "file" || (u.Host != "" && u.Host != "localhost") || !strings.HasPrefix(u.Path, "/") || u.RawQuery != "" {
-		return "", fmt.Errorf("bad file URL %q: want file:///absolute/path", raw)
+	if u.Scheme != "file" || (u.Host != "" && u.Host != "localhost") || !strings.HasPrefix(u.Path, "/") {
+		return "", false, fmt.Errorf("bad file URL %q: want file:///absolute/path", raw)
 	}
-	return filepath.FromSlash(u.Path), nil
+	sync = true
+	if u.RawQuery != "" {
+		q, err := url.ParseQuery(u.RawQuery)
+		v := q["sync"]
+		if err == nil && (len(q) != 1 || len(v) != 1) {
+			err = errors.New("unexpected parameters")
+		}
+		if err == nil {
+			sync, err = strconv.ParseBool(v[0])
+		}
+		if err != nil {
+			return "", false, fmt.Errorf("bad file URL %q: %v; the only parameter a file URL takes is sync=true or sync=false", raw, err)
+		}
+	}
+	return filepath.FromSlash(u.Path), sync, nil
 }
 
 func (fileDriver) Open(_ context.Context, u string) (io.ReadCloser, error) {
-	path, err := filePath(u)
+	path, _, err := filePath(u)
 	if err != nil {
 		return nil, err
 	}
@@ -64,7 +93,7 @@ func (fileDriver) Open(_ context.Context, u string) (io.ReadCloser, error) {
 }
 
 func (fileDriver) Stage(_ context.Context, u string) (Staged, error) {
-	path, err := filePath(u)
+	path, sync, err := filePath(u)
 	if err != nil {
 		return nil, err
 	}
@@ -76,13 +105,14 @@ func (fileDriver) Stage(_ context.Context, u string) (Staged, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &fileStaged{f: f, w: bufio.NewWriterSize(f, 64<<10), dst: path}, nil
+	return &fileStaged{f: f, w: bufio.NewWriterSize(f, 64<<10), dst: path, sync: sync}, nil
 }
 
 type fileStaged struct {
 	f    *os.File
 	w    *bufio.Writer // small writes are batched; large ones go straight through
 	dst  string
+	sync bool
 	done bool
 }
 
@@ -99,7 +129,7 @@ func (s *fileStaged) Commit(context.Context) error {
 	}
 	s.done = true
 	err := s.w.Flush()
-	if err == nil {
+	if err == nil && s.sync {
 		err = s.f.Sync()
 	}
 	if cerr := s.f.Close(); err == nil {
@@ -111,6 +141,9 @@ func (s *fileStaged) Commit(context.Context) error {
 	if err != nil {
 		_ = os.Remove(s.f.Name())
 		return err
+	}
+	if !s.sync {
+		return nil
 	}
 	// Make the rename itself durable.
 	if d, err := os.Open(filepath.Dir(s.dst)); err == nil {

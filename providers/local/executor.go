@@ -358,7 +358,6 @@ func (r *run) attempt(ctx context.Context, t glacier.Task, mod build.Module, inp
 	if err != nil {
 		return wasmrt.Result{}, nil, err
 	}
-	stage = filepath.Join(stage, t.Name, fmt.Sprint(attempt))
 	job := wasmrt.Job{
 		ModulePath:   mod.Path,
 		ModuleSHA256: mod.SHA256,
@@ -374,14 +373,22 @@ func (r *run) attempt(ctx context.Context, t glacier.Task, mod build.Module, inp
 	for name, v := range inputs {
 		job.Inputs[name] = wasmrt.FileURL(r.store.ObjectPath(v.Digest))
 	}
+	// One flat directory per run, since creating and removing directories
+	// per task costs more than the task. Names cannot collide: task and
+	// dataset names contain no dots. The worker does not sync what it
+	// stages: commitTask syncs each new object before it moves it in.
 	staged := map[string]string{}
 	for _, name := range t.Outputs {
-		staged[name] = filepath.Join(stage, name)
-		job.Outputs[name] = wasmrt.FileURL(staged[name])
+		staged[name] = filepath.Join(stage, fmt.Sprintf("%s.%d.%s", t.Name, attempt, name))
+		job.Outputs[name] = wasmrt.FileURLNoSync(staged[name])
 	}
 	res, err := r.pool.Run(ctx, job)
 	if err != nil {
-		os.RemoveAll(stage)
+		// Outputs committed before a later one failed; what a killed worker
+		// left is removed with the staging directory.
+		for _, path := range staged {
+			_ = os.Remove(path)
+		}
 		return res, nil, err
 	}
 	return res, staged, nil

@@ -97,12 +97,18 @@ func (s *Store) HasObject(v Version) bool {
 	return err == nil && fi.Size() == v.Size
 }
 
-// adopt moves a finished file into the objects as the version with digest.
-// If the object exists already, the file is removed instead.
-func (s *Store) adopt(path string, v Version) error {
+// adopt moves a finished file into the objects as the version with digest,
+// syncing it first unless synced says it is durable already. If the object
+// exists already, the file is removed instead.
+func (s *Store) adopt(path string, v Version, synced bool) error {
 	dst := s.ObjectPath(v.Digest)
 	if s.HasObject(v) {
 		return os.Remove(path)
+	}
+	if !synced {
+		if err := syncFile(path); err != nil {
+			return err
+		}
 	}
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 		return err
@@ -151,7 +157,7 @@ func (s *Store) ImportSource(dataset, path, runID string) (Version, error) {
 		return Version{}, fmt.Errorf("dataset %q: import source %s: %w", dataset, path, err)
 	}
 	v := h.version()
-	if err := s.adopt(tmp.Name(), v); err != nil {
+	if err := s.adopt(tmp.Name(), v, true); err != nil {
 		return Version{}, err
 	}
 	ref := SourceRef{Dataset: dataset, Path: path, Version: v, ModTime: fi.ModTime(), RunID: runID}
@@ -187,13 +193,13 @@ func (s *Store) SourceRef(dataset string) (SourceRef, bool) {
 	return r, err == nil
 }
 
-// commitTask makes a finished task's outputs current: staged files move
-// into the objects, then the memo entry is written, then the task's ref.
-// staged maps each output to its finished file (empty for outputs already
-// in the store, as when a memo entry is reused).
+// commitTask makes a finished task's outputs current: staged files are
+// synced and move into the objects, then the memo entry is written, then the
+// task's ref. staged maps each output to its finished file, not yet synced
+// (empty for outputs already in the store, as when a memo entry is reused).
 func (s *Store) commitTask(e MemoEntry, staged map[string]string) error {
 	for name, path := range staged {
-		if err := s.adopt(path, e.Outputs[name]); err != nil {
+		if err := s.adopt(path, e.Outputs[name], false); err != nil {
 			return fmt.Errorf("commit output %q: %w", name, err)
 		}
 	}
@@ -206,6 +212,19 @@ func (s *Store) commitTask(e MemoEntry, staged map[string]string) error {
 		return nil
 	}
 	return s.writeJSON(filepath.Join("refs", "tasks", e.Task+".json"), e)
+}
+
+// syncFile makes the contents of the file at path durable.
+func syncFile(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	err = f.Sync()
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // stagingDir returns (creating) the directory a run's outputs are staged in.
