@@ -35,9 +35,10 @@
 //
 // The Glacier module is not published, so the buildpack could not download
 // it. Package vendors instead: it writes a temporary module holding the
-// bundle's Go source, requiring the Glacier module (replaced by its local
-// source, found through GLACIER_SOURCE or the tree this package was built
-// from) at the versions its go.mod pins, runs `go mod vendor`, cuts the
+// bundle's Go source, requiring the Glacier module (replaced by its source,
+// found by artifact.SourceDir: GLACIER_SOURCE, a released version's
+// download, or the tree this package was built from) at the versions its
+// go.mod pins, runs `go mod vendor`, cuts the
 // requirements to the modules that provide packages and vendors again. The
 // modules come from the module cache; the go command downloads only what
 // is missing, checked against the Glacier module's go.sum. In the bundle the

@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -50,9 +49,9 @@ var trees sync.Map // source dir -> *treeResult
 // vendored returns the shared part of every bundle, made from the Glacier
 // module's source (see sourceDir) and the module cache.
 func vendored(ctx context.Context) (*goTree, error) {
-	src, err := sourceDir(ctx)
+	src, err := artifact.SourceDir(ctx)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("gcfboot: the bundles vendor the Glacier module: %w", err)
 	}
 	v, _ := trees.LoadOrStore(src, &treeResult{})
 	r := v.(*treeResult)
@@ -82,50 +81,6 @@ func readModFile(ctx context.Context, goCmd, dir string) (*modFile, error) {
 		return nil, fmt.Errorf("parse go mod edit -json in %s: %w", dir, err)
 	}
 	return &m, nil
-}
-
-// sourceDir returns the root of the Glacier module's source: the directory
-// in GLACIER_SOURCE, or else the tree this package was compiled from.
-func sourceDir(ctx context.Context) (string, error) {
-	goCmd, err := exec.LookPath("go")
-	if err != nil {
-		return "", errors.New("gcfboot: packaging for Cloud Functions needs the go command, which is not on PATH; install Go (https://go.dev/dl/)")
-	}
-	check := func(dir string) error {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err != nil {
-			return err
-		}
-		m, err := readModFile(ctx, goCmd, dir)
-		if err != nil {
-			return err
-		}
-		if m.Module.Path != artifact.ModulePath {
-			return fmt.Errorf("%s/go.mod declares %s, not %s", dir, m.Module.Path, artifact.ModulePath)
-		}
-		return nil
-	}
-	if d := os.Getenv(artifact.SourceEnv); d != "" {
-		abs, err := filepath.Abs(d)
-		if err == nil {
-			err = check(abs)
-		}
-		if err != nil {
-			return "", fmt.Errorf("gcfboot: %s=%s: %w; point it at a checkout of %s", artifact.SourceEnv, d, err, artifact.ModulePath)
-		}
-		return abs, nil
-	}
-	if _, file, _, ok := runtime.Caller(0); ok && filepath.IsAbs(file) {
-		for dir := filepath.Dir(file); ; dir = filepath.Dir(dir) {
-			if check(dir) == nil {
-				return dir, nil
-			}
-			if filepath.Dir(dir) == dir {
-				break
-			}
-		}
-	}
-	return "", fmt.Errorf("gcfboot: cannot find the source of %s, which Cloud Functions bundles vendor (this program was built with -trimpath, or its source moved); set %s to a checkout of it",
-		artifact.ModulePath, artifact.SourceEnv)
 }
 
 // vendor makes the shared files of every bundle: a temporary module holding

@@ -3,11 +3,12 @@ package gcfboot
 import (
 	"bytes"
 	"crypto/sha256"
-	"os"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/glacier-pipeline/glacier/providers/internal/artifact"
 )
 
 func TestParseModulesTxt(t *testing.T) {
@@ -77,7 +78,7 @@ func TestVendorDeterministic(t *testing.T) {
 	if testing.Short() {
 		t.Skip("skipping: vendors the function's dependencies twice; run without -short")
 	}
-	src, err := sourceDir(t.Context())
+	src, err := artifact.SourceDir(t.Context())
 	if err != nil {
 		t.Skipf("skipping: %v", err)
 	}
@@ -95,20 +96,4 @@ func TestVendorDeterministic(t *testing.T) {
 	b, _ := digest()
 	assert.Equal(t, a, b, "vendoring twice gave different files")
 	t.Logf("%d shared files", n)
-}
-
-func TestSourceDirFromEnv(t *testing.T) {
-	t.Setenv("GLACIER_SOURCE", t.TempDir())
-	_, err := sourceDir(t.Context())
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), "GLACIER_SOURCE=")
-	assert.Contains(t, err.Error(), "point it at a checkout")
-
-	wd, err := os.Getwd()
-	require.NoError(t, err)
-	t.Setenv("GLACIER_SOURCE", wd+"/../../..")
-	dir, err := sourceDir(t.Context())
-	require.NoError(t, err)
-	_, err = os.Stat(dir + "/providers/gcp/gcfboot/package.go")
-	assert.NoError(t, err)
 }
