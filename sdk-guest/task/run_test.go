@@ -250,7 +250,7 @@ func TestHostFailures(t *testing.T) {
 				f.taskContext = func(buf []byte) (int, abi.Errno) { return copy(buf, "{"), abi.ErrnoSuccess }
 			},
 			fn:  careless,
-			msg: `task: decode the task context from the runtime: unexpected end of JSON input`,
+			msg: `task: decode the task context from the runtime: invalid task context JSON: it ends too soon`,
 		},
 		{
 			name: "another ABI version",
