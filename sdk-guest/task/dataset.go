@@ -11,10 +11,21 @@ import (
 	"github.com/glacier-pipeline/glacier/sdk-guest/abi"
 )
 
-// bufSize is the size of the buffer each open dataset streams through. Each
-// host call moves up to this much, so per-call costs stay negligible next to
+// bufSize is the largest buffer an open dataset streams through. Each host
+// call moves up to this much, so per-call costs stay negligible next to
 // copying the bytes, while a task holding many datasets open stays small.
-const bufSize = 256 << 10
+// Buffers start at minBufSize and double while the data keeps filling them,
+// so a small dataset costs a small buffer: a task's memory is cleared after
+// it runs, and every byte it grew by counts.
+const (
+	bufSize    = 256 << 10
+	minBufSize = 8 << 10
+)
+
+// nextBufSize returns the size of the buffer after one of n bytes filled up.
+func nextBufSize(n int) int {
+	return min(max(2*n, minBufSize), bufSize)
+}
 
 // Input opens the declared input dataset name for reading. The bytes stream
 // from the host through a buffer as the task reads; the dataset is never
@@ -172,6 +183,7 @@ type reader struct {
 	h    uint32
 
 	buf    []byte // allocated on the first small read
+	full   bool   // the last fill filled buf: grow it before the next
 	r, w   int    // unread bytes are buf[r:w]
 	err    error  // sticky: io.EOF or the first failure
 	closed bool
@@ -208,18 +220,17 @@ func (r *reader) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	if len(p) >= bufSize {
-		// Large reads go straight to the caller's buffer.
+	if len(p) >= max(len(r.buf), minBufSize) {
+		// Reads as large as the buffer go straight to the caller's.
 		n := r.fill(p)
 		if n > 0 {
 			return n, nil
 		}
 		return 0, r.err
 	}
-	if r.buf == nil {
-		r.buf = make([]byte, bufSize)
-	}
+	r.grow()
 	r.r, r.w = 0, r.fill(r.buf)
+	r.full = r.w == len(r.buf)
 	n := copy(p, r.buf[:r.w])
 	r.r = n
 	if n > 0 {
@@ -243,12 +254,11 @@ func (r *reader) WriteTo(w io.Writer) (int64, error) {
 			return total, err
 		}
 	}
-	if r.buf == nil {
-		r.buf = make([]byte, bufSize)
-	}
 	for r.err == nil {
+		r.grow()
 		n := r.fill(r.buf)
 		r.r, r.w = 0, 0
+		r.full = n == len(r.buf)
 		if n == 0 {
 			break
 		}
@@ -262,6 +272,18 @@ func (r *reader) WriteTo(w io.Writer) (int64, error) {
 		return total, nil
 	}
 	return total, r.err
+}
+
+// grow allocates the buffer, or a larger one if the last fill filled it;
+// it is called only when no unread bytes are buffered.
+func (r *reader) grow() {
+	switch {
+	case r.buf == nil:
+		r.buf = make([]byte, minBufSize)
+	case r.full && len(r.buf) < bufSize:
+		r.buf = make([]byte, nextBufSize(len(r.buf)))
+	}
+	r.full = false
 }
 
 func (r *reader) Close() error {
@@ -287,7 +309,7 @@ type writer struct {
 	name string
 	h    uint32
 
-	buf    []byte // pending bytes; allocated with capacity bufSize
+	buf    []byte // pending bytes; its capacity grows up to bufSize
 	err    error  // sticky: the first failure
 	closed bool
 }
@@ -326,9 +348,14 @@ func (w *writer) Write(p []byte) (int, error) {
 	if w.err != nil {
 		return 0, w.err
 	}
-	if len(w.buf)+len(p) > bufSize {
-		if err := w.flush(); err != nil {
-			return 0, err
+	if need := len(w.buf) + len(p); need > cap(w.buf) {
+		if cap(w.buf) < bufSize && len(p) < bufSize {
+			w.grow(need)
+		}
+		if need > cap(w.buf) {
+			if err := w.flush(); err != nil {
+				return 0, err
+			}
 		}
 	}
 	if len(p) >= bufSize {
@@ -338,11 +365,20 @@ func (w *writer) Write(p []byte) (int, error) {
 		}
 		return len(p), nil
 	}
-	if w.buf == nil {
-		w.buf = make([]byte, 0, bufSize)
-	}
 	w.buf = append(w.buf, p...)
 	return len(p), nil
+}
+
+// grow enlarges the buffer towards need bytes, up to bufSize, keeping the
+// pending bytes.
+func (w *writer) grow(need int) {
+	n := nextBufSize(cap(w.buf))
+	for n < need && n < bufSize {
+		n = nextBufSize(n)
+	}
+	buf := make([]byte, len(w.buf), n)
+	copy(buf, w.buf)
+	w.buf = buf
 }
 
 // ReadFrom fills the output's buffer straight from src, so io.Copy(out, r)
@@ -354,13 +390,12 @@ func (w *writer) ReadFrom(src io.Reader) (int64, error) {
 	if w.err != nil {
 		return 0, w.err
 	}
-	if w.buf == nil {
-		w.buf = make([]byte, 0, bufSize)
-	}
 	var total int64
 	for {
 		if len(w.buf) == cap(w.buf) {
-			if err := w.flush(); err != nil {
+			if cap(w.buf) < bufSize {
+				w.grow(cap(w.buf) + 1)
+			} else if err := w.flush(); err != nil {
 				return total, err
 			}
 		}

@@ -2,8 +2,10 @@ package task
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"runtime"
@@ -216,7 +218,7 @@ func TestHostFailures(t *testing.T) {
 				f.read = func(_ uint32, buf []byte) (int, abi.Errno) { return len(buf) + 1, abi.ErrnoSuccess }
 			},
 			fn:  careless,
-			msg: `task: read input "in": the runtime reported 262145 bytes read into a 262144-byte buffer`,
+			msg: `task: read input "in": the runtime reported 8193 bytes read into a 8192-byte buffer`,
 		},
 		{
 			name: "task context unreadable",
@@ -355,6 +357,93 @@ func TestRunNative(t *testing.T) {
 	for _, want := range []string{"GOOS=wasip1 GOARCH=wasm", "sdk-guest/tasktest", "glacier run"} {
 		if !strings.Contains(stderr.String(), want) {
 			t.Errorf("stderr does not mention %q:\n%s", want, stderr.String())
+		}
+	}
+}
+
+// TestBuffersGrow streams inputs of several sizes through each way of
+// reading and writing a dataset, and checks that the bytes arrive intact,
+// that a small dataset never gets more than the smallest buffer, and that a
+// large one reaches full-size host calls.
+func TestBuffersGrow(t *testing.T) {
+	type onlyReader struct{ io.Reader } // hides WriterTo, so io.Copy uses ReadFrom
+	copies := map[string]func(out io.Writer, in io.Reader) error{
+		"small reads and writes": func(out io.Writer, in io.Reader) error {
+			buf := make([]byte, 100)
+			for {
+				n, err := in.Read(buf)
+				if _, werr := out.Write(buf[:n]); werr != nil {
+					return werr
+				}
+				if err == io.EOF {
+					return nil
+				}
+				if err != nil {
+					return err
+				}
+			}
+		},
+		"WriteTo": func(out io.Writer, in io.Reader) error {
+			_, err := io.Copy(out, in)
+			return err
+		},
+		"ReadFrom": func(out io.Writer, in io.Reader) error {
+			_, err := io.Copy(out, onlyReader{in})
+			return err
+		},
+	}
+	for name, copyFn := range copies {
+		for _, size := range []int{0, 10, minBufSize - 1, minBufSize, minBufSize + 1, 3*bufSize + 7} {
+			t.Run(fmt.Sprintf("%s/%d", name, size), func(t *testing.T) {
+				data := make([]byte, size)
+				for i := range data {
+					data[i] = byte(i * 7)
+				}
+				m, err := memhost.New(memhost.Config{Task: "t", Inputs: map[string][]byte{"in": data}, Outputs: []string{"out"}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				f := &faultyHost{Host: m}
+				var maxRead, maxWrite int
+				f.read = func(h uint32, buf []byte) (int, abi.Errno) {
+					maxRead = max(maxRead, len(buf))
+					return f.Host.Read(h, buf)
+				}
+				f.write = func(h uint32, buf []byte) (int, abi.Errno) {
+					maxWrite = max(maxWrite, len(buf))
+					return f.Host.Write(h, buf)
+				}
+				o := run(f, func(c *Context) error {
+					in, err := c.Input("in")
+					if err != nil {
+						return err
+					}
+					out, err := c.Output("out")
+					if err != nil {
+						return err
+					}
+					if err := copyFn(out, in); err != nil {
+						return err
+					}
+					return out.Close()
+				})
+				if o.Code != 0 {
+					t.Fatalf("run failed: %v", o.Err)
+				}
+				outs, err := f.Finish(0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !bytes.Equal(outs["out"], data) {
+					t.Fatalf("out has %d bytes that differ from the %d of in", len(outs["out"]), len(data))
+				}
+				if size < minBufSize && (maxRead > minBufSize || maxWrite > minBufSize) {
+					t.Errorf("a %d-byte dataset used host calls of %d bytes to read and %d to write; want at most %d", size, maxRead, maxWrite, minBufSize)
+				}
+				if size > 2*bufSize && (maxRead < bufSize || maxWrite < bufSize) {
+					t.Errorf("a %d-byte dataset used host calls of at most %d bytes to read and %d to write; want %d", size, maxRead, maxWrite, bufSize)
+				}
+			})
 		}
 	}
 }
