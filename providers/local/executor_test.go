@@ -214,3 +214,57 @@ func rebuild(t *testing.T, p *glacier.Pipeline, task string, change func(*glacie
 	}
 	return q
 }
+
+// TestTaskRefs checks that a task's ref is a link to its memo entry, that a
+// ref written as a plain file (as stores did before) still reads, and that
+// the next run replaces it with a link.
+func TestTaskRefs(t *testing.T) {
+	pr := newProject(t)
+	pr.source("src", "hello")
+	pr.task("a", []string{"src"}, []string{"mid"}, map[string]string{"suffix": "+a"}, 0)
+	_, _, err := pr.run(local.Options{})
+	require.NoError(t, err)
+
+	store, err := local.OpenStore(pr.dir)
+	require.NoError(t, err)
+	refPath := filepath.Join(store.Root(), "refs", "tasks", "a.json")
+	link := func() string {
+		t.Helper()
+		target, err := os.Readlink(refPath)
+		require.NoError(t, err, "the ref must be a symbolic link")
+		return target
+	}
+	ref, ok := store.TaskRef("a")
+	require.True(t, ok)
+	require.Equal(t, filepath.Join("..", "..", "memo", ref.Key+".json"), link())
+	memo, ok := store.Memo(ref.Key)
+	require.True(t, ok)
+	require.Equal(t, memo, ref)
+	require.Equal(t, "hello+a", pr.current("mid"))
+
+	// A plain-file ref, as older stores have.
+	data, err := os.ReadFile(refPath)
+	require.NoError(t, err)
+	require.NoError(t, os.Remove(refPath))
+	require.NoError(t, os.WriteFile(refPath, data, 0o644))
+	got, ok := store.TaskRef("a")
+	require.True(t, ok)
+	require.Equal(t, ref, got)
+	require.Equal(t, "hello+a", pr.current("mid"))
+
+	pr.writeSource("src", "HELLO")
+	_, _, err = pr.run(local.Options{})
+	require.NoError(t, err)
+	got, ok = store.TaskRef("a")
+	require.True(t, ok)
+	require.NotEqual(t, ref.Key, got.Key)
+	require.Equal(t, filepath.Join("..", "..", "memo", got.Key+".json"), link())
+	require.Equal(t, "HELLO+a", pr.current("mid"))
+
+	// Nothing is left in staging or tmp after a run.
+	for _, sub := range []string{"staging", "tmp"} {
+		entries, err := os.ReadDir(filepath.Join(store.Root(), sub))
+		require.NoError(t, err)
+		require.Empty(t, entries, "%s after a run", sub)
+	}
+}

@@ -27,16 +27,17 @@ const StateDir = ".glacier"
 // Store is the embedded local store in a project's .glacier directory:
 //
 //	objects/ab/<sha256>          dataset versions, content-addressed, read-only
-//	refs/tasks/<task>.json       the task's last successful run: its memo entry
+//	refs/tasks/<task>.json       the task's last successful run: a link to its memo entry
 //	refs/sources/<dataset>.json  the version last read from a source file
 //	memo/<key>.json              every successful task run, by cache key
 //	runs/<run-id>/run.json       what a run did; runs/<run-id>/logs/<task>.log
 //	staging/<run-id>/            outputs being written; swept on the next run
 //
-// Every file is written to a temporary name, synced and renamed, so a process
-// killed at any moment leaves each file whole or absent. A task's outputs
-// become current only when its ref is renamed into place, after its objects
-// and memo entry are durable.
+// Every file is written to a temporary name, synced and renamed (a task's
+// ref, a symbolic link, is made and renamed), so a process killed at any
+// moment leaves each file whole or absent. A task's outputs become current
+// only when its ref is renamed into place, after its objects and memo entry
+// are durable.
 type Store struct {
 	root string
 }
@@ -208,10 +209,32 @@ func (s *Store) commitTask(e MemoEntry, staged map[string]string) error {
 			return err
 		}
 	}
-	if ref, ok := s.TaskRef(e.Task); ok && ref.Key == e.Key {
+	// The ref is a symbolic link to the memo entry, which is durable by now:
+	// one file written and synced per task run, not two.
+	ref := filepath.Join(s.root, "refs", "tasks", e.Task+".json")
+	target := filepath.Join("..", "..", "memo", e.Key+".json")
+	if cur, err := os.Readlink(ref); err == nil && cur == target {
 		return nil
 	}
-	return s.writeJSON(filepath.Join("refs", "tasks", e.Task+".json"), e)
+	return s.writeLink(ref, target)
+}
+
+// writeLink makes path a symbolic link to target atomically: the link is
+// made under a temporary name and renamed into place.
+func (s *Store) writeLink(path, target string) error {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	tmp := filepath.Join(s.root, "tmp", "l-"+hex.EncodeToString(b[:]))
+	err := os.Symlink(target, tmp)
+	if err == nil {
+		if err = os.Rename(tmp, path); err != nil {
+			os.Remove(tmp)
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
 }
 
 // syncFile makes the contents of the file at path durable.
