@@ -47,15 +47,17 @@
 // (a go.mod of go 1.14 or later and a vendor directory make the go command
 // use -mod=vendor), and it accepts vendored dependencies because the
 // Functions Framework is among them. Vendoring runs once per process; the
-// shared files (about 41 MiB of source) are about 9.5 MiB of each zip.
+// shared files (about 41 MiB of source) are about 9.5 MiB of each zip, so a
+// bundle is 9.5 to 10 MiB without precompiled code and about 12 MiB with it.
 //
 // # Precompiled code
 //
-// Without it, a cold start compiles the module: about 1.3 s here for a
-// 3.5 MiB module, and longer on a Cloud Function's fraction of a CPU. With
-// it the module loads in tens of milliseconds (BenchmarkColdStart: about
-// 0.13 s from process start to the first response, against 1.4 s). It adds
-// about 13 MiB unzipped, 2.6 MiB zipped. wazero files it under a directory
+// Without it, a cold start compiles the module: well over a second here for
+// a 3 MiB module, and longer on a Cloud Function's fraction of a CPU. With
+// it the module loads in tens of milliseconds (BenchmarkColdStart, on the
+// etl example's first task: about 0.15 s from process start to the first
+// response, against 1.6 s). It adds 11 to 13 MiB unzipped, 2.2 to 2.5 MiB
+// zipped. wazero files it under a directory
 // named after its version, the architecture and the OS, with a key hashing
 // the module and the CPU features it compiled for (SSE4.1, BMI1, ABM), and
 // checks its version again in the file's header; a function whose wazero or
