@@ -23,6 +23,14 @@
 // per invocation (Invocation.MemoryLimit) through wazero's
 // experimental.MemoryAllocator.
 //
+// Each output's SHA-256 is computed as it streams (Result.Outputs), since
+// the local store addresses versions by it. That runs at the speed of
+// SHA-256, 1 to 2 GB/s with SHA instructions, and so bounds how fast a task
+// can write; Invocation.SkipDigests (Job.SkipDigests) turns it off for a
+// caller that needs no digests, and writes then cost little more than the
+// Storage's own work (the host passes the guest's bytes to Staged.Write
+// without copying them).
+//
 // Outputs are staged (Storage.Stage) and committed only if the task exits 0,
 // passed no bad pointer, length or handle (ErrFault), hit no storage error,
 // and opened every declared output. On any failure everything staged is

@@ -38,6 +38,8 @@ type Job struct {
 	// LogPath is the file the task's stdout and stderr are appended to
 	// (created if needed). Empty discards them.
 	LogPath string
+	// SkipDigests is as in Invocation: outputs are not hashed.
+	SkipDigests bool
 }
 
 // PoolOptions configures a Pool.

@@ -71,6 +71,12 @@ func TestPoolCopy(t *testing.T) {
 		assert.EqualValues(t, 6, res.BytesIn)
 	}
 	assert.Contains(t, string(readFile(t, job.LogPath)), "copied 6 bytes")
+
+	job.SkipDigests = true
+	res, err := sharedPool(t).Run(context.Background(), job)
+	require.NoError(t, err)
+	assert.Equal(t, "pooled?", string(readFile(t, filepath.Join(dir, "out", "out"))))
+	assert.Equal(t, map[string]wasmrt.Output{"out": {Size: 7}}, res.Outputs)
 }
 
 func TestPoolStopsRunawayTask(t *testing.T) {

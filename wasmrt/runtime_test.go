@@ -39,6 +39,18 @@ func TestRunCopy(t *testing.T) {
 	assert.Zero(t, st.open)
 }
 
+func TestRunSkipDigests(t *testing.T) {
+	st := newMemStorage(map[string]string{"in": "hello"})
+	res, err := sharedRuntime(t).Run(context.Background(), load(t, "copy"), wasmrt.Invocation{
+		Task: "copy", Params: map[string]string{"suffix": "!"},
+		Inputs: []string{"in"}, Outputs: []string{"out"}, Storage: st, SkipDigests: true,
+	})
+	require.NoError(t, err)
+	out, _ := st.get("out")
+	assert.Equal(t, "hello!", out)
+	assert.Equal(t, map[string]wasmrt.Output{"out": {Size: 6}}, res.Outputs)
+}
+
 // TestRunFailuresCommitNothing runs every kind of failing task and checks
 // the error (kind, task name, details), the log, and that the storage kept
 // nothing of what the task wrote.

@@ -109,7 +109,8 @@ func (w *worker) run(ctx context.Context, job *Job) error {
 	}
 
 	storage := URLStorage{}
-	inv := Invocation{Task: job.Task, RunID: job.RunID, Params: job.Params, MemoryLimit: job.MemoryLimit, Storage: storage}
+	inv := Invocation{Task: job.Task, RunID: job.RunID, Params: job.Params, MemoryLimit: job.MemoryLimit,
+		Storage: storage, SkipDigests: job.SkipDigests}
 	for name, u := range job.Inputs {
 		storage[name] = u
 		inv.Inputs = append(inv.Inputs, name)
