@@ -27,15 +27,14 @@ package aws
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/glacier-pipeline/glacier/glacier"
 	"github.com/glacier-pipeline/glacier/internal/build"
 	"github.com/glacier-pipeline/glacier/providers/internal/plan"
+	"github.com/glacier-pipeline/glacier/providers/internal/pulumiproject"
 )
 
 // Target is the name of this compiler's target in a glacier.Compilation.
@@ -159,22 +158,15 @@ func (c *Compiler) Compile(ctx context.Context, p *glacier.Pipeline) (*glacier.C
 	if err := probs.Err(); err != nil {
 		return nil, fmt.Errorf("cannot compile pipeline %q for AWS: %w", p.Name(), err)
 	}
-	if opts.Out == "" {
-		return nil, errors.New("aws: Options.Out is empty; say where to write the project (glacier compile --out DIR)")
+	if err := pulumiproject.CheckDir(opts.Out, marker); err != nil {
+		return nil, fmt.Errorf("aws: %w", err)
 	}
-	if err := checkOut(opts.Out); err != nil {
-		return nil, err
-	}
-	mods, err := c.modules(ctx, p, opts)
+	mods, err := plan.Modules(ctx, p, opts.Dir, opts.Modules)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("aws: %w", err)
 	}
 	for i := range dep.Tasks {
-		for _, m := range mods {
-			if m.Task == dep.Tasks[i].Name {
-				dep.Tasks[i].Module = m
-			}
-		}
+		dep.Tasks[i].Module = mods[dep.Tasks[i].Name]
 	}
 	arts, err := c.artifacts(ctx, dep, opts)
 	if err != nil {
@@ -183,14 +175,11 @@ func (c *Compiler) Compile(ctx context.Context, p *glacier.Pipeline) (*glacier.C
 	if err := write(opts, dep, arts); err != nil {
 		return nil, err
 	}
-	out := &glacier.Compilation{Target: Target, Dir: opts.Out}
+	var artifacts []glacier.Artifact
 	for _, a := range arts {
-		out.Artifacts = append(out.Artifacts, a.Artifact)
+		artifacts = append(artifacts, a.Artifact)
 	}
-	for _, w := range probs.Warnings() {
-		out.Warnings = append(out.Warnings, w.String())
-	}
-	return out, nil
+	return plan.Compilation(Target, opts.Out, artifacts, probs), nil
 }
 
 // resolve fills in defaults.
@@ -216,40 +205,6 @@ func (o Options) resolve(pipeline string) Options {
 	return o
 }
 
-// modules returns every task's module, from Options.Modules or built.
-func (c *Compiler) modules(ctx context.Context, p *glacier.Pipeline, opts Options) ([]build.Module, error) {
-	if opts.Modules == nil {
-		return build.Modules(ctx, p, build.Options{Dir: opts.Dir})
-	}
-	var mods []build.Module
-	for _, t := range p.Tasks() {
-		m, ok := opts.Modules[t.Name]
-		if !ok {
-			return nil, fmt.Errorf("aws: Options.Modules has no module for task %q; build it (glacier build) or leave Modules nil", t.Name)
-		}
-		m.Task = t.Name
-		mods = append(mods, m)
-	}
-	return mods, nil
-}
-
 // marker starts Pulumi.yaml, so a later compilation knows the directory
 // is its own to overwrite.
-const marker = "# Written by glacier compile --target aws."
-
-// checkOut refuses to write into a directory that holds something else.
-func checkOut(out string) error {
-	entries, err := os.ReadDir(out)
-	if errors.Is(err, os.ErrNotExist) || err == nil && len(entries) == 0 {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("aws: output directory: %w", err)
-	}
-	head, err := os.ReadFile(filepath.Join(out, "Pulumi.yaml"))
-	if err != nil || !strings.HasPrefix(string(head), marker) {
-		return fmt.Errorf("aws: %s is not empty and is not an earlier output of glacier compile --target aws; "+
-			"choose an empty or new directory for --out", out)
-	}
-	return nil
-}
+var marker = pulumiproject.Marker(Target)

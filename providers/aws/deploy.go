@@ -1,10 +1,6 @@
 package aws
 
 import (
-	"fmt"
-	"os"
-	"path"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"sort"
@@ -14,6 +10,7 @@ import (
 
 	"github.com/glacier-pipeline/glacier/glacier"
 	"github.com/glacier-pipeline/glacier/providers/internal/plan"
+	"github.com/glacier-pipeline/glacier/providers/internal/pulumiproject"
 )
 
 // Provider hints the compiler reads.
@@ -66,8 +63,6 @@ type datasetDecl struct {
 	// auto-named from it.
 	Logical string
 	Bucket  bucketPlan
-	// SourceFile is where the source is copied under Out, slash-separated.
-	SourceFile string
 }
 
 // taskDecl is one task's function, role and log group.
@@ -89,11 +84,7 @@ type taskDecl struct {
 // name and setting. It returns every problem at once.
 func design(pl *plan.Plan, opts Options) (*deployment, glacier.Problems) {
 	var probs glacier.Problems
-	report := func(sev glacier.Severity, kind, name string) func(string, ...any) {
-		return func(format string, args ...any) {
-			probs = append(probs, glacier.Problem{Severity: sev, Kind: kind, Name: name, Msg: fmt.Sprintf(format, args...)})
-		}
-	}
+	report := plan.Reporter(&probs)
 	checkOptions(opts, report)
 	probs = append(probs, pl.Check("AWS", "AWS Lambda")...)
 
@@ -105,7 +96,7 @@ func design(pl *plan.Plan, opts Options) (*deployment, glacier.Problems) {
 		StateMachine:     plan.StateMachine.Name(opts.Prefix, pl.Name),
 		StateMachineRole: plan.IAMRole.Reserve(plan.PulumiAutoNameSuffix).Name(opts.Prefix, "StateMachine"),
 	}
-	if opts.Prefix == strings.ReplaceAll(pl.Name, "_", "-") {
+	if opts.Prefix == plan.DefaultPrefix(pl.Name) {
 		dep.StateMachine = plan.StateMachine.Name("", pl.Name)
 	}
 	for k, v := range opts.Tags {
@@ -113,17 +104,19 @@ func design(pl *plan.Plan, opts Options) (*deployment, glacier.Problems) {
 	}
 	sort.Slice(dep.Tags, func(i, j int) bool { return dep.Tags[i].Key < dep.Tags[j].Key })
 
-	vars := newIdents()
+	vars := pulumiproject.NewIdents(programNames...)
 	buckets := map[string]string{} // logical name -> dataset
 	for _, d := range pl.Datasets {
 		if _, ok := d.Object(); !ok {
 			continue // refused by Check
 		}
 		errorf, warnf := report(glacier.Error, "dataset", d.Name), report(glacier.Warning, "dataset", d.Name)
-		unknownHints(d.Storage.ProviderHints(), datasetHints, warnf)
+		for _, w := range plan.UnknownHints(d.Storage.ProviderHints(), "AWS", "aws_", "dataset", datasetHints) {
+			warnf("%s", w)
+		}
 		dd := datasetDecl{
 			Dataset: d,
-			Var:     vars.add(camel(d.Name), "Dataset"),
+			Var:     vars.Add(pulumiproject.Camel(d.Name), "Dataset"),
 			Logical: plan.S3Bucket.Reserve(plan.PulumiAutoNameSuffix).Name(opts.Prefix, d.Name),
 			Bucket:  planBucket(d, errorf, warnf),
 		}
@@ -131,12 +124,8 @@ func design(pl *plan.Plan, opts Options) (*deployment, glacier.Problems) {
 			errorf("would share the bucket name %q with dataset %q (S3 names fold '_' to '-'); rename one of them", dd.Logical, other)
 		}
 		buckets[dd.Logical] = d.Name
-		if d.Source != "" {
-			src := filepath.Join(opts.Dir, filepath.FromSlash(d.Source))
-			if fi, err := os.Stat(src); err != nil || !fi.Mode().IsRegular() {
-				errorf("source %s is not a readable file (looked for %s); fix source: or create the file", d.Source, src)
-			}
-			dd.SourceFile = path.Join("sources", d.Name, path.Base(filepath.ToSlash(d.Source)))
+		if msg := d.CheckSource(opts.Dir); msg != "" {
+			errorf("%s", msg)
 		}
 		dep.Datasets = append(dep.Datasets, dd)
 	}
@@ -146,10 +135,12 @@ func design(pl *plan.Plan, opts Options) (*deployment, glacier.Problems) {
 			continue // refused by Check
 		}
 		errorf, warnf := report(glacier.Error, "task", t.Name), report(glacier.Warning, "task", t.Name)
-		unknownHints(sl.Hints, taskHints, warnf)
+		for _, w := range plan.UnknownHints(sl.Hints, "AWS", "aws_", "task", taskHints) {
+			warnf("%s", w)
+		}
 		td := taskDecl{
 			Task:             t,
-			Var:              vars.add(camel(t.Name)+"Function", ""),
+			Var:              vars.Add(pulumiproject.Camel(t.Name)+"Function", ""),
 			FunctionName:     plan.LambdaFunction.Name(opts.Prefix, t.Name),
 			RoleLogical:      plan.IAMRole.Reserve(plan.PulumiAutoNameSuffix).Name(opts.Prefix, t.Name),
 			Arch:             opts.Arch,
@@ -191,7 +182,7 @@ func design(pl *plan.Plan, opts Options) (*deployment, glacier.Problems) {
 }
 
 // checkOptions reports invalid options as problems of kind "option".
-func checkOptions(o Options, report func(glacier.Severity, string, string) func(string, ...any)) {
+func checkOptions(o Options, report plan.Report) {
 	if err := plan.CheckPrefix(o.Prefix); err != nil {
 		report(glacier.Error, "option", "prefix")("%v; the default is the pipeline's name, so set one (glacier compile --prefix)", err)
 	}
@@ -251,20 +242,6 @@ func checkTag(k, v string) string {
 
 func validArch(a string) bool { return a == ArchARM64 || a == ArchX86_64 }
 
-// unknownHints warns about aws_* hints outside known.
-func unknownHints(h glacier.Hints, known []string, warnf func(string, ...any)) {
-	keys := make([]string, 0, len(h))
-	for k := range h {
-		if strings.HasPrefix(k, "aws_") && !slices.Contains(known, k) {
-			keys = append(keys, k)
-		}
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		warnf("the AWS compiler does not know the hint %q and ignores it; it knows %s", k, strings.Join(known, ", "))
-	}
-}
-
 // envSize bounds the size of a function's environment naming datasets,
 // with bucket names at their longest.
 func envSize(datasets []string) int {
@@ -296,60 +273,10 @@ func joinInts(ns []int) string {
 	return strings.Join(s, ", ")
 }
 
-// idents hands out unique Go identifiers for main.go.
-type idents map[string]bool
-
-// reservedIdents are names main.go uses for something else.
-var reservedIdents = []string{
-	// keywords and predeclared names a dataset or task could be called
-	"break", "case", "chan", "const", "continue", "default", "defer", "else", "fallthrough", "for", "func", "go",
-	"goto", "if", "import", "interface", "map", "package", "range", "return", "select", "struct", "switch", "type",
-	"var", "any", "append", "bool", "byte", "cap", "clear", "close", "complex", "copy", "delete", "error", "false",
-	"float32", "float64", "imag", "int", "int8", "int16", "int32", "int64", "iota", "len", "make", "max", "min",
-	"new", "nil", "panic", "print", "println", "real", "recover", "rune", "string", "true", "uint", "uint8",
-	"uint16", "uint32", "uint64", "uintptr",
-	// imports and the program's own names
+// programNames are the names main.go uses for its imports, functions and
+// types, which no dataset's or task's variable may take.
+var programNames = []string{
 	"cloudwatch", "iam", "lambda", "s3", "sfn", "pulumi", "json", "ctx", "err", "main", "program", "definition",
 	"tags", "tagged", "dataset", "datasetArgs", "newDataset", "uploadSource", "taskArgs", "newTask",
 	"newStateMachine", "machine", "policy", "assumeRole",
-}
-
-func newIdents() idents {
-	ids := idents{}
-	for _, r := range reservedIdents {
-		ids[r] = true
-	}
-	return ids
-}
-
-// add returns a fresh identifier: want if it is free, else want+suffix,
-// else that with a number.
-func (ids idents) add(want, suffix string) string {
-	id := want
-	if ids[id] {
-		id = want + suffix
-	}
-	for i := 2; ids[id]; i++ {
-		id = fmt.Sprintf("%s%s%d", want, suffix, i)
-	}
-	ids[id] = true
-	return id
-}
-
-// camel turns a glacier name (lowercase, '_' and '-') into lowerCamelCase.
-func camel(name string) string {
-	var b strings.Builder
-	upper := false
-	for _, r := range name {
-		switch {
-		case r == '_' || r == '-':
-			upper = b.Len() > 0
-		case upper:
-			b.WriteRune(unicode.ToUpper(r))
-			upper = false
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
 }

@@ -53,8 +53,8 @@ func TestEndToEnd(t *testing.T) {
 	for _, d := range dep.Datasets {
 		bucket[d.Name] = d.Logical + "-e2e"
 		s3.CreateBucket(t, bucket[d.Name])
-		if d.SourceFile != "" {
-			data, err := os.ReadFile(filepath.Join(out, filepath.FromSlash(d.SourceFile)))
+		if d.Source != "" {
+			data, err := os.ReadFile(filepath.Join(out, filepath.FromSlash(d.SourceFile())))
 			require.NoError(t, err)
 			s3.PutObject(t, bucket[d.Name], d.Name, data)
 		}

@@ -4,68 +4,58 @@ import (
 	"encoding/json"
 	"flag"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/glacier-pipeline/glacier/providers/internal/plan"
+	"github.com/glacier-pipeline/glacier/providers/internal/pulumiproject/projecttest"
 )
 
-var update = flag.Bool("update", false, "rewrite templates/go.mod.txt and templates/go.sum.txt with go mod tidy")
+var update = flag.Bool("update", false, "rewrite templates/go.mod.txt and templates/go.sum.txt from the written project")
 
-// The test's mock provider (testdata/mocks) names an auto-named resource
-// after its logical name plus this suffix, as Pulumi adds a random one.
-const mockSuffix = "-a1b2c3d"
-
+// Values of testdata/mocks/outputs.go.txt: the mock provider names an
+// auto-named resource after its logical name plus mockSuffix, as Pulumi
+// adds a random one.
 const (
+	mockSuffix  = "-a1b2c3d"
 	mockAccount = "123456789012"
 	mockRegion  = "us-east-1"
 )
 
-// goCommand runs the go command in a written project as its user would:
-// in its own module, with go.mod and go.sum taken as they are.
-func goCommand(t *testing.T, dir string, env []string, args ...string) string {
-	t.Helper()
-	cmd := exec.Command("go", args...)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=readonly -buildvcs=false")
-	cmd.Env = append(cmd.Env, env...)
-	out, err := cmd.CombinedOutput()
-	require.NoError(t, err, "go %s in %s:\n%s", strings.Join(args, " "), dir, out)
-	return string(out)
-}
-
-// TestProgram compiles examples/etl, builds the written project in its own
-// folder with go build (so its go.mod and go.sum are complete), then runs
-// its own program under Pulumi's mock monitor and checks every resource it
-// registers. Building the Pulumi AWS SDK takes minutes when the Go build
-// cache is cold, so -short skips it.
-func TestProgram(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the Pulumi AWS SDK, minutes on a cold build cache; run without -short")
-	}
+// TestProject compiles examples/etl, then builds the written project in
+// its own directory with go build (so its go.mod and go.sum are complete)
+// and runs its program under Pulumi's mocks, checking every resource it
+// registers. Both compile the Pulumi AWS SDK, so it runs only with
+// GLACIER_PULUMI_TESTS=1. With -update it rewrites the go.mod and go.sum
+// templates instead.
+func TestProject(t *testing.T) {
+	projecttest.Require(t)
 	shared, _ := sharedETL(t)
 	out := t.TempDir()
 	require.NoError(t, os.CopyFS(out, os.DirFS(shared)))
-	goCommand(t, out, nil, "build", "-o", os.DevNull, ".")
+	outputs, err := os.ReadFile(filepath.Join("testdata", "mocks", "outputs.go.txt"))
+	require.NoError(t, err)
+	suite := projecttest.Suite{Outputs: outputs, Requires: requires, Templates: "templates", Update: *update}
+	suite.Run(t, out, func(t *testing.T, prog projecttest.Program) { checkProgram(t, out, prog) })
+}
 
-	mocks, err := os.ReadFile(filepath.Join("testdata", "mocks", "main_test.go.txt"))
+// TestModuleFiles checks that the embedded go.mod pins the SDK versions
+// the compiler names; TestProject -update rewrites it.
+func TestModuleFiles(t *testing.T) {
+	mod, err := templates.ReadFile("templates/go.mod.txt")
 	require.NoError(t, err)
-	require.NoError(t, os.WriteFile(filepath.Join(out, "main_test.go"), mocks, 0o644))
-	record := filepath.Join(t.TempDir(), "resources.json")
-	log := goCommand(t, out, []string{"GLACIER_MOCK_RECORD=" + record, "GLACIER_WANT_REGION=" + DefaultRegion},
-		"test", "-count=1", "-v", "-run", "^(TestProgram|TestProjectFile)$", ".")
-	assert.Contains(t, log, "--- PASS: TestProgram ")
-	assert.Contains(t, log, "--- PASS: TestProjectFile ", "Pulumi loads Pulumi.yaml")
-	data, err := os.ReadFile(record)
-	require.NoError(t, err)
-	var rs resources
-	require.NoError(t, json.Unmarshal(data, &rs))
+	projecttest.CheckRequires(t, mod, requires)
+}
+
+// checkProgram checks what examples/etl's program, written to out,
+// declares.
+func checkProgram(t *testing.T, out string, prog projecttest.Program) {
+	assert.Equal(t, projecttest.Project{Name: "etl", Runtime: "go", Config: map[string]any{"aws:region": DefaultRegion}},
+		prog.Project, "Pulumi loads Pulumi.yaml")
 
 	m, _ := etl(t)
 	pl, err := plan.New(m.Pipeline, nil)
@@ -74,7 +64,7 @@ func TestProgram(t *testing.T) {
 	require.NoError(t, probs.Err())
 
 	counts := map[string]int{}
-	for _, r := range rs {
+	for _, r := range prog.Resources {
 		counts[r.Type]++
 	}
 	assert.Equal(t, map[string]int{
@@ -94,51 +84,51 @@ func TestProgram(t *testing.T) {
 	bucket := map[string]string{} // dataset -> bucket name
 	for _, d := range dep.Datasets {
 		bucket[d.Name] = d.Logical + mockSuffix
-		t.Run("dataset/"+d.Name, func(t *testing.T) { checkDataset(t, rs, d) })
+		t.Run("dataset/"+d.Name, func(t *testing.T) { checkDataset(t, prog, d) })
 	}
 	var functionARNs []string
 	for _, task := range dep.Tasks {
 		functionARNs = append(functionARNs, "arn:aws:lambda:"+mockRegion+":"+mockAccount+":function:"+task.FunctionName)
-		t.Run("task/"+task.Name, func(t *testing.T) { checkTask(t, rs, task, bucket) })
+		t.Run("task/"+task.Name, func(t *testing.T) { checkTask(t, prog, task, bucket) })
 	}
 
 	// The state machine runs the file next to main.go, with a role that
 	// may invoke exactly the pipeline's functions.
-	sm := rs.get(t, "aws:sfn/stateMachine:StateMachine", "etl")
+	sm := get(t, prog, "aws:sfn/stateMachine:StateMachine", "etl")
 	assert.Equal(t, "etl", sm.Inputs["name"])
 	assert.Equal(t, read(t, out, "statemachine.asl.json"), sm.Inputs["definition"])
 	assert.Equal(t, "arn:aws:iam::"+mockAccount+":role/etl-StateMachine"+mockSuffix, sm.Inputs["roleArn"])
 	assert.Contains(t, sm.DependsOn, "aws:iam/rolePolicy:RolePolicy::etl-StateMachine")
 	assert.Equal(t, [][]string{{"clean_orders", "clean_customers"}, {"enrich"}, {"daily_revenue", "customer_stats"}},
 		waves(t, sm.Inputs["definition"].(string)))
-	assertTrust(t, rs.get(t, "aws:iam/role:Role", "etl-StateMachine"), "states.amazonaws.com")
-	smPolicy := rs.get(t, "aws:iam/rolePolicy:RolePolicy", "etl-StateMachine")
+	assertTrust(t, get(t, prog, "aws:iam/role:Role", "etl-StateMachine"), "states.amazonaws.com")
+	smPolicy := get(t, prog, "aws:iam/rolePolicy:RolePolicy", "etl-StateMachine")
 	assert.Equal(t, "etl-StateMachine"+mockSuffix, smPolicy.Inputs["role"])
 	assert.Equal(t, []statement{{Sid: "InvokeTasks", Effect: "Allow", Action: []string{"lambda:InvokeFunction"}, Resource: functionARNs}},
 		policy(t, smPolicy))
 }
 
-func checkDataset(t *testing.T, rs resources, d datasetDecl) {
-	b := rs.get(t, "aws:s3/bucketV2:BucketV2", d.Logical)
+func checkDataset(t *testing.T, prog projecttest.Program, d datasetDecl) {
+	b := get(t, prog, "aws:s3/bucketV2:BucketV2", d.Logical)
 	assert.Nil(t, b.Inputs["bucket"], "buckets are auto-named")
 	assert.Equal(t, map[string]any{"glacier:pipeline": "etl", "glacier:dataset": d.Name, "team": "data"}, b.Inputs["tags"])
 	name := d.Logical + mockSuffix
 
-	pab := rs.get(t, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", d.Logical)
+	pab := get(t, prog, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", d.Logical)
 	assert.Equal(t, map[string]any{"bucket": name, "blockPublicAcls": true, "blockPublicPolicy": true,
 		"ignorePublicAcls": true, "restrictPublicBuckets": true}, pab.Inputs)
 
-	sse := rs.get(t, "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2", d.Logical)
+	sse := get(t, prog, "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2", d.Logical)
 	assert.Equal(t, []any{map[string]any{"applyServerSideEncryptionByDefault": map[string]any{"sseAlgorithm": "AES256"}}},
 		sse.Inputs["rules"])
 
-	v, versioned := rs.find("aws:s3/bucketVersioningV2:BucketVersioningV2", d.Logical)
+	v, versioned := prog.Get("aws:s3/bucketVersioningV2:BucketVersioningV2", d.Logical)
 	assert.Equal(t, d.Bucket.Versioning, versioned)
 	if versioned {
 		assert.Equal(t, map[string]any{"status": "Enabled"}, v.Inputs["versioningConfiguration"])
 	}
 
-	lc := rs.get(t, "aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2", d.Logical)
+	lc := get(t, prog, "aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2", d.Logical)
 	assert.Equal(t, name, lc.Inputs["bucket"])
 	rules := map[string]map[string]any{}
 	for _, r := range lc.Inputs["rules"].([]any) {
@@ -164,12 +154,12 @@ func checkDataset(t *testing.T, rs resources, d datasetDecl) {
 		}
 	}
 
-	obj, uploaded := rs.find("aws:s3/bucketObjectv2:BucketObjectv2", d.Logical)
+	obj, uploaded := prog.Get("aws:s3/bucketObjectv2:BucketObjectv2", d.Logical)
 	assert.Equal(t, d.Source != "", uploaded)
 	if uploaded {
 		assert.Equal(t, name, obj.Inputs["bucket"])
 		assert.Equal(t, d.Name, obj.Inputs["key"])
-		assert.Equal(t, d.SourceFile, obj.Inputs["source"].(map[string]any)["path"])
+		assert.Equal(t, map[string]any{"asset": d.SourceFile()}, obj.Inputs["source"])
 		assert.Equal(t, d.Bucket.SourceClass, stringOr(obj.Inputs["storageClass"]))
 	}
 	if d.Name == "orders_raw" {
@@ -177,8 +167,8 @@ func checkDataset(t *testing.T, rs resources, d datasetDecl) {
 	}
 }
 
-func checkTask(t *testing.T, rs resources, task taskDecl, bucket map[string]string) {
-	fn := rs.get(t, "aws:lambda/function:Function", task.FunctionName)
+func checkTask(t *testing.T, prog projecttest.Program, task taskDecl, bucket map[string]string) {
+	fn := get(t, prog, "aws:lambda/function:Function", task.FunctionName)
 	roleName := task.RoleLogical + mockSuffix
 	in := fn.Inputs
 	assert.Equal(t, task.FunctionName, in["name"])
@@ -187,7 +177,7 @@ func checkTask(t *testing.T, rs resources, task taskDecl, bucket map[string]stri
 	assert.Equal(t, float64(task.MemoryMB), in["memorySize"])
 	assert.Equal(t, float64(task.TimeoutSecs), in["timeout"])
 	assert.Equal(t, []any{"arm64"}, in["architectures"])
-	assert.Equal(t, "artifacts/"+task.Name+".zip", in["code"].(map[string]any)["path"])
+	assert.Equal(t, map[string]any{"archive": "artifacts/" + task.Name + ".zip"}, in["code"])
 	assert.Equal(t, "arn:aws:iam::"+mockAccount+":role/"+roleName, in["role"])
 	assert.Equal(t, map[string]any{"glacier:pipeline": "etl", "glacier:task": task.Name, "team": "data"}, in["tags"])
 
@@ -202,14 +192,14 @@ func checkTask(t *testing.T, rs resources, task taskDecl, bucket map[string]stri
 	}
 	assert.Equal(t, want, datasets)
 
-	logs := rs.get(t, "aws:cloudwatch/logGroup:LogGroup", task.FunctionName)
+	logs := get(t, prog, "aws:cloudwatch/logGroup:LogGroup", task.FunctionName)
 	assert.Equal(t, "/aws/lambda/"+task.FunctionName, logs.Inputs["name"])
 	assert.Equal(t, float64(task.LogRetentionDays), logs.Inputs["retentionInDays"])
 	assert.Contains(t, fn.DependsOn, "aws:cloudwatch/logGroup:LogGroup::"+task.FunctionName, "logs exist before the function")
 	assert.Contains(t, fn.DependsOn, "aws:iam/rolePolicy:RolePolicy::"+task.RoleLogical, "permissions exist before the function")
 
-	assertTrust(t, rs.get(t, "aws:iam/role:Role", task.RoleLogical), "lambda.amazonaws.com")
-	pol := rs.get(t, "aws:iam/rolePolicy:RolePolicy", task.RoleLogical)
+	assertTrust(t, get(t, prog, "aws:iam/role:Role", task.RoleLogical), "lambda.amazonaws.com")
+	pol := get(t, prog, "aws:iam/rolePolicy:RolePolicy", task.RoleLogical)
 	assert.Equal(t, roleName, pol.Inputs["role"])
 	objects := func(datasets []string) []string {
 		var arns []string
@@ -230,30 +220,11 @@ func checkTask(t *testing.T, rs resources, task taskDecl, bucket map[string]stri
 	assert.Equal(t, wantPolicy, policy(t, pol))
 }
 
-// resource is one resource the program registered.
-type resource struct {
-	Type   string
-	Name   string
-	Inputs map[string]any
-	// DependsOn are "type::name" of the resources it waits for.
-	DependsOn []string
-}
-
-// resources are what the program registered, sorted by type and name.
-type resources []resource
-
-func (rs resources) find(typ, name string) (r resource, ok bool) {
-	for _, r := range rs {
-		if r.Type == typ && r.Name == name {
-			return r, true
-		}
-	}
-	return r, false
-}
-
-func (rs resources) get(t *testing.T, typ, name string) resource {
+// get returns the resource of type typ named name, failing t if there is
+// none.
+func get(t *testing.T, prog projecttest.Program, typ, name string) projecttest.Resource {
 	t.Helper()
-	r, ok := rs.find(typ, name)
+	r, ok := prog.Get(typ, name)
 	require.True(t, ok, "no %s named %s", typ, name)
 	return r
 }
@@ -266,7 +237,7 @@ type statement struct {
 
 // policy parses a RolePolicy's document, refusing fields the checks do not
 // cover.
-func policy(t *testing.T, r resource) []statement {
+func policy(t *testing.T, r projecttest.Resource) []statement {
 	t.Helper()
 	var doc struct {
 		Version   string
@@ -291,7 +262,7 @@ func policy(t *testing.T, r resource) []statement {
 	return out
 }
 
-func assertTrust(t *testing.T, role resource, service string) {
+func assertTrust(t *testing.T, role projecttest.Resource, service string) {
 	t.Helper()
 	assert.Nil(t, role.Inputs["name"], "roles are auto-named")
 	var doc struct {
@@ -343,39 +314,4 @@ func waves(t *testing.T, def string) [][]string {
 func stringOr(v any) string {
 	s, _ := v.(string)
 	return s
-}
-
-// TestModuleFiles rewrites the embedded go.mod and go.sum with -update:
-// it writes a project, lets go mod tidy (with the test file TestProgram
-// adds) resolve its requirements, and keeps the result. Without -update it
-// checks that the templates pin the SDK versions the compiler says.
-func TestModuleFiles(t *testing.T) {
-	mod, err := templates.ReadFile("templates/go.mod.txt")
-	require.NoError(t, err)
-	if !*update {
-		assert.Contains(t, string(mod), "github.com/pulumi/pulumi-aws/sdk/v6 "+PulumiAWSSDKVersion+"\n")
-		assert.Contains(t, string(mod), "github.com/pulumi/pulumi/sdk/v3 "+PulumiSDKVersion+"\n")
-		return
-	}
-	out := t.TempDir()
-	compileETL(t, out, Options{})
-	mocks, err := os.ReadFile(filepath.Join("testdata", "mocks", "main_test.go.txt"))
-	require.NoError(t, err)
-	require.NoError(t, os.WriteFile(filepath.Join(out, "main_test.go"), mocks, 0o644))
-	goMod := "module " + modulePath("etl") + "\n\ngo 1.26\n\nrequire (\n" +
-		"\tgithub.com/pulumi/pulumi-aws/sdk/v6 " + PulumiAWSSDKVersion + "\n" +
-		"\tgithub.com/pulumi/pulumi/sdk/v3 " + PulumiSDKVersion + "\n)\n"
-	require.NoError(t, os.WriteFile(filepath.Join(out, "go.mod"), []byte(goMod), 0o644))
-	require.NoError(t, os.Remove(filepath.Join(out, "go.sum")))
-	cmd := exec.Command("go", "mod", "tidy")
-	cmd.Dir = out
-	cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=mod")
-	b, err := cmd.CombinedOutput()
-	require.NoError(t, err, "go mod tidy:\n%s", b)
-	for _, f := range []string{"go.mod", "go.sum"} {
-		data, err := os.ReadFile(filepath.Join(out, f))
-		require.NoError(t, err)
-		require.NoError(t, os.WriteFile(filepath.Join("templates", f+".txt"), data, 0o644))
-	}
-	t.Log("rewrote templates/go.mod.txt and templates/go.sum.txt")
 }

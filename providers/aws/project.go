@@ -2,66 +2,52 @@ package aws
 
 import (
 	"fmt"
-	"io"
-	"os"
-	"path/filepath"
-	"strings"
+
+	"github.com/glacier-pipeline/glacier/providers/internal/pulumiproject"
 )
 
 // Versions of the Pulumi SDKs the written program depends on. The
 // embedded go.mod and go.sum list them and every module they need; a test
-// builds a written project offline to prove go.sum complete, and
-// `go test -run TestModuleFiles -update` rewrites both after a change here.
+// builds a written project to prove go.sum complete, and
+// `GLACIER_PULUMI_TESTS=1 go test ./providers/aws -run TestProject -update`
+// rewrites both after a change here.
 const (
-	PulumiSDKVersion    = "v3.274.1"
+	PulumiSDKVersion    = pulumiproject.PulumiSDKVersion
 	PulumiAWSSDKVersion = "v6.83.4"
 )
+
+// requires are the written project's direct requirements.
+var requires = map[string]string{
+	"github.com/pulumi/pulumi/sdk/v3":     PulumiSDKVersion,
+	"github.com/pulumi/pulumi-aws/sdk/v6": PulumiAWSSDKVersion,
+}
 
 // write lays out the project under opts.Out. It replaces artifacts/ and
 // sources/ wholesale, so nothing from an earlier compilation lingers, and
 // leaves other files (such as a stack's Pulumi.<stack>.yaml) alone.
 func write(opts Options, dep *deployment, arts []artifact) error {
-	out := opts.Out
-	for _, dir := range []string{"artifacts", "sources"} {
-		if err := os.RemoveAll(filepath.Join(out, dir)); err != nil {
-			return fmt.Errorf("aws: clearing %s: %w", dir, err)
-		}
-	}
-	if err := os.MkdirAll(filepath.Join(out, "artifacts"), 0o755); err != nil {
-		return fmt.Errorf("aws: %w", err)
-	}
-	for _, a := range arts {
-		if err := writeFile(out, a.Path, a.Zip); err != nil {
-			return err
-		}
-	}
-	for _, d := range dep.Datasets {
-		if d.SourceFile == "" {
-			continue
-		}
-		if err := copyFile(filepath.Join(opts.Dir, filepath.FromSlash(d.Source)), filepath.Join(out, filepath.FromSlash(d.SourceFile))); err != nil {
-			return fmt.Errorf("aws: dataset %q: copying source: %w", d.Name, err)
-		}
-	}
 	files, err := projectFiles(dep, arts)
 	if err != nil {
-		return err
+		return fmt.Errorf("aws: %w", err)
 	}
-	for _, f := range files {
-		if err := writeFile(out, f.name, f.data); err != nil {
-			return err
+	p := pulumiproject.Project{Marker: marker, Clear: []string{"artifacts", "sources"}}
+	for _, a := range arts {
+		p.Files = append(p.Files, pulumiproject.File{Name: a.Path, Data: a.Zip})
+	}
+	p.Files = append(p.Files, files...)
+	for _, d := range dep.Datasets {
+		if d.Source != "" {
+			p.Copies = append(p.Copies, pulumiproject.Copy{Src: d.SourcePath(opts.Dir), Name: d.SourceFile()})
 		}
+	}
+	if err := pulumiproject.Write(opts.Out, p); err != nil {
+		return fmt.Errorf("aws: %w", err)
 	}
 	return nil
 }
 
-type file struct {
-	name string
-	data []byte
-}
-
 // projectFiles renders every text file of the project.
-func projectFiles(dep *deployment, arts []artifact) ([]file, error) {
+func projectFiles(dep *deployment, arts []artifact) ([]pulumiproject.File, error) {
 	asl, err := definition(dep)
 	if err != nil {
 		return nil, err
@@ -70,25 +56,25 @@ func projectFiles(dep *deployment, arts []artifact) ([]file, error) {
 	if err != nil {
 		return nil, err
 	}
-	pulumiYAML, err := render("Pulumi.yaml.tmpl", dep)
+	pulumiYAML, err := tmpl.Render("Pulumi.yaml.tmpl", dep)
 	if err != nil {
 		return nil, err
 	}
-	readme, err := render("README.md.tmpl", readmeData{deployment: dep, Artifacts: arts, Marker: marker})
+	readme, err := tmpl.Render("README.md.tmpl", readmeData{deployment: dep, Artifacts: arts, Marker: marker})
 	if err != nil {
 		return nil, err
 	}
-	goMod, goSum, err := moduleFiles(dep.Pipeline)
+	goMod, goSum, err := pulumiproject.ModuleFiles(templates, "templates", modulePath(dep.Pipeline))
 	if err != nil {
 		return nil, err
 	}
-	return []file{
-		{"Pulumi.yaml", pulumiYAML},
-		{"main.go", mainGo},
-		{"go.mod", goMod},
-		{"go.sum", goSum},
-		{"statemachine.asl.json", asl},
-		{"README.md", readme},
+	return []pulumiproject.File{
+		{Name: "Pulumi.yaml", Data: pulumiYAML},
+		{Name: "main.go", Data: mainGo},
+		goMod,
+		goSum,
+		{Name: "statemachine.asl.json", Data: asl},
+		{Name: "README.md", Data: readme},
 	}, nil
 }
 
@@ -98,57 +84,5 @@ type readmeData struct {
 	Marker    string
 }
 
-// moduleFiles returns go.mod and go.sum for a project: the embedded
-// templates, with the module named after the pipeline.
-func moduleFiles(pipeline string) (goMod, goSum []byte, err error) {
-	mod, err := templates.ReadFile("templates/go.mod.txt")
-	if err != nil {
-		return nil, nil, err
-	}
-	sum, err := templates.ReadFile("templates/go.sum.txt")
-	if err != nil {
-		return nil, nil, err
-	}
-	_, rest, ok := strings.Cut(string(mod), "\n")
-	if !ok {
-		return nil, nil, fmt.Errorf("aws: embedded go.mod is empty")
-	}
-	return []byte("module " + modulePath(pipeline) + "\n" + rest), sum, nil
-}
-
 // modulePath is the written project's module path.
 func modulePath(pipeline string) string { return pipeline + "/aws" }
-
-func writeFile(out, name string, data []byte) error {
-	path := filepath.Join(out, filepath.FromSlash(name))
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return fmt.Errorf("aws: %w", err)
-	}
-	if err := os.WriteFile(path, data, 0o644); err != nil {
-		return fmt.Errorf("aws: %w", err)
-	}
-	return nil
-}
-
-// copyFile streams src to dst, so a large source is never held in memory.
-func copyFile(src, dst string) (err error) {
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-		return err
-	}
-	out, err := os.Create(dst)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if cerr := out.Close(); err == nil {
-			err = cerr
-		}
-	}()
-	_, err = io.Copy(out, in)
-	return err
-}

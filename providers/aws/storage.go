@@ -73,10 +73,7 @@ type bucketPlan struct {
 func planBucket(d plan.Dataset, errorf, warnf func(format string, args ...any)) bucketPlan {
 	s, _ := d.Object()
 	bp := bucketPlan{Versioning: s.Versioning, RetentionDays: s.RetentionDays}
-	class, hinted := s.Hints[hintStorageClass]
-	if !hinted {
-		class = accessClass[s.AccessPattern]
-	}
+	class := d.Class(hintStorageClass, accessClass)
 	switch {
 	case !slices.Contains(StorageClasses, class):
 		errorf("aws_storage_class %q is not an S3 storage class; use one of %s", class, strings.Join(StorageClasses, ", "))

@@ -13,6 +13,7 @@ import (
 
 	"github.com/glacier-pipeline/glacier/glacier"
 	"github.com/glacier-pipeline/glacier/providers/internal/plan"
+	"github.com/glacier-pipeline/glacier/providers/internal/pulumiproject"
 )
 
 // check runs the compiler's checks on p and returns the problems as
@@ -273,18 +274,27 @@ func TestOutDirRefused(t *testing.T) {
 	require.NoError(t, os.WriteFile(filepath.Join(out, "notes.txt"), []byte("mine"), 0o644))
 	p := pipeline(t, serverless(0, 0, nil))
 	_, err := p.Compile(context.Background(), New(Options{Dir: project(t), Out: out}))
-	require.ErrorContains(t, err, "is not empty and is not an earlier output of glacier compile --target aws")
+	require.ErrorContains(t, err, "is not empty and is not an earlier output of this compiler")
+	require.ErrorContains(t, err, `"# Written by glacier compile --target aws."`)
+	assert.Equal(t, []string{"notes.txt"}, dirNames(t, out), "nothing is written")
 	_, err = p.Compile(context.Background(), New(Options{Dir: project(t)}))
 	require.ErrorContains(t, err, "Options.Out is empty")
 }
 
+func dirNames(t *testing.T, dir string) []string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	return names
+}
+
 func TestIdents(t *testing.T) {
-	ids := newIdents()
-	assert.Equal(t, "ordersRaw", ids.add(camel("orders_raw"), "Dataset"))
-	assert.Equal(t, "ordersRawDataset", ids.add(camel("orders-raw"), "Dataset"))
-	assert.Equal(t, "ordersRawDataset2", ids.add(camel("orders__raw"), "Dataset"))
-	assert.Equal(t, "s3Dataset", ids.add(camel("s3"), "Dataset"))
-	assert.Equal(t, "errDataset", ids.add(camel("err"), "Dataset"))
-	assert.Equal(t, "cleanFunction", ids.add(camel("clean")+"Function", ""))
-	assert.Equal(t, "cleanFunction2", ids.add(camel("clean")+"Function", ""))
+	ids := pulumiproject.NewIdents(programNames...)
+	assert.Equal(t, "s3Dataset", ids.Add(pulumiproject.Camel("s3"), "Dataset"), "an import")
+	assert.Equal(t, "errDataset", ids.Add(pulumiproject.Camel("err"), "Dataset"), "a variable of the program")
+	assert.Equal(t, "newTaskFunction", ids.Add(pulumiproject.Camel("new_task"), "Function"), "a function of the program")
 }

@@ -1,18 +1,14 @@
 package gcp
 
 import (
-	"archive/zip"
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
-	"path"
-	"strings"
 
 	"github.com/glacier-pipeline/glacier/glacier"
+	"github.com/glacier-pipeline/glacier/providers/internal/plan"
 	"github.com/glacier-pipeline/glacier/providers/internal/pulumiproject"
 )
 
@@ -39,26 +35,21 @@ const MaxBundleBytes = 100 << 20
 func (c *Compiler) bundles(ctx context.Context, dep *deployment, cacheDir string) ([]bundle, error) {
 	var out []bundle
 	var probs glacier.Problems
+	report := plan.Reporter(&probs)
 	for i := range dep.Tasks {
 		t := &dep.Tasks[i]
 		zb, err := c.pack(ctx, dep.Pipeline, *t, cacheDir)
 		if err != nil {
 			return nil, fmt.Errorf("gcp: packaging task %q: %w", t.Name, err)
 		}
-		b, err := inspectBundle(zb)
+		b, err := inspectBundle(t.Task, zb)
 		if err != nil {
 			return nil, fmt.Errorf("gcp: packaging task %q: %w", t.Name, err)
 		}
-		if b.ModuleSHA256 != t.Module.SHA256 {
-			return nil, fmt.Errorf("gcp: packaging task %q: the bundle's module has sha256 %s, not the built module's %s",
-				t.Name, b.ModuleSHA256, t.Module.SHA256)
-		}
-		problem := func(format string, args ...any) {
-			probs = append(probs, glacier.Problem{Severity: glacier.Error, Kind: "task", Name: t.Name, Msg: fmt.Sprintf(format, args...)})
-		}
+		problem := report(glacier.Error, "task", t.Name)
 		if len(zb) > MaxBundleBytes {
 			problem("its source bundle is %s, over the %s Cloud Functions deploys; make the module smaller",
-				mib(int64(len(zb))), mib(MaxBundleBytes))
+				plan.MiB(int64(len(zb))), plan.MiB(MaxBundleBytes))
 		}
 		rt, err := runtimeFor(b.GoVersion, dep.Runtime)
 		if err != nil {
@@ -77,62 +68,21 @@ func (c *Compiler) bundles(ctx context.Context, dep *deployment, cacheDir string
 	return out, nil
 }
 
-// inspectBundle reads what the compiler needs from a bundle: the sha256 of
-// the one WebAssembly module in it and the go line of its go.mod, which
-// must be at the root, where Cloud Functions looks for it.
-func inspectBundle(zb []byte) (bundle, error) {
-	zr, err := zip.NewReader(bytes.NewReader(zb), int64(len(zb)))
+// inspectBundle checks that t's bundle holds t's built module and reads
+// the go line of its go.mod, which must be at the root, where Cloud
+// Functions looks for it.
+func inspectBundle(t plan.Task, zb []byte) (bundle, error) {
+	packed, err := t.Inspect("bundle", zb, "go.mod")
 	if err != nil {
-		return bundle{}, fmt.Errorf("the bundle is not a zip: %w", err)
+		return bundle{}, err
 	}
-	b := bundle{Zip: zb}
-	for _, f := range zr.File {
-		switch {
-		case f.Name == "go.mod":
-			data, err := readZipped(f, 1<<20)
-			if err != nil {
-				return bundle{}, err
-			}
-			if b.GoVersion, err = pulumiproject.GoDirective(data); err != nil {
-				return bundle{}, fmt.Errorf("the bundle's %w", err)
-			}
-		case strings.HasSuffix(f.Name, ".wasm"):
-			if b.ModuleSHA256 != "" {
-				return bundle{}, errors.New("the bundle holds more than one .wasm file")
-			}
-			r, err := f.Open()
-			if err != nil {
-				return bundle{}, err
-			}
-			h := sha256.New()
-			_, err = io.Copy(h, r)
-			r.Close()
-			if err != nil {
-				return bundle{}, fmt.Errorf("reading %s: %w", f.Name, err)
-			}
-			b.ModuleSHA256 = hex.EncodeToString(h.Sum(nil))
-		}
-	}
-	switch {
-	case b.ModuleSHA256 == "":
-		return bundle{}, errors.New("the bundle holds no .wasm module")
-	case b.GoVersion == "":
+	goMod, ok := packed.Files["go.mod"]
+	if !ok {
 		return bundle{}, errors.New("the bundle has no go.mod at its root, which Cloud Functions needs to build it")
 	}
-	return b, nil
-}
-
-func readZipped(f *zip.File, limit int64) ([]byte, error) {
-	r, err := f.Open()
+	goVersion, err := pulumiproject.GoDirective(goMod)
 	if err != nil {
-		return nil, err
+		return bundle{}, fmt.Errorf("the bundle's %w", err)
 	}
-	defer r.Close()
-	data, err := io.ReadAll(io.LimitReader(r, limit))
-	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", path.Clean(f.Name), err)
-	}
-	return data, nil
+	return bundle{Artifact: glacier.Artifact{ModuleSHA256: packed.ModuleSHA256}, Zip: zb, GoVersion: goVersion}, nil
 }
-
-func mib(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/glacier-pipeline/glacier/internal/build"
 	"github.com/glacier-pipeline/glacier/providers/gcp/gcfboot"
+	"github.com/glacier-pipeline/glacier/providers/internal/plan"
 )
 
 // TestBundles compiles examples/etl with its real modules and the real
@@ -38,7 +39,7 @@ func TestBundles(t *testing.T) {
 			assert.Equal(t, mods[a.Task].SHA256, a.ModuleSHA256, "bundle of %s", a.Task)
 			zb, err := os.ReadFile(filepath.Join(out, a.Path))
 			require.NoError(t, err)
-			b, err := inspectBundle(zb)
+			b, err := inspectBundle(plan.Task{Module: mods[a.Task]}, zb)
 			require.NoError(t, err)
 			assert.Equal(t, mods[a.Task].SHA256, b.ModuleSHA256)
 			_, err = runtimeFor(b.GoVersion, gcfboot.Runtime)

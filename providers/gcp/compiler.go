@@ -27,7 +27,6 @@ package gcp
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"path/filepath"
 
@@ -116,15 +115,12 @@ func (c *Compiler) Compile(ctx context.Context, p *glacier.Pipeline) (*glacier.C
 	if err := probs.Err(); err != nil {
 		return nil, fmt.Errorf("cannot compile pipeline %q for GCP: %w", p.Name(), err)
 	}
-	if opts.Out == "" {
-		return nil, errors.New("gcp: Options.Out is empty; say where to write the project (glacier compile --out DIR)")
-	}
 	if err := pulumiproject.CheckDir(opts.Out, marker); err != nil {
 		return nil, fmt.Errorf("gcp: %w", err)
 	}
-	mods, err := c.modules(ctx, p, opts)
+	mods, err := plan.Modules(ctx, p, opts.Dir, opts.Modules)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("gcp: %w", err)
 	}
 	for i := range dep.Tasks {
 		dep.Tasks[i].Module = mods[dep.Tasks[i].Name]
@@ -136,14 +132,11 @@ func (c *Compiler) Compile(ctx context.Context, p *glacier.Pipeline) (*glacier.C
 	if err := write(opts, dep, bundles); err != nil {
 		return nil, err
 	}
-	out := &glacier.Compilation{Target: Target, Dir: opts.Out}
+	var artifacts []glacier.Artifact
 	for _, b := range bundles {
-		out.Artifacts = append(out.Artifacts, b.Artifact)
+		artifacts = append(artifacts, b.Artifact)
 	}
-	for _, w := range probs.Warnings() {
-		out.Warnings = append(out.Warnings, w.String())
-	}
-	return out, nil
+	return plan.Compilation(Target, opts.Out, artifacts, probs), nil
 }
 
 // resolve fills in defaults.
@@ -155,35 +148,10 @@ func (o Options) resolve(pipeline string) Options {
 		o.Region = DefaultRegion
 	}
 	if o.Prefix == "" {
-		o.Prefix = defaultPrefix(pipeline)
+		o.Prefix = plan.DefaultPrefix(pipeline)
 	}
 	if o.CacheDir == "" {
 		o.CacheDir = filepath.Join(o.Dir, ".glacier", "gcp")
 	}
 	return o
-}
-
-// modules returns every task's module by task name, from Options.Modules
-// or built.
-func (c *Compiler) modules(ctx context.Context, p *glacier.Pipeline, opts Options) (map[string]build.Module, error) {
-	out := map[string]build.Module{}
-	if opts.Modules == nil {
-		mods, err := build.Modules(ctx, p, build.Options{Dir: opts.Dir})
-		if err != nil {
-			return nil, err
-		}
-		for _, m := range mods {
-			out[m.Task] = m
-		}
-		return out, nil
-	}
-	for _, t := range p.Tasks() {
-		m, ok := opts.Modules[t.Name]
-		if !ok {
-			return nil, fmt.Errorf("gcp: Options.Modules has no module for task %q; build it (glacier build) or leave Modules nil", t.Name)
-		}
-		m.Task = t.Name
-		out[t.Name] = m
-	}
-	return out, nil
 }

@@ -2,15 +2,12 @@ package gcp
 
 import (
 	"fmt"
-	"os"
-	"path"
-	"path/filepath"
 	"sort"
 	"strings"
-	"unicode"
 
 	"github.com/glacier-pipeline/glacier/glacier"
 	"github.com/glacier-pipeline/glacier/providers/internal/plan"
+	"github.com/glacier-pipeline/glacier/providers/internal/pulumiproject"
 )
 
 // Naming rules of the GCP resources the compiler names, besides
@@ -70,8 +67,6 @@ type datasetDecl struct {
 	// auto-named from.
 	Logical string
 	Bucket  bucketPlan
-	// SourceFile is where the source is copied under Out, slash-separated.
-	SourceFile string
 }
 
 // taskDecl is one task's function and service account.
@@ -108,11 +103,7 @@ const callMargin = 30
 // every name and setting. It returns every problem at once.
 func design(pl *plan.Plan, opts Options) (*deployment, glacier.Problems) {
 	var probs glacier.Problems
-	report := func(sev glacier.Severity, kind, name string) func(string, ...any) {
-		return func(format string, args ...any) {
-			probs = append(probs, glacier.Problem{Severity: sev, Kind: kind, Name: name, Msg: fmt.Sprintf(format, args...)})
-		}
-	}
+	report := plan.Reporter(&probs)
 	checkOptions(opts, report)
 	probs = append(probs, pl.Check("GCP", "Cloud Functions")...)
 
@@ -127,7 +118,7 @@ func design(pl *plan.Plan, opts Options) (*deployment, glacier.Problems) {
 		// Role IDs take no hyphens; the prefix's become underscores.
 		WriterRole: roleRule.Name("", "glacier_"+strings.ReplaceAll(opts.Prefix, "-", "_")+"_objectReplacer"),
 	}
-	if opts.Prefix == defaultPrefix(pl.Name) {
+	if opts.Prefix == plan.DefaultPrefix(pl.Name) {
 		dep.Workflow = workflowRule.Name("", pl.Name)
 	}
 	for k, v := range opts.Labels {
@@ -135,26 +126,24 @@ func design(pl *plan.Plan, opts Options) (*deployment, glacier.Problems) {
 	}
 	sort.Slice(dep.Labels, func(i, j int) bool { return dep.Labels[i].Key < dep.Labels[j].Key })
 
-	vars := newIdents()
+	vars := pulumiproject.NewIdents(programNames...)
 	buckets := names{}
 	for _, d := range pl.Datasets {
 		if _, ok := d.Object(); !ok {
 			continue // refused by Check
 		}
 		errorf, warnf := report(glacier.Error, "dataset", d.Name), report(glacier.Warning, "dataset", d.Name)
-		unknownHints(d.Storage.ProviderHints(), datasetHints, warnf)
+		for _, w := range plan.UnknownHints(d.Storage.ProviderHints(), "GCP", "gcp_", "dataset", datasetHints) {
+			warnf("%s", w)
+		}
 		dd := datasetDecl{
 			Dataset: d,
-			Var:     vars.add(camel(d.Name), "Dataset"),
+			Var:     vars.Add(pulumiproject.Camel(d.Name), "Dataset"),
 			Logical: buckets.add(bucketLogical.Name(opts.Prefix, d.Name)),
 			Bucket:  planBucket(d, errorf, warnf),
 		}
-		if d.Source != "" {
-			src := filepath.Join(opts.Dir, filepath.FromSlash(d.Source))
-			if fi, err := os.Stat(src); err != nil || !fi.Mode().IsRegular() {
-				errorf("source %s is not a readable file (looked for %s); fix source: or create the file", d.Source, src)
-			}
-			dd.SourceFile = path.Join("sources", d.Name, path.Base(filepath.ToSlash(d.Source)))
+		if msg := d.CheckSource(opts.Dir); msg != "" {
+			errorf("%s", msg)
 		}
 		dep.Datasets = append(dep.Datasets, dd)
 	}
@@ -169,10 +158,12 @@ func design(pl *plan.Plan, opts Options) (*deployment, glacier.Problems) {
 			continue // refused by Check
 		}
 		errorf, warnf := report(glacier.Error, "task", t.Name), report(glacier.Warning, "task", t.Name)
-		unknownHints(sl.Hints, nil, warnf)
+		for _, w := range plan.UnknownHints(sl.Hints, "GCP", "gcp_", "task", nil) {
+			warnf("%s", w)
+		}
 		td := taskDecl{
 			Task:         t,
-			Var:          vars.add(camel(t.Name)+"Task", ""),
+			Var:          vars.Add(pulumiproject.Camel(t.Name)+"Task", ""),
 			FunctionName: plan.CloudFunction.Name(opts.Prefix, t.Name),
 			Account:      accounts.unique(serviceAccountRule, opts.Prefix, accountBase(opts.Prefix, t.Name)),
 			MemoryMiB:    t.Limits.MemoryMiB,
@@ -209,9 +200,6 @@ func design(pl *plan.Plan, opts Options) (*deployment, glacier.Problems) {
 	dep.WorkflowAccount = accounts.unique(serviceAccountRule, opts.Prefix, "workflow")
 	return dep, probs
 }
-
-// defaultPrefix is the prefix used when Options.Prefix is empty.
-func defaultPrefix(pipeline string) string { return strings.ReplaceAll(pipeline, "_", "-") }
 
 // accountBase is what a task's service account ID is made from: the task's
 // name, made long enough for the shortest ID Google Cloud accepts.
@@ -259,61 +247,11 @@ func (n names) unique(rule plan.Rule, prefix, base string) string {
 	return name
 }
 
-// idents hands out unique Go identifiers for main.go.
-type idents map[string]bool
-
-// reservedIdents are names main.go uses for something else.
-var reservedIdents = []string{
-	// keywords and predeclared names a dataset or task could be called
-	"break", "case", "chan", "const", "continue", "default", "defer", "else", "fallthrough", "for", "func", "go",
-	"goto", "if", "import", "interface", "map", "package", "range", "return", "select", "struct", "switch", "type",
-	"var", "any", "append", "bool", "byte", "cap", "clear", "close", "complex", "copy", "delete", "error", "false",
-	"float32", "float64", "imag", "int", "int8", "int16", "int32", "int64", "iota", "len", "make", "max", "min",
-	"new", "nil", "panic", "print", "println", "real", "recover", "rune", "string", "true", "uint", "uint8",
-	"uint16", "uint32", "uint64", "uintptr",
-	// imports and the program's own names
+// programNames are the names main.go uses for its imports, functions and
+// types, which no dataset's or task's variable may take.
+var programNames = []string{
 	"cloudfunctionsv2", "cloudrunv2", "projects", "serviceaccount", "storage", "workflows", "pulumi", "json",
 	"errors", "fmt", "strings", "ctx", "err", "main", "program", "definition", "urlsLine", "region", "labels",
 	"labelled", "dataset", "datasetArgs", "newDataset", "uploadSource", "shared", "newShared", "taskArgs", "task",
 	"newTask", "newWorkflow", "withURLs", "workflow",
-}
-
-func newIdents() idents {
-	ids := idents{}
-	for _, r := range reservedIdents {
-		ids[r] = true
-	}
-	return ids
-}
-
-// add returns a fresh identifier: want if it is free, else want+suffix,
-// else that with a number.
-func (ids idents) add(want, suffix string) string {
-	id := want
-	if ids[id] {
-		id = want + suffix
-	}
-	for i := 2; ids[id]; i++ {
-		id = fmt.Sprintf("%s%s%d", want, suffix, i)
-	}
-	ids[id] = true
-	return id
-}
-
-// camel turns a glacier name (lowercase, '_' and '-') into lowerCamelCase.
-func camel(name string) string {
-	var b strings.Builder
-	upper := false
-	for _, r := range name {
-		switch {
-		case r == '_' || r == '-':
-			upper = b.Len() > 0
-		case upper:
-			b.WriteRune(unicode.ToUpper(r))
-			upper = false
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
 }

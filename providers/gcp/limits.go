@@ -139,24 +139,6 @@ const hintStorageClass = "gcp_storage_class"
 // datasetHints are the gcp_* hints known on datasets. Tasks have none yet.
 var datasetHints = []string{hintStorageClass}
 
-// unknownHints warns about every gcp_* hint outside known.
-func unknownHints(h glacier.Hints, known []string, warnf func(string, ...any)) {
-	keys := make([]string, 0, len(h))
-	for k := range h {
-		if strings.HasPrefix(k, "gcp_") && !slices.Contains(known, k) {
-			keys = append(keys, k)
-		}
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		if len(known) == 0 {
-			warnf("the GCP compiler knows no task hints and ignores %q", k)
-			continue
-		}
-		warnf("the GCP compiler does not know the hint %q and ignores it; it knows %s", k, strings.Join(known, ", "))
-	}
-}
-
 var (
 	projectRE    = regexp.MustCompile(`^[a-z][a-z0-9-]{4,28}[a-z0-9]$`)
 	labelKeyRE   = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,62}$`)
@@ -175,7 +157,7 @@ const (
 const maxUserLabels = 62
 
 // checkOptions reports invalid options as problems of kind "option".
-func checkOptions(o Options, report func(glacier.Severity, string, string) func(string, ...any)) {
+func checkOptions(o Options, report plan.Report) {
 	errorf := func(name string) func(string, ...any) { return report(glacier.Error, "option", name) }
 	if err := plan.CheckPrefix(o.Prefix); err != nil {
 		errorf("prefix")("%v", err)

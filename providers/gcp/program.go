@@ -1,23 +1,19 @@
 package gcp
 
 import (
-	"bytes"
 	"embed"
 	"fmt"
-	"go/format"
 	"sort"
-	"strconv"
 	"strings"
 	"text/template"
+
+	"github.com/glacier-pipeline/glacier/providers/internal/pulumiproject"
 )
 
 //go:embed templates
 var templates embed.FS
 
-var tmpl = template.Must(template.New("").Funcs(template.FuncMap{
-	"q":    strconv.Quote,
-	"join": strings.Join,
-}).ParseFS(templates, "templates/*.tmpl"))
+var tmpl = pulumiproject.ParseTemplates(templates, "templates/*.tmpl", template.FuncMap{"join": strings.Join})
 
 // programData is what main.go.tmpl renders.
 type programData struct {
@@ -57,27 +53,11 @@ func program(dep *deployment) ([]byte, error) {
 		data.Tasks = append(data.Tasks, programTask{
 			taskDecl:  t,
 			Comment:   taskComment(t),
-			ReadVars:  joinVars(vars, t.Reads),
-			WriteVars: joinVars(vars, t.Writes),
+			ReadVars:  pulumiproject.JoinVars(vars, t.Reads),
+			WriteVars: pulumiproject.JoinVars(vars, t.Writes),
 		})
 	}
-	src, err := render("main.go.tmpl", data)
-	if err != nil {
-		return nil, err
-	}
-	out, err := format.Source(src)
-	if err != nil {
-		return nil, fmt.Errorf("gcp: main.go does not parse: %w\n%s", err, src)
-	}
-	return out, nil
-}
-
-func render(name string, data any) ([]byte, error) {
-	var b bytes.Buffer
-	if err := tmpl.ExecuteTemplate(&b, name, data); err != nil {
-		return nil, fmt.Errorf("gcp: %s: %w", name, err)
-	}
-	return b.Bytes(), nil
+	return tmpl.Go("main.go.tmpl", data)
 }
 
 // datasetComment says where a dataset comes from and who reads it.
@@ -108,12 +88,4 @@ func list(names []string) string {
 		return "nothing"
 	}
 	return strings.Join(names, ", ")
-}
-
-func joinVars(vars map[string]string, datasets []string) string {
-	v := make([]string, len(datasets))
-	for i, d := range datasets {
-		v[i] = vars[d]
-	}
-	return strings.Join(v, ", ")
 }

@@ -2,7 +2,6 @@ package gcp
 
 import (
 	"fmt"
-	"path/filepath"
 
 	"github.com/glacier-pipeline/glacier/providers/internal/pulumiproject"
 )
@@ -13,13 +12,19 @@ import (
 // `GLACIER_PULUMI_TESTS=1 go test ./providers/gcp -run TestProject -update`
 // rewrites both after a change here.
 const (
-	PulumiSDKVersion    = "v3.274.1"
+	PulumiSDKVersion    = pulumiproject.PulumiSDKVersion
 	PulumiGCPSDKVersion = "v9.6.0"
 )
 
+// requires are the written project's direct requirements.
+var requires = map[string]string{
+	"github.com/pulumi/pulumi/sdk/v3":     PulumiSDKVersion,
+	"github.com/pulumi/pulumi-gcp/sdk/v9": PulumiGCPSDKVersion,
+}
+
 // marker starts Pulumi.yaml, so a later compilation knows the directory
 // is its own to overwrite.
-const marker = "# Written by glacier compile --target gcp."
+var marker = pulumiproject.Marker(Target)
 
 // write lays out the project under opts.Out. It replaces bundles/ and
 // sources/ wholesale, so nothing from an earlier compilation lingers, and
@@ -27,15 +32,15 @@ const marker = "# Written by glacier compile --target gcp."
 func write(opts Options, dep *deployment, bundles []bundle) error {
 	files, err := projectFiles(dep, bundles)
 	if err != nil {
-		return err
+		return fmt.Errorf("gcp: %w", err)
 	}
 	p := pulumiproject.Project{Marker: marker, Clear: []string{"bundles", "sources"}, Files: files}
 	for _, b := range bundles {
 		p.Files = append(p.Files, pulumiproject.File{Name: b.Path, Data: b.Zip})
 	}
 	for _, d := range dep.Datasets {
-		if d.SourceFile != "" {
-			p.Copies = append(p.Copies, pulumiproject.Copy{Src: filepath.Join(opts.Dir, filepath.FromSlash(d.Source)), Name: d.SourceFile})
+		if d.Source != "" {
+			p.Copies = append(p.Copies, pulumiproject.Copy{Src: d.SourcePath(opts.Dir), Name: d.SourceFile()})
 		}
 	}
 	if err := pulumiproject.Write(opts.Out, p); err != nil {
@@ -66,17 +71,17 @@ func projectFiles(dep *deployment, bundles []bundle) ([]pulumiproject.File, erro
 	if err != nil {
 		return nil, err
 	}
-	pulumiYAML, err := render("Pulumi.yaml.tmpl", pulumiData{deployment: dep, Marker: marker})
+	pulumiYAML, err := tmpl.Render("Pulumi.yaml.tmpl", pulumiData{deployment: dep, Marker: marker})
 	if err != nil {
 		return nil, err
 	}
-	goMod, goSum, err := moduleFiles(dep.Pipeline)
+	goMod, goSum, err := pulumiproject.ModuleFiles(templates, "templates", modulePath(dep.Pipeline))
 	if err != nil {
 		return nil, err
 	}
-	goVersion, err := pulumiproject.GoDirective(goMod)
+	goVersion, err := pulumiproject.GoDirective(goMod.Data)
 	if err != nil {
-		return nil, fmt.Errorf("gcp: embedded %w", err)
+		return nil, fmt.Errorf("embedded %w", err)
 	}
 	rd := readmeData{deployment: dep, Artifacts: bundles, GoVersion: goVersion}
 	for _, d := range dep.Datasets {
@@ -84,34 +89,19 @@ func projectFiles(dep *deployment, bundles []bundle) ([]pulumiproject.File, erro
 			rd.Outputs = append(rd.Outputs, d.Name)
 		}
 	}
-	readme, err := render("README.md.tmpl", rd)
+	readme, err := tmpl.Render("README.md.tmpl", rd)
 	if err != nil {
 		return nil, err
 	}
 	return []pulumiproject.File{
 		{Name: "Pulumi.yaml", Data: pulumiYAML},
 		{Name: "main.go", Data: mainGo},
-		{Name: "go.mod", Data: goMod},
-		{Name: "go.sum", Data: goSum},
+		goMod,
+		goSum,
 		{Name: "workflow.yaml", Data: definition(dep)},
 		{Name: "README.md", Data: readme},
 	}, nil
 }
 
-// moduleFiles returns go.mod and go.sum for a project: the embedded
-// templates, with the module named after the pipeline.
-func moduleFiles(pipeline string) (goMod, goSum []byte, err error) {
-	mod, err := templates.ReadFile("templates/go.mod.txt")
-	if err != nil {
-		return nil, nil, err
-	}
-	sum, err := templates.ReadFile("templates/go.sum.txt")
-	if err != nil {
-		return nil, nil, err
-	}
-	goMod, err = pulumiproject.GoMod(mod, pipeline+"/gcp")
-	if err != nil {
-		return nil, nil, fmt.Errorf("gcp: %w", err)
-	}
-	return goMod, sum, nil
-}
+// modulePath is the written project's module path.
+func modulePath(pipeline string) string { return pipeline + "/gcp" }

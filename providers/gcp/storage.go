@@ -50,10 +50,7 @@ type bucketPlan struct {
 func planBucket(d plan.Dataset, errorf, warnf func(format string, args ...any)) bucketPlan {
 	s, _ := d.Object()
 	bp := bucketPlan{Versioning: s.Versioning, RetentionDays: s.RetentionDays}
-	class, hinted := s.Hints[hintStorageClass]
-	if !hinted {
-		class = accessClass[s.AccessPattern]
-	}
+	class := d.Class(hintStorageClass, accessClass)
 	if !slices.Contains(StorageClasses, class) {
 		errorf("gcp_storage_class %q is not a Cloud Storage class; use one of %s", class, strings.Join(StorageClasses, ", "))
 		return bp

@@ -40,3 +40,16 @@ func (pl *Plan) Check(target, serverless string) glacier.Problems {
 	}
 	return out
 }
+
+// Report is how compilers record problems: Report(severity, kind, name)
+// returns a printf-like function that adds a problem of that culprit.
+type Report func(sev glacier.Severity, kind, name string) func(format string, args ...any)
+
+// Reporter returns a Report that appends to probs.
+func Reporter(probs *glacier.Problems) Report {
+	return func(sev glacier.Severity, kind, name string) func(string, ...any) {
+		return func(format string, args ...any) {
+			*probs = append(*probs, glacier.Problem{Severity: sev, Kind: kind, Name: name, Msg: fmt.Sprintf(format, args...)})
+		}
+	}
+}

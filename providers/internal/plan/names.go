@@ -110,3 +110,7 @@ func CheckPrefix(prefix string) error {
 	}
 	return nil
 }
+
+// DefaultPrefix is the prefix of a pipeline's resource names when none is
+// given: the pipeline's name with '_' as '-'.
+func DefaultPrefix(pipeline string) string { return strings.ReplaceAll(pipeline, "_", "-") }

@@ -5,9 +5,11 @@
 // (artifacts, source copies) cleared first so nothing stale lingers.
 //
 // It also handles the projects' go.mod and go.sum, which each compiler
-// embeds as checked-in templates: GoMod names the module, and GoDirective
-// reads a go.mod's go line. Package projecttest builds and mock-runs the
-// written projects in tests.
+// embeds as checked-in templates (ModuleFiles), renders the rest of a
+// project from its own templates (Templates) and names the written
+// program's variables (Idents). Package projecttest builds and mock-runs
+// the written projects in tests, and regenerates the go.mod and go.sum
+// templates.
 package pulumiproject
 
 import (
@@ -16,11 +18,20 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
 	"strings"
 )
+
+// PulumiSDKVersion is the version of Pulumi's Go SDK that every written
+// program depends on, beside its cloud's provider SDK.
+const PulumiSDKVersion = "v3.274.1"
+
+// Marker returns the first line of the Pulumi.yaml that the compiler of
+// target ("aws", "gcp") writes; see Project.Marker.
+func Marker(target string) string { return "# Written by glacier compile --target " + target + "." }
 
 // File is one file of a project, given whole.
 type File struct {
@@ -62,9 +73,13 @@ const (
 )
 
 // CheckDir reports whether a project may be written into dir: dir is
-// missing, empty, or holds a Pulumi.yaml that starts with marker. Compilers
+// given, and missing, empty, or holds a Pulumi.yaml that starts with
+// marker. Compilers
 // call it before packaging anything, so a wrong --out fails fast.
 func CheckDir(dir, marker string) error {
+	if dir == "" {
+		return errors.New("Options.Out is empty; say where to write the project (glacier compile --out DIR)")
+	}
 	entries, err := os.ReadDir(dir)
 	if errors.Is(err, os.ErrNotExist) || err == nil && len(entries) == 0 {
 		return nil
@@ -75,7 +90,7 @@ func CheckDir(dir, marker string) error {
 	head, err := os.ReadFile(filepath.Join(dir, "Pulumi.yaml"))
 	if err != nil || !bytes.HasPrefix(head, []byte(marker)) {
 		return fmt.Errorf("output directory %s is not empty and is not an earlier output of this compiler "+
-			"(its Pulumi.yaml does not start with %q); choose an empty or new directory", dir, marker)
+			"(its Pulumi.yaml does not start with %q); choose an empty or new directory for --out", dir, marker)
 	}
 	return nil
 }
@@ -182,6 +197,25 @@ func copyFile(src, dst string) error {
 		return fmt.Errorf("copying %s: %w", src, err)
 	}
 	return nil
+}
+
+// ModuleFiles returns a project's go.mod and go.sum from a compiler's
+// templates in fsys: dir/go.mod.txt with its module line naming
+// modulePath, and dir/go.sum.txt as it is.
+func ModuleFiles(fsys fs.FS, dir, modulePath string) (goMod, goSum File, err error) {
+	mod, err := fs.ReadFile(fsys, path.Join(dir, "go.mod.txt"))
+	if err != nil {
+		return File{}, File{}, err
+	}
+	sum, err := fs.ReadFile(fsys, path.Join(dir, "go.sum.txt"))
+	if err != nil {
+		return File{}, File{}, err
+	}
+	named, err := GoMod(mod, modulePath)
+	if err != nil {
+		return File{}, File{}, err
+	}
+	return File{Name: "go.mod", Data: named}, File{Name: "go.sum", Data: sum}, nil
 }
 
 // GoMod returns the go.mod template with its module line naming

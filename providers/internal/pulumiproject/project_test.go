@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"testing/fstest"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -96,6 +97,7 @@ func TestWriteRefuses(t *testing.T) {
 }
 
 func TestCheckDir(t *testing.T) {
+	assert.ErrorContains(t, pulumiproject.CheckDir("", marker), "Options.Out is empty")
 	assert.NoError(t, pulumiproject.CheckDir(filepath.Join(t.TempDir(), "new"), marker), "a missing directory")
 	assert.NoError(t, pulumiproject.CheckDir(t.TempDir(), marker), "an empty directory")
 	dir := t.TempDir()
@@ -117,4 +119,22 @@ func TestGoDirective(t *testing.T) {
 	assert.Equal(t, "1.26.0", v)
 	_, err = pulumiproject.GoDirective([]byte("module m\n"))
 	assert.ErrorContains(t, err, "no go line")
+}
+
+func TestModuleFiles(t *testing.T) {
+	fsys := fstest.MapFS{
+		"templates/go.mod.txt": {Data: []byte("module etl/x\n\ngo 1.26.6\n")},
+		"templates/go.sum.txt": {Data: []byte("example.com/m v1.0.0 h1:abc=\n")},
+	}
+	goMod, goSum, err := pulumiproject.ModuleFiles(fsys, "templates", "orders/aws")
+	require.NoError(t, err)
+	assert.Equal(t, pulumiproject.File{Name: "go.mod", Data: []byte("module orders/aws\n\ngo 1.26.6\n")}, goMod)
+	assert.Equal(t, pulumiproject.File{Name: "go.sum", Data: []byte("example.com/m v1.0.0 h1:abc=\n")}, goSum)
+
+	_, _, err = pulumiproject.ModuleFiles(fsys, "elsewhere", "orders/aws")
+	assert.Error(t, err)
+}
+
+func TestMarker(t *testing.T) {
+	assert.Equal(t, "# Written by glacier compile --target aws.", pulumiproject.Marker("aws"))
 }

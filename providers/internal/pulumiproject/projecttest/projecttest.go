@@ -5,19 +5,24 @@
 // credentials.
 //
 // Both compile the cloud's Pulumi SDK, which is large (see Require), so a
-// compiler's tests compile one project once and check it every way.
+// compiler's tests compile one project once and check it every way. Tidy
+// regenerates a compiler's go.mod and go.sum templates from such a
+// project, and CheckRequires checks that they pin the SDK versions the
+// compiler names.
 //
 // A project's program must be `func program(ctx *pulumi.Context) error` in
 // package main; Mock adds a test file beside it that runs program under
 // the mocks and records every resource. That file declares recorder,
-// registered, plain, plainMap and TestProgram, which the project must leave
-// free, and calls the cloud's mockOutputs.
+// registered, record, projectFile, plain, plainMap and TestProgram, which
+// the project must leave free, and calls the cloud's mockOutputs.
 package projecttest
 
 import (
 	"bytes"
 	_ "embed"
 	"encoding/json"
+	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -25,6 +30,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/glacier-pipeline/glacier/providers/internal/pulumiproject"
 )
 
 // EnvVar turns on the tests that compile a written project: set it to 1.
@@ -89,9 +96,42 @@ type Resource struct {
 	// from JSON: strings, float64s, bools, []any and map[string]any. An
 	// asset is {"asset": path}, an archive {"archive": path}.
 	Inputs map[string]any `json:"inputs"`
-	// DependsOn are the logical names of the resources it explicitly waits
-	// for.
+	// DependsOn are the resources it explicitly waits for, each as Ref
+	// gives it.
 	DependsOn []string `json:"dependsOn"`
+}
+
+// Ref is how DependsOn names r: "type::name".
+func (r Resource) Ref() string { return r.Type + "::" + r.Name }
+
+// Project is a project's Pulumi.yaml as Pulumi's own loader reads it.
+type Project struct {
+	Name    string `json:"name"`
+	Runtime string `json:"runtime"`
+	// Config are the project's config values by key ("aws:region").
+	Config map[string]any `json:"config"`
+}
+
+// Program is what Mock records of a project.
+type Program struct {
+	Project Project `json:"project"`
+	// Resources are every resource the program registered, sorted by
+	// type and name.
+	Resources []Resource `json:"resources"`
+}
+
+// Of returns the resources of one type, in the order registered.
+func (p Program) Of(typ string) []Resource { return Of(p.Resources, typ) }
+
+// Get returns the resource of type typ named name, and whether there is
+// one.
+func (p Program) Get(typ, name string) (Resource, bool) {
+	for _, r := range p.Resources {
+		if r.Type == typ && r.Name == name {
+			return r, true
+		}
+	}
+	return Resource{}, false
 }
 
 // Get returns the input at a path of keys into nested objects, and
@@ -119,18 +159,37 @@ func (r Resource) String(keys ...string) string {
 }
 
 // Mock runs the program of the project in dir under Pulumi's mocks and
-// returns every resource it registered, sorted by type and name. outputs
-// is the Go source of a file in package main that defines
+// returns every resource it registered, with the project's Pulumi.yaml as
+// Pulumi loads it. outputs is the Go source of a file in package main that
+// defines
 //
 //	func mockOutputs(args pulumi.MockResourceArgs, outs resource.PropertyMap) (id string)
 //
 // which sets in outs the outputs the cloud would compute for a resource
 // (outs starts as a copy of its inputs) and returns its ID. Mock writes
 // two test files into dir.
-func Mock(t testing.TB, dir string, outputs []byte) []Resource {
+func Mock(t testing.TB, dir string, outputs []byte) Program {
+	t.Helper()
+	writeMockFiles(t, dir, outputs)
+	record := filepath.Join(t.TempDir(), "resources.json")
+	run(t, dir, goEnv("GLACIER_MOCK_RECORD="+record), "test", "-count=1", "-run", "^TestProgram$", ".")
+	data, err := os.ReadFile(record)
+	if err != nil {
+		t.Fatalf("the mock run wrote no record: %v", err)
+	}
+	var out Program
+	if err := json.Unmarshal(data, &out); err != nil {
+		t.Fatalf("reading the mock record: %v", err)
+	}
+	return out
+}
+
+// writeMockFiles writes the recorder and the cloud's outputs into dir as
+// test files of its package.
+func writeMockFiles(t testing.TB, dir string, outputs []byte) {
 	t.Helper()
 	if !bytes.Contains(outputs, []byte("func mockOutputs(")) {
-		t.Fatal("projecttest.Mock: outputs does not define mockOutputs")
+		t.Fatal("projecttest: outputs does not define mockOutputs")
 	}
 	for name, data := range map[string][]byte{
 		"glacier_mock_test.go":         recorder,
@@ -140,17 +199,35 @@ func Mock(t testing.TB, dir string, outputs []byte) []Resource {
 			t.Fatal(err)
 		}
 	}
-	record := filepath.Join(t.TempDir(), "resources.json")
-	run(t, dir, goEnv("GLACIER_MOCK_RECORD="+record), "test", "-count=1", "-run", "^TestProgram$", ".")
-	data, err := os.ReadFile(record)
-	if err != nil {
-		t.Fatalf("the mock run wrote no record: %v", err)
+}
+
+// Suite is how a compiler's tests check a project it wrote.
+type Suite struct {
+	// Outputs is the Go source of the cloud's mockOutputs (see Mock).
+	Outputs []byte
+	// Requires are the project's direct requirements, module path to
+	// version, as the compiler names them.
+	Requires map[string]string
+	// Templates is the directory of the compiler's go.mod.txt and
+	// go.sum.txt.
+	Templates string
+	// Update regenerates the templates (see Tidy) instead of checking.
+	Update bool
+}
+
+// Run checks the project in dir: as subtests, "builds" runs Build and
+// "mocks" runs Mock and passes what it records to check. With s.Update it
+// runs Tidy into s.Templates instead. dir must be the test's own: Mock
+// writes into it.
+func (s Suite) Run(t *testing.T, dir string, check func(*testing.T, Program)) {
+	t.Helper()
+	if s.Update {
+		Tidy(t, dir, s.Outputs, s.Requires, filepath.Join(s.Templates, "go.mod.txt"), filepath.Join(s.Templates, "go.sum.txt"))
+		t.Logf("rewrote %s/go.mod.txt and go.sum.txt; run the tests again to check them", s.Templates)
+		return
 	}
-	var out []Resource
-	if err := json.Unmarshal(data, &out); err != nil {
-		t.Fatalf("reading the mock record: %v", err)
-	}
-	return out
+	t.Run("builds", func(t *testing.T) { Build(t, dir) })
+	t.Run("mocks", func(t *testing.T) { check(t, Mock(t, dir, s.Outputs)) })
 }
 
 // Of returns the resources of one type, in the order given.
@@ -165,12 +242,15 @@ func Of(resources []Resource, typ string) []Resource {
 }
 
 // Tidy regenerates a compiler's go.mod and go.sum templates from the
-// project in dir: it runs `go mod tidy` on a copy of the project's go.mod
-// with the project's sources beside it, then writes go.mod and go.sum to
-// the files named goModOut and goSumOut. Mock's test files should be in
-// dir, so that what they import is listed too. Compilers' tests call it
-// under an -update flag after a change of SDK version.
-func Tidy(t testing.TB, dir, goModOut, goSumOut string) {
+// project in dir: it writes a go.mod that keeps the module and go lines of
+// the project's and requires exactly requires (module path to version),
+// runs `go mod tidy` on it with the project's sources and Mock's test
+// files (with outputs, as for Mock) beside it, so that what they import is
+// listed too, and writes the resulting go.mod and go.sum to the files
+// named goModOut and goSumOut. Compilers' tests call it under an -update
+// flag after a change of SDK version. It needs no go.sum in dir, so it
+// works however stale the templates are.
+func Tidy(t testing.TB, dir string, outputs []byte, requires map[string]string, goModOut, goSumOut string) {
 	t.Helper()
 	work := t.TempDir()
 	entries, err := os.ReadDir(dir)
@@ -178,7 +258,7 @@ func Tidy(t testing.TB, dir, goModOut, goSumOut string) {
 		t.Fatal(err)
 	}
 	for _, e := range entries {
-		if e.IsDir() || !strings.HasSuffix(e.Name(), ".go") && e.Name() != "go.mod" {
+		if e.IsDir() || !strings.HasSuffix(e.Name(), ".go") {
 			continue
 		}
 		data, err := os.ReadFile(filepath.Join(dir, e.Name()))
@@ -189,10 +269,14 @@ func Tidy(t testing.TB, dir, goModOut, goSumOut string) {
 			t.Fatal(err)
 		}
 	}
+	writeMockFiles(t, work, outputs)
 	for _, embedded := range embeds(t, work) {
 		if err := os.WriteFile(filepath.Join(work, embedded), nil, 0o644); err != nil {
 			t.Fatal(err)
 		}
+	}
+	if err := os.WriteFile(filepath.Join(work, "go.mod"), goMod(t, dir, requires), 0o644); err != nil {
+		t.Fatal(err)
 	}
 	env := slices.DeleteFunc(goEnv(), func(kv string) bool { return strings.HasPrefix(kv, "GOFLAGS=") })
 	run(t, work, append(env, "GOFLAGS=-buildvcs=false"), "mod", "tidy")
@@ -204,6 +288,45 @@ func Tidy(t testing.TB, dir, goModOut, goSumOut string) {
 		if err := os.WriteFile(to, data, 0o644); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// goMod returns a go.mod with the module and go lines of dir's and
+// exactly requires.
+func goMod(t testing.TB, dir string, requires map[string]string) []byte {
+	t.Helper()
+	old, err := os.ReadFile(filepath.Join(dir, "go.mod"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, _, _ := bytes.Cut(old, []byte("\n"))
+	goVersion, err := pulumiproject.GoDirective(old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "%s\n\ngo %s\n\nrequire (\n", first, goVersion)
+	for _, mod := range slices.Sorted(maps.Keys(requires)) {
+		fmt.Fprintf(&b, "\t%s %s\n", mod, requires[mod])
+	}
+	b.WriteString(")\n")
+	return b.Bytes()
+}
+
+// CheckRequires checks that the go.mod template goMod requires exactly
+// requires (module path to version) directly, and everything else only
+// indirectly: a compiler's SDK version constants and its templates agree.
+func CheckRequires(t testing.TB, goMod []byte, requires map[string]string) {
+	t.Helper()
+	direct := map[string]string{}
+	for _, line := range strings.Split(string(goMod), "\n") {
+		fields := strings.Fields(line)
+		if len(fields) == 2 && strings.HasPrefix(line, "\t") {
+			direct[fields[0]] = fields[1]
+		}
+	}
+	if !maps.Equal(direct, requires) {
+		t.Errorf("the go.mod template requires %v directly, the compiler says %v; run its tests with -update", direct, requires)
 	}
 }
 

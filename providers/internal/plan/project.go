@@ -1,0 +1,113 @@
+package plan
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/glacier-pipeline/glacier/glacier"
+	"github.com/glacier-pipeline/glacier/internal/build"
+)
+
+// Modules returns every task's module by task name: those in given, or,
+// when given is nil, those build.Modules builds with dir as the project
+// directory. A task missing from a non-nil given is an error.
+func Modules(ctx context.Context, p *glacier.Pipeline, dir string, given map[string]build.Module) (map[string]build.Module, error) {
+	out := map[string]build.Module{}
+	if given == nil {
+		mods, err := build.Modules(ctx, p, build.Options{Dir: dir})
+		if err != nil {
+			return nil, err
+		}
+		for _, m := range mods {
+			out[m.Task] = m
+		}
+		return out, nil
+	}
+	for _, t := range p.Tasks() {
+		m, ok := given[t.Name]
+		if !ok {
+			return nil, fmt.Errorf("Options.Modules has no module for task %q; build it (glacier build) or leave Modules nil", t.Name)
+		}
+		m.Task = t.Name
+		out[t.Name] = m
+	}
+	return out, nil
+}
+
+// SourceFile is where a compiled project keeps its copy of d's source,
+// slash-separated: sources/<dataset>/<file name>. It is empty when d has
+// no source.
+func (d Dataset) SourceFile() string {
+	if d.Source == "" {
+		return ""
+	}
+	return path.Join("sources", d.Name, path.Base(filepath.ToSlash(d.Source)))
+}
+
+// SourcePath is d's source in the local file system, for a pipeline whose
+// project directory is dir.
+func (d Dataset) SourcePath(dir string) string {
+	return filepath.Join(dir, filepath.FromSlash(d.Source))
+}
+
+// CheckSource returns a message if d has a source that is not a readable
+// file under dir, the project directory, and "" otherwise.
+func (d Dataset) CheckSource(dir string) string {
+	if d.Source == "" {
+		return ""
+	}
+	src := d.SourcePath(dir)
+	if fi, err := os.Stat(src); err != nil || !fi.Mode().IsRegular() {
+		return fmt.Sprintf("source %s is not a readable file (looked for %s); fix source: or create the file", d.Source, src)
+	}
+	return ""
+}
+
+// Class returns the storage class d's objects ask for: the value of its
+// hint if set, else byAccess's class for its access pattern. d must have
+// object storage.
+func (d Dataset) Class(hint string, byAccess map[glacier.AccessPattern]string) string {
+	s, _ := d.Object()
+	if class, ok := s.Hints[hint]; ok {
+		return class
+	}
+	return byAccess[s.AccessPattern]
+}
+
+// UnknownHints returns a warning for each hint in h that starts with
+// prefix ("aws_") but is not in known, sorted by hint. target names the
+// cloud ("AWS") and kind what the hints are on ("task", "dataset").
+func UnknownHints(h glacier.Hints, target, prefix, kind string, known []string) []string {
+	keys := make([]string, 0, len(h))
+	for k := range h {
+		if strings.HasPrefix(k, prefix) && !slices.Contains(known, k) {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	out := make([]string, len(keys))
+	for i, k := range keys {
+		if len(known) == 0 {
+			out[i] = fmt.Sprintf("the %s compiler knows no %s hints and ignores %q", target, kind, k)
+			continue
+		}
+		out[i] = fmt.Sprintf("the %s compiler does not know the hint %q and ignores it; it knows %s", target, k, strings.Join(known, ", "))
+	}
+	return out
+}
+
+// Compilation is the result of a compilation for target into dir: one
+// artifact per task, and probs' warnings.
+func Compilation(target, dir string, artifacts []glacier.Artifact, probs glacier.Problems) *glacier.Compilation {
+	out := &glacier.Compilation{Target: target, Dir: dir, Artifacts: artifacts}
+	for _, w := range probs.Warnings() {
+		out.Warnings = append(out.Warnings, w.String())
+	}
+	return out
+}
