@@ -39,11 +39,15 @@ import (
 // cloud's Pulumi SDK takes minutes on a small machine.
 const EnvVar = "GLACIER_PULUMI_TESTS"
 
-// Require skips t unless EnvVar is 1.
+// Require skips t unless EnvVar is 1, and under -short whatever EnvVar
+// says.
 func Require(t testing.TB) {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("compiles a Pulumi project, minutes on a cold build cache; -short skips it")
+	}
 	if os.Getenv(EnvVar) != "1" {
-		t.Skipf("compiles a Pulumi project; set %s=1 to run (scripts/test does)", EnvVar)
+		t.Skipf("compiles a Pulumi project, minutes on a cold build cache; set %s=1 to run it (scripts/test does)", EnvVar)
 	}
 }
 
