@@ -10,7 +10,8 @@ import (
 // mapped is a linear memory backed by an anonymous mapping of its largest
 // size, reserved up front without committing memory (MAP_NORESERVE). Growing
 // it only lengthens the slice: nothing is copied or cleared, and the kernel
-// supplies zeroed pages as the guest first touches them. It lives outside the
+// supplies zeroed pages as the guest first touches them (or, in a reused
+// mapping, they are there already, zeroed by release). It lives outside the
 // Go heap, so large guests add no garbage collection work.
 type mapped struct {
 	a    *Allocator
