@@ -11,10 +11,19 @@
 //
 // Only object datasets and serverless tasks are deployed. Database, cache
 // and queue datasets, and local or container tasks, are refused naming the
-// culprit, as are settings Lambda or S3 would reject: memory outside
-// 128–10240 MB, timeouts over 900 s, unknown architectures or storage
+// culprit, as are settings Lambda or S3 would reject: a task whose memory
+// and the runtime's reserve beside it (plan.HostReserveMiB) exceed
+// Lambda's 10240 MB, timeouts over 900 s, unknown architectures or storage
 // classes. Every problem is reported at once. aws_* hints the compiler does
 // not know become warnings.
+//
+// # Memory
+//
+// A task's memory caps its sandbox, here as under glacier run. Its
+// function gets that plus plan.HostReserveMiB for the runtime around the
+// sandbox (wazero, the Go runtime, the S3 client), so a task near its cap
+// fails with a clear memory-limit error instead of Lambda killing the
+// function.
 //
 // # Provider hints
 //
@@ -57,6 +66,9 @@ const DefaultLogRetentionDays = 30
 
 // Lambda's limits, checked at compile time.
 const (
+	// MinMemoryMB and MaxMemoryMB bound a function's memory (Lambda's MB
+	// are MiB); a task may have at most MaxMemoryMB less
+	// plan.HostReserveMiB.
 	MinMemoryMB    = 128
 	MaxMemoryMB    = 10240
 	MaxTimeoutSecs = 900
@@ -69,6 +81,10 @@ const (
 	// values together.
 	MaxEnvBytes = 4 << 10
 )
+
+// lambdaMemory are the memory sizes of a Lambda function: every MB from
+// MinMemoryMB to MaxMemoryMB.
+var lambdaMemory = plan.Sizes{Platform: "AWS Lambda", Min: MinMemoryMB, Max: MaxMemoryMB}
 
 // Options configure a Compiler. Out is required; everything else has a
 // default.

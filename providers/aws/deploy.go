@@ -71,9 +71,13 @@ type taskDecl struct {
 	Var          string
 	FunctionName string
 	// RoleLogical is the Pulumi name the task's role is auto-named from.
-	RoleLogical      string
-	Arch             string
-	MemoryMB         int
+	RoleLogical string
+	Arch        string
+	// MemoryMiB caps the task's sandbox: the task's own memory, as
+	// glacier run gives it. FunctionMemoryMB is the function's, which
+	// adds the runtime's reserve (see plan.HostReserveMiB).
+	MemoryMiB        int
+	FunctionMemoryMB int
 	TimeoutSecs      int
 	LogRetentionDays int
 	// Artifact is the zip's path under Out, slash-separated.
@@ -144,12 +148,12 @@ func design(pl *plan.Plan, opts Options) (*deployment, glacier.Problems) {
 			FunctionName:     plan.LambdaFunction.Name(opts.Prefix, t.Name),
 			RoleLogical:      plan.IAMRole.Reserve(plan.PulumiAutoNameSuffix).Name(opts.Prefix, t.Name),
 			Arch:             opts.Arch,
-			MemoryMB:         firstSet(sl.Memory, opts.Defaults.Serverless.MemoryMB, glacier.DefaultMemory),
+			MemoryMiB:        firstSet(sl.Memory, opts.Defaults.Serverless.MemoryMB, glacier.DefaultMemory),
 			TimeoutSecs:      firstSet(sl.Timeout, opts.Defaults.Serverless.TimeoutSecs, glacier.DefaultTimeout),
 			LogRetentionDays: opts.Defaults.LogRetentionDays,
 			Artifact:         "artifacts/" + t.Name + ".zip",
 		}
-		td.Limits = glacier.Limits{MemoryMiB: td.MemoryMB, TimeoutSecs: td.TimeoutSecs}
+		td.Limits = glacier.Limits{MemoryMiB: td.MemoryMiB, TimeoutSecs: td.TimeoutSecs}
 		if a, ok := sl.Hints[hintArchitecture]; ok {
 			td.Arch = a
 			if !validArch(a) {
@@ -164,10 +168,11 @@ func design(pl *plan.Plan, opts Options) (*deployment, glacier.Problems) {
 			}
 			td.LogRetentionDays = n
 		}
-		if td.MemoryMB < MinMemoryMB || td.MemoryMB > MaxMemoryMB {
-			errorf("memory is %d MB; AWS Lambda gives a function %d to %d MB, so set compute memory in that range",
-				td.MemoryMB, MinMemoryMB, MaxMemoryMB)
+		mem, err := td.FunctionMemory(lambdaMemory)
+		if err != nil {
+			errorf("%v", err)
 		}
+		td.FunctionMemoryMB = mem
 		if td.TimeoutSecs > MaxTimeoutSecs {
 			errorf("timeout is %d s; an AWS Lambda function runs at most %d s (15 minutes), so lower compute timeout or split the task",
 				td.TimeoutSecs, MaxTimeoutSecs)
@@ -192,9 +197,12 @@ func checkOptions(o Options, report plan.Report) {
 	if !validArch(o.Arch) {
 		report(glacier.Error, "option", "arch")("%q is not a Lambda architecture; use arm64 or x86_64", o.Arch)
 	}
-	if d := o.Defaults.Serverless; d.MemoryMB != 0 && (d.MemoryMB < MinMemoryMB || d.MemoryMB > MaxMemoryMB) {
-		report(glacier.Error, "option", "defaults")("serverless memory %d MB is outside AWS Lambda's %d to %d MB",
-			d.MemoryMB, MinMemoryMB, MaxMemoryMB)
+	if d := o.Defaults.Serverless; d.MemoryMB < 0 {
+		report(glacier.Error, "option", "defaults")("serverless memory %d MiB is negative; leave it 0 for glacier's default", d.MemoryMB)
+	} else if d.MemoryMB != 0 {
+		if _, err := lambdaMemory.Function(d.MemoryMB); err != nil {
+			report(glacier.Error, "option", "defaults")("serverless %v", err)
+		}
 	}
 	if d := o.Defaults.Serverless; d.TimeoutSecs < 0 || d.TimeoutSecs > MaxTimeoutSecs {
 		report(glacier.Error, "option", "defaults")("serverless timeout %d s is outside AWS Lambda's 1 to %d s", d.TimeoutSecs, MaxTimeoutSecs)

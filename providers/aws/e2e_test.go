@@ -78,7 +78,7 @@ func TestEndToEnd(t *testing.T) {
 			BootstrapDir: unzipTo(t, zb),
 			Env:          env,
 			Timeout:      time.Duration(task.TimeoutSecs) * time.Second,
-			MemoryMB:     task.MemoryMB,
+			MemoryMB:     task.FunctionMemoryMB,
 		})
 		byName[task.FunctionName] = task.Name
 	}

@@ -29,7 +29,7 @@ func taskSpec(dep *deployment, t taskDecl) fnrt.TaskSpec {
 		Params:       t.Params,
 		Inputs:       t.Reads,
 		Outputs:      t.Writes,
-		MemoryMiB:    t.MemoryMB,
+		MemoryMiB:    t.MemoryMiB,
 		TimeoutSecs:  t.TimeoutSecs,
 	}
 }

@@ -174,7 +174,9 @@ func checkTask(t *testing.T, prog projecttest.Program, task taskDecl, bucket map
 	assert.Equal(t, task.FunctionName, in["name"])
 	assert.Equal(t, "provided.al2023", in["runtime"])
 	assert.Equal(t, "bootstrap", in["handler"])
-	assert.Equal(t, float64(task.MemoryMB), in["memorySize"])
+	// The function has the task's memory, which caps its sandbox, and the
+	// runtime's reserve beside it.
+	assert.Equal(t, float64(task.Limits.MemoryMiB+plan.HostReserveMiB), in["memorySize"])
 	assert.Equal(t, float64(task.TimeoutSecs), in["timeout"])
 	assert.Equal(t, []any{"arm64"}, in["architectures"])
 	assert.Equal(t, map[string]any{"archive": "artifacts/" + task.Name + ".zip"}, in["code"])

@@ -3,6 +3,7 @@ package aws
 import (
 	"fmt"
 
+	"github.com/glacier-pipeline/glacier/providers/internal/plan"
 	"github.com/glacier-pipeline/glacier/providers/internal/pulumiproject"
 )
 
@@ -60,7 +61,7 @@ func projectFiles(dep *deployment, arts []artifact) ([]pulumiproject.File, error
 	if err != nil {
 		return nil, err
 	}
-	readme, err := tmpl.Render("README.md.tmpl", readmeData{deployment: dep, Artifacts: arts, Marker: marker})
+	readme, err := tmpl.Render("README.md.tmpl", readmeData{deployment: dep, Artifacts: arts, Marker: marker, HostReserveMiB: plan.HostReserveMiB})
 	if err != nil {
 		return nil, err
 	}
@@ -82,6 +83,8 @@ type readmeData struct {
 	*deployment
 	Artifacts []artifact
 	Marker    string
+	// HostReserveMiB is what each function has beyond its task's memory.
+	HostReserveMiB int
 }
 
 // modulePath is the written project's module path.

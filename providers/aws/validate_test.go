@@ -59,16 +59,16 @@ func TestLambdaLimits(t *testing.T) {
 	}{
 		{name: "defaults", task: serverless(0, 0, nil)},
 		{name: "smallest and largest memory", task: serverless(MinMemoryMB, MaxTimeoutSecs, nil)},
-		{name: "largest memory", task: serverless(MaxMemoryMB, 1, nil)},
-		{name: "memory too small", task: serverless(64, 0, nil),
-			errs: []string{`task "t": memory is 64 MB; AWS Lambda gives a function 128 to 10240 MB`}},
-		{name: "memory too large", task: serverless(10241, 0, nil),
-			errs: []string{`task "t": memory is 10241 MB`}},
+		{name: "largest memory", task: serverless(MaxMemoryMB-plan.HostReserveMiB, 1, nil)},
+		{name: "small memory", task: serverless(16, 0, nil)},
+		{name: "memory too large", task: serverless(10145, 0, nil),
+			errs: []string{`task "t": memory 10145 MiB needs a function of 10241 MiB, since the runtime that hosts the sandbox needs 96 MiB ` +
+				`beside the task's own, and AWS Lambda gives a function at most 10240 MiB; set compute memory to 10144 or less`}},
 		{name: "timeout too long", task: serverless(0, 901, nil),
 			errs: []string{`task "t": timeout is 901 s; an AWS Lambda function runs at most 900 s`}},
 		{name: "default memory from options", task: serverless(0, 0, nil),
 			opts: Options{Defaults: Defaults{Serverless: ServerlessDefaults{MemoryMB: 20000}}},
-			errs: []string{`option "defaults": serverless memory 20000 MB`, `task "t": memory is 20000 MB`}},
+			errs: []string{`option "defaults": serverless memory 20000 MiB needs a function of 20096 MiB`, `task "t": memory 20000 MiB needs`}},
 		{name: "default timeout from options", task: serverless(0, 0, nil),
 			opts: Options{Defaults: Defaults{Serverless: ServerlessDefaults{TimeoutSecs: 1000}}},
 			errs: []string{`option "defaults": serverless timeout 1000 s`, `task "t": timeout is 1000 s`}},
@@ -91,7 +91,7 @@ func TestLambdaLimits(t *testing.T) {
 		{name: "every problem at once", task: serverless(100000, 5000, glacier.Hints{"aws_architecture": "mips", "aws_x": "1"}),
 			opts: Options{Prefix: "Bad_Prefix", Region: "moon-1"},
 			errs: []string{`option "prefix": invalid prefix "Bad_Prefix"`, `option "region": "moon-1" is not an AWS region`,
-				`task "t": aws_architecture "mips"`, `task "t": memory is 100000 MB`, `task "t": timeout is 5000 s`},
+				`task "t": aws_architecture "mips"`, `task "t": memory 100000 MiB`, `task "t": timeout is 5000 s`},
 			warns: []string{`task "t": the AWS compiler does not know the hint "aws_x"`}},
 	}
 	for _, tt := range tests {
@@ -103,15 +103,37 @@ func TestLambdaLimits(t *testing.T) {
 	}
 }
 
+// TestFunctionMemory: a function has its task's memory and the runtime's
+// reserve beside it, at least Lambda's smallest size.
+func TestFunctionMemory(t *testing.T) {
+	tests := []struct{ task, function int }{
+		{1, 128},
+		{32, 128},
+		{33, 129},
+		{256, 352},
+		{512, 608},
+		{10144, 10240},
+	}
+	for _, tt := range tests {
+		pl, err := plan.New(pipeline(t, serverless(tt.task, 0, nil)), nil)
+		require.NoError(t, err)
+		dep, probs := design(pl, Options{Dir: project(t)}.resolve("p"))
+		require.NoError(t, probs.Err())
+		assert.Equal(t, tt.task, dep.Tasks[0].MemoryMiB, "the sandbox keeps the task's memory")
+		assert.Equal(t, tt.function, dep.Tasks[0].FunctionMemoryMB, "function of a %d MiB task", tt.task)
+		assert.Equal(t, tt.task, taskSpec(dep, dep.Tasks[0]).MemoryMiB, "the runtime caps the sandbox at the task's memory")
+	}
+}
+
 func TestCompileRefusesNamingTheCulprit(t *testing.T) {
-	p := pipeline(t, serverless(64, 901, nil))
+	p := pipeline(t, serverless(20000, 901, nil))
 	_, err := p.Compile(context.Background(), New(Options{Dir: project(t), Out: t.TempDir()}))
 	require.Error(t, err)
 	var verr *glacier.ValidationError
 	require.True(t, errors.As(err, &verr), "%v", err)
 	assert.Len(t, verr.Problems, 2)
 	assert.Contains(t, err.Error(), `cannot compile pipeline "p" for AWS`)
-	assert.Contains(t, err.Error(), `task "t": memory is 64 MB`)
+	assert.Contains(t, err.Error(), `task "t": memory 20000 MiB needs a function of 20096 MiB`)
 	assert.Contains(t, err.Error(), `task "t": timeout is 901 s`)
 }
 

@@ -12,11 +12,21 @@
 // Only object datasets and serverless tasks are deployed. Database, cache
 // and queue datasets, and local or container tasks, are refused naming the
 // culprit, as are settings Google Cloud would reject or could not honour:
-// memory outside 128 MiB to 32 GiB, timeouts over 1800 s (Cloud Functions
+// a task whose memory and the runtime's reserve beside it
+// (plan.HostReserveMiB) exceed 32 GiB, timeouts over 1800 s (Cloud Functions
 // allows 3600 s, but a Workflows call waits at most 1800 s), regions
 // without Cloud Functions (2nd gen), unknown storage classes. Every problem
 // is reported at once. gcp_* hints the compiler does not know become
 // warnings.
+//
+// # Memory
+//
+// A task's memory caps its sandbox, here as under glacier run. Its
+// function gets that plus plan.HostReserveMiB for the runtime around the
+// sandbox (wazero, the Go runtime, the Cloud Storage client), rounded up
+// to the next of Cloud Functions' memory tiers, with that tier's vCPU, so
+// a task near its cap fails with a clear memory-limit error instead of the
+// platform killing the function.
 //
 // # Provider hints
 //

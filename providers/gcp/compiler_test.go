@@ -163,7 +163,7 @@ func TestCompile(t *testing.T) {
 	mainGo := files["main.go"]
 	for _, want := range []string{
 		`Runtime:      "go127"`, `EntryPoint:   "` + entryPoint + `"`,
-		`MemoryMiB:    512`, `CPU:          "0.333"`, `TimeoutSecs:  120`,
+		`MemoryMiB:    1024`, `CPU:          "0.583"`, `TimeoutSecs:  120`, // enrich: 512 MiB and the reserve
 		`Reads:        []*dataset{orders, customers}`,
 		`Writes:       []*dataset{enrichedOrders}`,
 		`const region = "us-central1"`,

@@ -76,10 +76,15 @@ type taskDecl struct {
 	Var          string
 	FunctionName string
 	// Account is the ID of the task's service account.
-	Account     string
-	MemoryMiB   int
-	CPU         string
-	TimeoutSecs int
+	Account string
+	// MemoryMiB caps the task's sandbox: the task's own memory, as
+	// glacier run gives it. FunctionMemoryMiB is the function's, which
+	// adds the runtime's reserve (see plan.HostReserveMiB) and rounds up
+	// to a Cloud Functions tier; CPU is that tier's.
+	MemoryMiB         int
+	FunctionMemoryMiB int
+	CPU               string
+	TimeoutSecs       int
 	// CallTimeoutSecs is how long the workflow waits for the function.
 	CallTimeoutSecs int
 	// Step is the task's identifier in the workflow's step names.
@@ -177,12 +182,12 @@ func design(pl *plan.Plan, opts Options) (*deployment, glacier.Problems) {
 				td.FunctionName, other)
 		}
 		functions[td.FunctionName] = t.Name
-		cpu, ok := CPUFor(td.MemoryMiB)
-		if !ok {
-			errorf("memory is %d MiB; a Cloud Functions (2nd gen) function has %d MiB to %d MiB (32 GiB), "+
-				"so set compute memory in that range", td.MemoryMiB, MinMemoryMiB, MaxMemoryMiB)
+		if mem, err := t.FunctionMemory(functionMemory); err != nil {
+			errorf("%v", err)
+		} else {
+			td.FunctionMemoryMiB = mem
+			td.CPU, _ = CPUFor(mem)
 		}
-		td.CPU = cpu
 		switch {
 		case td.TimeoutSecs > MaxFunctionTimeoutSecs:
 			errorf("timeout is %d s; a Cloud Functions (2nd gen) HTTP function runs at most %d s (60 minutes), "+

@@ -14,7 +14,8 @@ import (
 
 // Limits of Cloud Functions (2nd gen) and Workflows that Compile checks.
 const (
-	// MinMemoryMiB and MaxMemoryMiB bound a function's memory.
+	// MinMemoryMiB and MaxMemoryMiB bound a function's memory; a task may
+	// have at most MaxMemoryMiB less plan.HostReserveMiB.
 	MinMemoryMiB = 128
 	MaxMemoryMiB = 32 << 10
 	// MaxFunctionTimeoutSecs is the longest an HTTP function may run.
@@ -41,6 +42,18 @@ var cpuTiers = []struct {
 	{8 << 10, "2"},
 	{16 << 10, "4"},
 	{32 << 10, "8"},
+}
+
+// functionMemory are the memory sizes the compiler gives a function: the
+// tiers of cpuTiers, each with its documented vCPU.
+var functionMemory = plan.Sizes{Platform: "Cloud Functions (2nd gen)", Min: MinMemoryMiB, Max: MaxMemoryMiB, Tiers: tierSizes()}
+
+func tierSizes() []int {
+	sizes := make([]int, len(cpuTiers))
+	for i, t := range cpuTiers {
+		sizes[i] = t.MemoryMiB
+	}
+	return sizes
 }
 
 // CPUFor returns the vCPU count, as the Cloud Functions API writes it, that

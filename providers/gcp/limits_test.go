@@ -38,10 +38,9 @@ func TestCompileRefuses(t *testing.T) {
 		opts    Options
 		want    []string // each a problem line, culprit first
 	}{
-		{"memory too small", sl(64, 60), obj, Options{},
-			[]string{`task "clean": memory is 64 MiB; a Cloud Functions (2nd gen) function has 128 MiB to 32768 MiB`}},
-		{"memory too large", sl(32769, 60), obj, Options{},
-			[]string{`task "clean": memory is 32769 MiB`}},
+		{"memory too large", sl(32673, 60), obj, Options{},
+			[]string{`task "clean": memory 32673 MiB needs a function of 32769 MiB, since the runtime that hosts the sandbox needs 96 MiB ` +
+				`beside the task's own, and Cloud Functions (2nd gen) gives a function at most 32768 MiB; set compute memory to 32672 or less`}},
 		{"timeout over Cloud Functions", sl(512, 3601), obj, Options{},
 			[]string{`task "clean": timeout is 3601 s; a Cloud Functions (2nd gen) HTTP function runs at most 3600 s`}},
 		{"timeout over a Workflows call", sl(512, 1801), obj, Options{},
@@ -64,8 +63,8 @@ func TestCompileRefuses(t *testing.T) {
 			[]string{`option "runtime": "go121" is not a supported Go runtime`}},
 		{"label", sl(512, 60), obj, Options{Labels: map[string]string{"Team": "x", "glacier-task": "y"}},
 			[]string{`option "labels": label "Team": a key has`, `option "labels": label "glacier-task": keys starting with glacier- are set by the compiler`}},
-		{"everything at once", sl(64, 3601), glacier.Queue{}, Options{Region: "mars-north1"},
-			[]string{`option "region"`, `dataset "out": has queue storage`, `task "clean": memory is 64 MiB`, `task "clean": timeout is 3601 s`}},
+		{"everything at once", sl(40000, 3601), glacier.Queue{}, Options{Region: "mars-north1"},
+			[]string{`option "region"`, `dataset "out": has queue storage`, `task "clean": memory 40000 MiB`, `task "clean": timeout is 3601 s`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -103,6 +102,37 @@ func TestCompileWarns(t *testing.T) {
 		`dataset "out": objects are deleted after 7 days (retention_days), but Cloud Storage bills COLDLINE objects for at least 90 days; use a longer retention or the STANDARD class`,
 		`task "clean": the GCP compiler knows no task hints and ignores "gcp_cpu"`,
 	}, comp.Warnings)
+}
+
+// TestFunctionMemory: a function has its task's memory and the runtime's
+// reserve beside it, rounded up to a Cloud Functions tier.
+func TestFunctionMemory(t *testing.T) {
+	tests := []struct {
+		task, function int
+		cpu            string
+	}{
+		{1, 128, "0.083"},
+		{32, 128, "0.083"},
+		{33, 256, "0.167"},
+		{256, 512, "0.333"},
+		{416, 512, "0.333"},
+		{417, 1024, "0.583"},
+		{512, 1024, "0.583"},
+		{2048, 4096, "2"},
+		{32672, 32768, "8"},
+	}
+	for _, tt := range tests {
+		dir := t.TempDir()
+		pl, err := plan.New(pipeline(t, dir, glacier.Serverless{Memory: tt.task}, glacier.ObjectStorage{}), nil)
+		require.NoError(t, err)
+		dep, probs := design(pl, Options{Dir: dir}.resolve("p"))
+		require.NoError(t, probs.Err())
+		td := dep.Tasks[0]
+		assert.Equal(t, tt.task, td.MemoryMiB, "the sandbox keeps the task's memory")
+		assert.Equal(t, tt.function, td.FunctionMemoryMiB, "function of a %d MiB task", tt.task)
+		assert.Equal(t, tt.cpu, td.CPU, "vCPU of a %d MiB task", tt.task)
+		assert.Equal(t, tt.task, taskSpec("p", td).MemoryMiB, "the runtime caps the sandbox at the task's memory")
+	}
 }
 
 func TestCPUFor(t *testing.T) {

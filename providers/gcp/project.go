@@ -3,6 +3,7 @@ package gcp
 import (
 	"fmt"
 
+	"github.com/glacier-pipeline/glacier/providers/internal/plan"
 	"github.com/glacier-pipeline/glacier/providers/internal/pulumiproject"
 )
 
@@ -57,6 +58,9 @@ type readmeData struct {
 	GoVersion string
 	// Outputs are the datasets no task reads: the pipeline's results.
 	Outputs []string
+	// HostReserveMiB is what each function has beyond its task's memory,
+	// before rounding up to a tier.
+	HostReserveMiB int
 }
 
 // pulumiData is what Pulumi.yaml.tmpl renders.
@@ -83,7 +87,7 @@ func projectFiles(dep *deployment, bundles []bundle) ([]pulumiproject.File, erro
 	if err != nil {
 		return nil, fmt.Errorf("embedded %w", err)
 	}
-	rd := readmeData{deployment: dep, Artifacts: bundles, GoVersion: goVersion}
+	rd := readmeData{deployment: dep, Artifacts: bundles, GoVersion: goVersion, HostReserveMiB: plan.HostReserveMiB}
 	for _, d := range dep.Datasets {
 		if d.Producer != "" && len(d.Readers) == 0 {
 			rd.Outputs = append(rd.Outputs, d.Name)

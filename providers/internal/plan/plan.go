@@ -1,8 +1,11 @@
 // Package plan derives, from a validated pipeline, what every cloud compiler
 // needs to know before it writes a line of infrastructure: who reads and
 // writes each dataset, the waves tasks run in, the checks all clouds share
-// (only object datasets, only serverless tasks), and resource names that
-// stay valid under each provider's naming rules.
+// (only object datasets, only serverless tasks, sources that exist, unknown
+// hints), resource names that stay valid under each provider's naming
+// rules, and the memory a task's function needs besides its sandbox
+// (HostReserveMiB). It also resolves the tasks' modules and checks that a
+// packaged artifact holds the very module that was built.
 //
 // It knows no cloud SDK: the AWS and GCP compilers both build on it, so the
 // same pipeline is refused for the same reasons on every target.

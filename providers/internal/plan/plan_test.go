@@ -223,3 +223,52 @@ func TestCheckPrefix(t *testing.T) {
 		}
 	}
 }
+
+func TestFunctionMemory(t *testing.T) {
+	// The figures assume fnrt's reserve; a new reserve is a new contract,
+	// and the clouds' docs state it too.
+	require.Equal(t, 96, plan.HostReserveMiB)
+	exact := plan.Sizes{Platform: "Exact", Min: 128, Max: 1024}
+	tiers := plan.Sizes{Platform: "Tiered", Min: 128, Max: 1024, Tiers: []int{128, 256, 512, 1024}}
+	tests := []struct {
+		sizes    plan.Sizes
+		task     int
+		function int
+		err      string
+	}{
+		{exact, 1, 128, ""},
+		{exact, 32, 128, ""},
+		{exact, 33, 129, ""},
+		{exact, 512, 608, ""},
+		{exact, 928, 1024, ""},
+		{exact, 929, 0, "memory 929 MiB needs a function of 1025 MiB, since the runtime that hosts the sandbox needs 96 MiB " +
+			"beside the task's own, and Exact gives a function at most 1024 MiB; set compute memory to 928 or less"},
+		{tiers, 1, 128, ""},
+		{tiers, 33, 256, ""},
+		{tiers, 160, 256, ""},
+		{tiers, 161, 512, ""},
+		{tiers, 512, 1024, ""},
+		{tiers, 928, 1024, ""},
+		{tiers, 929, 0, "Tiered gives a function at most 1024 MiB; set compute memory to 928 or less"},
+	}
+	for _, tt := range tests {
+		got, err := tt.sizes.Function(tt.task)
+		if tt.err != "" {
+			assert.ErrorContains(t, err, tt.err, "%s, %d MiB", tt.sizes.Platform, tt.task)
+			continue
+		}
+		require.NoError(t, err)
+		assert.Equal(t, tt.function, got, "%s, %d MiB", tt.sizes.Platform, tt.task)
+	}
+	assert.Equal(t, 928, tiers.MaxTask())
+
+	task := plan.Task{Limits: glacier.Limits{MemoryMiB: 256}}
+	got, err := task.FunctionMemory(tiers)
+	require.NoError(t, err)
+	assert.Equal(t, 512, got)
+}
+
+func TestDefaultPrefix(t *testing.T) {
+	assert.Equal(t, "orders-etl", plan.DefaultPrefix("orders_etl"))
+	assert.NoError(t, plan.CheckPrefix(plan.DefaultPrefix("orders_etl")))
+}
