@@ -109,6 +109,13 @@ func TestPoolStopsRunawayTask(t *testing.T) {
 			dir := t.TempDir()
 			_, err := pool.Run(context.Background(), fileJob(t, dir, "empty", nil))
 			require.NoError(t, err)
+			// Compile the loop module into the on-disk cache first (a job's
+			// own timeout starts once its module is loaded), so the time
+			// measured below is the task's, not a cold compile's.
+			warm := fileJob(t, t.TempDir(), "loop", nil, "out")
+			warm.Timeout = time.Millisecond
+			_, err = pool.Run(context.Background(), warm)
+			require.ErrorIs(t, err, wasmrt.ErrTimeout)
 			job := fileJob(t, dir, "loop", nil, "out")
 			ctx, cancel := tt.setup(&job)
 			defer cancel()
