@@ -95,13 +95,12 @@ func TestCrashRecovery(t *testing.T) {
 	}
 	datasets := []string{"orders", "customers", "enriched_orders", "daily_revenue", "customer_stats"}
 
-	start := time.Now()
 	if _, errOut, err := glacier(t, bin, "run", "-C", dir); err != nil {
 		t.Fatalf("baseline run: %v\n%s", err, errOut)
 	}
 	want := outputs(t, bin, dir, datasets)
 	// A forced warm run bounds the window the kills are spread over.
-	start = time.Now()
+	start := time.Now()
 	if _, errOut, err := glacier(t, bin, "run", "-C", dir, "--force"); err != nil {
 		t.Fatalf("forced run: %v\n%s", err, errOut)
 	}
