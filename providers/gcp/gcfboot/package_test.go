@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/glacier-pipeline/glacier/providers/gcp/gcfboot"
+	"github.com/glacier-pipeline/glacier/providers/gcp/gcfboot/gcfrt"
 	"github.com/glacier-pipeline/glacier/providers/internal/fnrt"
 )
 
@@ -135,4 +136,12 @@ func TestRuntimeFollowsGoDirective(t *testing.T) {
 	parts := strings.SplitN(goLine, ".", 3)
 	require.GreaterOrEqual(t, len(parts), 2, "go directive %q", goLine)
 	assert.Equal(t, "go"+parts[0]+parts[1], gcfboot.Runtime, "gcfboot.Runtime must follow the module's go directive")
+}
+
+// TestEntryPoint keeps the packager's entry point in step with the name the
+// runtime registers.
+func TestEntryPoint(t *testing.T) {
+	if gcfboot.EntryPoint != gcfrt.EntryPoint {
+		t.Errorf("gcfboot.EntryPoint = %q, but gcfrt registers %q", gcfboot.EntryPoint, gcfrt.EntryPoint)
+	}
 }
