@@ -17,30 +17,21 @@
 package main
 
 import (
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
-	"maps"
-	"slices"
 	"strings"
 	"time"
 
+	"github.com/glacier-pipeline/glacier/examples/etl/internal/shop"
 	"github.com/glacier-pipeline/glacier/sdk-guest/task"
 )
 
 func main() { task.Run(run) }
 
-// inColumns are the columns orders_raw must have; outHeader is the header
-// of orders.
-var (
-	inColumns = []string{"order_id", "customer_id", "ordered_at", "amount", "currency"}
-	outHeader = []string{"order_id", "customer_id", "ordered_at", "amount_cents", "currency"}
-)
-
-// maxExamples is how many malformed rows the log shows; the rest are only
-// counted, so a bad export cannot flood the log.
-const maxExamples = 5
+// inColumns are the columns orders_raw must have; orders has the columns
+// shop.OrderColumns.
+var inColumns = []string{"order_id", "customer_id", "ordered_at", "amount", "currency"}
 
 func run(t *task.Context) error {
 	currency, err := currencyParam(t.Param("currency"))
@@ -56,71 +47,48 @@ func run(t *task.Context) error {
 	if err != nil {
 		return err
 	}
-
-	r := csv.NewReader(in)
-	r.FieldsPerRecord = -1 // a row with the wrong field count is counted, not fatal
-	r.ReuseRecord = true
-	w := csv.NewWriter(out)
-	if err := w.Write(outHeader); err != nil {
+	w, err := shop.NewCSVWriter(out, shop.OrderColumns)
+	if err != nil {
 		return err
 	}
 
-	header, err := r.Read()
+	rows, err := shop.ReadExport(in, "orders_raw", inColumns)
 	if errors.Is(err, io.EOF) {
 		t.Logf("orders_raw is empty: wrote no orders")
-		return closeOutput(w, out)
+		return w.Close()
 	}
 	if err != nil {
-		return fmt.Errorf("orders_raw: read the header row: %w", err)
+		return err
 	}
-	col, err := columns(header, inColumns)
-	if err != nil {
-		return fmt.Errorf("orders_raw: %w", err)
-	}
-
-	s := summary{otherCurrency: map[string]int{}, dropped: map[string]int{}}
-	rec := make([]string, len(outHeader))
-	for {
-		fields, err := r.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		s.rows++
-		var pe *csv.ParseError
-		if errors.As(err, &pe) {
-			s.drop(pe.Line, "csv", fmt.Sprintf("column %d: %v", pe.Column, pe.Err))
-			continue
-		}
-		if err != nil {
-			return fmt.Errorf("orders_raw: %w", err)
-		}
-		line, _ := r.FieldPos(0)
-		if len(fields) != len(header) {
-			s.drop(line, "field count", fmt.Sprintf("%d fields, but the header has %d", len(fields), len(header)))
-			continue
-		}
-		o, cause, problem := parse(fields, col)
+	kept := 0
+	otherCurrency := shop.Tally{}
+	rec := make([]string, len(shop.OrderColumns))
+	for rows.Next() {
+		o, cause, problem := parse(rows.Get)
 		if problem != "" {
-			s.drop(line, cause, problem)
+			rows.Drop(cause, problem)
 			continue
 		}
 		if o.currency != currency {
-			s.otherCurrency[o.currency]++
+			otherCurrency[o.currency]++
 			continue
 		}
 		rec[0], rec[1], rec[2], rec[3], rec[4] = o.id, o.customer, o.at, fmt.Sprint(o.cents), o.currency
 		if err := w.Write(rec); err != nil {
 			return err
 		}
-		s.kept++
+		kept++
 	}
-	if err := closeOutput(w, out); err != nil {
+	if err := rows.Err(); err != nil {
 		return err
 	}
-	for _, e := range s.examples {
+	if err := w.Close(); err != nil {
+		return err
+	}
+	for _, e := range rows.Dropped.Examples {
 		t.Logf("dropped %s", e)
 	}
-	t.Logf("%s", s.String(currency))
+	t.Logf("%s", summary(rows, kept, currency, otherCurrency))
 	return nil
 }
 
@@ -135,39 +103,15 @@ func currencyParam(p string) (string, error) {
 	return strings.ToUpper(p), nil
 }
 
-// columns finds the index of each wanted column in header. A byte order
-// mark before the first name, as spreadsheet exports write, is ignored.
-func columns(header, want []string) (map[string]int, error) {
-	idx := make(map[string]int, len(header))
-	for i, h := range header {
-		if i == 0 {
-			h = strings.TrimPrefix(h, "\ufeff")
-		}
-		idx[strings.TrimSpace(h)] = i
-	}
-	var missing []string
-	for _, w := range want {
-		if _, ok := idx[w]; !ok {
-			missing = append(missing, w)
-		}
-	}
-	if len(missing) > 0 {
-		return nil, fmt.Errorf("the header row %q lacks the column(s) %s; the first row must name the columns %s",
-			strings.Join(header, ","), strings.Join(missing, ", "), strings.Join(want, ", "))
-	}
-	return idx, nil
-}
-
 // order is a well-formed order.
 type order struct {
 	id, customer, at, currency string
 	cents                      int64
 }
 
-// parse checks one row. For a malformed row it returns the column at fault
-// and what is wrong with it.
-func parse(fields []string, col map[string]int) (o order, cause, problem string) {
-	get := func(name string) string { return strings.TrimSpace(fields[col[name]]) }
+// parse checks one row, whose columns get returns. For a malformed row it
+// returns the column at fault and what is wrong with it.
+func parse(get func(column string) string) (o order, cause, problem string) {
 	o.id, o.customer = get("order_id"), get("customer_id")
 	if o.id == "" {
 		return o, "order_id", "an empty order_id"
@@ -237,57 +181,19 @@ func isCurrency(s string) bool {
 	return true
 }
 
-func closeOutput(w *csv.Writer, out io.Closer) error {
-	w.Flush()
-	if err := w.Error(); err != nil {
-		return err
-	}
-	return out.Close()
-}
-
-// summary counts what happened to the rows.
-type summary struct {
-	rows, kept    int
-	otherCurrency map[string]int
-	dropped       map[string]int // by cause
-	examples      []string
-}
-
-func (s *summary) drop(line int, cause, problem string) {
-	s.dropped[cause]++
-	if len(s.examples) < maxExamples {
-		s.examples = append(s.examples, fmt.Sprintf("line %d: %s", line, problem))
-	}
-}
-
-// String is the log's summary line.
-func (s *summary) String(currency string) string {
+// summary is the log's last line.
+func summary(rows *shop.Export, kept int, currency string, otherCurrency shop.Tally) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "read %d rows: kept %d %s orders", s.rows, s.kept, currency)
-	other := 0
-	for _, n := range s.otherCurrency {
-		other += n
-	}
+	fmt.Fprintf(&b, "read %d rows: kept %d %s orders", rows.Rows, kept, currency)
+	other := otherCurrency.Total()
 	fmt.Fprintf(&b, ", skipped %d in other currencies", other)
 	if other > 0 {
-		fmt.Fprintf(&b, " (%s)", counts(s.otherCurrency))
+		fmt.Fprintf(&b, " (%s)", otherCurrency)
 	}
-	dropped := 0
-	for _, n := range s.dropped {
-		dropped += n
-	}
+	dropped := rows.Dropped.ByCause.Total()
 	fmt.Fprintf(&b, ", dropped %d malformed", dropped)
 	if dropped > 0 {
-		fmt.Fprintf(&b, " (%s)", counts(s.dropped))
+		fmt.Fprintf(&b, " (%s)", rows.Dropped.ByCause)
 	}
 	return b.String()
-}
-
-// counts formats a count per key, keys sorted: "GBP 3, USD 1".
-func counts(m map[string]int) string {
-	var parts []string
-	for _, k := range slices.Sorted(maps.Keys(m)) {
-		parts = append(parts, fmt.Sprintf("%s %d", k, m[k]))
-	}
-	return strings.Join(parts, ", ")
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/glacier-pipeline/glacier/examples/etl/internal/golden"
+	"github.com/glacier-pipeline/glacier/examples/etl/internal/shop"
 	"github.com/glacier-pipeline/glacier/sdk-guest/tasktest"
 )
 
@@ -205,8 +206,8 @@ func TestRunLogIsBounded(t *testing.T) {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSuffix(res.Log, "\n"), "\n")
-	if len(lines) != maxExamples+1 {
-		t.Errorf("log has %d lines, want %d:\n%s", len(lines), maxExamples+1, res.Log)
+	if len(lines) != shop.MaxExamples+1 {
+		t.Errorf("log has %d lines, want %d:\n%s", len(lines), shop.MaxExamples+1, res.Log)
 	}
 	if want := "read 1000 rows: kept 0 EUR orders, skipped 0 in other currencies, dropped 1000 malformed (ordered_at 1000)"; lines[len(lines)-1] != want {
 		t.Errorf("last log line = %q, want %q", lines[len(lines)-1], want)

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/glacier-pipeline/glacier/examples/etl/internal/golden"
+	"github.com/glacier-pipeline/glacier/examples/etl/internal/shop"
 	"github.com/glacier-pipeline/glacier/sdk-guest/tasktest"
 )
 
@@ -112,7 +113,7 @@ func TestRunFails(t *testing.T) {
 		},
 		{
 			name: "line too long",
-			in:   strings.Repeat(" ", maxLine+1),
+			in:   strings.Repeat(" ", shop.MaxLine+1),
 			msg:  "enriched_orders line 1: longer than 1048576 bytes; is it JSON Lines written by enrich?",
 		},
 		{

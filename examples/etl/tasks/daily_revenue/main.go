@@ -17,15 +17,11 @@
 package main
 
 import (
-	"bufio"
-	"encoding/csv"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"strconv"
 	"time"
 
+	"github.com/glacier-pipeline/glacier/examples/etl/internal/shop"
 	"github.com/glacier-pipeline/glacier/sdk-guest/task"
 )
 
@@ -33,17 +29,9 @@ func main() { task.Run(run) }
 
 var header = []string{"date", "currency", "orders", "revenue_cents", "average_order_cents"}
 
-// maxLine is the longest line of enriched_orders read; an order is a few
-// hundred bytes.
-const maxLine = 1 << 20
-
-// order is what daily_revenue reads of an enriched order.
-type order struct {
-	OrderID     string `json:"order_id"`
-	OrderDate   string `json:"order_date"`
-	AmountCents *int64 `json:"amount_cents"` // a pointer, to tell a missing amount from zero
-	Currency    string `json:"currency"`
-}
+// need are the fields of enriched_orders daily_revenue reads; an order
+// without one is an error.
+var need = []string{"order_id", "order_date", "amount_cents", "currency"}
 
 // day is one day's total.
 type day struct {
@@ -62,15 +50,15 @@ func run(t *task.Context) error {
 	var currency string
 	var first, last time.Time
 	var total day
-	err = eachOrder(in, func(o order) error {
+	err = shop.EachEnrichedOrder(in, need, func(o shop.EnrichedOrder) error {
 		if currency == "" {
 			currency = o.Currency
 		} else if o.Currency != currency {
 			return fmt.Errorf("order %s is in %s but the orders before it are in %s; daily revenue sums one currency, so keep one with the currency param of clean_orders", o.OrderID, o.Currency, currency)
 		}
-		date, err := time.Parse(time.DateOnly, o.OrderDate)
+		date, err := o.Date()
 		if err != nil {
-			return fmt.Errorf("order %s: order_date %q is not a date like 2024-05-01", o.OrderID, o.OrderDate)
+			return err
 		}
 		d := days[date]
 		if d == nil {
@@ -97,8 +85,8 @@ func run(t *task.Context) error {
 	if err != nil {
 		return err
 	}
-	w := csv.NewWriter(out)
-	if err := w.Write(header); err != nil {
+	w, err := shop.NewCSVWriter(out, header)
+	if err != nil {
 		return err
 	}
 	n := 0
@@ -109,18 +97,14 @@ func run(t *task.Context) error {
 				d = new(day)
 			}
 			rec := []string{date.Format(time.DateOnly), currency, strconv.FormatInt(d.orders, 10),
-				strconv.FormatInt(d.revenue, 10), strconv.FormatInt(average(d.revenue, d.orders), 10)}
+				strconv.FormatInt(d.revenue, 10), strconv.FormatInt(shop.Average(d.revenue, d.orders), 10)}
 			if err := w.Write(rec); err != nil {
 				return err
 			}
 			n++
 		}
 	}
-	w.Flush()
-	if err := w.Error(); err != nil {
-		return err
-	}
-	if err := out.Close(); err != nil {
+	if err := w.Close(); err != nil {
 		return err
 	}
 	if n == 0 {
@@ -130,60 +114,6 @@ func run(t *task.Context) error {
 	t.Logf("summed %d orders over %d days, %s to %s: revenue %s %s, %d days without orders",
 		total.orders, n, first.Format(time.DateOnly), last.Format(time.DateOnly), money(total.revenue), currency, n-len(days))
 	return nil
-}
-
-// eachOrder calls fn with each order of the JSON Lines in r. Blank lines are skipped. An order without order_id,
-// order_date, a non-negative amount_cents or currency is an error.
-func eachOrder(r io.Reader, fn func(order) error) error {
-	lines := bufio.NewScanner(r)
-	lines.Buffer(make([]byte, 0, 64<<10), maxLine)
-	n := 0
-	for lines.Scan() {
-		n++
-		if len(lines.Bytes()) == 0 {
-			continue
-		}
-		var o order
-		if err := json.Unmarshal(lines.Bytes(), &o); err != nil {
-			return fmt.Errorf("enriched_orders line %d: %w; enriched_orders is written by enrich, run it again", n, err)
-		}
-		var missing string
-		switch {
-		case o.OrderID == "":
-			missing = "order_id"
-		case o.OrderDate == "":
-			missing = "order_date"
-		case o.AmountCents == nil:
-			missing = "amount_cents"
-		case o.Currency == "":
-			missing = "currency"
-		}
-		if missing != "" {
-			return fmt.Errorf("enriched_orders line %d: no %s; enriched_orders is written by enrich, run it again", n, missing)
-		}
-		if *o.AmountCents < 0 {
-			return fmt.Errorf("enriched_orders line %d: order %s has a negative amount_cents, %d", n, o.OrderID, *o.AmountCents)
-		}
-		if err := fn(o); err != nil {
-			return fmt.Errorf("enriched_orders line %d: %w", n, err)
-		}
-	}
-	if err := lines.Err(); err != nil {
-		if errors.Is(err, bufio.ErrTooLong) {
-			return fmt.Errorf("enriched_orders line %d: longer than %d bytes; is it JSON Lines written by enrich?", n+1, maxLine)
-		}
-		return fmt.Errorf("enriched_orders: %w", err)
-	}
-	return nil
-}
-
-// average is sum/n rounded to the nearest integer, halves up; 0 for no
-// items. sum is never negative.
-func average(sum, n int64) int64 {
-	if n == 0 {
-		return 0
-	}
-	return (sum + n/2) / n
 }
 
 // money formats cents as 1234.50.

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/glacier-pipeline/glacier/examples/etl/internal/golden"
+	"github.com/glacier-pipeline/glacier/examples/etl/internal/shop"
 	"github.com/glacier-pipeline/glacier/sdk-guest/tasktest"
 )
 
@@ -107,7 +108,7 @@ func TestRunFails(t *testing.T) {
 		{
 			name: "amount not a whole number",
 			in:   `{"order_id":"1","order_date":"2024-05-01","amount_cents":1.5,"currency":"EUR"}` + "\n",
-			msg:  "enriched_orders line 1: json: cannot unmarshal number 1.5 into Go struct field order.amount_cents of type int64; enriched_orders is written by enrich, run it again",
+			msg:  "enriched_orders line 1: json: cannot unmarshal number 1.5 into Go struct field EnrichedOrder.amount_cents of type int64; enriched_orders is written by enrich, run it again",
 		},
 		{
 			name: "negative amount",
@@ -121,7 +122,7 @@ func TestRunFails(t *testing.T) {
 		},
 		{
 			name: "line too long",
-			in:   enriched("1", "2024-05-01", 100, "EUR") + strings.Repeat("x", maxLine+1),
+			in:   enriched("1", "2024-05-01", 100, "EUR") + strings.Repeat("x", shop.MaxLine+1),
 			msg:  "enriched_orders line 2: longer than 1048576 bytes; is it JSON Lines written by enrich?",
 		},
 		{
@@ -151,17 +152,6 @@ func TestRunFails(t *testing.T) {
 				t.Errorf("outputs = %q, want none from a failed task", res.Outputs)
 			}
 		})
-	}
-}
-
-func TestAverage(t *testing.T) {
-	tests := []struct{ sum, n, want int64 }{
-		{0, 0, 0}, {10, 1, 10}, {5, 2, 3}, {7, 2, 4}, {1, 3, 0}, {2, 3, 1}, {7, 4, 2}, {6, 4, 2},
-	}
-	for _, tt := range tests {
-		if got := average(tt.sum, tt.n); got != tt.want {
-			t.Errorf("average(%d, %d) = %d, want %d", tt.sum, tt.n, got, tt.want)
-		}
 	}
 }
 

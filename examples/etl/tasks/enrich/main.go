@@ -29,16 +29,15 @@ import (
 	"strings"
 	"time"
 
+	"github.com/glacier-pipeline/glacier/examples/etl/internal/shop"
 	"github.com/glacier-pipeline/glacier/sdk-guest/task"
 )
 
 func main() { task.Run(run) }
 
-// The columns enrich needs of each input; others are ignored.
-var (
-	orderColumns    = []string{"order_id", "customer_id", "ordered_at", "amount_cents", "currency"}
-	customerColumns = []string{"customer_id", "name", "country", "segment"}
-)
+// customerColumns are the columns enrich needs of customers; it needs all
+// of orders, shop.OrderColumns. Others are ignored.
+var customerColumns = []string{"customer_id", "name", "country", "segment"}
 
 // maxShown is how many unknown customer ids the log names.
 const maxShown = 5
@@ -46,19 +45,6 @@ const maxShown = 5
 // customer is what an enriched order carries of its customer.
 type customer struct {
 	name, country, segment string
-}
-
-// enrichedOrder is one line of enriched_orders.
-type enrichedOrder struct {
-	OrderID      string `json:"order_id"`
-	OrderedAt    string `json:"ordered_at"`
-	OrderDate    string `json:"order_date"`
-	CustomerID   string `json:"customer_id"`
-	CustomerName string `json:"customer_name"`
-	Country      string `json:"country"`
-	Segment      string `json:"segment"`
-	AmountCents  int64  `json:"amount_cents"`
-	Currency     string `json:"currency"`
 }
 
 func run(t *task.Context) error {
@@ -86,7 +72,7 @@ func run(t *task.Context) error {
 	if err != nil {
 		return fmt.Errorf("orders: read the header row: %w", err)
 	}
-	col, err := index(header, orderColumns)
+	col, err := index(header, shop.OrderColumns)
 	if err != nil {
 		return fmt.Errorf("orders: %w", err)
 	}
@@ -175,8 +161,8 @@ func readCustomers(t *task.Context) (map[string]customer, error) {
 }
 
 // parseOrder reads one row of orders.
-func parseOrder(fields []string, col map[string]int) (enrichedOrder, error) {
-	o := enrichedOrder{
+func parseOrder(fields []string, col map[string]int) (shop.EnrichedOrder, error) {
+	o := shop.EnrichedOrder{
 		OrderID:    fields[col["order_id"]],
 		CustomerID: fields[col["customer_id"]],
 		OrderedAt:  fields[col["ordered_at"]],
@@ -187,10 +173,11 @@ func parseOrder(fields []string, col map[string]int) (enrichedOrder, error) {
 		return o, fmt.Errorf("order %s: ordered_at %q is not an RFC 3339 time", o.OrderID, o.OrderedAt)
 	}
 	o.OrderDate = at.UTC().Format(time.DateOnly)
-	o.AmountCents, err = strconv.ParseInt(fields[col["amount_cents"]], 10, 64)
+	cents, err := strconv.ParseInt(fields[col["amount_cents"]], 10, 64)
 	if err != nil {
 		return o, fmt.Errorf("order %s: amount_cents %q is not a whole number", o.OrderID, fields[col["amount_cents"]])
 	}
+	o.AmountCents = &cents
 	return o, nil
 }
 
