@@ -1,10 +1,10 @@
 package main
 
 import (
-	"errors"
 	"strings"
 	"testing"
 
+	"github.com/glacier-pipeline/glacier/examples/etl/internal/etltest"
 	"github.com/glacier-pipeline/glacier/examples/etl/internal/golden"
 	"github.com/glacier-pipeline/glacier/examples/etl/internal/shop"
 	"github.com/glacier-pipeline/glacier/sdk-guest/tasktest"
@@ -89,20 +89,11 @@ func TestRun(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			res, err := tasktest.Run(run, tasktest.Config{
+			etltest.Check(t, run, tasktest.Config{
 				Task:    "clean_customers",
 				Inputs:  map[string][]byte{"customers_raw": []byte(tt.in)},
 				Outputs: []string{"customers"},
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got := string(res.Outputs["customers"]); got != tt.want {
-				t.Errorf("customers:\n got %q\nwant %q", got, tt.want)
-			}
-			if res.Log != tt.log {
-				t.Errorf("log:\n got %q\nwant %q", res.Log, tt.log)
-			}
+			}, tt.want, tt.log)
 		})
 	}
 }
@@ -139,17 +130,7 @@ func TestRunFails(t *testing.T) {
 			if tt.missing {
 				cfg.Inputs, cfg.MissingInputs = nil, []string{"customers_raw"}
 			}
-			res, err := tasktest.Run(run, cfg)
-			var te *tasktest.Error
-			if !errors.As(err, &te) {
-				t.Fatalf("error = %v, want the task to fail", err)
-			}
-			if te.Message != tt.msg {
-				t.Errorf("message:\n got %s\nwant %s", te.Message, tt.msg)
-			}
-			if res.Outputs != nil {
-				t.Errorf("outputs = %q, want none from a failed task", res.Outputs)
-			}
+			etltest.Fails(t, run, cfg, tt.msg)
 		})
 	}
 }
@@ -157,13 +138,10 @@ func TestRunFails(t *testing.T) {
 // Only the first few dropped rows are shown, so the log stays short.
 func TestRunLogIsBounded(t *testing.T) {
 	in := header + strings.Repeat("C1,A,a@b.example,DE,smb,2023-01-01\n", 1000)
-	res, err := tasktest.Run(run, tasktest.Config{
+	res := etltest.Run(t, run, tasktest.Config{
 		Inputs:  map[string][]byte{"customers_raw": []byte(in)},
 		Outputs: []string{"customers"},
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	lines := strings.Split(strings.TrimSuffix(res.Log, "\n"), "\n")
 	if len(lines) != shop.MaxExamples+1 {
 		t.Errorf("log has %d lines, want %d:\n%s", len(lines), shop.MaxExamples+1, res.Log)
@@ -176,14 +154,11 @@ func TestRunLogIsBounded(t *testing.T) {
 // The task turns the example's sample data into exactly the committed
 // output, and logs the same summary.
 func TestSampleData(t *testing.T) {
-	res, err := tasktest.Run(run, tasktest.Config{
+	res := etltest.Run(t, run, tasktest.Config{
 		Task:    "clean_customers",
 		Inputs:  map[string][]byte{"customers_raw": golden.Data(t, "customers.csv")},
 		Outputs: []string{"customers"},
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	golden.Check(t, "customers.csv", res.Outputs["customers"])
 	golden.Check(t, "clean_customers.log", []byte(res.Log))
 }

@@ -1,10 +1,10 @@
 package main
 
 import (
-	"errors"
 	"strings"
 	"testing"
 
+	"github.com/glacier-pipeline/glacier/examples/etl/internal/etltest"
 	"github.com/glacier-pipeline/glacier/examples/etl/internal/golden"
 	"github.com/glacier-pipeline/glacier/examples/etl/internal/shop"
 	"github.com/glacier-pipeline/glacier/sdk-guest/tasktest"
@@ -123,21 +123,12 @@ func TestRun(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			res, err := tasktest.Run(run, tasktest.Config{
+			etltest.Check(t, run, tasktest.Config{
 				Task:    "clean_orders",
 				Params:  map[string]string{"currency": tt.currency},
 				Inputs:  map[string][]byte{"orders_raw": []byte(tt.in)},
 				Outputs: []string{"orders"},
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got := string(res.Outputs["orders"]); got != tt.want {
-				t.Errorf("orders:\n got %q\nwant %q", got, tt.want)
-			}
-			if res.Log != tt.log {
-				t.Errorf("log:\n got %q\nwant %q", res.Log, tt.log)
-			}
+			}, tt.want, tt.log)
 		})
 	}
 }
@@ -179,17 +170,7 @@ func TestRunFails(t *testing.T) {
 			if tt.missing {
 				cfg.Inputs, cfg.MissingInputs = nil, []string{"orders_raw"}
 			}
-			res, err := tasktest.Run(run, cfg)
-			var te *tasktest.Error
-			if !errors.As(err, &te) {
-				t.Fatalf("error = %v, want the task to fail", err)
-			}
-			if te.Message != tt.msg {
-				t.Errorf("message:\n got %s\nwant %s", te.Message, tt.msg)
-			}
-			if res.Outputs != nil {
-				t.Errorf("outputs = %q, want none from a failed task", res.Outputs)
-			}
+			etltest.Fails(t, run, cfg, tt.msg)
 		})
 	}
 }
@@ -197,14 +178,11 @@ func TestRunFails(t *testing.T) {
 // Only the first few malformed rows are shown, so the log stays short.
 func TestRunLogIsBounded(t *testing.T) {
 	in := header + strings.Repeat("1,C1,not a time,1.00,EUR\n", 1000)
-	res, err := tasktest.Run(run, tasktest.Config{
+	res := etltest.Run(t, run, tasktest.Config{
 		Params:  map[string]string{"currency": "EUR"},
 		Inputs:  map[string][]byte{"orders_raw": []byte(in)},
 		Outputs: []string{"orders"},
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	lines := strings.Split(strings.TrimSuffix(res.Log, "\n"), "\n")
 	if len(lines) != shop.MaxExamples+1 {
 		t.Errorf("log has %d lines, want %d:\n%s", len(lines), shop.MaxExamples+1, res.Log)
@@ -250,15 +228,12 @@ func TestParseCents(t *testing.T) {
 // The task turns the example's sample data into exactly the committed
 // output, and logs the same summary.
 func TestSampleData(t *testing.T) {
-	res, err := tasktest.Run(run, tasktest.Config{
+	res := etltest.Run(t, run, tasktest.Config{
 		Task:    "clean_orders",
 		Params:  map[string]string{"currency": "EUR"},
 		Inputs:  map[string][]byte{"orders_raw": golden.Data(t, "orders.csv")},
 		Outputs: []string{"orders"},
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	golden.Check(t, "orders.csv", res.Outputs["orders"])
 	golden.Check(t, "clean_orders.log", []byte(res.Log))
 }

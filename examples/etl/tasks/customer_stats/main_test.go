@@ -1,11 +1,11 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 	"testing"
 
+	"github.com/glacier-pipeline/glacier/examples/etl/internal/etltest"
 	"github.com/glacier-pipeline/glacier/examples/etl/internal/golden"
 	"github.com/glacier-pipeline/glacier/examples/etl/internal/shop"
 	"github.com/glacier-pipeline/glacier/sdk-guest/tasktest"
@@ -61,20 +61,11 @@ func TestRun(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			res, err := tasktest.Run(run, tasktest.Config{
+			etltest.Check(t, run, tasktest.Config{
 				Task:    "customer_stats",
 				Inputs:  map[string][]byte{"enriched_orders": []byte(tt.in)},
 				Outputs: []string{"customer_stats"},
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got := string(res.Outputs["customer_stats"]); got != tt.want {
-				t.Errorf("customer_stats:\n got %q\nwant %q", got, tt.want)
-			}
-			if res.Log != tt.log {
-				t.Errorf("log:\n got %q\nwant %q", res.Log, tt.log)
-			}
+			}, tt.want, tt.log)
 		})
 	}
 }
@@ -131,17 +122,7 @@ func TestRunFails(t *testing.T) {
 			if tt.missing {
 				cfg.Inputs, cfg.MissingInputs = nil, []string{"enriched_orders"}
 			}
-			res, err := tasktest.Run(run, cfg)
-			var te *tasktest.Error
-			if !errors.As(err, &te) {
-				t.Fatalf("error = %v, want the task to fail", err)
-			}
-			if te.Message != tt.msg {
-				t.Errorf("message:\n got %s\nwant %s", te.Message, tt.msg)
-			}
-			if res.Outputs != nil {
-				t.Errorf("outputs = %q, want none from a failed task", res.Outputs)
-			}
+			etltest.Fails(t, run, cfg, tt.msg)
 		})
 	}
 }
@@ -149,14 +130,11 @@ func TestRunFails(t *testing.T) {
 // The task turns the example's sample data into exactly the committed
 // output, and logs the same summary.
 func TestSampleData(t *testing.T) {
-	res, err := tasktest.Run(run, tasktest.Config{
+	res := etltest.Run(t, run, tasktest.Config{
 		Task:    "customer_stats",
 		Inputs:  map[string][]byte{"enriched_orders": golden.Golden(t, "enriched_orders.jsonl")},
 		Outputs: []string{"customer_stats"},
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	golden.Check(t, "customer_stats.csv", res.Outputs["customer_stats"])
 	golden.Check(t, "customer_stats.log", []byte(res.Log))
 }

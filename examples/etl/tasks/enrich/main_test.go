@@ -1,9 +1,9 @@
 package main
 
 import (
-	"errors"
 	"testing"
 
+	"github.com/glacier-pipeline/glacier/examples/etl/internal/etltest"
 	"github.com/glacier-pipeline/glacier/examples/etl/internal/golden"
 	"github.com/glacier-pipeline/glacier/sdk-guest/tasktest"
 )
@@ -85,20 +85,11 @@ func TestRun(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			res, err := tasktest.Run(run, tasktest.Config{
+			etltest.Check(t, run, tasktest.Config{
 				Task:    "enrich",
 				Inputs:  map[string][]byte{"orders": []byte(tt.orders), "customers": []byte(tt.customers)},
 				Outputs: []string{"enriched_orders"},
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got := string(res.Outputs["enriched_orders"]); got != tt.want {
-				t.Errorf("enriched_orders:\n got %s\nwant %s", got, tt.want)
-			}
-			if res.Log != tt.log {
-				t.Errorf("log:\n got %q\nwant %q", res.Log, tt.log)
-			}
+			}, tt.want, tt.log)
 		})
 	}
 }
@@ -162,22 +153,12 @@ func TestRunFails(t *testing.T) {
 			if tt.missing == nil {
 				inputs["customers"] = []byte(tt.customers)
 			}
-			res, err := tasktest.Run(run, tasktest.Config{
+			etltest.Fails(t, run, tasktest.Config{
 				Task:          "enrich",
 				Inputs:        inputs,
 				MissingInputs: tt.missing,
 				Outputs:       []string{"enriched_orders"},
-			})
-			var te *tasktest.Error
-			if !errors.As(err, &te) {
-				t.Fatalf("error = %v, want the task to fail", err)
-			}
-			if te.Message != tt.msg {
-				t.Errorf("message:\n got %s\nwant %s", te.Message, tt.msg)
-			}
-			if res.Outputs != nil {
-				t.Errorf("outputs = %q, want none from a failed task", res.Outputs)
-			}
+			}, tt.msg)
 		})
 	}
 }
@@ -185,14 +166,11 @@ func TestRunFails(t *testing.T) {
 // The task turns the example's sample data into exactly the committed
 // output, and logs the same summary.
 func TestSampleData(t *testing.T) {
-	res, err := tasktest.Run(run, tasktest.Config{
+	res := etltest.Run(t, run, tasktest.Config{
 		Task:    "enrich",
 		Inputs:  map[string][]byte{"orders": golden.Golden(t, "orders.csv"), "customers": golden.Golden(t, "customers.csv")},
 		Outputs: []string{"enriched_orders"},
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	golden.Check(t, "enriched_orders.jsonl", res.Outputs["enriched_orders"])
 	golden.Check(t, "enrich.log", []byte(res.Log))
 }
