@@ -53,14 +53,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/url"
-	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
+	"github.com/glacier-pipeline/glacier/providers/internal/objstore"
 	"github.com/glacier-pipeline/glacier/wasmrt"
 )
 
@@ -177,31 +176,11 @@ func (d *Driver) Stage(ctx context.Context, u string) (wasmrt.Staged, error) {
 // ParseURL splits an s3://bucket/key URL into its bucket and key. The error
 // names the URL and the expected form.
 func ParseURL(u string) (bucket, key string, err error) {
-	p, err := url.Parse(u)
-	if err != nil {
-		return "", "", fmt.Errorf("s3store: bad URL %q: %w", u, err)
-	}
-	key = strings.TrimPrefix(p.Path, "/")
-	switch {
-	case p.Scheme != Scheme:
-		err = fmt.Errorf("scheme is %q", p.Scheme)
-	case p.User != nil:
-		err = errors.New("it has user information")
-	case p.Host == "":
-		err = errors.New("the bucket is missing")
-	case p.Port() != "":
-		err = errors.New("the bucket has a port")
-	case key == "":
-		err = errors.New("the key is missing")
-	case p.RawQuery != "" || p.ForceQuery:
-		err = errors.New("it has a query")
-	case p.Fragment != "":
-		err = errors.New("it has a fragment")
-	}
+	bucket, key, err = objstore.SplitURL(u, Scheme, "key")
 	if err != nil {
 		return "", "", fmt.Errorf("s3store: bad URL %q: %w; want s3://bucket/key", u, err)
 	}
-	return p.Host, key, nil
+	return bucket, key, nil
 }
 
 // str returns a pointer to a copy of s, for SDK inputs.

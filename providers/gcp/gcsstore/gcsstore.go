@@ -50,11 +50,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/url"
-	"strings"
 
 	"cloud.google.com/go/storage"
 
+	"github.com/glacier-pipeline/glacier/providers/internal/objstore"
 	"github.com/glacier-pipeline/glacier/wasmrt"
 )
 
@@ -222,29 +221,9 @@ func (u *upload) Discard(context.Context) error {
 // ParseURL splits a gs://bucket/object URL into its bucket and object name.
 // The error names the URL and the expected form.
 func ParseURL(u string) (bucket, object string, err error) {
-	p, err := url.Parse(u)
-	if err != nil {
-		return "", "", fmt.Errorf("gcsstore: bad URL %q: %w", u, err)
-	}
-	object = strings.TrimPrefix(p.Path, "/")
-	switch {
-	case p.Scheme != Scheme:
-		err = fmt.Errorf("scheme is %q", p.Scheme)
-	case p.User != nil:
-		err = errors.New("it has user information")
-	case p.Host == "":
-		err = errors.New("the bucket is missing")
-	case p.Port() != "":
-		err = errors.New("the bucket has a port")
-	case object == "":
-		err = errors.New("the object name is missing")
-	case p.RawQuery != "" || p.ForceQuery:
-		err = errors.New("it has a query")
-	case p.Fragment != "":
-		err = errors.New("it has a fragment")
-	}
+	bucket, object, err = objstore.SplitURL(u, Scheme, "object name")
 	if err != nil {
 		return "", "", fmt.Errorf("gcsstore: bad URL %q: %w; want gs://bucket/object", u, err)
 	}
-	return p.Host, object, nil
+	return bucket, object, nil
 }
