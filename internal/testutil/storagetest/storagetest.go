@@ -42,6 +42,10 @@ type Harness struct {
 	// left in the backend (incomplete multipart uploads, temporary files).
 	// After Discard or a failed Commit the suite expects none.
 	Leftovers func(t *testing.T, u string) []string
+
+	// Put writes data as the object at u with the backend's own client.
+	// Only CheckScheme needs it.
+	Put func(t *testing.T, u string, data []byte)
 }
 
 // Run runs the suite as subtests of t.
@@ -62,6 +66,44 @@ func Run(t *testing.T, h Harness) {
 	t.Run("StageContextCanceled", s.testStageContextCanceled)
 	t.Run("FinishTwice", s.testFinishTwice)
 	t.Run("ConcurrentStages", s.testConcurrentStages)
+}
+
+// CheckScheme checks that wasmrt.URLStorage reaches the backend through
+// the driver registered for the scheme of h's URLs (which a driver
+// package's SetDefault chooses; h.Driver is not used): it puts data at one
+// URL with h.Put, copies it to another through URLStorage, and reads the
+// copy with h.Read.
+func CheckScheme(t *testing.T, h Harness, data string) {
+	t.Helper()
+	if h.URL == nil || h.Read == nil || h.Put == nil {
+		t.Fatal("storagetest: CheckScheme needs a Harness with URL, Read and Put")
+	}
+	in, out := h.URL(t, "in"), h.URL(t, "out")
+	h.Put(t, in, []byte(data))
+	st := wasmrt.URLStorage{"in": in, "out": out}
+	rc, err := st.Open(t.Context(), "in")
+	if err != nil {
+		t.Fatalf("URLStorage.Open(%s): %v", in, err)
+	}
+	defer rc.Close()
+	staged, err := st.Stage(t.Context(), "out")
+	if err != nil {
+		t.Fatalf("URLStorage.Stage(%s): %v", out, err)
+	}
+	if _, err := io.Copy(staged, rc); err != nil {
+		_ = staged.Discard(t.Context())
+		t.Fatalf("copying %s to %s: %v", in, out, err)
+	}
+	if err := staged.Commit(t.Context()); err != nil {
+		t.Fatalf("Commit(%s): %v", out, err)
+	}
+	got, ok := h.Read(t, out)
+	if !ok {
+		t.Fatalf("%s does not exist after Commit", out)
+	}
+	if string(got) != data {
+		t.Errorf("%s = %q, want %q", out, got, data)
+	}
 }
 
 type suite struct{ h Harness }

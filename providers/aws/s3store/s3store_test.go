@@ -3,7 +3,6 @@ package s3store_test
 import (
 	"bytes"
 	"errors"
-	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -43,6 +42,11 @@ func harness(srv *fakes3.Server, drv *s3store.Driver) storagetest.Harness {
 			b, k, err := s3store.ParseURL(u)
 			require.NoError(t, err)
 			return slices.DeleteFunc(srv.MultipartUploads(t, b), func(key string) bool { return key != k })
+		},
+		Put: func(t *testing.T, u string, data []byte) {
+			b, k, err := s3store.ParseURL(u)
+			require.NoError(t, err)
+			srv.PutObject(t, b, k, data)
 		},
 	}
 }
@@ -227,34 +231,18 @@ func TestParseURL(t *testing.T) {
 // explicitly.
 func TestURLStorage(t *testing.T) {
 	t.Cleanup(func() { s3store.SetDefault(nil) })
-	roundTrip := func(t *testing.T, srv *fakes3.Server, data string) {
-		t.Helper()
-		srv.PutObject(t, bucket, "in", []byte(data))
-		st := wasmrt.URLStorage{"in": "s3://" + bucket + "/in", "out": "s3://" + bucket + "/out"}
-		rc, err := st.Open(t.Context(), "in")
-		require.NoError(t, err)
-		out, err := st.Stage(t.Context(), "out")
-		require.NoError(t, err)
-		_, err = io.Copy(out, rc)
-		require.NoError(t, errors.Join(err, rc.Close()))
-		require.NoError(t, out.Commit(t.Context()))
-		got, ok := srv.GetObject(t, bucket, "out")
-		require.True(t, ok)
-		assert.Equal(t, data, string(got))
-	}
-
 	fromEnv := start(t)
 	for k, v := range fromEnv.Env() {
 		t.Setenv(k, v)
 	}
 	s3store.SetDefault(nil)
-	roundTrip(t, fromEnv, "configured from the environment")
+	storagetest.CheckScheme(t, harness(fromEnv, nil), "configured from the environment")
 
 	explicit := start(t)
 	drv, err := s3store.New(explicit.Client, nil)
 	require.NoError(t, err)
 	s3store.SetDefault(drv)
-	roundTrip(t, explicit, "set explicitly")
-	_, inFirst := fromEnv.GetObject(t, bucket, "out")
-	assert.True(t, inFirst)
+	storagetest.CheckScheme(t, harness(explicit, drv), "set explicitly")
+	got, _ := fromEnv.GetObject(t, bucket, t.Name()+"/out")
+	assert.Equal(t, "configured from the environment", string(got), "the explicit driver must not write to the first server")
 }

@@ -2,7 +2,6 @@ package gcsstore_test
 
 import (
 	"errors"
-	"io"
 	"strings"
 	"testing"
 
@@ -36,6 +35,11 @@ func harness(srv *fakegcs.Server, drv *gcsstore.Driver, large int) storagetest.H
 			return srv.GetObject(t, b, o)
 		},
 		Large: large,
+		Put: func(t *testing.T, u string, data []byte) {
+			b, o, err := gcsstore.ParseURL(u)
+			require.NoError(t, err)
+			srv.PutObject(t, b, o, data)
+		},
 	}
 }
 
@@ -160,32 +164,16 @@ func TestChunkedUpload(t *testing.T) {
 // explicitly.
 func TestURLStorage(t *testing.T) {
 	t.Cleanup(func() { gcsstore.SetDefault(nil) })
-	roundTrip := func(t *testing.T, srv *fakegcs.Server, data string) {
-		t.Helper()
-		srv.PutObject(t, bucket, "in", []byte(data))
-		st := wasmrt.URLStorage{"in": "gs://" + bucket + "/in", "out": "gs://" + bucket + "/out"}
-		rc, err := st.Open(t.Context(), "in")
-		require.NoError(t, err)
-		out, err := st.Stage(t.Context(), "out")
-		require.NoError(t, err)
-		_, err = io.Copy(out, rc)
-		require.NoError(t, errors.Join(err, rc.Close()))
-		require.NoError(t, out.Commit(t.Context()))
-		got, ok := srv.GetObject(t, bucket, "out")
-		require.True(t, ok)
-		assert.Equal(t, data, string(got))
-	}
-
 	fromEnv := start(t)
 	for k, v := range fromEnv.Env() {
 		t.Setenv(k, v)
 	}
 	gcsstore.SetDefault(nil)
-	roundTrip(t, fromEnv, "configured from the environment")
+	storagetest.CheckScheme(t, harness(fromEnv, nil, 1), "configured from the environment")
 
 	explicit := start(t)
 	drv, err := gcsstore.New(explicit.Client, nil)
 	require.NoError(t, err)
 	gcsstore.SetDefault(drv)
-	roundTrip(t, explicit, "set explicitly")
+	storagetest.CheckScheme(t, harness(explicit, drv, 1), "set explicitly")
 }
