@@ -551,7 +551,20 @@ func list(names []string) string {
 // GoModuleFunc, not reflective, so a call costs about 0.1µs.
 func Instantiate(ctx context.Context, r wazero.Runtime) error {
 	b := r.NewHostModuleBuilder(abi.ModuleName)
-	def := func(name string, fn api.GoModuleFunc, params ...string) {
+	// noState answers a call made outside an invocation, which only a
+	// module instantiated by something other than wasmrt can make.
+	const noState = uint64(abi.ErrnoBadf)
+	// def exports call as name. call reads its arguments from st and
+	// returns the errno, which def stores as the one result.
+	def := func(name string, call func(ctx context.Context, s *State, m api.Module, st []uint64) abi.Errno, params ...string) {
+		fn := api.GoModuleFunc(func(ctx context.Context, m api.Module, st []uint64) {
+			s := stateFrom(ctx)
+			if s == nil {
+				st[0] = noState
+				return
+			}
+			st[0] = uint64(call(ctx, s, m, st))
+		})
 		types := make([]api.ValueType, len(params))
 		for i := range types {
 			types[i] = api.ValueTypeI32
@@ -563,57 +576,24 @@ func Instantiate(ctx context.Context, r wazero.Runtime) error {
 			Export(name)
 	}
 	u32 := func(v uint64) uint32 { return api.DecodeU32(v) }
-	// noState answers a call made outside an invocation, which only a
-	// module instantiated by something other than wasmrt can make.
-	const noState = uint64(abi.ErrnoBadf)
 
-	def(abi.FuncTaskContext, func(ctx context.Context, m api.Module, st []uint64) {
-		s := stateFrom(ctx)
-		if s == nil {
-			st[0] = noState
-			return
-		}
-		st[0] = uint64(s.taskContext(ctx, m.Memory(), u32(st[0]), u32(st[1]), u32(st[2])))
+	def(abi.FuncTaskContext, func(ctx context.Context, s *State, m api.Module, st []uint64) abi.Errno {
+		return s.taskContext(ctx, m.Memory(), u32(st[0]), u32(st[1]), u32(st[2]))
 	}, "buf_ptr", "buf_cap", "len_ptr")
-	def(abi.FuncDatasetOpen, func(ctx context.Context, m api.Module, st []uint64) {
-		s := stateFrom(ctx)
-		if s == nil {
-			st[0] = noState
-			return
-		}
-		st[0] = uint64(s.open(ctx, m.Memory(), u32(st[0]), u32(st[1]), u32(st[2]), u32(st[3])))
+	def(abi.FuncDatasetOpen, func(ctx context.Context, s *State, m api.Module, st []uint64) abi.Errno {
+		return s.open(ctx, m.Memory(), u32(st[0]), u32(st[1]), u32(st[2]), u32(st[3]))
 	}, "name_ptr", "name_len", "mode", "handle_ptr")
-	def(abi.FuncDatasetRead, func(ctx context.Context, m api.Module, st []uint64) {
-		s := stateFrom(ctx)
-		if s == nil {
-			st[0] = noState
-			return
-		}
-		st[0] = uint64(s.read(ctx, m.Memory(), u32(st[0]), u32(st[1]), u32(st[2]), u32(st[3])))
+	def(abi.FuncDatasetRead, func(ctx context.Context, s *State, m api.Module, st []uint64) abi.Errno {
+		return s.read(ctx, m.Memory(), u32(st[0]), u32(st[1]), u32(st[2]), u32(st[3]))
 	}, "handle", "buf_ptr", "buf_len", "n_ptr")
-	def(abi.FuncDatasetWrite, func(ctx context.Context, m api.Module, st []uint64) {
-		s := stateFrom(ctx)
-		if s == nil {
-			st[0] = noState
-			return
-		}
-		st[0] = uint64(s.write(ctx, m.Memory(), u32(st[0]), u32(st[1]), u32(st[2]), u32(st[3])))
+	def(abi.FuncDatasetWrite, func(ctx context.Context, s *State, m api.Module, st []uint64) abi.Errno {
+		return s.write(ctx, m.Memory(), u32(st[0]), u32(st[1]), u32(st[2]), u32(st[3]))
 	}, "handle", "buf_ptr", "buf_len", "n_ptr")
-	def(abi.FuncDatasetClose, func(ctx context.Context, _ api.Module, st []uint64) {
-		s := stateFrom(ctx)
-		if s == nil {
-			st[0] = noState
-			return
-		}
-		st[0] = uint64(s.close(ctx, u32(st[0])))
+	def(abi.FuncDatasetClose, func(ctx context.Context, s *State, _ api.Module, st []uint64) abi.Errno {
+		return s.close(ctx, u32(st[0]))
 	}, "handle")
-	def(abi.FuncTaskFail, func(ctx context.Context, m api.Module, st []uint64) {
-		s := stateFrom(ctx)
-		if s == nil {
-			st[0] = noState
-			return
-		}
-		st[0] = uint64(s.fail(m.Memory(), u32(st[0]), u32(st[1])))
+	def(abi.FuncTaskFail, func(_ context.Context, s *State, m api.Module, st []uint64) abi.Errno {
+		return s.fail(m.Memory(), u32(st[0]), u32(st[1]))
 	}, "msg_ptr", "msg_len")
 
 	if _, err := b.Instantiate(ctx); err != nil {
