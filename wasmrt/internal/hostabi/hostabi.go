@@ -386,21 +386,35 @@ func (s *State) open(ctx context.Context, mem api.Memory, namePtr, nameLen, mode
 	return abi.ErrnoSuccess
 }
 
-// lookup returns the handle if it is open in the wanted direction.
-func (s *State) lookup(fn string, id uint32, write bool) (*handle, abi.Errno) {
+// transfer checks, in this order, what read and write both need: the
+// invocation is live, handle id is open in the wanted direction, and n_ptr
+// and the buffer lie in guest memory. It returns the handle and the buffer.
+func (s *State) transfer(ctx context.Context, fn string, mem api.Memory, id uint32, write bool, bufPtr, bufLen, nPtr uint32) (*handle, []byte, abi.Errno) {
+	if s.done(ctx) {
+		return nil, nil, abi.ErrnoCanceled
+	}
 	h := s.handles[id]
 	switch {
 	case h == nil:
 		s.faultf(fn, "handle %d is not open", id)
-		return nil, abi.ErrnoBadf
+		return nil, nil, abi.ErrnoBadf
 	case write && h.out == nil:
 		s.faultf(fn, "handle %d is input %q, opened for reading", id, h.name)
-		return nil, abi.ErrnoBadf
+		return nil, nil, abi.ErrnoBadf
 	case !write && h.r == nil:
 		s.faultf(fn, "handle %d is output %q, opened for writing", id, h.name)
-		return nil, abi.ErrnoBadf
+		return nil, nil, abi.ErrnoBadf
 	}
-	return h, abi.ErrnoSuccess
+	if _, ok := span(mem, nPtr, 4); !ok {
+		s.badSpan(fn, "n_ptr", mem, nPtr, 4)
+		return nil, nil, abi.ErrnoFault
+	}
+	buf, ok := span(mem, bufPtr, bufLen)
+	if !ok {
+		s.badSpan(fn, "buffer", mem, bufPtr, bufLen)
+		return nil, nil, abi.ErrnoFault
+	}
+	return h, buf, abi.ErrnoSuccess
 }
 
 // maxEmptyReads bounds how often read retries a reader returning 0, nil.
@@ -408,21 +422,9 @@ const maxEmptyReads = 100
 
 func (s *State) read(ctx context.Context, mem api.Memory, id, bufPtr, bufLen, nPtr uint32) abi.Errno {
 	const fn = abi.FuncDatasetRead
-	if s.done(ctx) {
-		return abi.ErrnoCanceled
-	}
-	h, e := s.lookup(fn, id, false)
+	h, buf, e := s.transfer(ctx, fn, mem, id, false, bufPtr, bufLen, nPtr)
 	if e != abi.ErrnoSuccess {
 		return e
-	}
-	if _, ok := span(mem, nPtr, 4); !ok {
-		s.badSpan(fn, "n_ptr", mem, nPtr, 4)
-		return abi.ErrnoFault
-	}
-	buf, ok := span(mem, bufPtr, bufLen)
-	if !ok {
-		s.badSpan(fn, "buffer", mem, bufPtr, bufLen)
-		return abi.ErrnoFault
 	}
 	if bufLen == 0 {
 		s.cfg.Log.Notef("task %q: %s: input %q: zero-length buffer", s.cfg.Task, fn, h.name)
@@ -462,21 +464,9 @@ func (s *State) read(ctx context.Context, mem api.Memory, id, bufPtr, bufLen, nP
 
 func (s *State) write(ctx context.Context, mem api.Memory, id, bufPtr, bufLen, nPtr uint32) abi.Errno {
 	const fn = abi.FuncDatasetWrite
-	if s.done(ctx) {
-		return abi.ErrnoCanceled
-	}
-	h, e := s.lookup(fn, id, true)
+	h, buf, e := s.transfer(ctx, fn, mem, id, true, bufPtr, bufLen, nPtr)
 	if e != abi.ErrnoSuccess {
 		return e
-	}
-	if _, ok := span(mem, nPtr, 4); !ok {
-		s.badSpan(fn, "n_ptr", mem, nPtr, 4)
-		return abi.ErrnoFault
-	}
-	buf, ok := span(mem, bufPtr, bufLen)
-	if !ok {
-		s.badSpan(fn, "buffer", mem, bufPtr, bufLen)
-		return abi.ErrnoFault
 	}
 	o := h.out
 	if o.failed || o.staged == nil {
