@@ -126,7 +126,7 @@ func Package(ctx context.Context, opts PackageOptions) ([]byte, error) {
 	}
 	if !opts.NoPrecompile && Precompilable(opts.Arch) {
 		bootSum := sha256.Sum256(bootBytes)
-		dir := filepath.Join(resolveCacheDir(opts.CacheDir), "precompiled",
+		dir := filepath.Join(artifact.CacheDir(opts.CacheDir), "precompiled",
 			opts.Spec.ModuleSHA256[:32]+"-"+hex.EncodeToString(bootSum[:16]))
 		if err := fnrt.Precompile(ctx, boot, opts.WasmPath, dir); err != nil {
 			return nil, fmt.Errorf("lambdaboot: task %q: %w", opts.Spec.Task, err)
@@ -182,7 +182,7 @@ func BuildBootstrap(ctx context.Context, arch, cacheDir string) (string, error) 
 			GOOS:     "linux",
 			GOARCH:   ga,
 			Tags:     []string{"lambda.norpc"},
-			CacheDir: resolveCacheDir(cacheDir),
+			CacheDir: artifact.CacheDir(cacheDir),
 		})
 		if r.err != nil {
 			r.err = fmt.Errorf("lambdaboot: build the %s bootstrap: %w", arch, r.err)
@@ -193,14 +193,4 @@ func BuildBootstrap(ctx context.Context, arch, cacheDir string) (string, error) 
 		built.CompareAndDelete(buildKey{arch, cacheDir}, r)
 	}
 	return r.path, r.err
-}
-
-func resolveCacheDir(dir string) string {
-	if dir != "" {
-		return dir
-	}
-	if user, err := os.UserCacheDir(); err == nil {
-		return filepath.Join(user, "glacier")
-	}
-	return filepath.Join(os.TempDir(), "glacier-cache")
 }

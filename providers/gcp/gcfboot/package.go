@@ -127,7 +127,7 @@ func Precompilable() bool {
 // fnrt.PrecompiledDir, compiled by the precompiler (built once per source
 // and cache directory) and kept in the cache directory.
 func precompile(ctx context.Context, opts PackageOptions) ([]artifact.File, error) {
-	cacheDir := resolveCacheDir(opts.CacheDir)
+	cacheDir := artifact.CacheDir(opts.CacheDir)
 	exe, err := buildPrecompiler(ctx, cacheDir)
 	if err != nil {
 		return nil, err
@@ -174,14 +174,4 @@ func buildPrecompiler(ctx context.Context, cacheDir string) (string, error) {
 		precompilers.CompareAndDelete(cacheDir, r)
 	}
 	return r.path, r.err
-}
-
-func resolveCacheDir(dir string) string {
-	if dir != "" {
-		return dir
-	}
-	if user, err := os.UserCacheDir(); err == nil {
-		return filepath.Join(user, "glacier")
-	}
-	return filepath.Join(os.TempDir(), "glacier-cache")
 }

@@ -54,6 +54,19 @@ type Options struct {
 	Out string
 }
 
+// CacheDir returns dir, or when it is empty the default cache directory
+// of the packagers: os.UserCacheDir()/glacier, or glacier-cache under
+// os.TempDir() where there is no user cache directory.
+func CacheDir(dir string) string {
+	if dir != "" {
+		return dir
+	}
+	if user, err := os.UserCacheDir(); err == nil {
+		return filepath.Join(user, "glacier")
+	}
+	return filepath.Join(os.TempDir(), "glacier-cache")
+}
+
 // GoBuild builds a main package of this module (see Options.Pkg) for
 // another platform, reproducibly: CGO_ENABLED=0, -trimpath,
 // -buildvcs=false and -ldflags "-s -w -buildid=", so the same source and Go

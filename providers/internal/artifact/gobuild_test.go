@@ -184,3 +184,13 @@ func TestTreeSourceIdentity(t *testing.T) {
 	write("cmd/template.txt", "embedded")
 	assert.NotEqual(t, changed, id())
 }
+
+func TestCacheDir(t *testing.T) {
+	assert.Equal(t, "given", CacheDir("given"))
+	user, err := os.UserCacheDir()
+	if err != nil {
+		assert.Equal(t, filepath.Join(os.TempDir(), "glacier-cache"), CacheDir(""))
+		return
+	}
+	assert.Equal(t, filepath.Join(user, "glacier"), CacheDir(""))
+}
