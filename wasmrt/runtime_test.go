@@ -13,13 +13,14 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/glacier-pipeline/glacier/internal/testutil/syncbuf"
 	"github.com/glacier-pipeline/glacier/wasmrt"
 )
 
 func TestRunCopy(t *testing.T) {
 	m := load(t, "copy")
 	st := newMemStorage(map[string]string{"in": "hello"})
-	var log syncBuffer
+	var log syncbuf.Buffer
 	res, err := sharedRuntime(t).Run(context.Background(), m, wasmrt.Invocation{
 		Task: "copy", RunID: "r1", Params: map[string]string{"suffix": "!"},
 		Inputs: []string{"in"}, Outputs: []string{"out"}, Storage: st, Log: &log,
@@ -111,7 +112,7 @@ func TestRunFailuresCommitNothing(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			m := load(t, tt.fixture)
 			st := newMemStorage(map[string]string{"in": "input bytes"})
-			var log syncBuffer
+			var log syncbuf.Buffer
 			_, err := sharedRuntime(t).Run(context.Background(), m, wasmrt.Invocation{
 				Task: tt.name, Inputs: tt.inputs, Outputs: tt.outputs, Params: tt.params,
 				Storage: st, Log: &log, MemoryLimit: tt.memory,
@@ -197,7 +198,7 @@ func TestLogFloodIsCapped(t *testing.T) {
 	defer rt.Close(context.Background())
 	m, err := rt.Load(context.Background(), fixtureBytes(t, "flood"))
 	require.NoError(t, err)
-	var log syncBuffer
+	var log syncbuf.Buffer
 	res, err := rt.Run(context.Background(), m, wasmrt.Invocation{
 		Task: "flood", Params: map[string]string{"mib": itoa(mib)}, Log: &log,
 	})
@@ -259,7 +260,7 @@ func TestHostCallsFailOnceCanceled(t *testing.T) {
 	st.reader = func(_ string, data []byte) io.Reader {
 		return &cancelingReader{data: data, cancel: cancel}
 	}
-	var log syncBuffer
+	var log syncbuf.Buffer
 	_, err := sharedRuntime(t).Run(ctx, m, wasmrt.Invocation{Task: "streamin", Inputs: []string{"in"}, Storage: st, Log: &log})
 	require.ErrorIs(t, err, wasmrt.ErrCanceled)
 	assert.ErrorIs(t, err, context.Canceled)
@@ -308,7 +309,7 @@ func TestRunBadArguments(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			st := newMemStorage(map[string]string{"in": "input bytes"})
-			var log syncBuffer
+			var log syncbuf.Buffer
 			_, err := sharedRuntime(t).Run(context.Background(), m, wasmrt.Invocation{
 				Task: "badptr", Params: map[string]string{"case": tt.name},
 				Inputs: []string{"in"}, Outputs: []string{"out"}, Storage: st, Log: &log,
@@ -408,7 +409,7 @@ func TestStreamsThroughHandles(t *testing.T) {
 	assert.Equal(t, wasmrt.Output{Size: mib << 20, SHA256: sha(data)}, res.Outputs["out"])
 
 	in := load(t, "streamin")
-	var log syncBuffer
+	var log syncbuf.Buffer
 	st = newMemStorage(map[string]string{"in": data})
 	res, err = sharedRuntime(t).Run(context.Background(), in, wasmrt.Invocation{
 		Task: "streamin", Inputs: []string{"in"}, Storage: st, Log: &log,

@@ -24,6 +24,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/glacier-pipeline/glacier/internal/testutil/syncbuf"
 	"github.com/glacier-pipeline/glacier/internal/testutil/wasmbuild"
 	"github.com/glacier-pipeline/glacier/providers/gcp/gcfboot"
 	"github.com/glacier-pipeline/glacier/providers/gcp/gcfboot/gcfrt"
@@ -157,25 +158,8 @@ type function struct {
 	// Tmp is the function's TMPDIR, where fnrt keeps its scratch files.
 	Tmp  string
 	cmd  *exec.Cmd
-	out  *syncBuffer
+	out  *syncbuf.Buffer
 	done chan struct{}
-}
-
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // platformEnv is what Cloud Functions puts in every function's
@@ -208,7 +192,7 @@ func launch(tb testing.TB, b builtBundle, env map[string]string) *function {
 			cmd.Env = append(cmd.Env, k+"="+v)
 		}
 	}
-	f := &function{URL: "http://127.0.0.1:" + strconv.Itoa(port) + "/", Tmp: tmp, cmd: cmd, out: &syncBuffer{}, done: make(chan struct{})}
+	f := &function{URL: "http://127.0.0.1:" + strconv.Itoa(port) + "/", Tmp: tmp, cmd: cmd, out: &syncbuf.Buffer{}, done: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = f.out, f.out
 	require.NoError(tb, cmd.Start())
 	go func() {

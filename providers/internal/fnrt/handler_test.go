@@ -1,7 +1,6 @@
 package fnrt_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -13,13 +12,13 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/glacier-pipeline/glacier/internal/testutil/syncbuf"
 	"github.com/glacier-pipeline/glacier/internal/testutil/wasmbuild"
 	"github.com/glacier-pipeline/glacier/providers/internal/fnrt"
 	"github.com/glacier-pipeline/glacier/sdk-guest/abi"
@@ -97,24 +96,6 @@ func fileURLs(dir string, names ...string) map[string]string {
 	return urls
 }
 
-// syncBuffer collects a handler's log.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 func newHandler(t testing.TB, opts fnrt.Options) *fnrt.Handler {
 	t.Helper()
 	if opts.ScratchDir == "" {
@@ -135,7 +116,7 @@ func TestInvokeCopy(t *testing.T) {
 	})
 	data := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(data, "in"), []byte("hello"), 0o644))
-	log := &syncBuffer{}
+	log := &syncbuf.Buffer{}
 	h := newHandler(t, fnrt.Options{Dir: fn, Datasets: fileURLs(data, "in", "out"), Log: log})
 
 	resp, err := h.Invoke(context.Background(), fnrt.Request{RunID: "run-1"})
@@ -189,7 +170,7 @@ func TestInvokeFailures(t *testing.T) {
 		t.Run(tc.fixture, func(t *testing.T) {
 			fn, _ := artifact(t, tc.fixture, tc.edit)
 			data := t.TempDir()
-			log := &syncBuffer{}
+			log := &syncbuf.Buffer{}
 			// A wide margin, so a slow machine still stops the task well
 			// before the deadline.
 			margin := func(time.Duration) time.Duration { return 1500 * time.Millisecond }
@@ -249,7 +230,7 @@ func TestGuestSeesNoEnvironment(t *testing.T) {
 
 func TestPlatformMemoryCapsSandbox(t *testing.T) {
 	fn, _ := artifact(t, "copy", func(s *fnrt.TaskSpec) { s.Inputs = []string{"in"}; s.MemoryMiB = 256 })
-	log := &syncBuffer{}
+	log := &syncbuf.Buffer{}
 	h := newHandler(t, fnrt.Options{Dir: fn, Datasets: fileURLs(t.TempDir(), "in", "out"), PlatformMemoryMiB: 256, Log: log})
 	assert.Equal(t, uint64(256-fnrt.HostReserveMiB)<<20, h.MemoryLimit())
 	assert.Contains(t, log.String(), "give the function 352 MiB")

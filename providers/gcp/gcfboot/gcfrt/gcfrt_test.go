@@ -1,7 +1,6 @@
 package gcfrt
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -10,13 +9,13 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/glacier-pipeline/glacier/internal/testutil/fakegcs"
+	"github.com/glacier-pipeline/glacier/internal/testutil/syncbuf"
 	"github.com/glacier-pipeline/glacier/internal/testutil/wasmbuild"
 	"github.com/glacier-pipeline/glacier/providers/gcp/gcsstore"
 	"github.com/glacier-pipeline/glacier/providers/internal/fnrt"
@@ -34,29 +33,11 @@ func TestMain(m *testing.M) {
 
 const bucket = "gcfrt-test"
 
-// syncBuffer is a log the handler and the test share.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 type fixture struct {
 	srv  *fakegcs.Server
 	h    *Handler
 	urls map[string]string
-	log  *syncBuffer
+	log  *syncbuf.Buffer
 }
 
 // object returns the bytes of a dataset's object and whether it exists.
@@ -99,7 +80,7 @@ func serve(t *testing.T, name string, inputs, outputs []string, edit func(*fnrt.
 	for _, n := range append(append([]string{}, inputs...), outputs...) {
 		urls[n] = "gs://" + bucket + "/" + t.Name() + "/" + n
 	}
-	log := &syncBuffer{}
+	log := &syncbuf.Buffer{}
 	h := NewHandler(t.Context(), fnrt.Options{Dir: dir, Datasets: urls, Log: log, ScratchDir: t.TempDir()})
 	t.Cleanup(func() { h.Close() })
 	return &fixture{srv: srv, h: h, urls: urls, log: log}
