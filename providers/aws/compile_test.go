@@ -1,13 +1,11 @@
 package aws
 
 import (
-	"archive/zip"
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"go/format"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -18,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/glacier-pipeline/glacier/glacier"
+	"github.com/glacier-pipeline/glacier/internal/testutil/ziptest"
 	"github.com/glacier-pipeline/glacier/providers/internal/fnrt"
 	"github.com/glacier-pipeline/glacier/providers/internal/plan"
 )
@@ -42,14 +41,14 @@ func TestCompileETL(t *testing.T) {
 		zb, err := os.ReadFile(filepath.Join(out, a.Path))
 		require.NoError(t, err)
 		assert.Equal(t, int64(len(zb)), a.Size)
-		files := unzip(t, zb)
+		files, modes := ziptest.Files(t, zb), ziptest.Modes(t, zb)
 		wasm, err := os.ReadFile(mods[task.Name].Path)
 		require.NoError(t, err)
-		assert.True(t, bytes.Equal(wasm, files[fnrt.ModuleFile].data), "%s: the zip's module differs from the built one", task.Name)
-		assert.Equal(t, fs.FileMode(0o755), files["bootstrap"].mode, "bootstrap must be executable")
+		assert.True(t, bytes.Equal(wasm, files[fnrt.ModuleFile]), "%s: the zip's module differs from the built one", task.Name)
+		assert.Equal(t, fs.FileMode(0o755), modes["bootstrap"], "bootstrap must be executable")
 
 		var spec fnrt.TaskSpec
-		require.NoError(t, json.Unmarshal(files[fnrt.SpecFile].data, &spec))
+		require.NoError(t, json.Unmarshal(files[fnrt.SpecFile], &spec))
 		assert.Equal(t, "etl", spec.Pipeline)
 		assert.Equal(t, task.Name, spec.Task)
 		assert.Equal(t, a.ModuleSHA256, spec.ModuleSHA256)
@@ -237,27 +236,6 @@ func (s *state) UnmarshalJSON(b []byte) error {
 	}
 	s.hasNullResultPath = string(s.ResultPath) == "null"
 	return nil
-}
-
-type zipFile struct {
-	mode fs.FileMode
-	data []byte
-}
-
-func unzip(t *testing.T, zb []byte) map[string]zipFile {
-	t.Helper()
-	zr, err := zip.NewReader(bytes.NewReader(zb), int64(len(zb)))
-	require.NoError(t, err)
-	files := map[string]zipFile{}
-	for _, f := range zr.File {
-		r, err := f.Open()
-		require.NoError(t, err)
-		data, err := io.ReadAll(r)
-		require.NoError(t, err)
-		r.Close()
-		files[f.Name] = zipFile{mode: f.Mode().Perm(), data: data}
-	}
-	return files
 }
 
 // tree maps every file under dir to its sha256.

@@ -1,14 +1,12 @@
 package aws
 
 import (
-	"archive/zip"
 	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -21,6 +19,7 @@ import (
 
 	"github.com/glacier-pipeline/glacier/internal/testutil/fakes3"
 	"github.com/glacier-pipeline/glacier/internal/testutil/lambdarie"
+	"github.com/glacier-pipeline/glacier/internal/testutil/ziptest"
 	"github.com/glacier-pipeline/glacier/providers/aws/internal/sfntest"
 	"github.com/glacier-pipeline/glacier/providers/internal/fnrt"
 	"github.com/glacier-pipeline/glacier/providers/internal/plan"
@@ -75,7 +74,7 @@ func TestEndToEnd(t *testing.T) {
 		zb, err := os.ReadFile(filepath.Join(out, task.Artifact))
 		require.NoError(t, err)
 		functions[task.Name] = lambdarie.Start(t, lambdarie.Options{
-			BootstrapDir: unzipTo(t, zb),
+			BootstrapDir: ziptest.Extract(t, zb),
 			Env:          env,
 			Timeout:      time.Duration(task.TimeoutSecs) * time.Second,
 			MemoryMB:     task.FunctionMemoryMB,
@@ -156,24 +155,4 @@ func goldenOutput(t *testing.T, dir, dataset string) []byte {
 	data, err := os.ReadFile(files[0])
 	require.NoError(t, err)
 	return data
-}
-
-// unzipTo extracts a function's zip into a new directory, as Lambda does
-// into /var/task, keeping each file's mode.
-func unzipTo(t *testing.T, zb []byte) string {
-	t.Helper()
-	dir := t.TempDir()
-	zr, err := zip.NewReader(bytes.NewReader(zb), int64(len(zb)))
-	require.NoError(t, err)
-	for _, f := range zr.File {
-		p := filepath.Join(dir, filepath.FromSlash(f.Name))
-		require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
-		r, err := f.Open()
-		require.NoError(t, err)
-		data, err := io.ReadAll(r)
-		r.Close()
-		require.NoError(t, err)
-		require.NoError(t, os.WriteFile(p, data, f.Mode().Perm()))
-	}
-	return dir
 }

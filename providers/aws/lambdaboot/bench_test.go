@@ -17,6 +17,7 @@ import (
 	"github.com/glacier-pipeline/glacier/glacier/manifest"
 	"github.com/glacier-pipeline/glacier/internal/build"
 	"github.com/glacier-pipeline/glacier/internal/testutil/fakes3"
+	"github.com/glacier-pipeline/glacier/internal/testutil/ziptest"
 	"github.com/glacier-pipeline/glacier/providers/aws/lambdaboot"
 	"github.com/glacier-pipeline/glacier/providers/internal/fnrt"
 	"github.com/glacier-pipeline/glacier/sdk-guest/abi"
@@ -69,7 +70,7 @@ func BenchmarkArtifactSize(b *testing.B) {
 				zb, err = lambdaboot.Package(context.Background(), lambdaboot.PackageOptions{Arch: arch, Spec: spec, WasmPath: wasm, CacheDir: cacheDir})
 				require.NoError(b, err)
 			}
-			files, _ := zipFiles(b, zb)
+			files := ziptest.Files(b, zb)
 			var unzipped, cache int
 			for name, data := range files {
 				unzipped += len(data)

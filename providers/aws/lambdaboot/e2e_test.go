@@ -19,6 +19,7 @@ import (
 	"github.com/glacier-pipeline/glacier/internal/build"
 	"github.com/glacier-pipeline/glacier/internal/testutil/fakes3"
 	"github.com/glacier-pipeline/glacier/internal/testutil/lambdarie"
+	"github.com/glacier-pipeline/glacier/internal/testutil/ziptest"
 	"github.com/glacier-pipeline/glacier/providers/internal/fnrt"
 	"github.com/glacier-pipeline/glacier/sdk-guest/abi"
 	"github.com/glacier-pipeline/glacier/wasmrt"
@@ -36,7 +37,7 @@ func function(tb testing.TB, srv *fakes3.Server, zb []byte, datasets map[string]
 	// Scratch space (the compilation cache, the log pipe) goes where the
 	// test cleans up; Lambda's is /tmp.
 	env["TMPDIR"] = tb.TempDir()
-	dir := unzip(tb, zb)
+	dir := ziptest.Extract(tb, zb)
 	return lambdarie.Start(tb, lambdarie.Options{
 		BootstrapDir: dir,
 		Env:          env,
@@ -107,7 +108,7 @@ func TestETLUnderEmulator(t *testing.T) {
 				MemoryMiB: limits.MemoryMiB, TimeoutSecs: limits.TimeoutSecs,
 			}
 			zb := pack(t, spec, mod.Path, nil)
-			zfiles, _ := zipFiles(t, zb)
+			zfiles := ziptest.Files(t, zb)
 			require.Equal(t, mod.SHA256, sha(zfiles[fnrt.ModuleFile]), "task %s: the zip must hold the built module", task.Name)
 
 			fnURLs := map[string]string{}

@@ -1,13 +1,10 @@
 package lambdaboot_test
 
 import (
-	"archive/zip"
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"sync"
@@ -133,41 +130,4 @@ func pack(tb testing.TB, spec fnrt.TaskSpec, wasmPath string, edit func(*lambdab
 	zb, err := lambdaboot.Package(context.Background(), opts)
 	require.NoError(tb, err)
 	return zb
-}
-
-// unzip extracts a function's zip into a new directory, as Lambda does
-// into /var/task, keeping each file's mode.
-func unzip(tb testing.TB, zb []byte) string {
-	tb.Helper()
-	dir := tb.TempDir()
-	zr, err := zip.NewReader(bytes.NewReader(zb), int64(len(zb)))
-	require.NoError(tb, err)
-	for _, f := range zr.File {
-		p := filepath.Join(dir, filepath.FromSlash(f.Name))
-		require.NoError(tb, os.MkdirAll(filepath.Dir(p), 0o755))
-		r, err := f.Open()
-		require.NoError(tb, err)
-		data, err := io.ReadAll(r)
-		r.Close()
-		require.NoError(tb, err)
-		require.NoError(tb, os.WriteFile(p, data, f.Mode().Perm()))
-	}
-	return dir
-}
-
-// zipFiles maps each entry of a zip to its contents.
-func zipFiles(tb testing.TB, zb []byte) (map[string][]byte, map[string]os.FileMode) {
-	tb.Helper()
-	zr, err := zip.NewReader(bytes.NewReader(zb), int64(len(zb)))
-	require.NoError(tb, err)
-	files, modes := map[string][]byte{}, map[string]os.FileMode{}
-	for _, f := range zr.File {
-		r, err := f.Open()
-		require.NoError(tb, err)
-		files[f.Name], err = io.ReadAll(r)
-		r.Close()
-		require.NoError(tb, err)
-		modes[f.Name] = f.Mode()
-	}
-	return files, modes
 }

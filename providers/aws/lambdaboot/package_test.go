@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/glacier-pipeline/glacier/internal/testutil/ziptest"
 	"github.com/glacier-pipeline/glacier/providers/aws/lambdaboot"
 	"github.com/glacier-pipeline/glacier/providers/internal/fnrt"
 )
@@ -27,7 +28,7 @@ func TestPackageContents(t *testing.T) {
 	require.NoError(t, err)
 
 	zb := pack(t, spec, fixture(t, "copy"), nil)
-	files, modes := zipFiles(t, zb)
+	files, modes := ziptest.Files(t, zb), ziptest.Modes(t, zb)
 	assert.Equal(t, sha(wasm), sha(files[fnrt.ModuleFile]), "the zip must hold the module byte for byte")
 	assert.Equal(t, os.FileMode(0o755), modes[lambdaboot.BootstrapFile])
 	assert.Equal(t, os.FileMode(0o644), modes[fnrt.ModuleFile])
@@ -52,7 +53,7 @@ func TestPackageContents(t *testing.T) {
 	assertSameZip(t, zb, fresh, "packaging from empty caches must give identical zips")
 
 	plain := pack(t, spec, fixture(t, "copy"), func(o *lambdaboot.PackageOptions) { o.NoPrecompile = true })
-	files, _ = zipFiles(t, plain)
+	files = ziptest.Files(t, plain)
 	assert.Len(t, files, 3, "NoPrecompile leaves the cache out")
 }
 
@@ -63,7 +64,7 @@ func TestPackageARM64(t *testing.T) {
 	spec := fixtureSpec(t, "copy", "out")
 	spec.Inputs = []string{"in"}
 	zb := pack(t, spec, fixture(t, "copy"), func(o *lambdaboot.PackageOptions) { o.Arch = lambdaboot.ArchARM64 })
-	files, _ := zipFiles(t, zb)
+	files := ziptest.Files(t, zb)
 	assert.Len(t, files, 3, "no precompiled code for another architecture")
 	boot := files[lambdaboot.BootstrapFile]
 	require.Greater(t, len(boot), 20)
@@ -119,8 +120,8 @@ func assertSameZip(t *testing.T, a, b []byte, msg string) {
 	if bytes.Equal(a, b) {
 		return
 	}
-	fa, _ := zipFiles(t, a)
-	fb, _ := zipFiles(t, b)
+	fa := ziptest.Files(t, a)
+	fb := ziptest.Files(t, b)
 	var diff []string
 	for name, data := range fa {
 		if other, ok := fb[name]; !ok || !bytes.Equal(data, other) {

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/glacier-pipeline/glacier/internal/testutil/fakegcs"
+	"github.com/glacier-pipeline/glacier/internal/testutil/ziptest"
 	"github.com/glacier-pipeline/glacier/providers/gcp/gcfboot"
 	"github.com/glacier-pipeline/glacier/providers/internal/fnrt"
 	"github.com/glacier-pipeline/glacier/providers/internal/plan"
@@ -42,7 +43,7 @@ func BenchmarkPackage(b *testing.B) {
 					require.NoError(b, err)
 				}
 				var unzipped, vendor, cache int
-				for name, data := range unzip(b, zb) {
+				for name, data := range ziptest.Files(b, zb) {
 					unzipped += len(data)
 					switch {
 					case strings.HasPrefix(name, "vendor/"):

@@ -1,7 +1,6 @@
 package gcfboot_test
 
 import (
-	"archive/zip"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -26,6 +25,7 @@ import (
 
 	"github.com/glacier-pipeline/glacier/internal/testutil/syncbuf"
 	"github.com/glacier-pipeline/glacier/internal/testutil/wasmbuild"
+	"github.com/glacier-pipeline/glacier/internal/testutil/ziptest"
 	"github.com/glacier-pipeline/glacier/providers/gcp/gcfboot"
 	"github.com/glacier-pipeline/glacier/providers/gcp/gcfboot/gcfrt"
 	"github.com/glacier-pipeline/glacier/providers/internal/fnrt"
@@ -102,23 +102,6 @@ func specFor(tb testing.TB, task, wasmPath string, inputs, outputs []string) fnr
 	}
 }
 
-// unzip returns a zip's files by name.
-func unzip(tb testing.TB, zb []byte) map[string][]byte {
-	tb.Helper()
-	zr, err := zip.NewReader(bytes.NewReader(zb), int64(len(zb)))
-	require.NoError(tb, err)
-	files := map[string][]byte{}
-	for _, f := range zr.File {
-		r, err := f.Open()
-		require.NoError(tb, err)
-		data, err := io.ReadAll(r)
-		r.Close()
-		require.NoError(tb, err)
-		files[f.Name] = data
-	}
-	return files
-}
-
 // builtBundle is a bundle unzipped where Cloud Functions puts it
 // (Root/serverless_function_source_code) and built.
 type builtBundle struct {
@@ -135,7 +118,7 @@ func buildBundle(tb testing.TB, name string, zb []byte) builtBundle {
 	goCmd := needGo(tb)
 	root := workDir(tb, name)
 	src := filepath.Join(root, gcfrt.SourceDir)
-	for n, data := range unzip(tb, zb) {
+	for n, data := range ziptest.Files(tb, zb) {
 		p := filepath.Join(src, filepath.FromSlash(n))
 		require.NoError(tb, os.MkdirAll(filepath.Dir(p), 0o755))
 		require.NoError(tb, os.WriteFile(p, data, 0o644))

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/glacier-pipeline/glacier/internal/testutil/ziptest"
 	"github.com/glacier-pipeline/glacier/providers/gcp/gcfboot"
 	"github.com/glacier-pipeline/glacier/providers/gcp/gcfboot/gcfrt"
 	"github.com/glacier-pipeline/glacier/providers/internal/fnrt"
@@ -26,7 +27,7 @@ func TestPackage(t *testing.T) {
 	spec := specFor(t, "copy", wasmPath, []string{"in"}, []string{"out"})
 	zb, err := gcfboot.Package(t.Context(), gcfboot.PackageOptions{Spec: spec, WasmPath: wasmPath, CacheDir: testCacheDir(t)})
 	require.NoError(t, err)
-	files := unzip(t, zb)
+	files := ziptest.Files(t, zb)
 	t.Logf("bundle: %d bytes zipped, %d files", len(zb), len(files))
 
 	assert.Equal(t, sha(wasm), sha(files[fnrt.ModuleFile]), "the bundle's module is not the task's")
@@ -75,7 +76,7 @@ func TestPackage(t *testing.T) {
 
 	plain, err := gcfboot.Package(t.Context(), gcfboot.PackageOptions{Spec: spec, WasmPath: wasmPath, CacheDir: testCacheDir(t), NoPrecompile: true})
 	require.NoError(t, err)
-	for name := range unzip(t, plain) {
+	for name := range ziptest.Files(t, plain) {
 		assert.False(t, strings.HasPrefix(name, fnrt.PrecompiledDir+"/"), "NoPrecompile bundle holds %s", name)
 	}
 }
@@ -95,7 +96,7 @@ func TestPackageDeterministic(t *testing.T) {
 	second, err := gcfboot.Package(t.Context(), gcfboot.PackageOptions{Spec: spec, WasmPath: wasmPath, CacheDir: t.TempDir()})
 	require.NoError(t, err)
 	if !bytes.Equal(first, second) {
-		a, b := unzip(t, first), unzip(t, second)
+		a, b := ziptest.Files(t, first), ziptest.Files(t, second)
 		for name, data := range a {
 			assert.Equal(t, sha(data), sha(b[name]), "file %s differs", name)
 		}
