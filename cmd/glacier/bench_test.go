@@ -18,7 +18,7 @@ func BenchmarkETL(b *testing.B) {
 	fresh := func() string {
 		dir := b.TempDir()
 		copyTree(b, filepath.Join("..", "..", "examples", "etl"), dir)
-		if err := cli.VendorSDK(dir, "etl"); err != nil {
+		if err := cli.VendorSDK(dir, etlModule); err != nil {
 			b.Fatal(err)
 		}
 		return dir

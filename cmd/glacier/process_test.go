@@ -90,7 +90,7 @@ func TestCrashRecovery(t *testing.T) {
 	bin := glacierBin(t)
 	dir := t.TempDir()
 	copyTree(t, filepath.Join("..", "..", "examples", "etl"), dir)
-	if err := cli.VendorSDK(dir, "etl"); err != nil {
+	if err := cli.VendorSDK(dir, etlModule); err != nil {
 		t.Fatal(err)
 	}
 	datasets := []string{"orders", "customers", "enriched_orders", "daily_revenue", "customer_stats"}
@@ -176,3 +176,8 @@ func TestInterrupt(t *testing.T) {
 		t.Errorf("the interrupted task's output was committed: %v %s", err, errOut)
 	}
 }
+
+// etlModule is the module path a copy of examples/etl gets: the example's own
+// import path in this repository, so its tasks' imports of the example's
+// internal packages resolve inside the copy, with the SDK vendored beside.
+const etlModule = "github.com/glacier-pipeline/glacier/examples/etl"
