@@ -79,6 +79,8 @@ type Error struct {
 	Panic any
 }
 
+// Error says which task failed, why, and that nothing was committed, as the
+// sandbox does.
 func (e *Error) Error() string {
 	return fmt.Sprintf("task %q failed: %s (exit code %d); nothing was committed", e.Task, e.Message, e.ExitCode)
 }

@@ -111,6 +111,7 @@ type FunctionError struct {
 	Type    string `json:"errorType"`
 }
 
+// Error names the handler's error type and message.
 func (e *FunctionError) Error() string {
 	return fmt.Sprintf("lambdarie: handler error (%s): %s", e.Type, e.Message)
 }

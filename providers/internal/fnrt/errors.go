@@ -37,8 +37,11 @@ type Error struct {
 	Err error
 }
 
+// Error returns the underlying failure's message, which names the task.
 func (e *Error) Error() string { return e.Err.Error() }
 
+// Unwrap returns the underlying failure, so errors.Is finds the sandbox's
+// sentinels.
 func (e *Error) Unwrap() error { return e.Err }
 
 func kindOf(err error) string {

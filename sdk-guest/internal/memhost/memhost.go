@@ -313,6 +313,7 @@ type ExitError struct {
 	Message string // from task_fail, or a description of the exit code
 }
 
+// Error returns the exit's message.
 func (e *ExitError) Error() string { return e.Message }
 
 func quoteList(names []string) string {

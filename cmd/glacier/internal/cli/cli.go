@@ -108,13 +108,19 @@ func (g *Globals) LoadManifest() (*manifest.Manifest, error) {
 // SilentError is an error whose message was already shown to the user.
 type SilentError struct{ Err error }
 
+// Error returns the wrapped error's message.
 func (e SilentError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the wrapped error.
 func (e SilentError) Unwrap() error { return e.Err }
 
 // FlagError is a usage mistake: Main prints the usage hint and exits 2.
 type FlagError struct{ Err error }
 
+// Error returns the wrapped error's message.
 func (e FlagError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the wrapped error.
 func (e FlagError) Unwrap() error { return e.Err }
 
 // flagErrorf returns a FlagError.

@@ -115,6 +115,7 @@ type TaskError struct {
 	Message string `json:"errorMessage"`
 }
 
+// Error returns "Type: Message".
 func (e *TaskError) Error() string { return e.Type + ": " + e.Message }
 
 // Options configure Run.
