@@ -69,19 +69,34 @@ func table(rows [][]string) string {
 	widths := map[int]int{}
 	for _, r := range rows {
 		for i, c := range r {
-			widths[i] = max(widths[i], len(c))
+			widths[i] = max(widths[i], visibleLen(c))
 		}
 	}
 	var b strings.Builder
 	for _, r := range rows {
 		for i, c := range r {
-			if i == len(r)-1 {
-				b.WriteString(c)
-			} else {
-				fmt.Fprintf(&b, "%-*s  ", widths[i], c)
+			b.WriteString(c)
+			if i < len(r)-1 {
+				b.WriteString(strings.Repeat(" ", widths[i]-visibleLen(c)+2))
 			}
 		}
 		b.WriteString("\n")
 	}
 	return b.String()
+}
+
+// visibleLen is the width of s on a terminal: its runes, less color codes.
+func visibleLen(s string) int {
+	n, inEscape := 0, false
+	for _, r := range s {
+		switch {
+		case inEscape:
+			inEscape = r != 'm'
+		case r == '\x1b':
+			inEscape = true
+		default:
+			n++
+		}
+	}
+	return n
 }
