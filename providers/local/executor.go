@@ -109,6 +109,13 @@ func (e *Executor) Execute(ctx context.Context, p *glacier.Pipeline) (*glacier.R
 	if err := store.writeRun(r.rec); err != nil {
 		return nil, err
 	}
+	// The run's staging and log directories are made once, not per task.
+	if r.stage, err = store.stagingDir(r.rec.RunID); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Join(store.Root(), logDir(r.rec.RunID)), 0o755); err != nil {
+		return nil, err
+	}
 	if err := r.importSources(); err != nil {
 		r.rec.Status = "failed"
 		r.rec.Finished = time.Now().UTC()
@@ -136,6 +143,7 @@ type run struct {
 	store   *Store
 	pool    *wasmrt.Pool
 	modules map[string]build.Module
+	stage   string // the run's staging directory
 
 	mu      sync.Mutex
 	current map[string]Version // dataset -> version in this run
@@ -298,10 +306,6 @@ func (r *run) runTask(ctx context.Context, t glacier.Task) *TaskRecord {
 	limits := glacier.LimitsOf(t.Compute)
 	rec.Log = logPath(r.rec.RunID, t.Name)
 	logFile := filepath.Join(r.store.Root(), rec.Log)
-	if err := os.MkdirAll(filepath.Dir(logFile), 0o755); err != nil {
-		rec.Status, rec.Error = string(glacier.StatusFailed), err.Error()
-		return r.record(rec)
-	}
 	backoff := r.e.opts.Backoff
 	started := time.Now()
 	for attempt := 1; ; attempt++ {
@@ -354,10 +358,6 @@ func (r *run) runTask(ctx context.Context, t glacier.Task) *TaskRecord {
 // staged.
 func (r *run) attempt(ctx context.Context, t glacier.Task, mod build.Module, inputs map[string]Version,
 	limits glacier.Limits, logFile string, attempt int) (wasmrt.Result, map[string]string, error) {
-	stage, err := r.store.stagingDir(r.rec.RunID)
-	if err != nil {
-		return wasmrt.Result{}, nil, err
-	}
 	job := wasmrt.Job{
 		ModulePath:   mod.Path,
 		ModuleSHA256: mod.SHA256,
@@ -379,7 +379,7 @@ func (r *run) attempt(ctx context.Context, t glacier.Task, mod build.Module, inp
 	// stages: commitTask syncs each new object before it moves it in.
 	staged := map[string]string{}
 	for _, name := range t.Outputs {
-		staged[name] = filepath.Join(stage, fmt.Sprintf("%s.%d.%s", t.Name, attempt, name))
+		staged[name] = filepath.Join(r.stage, fmt.Sprintf("%s.%d.%s", t.Name, attempt, name))
 		job.Outputs[name] = wasmrt.FileURLNoSync(staged[name])
 	}
 	res, err := r.pool.Run(ctx, job)
@@ -442,8 +442,8 @@ func (r *run) finish(ctx context.Context) (*glacier.Report, error) {
 		r.rec.Status = "failed"
 	}
 	r.rec.Finished = time.Now().UTC()
-	if dir, err := r.store.stagingDir(r.rec.RunID); err == nil {
-		os.RemoveAll(dir)
+	if r.stage != "" {
+		os.RemoveAll(r.stage)
 	}
 	r.e.last = r.rec
 	if err := r.store.writeRun(r.rec); err != nil {
@@ -459,9 +459,6 @@ func (r *run) finish(ctx context.Context) (*glacier.Report, error) {
 }
 
 func appendLine(path, line string) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return
-	}
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
 	if err != nil {
 		return

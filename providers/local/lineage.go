@@ -103,23 +103,16 @@ func (s *Store) LatestRunOf(task string) (RunRecord, TaskRecord, error) {
 	for _, id := range ids {
 		rec, err := s.Run(id)
 		if err != nil {
-			// A run killed before it finished has no task records, but
-			// may have logs.
-			if _, serr := os.Stat(filepath.Join(s.root, logPath(id, task))); serr == nil {
-				return RunRecord{RunID: id, Status: "interrupted"},
-					TaskRecord{Task: task, Status: "interrupted", Log: logPath(id, task)}, nil
-			}
-			continue
+			rec = RunRecord{RunID: id, Status: "interrupted"}
 		}
 		for _, tr := range rec.Tasks {
 			if tr.Task == task && tr.Log != "" {
 				return rec, tr, nil
 			}
 		}
-		if rec.Status == "running" || rec.Status == "canceled" {
-			if _, serr := os.Stat(filepath.Join(s.root, logPath(id, task))); serr == nil {
-				return rec, TaskRecord{Task: task, Status: "interrupted", Log: logPath(id, task)}, nil
-			}
+		// A run killed before it recorded the task may still have its log.
+		if _, err := os.Stat(filepath.Join(s.root, logPath(id, task))); err == nil {
+			return rec, TaskRecord{Task: task, Status: "interrupted", Log: logPath(id, task)}, nil
 		}
 	}
 	return RunRecord{}, TaskRecord{}, fmt.Errorf("task %q has not run yet (cached runs keep no new log); run glacier run", task)

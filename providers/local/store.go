@@ -406,7 +406,12 @@ func (s *Store) writeRun(r RunRecord) error {
 
 // logPath returns a task's log file for a run, relative to the store.
 func logPath(runID, task string) string {
-	return filepath.Join("runs", runID, "logs", task+".log")
+	return filepath.Join(logDir(runID), task+".log")
+}
+
+// logDir returns the directory of a run's task logs, relative to the store.
+func logDir(runID string) string {
+	return filepath.Join("runs", runID, "logs")
 }
 
 // hasher computes a Version while bytes stream through it.
