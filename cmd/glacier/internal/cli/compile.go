@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 
 	"github.com/glacier-pipeline/glacier/glacier"
@@ -78,7 +77,7 @@ func runCompile(cmd *cobra.Command, g *Globals, opts CompileOptions) error {
 	if err != nil {
 		return err
 	}
-	mods, err := build.Modules(ctx, m.Pipeline, build.Options{Dir: m.Dir, Parallel: runtime.NumCPU()})
+	mods, err := g.buildModules(ctx, m, g.IO.ErrOut, false)
 	if err != nil {
 		return err
 	}

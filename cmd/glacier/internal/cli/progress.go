@@ -14,7 +14,6 @@ import (
 // block of live lines redrawn in place; otherwise a plain line per change.
 type progress struct {
 	io    *IO
-	g     *Globals
 	tasks []string
 	width int
 
@@ -27,7 +26,7 @@ type progress struct {
 }
 
 func newProgress(io *IO, p *glacier.Pipeline) *progress {
-	pr := &progress{io: io, g: &Globals{IO: io}, state: map[string]string{}, started: map[string]time.Time{}, done: make(chan struct{})}
+	pr := &progress{io: io, state: map[string]string{}, started: map[string]time.Time{}, done: make(chan struct{})}
 	for _, t := range p.Tasks() {
 		pr.tasks = append(pr.tasks, t.Name)
 		pr.state[t.Name] = "pending"
@@ -92,7 +91,7 @@ func (pr *progress) redraw() {
 		if st == "running" || st == "retrying" {
 			extra = " " + time.Since(pr.started[name]).Round(100*time.Millisecond).String()
 		}
-		fmt.Fprintf(&b, "\x1b[2K%-*s  %s%s\n", pr.width, name, pr.g.paint(st), extra)
+		fmt.Fprintf(&b, "\x1b[2K%-*s  %s%s\n", pr.width, name, pr.io.paint(st), extra)
 	}
 	pr.drawn = len(pr.tasks)
 	fmt.Fprint(pr.io.ErrOut, b.String())

@@ -111,7 +111,7 @@ func printSummary(g *Globals, rec local.RunRecord, wall time.Duration) {
 			in, out = humanBytes(t.BytesIn), humanBytes(t.BytesOut)
 			attempts = fmt.Sprint(t.Attempts)
 		}
-		rows = append(rows, []string{t.Task, g.paint(t.Status), dur, in, out, attempts})
+		rows = append(rows, []string{t.Task, g.IO.paint(t.Status), dur, in, out, attempts})
 	}
 	fmt.Fprint(g.IO.Out, table(rows))
 	fmt.Fprintf(g.IO.Out, "\nrun %s %s in %s: %d done, %d cached, %d failed, %d skipped\n",
@@ -125,8 +125,8 @@ func printSummary(g *Globals, rec local.RunRecord, wall time.Duration) {
 }
 
 // paint colors a status word when color is on.
-func (g *Globals) paint(status string) string {
-	if !g.IO.Color {
+func (io *IO) paint(status string) string {
+	if !io.Color {
 		return status
 	}
 	code := map[string]string{"done": "32", "cached": "36", "failed": "31", "skipped": "33", "canceled": "33", "running": "34", "retrying": "35"}[status]
