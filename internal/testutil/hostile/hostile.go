@@ -1,0 +1,234 @@
+// Package hostile makes the modules an attacker would give a task to take
+// down the host while it loads them: counts that claim more entries than the
+// file holds, data that would be blown up by merging, code that is slow or
+// hungry to compile, module "files" that never end, and a module without
+// memory that calls the host. Each is built from bytes, small, and comes
+// with the refusal the host must give; the sandbox, the CLI and both cloud
+// runtimes run the same list.
+package hostile
+
+import (
+	"os"
+	"path/filepath"
+	"syscall"
+
+	"github.com/glacier-pipeline/glacier/internal/testutil/wasmenc"
+)
+
+// Kind is how the host must refuse a case.
+type Kind string
+
+// Kinds of refusal.
+const (
+	Invalid       Kind = "invalid"        // wasmrt.ErrInvalidModule
+	Memory        Kind = "memory"         // wasmrt.ErrMemoryLimit, before anything ran
+	CompileTime   Kind = "compile-time"   // wasmrt.ErrCompileBudget, its time
+	CompileMemory Kind = "compile-memory" // wasmrt.ErrCompileBudget, its memory
+	Fault         Kind = "fault"          // wasmrt.ErrFault
+)
+
+// The limits the cases assume: run them with a task of MemoryMiB and a
+// compile budget of CompileSeconds and CompileMemoryMiB. Real modules (a Go
+// task of examples/etl) load well within that budget.
+const (
+	MemoryMiB        = 128
+	TimeoutSeconds   = 3
+	CompileSeconds   = 2
+	CompileMemoryMiB = 256
+)
+
+// Case is one hostile module.
+type Case struct {
+	Name string
+	// Wasm is the module, or nil when File makes it.
+	Wasm []byte
+	// File, when set, makes the module's path in dir (a special file).
+	File func(dir string) (string, error)
+	// Kind is how the host must refuse it, Says a fragment of the message.
+	Kind Kind
+	Says string
+}
+
+// Path writes the case's module into dir and returns its path.
+func (c Case) Path(dir string) (string, error) {
+	if c.File != nil {
+		return c.File(dir)
+	}
+	p := filepath.Join(dir, "t.wasm")
+	return p, os.WriteFile(p, c.Wasm, 0o644)
+}
+
+const header = "\x00asm\x01\x00\x00\x00"
+
+// bomb is 2^32-1 as LEB128: a count no module of this size can hold.
+var bomb = []byte{0xff, 0xff, 0xff, 0xff, 0x0f}
+
+func module(sections ...[]byte) []byte {
+	m := []byte(header)
+	for _, s := range sections {
+		m = append(m, s...)
+	}
+	return m
+}
+
+func cat(parts ...[]byte) []byte {
+	var b []byte
+	for _, p := range parts {
+		b = append(b, p...)
+	}
+	return b
+}
+
+// Sections of a module with one function () -> ().
+var (
+	oneType = wasmenc.Section(1, []byte{1, 0x60, 0, 0})
+	oneFunc = wasmenc.Section(3, []byte{1, 0})
+)
+
+// code is a code section with one body.
+func code(body []byte) []byte {
+	return wasmenc.Section(10, cat([]byte{1}, wasmenc.ULEB(uint64(len(body))), body))
+}
+
+// functions is a module of n functions, each nesting depth blocks.
+func functions(n, depth int) []byte {
+	body := []byte{0}
+	for range depth {
+		body = append(body, 0x02, 0x40)
+	}
+	for range depth {
+		body = append(body, 0x0b)
+	}
+	body = append(body, 0x0b)
+	entry := cat(wasmenc.ULEB(uint64(len(body))), body)
+	fs := wasmenc.ULEB(uint64(n))
+	cs := wasmenc.ULEB(uint64(n))
+	for range n {
+		fs = append(fs, 0)
+		cs = append(cs, entry...)
+	}
+	return module(oneType, wasmenc.Section(3, fs), wasmenc.Section(10, cs))
+}
+
+// straightLine is a module of one function of n i32.const 0; drop pairs:
+// within every limit, and some 60 times its size in compiler memory.
+func straightLine(n int) []byte {
+	body := []byte{0}
+	for range n {
+		body = append(body, 0x41, 0, 0x1a)
+	}
+	return module(oneType, oneFunc, code(append(body, 0x0b)))
+}
+
+// sparseData is a module whose memory starts at 1 GiB and whose 262,144
+// one-byte data segments lie 4 KiB apart, so merging them would write 1 GiB.
+func sparseData() []byte {
+	const segs = 1 << 18
+	data := wasmenc.ULEB(segs)
+	for i := range segs {
+		data = append(data, 0)
+		data = append(data, wasmenc.I32Const(uint32(i*4096))...)
+		data = append(data, 0x0b, 1, 'x')
+	}
+	start := []byte{2, 0, 0x0b} // a body of 2 bytes: no locals, end
+	return module(oneType, oneFunc,
+		wasmenc.Section(5, cat([]byte{1, 0}, wasmenc.ULEB(1<<14))),
+		wasmenc.Section(7, cat([]byte{1}, wasmenc.Name("_start"), []byte{0, 0})),
+		wasmenc.Section(10, cat([]byte{1}, start)),
+		wasmenc.Section(11, data))
+}
+
+// noMemoryHostCall is a module without memory whose _start calls
+// glacier_v1.task_context(0, 0, 0).
+func noMemoryHostCall() []byte {
+	return wasmenc.Module{
+		Imports: []wasmenc.Import{{Module: "glacier_v1", Name: "task_context", Params: 3, Results: 1}},
+		Funcs: []wasmenc.Func{{Export: "_start", Body: cat(
+			wasmenc.I32Const(0), wasmenc.I32Const(0), wasmenc.I32Const(0), wasmenc.Call(0), []byte{wasmenc.OpDrop})}},
+	}.Encode()
+}
+
+// Cases returns every hostile module.
+func Cases() []Case {
+	countBomb := func(name string, id byte, what string) Case {
+		return Case{Name: name + " count", Wasm: module(wasmenc.Section(id, cat(bomb, []byte{0}))), Kind: Invalid,
+			Says: "declares 4294967295 " + what + ", but only 1 byte follows"}
+	}
+	return []Case{
+		countBomb("export", 7, "exports"),
+		countBomb("import", 2, "imports"),
+		countBomb("type", 1, "types"),
+		countBomb("function", 3, "functions"),
+		countBomb("table", 4, "tables"),
+		countBomb("global", 6, "globals"),
+		countBomb("element", 9, "element segments"),
+		countBomb("code", 10, "function bodies"),
+		countBomb("data", 11, "data segments"),
+		{Name: "data count", Wasm: module(wasmenc.Section(12, bomb)), Kind: Invalid,
+			Says: "declares 4294967295 data segments; a task module may declare at most"},
+		{Name: "locals count", Wasm: module(oneType, oneFunc, code(cat([]byte{1}, bomb, []byte{0x7f, 0x0b}))), Kind: Invalid,
+			Says: "locals; a task module's functions may declare at most"},
+		{Name: "local groups count", Wasm: module(oneType, oneFunc, code(cat(bomb, []byte{0x0b}))), Kind: Invalid,
+			Says: "declares 4294967295 local groups"},
+		{Name: "element segment entries", Wasm: module(oneType, oneFunc,
+			wasmenc.Section(4, []byte{1, 0x70, 0, 1}),
+			wasmenc.Section(9, cat([]byte{1, 0, 0x41, 0, 0x0b}, bomb, []byte{0}))), Kind: Invalid,
+			Says: "declares 4294967295 element entries"},
+		{Name: "br_table labels", Wasm: module(oneType, oneFunc, code(cat([]byte{0, 0x41, 0, 0x0e}, bomb, []byte{0x0b}))), Kind: Invalid,
+			Says: "declares 4294967295 br_table labels"},
+		{Name: "data segment size", Wasm: module(wasmenc.Section(11, cat([]byte{1, 1}, bomb, []byte{0}))), Kind: Invalid,
+			Says: "a data segment of 4294967295 bytes"},
+		{Name: "function names", Wasm: module(wasmenc.Section(0, cat(wasmenc.Name("name"), []byte{1, 6}, bomb, []byte{0}))), Kind: Invalid,
+			Says: "declares 4294967295 function names"},
+		{Name: "sparse data segments", Wasm: sparseData(), Kind: Memory,
+			Says: "needs 1024 MiB of memory to start, more than the task's 128 MiB limit"},
+		{Name: "50,000 nested blocks", Wasm: functions(1, 50_000), Kind: Invalid,
+			Says: "nests blocks more than"},
+		{Name: "a million and one functions", Wasm: functions(1_000_001, 0), Kind: Invalid,
+			Says: "declares 1000001 functions; a task module may declare at most"},
+		{Name: "slow to compile", Wasm: functions(40, 9_000), Kind: CompileTime,
+			Says: "module too costly to compile: reading and compiling it took longer than its compile budget of 2s"},
+		{Name: "hungry to compile", Wasm: straightLine(2_000_000), Kind: CompileMemory,
+			Says: "module too costly to compile: reading and compiling it needed more than its compile budget of 256 MiB"},
+		{Name: "host call without memory", Wasm: noMemoryHostCall(), Kind: Fault,
+			Says: "lies outside guest memory"},
+		{Name: "8 GiB sparse file", File: sparseFile, Kind: Invalid,
+			Says: "is 8589934592 bytes; a task module may be at most"},
+		{Name: "link to /dev/zero", File: linkTo("/dev/zero"), Kind: Invalid,
+			Says: "(a link to /dev/zero) is a character device, not a regular file"},
+		{Name: "FIFO", File: fifo, Kind: Invalid,
+			Says: "is a named pipe (FIFO), not a regular file"},
+		{Name: "directory", File: directory, Kind: Invalid,
+			Says: "is a directory, not a regular file"},
+	}
+}
+
+func sparseFile(dir string) (string, error) {
+	p := filepath.Join(dir, "t.wasm")
+	f, err := os.Create(p)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	if _, err := f.Write([]byte(header)); err != nil {
+		return "", err
+	}
+	return p, f.Truncate(8 << 30)
+}
+
+func linkTo(target string) func(string) (string, error) {
+	return func(dir string) (string, error) {
+		p := filepath.Join(dir, "t.wasm")
+		return p, os.Symlink(target, p)
+	}
+}
+
+func fifo(dir string) (string, error) {
+	p := filepath.Join(dir, "t.wasm")
+	return p, syscall.Mkfifo(p, 0o644)
+}
+
+func directory(dir string) (string, error) {
+	p := filepath.Join(dir, "t.wasm")
+	return p, os.Mkdir(p, 0o755)
+}
