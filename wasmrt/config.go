@@ -1,5 +1,11 @@
 package wasmrt
 
+import (
+	"time"
+
+	"github.com/glacier-pipeline/glacier/wasmrt/wasmcheck"
+)
+
 // DefaultLogLimit is the number of bytes of a task's stdout and stderr kept
 // per invocation when Config.WithLogLimit is not used.
 const DefaultLogLimit = 10 << 20
@@ -17,10 +23,12 @@ type Config struct {
 	cacheDir       string
 	logLimit       int64
 	closeOnCtxDone bool
+	moduleLimits   wasmcheck.Limits
 }
 
 // NewConfig returns the default configuration: no on-disk compilation cache,
-// a DefaultLogLimit log cap, and no preemption of running guests.
+// a DefaultLogLimit log cap, the default module limits, and no preemption
+// of running guests.
 func NewConfig() Config {
 	return Config{logLimit: DefaultLogLimit}
 }
@@ -56,4 +64,44 @@ func (c Config) WithLogLimit(n int64) Config {
 func (c Config) WithCloseOnContextDone(on bool) Config {
 	c.closeOnCtxDone = on
 	return c
+}
+
+// WithModuleLimits sets what a module may declare (see package wasmcheck);
+// Load refuses a module beyond them with ErrInvalidModule before the engine
+// sees it. Zero fields keep their defaults.
+func (c Config) WithModuleLimits(l wasmcheck.Limits) Config {
+	c.moduleLimits = l
+	return c
+}
+
+// Defaults for a CompileBudget's zero fields.
+const (
+	DefaultCompileTimeout = 60 * time.Second
+	DefaultCompileMemory  = 1 << 30
+)
+
+// CompileBudget bounds what reading and compiling one module may cost a
+// Pool worker. A module beyond it fails with ErrCompileBudget, and the
+// worker is stopped and replaced. The budget applies before the task's own
+// timeout and memory limit, which start with its first instruction.
+type CompileBudget struct {
+	// Timeout bounds the time from the worker taking the job to the module
+	// being ready to run; zero means DefaultCompileTimeout.
+	Timeout time.Duration
+	// Memory bounds the memory, in bytes, the worker may add while it
+	// reads and compiles the module; zero means DefaultCompileMemory. On
+	// Linux it caps the worker's address space for the duration, so it
+	// holds however fast the memory is taken; elsewhere only Timeout
+	// applies.
+	Memory uint64
+}
+
+func (b CompileBudget) withDefaults() CompileBudget {
+	if b.Timeout <= 0 {
+		b.Timeout = DefaultCompileTimeout
+	}
+	if b.Memory == 0 {
+		b.Memory = DefaultCompileMemory
+	}
+	return b
 }

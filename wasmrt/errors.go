@@ -47,6 +47,21 @@ var (
 	// ErrWorkerCrashed: the Pool's worker process died while it ran the
 	// task (not through a timeout or cancellation). The worker is replaced.
 	ErrWorkerCrashed error = &sentinel{msg: "sandbox worker crashed"}
+
+	// ErrInvalidModule: the module was refused before any of it ran: its
+	// file is not a regular file or is too big, it is not well-formed
+	// WebAssembly, or it declares more than a task module may (see
+	// package wasmcheck). Retrying cannot help.
+	ErrInvalidModule error = &sentinel{msg: "invalid module"}
+
+	// ErrCompileBudget: loading and compiling the module in a Pool worker
+	// took longer than its CompileBudget's time or needed more than its
+	// memory; the worker was stopped and is replaced.
+	ErrCompileBudget error = &sentinel{msg: "module too costly to compile"}
+
+	// ErrHostBug: a host function failed in a way guest input must never
+	// cause. The task fails; please report it.
+	ErrHostBug error = &sentinel{msg: "host bug"}
 )
 
 // sentinel is the type of the Err values; ctx, when set, is the context

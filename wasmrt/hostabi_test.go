@@ -17,6 +17,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/glacier-pipeline/glacier/internal/testutil/wasmenc"
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
 
@@ -53,20 +55,20 @@ const (
 // "call_<name>", passing its arguments straight through, so a test can call
 // the real host functions with any arguments at all.
 func proxyModule() []byte {
-	m := wasmModule{memPages: 1, data: []wasmData{
-		{addrIn, []byte("in")}, {addrOut, []byte("out")},
-		{addrSecret, []byte("secret")}, {addrBadUTF, []byte{0xff, 0xfe}},
+	m := wasmenc.Module{MemPages: 1, Data: []wasmenc.Data{
+		{Offset: addrIn, Bytes: []byte("in")}, {Offset: addrOut, Bytes: []byte("out")},
+		{Offset: addrSecret, Bytes: []byte("secret")}, {Offset: addrBadUTF, Bytes: []byte{0xff, 0xfe}},
 	}}
 	for i, f := range hostFuncs {
-		m.imports = append(m.imports, wasmImport{module: abi.ModuleName, name: f.name, params: f.params, results: 1})
+		m.Imports = append(m.Imports, wasmenc.Import{Module: abi.ModuleName, Name: f.name, Params: f.params, Results: 1})
 		var body []byte
 		for p := range f.params {
-			body = append(body, localGet(uint32(p))...)
+			body = append(body, wasmenc.LocalGet(uint32(p))...)
 		}
-		body = append(body, call(uint32(i))...)
-		m.funcs = append(m.funcs, wasmFunc{export: "call_" + f.name, params: f.params, results: 1, body: body})
+		body = append(body, wasmenc.Call(uint32(i))...)
+		m.Funcs = append(m.Funcs, wasmenc.Func{Export: "call_" + f.name, Params: f.params, Results: 1, Body: body})
 	}
-	return m.encode()
+	return m.Encode()
 }
 
 var proxyRT struct {

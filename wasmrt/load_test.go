@@ -6,15 +6,17 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/glacier-pipeline/glacier/internal/testutil/wasmenc"
 )
 
 // start is a module whose _start runs body.
-func start(body []byte, imports ...wasmImport) []byte {
-	return wasmModule{
-		imports:  imports,
-		funcs:    []wasmFunc{{export: "_start", body: body}},
-		memPages: 1,
-	}.encode()
+func start(body []byte, imports ...wasmenc.Import) []byte {
+	return wasmenc.Module{
+		Imports:  imports,
+		Funcs:    []wasmenc.Func{{Export: "_start", Body: body}},
+		MemPages: 1,
+	}.Encode()
 }
 
 func TestLoadRefuses(t *testing.T) {
@@ -26,47 +28,47 @@ func TestLoadRefuses(t *testing.T) {
 	}{
 		{
 			name:   "unknown glacier_v1 function",
-			wasm:   start(nil, wasmImport{module: "glacier_v1", name: "dataset_seek", params: 2, results: 1}),
+			wasm:   start(nil, wasmenc.Import{Module: "glacier_v1", Name: "dataset_seek", Params: 2, Results: 1}),
 			abi:    true,
 			substr: []string{"glacier_v1.dataset_seek", "does not provide", "dataset_open"},
 		},
 		{
 			name:   "wrong signature",
-			wasm:   start(nil, wasmImport{module: "glacier_v1", name: "dataset_close", params: 2, results: 1}),
+			wasm:   start(nil, wasmenc.Import{Module: "glacier_v1", Name: "dataset_close", Params: 2, Results: 1}),
 			abi:    true,
 			substr: []string{"glacier_v1.dataset_close as (i32,i32) -> (i32)", "host's is (i32) -> (i32)"},
 		},
 		{
 			name:   "future version",
-			wasm:   start(nil, wasmImport{module: "glacier_v7", name: "dataset_open", params: 4, results: 1}),
+			wasm:   start(nil, wasmenc.Import{Module: "glacier_v7", Name: "dataset_open", Params: 4, Results: 1}),
 			abi:    true,
 			substr: []string{"glacier_v7.dataset_open", "version 7", "speaks version 1 (glacier_v1)"},
 		},
 		{
 			name:   "odd version",
-			wasm:   start(nil, wasmImport{module: "glacier_vNext", name: "x"}),
+			wasm:   start(nil, wasmenc.Import{Module: "glacier_vNext", Name: "x"}),
 			abi:    true,
 			substr: []string{`version "Next"`},
 		},
 		{
 			name:   "other module",
-			wasm:   start(nil, wasmImport{module: "env", name: "abort"}),
+			wasm:   start(nil, wasmenc.Import{Module: "env", Name: "abort"}),
 			substr: []string{"imports env.abort", "provides only the modules glacier_v1 and wasi_snapshot_preview1"},
 		},
 		{
 			name:   "unknown WASI function",
-			wasm:   start(nil, wasmImport{module: "wasi_snapshot_preview1", name: "sock_magic"}),
+			wasm:   start(nil, wasmenc.Import{Module: "wasi_snapshot_preview1", Name: "sock_magic"}),
 			substr: []string{"wasi_snapshot_preview1.sock_magic"},
 		},
 		{
 			name:   "no _start",
-			wasm:   wasmModule{funcs: []wasmFunc{{export: "main"}}}.encode(),
+			wasm:   wasmenc.Module{Funcs: []wasmenc.Func{{Export: "main"}}}.Encode(),
 			substr: []string{"exports no _start", "WASI command"},
 		},
 		{
 			name:   "not wasm",
 			wasm:   []byte("#!/bin/sh\necho hi\n"),
-			substr: []string{"compile"},
+			substr: []string{"not a WebAssembly binary"},
 		},
 	}
 	r, err := NewRuntime(context.Background())
@@ -80,6 +82,7 @@ func TestLoadRefuses(t *testing.T) {
 				assert.ErrorIs(t, err, ErrABIVersion)
 			} else {
 				assert.NotErrorIs(t, err, ErrABIVersion)
+				assert.ErrorIs(t, err, ErrInvalidModule)
 			}
 			for _, s := range tt.substr {
 				assert.Contains(t, err.Error(), s)
@@ -117,7 +120,7 @@ func TestRunHandMadeModules(t *testing.T) {
 	})
 	t.Run("trap", func(t *testing.T) {
 		var log syncLog
-		err := run(t, start([]byte{opUnreachable}), Invocation{Task: "trap", Log: &log})
+		err := run(t, start([]byte{wasmenc.OpUnreachable}), Invocation{Task: "trap", Log: &log})
 		require.ErrorIs(t, err, ErrTrap)
 		assert.Contains(t, err.Error(), `task "trap" trapped: `)
 		assert.Contains(t, err.Error(), "unreachable")
@@ -126,16 +129,16 @@ func TestRunHandMadeModules(t *testing.T) {
 	})
 	t.Run("fault, then exit 0", func(t *testing.T) {
 		// dataset_close(77) on a handle never opened, result dropped.
-		body := append(i32Const(77), call(0)...)
-		body = append(body, opDrop)
-		err := run(t, start(body, wasmImport{module: "glacier_v1", name: "dataset_close", params: 1, results: 1}),
+		body := append(wasmenc.I32Const(77), wasmenc.Call(0)...)
+		body = append(body, wasmenc.OpDrop)
+		err := run(t, start(body, wasmenc.Import{Module: "glacier_v1", Name: "dataset_close", Params: 1, Results: 1}),
 			Invocation{Task: "closer"})
 		require.ErrorIs(t, err, ErrFault)
 		assert.Contains(t, err.Error(), "dataset_close: handle 77 is not open")
 	})
 	t.Run("exit code", func(t *testing.T) {
-		body := append(i32Const(9), call(0)...)
-		err := run(t, start(body, wasmImport{module: "wasi_snapshot_preview1", name: "proc_exit", params: 1}),
+		body := append(wasmenc.I32Const(9), wasmenc.Call(0)...)
+		err := run(t, start(body, wasmenc.Import{Module: "wasi_snapshot_preview1", Name: "proc_exit", Params: 1}),
 			Invocation{Task: "exit9"})
 		var exit *ExitError
 		require.ErrorAs(t, err, &exit)

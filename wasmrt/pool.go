@@ -35,6 +35,9 @@ type Job struct {
 	// module compiled, so a cold compile does not eat the task's time. Zero
 	// means no limit but ctx's.
 	Timeout time.Duration
+	// Compile bounds reading and compiling the module, which come before
+	// Timeout starts; zero fields mean the defaults.
+	Compile CompileBudget
 	// LogPath is the file the task's stdout and stderr are appended to
 	// (created if needed). Empty discards them.
 	LogPath string
@@ -122,7 +125,7 @@ type workerConfig struct {
 }
 
 type request struct {
-	Op  string `json:"op"` // "run", "commit" or "discard"
+	Op  string `json:"op"` // "run", "load", "commit" or "discard"
 	Job *Job   `json:"job,omitempty"`
 }
 
@@ -219,14 +222,31 @@ func notStarted(ctx context.Context, task string) error {
 // the outputs are committed; on any failure nothing is. Besides Run's
 // errors, it returns ErrTimeout when the task outlives job.Timeout or ctx's
 // deadline (the worker is killed, so this works even for a task that never
-// calls the host), ErrCanceled when ctx is canceled or the pool closes, and
-// ErrWorkerCrashed when the worker dies on its own. Errors keep their
+// calls the host), ErrCompileBudget when reading and compiling the module
+// exceed job.Compile, ErrCanceled when ctx is canceled or the pool closes,
+// and ErrWorkerCrashed when the worker dies on its own. Errors keep their
 // identity across the process boundary: errors.Is and errors.As work as for
 // Runtime.Run.
 //
 // Once a task has succeeded in time, committing its outputs is not
 // interrupted by ctx, so a commit is never cut in half by a late cancel.
 func (p *Pool) Run(ctx context.Context, job Job) (Result, error) {
+	return p.do(ctx, "run", job)
+}
+
+// Compile loads job's module in a worker as Run would, under job.Compile,
+// without running it: the module is then ready in that worker and, with
+// PoolOptions.CacheDir, in the on-disk compilation cache. Only the module
+// fields of job and its MemoryLimit matter.
+func (p *Pool) Compile(ctx context.Context, job Job) error {
+	if job.Task == "" {
+		job.Task = "(compile)"
+	}
+	_, err := p.do(ctx, "load", job)
+	return err
+}
+
+func (p *Pool) do(ctx context.Context, op string, job Job) (Result, error) {
 	if job.Task == "" {
 		return Result{}, errors.New("wasmrt: job has no task name")
 	}
@@ -265,7 +285,7 @@ func (p *Pool) Run(ctx context.Context, job Job) (Result, error) {
 		}
 		s.proc = proc
 	}
-	res, err, alive := p.run(ctx, s.proc, &job)
+	res, err, alive := p.run(ctx, s.proc, op, &job)
 	if !alive {
 		s.proc.kill()
 		s.proc = nil
@@ -275,21 +295,32 @@ func (p *Pool) Run(ctx context.Context, job Job) (Result, error) {
 
 // run drives one job through a worker; alive reports whether the worker can
 // take another job.
-func (p *Pool) run(ctx context.Context, proc *process, job *Job) (res Result, err error, alive bool) {
-	if err := proc.send(request{Op: "run", Job: job}); err != nil {
+func (p *Pool) run(ctx context.Context, proc *process, op string, job *Job) (res Result, err error, alive bool) {
+	if err := proc.send(request{Op: op, Job: job}); err != nil {
 		return res, proc.crashed(job.Task, "while receiving the job"), false
 	}
+	budget := job.Compile.withDefaults()
+	compiling := time.NewTimer(budget.Timeout)
+	defer compiling.Stop()
 	var timeout <-chan time.Time
 	var loaded time.Time
 	for {
 		select {
 		case rep, ok := <-proc.replies:
 			if !ok {
+				if loaded.IsZero() {
+					if proc.exitedOutOfMemory() {
+						proc.kill()
+						return res, compileMemoryExceeded(job.Task, budget), false
+					}
+					return res, proc.crashed(job.Task, "while loading the module"), false
+				}
 				return res, proc.crashed(job.Task, "while running the task"), false
 			}
 			switch rep.Op {
 			case "loaded":
 				loaded = time.Now()
+				compiling.Stop()
 				if job.Timeout > 0 {
 					t := time.NewTimer(job.Timeout)
 					defer t.Stop()
@@ -306,6 +337,9 @@ func (p *Pool) run(ctx context.Context, proc *process, job *Job) (res Result, er
 			if rep.Err != nil {
 				return res, rep.Err.decode(), true
 			}
+			if !rep.Pending {
+				return res, nil, true // a load: nothing ran, nothing to commit
+			}
 			// The task succeeded; commit unless its time ran out meanwhile.
 			op, stop := "commit", error(nil)
 			switch {
@@ -321,12 +355,19 @@ func (p *Pool) run(ctx context.Context, proc *process, job *Job) (res Result, er
 				return res, stop, alive
 			}
 			return res, cerr, alive
+		case <-compiling.C:
+			p.stop(proc, job, "compiling its module ran past the compile budget of "+budget.Timeout.String())
+			return res, compileTimeExceeded(job.Task, budget), false
 		case <-timeout:
 			p.stop(proc, job, "it ran past its timeout of "+job.Timeout.String())
 			return res, timedOut(job), false
 		case <-ctx.Done():
 			p.stop(proc, job, context.Cause(ctx).Error())
-			return res, stopped(ctx, job.Task, time.Since(loaded)), false
+			var ran time.Duration
+			if !loaded.IsZero() {
+				ran = time.Since(loaded)
+			}
+			return res, stopped(ctx, job.Task, ran), false
 		case <-p.ctx.Done():
 			p.stop(proc, job, "the pool closed")
 			return res, poolClosed(job.Task), false
@@ -463,7 +504,7 @@ func (p *Pool) spawn(ctx context.Context) (*process, error) {
 		case !ok:
 			proc.kill()
 			return nil, fmt.Errorf("wasmrt: worker %s exited before it was ready (%v)%s; does the program call wasmrt.ServeWorkerIfRequested at the top of main (or TestMain)?",
-				cmd.Path, proc.waitErr, proc.stderr.suffix())
+				cmd.Path, proc.waitErr, proc.stderr.summary())
 		case r.Op != "hello" || r.Version != protocolVersion:
 			return fail("speaks another protocol (got %q version %d, want hello version %d); is it the same build as this program?", r.Op, r.Version, protocolVersion)
 		case r.Err != nil:
@@ -516,7 +557,14 @@ func (w *process) shutdown() {
 func (w *process) crashed(task, when string) error {
 	w.kill()
 	return failf(ErrWorkerCrashed, nil, "task %q: the sandbox worker process died %s (%v)%s; nothing was committed, and the worker will be replaced",
-		task, when, w.waitErr, w.stderr.suffix())
+		task, when, w.waitErr, w.stderr.summary())
+}
+
+// exitedOutOfMemory waits for the worker to exit and reports whether it
+// died of a failed allocation.
+func (w *process) exitedOutOfMemory() bool {
+	w.kill()
+	return outOfMemory(w.stderr.crash())
 }
 
 // tail keeps the last bytes a worker wrote to stderr, for crash reports.
@@ -525,7 +573,9 @@ type tail struct {
 	buf []byte
 }
 
-const tailSize = 4 << 10
+// tailSize is enough for a Go fatal error's message and the stack traces
+// after it, so the message is still there when the traces are long.
+const tailSize = 64 << 10
 
 func (t *tail) Write(p []byte) (int, error) {
 	t.mu.Lock()
@@ -537,15 +587,36 @@ func (t *tail) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// suffix returns ": <last stderr lines>" or "".
-func (t *tail) suffix() string {
+// crash returns the line that says why a Go program died: the last line
+// starting "fatal error:" or "panic:", with the "runtime:" line just before
+// it if there is one (it says what failed: "runtime: out of memory: cannot
+// allocate ..."), or else the last non-empty line.
+func (t *tail) crash() string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	s := strings.TrimSpace(string(t.buf))
-	if s == "" {
-		return ""
+	lines := strings.Split(string(t.buf), "\n")
+	last := ""
+	for i := len(lines) - 1; i >= 0; i-- {
+		l := strings.TrimSpace(lines[i])
+		if last == "" && l != "" && !strings.HasPrefix(l, "goroutine ") {
+			last = l
+		}
+		if strings.HasPrefix(l, "fatal error:") || strings.HasPrefix(l, "panic:") {
+			if i > 0 && strings.HasPrefix(lines[i-1], "runtime: ") {
+				return l + " (" + strings.TrimSpace(lines[i-1]) + ")"
+			}
+			return l
+		}
 	}
-	return "; its stderr ends with: " + s
+	return last
+}
+
+// summary returns ": <why it died>" for a crash report, or "".
+func (t *tail) summary() string {
+	if c := t.crash(); c != "" {
+		return "; it reported: " + c
+	}
+	return ""
 }
 
 // wireError is an error crossing the pipe; Kind names its sentinel, so the
@@ -571,6 +642,9 @@ var kinds = []struct {
 	{"trap", ErrTrap},
 	{"storage", ErrStorage},
 	{"crash", ErrWorkerCrashed},
+	{"invalid_module", ErrInvalidModule},
+	{"compile_budget", ErrCompileBudget},
+	{"host_bug", ErrHostBug},
 }
 
 func encodeError(err error) *wireError {

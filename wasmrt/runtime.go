@@ -28,6 +28,7 @@ import (
 	"github.com/glacier-pipeline/glacier/wasmrt/internal/hostabi"
 	"github.com/glacier-pipeline/glacier/wasmrt/internal/logcap"
 	"github.com/glacier-pipeline/glacier/wasmrt/internal/memlimit"
+	"github.com/glacier-pipeline/glacier/wasmrt/wasmcheck"
 )
 
 // Versions lists the host ABI versions this package speaks.
@@ -115,12 +116,22 @@ func (r *Runtime) Close(ctx context.Context) error {
 // bytes (by SHA-256). With a cache directory, a module compiled by an earlier
 // process loads from disk in tens of milliseconds.
 //
-// Load refuses a module the host cannot run, before any of it runs: one built
-// for another ABI version (the error matches ErrABIVersion and names the
-// module's version and the ones this host speaks), one importing a host
-// function or module the host does not provide, or one that is not a WASI
-// command (no _start).
+// Load refuses a module the host cannot run, before any of it runs: one
+// that is not well-formed or declares more than the module limits allow
+// (Config.WithModuleLimits), checked before the engine sees it (the error
+// matches ErrInvalidModule); one built for another ABI version (the error
+// matches ErrABIVersion and names the module's version and the ones this
+// host speaks); one importing a host function or module the host does not
+// provide, or one that is not a WASI command (no _start), which match
+// ErrInvalidModule too.
 func (r *Runtime) Load(ctx context.Context, wasm []byte) (*Module, error) {
+	return r.load(ctx, wasm, 0)
+}
+
+// load is Load for a task whose memory limit is memLimit bytes (zero for
+// none): a module that needs more to start is refused with ErrMemoryLimit
+// before any work in proportion to its data.
+func (r *Runtime) load(ctx context.Context, wasm []byte, memLimit uint64) (*Module, error) {
 	if r.closed.Load() {
 		return nil, errors.New("wasmrt: Load on a closed Runtime")
 	}
@@ -142,10 +153,10 @@ func (r *Runtime) Load(ctx context.Context, wasm []byte) (*Module, error) {
 		if l.err == nil {
 			return l.mod, nil
 		}
-		return r.Load(ctx, wasm) // the other load failed; try for ourselves
+		return r.load(ctx, wasm, memLimit) // the other load failed; try for ourselves
 	}
 
-	l.mod, l.err = r.compile(ctx, wasm, sha)
+	l.mod, l.err = r.compile(ctx, wasm, sha, memLimit)
 	if l.err != nil {
 		// Forget failures: they may be the context's, not the module's.
 		r.mu.Lock()
@@ -172,27 +183,36 @@ func (r *Runtime) cached(sha string) *Module {
 	}
 }
 
-func (r *Runtime) compile(ctx context.Context, wasm []byte, sha string) (*Module, error) {
+func (r *Runtime) compile(ctx context.Context, wasm []byte, sha string, memLimit uint64) (*Module, error) {
 	short := sha[:12]
+	st, err := wasmcheck.Check(wasm, r.cfg.moduleLimits)
+	if err != nil {
+		return nil, failf(ErrInvalidModule, err, "module %s refused: %v", short, err)
+	}
+	minMem := uint64(st.MemoryMinPages) * memlimit.PageSize
+	if memLimit > 0 && minMem > memlimit.New(memLimit).Limit() {
+		return nil, failf(ErrMemoryLimit, nil,
+			"module %s needs %s of memory to start, more than the task's %s limit; nothing ran (raise the task's compute memory)",
+			short, mib(minMem), mib(memlimit.New(memLimit).Limit()))
+	}
 	// Merging data segments changes nothing the guest can see, and makes
 	// every instantiation much cheaper (see package datasec).
 	cm, err := r.wr.CompileModule(ctx, datasec.Merge(wasm))
 	if err != nil {
-		return nil, fmt.Errorf("module %s: compile: %w", short, err)
+		return nil, failf(ErrInvalidModule, err, "module %s: compile: %v", short, err)
 	}
 	if err := r.checkImports(cm); err != nil {
 		_ = cm.Close(ctx)
+		if !errors.Is(err, ErrABIVersion) {
+			err = failf(ErrInvalidModule, err, "%v", err)
+		}
 		return nil, fmt.Errorf("module %s: %w", short, err)
 	}
 	if _, ok := cm.ExportedFunctions()["_start"]; !ok {
 		_ = cm.Close(ctx)
-		return nil, fmt.Errorf("module %s exports no _start function; a task must be a WASI command (a Go main package built with GOOS=wasip1 GOARCH=wasm)", short)
+		return nil, failf(ErrInvalidModule, nil, "module %s exports no _start function; a task must be a WASI command (a Go main package built with GOOS=wasip1 GOARCH=wasm)", short)
 	}
-	m := &Module{sha: sha, compiled: cm}
-	for _, mem := range cm.ExportedMemories() {
-		m.minMem = max(m.minMem, uint64(mem.Min())*memlimit.PageSize)
-	}
-	return m, nil
+	return &Module{sha: sha, compiled: cm, minMem: minMem}, nil
 }
 
 // checkImports refuses imports the host does not provide, so a mismatch is
@@ -501,6 +521,10 @@ func (r *Runtime) classify(ctx context.Context, task string, state *hostabi.Stat
 	log *logcap.Writer, runErr error, took time.Duration) error {
 	if ctx.Err() != nil {
 		return stopped(ctx, task, took)
+	}
+	if bug := state.HostBug(); bug != "" {
+		return failf(ErrHostBug, nil,
+			"task %q was stopped by a bug in the host, not in the task (%s); nothing was committed (please report it)", task, bug)
 	}
 	var code uint32
 	var trap error

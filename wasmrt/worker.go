@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"os"
 	"sort"
+
+	"github.com/glacier-pipeline/glacier/wasmrt/wasmcheck"
 )
 
 // ServeWorkerIfRequested turns this process into a Pool worker if it was
@@ -75,6 +77,8 @@ func serveWorker(spec string) int {
 		switch r.Op {
 		case "run":
 			err = w.run(ctx, r.Job)
+		case "load":
+			err = w.compileOnly(ctx, r.Job)
 		case "commit", "discard":
 			err = w.finish(ctx, r.Op)
 		default:
@@ -151,7 +155,25 @@ func (w *worker) run(ctx context.Context, job *Job) error {
 	return done(&res, err)
 }
 
-// load returns the job's module, from memory when the worker has it.
+// compileOnly loads the job's module and replies "loaded" and "done"
+// without running it.
+func (w *worker) compileOnly(ctx context.Context, job *Job) error {
+	if job == nil {
+		return errors.New("load request without a job")
+	}
+	if _, err := w.load(ctx, job); err != nil {
+		return w.enc.Encode(reply{Op: "done", Err: encodeError(err)})
+	}
+	if err := w.enc.Encode(reply{Op: "loaded"}); err != nil {
+		return err
+	}
+	return w.enc.Encode(reply{Op: "done"})
+}
+
+// load returns the job's module, from memory when the worker has it. Reading
+// and compiling it run under the job's compile budget: this process's
+// address space may grow by at most its Memory meanwhile (the parent bounds
+// the time).
 func (w *worker) load(ctx context.Context, job *Job) (*Module, error) {
 	if job.ModuleSHA256 != "" {
 		if m := w.rt.cached(job.ModuleSHA256); m != nil {
@@ -161,9 +183,12 @@ func (w *worker) load(ctx context.Context, job *Job) (*Module, error) {
 	if job.ModulePath == "" {
 		return nil, fmt.Errorf("task %q: module %s is not loaded and the job has no ModulePath", job.Task, job.ModuleSHA256)
 	}
-	wasm, err := os.ReadFile(job.ModulePath)
+	budget := job.Compile.withDefaults()
+	restore := capMemory(budget.Memory)
+	defer restore()
+	wasm, err := wasmcheck.ReadFile(job.ModulePath, w.rt.cfg.moduleLimits.Size)
 	if err != nil {
-		return nil, fmt.Errorf("task %q: read module: %w", job.Task, err)
+		return nil, failf(ErrInvalidModule, err, "task %q: %v", job.Task, err)
 	}
 	if job.ModuleSHA256 != "" {
 		sum := sha256.Sum256(wasm)
@@ -172,8 +197,15 @@ func (w *worker) load(ctx context.Context, job *Job) (*Module, error) {
 				job.Task, job.ModulePath, got, job.ModuleSHA256)
 		}
 	}
-	m, err := w.rt.Load(ctx, wasm)
+	limit := job.MemoryLimit
+	if limit == 0 {
+		limit = DefaultMemoryLimit
+	}
+	m, err := w.rt.load(ctx, wasm, limit)
 	if err != nil {
+		if outOfMemory(err.Error()) {
+			return nil, compileMemoryExceeded(job.Task, budget)
+		}
 		return nil, fmt.Errorf("task %q: load %s: %w", job.Task, job.ModulePath, err)
 	}
 	return m, nil

@@ -21,6 +21,17 @@ import (
 // touches memory that instantiating the original module would not.
 const MaxGap = 4095
 
+// Merging writes zeros out, so its output could be far larger than its
+// input: a module of one-byte segments MaxGap apart would grow 4096 times.
+// A merge whose segments would hold more than maxGrowth times the original
+// data plus growthSlack is not done. Go's linker leaves zeros of about
+// three quarters of its data between segments (measured on examples/etl
+// and on a module importing net/http).
+const (
+	maxGrowth   = 2
+	growthSlack = 64 << 10
+)
+
 const (
 	sectionMemory    = 5
 	sectionData      = 11
@@ -40,7 +51,9 @@ const (
 //   - every segment is active in that memory at a constant offset;
 //   - the segments do not overlap (so their order does not matter) and all
 //     lie within the memory's initial size (so none can fail at
-//     instantiation).
+//     instantiation);
+//   - the merged segments hold at most twice the original bytes (plus a
+//     little), so the output stays within a small factor of the input.
 //
 // A module Merge cannot parse is returned unchanged, for the compiler to
 // report.
@@ -121,10 +134,15 @@ func merge(wasm []byte) ([]byte, error) {
 		prevEnd = end
 	}
 
-	merged := mergeRuns(segs)
-	if len(merged) == len(segs) {
+	var orig uint64
+	for _, s := range segs {
+		orig += uint64(len(s.init))
+	}
+	runs, size := plan(segs)
+	if runs == len(segs) || size > maxGrowth*orig+growthSlack {
 		return nil, errSkip
 	}
+	merged := mergeRuns(segs)
 	body := binary.AppendUvarint(nil, uint64(len(merged)))
 	for _, s := range merged {
 		body = append(body, 0, opI32Const)
@@ -195,16 +213,35 @@ func segments(body []byte) ([]segment, error) {
 	return segs, nil
 }
 
+// plan returns how many segments mergeRuns makes of segs, and the bytes
+// they hold, without allocating them.
+func plan(segs []segment) (runs int, size uint64) {
+	for i := 0; i < len(segs); {
+		j, end := run(segs, i)
+		runs++
+		size += end - uint64(segs[i].offset)
+		i = j
+	}
+	return runs, size
+}
+
+// run returns the end (exclusive) of the run of segments from i on that lie
+// at most MaxGap apart, and the byte offset where it ends.
+func run(segs []segment, i int) (j int, end uint64) {
+	j = i + 1
+	end = uint64(segs[i].offset) + uint64(len(segs[i].init))
+	for j < len(segs) && uint64(segs[j].offset)-end <= MaxGap {
+		end = uint64(segs[j].offset) + uint64(len(segs[j].init))
+		j++
+	}
+	return j, end
+}
+
 // mergeRuns joins sorted, non-overlapping segments at most MaxGap apart.
 func mergeRuns(segs []segment) []segment {
 	var out []segment
 	for i := 0; i < len(segs); {
-		j := i + 1
-		end := uint64(segs[i].offset) + uint64(len(segs[i].init))
-		for j < len(segs) && uint64(segs[j].offset)-end <= MaxGap {
-			end = uint64(segs[j].offset) + uint64(len(segs[j].init))
-			j++
-		}
+		j, end := run(segs, i)
 		if j == i+1 {
 			out = append(out, segs[i])
 			i = j

@@ -83,6 +83,15 @@ func appendS32(b []byte, v int32) []byte {
 	}
 }
 
+// sparse returns n one-byte segments MaxGap bytes apart.
+func sparse(n int) []seg {
+	segs := make([]seg, n)
+	for i := range segs {
+		segs[i] = seg{offset: int32(i * (datasec.MaxGap + 1)), data: "x"}
+	}
+	return segs
+}
+
 // dataSegments counts the segments of a module's data section.
 func dataSegments(t *testing.T, wasm []byte) int {
 	t.Helper()
@@ -136,6 +145,7 @@ func TestMerge(t *testing.T) {
 		{"passive segments", mod{pages: 1, flags: 1, segs: []seg{{raw: []byte{1, 'a'}}, {raw: []byte{1, 'b'}}}}, 0},
 		{"offset from a global", mod{pages: 1, segs: []seg{{offset: 0, data: "a"}, {raw: []byte{0x23, 0, 0x0b, 1, 'b'}}}}, 0},
 		{"no memory", mod{noMemory: true, segs: []seg{{offset: 0, data: "a"}, {offset: 1, data: "b"}}}, 0},
+		{"sparse: merging would write 4 MiB for 1000 bytes", mod{pages: 64, segs: sparse(1000)}, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -12,7 +12,10 @@
 // Every pointer, length and handle from the guest is checked. A bad one gets
 // an errno back, a line in the task's log, and is recorded as a fault so the
 // task fails even if the guest ignores the errno. Host functions never panic
-// on guest input.
+// on guest input; should one panic all the same (a bug in the host or in a
+// storage driver), the panic is recorded as a host bug (State.HostBug), the
+// guest is stopped, and the stack trace goes to the host's stderr, never to
+// the task's log.
 package hostabi
 
 import (
@@ -24,6 +27,9 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"os"
+	"reflect"
+	"runtime/debug"
 	"slices"
 	"sort"
 	"strings"
@@ -76,6 +82,7 @@ type State struct {
 	next     uint32
 
 	fault       string
+	hostBug     string
 	storageErr  error
 	storageName string
 	failMsg     string
@@ -145,6 +152,9 @@ func stateFrom(ctx context.Context) *State {
 
 // Fault returns the first fault the guest caused, or "".
 func (s *State) Fault() string { return s.fault }
+
+// HostBug returns what the first host function that panicked said, or "".
+func (s *State) HostBug() string { return s.hostBug }
 
 // StorageError returns the first storage failure and its dataset, if any.
 func (s *State) StorageError() (dataset string, err error) { return s.storageName, s.storageErr }
@@ -265,6 +275,36 @@ func (s *State) done(ctx context.Context) bool {
 		s.cfg.Log.Notef("task %q: invocation stopped (%v); host calls now fail", s.cfg.Task, context.Cause(ctx))
 	}
 	return true
+}
+
+// memoryOf returns m's memory, or nil when it has none. wazero then returns
+// a nil pointer inside a non-nil interface, which a plain nil check misses.
+func memoryOf(m api.Module) api.Memory {
+	mem := m.Memory()
+	if mem == nil {
+		return nil
+	}
+	if v := reflect.ValueOf(mem); v.Kind() == reflect.Pointer && v.IsNil() {
+		return nil
+	}
+	return mem
+}
+
+// errHostBug stops the guest after a host function panicked. It is not a
+// runtime.Error, so wazero reports it without the host's stack trace.
+type errHostBug struct{ fn string }
+
+func (e errHostBug) Error() string { return "host bug in " + abi.ModuleName + "." + e.fn }
+
+// recovered records a panic in host function fn and stops the guest.
+func (s *State) recovered(fn string, p any) {
+	msg := fmt.Sprintf("%s: %v", fn, p)
+	if s.hostBug == "" {
+		s.hostBug = msg
+	}
+	fmt.Fprintf(os.Stderr, "glacier: host function %s.%s panicked in task %q: %v\n%s", abi.ModuleName, fn, s.cfg.Task, p, debug.Stack())
+	s.cfg.Log.Notef("task %q: the host failed in %s (a bug in the host, not the task); the task was stopped", s.cfg.Task, fn)
+	panic(errHostBug{fn})
 }
 
 // span checks that [ptr, ptr+n) lies in guest memory and returns it. The
@@ -546,14 +586,19 @@ func Instantiate(ctx context.Context, r wazero.Runtime) error {
 	const noState = uint64(abi.ErrnoBadf)
 	// def exports call as name. call reads its arguments from st and
 	// returns the errno, which def stores as the one result.
-	def := func(name string, call func(ctx context.Context, s *State, m api.Module, st []uint64) abi.Errno, params ...string) {
+	def := func(name string, call func(ctx context.Context, s *State, mem api.Memory, st []uint64) abi.Errno, params ...string) {
 		fn := api.GoModuleFunc(func(ctx context.Context, m api.Module, st []uint64) {
 			s := stateFrom(ctx)
 			if s == nil {
 				st[0] = noState
 				return
 			}
-			st[0] = uint64(call(ctx, s, m, st))
+			defer func() {
+				if p := recover(); p != nil {
+					s.recovered(name, p)
+				}
+			}()
+			st[0] = uint64(call(ctx, s, memoryOf(m), st))
 		})
 		types := make([]api.ValueType, len(params))
 		for i := range types {
@@ -567,23 +612,23 @@ func Instantiate(ctx context.Context, r wazero.Runtime) error {
 	}
 	u32 := func(v uint64) uint32 { return api.DecodeU32(v) }
 
-	def(abi.FuncTaskContext, func(ctx context.Context, s *State, m api.Module, st []uint64) abi.Errno {
-		return s.taskContext(ctx, m.Memory(), u32(st[0]), u32(st[1]), u32(st[2]))
+	def(abi.FuncTaskContext, func(ctx context.Context, s *State, mem api.Memory, st []uint64) abi.Errno {
+		return s.taskContext(ctx, mem, u32(st[0]), u32(st[1]), u32(st[2]))
 	}, "buf_ptr", "buf_cap", "len_ptr")
-	def(abi.FuncDatasetOpen, func(ctx context.Context, s *State, m api.Module, st []uint64) abi.Errno {
-		return s.open(ctx, m.Memory(), u32(st[0]), u32(st[1]), u32(st[2]), u32(st[3]))
+	def(abi.FuncDatasetOpen, func(ctx context.Context, s *State, mem api.Memory, st []uint64) abi.Errno {
+		return s.open(ctx, mem, u32(st[0]), u32(st[1]), u32(st[2]), u32(st[3]))
 	}, "name_ptr", "name_len", "mode", "handle_ptr")
-	def(abi.FuncDatasetRead, func(ctx context.Context, s *State, m api.Module, st []uint64) abi.Errno {
-		return s.read(ctx, m.Memory(), u32(st[0]), u32(st[1]), u32(st[2]), u32(st[3]))
+	def(abi.FuncDatasetRead, func(ctx context.Context, s *State, mem api.Memory, st []uint64) abi.Errno {
+		return s.read(ctx, mem, u32(st[0]), u32(st[1]), u32(st[2]), u32(st[3]))
 	}, "handle", "buf_ptr", "buf_len", "n_ptr")
-	def(abi.FuncDatasetWrite, func(ctx context.Context, s *State, m api.Module, st []uint64) abi.Errno {
-		return s.write(ctx, m.Memory(), u32(st[0]), u32(st[1]), u32(st[2]), u32(st[3]))
+	def(abi.FuncDatasetWrite, func(ctx context.Context, s *State, mem api.Memory, st []uint64) abi.Errno {
+		return s.write(ctx, mem, u32(st[0]), u32(st[1]), u32(st[2]), u32(st[3]))
 	}, "handle", "buf_ptr", "buf_len", "n_ptr")
-	def(abi.FuncDatasetClose, func(ctx context.Context, s *State, _ api.Module, st []uint64) abi.Errno {
+	def(abi.FuncDatasetClose, func(ctx context.Context, s *State, _ api.Memory, st []uint64) abi.Errno {
 		return s.close(ctx, u32(st[0]))
 	}, "handle")
-	def(abi.FuncTaskFail, func(_ context.Context, s *State, m api.Module, st []uint64) abi.Errno {
-		return s.fail(m.Memory(), u32(st[0]), u32(st[1]))
+	def(abi.FuncTaskFail, func(_ context.Context, s *State, mem api.Memory, st []uint64) abi.Errno {
+		return s.fail(mem, u32(st[0]), u32(st[1]))
 	}, "msg_ptr", "msg_len")
 
 	if _, err := b.Instantiate(ctx); err != nil {

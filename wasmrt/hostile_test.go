@@ -1,0 +1,134 @@
+package wasmrt_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/glacier-pipeline/glacier/internal/testutil/hostile"
+	"github.com/glacier-pipeline/glacier/wasmrt"
+)
+
+// hostileBound is how long refusing any hostile module may take, however
+// slow the machine: the compile budget's 2 s, and a lot of room.
+const hostileBound = 30 * time.Second
+
+// kindErr is the sentinel each kind of refusal matches.
+var kindErr = map[hostile.Kind]error{
+	hostile.Invalid:       wasmrt.ErrInvalidModule,
+	hostile.Memory:        wasmrt.ErrMemoryLimit,
+	hostile.CompileTime:   wasmrt.ErrCompileBudget,
+	hostile.CompileMemory: wasmrt.ErrCompileBudget,
+	hostile.Fault:         wasmrt.ErrFault,
+}
+
+// TestPoolRefusesHostileModules gives every hostile module to a Pool
+// worker, as glacier run does, and checks the refusal, its time, and that
+// the pool still runs a real task afterwards.
+func TestPoolRefusesHostileModules(t *testing.T) {
+	p, err := wasmrt.NewPool(context.Background(), wasmrt.PoolOptions{Workers: 1, CacheDir: t.TempDir()})
+	require.NoError(t, err)
+	defer p.Close()
+	for _, c := range hostile.Cases() {
+		t.Run(c.Name, func(t *testing.T) {
+			dir := t.TempDir()
+			path, err := c.Path(dir)
+			require.NoError(t, err)
+			start := time.Now()
+			_, err = p.Run(context.Background(), wasmrt.Job{
+				Task: "t", RunID: "r", ModulePath: path,
+				MemoryLimit: hostile.MemoryMiB << 20, Timeout: hostile.TimeoutSeconds * time.Second,
+				Compile: wasmrt.CompileBudget{Timeout: hostile.CompileSeconds * time.Second, Memory: hostile.CompileMemoryMiB << 20},
+			})
+			took := time.Since(start)
+			require.Error(t, err)
+			assert.ErrorIs(t, err, kindErr[c.Kind])
+			assert.Contains(t, err.Error(), c.Says)
+			assert.Contains(t, err.Error(), `task "t"`)
+			assert.NotContains(t, err.Error(), "goroutine", "no Go stack traces in the error")
+			assert.Less(t, took, hostileBound)
+			t.Logf("refused in %v: %v", took.Round(time.Millisecond), err)
+		})
+	}
+	t.Run("a real task still runs", func(t *testing.T) {
+		dir := t.TempDir()
+		job := fileJob(t, dir, "copy", map[string]string{"in": "still here"}, "out")
+		job.Compile = wasmrt.CompileBudget{Timeout: hostile.CompileSeconds * 10 * time.Second, Memory: hostile.CompileMemoryMiB << 20}
+		_, err := p.Run(context.Background(), job)
+		require.NoError(t, err)
+		got, err := os.ReadFile(filepath.Join(dir, "out", "out"))
+		require.NoError(t, err)
+		assert.Equal(t, "still here", string(got))
+	})
+}
+
+// TestLoadRefusesHostileModules loads every hostile module in this process,
+// where nothing but the checks stands between a module and the host: each
+// must be refused or fail cleanly, and the process must live.
+func TestLoadRefusesHostileModules(t *testing.T) {
+	rt, err := wasmrt.NewRuntime(context.Background())
+	require.NoError(t, err)
+	defer rt.Close(context.Background())
+	for _, c := range hostile.Cases() {
+		if c.Wasm == nil || c.Kind == hostile.CompileTime || c.Kind == hostile.CompileMemory {
+			continue // files are the caller's to read; budgets need a worker
+		}
+		t.Run(c.Name, func(t *testing.T) {
+			m, err := rt.Load(context.Background(), c.Wasm)
+			switch c.Kind {
+			case hostile.Invalid:
+				require.ErrorIs(t, err, wasmrt.ErrInvalidModule)
+				assert.Contains(t, err.Error(), c.Says)
+			case hostile.Memory: // no task limit yet: Run refuses it
+				require.NoError(t, err)
+				_, err = rt.Run(context.Background(), m, wasmrt.Invocation{Task: "t", MemoryLimit: hostile.MemoryMiB << 20})
+				require.ErrorIs(t, err, wasmrt.ErrMemoryLimit)
+			case hostile.Fault:
+				require.NoError(t, err)
+				var log strings.Builder
+				_, err = rt.Run(context.Background(), m, wasmrt.Invocation{Task: "t", Log: &log})
+				require.ErrorIs(t, err, wasmrt.ErrFault)
+				assert.Contains(t, err.Error(), c.Says)
+				assert.NotContains(t, log.String(), "goroutine")
+				assert.NotContains(t, log.String(), ".go:")
+			}
+		})
+	}
+}
+
+func TestPoolReportsFatalErrors(t *testing.T) {
+	exe, err := os.Executable()
+	require.NoError(t, err)
+	pool := func(mode string) *wasmrt.Pool {
+		p, err := wasmrt.NewPool(context.Background(), wasmrt.PoolOptions{
+			Workers: 1,
+			Command: func() *exec.Cmd {
+				cmd := exec.Command(exe)
+				cmd.Env = append(os.Environ(), fakeWorkerEnv+"="+mode)
+				return cmd
+			},
+		})
+		require.NoError(t, err)
+		t.Cleanup(func() { p.Close() })
+		return p
+	}
+	job := fileJob(t, t.TempDir(), "copy", map[string]string{"in": "x"}, "out")
+
+	_, err = pool("fatal").Run(context.Background(), job)
+	require.ErrorIs(t, err, wasmrt.ErrWorkerCrashed)
+	assert.Contains(t, err.Error(), "it reported: fatal error: concurrent map writes")
+	assert.NotContains(t, err.Error(), "proc.go")
+
+	_, err = pool("oom-loading").Run(context.Background(), job)
+	require.ErrorIs(t, err, wasmrt.ErrCompileBudget)
+	assert.False(t, errors.Is(err, wasmrt.ErrWorkerCrashed))
+	assert.Contains(t, err.Error(), "module too costly to compile: reading and compiling it needed more than its compile budget of 1024 MiB of memory")
+}
