@@ -116,6 +116,7 @@ type Local struct {
 	Memory int
 	// Timeout stops the task after this many seconds; zero means DefaultTimeout.
 	Timeout int
+	Compile CompileBudget
 	Hints   Hints
 }
 
@@ -130,6 +131,7 @@ type Container struct {
 	Memory int
 	// Timeout in seconds; zero means DefaultTimeout.
 	Timeout int
+	Compile CompileBudget
 	Hints   Hints
 }
 
@@ -139,7 +141,19 @@ type Serverless struct {
 	Memory int
 	// Timeout in seconds; zero means DefaultTimeout.
 	Timeout int
+	Compile CompileBudget
 	Hints   Hints
+}
+
+// CompileBudget bounds reading and compiling a task's module, which come
+// before its Memory and Timeout apply: a module beyond it fails as too
+// costly to compile, whatever it would do when run. Zero fields leave the
+// runner's default (see docs/sandbox.md).
+type CompileBudget struct {
+	// MemoryMiB bounds the memory compiling may take, in MiB.
+	MemoryMiB int
+	// TimeoutSecs bounds the time compiling may take, in seconds.
+	TimeoutSecs int
 }
 
 // Defaults for compute settings left at zero.
@@ -171,19 +185,23 @@ func (c Serverless) ProviderHints() Hints { return c.Hints }
 type Limits struct {
 	MemoryMiB   int
 	TimeoutSecs int
+	// Compile is the compute's compile budget, zeros kept: the runner
+	// fills in its own defaults.
+	Compile CompileBudget
 }
 
 // LimitsOf returns the memory and timeout a task's compute asks for, with
 // the defaults filled in. A nil compute means Local{}.
 func LimitsOf(c Compute) Limits {
 	var mem, timeout int
+	var compile CompileBudget
 	switch c := c.(type) {
 	case Local:
-		mem, timeout = c.Memory, c.Timeout
+		mem, timeout, compile = c.Memory, c.Timeout, c.Compile
 	case Container:
-		mem, timeout = c.Memory, c.Timeout
+		mem, timeout, compile = c.Memory, c.Timeout, c.Compile
 	case Serverless:
-		mem, timeout = c.Memory, c.Timeout
+		mem, timeout, compile = c.Memory, c.Timeout, c.Compile
 	}
 	if mem == 0 {
 		mem = DefaultMemory
@@ -191,10 +209,11 @@ func LimitsOf(c Compute) Limits {
 	if timeout == 0 {
 		timeout = DefaultTimeout
 	}
-	return Limits{MemoryMiB: mem, TimeoutSecs: timeout}
+	return Limits{MemoryMiB: mem, TimeoutSecs: timeout, Compile: compile}
 }
 
-// String formats the limits for messages and cache keys.
+// String formats the limits for messages and cache keys. It leaves out the
+// compile budget, which cannot change what a task computes.
 func (l Limits) String() string {
 	return fmt.Sprintf("memory=%dMiB timeout=%ds", l.MemoryMiB, l.TimeoutSecs)
 }

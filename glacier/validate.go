@@ -234,6 +234,9 @@ func (v *validator) compute(t Task) {
 		v.errorf("task", t.Name, "unknown compute type %T; use local, container or serverless", c)
 	}
 	if t.Compute != nil {
+		b := LimitsOf(t.Compute).Compile
+		positive("compile_memory", b.MemoryMiB)
+		positive("compile_timeout", b.TimeoutSecs)
 		v.hints("task", t.Name, t.Compute.ProviderHints())
 	}
 }

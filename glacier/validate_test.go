@@ -160,6 +160,11 @@ func TestValidateProblems(t *testing.T) {
 			want:  []string{`task "x"`, "timeout is -5"},
 		},
 		{
+			name:  "bad compile budget",
+			build: withCompute(glacier.Serverless{Compile: glacier.CompileBudget{MemoryMiB: -1, TimeoutSecs: -2}}),
+			want:  []string{`task "x"`, "compile_memory is -1"},
+		},
+		{
 			name:  "bad cpu",
 			build: withCompute(glacier.Container{CPU: -0.5}),
 			want:  []string{`task "x"`, "cpu is -0.5"},

@@ -129,6 +129,9 @@ func computeNode(c glacier.Compute) (*yaml.Node, error) {
 	default:
 		return nil, fmt.Errorf("unknown compute type %T", c)
 	}
+	b := glacier.LimitsOf(c).Compile
+	optNum(n, "compile_memory", b.MemoryMiB)
+	optNum(n, "compile_timeout", b.TimeoutSecs)
 	addHints(n, c.ProviderHints())
 	return n, nil
 }

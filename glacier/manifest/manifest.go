@@ -161,9 +161,9 @@ var (
 		"queue":    {"type", "encryption", "retention_days"},
 	}
 	computeKeys = map[string][]string{
-		"local":      {"type", "workers", "memory", "timeout"},
-		"container":  {"type", "image", "cpu", "memory", "timeout"},
-		"serverless": {"type", "memory", "timeout"},
+		"local":      {"type", "workers", "memory", "timeout", "compile_memory", "compile_timeout"},
+		"container":  {"type", "image", "cpu", "memory", "timeout", "compile_memory", "compile_timeout"},
+		"serverless": {"type", "memory", "timeout", "compile_memory", "compile_timeout"},
 	}
 )
 
@@ -334,13 +334,15 @@ func (p *parser) compute(owner string, n *yaml.Node) glacier.Compute {
 		return nil
 	}
 	f, hints := p.mapping(n, fmt.Sprintf("%s (type %s)", what, typ), computeKeys[typ], true)
+	compile := glacier.CompileBudget{MemoryMiB: p.optInt(f, "compile_memory", what, true),
+		TimeoutSecs: p.optInt(f, "compile_timeout", what, true)}
 	switch typ {
 	case "local":
 		return glacier.Local{Hints: hints, Workers: p.optInt(f, "workers", what, true),
-			Memory: p.optInt(f, "memory", what, true), Timeout: p.optInt(f, "timeout", what, true)}
+			Memory: p.optInt(f, "memory", what, true), Timeout: p.optInt(f, "timeout", what, true), Compile: compile}
 	case "container":
 		c := glacier.Container{Hints: hints, Image: p.optStr(f, "image", what),
-			Memory: p.optInt(f, "memory", what, true), Timeout: p.optInt(f, "timeout", what, true)}
+			Memory: p.optInt(f, "memory", what, true), Timeout: p.optInt(f, "timeout", what, true), Compile: compile}
 		if e, ok := f["cpu"]; ok {
 			cpu, err := strconv.ParseFloat(e.val.Value, 64)
 			switch {
@@ -355,7 +357,7 @@ func (p *parser) compute(owner string, n *yaml.Node) glacier.Compute {
 		return c
 	default: // serverless
 		return glacier.Serverless{Hints: hints, Memory: p.optInt(f, "memory", what, true),
-			Timeout: p.optInt(f, "timeout", what, true)}
+			Timeout: p.optInt(f, "timeout", what, true), Compile: compile}
 	}
 }
 

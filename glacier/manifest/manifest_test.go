@@ -87,6 +87,10 @@ func TestParseErrors(t *testing.T) {
 			[]string{`glacier.yaml:3: task "a" compute memory is 0; it must be positive`}},
 		{"negative timeout", "name: x\ntasks:\n  a: {module: a.wasm, compute: {type: serverless, timeout: -3}}\n",
 			[]string{`task "a" compute timeout is -3; it must be positive`}},
+		{"zero compile memory", "name: x\ntasks:\n  a: {module: a.wasm, compute: {type: local, compile_memory: 0}}\n",
+			[]string{`task "a" compute compile_memory is 0; it must be positive`}},
+		{"compile timeout not a number", "name: x\ntasks:\n  a: {module: a.wasm, compute: {type: serverless, compile_timeout: 1m}}\n",
+			[]string{`task "a" compute compile_timeout must be a whole number, got "1m"`}},
 		{"memory not a number", "name: x\ntasks:\n  a: {module: a.wasm, compute: {type: serverless, memory: lots}}\n",
 			[]string{`task "a" compute memory must be a whole number, got "lots"`}},
 		{"zero cpu", "name: x\ntasks:\n  a: {module: a.wasm, compute: {type: container, cpu: 0}}\n",
@@ -193,9 +197,9 @@ func TestRoundTrip(t *testing.T) {
 		Compute: glacier.Container{Image: "img", CPU: 0.5, Memory: 1024, Timeout: 10, Hints: glacier.Hints{"aws_cpu_arch": "arm64"}},
 		Params:  map[string]string{"n": "10", "flag": "true", "empty": "", "s": "a: b"}, Retries: 3}))
 	must(p.AddTask(glacier.Task{Name: "b", Module: "b.wasm", Inputs: []string{"db", "kv"}, Outputs: []string{"q"},
-		Compute: glacier.Local{Workers: 2, Memory: 64, Timeout: 5}}))
+		Compute: glacier.Local{Workers: 2, Memory: 64, Timeout: 5, Compile: glacier.CompileBudget{MemoryMiB: 2048, TimeoutSecs: 90}}}))
 	must(p.AddTask(glacier.Task{Name: "c", Module: "c.wasm", Inputs: []string{"q"}, Outputs: []string{"q2"},
-		Compute: glacier.Serverless{Memory: 128, Timeout: 900}}))
+		Compute: glacier.Serverless{Memory: 128, Timeout: 900, Compile: glacier.CompileBudget{TimeoutSecs: 30}}}))
 	must(p.AddDataset(glacier.Dataset{Name: "q2", Storage: glacier.ObjectStorage{}}))
 
 	data, err := Marshal(p)

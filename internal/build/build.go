@@ -20,6 +20,7 @@ import (
 	"sync"
 
 	"github.com/glacier-pipeline/glacier/glacier"
+	"github.com/glacier-pipeline/glacier/wasmrt/wasmcheck"
 )
 
 // Module is a task's WebAssembly module, ready to run.
@@ -114,7 +115,7 @@ func module(ctx context.Context, t glacier.Task, dir, out string, hashes *hashCa
 		path := resolve(dir, t.Module)
 		sum, size, err := hashes.hash(path)
 		if err != nil {
-			return Module{}, fmt.Errorf("task %q: module: %w", t.Name, err)
+			return Module{}, fmt.Errorf("task %q: %w", t.Name, err)
 		}
 		return Module{Task: t.Name, Path: path, SHA256: sum, Size: size}, nil
 	}
@@ -158,15 +159,17 @@ func GoBuild(ctx context.Context, pkgDir, out string) error {
 	return nil
 }
 
-// HashFile returns the hex sha256 and size of a file.
+// HashFile returns the hex sha256 and size of a module file. It refuses,
+// before reading anything, a path that is not a regular file or is larger
+// than a module may be (see wasmcheck.Open).
 func HashFile(path string) (string, int64, error) {
-	f, err := os.Open(path)
+	f, size, err := wasmcheck.Open(path, 0)
 	if err != nil {
 		return "", 0, err
 	}
 	defer f.Close()
 	h := sha256.New()
-	n, err := io.Copy(h, f)
+	n, err := io.Copy(h, io.LimitReader(f, size))
 	if err != nil {
 		return "", 0, err
 	}

@@ -33,6 +33,9 @@ type Options struct {
 	Parallel int
 	// Force reruns every task, ignoring cached results.
 	Force bool
+	// Compile is the compile budget of tasks whose compute sets none; zero
+	// fields mean wasmrt's defaults.
+	Compile wasmrt.CompileBudget
 	// Backoff is the delay before a failed task's first retry; it doubles
 	// for each further retry. Zero means one second.
 	Backoff time.Duration
@@ -340,7 +343,7 @@ func (r *run) runTask(ctx context.Context, t glacier.Task) *TaskRecord {
 			rec.Status, rec.Error = string(glacier.StatusCanceled), err.Error()
 			return r.record(rec)
 		}
-		if attempt > t.Retries {
+		if attempt > t.Retries || permanent(err) {
 			rec.Status, rec.Error = string(glacier.StatusFailed), err.Error()
 			return r.record(rec)
 		}
@@ -368,7 +371,14 @@ func (r *run) attempt(ctx context.Context, t glacier.Task, mod build.Module, inp
 		Outputs:      map[string]string{},
 		MemoryLimit:  uint64(limits.MemoryMiB) << 20,
 		Timeout:      time.Duration(limits.TimeoutSecs) * time.Second,
+		Compile:      r.e.opts.Compile,
 		LogPath:      logFile,
+	}
+	if b := limits.Compile; b.MemoryMiB > 0 {
+		job.Compile.Memory = uint64(b.MemoryMiB) << 20
+	}
+	if b := limits.Compile; b.TimeoutSecs > 0 {
+		job.Compile.Timeout = time.Duration(b.TimeoutSecs) * time.Second
 	}
 	for name, v := range inputs {
 		job.Inputs[name] = wasmrt.FileURL(r.store.ObjectPath(v.Digest))
@@ -392,6 +402,12 @@ func (r *run) attempt(ctx context.Context, t glacier.Task, mod build.Module, inp
 		return res, nil, err
 	}
 	return res, staged, nil
+}
+
+// permanent reports whether err is about the module itself, which no retry
+// can change.
+func permanent(err error) bool {
+	return errors.Is(err, wasmrt.ErrInvalidModule) || errors.Is(err, wasmrt.ErrABIVersion) || errors.Is(err, wasmrt.ErrCompileBudget)
 }
 
 // hasOutputs reports whether every output a memo entry names is still in

@@ -9,6 +9,7 @@ package hostile
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"syscall"
 
@@ -164,7 +165,7 @@ func Cases() []Case {
 		countBomb("element", 9, "element segments"),
 		countBomb("code", 10, "function bodies"),
 		countBomb("data", 11, "data segments"),
-		{Name: "data count", Wasm: module(wasmenc.Section(12, bomb)), Kind: Invalid,
+		{Name: "data count section", Wasm: module(wasmenc.Section(12, bomb)), Kind: Invalid,
 			Says: "declares 4294967295 data segments; a task module may declare at most"},
 		{Name: "locals count", Wasm: module(oneType, oneFunc, code(cat([]byte{1}, bomb, []byte{0x7f, 0x0b}))), Kind: Invalid,
 			Says: "locals; a task module's functions may declare at most"},
@@ -232,3 +233,22 @@ func directory(dir string) (string, error) {
 	p := filepath.Join(dir, "t.wasm")
 	return p, os.Mkdir(p, 0o755)
 }
+
+// PeakRSS returns the peak resident memory, in bytes, of the exited
+// process cmd ran and of every descendant it waited for: the kernel's own
+// high-water mark of the largest of them (getrusage's ru_maxrss), so no
+// peak between samples is missed.
+func PeakRSS(cmd *exec.Cmd) (int64, bool) {
+	if cmd.ProcessState == nil {
+		return 0, false
+	}
+	ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	if !ok {
+		return 0, false
+	}
+	return ru.Maxrss << 10, true
+}
+
+// PeakBound is the most PeakRSS may be for a process that loads a hostile
+// module: the compile budget, and room for the program itself.
+const PeakBound = (CompileMemoryMiB + 160) << 20

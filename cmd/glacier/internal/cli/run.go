@@ -10,14 +10,17 @@ import (
 
 	"github.com/glacier-pipeline/glacier/glacier"
 	"github.com/glacier-pipeline/glacier/providers/local"
+	"github.com/glacier-pipeline/glacier/wasmrt"
 	"github.com/spf13/cobra"
 )
 
 // RunOptions are the flags of glacier run.
 type RunOptions struct {
-	Parallel int
-	Force    bool
-	JSON     bool
+	Parallel       int
+	Force          bool
+	JSON           bool
+	CompileTimeout time.Duration
+	CompileMemory  int
 }
 
 func newRunCmd(g *Globals) *cobra.Command {
@@ -44,12 +47,22 @@ table at the end, or with --json the run record on stdout.
 	cmd.Flags().IntVar(&opts.Parallel, "parallel", runtime.NumCPU(), "run up to `N` tasks at once")
 	cmd.Flags().BoolVar(&opts.Force, "force", false, "rerun every task, ignoring cached results")
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the run record as JSON on stdout")
+	cmd.Flags().DurationVar(&opts.CompileTimeout, "compile-timeout", wasmrt.DefaultCompileTimeout,
+		"how long reading and compiling a module may take, for tasks whose compute sets no compile_timeout")
+	cmd.Flags().IntVar(&opts.CompileMemory, "compile-memory", wasmrt.DefaultCompileMemory>>20,
+		"`MiB` that reading and compiling a module may take, for tasks whose compute sets no compile_memory")
 	return cmd
 }
 
 func runRun(cmd *cobra.Command, g *Globals, opts RunOptions) error {
 	if opts.Parallel < 1 {
 		return flagErrorf("--parallel must be at least 1, got %d", opts.Parallel)
+	}
+	if opts.CompileTimeout <= 0 {
+		return flagErrorf("--compile-timeout must be positive, got %v", opts.CompileTimeout)
+	}
+	if opts.CompileMemory < 1 {
+		return flagErrorf("--compile-memory must be at least 1 MiB, got %d", opts.CompileMemory)
 	}
 	ctx := cmd.Context()
 	m, err := g.LoadManifest()
@@ -66,6 +79,7 @@ func runRun(cmd *cobra.Command, g *Globals, opts RunOptions) error {
 	}
 	exec := local.New(local.Options{
 		Dir: m.Dir, Modules: mods, Parallel: opts.Parallel, Force: opts.Force,
+		Compile: wasmrt.CompileBudget{Timeout: opts.CompileTimeout, Memory: uint64(opts.CompileMemory) << 20},
 		Events: func(ev local.Event) {
 			if prog != nil {
 				prog.event(ev)

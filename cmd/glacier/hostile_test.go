@@ -1,0 +1,67 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/glacier-pipeline/glacier/internal/testutil/hostile"
+)
+
+// TestRunRefusesHostileModules runs glacier run on a task whose module is
+// each hostile module in turn, with the compile budget on the command line,
+// and checks that it exits 1 naming the reason, within a bound on time and
+// on the peak memory of glacier and its workers.
+func TestRunRefusesHostileModules(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts worker processes")
+	}
+	bin := glacierBin(t)
+	for _, c := range hostile.Cases() {
+		t.Run(c.Name, func(t *testing.T) {
+			dir := t.TempDir()
+			if _, err := c.Path(dir); err != nil {
+				t.Fatal(err)
+			}
+			manifest := fmt.Sprintf("name: hostile\ndatasets:\n  out: {}\ntasks:\n  t: {module: t.wasm, outputs: [out], compute: {type: local, memory: %d, timeout: %d}}\n",
+				hostile.MemoryMiB, hostile.TimeoutSeconds)
+			if err := os.WriteFile(filepath.Join(dir, "glacier.yaml"), []byte(manifest), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			var out bytes.Buffer
+			cmd := exec.Command(bin, "-C", dir, "run", "--parallel", "1",
+				"--compile-timeout", fmt.Sprint(hostile.CompileSeconds, "s"), "--compile-memory", fmt.Sprint(hostile.CompileMemoryMiB))
+			cmd.Stdout, cmd.Stderr = &out, &out
+			start := time.Now()
+			err := cmd.Run()
+			took := time.Since(start)
+			var exit *exec.ExitError
+			if !errors.As(err, &exit) || exit.ExitCode() != 1 {
+				t.Fatalf("exit = %v, want code 1; output:\n%s", err, &out)
+			}
+			if !bytes.Contains(out.Bytes(), []byte(c.Says)) {
+				t.Errorf("output does not say %q:\n%s", c.Says, &out)
+			}
+			if took > hostileBound {
+				t.Errorf("took %v, more than %v", took, hostileBound)
+			}
+			peak, ok := hostile.PeakRSS(cmd)
+			if !ok {
+				t.Fatal("no resource usage for the glacier process")
+			}
+			if peak > hostile.PeakBound {
+				t.Errorf("peak RSS %d MiB, more than %d MiB", peak>>20, hostile.PeakBound>>20)
+			}
+			t.Logf("refused in %v, peak RSS %d MiB", took.Round(time.Millisecond), peak>>20)
+		})
+	}
+}
+
+// hostileBound is how long glacier may take to refuse any hostile module
+// however slow the machine: the compile budget's 2 s, and a lot of room.
+const hostileBound = 30 * time.Second
