@@ -25,7 +25,7 @@ func TestRunRefusesHostileModules(t *testing.T) {
 	for _, c := range hostile.Cases() {
 		t.Run(c.Name, func(t *testing.T) {
 			dir := t.TempDir()
-			if _, err := c.Path(dir); err != nil {
+			if err := c.WriteTo(filepath.Join(dir, "t.wasm")); err != nil {
 				t.Fatal(err)
 			}
 			manifest := fmt.Sprintf("name: hostile\ndatasets:\n  out: {}\ntasks:\n  t: {module: t.wasm, outputs: [out], compute: {type: local, memory: %d, timeout: %d}}\n",
@@ -38,8 +38,13 @@ func TestRunRefusesHostileModules(t *testing.T) {
 				"--compile-timeout", fmt.Sprint(hostile.CompileSeconds, "s"), "--compile-memory", fmt.Sprint(hostile.CompileMemoryMiB))
 			cmd.Stdout, cmd.Stderr = &out, &out
 			start := time.Now()
-			err := cmd.Run()
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			tree := hostile.WatchTree(cmd.Process.Pid)
+			err := cmd.Wait()
 			took := time.Since(start)
+			treePeak := tree.Stop()
 			var exit *exec.ExitError
 			if !errors.As(err, &exit) || exit.ExitCode() != 1 {
 				t.Fatalf("exit = %v, want code 1; output:\n%s", err, &out)
@@ -57,7 +62,10 @@ func TestRunRefusesHostileModules(t *testing.T) {
 			if peak > hostile.PeakBound {
 				t.Errorf("peak RSS %d MiB, more than %d MiB", peak>>20, hostile.PeakBound>>20)
 			}
-			t.Logf("refused in %v, peak RSS %d MiB", took.Round(time.Millisecond), peak>>20)
+			if treePeak > hostile.TreeBound {
+				t.Errorf("the process tree's RSS peaked at %d MiB, more than %d MiB", treePeak>>20, hostile.TreeBound>>20)
+			}
+			t.Logf("refused in %v; peak RSS %d MiB (largest process), %d MiB (tree, sampled)", took.Round(time.Millisecond), peak>>20, treePeak>>20)
 		})
 	}
 }

@@ -10,7 +10,6 @@ package hostile
 import (
 	"os"
 	"os/exec"
-	"path/filepath"
 	"syscall"
 
 	"github.com/glacier-pipeline/glacier/internal/testutil/wasmenc"
@@ -43,20 +42,19 @@ type Case struct {
 	Name string
 	// Wasm is the module, or nil when File makes it.
 	Wasm []byte
-	// File, when set, makes the module's path in dir (a special file).
-	File func(dir string) (string, error)
+	// File, when set, makes the module at path (a special file).
+	File func(path string) error
 	// Kind is how the host must refuse it, Says a fragment of the message.
 	Kind Kind
 	Says string
 }
 
-// Path writes the case's module into dir and returns its path.
-func (c Case) Path(dir string) (string, error) {
+// WriteTo makes the case's module at path.
+func (c Case) WriteTo(path string) error {
 	if c.File != nil {
-		return c.File(dir)
+		return c.File(path)
 	}
-	p := filepath.Join(dir, "t.wasm")
-	return p, os.WriteFile(p, c.Wasm, 0o644)
+	return os.WriteFile(path, c.Wasm, 0o644)
 }
 
 const header = "\x00asm\x01\x00\x00\x00"
@@ -204,35 +202,25 @@ func Cases() []Case {
 	}
 }
 
-func sparseFile(dir string) (string, error) {
-	p := filepath.Join(dir, "t.wasm")
-	f, err := os.Create(p)
+func sparseFile(path string) error {
+	f, err := os.Create(path)
 	if err != nil {
-		return "", err
+		return err
 	}
 	defer f.Close()
 	if _, err := f.Write([]byte(header)); err != nil {
-		return "", err
+		return err
 	}
-	return p, f.Truncate(8 << 30)
+	return f.Truncate(8 << 30)
 }
 
-func linkTo(target string) func(string) (string, error) {
-	return func(dir string) (string, error) {
-		p := filepath.Join(dir, "t.wasm")
-		return p, os.Symlink(target, p)
-	}
+func linkTo(target string) func(string) error {
+	return func(path string) error { return os.Symlink(target, path) }
 }
 
-func fifo(dir string) (string, error) {
-	p := filepath.Join(dir, "t.wasm")
-	return p, syscall.Mkfifo(p, 0o644)
-}
+func fifo(path string) error { return syscall.Mkfifo(path, 0o644) }
 
-func directory(dir string) (string, error) {
-	p := filepath.Join(dir, "t.wasm")
-	return p, os.Mkdir(p, 0o755)
-}
+func directory(path string) error { return os.Mkdir(path, 0o755) }
 
 // PeakRSS returns the peak resident memory, in bytes, of the exited
 // process cmd ran and of every descendant it waited for: the kernel's own

@@ -94,6 +94,8 @@ type Options struct {
 type Function struct {
 	// URL is the invocation endpoint.
 	URL string
+	// Pid is the emulator's process id; the bootstrap runs as its child.
+	Pid int
 
 	timeout time.Duration
 	out     *syncBuffer
@@ -236,6 +238,7 @@ func start(tb testing.TB, emulator, bootstrap string, env map[string]string, tim
 
 	f := &Function{
 		URL:     "http://" + rieAddr + InvokePath,
+		Pid:     cmd.Process.Pid,
 		timeout: timeout,
 		out:     out,
 		client:  &http.Client{Transport: &http.Transport{DisableKeepAlives: true}},

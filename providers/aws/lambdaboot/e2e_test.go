@@ -30,6 +30,13 @@ import (
 // directory it runs from.
 func function(tb testing.TB, srv *fakes3.Server, zb []byte, datasets map[string]string, timeout time.Duration, memoryMB int) (*lambdarie.Function, string) {
 	tb.Helper()
+	dir := ziptest.Extract(tb, zb)
+	return functionIn(tb, srv, dir, datasets, timeout, memoryMB), dir
+}
+
+// functionIn starts the emulator on the function laid out in dir.
+func functionIn(tb testing.TB, srv *fakes3.Server, dir string, datasets map[string]string, timeout time.Duration, memoryMB int) *lambdarie.Function {
+	tb.Helper()
 	env := srv.Env()
 	urls, err := json.Marshal(datasets)
 	require.NoError(tb, err)
@@ -37,13 +44,12 @@ func function(tb testing.TB, srv *fakes3.Server, zb []byte, datasets map[string]
 	// Scratch space (the compilation cache, the log pipe) goes where the
 	// test cleans up; Lambda's is /tmp.
 	env["TMPDIR"] = tb.TempDir()
-	dir := ziptest.Extract(tb, zb)
 	return lambdarie.Start(tb, lambdarie.Options{
 		BootstrapDir: dir,
 		Env:          env,
 		Timeout:      timeout,
 		MemoryMB:     memoryMB,
-	}), dir
+	})
 }
 
 // runLocal runs a job in the sandbox glacier run uses, a wasmrt.Pool, in

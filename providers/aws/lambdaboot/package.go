@@ -128,7 +128,7 @@ func Package(ctx context.Context, opts PackageOptions) ([]byte, error) {
 		bootSum := sha256.Sum256(bootBytes)
 		dir := filepath.Join(artifact.CacheDir(opts.CacheDir), "precompiled",
 			opts.Spec.ModuleSHA256[:32]+"-"+hex.EncodeToString(bootSum[:16]))
-		if err := fnrt.Precompile(ctx, boot, opts.WasmPath, dir); err != nil {
+		if err := fnrt.Precompile(ctx, boot, opts.Spec, opts.WasmPath, dir); err != nil {
 			return nil, fmt.Errorf("lambdaboot: task %q: %w", opts.Spec.Task, err)
 		}
 		cache, err := artifact.ReadDir(dir, fnrt.PrecompiledDir)

@@ -138,7 +138,7 @@ func precompile(ctx context.Context, opts PackageOptions) ([]artifact.File, erro
 	}
 	exeSum := sha256.Sum256(exeBytes)
 	dir := filepath.Join(cacheDir, "gcf-precompiled", opts.Spec.ModuleSHA256[:32]+"-"+hex.EncodeToString(exeSum[:16]))
-	if err := fnrt.Precompile(ctx, exe, opts.WasmPath, dir); err != nil {
+	if err := fnrt.Precompile(ctx, exe, opts.Spec, opts.WasmPath, dir); err != nil {
 		return nil, err
 	}
 	files, err := artifact.ReadDir(dir, fnrt.PrecompiledDir)

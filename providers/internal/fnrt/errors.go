@@ -21,6 +21,9 @@ const (
 	KindTrap          = "Trap"          // the module trapped
 	KindStorage       = "Storage"       // reading or writing a dataset failed; worth a retry
 	KindWorkerCrashed = "WorkerCrashed" // the sandbox process died
+	KindInvalidModule = "InvalidModule" // the module was refused before it ran
+	KindCompileBudget = "CompileBudget" // compiling the module took too long or too much memory
+	KindHostBug       = "HostBug"       // the host failed in a way no task may cause
 	KindError         = "Error"         // anything else, such as a bad deployment
 )
 
@@ -67,6 +70,12 @@ func kindOf(err error) string {
 		return KindStorage
 	case errors.Is(err, wasmrt.ErrWorkerCrashed):
 		return KindWorkerCrashed
+	case errors.Is(err, wasmrt.ErrInvalidModule):
+		return KindInvalidModule
+	case errors.Is(err, wasmrt.ErrCompileBudget):
+		return KindCompileBudget
+	case errors.Is(err, wasmrt.ErrHostBug):
+		return KindHostBug
 	}
 	return KindError
 }

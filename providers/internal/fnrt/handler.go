@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/glacier-pipeline/glacier/wasmrt"
+	"github.com/glacier-pipeline/glacier/wasmrt/wasmcheck"
 )
 
 // HostReserveMiB is the memory a function needs besides its task's
@@ -30,6 +31,10 @@ const HostReserveMiB = 96
 // minSandboxMiB is the least memory New gives a sandbox, however small the
 // function.
 const minSandboxMiB = 16
+
+// compileReserveMiB is what the function keeps back from the compile
+// budget: the bootstrap and an idle worker, before anything is compiled.
+const compileReserveMiB = 48
 
 // DefaultLogLimit is the number of bytes of a task's log forwarded per
 // invocation when Options.LogLimit is zero.
@@ -88,6 +93,7 @@ type Handler struct {
 	module   string
 	datasets map[string]string
 	memory   uint64
+	compile  wasmrt.CompileBudget
 	margin   func(time.Duration) time.Duration
 	log      io.Writer
 	pipe     *logPipe
@@ -144,6 +150,7 @@ func New(ctx context.Context, opts Options) (*Handler, error) {
 		module:   module,
 		datasets: datasets,
 		memory:   uint64(spec.MemoryMiB) << 20,
+		compile:  spec.CompileBudget(),
 		margin:   opts.StopMargin,
 		log:      opts.Log,
 	}
@@ -158,6 +165,11 @@ func New(ctx context.Context, opts Options) (*Handler, error) {
 		h.memory = uint64(avail) << 20
 		h.logf("the function has %d MiB and the runtime needs about %d MiB, so task %q gets %d MiB instead of its %d MiB; give the function %d MiB",
 			p, HostReserveMiB, spec.Task, avail, spec.MemoryMiB, FunctionMemoryMiB(spec.MemoryMiB))
+	}
+	// Compiling happens before the task has any memory, so it may use the
+	// function's, less what the two processes need besides.
+	if p := opts.PlatformMemoryMiB; p > 0 {
+		h.compile.Memory = min(h.compile.Memory, uint64(max(p-compileReserveMiB, minSandboxMiB))<<20)
 	}
 
 	scratch := opts.ScratchDir
@@ -198,13 +210,13 @@ func New(ctx context.Context, opts Options) (*Handler, error) {
 }
 
 func checkModule(path, want string) error {
-	f, err := os.Open(path)
+	f, size, err := wasmcheck.Open(path, 0)
 	if err != nil {
-		return fmt.Errorf("module: %w; the function's artifact must hold %s", err, ModuleFile)
+		return fmt.Errorf("%w; the function's artifact must hold %s", err, ModuleFile)
 	}
 	defer f.Close()
 	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
+	if _, err := io.Copy(h, io.LimitReader(f, size)); err != nil {
 		return fmt.Errorf("module: %w", err)
 	}
 	if got := hex.EncodeToString(h.Sum(nil)); got != want {
@@ -218,6 +230,9 @@ func (h *Handler) Spec() TaskSpec { return h.spec }
 
 // MemoryLimit returns the bytes of memory the task's sandbox may use.
 func (h *Handler) MemoryLimit() uint64 { return h.memory }
+
+// CompileBudget returns what compiling the task's module may cost.
+func (h *Handler) CompileBudget() wasmrt.CompileBudget { return h.compile }
 
 // Invoke runs the task once and commits its outputs if it succeeds. If ctx
 // has a deadline, the task is stopped StopMargin before it; otherwise it is
@@ -238,6 +253,7 @@ func (h *Handler) Invoke(ctx context.Context, req Request) (Response, error) {
 		Inputs:       map[string]string{},
 		Outputs:      map[string]string{},
 		MemoryLimit:  h.memory,
+		Compile:      h.compile,
 		LogPath:      h.pipe.path,
 	}
 	for _, n := range h.spec.Inputs {

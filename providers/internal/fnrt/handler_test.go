@@ -61,8 +61,16 @@ func precompiled(tb testing.TB, name string) string {
 	dir := filepath.Join(scratch, "precompiled", name)
 	exe, err := os.Executable()
 	require.NoError(tb, err)
-	require.NoError(tb, fnrt.Precompile(context.Background(), exe, fixture(tb, name), dir))
+	require.NoError(tb, fnrt.Precompile(context.Background(), exe, moduleSpec(tb, name, fixture(tb, name)), fixture(tb, name), dir))
 	return dir
+}
+
+// moduleSpec is the spec of the module at path run as task name.
+func moduleSpec(tb testing.TB, name, path string) fnrt.TaskSpec {
+	tb.Helper()
+	wasm, err := os.ReadFile(path)
+	require.NoError(tb, err)
+	return fnrt.TaskSpec{ABI: abi.Version, Pipeline: "test", Task: name, ModuleSHA256: sha(wasm), MemoryMiB: 64, TimeoutSecs: 30}
 }
 
 // artifact lays out a function directory for a fixture, with its
@@ -371,14 +379,14 @@ func TestPrecompileDeterministic(t *testing.T) {
 	exe, err := os.Executable()
 	require.NoError(t, err)
 	dir := filepath.Join(t.TempDir(), "cache")
-	require.NoError(t, fnrt.Precompile(context.Background(), exe, fixture(t, "copy"), dir))
+	require.NoError(t, fnrt.Precompile(context.Background(), exe, moduleSpec(t, "copy", fixture(t, "copy")), fixture(t, "copy"), dir))
 	fresh := tree(t, dir)
 	assert.Len(t, fresh, 1)
 	// The other compilation ran in another process.
 	assert.Equal(t, tree(t, precompiled(t, "copy")), fresh, "two compilations of one module must give the same files")
 
 	// An existing cache is kept as it is.
-	require.NoError(t, fnrt.Precompile(context.Background(), exe, fixture(t, "errorpartial"), dir))
+	require.NoError(t, fnrt.Precompile(context.Background(), exe, moduleSpec(t, "errorpartial", fixture(t, "errorpartial")), fixture(t, "errorpartial"), dir))
 	assert.Equal(t, fresh, tree(t, dir))
 }
 
@@ -388,7 +396,7 @@ func TestPrecompileRefusesBadModule(t *testing.T) {
 	bad := filepath.Join(t.TempDir(), "bad.wasm")
 	require.NoError(t, os.WriteFile(bad, []byte("not wasm"), 0o644))
 	dir := filepath.Join(t.TempDir(), "cache")
-	err = fnrt.Precompile(context.Background(), exe, bad, dir)
+	err = fnrt.Precompile(context.Background(), exe, moduleSpec(t, "bad", bad), bad, dir)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), bad)
 	_, serr := os.Stat(dir)

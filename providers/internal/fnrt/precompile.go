@@ -1,9 +1,7 @@
 package fnrt
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -15,20 +13,12 @@ import (
 	"github.com/glacier-pipeline/glacier/wasmrt"
 )
 
-// precompileEnv marks a process started by Precompile; its value is a
-// precompileJob as JSON.
-const precompileEnv = "GLACIER_FNRT_PRECOMPILE"
-
-type precompileJob struct {
-	Module string `json:"module"`
-	Dir    string `json:"dir"`
-}
-
-// ServeIfRequested turns this process into what its parent asked for, and
-// then exits: a wasmrt.Pool worker (see wasmrt.ServeWorkerIfRequested), or
-// the compiler behind Precompile. Otherwise it returns at once. A program
-// that builds a Handler calls it first thing in main, after registering its
-// storage drivers (the worker serves the task's datasets):
+// ServeIfRequested turns this process into a wasmrt.Pool worker if its
+// parent started it as one (see wasmrt.ServeWorkerIfRequested), and then
+// exits; otherwise it returns at once. Both a Handler's sandbox and
+// Precompile run such workers. A program that builds a Handler calls it
+// first thing in main, after registering its storage drivers (the worker
+// serves the task's datasets):
 //
 //	func main() {
 //		wasmrt.RegisterScheme("s3", drv)
@@ -37,50 +27,21 @@ type precompileJob struct {
 //	}
 func ServeIfRequested() {
 	wasmrt.ServeWorkerIfRequested()
-	spec, ok := os.LookupEnv(precompileEnv)
-	if !ok {
-		return
-	}
-	if err := servePrecompile(spec); err != nil {
-		fmt.Fprintf(os.Stderr, "glacier precompile: %v\n", err)
-		os.Exit(1)
-	}
-	os.Exit(0)
-}
-
-func servePrecompile(spec string) error {
-	var job precompileJob
-	if err := json.Unmarshal([]byte(spec), &job); err != nil {
-		return fmt.Errorf("bad %s: %w", precompileEnv, err)
-	}
-	wasm, err := os.ReadFile(job.Module)
-	if err != nil {
-		return err
-	}
-	ctx := context.Background()
-	// The same configuration a Pool worker uses, so its cache lookups hit.
-	rt, err := wasmrt.NewRuntimeWithConfig(ctx, wasmrt.NewConfig().WithCacheDir(job.Dir))
-	if err != nil {
-		return err
-	}
-	_, err = rt.Load(ctx, wasm)
-	if cerr := rt.Close(ctx); err == nil {
-		err = cerr
-	}
-	return err
 }
 
 // Precompile compiles the module at modulePath into dir, a compilation cache
-// that New uses when it is the artifact's PrecompiledDir. It runs exe, a
-// program that calls ServeIfRequested, so the cache is made by the very
-// sandbox that will read it (wazero keys its cache by its own version and by
-// the CPU's features, which is also why precompiled code only helps on the
-// platform it was made on). Nothing runs when dir exists already: it is
-// created whole, by a rename, once the compilation succeeded.
+// that New uses when it is the artifact's PrecompiledDir. It compiles in a
+// worker of exe, a program that calls ServeIfRequested, so the cache is made
+// by the very sandbox that will read it (wazero keys its cache by its own
+// version and by the CPU's features, which is also why precompiled code only
+// helps on the platform it was made on), and under spec's compile budget,
+// as the function would compile it: a module the function would refuse is
+// refused here. Nothing runs when dir exists already: it is created whole,
+// by a rename, once the compilation succeeded.
 //
 // Compilation is deterministic: the same module, program and CPU give the
 // same files.
-func Precompile(ctx context.Context, exe, modulePath, dir string) error {
+func Precompile(ctx context.Context, exe string, spec TaskSpec, modulePath, dir string) error {
 	if _, err := os.Stat(dir); err == nil {
 		return nil
 	}
@@ -96,16 +57,24 @@ func Precompile(ctx context.Context, exe, modulePath, dir string) error {
 		return fmt.Errorf("precompile: %w", err)
 	}
 	defer os.RemoveAll(tmp)
-	job, _ := json.Marshal(precompileJob{Module: modulePath, Dir: tmp})
-	cmd := exec.CommandContext(ctx, exe)
-	cmd.Env = append(os.Environ(), precompileEnv+"="+string(job))
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Run(); err != nil {
+	pool, err := wasmrt.NewPool(ctx, wasmrt.PoolOptions{
+		Workers:  1,
+		CacheDir: tmp,
+		Command:  func() *exec.Cmd { return exec.Command(exe) },
+	})
+	if err != nil {
+		return fmt.Errorf("precompile with %s: %w", exe, err)
+	}
+	err = pool.Compile(ctx, wasmrt.Job{
+		Task: spec.Task, ModulePath: modulePath, ModuleSHA256: spec.ModuleSHA256,
+		MemoryLimit: uint64(spec.MemoryMiB) << 20, Compile: spec.CompileBudget(),
+	})
+	pool.Close()
+	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		return fmt.Errorf("precompile %s with %s: %v: %s", modulePath, exe, err, strings.TrimSpace(out.String()))
+		return fmt.Errorf("precompile %s: %w", modulePath, err)
 	}
 	// wazero writes each entry to a temporary file and renames it; none
 	// should be left, but a stray one must not reach an artifact.

@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/glacier-pipeline/glacier/sdk-guest/abi"
@@ -55,6 +56,23 @@ type TaskSpec struct {
 	MemoryMiB int `json:"memory_mib"`
 	// TimeoutSecs is the task's timeout in seconds.
 	TimeoutSecs int `json:"timeout_s"`
+	// CompileMemoryMiB and CompileTimeoutSecs are the task's compile budget
+	// (glacier.CompileBudget); zero means wasmrt's default. The function's
+	// own memory caps it further (see Options.PlatformMemoryMiB).
+	CompileMemoryMiB   int `json:"compile_memory_mib,omitempty"`
+	CompileTimeoutSecs int `json:"compile_timeout_s,omitempty"`
+}
+
+// CompileBudget returns the spec's compile budget, defaults filled in.
+func (s TaskSpec) CompileBudget() wasmrt.CompileBudget {
+	b := wasmrt.CompileBudget{Memory: wasmrt.DefaultCompileMemory, Timeout: wasmrt.DefaultCompileTimeout}
+	if s.CompileMemoryMiB > 0 {
+		b.Memory = uint64(s.CompileMemoryMiB) << 20
+	}
+	if s.CompileTimeoutSecs > 0 {
+		b.Timeout = time.Duration(s.CompileTimeoutSecs) * time.Second
+	}
+	return b
 }
 
 var sha256Hex = regexp.MustCompile(`^[0-9a-f]{64}$`)
@@ -95,6 +113,12 @@ func (s TaskSpec) Validate() error {
 	}
 	if s.TimeoutSecs <= 0 {
 		bad("timeout_s is %d; it must be positive", s.TimeoutSecs)
+	}
+	if s.CompileMemoryMiB < 0 {
+		bad("compile_memory_mib is %d; it must be positive", s.CompileMemoryMiB)
+	}
+	if s.CompileTimeoutSecs < 0 {
+		bad("compile_timeout_s is %d; it must be positive", s.CompileTimeoutSecs)
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("task spec of %q: %w", s.Task, err)
