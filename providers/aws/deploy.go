@@ -153,7 +153,7 @@ func design(pl *plan.Plan, opts Options) (*deployment, glacier.Problems) {
 			LogRetentionDays: opts.Defaults.LogRetentionDays,
 			Artifact:         "artifacts/" + t.Name + ".zip",
 		}
-		td.Limits = glacier.Limits{MemoryMiB: td.MemoryMiB, TimeoutSecs: td.TimeoutSecs}
+		td.Limits = glacier.Limits{MemoryMiB: td.MemoryMiB, TimeoutSecs: td.TimeoutSecs, Compile: t.Limits.Compile}
 		if a, ok := sl.Hints[hintArchitecture]; ok {
 			td.Arch = a
 			if !validArch(a) {

@@ -31,5 +31,8 @@ func taskSpec(dep *deployment, t taskDecl) fnrt.TaskSpec {
 		Outputs:      t.Writes,
 		MemoryMiB:    t.MemoryMiB,
 		TimeoutSecs:  t.TimeoutSecs,
+
+		CompileMemoryMiB:   t.Limits.Compile.MemoryMiB,
+		CompileTimeoutSecs: t.Limits.Compile.TimeoutSecs,
 	}
 }

@@ -125,6 +125,19 @@ func TestFunctionMemory(t *testing.T) {
 	}
 }
 
+// TestCompileBudgetReachesSpec: the task's compile budget is what the
+// bootstrap enforces.
+func TestCompileBudgetReachesSpec(t *testing.T) {
+	task := glacier.Task{Compute: glacier.Serverless{Memory: 128, Compile: glacier.CompileBudget{MemoryMiB: 2048, TimeoutSecs: 90}}}
+	pl, err := plan.New(pipeline(t, task), nil)
+	require.NoError(t, err)
+	dep, probs := design(pl, Options{Dir: project(t)}.resolve("p"))
+	require.NoError(t, probs.Err())
+	spec := taskSpec(dep, dep.Tasks[0])
+	assert.Equal(t, 2048, spec.CompileMemoryMiB)
+	assert.Equal(t, 90, spec.CompileTimeoutSecs)
+}
+
 func TestCompileRefusesNamingTheCulprit(t *testing.T) {
 	p := pipeline(t, serverless(20000, 901, nil))
 	_, err := p.Compile(context.Background(), New(Options{Dir: project(t), Out: t.TempDir()}))

@@ -135,6 +135,19 @@ func TestFunctionMemory(t *testing.T) {
 	}
 }
 
+// TestCompileBudgetReachesSpec: the task's compile budget is what the
+// function enforces.
+func TestCompileBudgetReachesSpec(t *testing.T) {
+	dir := t.TempDir()
+	pl, err := plan.New(pipeline(t, dir, glacier.Serverless{Compile: glacier.CompileBudget{MemoryMiB: 2048, TimeoutSecs: 90}}, glacier.ObjectStorage{}), nil)
+	require.NoError(t, err)
+	dep, probs := design(pl, Options{Dir: dir}.resolve("p"))
+	require.NoError(t, probs.Err())
+	spec := taskSpec("p", dep.Tasks[0])
+	assert.Equal(t, 2048, spec.CompileMemoryMiB)
+	assert.Equal(t, 90, spec.CompileTimeoutSecs)
+}
+
 func TestCPUFor(t *testing.T) {
 	tests := []struct {
 		mem int

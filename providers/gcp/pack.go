@@ -34,5 +34,8 @@ func taskSpec(pipeline string, t taskDecl) fnrt.TaskSpec {
 		Outputs:      t.Writes,
 		MemoryMiB:    t.MemoryMiB,
 		TimeoutSecs:  t.TimeoutSecs,
+
+		CompileMemoryMiB:   t.Limits.Compile.MemoryMiB,
+		CompileTimeoutSecs: t.Limits.Compile.TimeoutSecs,
 	}
 }
