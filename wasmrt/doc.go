@@ -67,6 +67,16 @@
 // pipes) costs well under a millisecond. docs/sandbox.md has the measured
 // figures and the benchmarks that produce them.
 //
+// # Loading modules
+//
+// Before the engine sees a module, Load checks it with package wasmcheck:
+// well-formed, and declaring no more than Config.WithModuleLimits allows.
+// A Pool worker also reads the module as a regular file of bounded size and
+// compiles it under the job's CompileBudget (a time the parent enforces by
+// killing the worker, and on Linux a cap on the worker's address space), so
+// no module can exhaust the host while it loads. docs/sandbox.md has the
+// limits and the measurements behind them.
+//
 // In-process Runtime.Run is right where the process exists for one
 // invocation and is itself killed at its deadline (a Lambda or Cloud
 // Functions instance), and for short trusted tasks; use a Pool for the rest.

@@ -3,8 +3,11 @@ package wasmcheck_test
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -280,4 +283,25 @@ func TestFiles(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, "\x00asm", string(b))
 	})
+}
+
+// TestDocumentedDefaults checks docs/sandbox.md's table of module limits
+// against DefaultLimits: every field has a row, with its value.
+func TestDocumentedDefaults(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "sandbox.md"))
+	require.NoError(t, err)
+	_, table, ok := strings.Cut(string(doc), "### Module limits")
+	require.True(t, ok, "docs/sandbox.md has no section Module limits")
+	table, _, _ = strings.Cut(table, "\n### ")
+	rows := map[string]string{}
+	for _, m := range regexp.MustCompile("(?m)^\\| `(\\w+)` \\| (\\d+) \\|").FindAllStringSubmatch(table, -1) {
+		rows[m[1]] = m[2]
+	}
+	l := reflect.ValueOf(wasmcheck.DefaultLimits())
+	for i := range l.NumField() {
+		name := l.Type().Field(i).Name
+		assert.Equal(t, fmt.Sprint(l.Field(i).Interface()), rows[name], "docs/sandbox.md's row for %s", name)
+		delete(rows, name)
+	}
+	assert.Empty(t, rows, "docs/sandbox.md documents limits Limits does not have")
 }
