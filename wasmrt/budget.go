@@ -6,9 +6,15 @@ import (
 )
 
 // outOfMemory reports whether text says an allocation failed: Go's fatal
-// "out of memory", or an mmap refused with ENOMEM.
+// "out of memory", an mmap refused with ENOMEM, or the race detector's
+// runtime failing to allocate its shadow memory.
 func outOfMemory(text string) bool {
-	return strings.Contains(text, "out of memory") || strings.Contains(text, "cannot allocate memory")
+	for _, s := range []string{"out of memory", "cannot allocate memory", "failed to allocate"} {
+		if strings.Contains(text, s) {
+			return true
+		}
+	}
+	return false
 }
 
 func compileMemoryExceeded(task string, b CompileBudget) error {

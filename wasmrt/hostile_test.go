@@ -37,15 +37,22 @@ func TestPoolRefusesHostileModules(t *testing.T) {
 	p, err := wasmrt.NewPool(context.Background(), wasmrt.PoolOptions{Workers: 1, CacheDir: t.TempDir()})
 	require.NoError(t, err)
 	defer p.Close()
+	budget := wasmrt.CompileBudget{Timeout: hostile.CompileSeconds * time.Second, Memory: hostile.CompileMemoryMiB << 20}
+	if raceEnabled {
+		budget.Memory *= 8
+	}
 	for _, c := range hostile.Cases() {
 		t.Run(c.Name, func(t *testing.T) {
+			if raceEnabled && c.Kind == hostile.CompileMemory {
+				t.Skip("the race detector's shadow memory counts against the compile budget")
+			}
 			path := filepath.Join(t.TempDir(), "t.wasm")
 			require.NoError(t, c.WriteTo(path))
 			start := time.Now()
 			_, err = p.Run(context.Background(), wasmrt.Job{
 				Task: "t", RunID: "r", ModulePath: path,
 				MemoryLimit: hostile.MemoryMiB << 20, Timeout: hostile.TimeoutSeconds * time.Second,
-				Compile: wasmrt.CompileBudget{Timeout: hostile.CompileSeconds * time.Second, Memory: hostile.CompileMemoryMiB << 20},
+				Compile: budget,
 			})
 			took := time.Since(start)
 			require.Error(t, err)
@@ -60,7 +67,7 @@ func TestPoolRefusesHostileModules(t *testing.T) {
 	t.Run("a real task still runs", func(t *testing.T) {
 		dir := t.TempDir()
 		job := fileJob(t, dir, "copy", map[string]string{"in": "still here"}, "out")
-		job.Compile = wasmrt.CompileBudget{Timeout: hostile.CompileSeconds * 10 * time.Second, Memory: hostile.CompileMemoryMiB << 20}
+		job.Compile = wasmrt.CompileBudget{Timeout: hostile.CompileSeconds * 10 * time.Second, Memory: budget.Memory}
 		_, err := p.Run(context.Background(), job)
 		require.NoError(t, err)
 		got, err := os.ReadFile(filepath.Join(dir, "out", "out"))
