@@ -3,6 +3,7 @@ package wasmrt_test
 import (
 	"context"
 	"errors"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/glacier-pipeline/glacier/internal/testutil/hostile"
+	"github.com/glacier-pipeline/glacier/internal/testutil/syncbuf"
 	"github.com/glacier-pipeline/glacier/wasmrt"
 )
 
@@ -138,3 +140,30 @@ func TestPoolReportsFatalErrors(t *testing.T) {
 	assert.False(t, errors.Is(err, wasmrt.ErrWorkerCrashed))
 	assert.Contains(t, err.Error(), "module too costly to compile: reading and compiling it needed more than its compile budget of 1024 MiB of memory")
 }
+
+// TestHostBugStopsTheTask makes a storage reader panic inside dataset_read,
+// as a buggy driver would: the host survives, the task fails with
+// ErrHostBug, and its log holds no stack trace of the host.
+func TestHostBugStopsTheTask(t *testing.T) {
+	m := load(t, "streamin")
+	st := newMemStorage(map[string]string{"in": "data"})
+	st.reader = func(string, []byte) io.Reader { return panicReader{} }
+	var log syncbuf.Buffer
+	_, err := sharedRuntime(t).Run(context.Background(), m, wasmrt.Invocation{Task: "streamin", Inputs: []string{"in"}, Storage: st, Log: &log})
+	require.ErrorIs(t, err, wasmrt.ErrHostBug)
+	assert.Contains(t, err.Error(), "dataset_read: driver exploded")
+	assert.Contains(t, err.Error(), "a bug in the host, not in the task")
+	assert.Contains(t, log.String(), "the host failed in dataset_read")
+	assert.NotContains(t, log.String(), "goroutine")
+	assert.NotContains(t, log.String(), ".go:")
+	assert.NotContains(t, err.Error(), ".go:")
+
+	// The runtime still runs tasks.
+	st = newMemStorage(map[string]string{"in": "data"})
+	_, err = sharedRuntime(t).Run(context.Background(), m, wasmrt.Invocation{Task: "streamin", Inputs: []string{"in"}, Storage: st})
+	require.NoError(t, err)
+}
+
+type panicReader struct{}
+
+func (panicReader) Read([]byte) (int, error) { panic("driver exploded") }

@@ -50,6 +50,7 @@ import (
 
 	"github.com/glacier-pipeline/glacier/providers/internal/artifact"
 	"github.com/glacier-pipeline/glacier/providers/internal/fnrt"
+	"github.com/glacier-pipeline/glacier/wasmrt/wasmcheck"
 )
 
 // Lambda architectures, as Lambda names them.
@@ -102,9 +103,12 @@ func Package(ctx context.Context, opts PackageOptions) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("lambdaboot: %w", err)
 	}
-	wasm, err := os.ReadFile(opts.WasmPath)
+	wasm, err := wasmcheck.ReadFile(opts.WasmPath, 0)
 	if err != nil {
-		return nil, fmt.Errorf("lambdaboot: task %q: read module: %w", opts.Spec.Task, err)
+		return nil, fmt.Errorf("lambdaboot: task %q: %w", opts.Spec.Task, err)
+	}
+	if _, err := wasmcheck.Check(wasm, wasmcheck.Limits{}); err != nil {
+		return nil, fmt.Errorf("lambdaboot: task %q: module %s: %w", opts.Spec.Task, opts.WasmPath, err)
 	}
 	sum := sha256.Sum256(wasm)
 	if got := hex.EncodeToString(sum[:]); got != opts.Spec.ModuleSHA256 {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
@@ -89,6 +90,10 @@ func TestPackageErrors(t *testing.T) {
 			[]string{`task "copy"`, "but the spec says"}},
 		{"missing module", lambdaboot.PackageOptions{Arch: lambdaboot.ArchARM64, Spec: spec, WasmPath: "nope.wasm"},
 			[]string{`task "copy"`, "nope.wasm"}},
+		{"module is a device", lambdaboot.PackageOptions{Arch: lambdaboot.ArchARM64, Spec: spec, WasmPath: "/dev/zero"},
+			[]string{`task "copy"`, "/dev/zero is a character device, not a regular file"}},
+		{"malformed module", lambdaboot.PackageOptions{Arch: lambdaboot.ArchARM64, Spec: spec, WasmPath: countBomb(t)},
+			[]string{`task "copy"`, "export section (at byte 10): declares 4294967295 exports"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.opts.CacheDir = cacheDir
@@ -99,6 +104,13 @@ func TestPackageErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// countBomb writes a module that declares 2^32-1 exports in 16 bytes.
+func countBomb(t *testing.T) string {
+	p := filepath.Join(t.TempDir(), "bomb.wasm")
+	require.NoError(t, os.WriteFile(p, []byte("\x00asm\x01\x00\x00\x00\x07\x06\xff\xff\xff\xff\x0f\x00"), 0o644))
+	return p
 }
 
 func TestPackageRefusesModuleTheSandboxCannotLoad(t *testing.T) {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/glacier-pipeline/glacier/providers/internal/artifact"
 	"github.com/glacier-pipeline/glacier/providers/internal/fnrt"
+	"github.com/glacier-pipeline/glacier/wasmrt/wasmcheck"
 )
 
 // EntryPoint is the function's entry point (FUNCTION_TARGET): the name its
@@ -72,9 +73,12 @@ func files(ctx context.Context, opts PackageOptions) ([]artifact.File, error) {
 		return nil, fmt.Errorf("gcfboot: %w", err)
 	}
 	task := opts.Spec.Task
-	wasm, err := os.ReadFile(opts.WasmPath)
+	wasm, err := wasmcheck.ReadFile(opts.WasmPath, 0)
 	if err != nil {
-		return nil, fmt.Errorf("gcfboot: task %q: read module: %w", task, err)
+		return nil, fmt.Errorf("gcfboot: task %q: %w", task, err)
+	}
+	if _, err := wasmcheck.Check(wasm, wasmcheck.Limits{}); err != nil {
+		return nil, fmt.Errorf("gcfboot: task %q: module %s: %w", task, opts.WasmPath, err)
 	}
 	sum := sha256.Sum256(wasm)
 	if got := hex.EncodeToString(sum[:]); got != opts.Spec.ModuleSHA256 {

@@ -116,6 +116,7 @@ func TestPackageRefuses(t *testing.T) {
 		{"other module", gcfboot.PackageOptions{Spec: good, WasmPath: fixturePath(t, "empty")}, "but the spec says " + good.ModuleSHA256},
 		{"no module", gcfboot.PackageOptions{Spec: good, WasmPath: filepath.Join(t.TempDir(), "missing.wasm")}, "read module"},
 		{"bad spec", gcfboot.PackageOptions{Spec: func() fnrt.TaskSpec { s := good; s.TimeoutSecs = 0; return s }(), WasmPath: wasmPath}, "timeout_s is 0"},
+		{"module is a device", gcfboot.PackageOptions{Spec: good, WasmPath: "/dev/zero"}, "/dev/zero is a character device, not a regular file"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := gcfboot.Package(t.Context(), tc.opts)
