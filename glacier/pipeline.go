@@ -15,7 +15,11 @@ type Dataset struct {
 	Storage Storage
 	// Source makes the dataset an external input: its bytes are read from
 	// this path (relative to the project directory) and no task produces it.
+	// It must lie inside the project directory (see SourcePath).
 	Source string
+	// SourceOutsideProject allows Source to lie outside the project
+	// directory, or to be an absolute path: shared data, read where it is.
+	SourceOutsideProject bool
 }
 
 // Task is one step of a pipeline: a WebAssembly module that reads its

@@ -624,6 +624,7 @@ func (t *tail) summary() string {
 type wireError struct {
 	Kind    string `json:"kind,omitempty"`
 	Msg     string `json:"msg"`
+	Corrupt bool   `json:"corrupt,omitempty"` // it also matches ErrCorrupt
 	Task    string `json:"task,omitempty"`
 	Code    uint32 `json:"code,omitempty"`
 	FailMsg string `json:"fail_msg,omitempty"`
@@ -657,20 +658,27 @@ func encodeError(err error) *wireError {
 	}
 	for _, k := range kinds {
 		if errors.Is(err, k.err) {
-			return &wireError{Kind: k.name, Msg: err.Error()}
+			return &wireError{Kind: k.name, Msg: err.Error(), Corrupt: errors.Is(err, ErrCorrupt)}
 		}
 	}
-	return &wireError{Msg: err.Error()}
+	return &wireError{Msg: err.Error(), Corrupt: errors.Is(err, ErrCorrupt)}
 }
 
 func (e *wireError) decode() error {
 	if e.Kind == "exit" {
 		return &ExitError{task: e.Task, code: e.Code, message: e.FailMsg}
 	}
+	var cause error
+	if e.Corrupt {
+		cause = ErrCorrupt
+	}
 	for _, k := range kinds {
 		if k.name == e.Kind {
-			return &taskError{kind: k.err, msg: e.Msg}
+			return &taskError{kind: k.err, msg: e.Msg, cause: cause}
 		}
+	}
+	if cause != nil {
+		return &taskError{kind: cause, msg: e.Msg}
 	}
 	return errors.New(e.Msg)
 }

@@ -482,6 +482,7 @@ func (r *Runtime) execute(ctx context.Context, m *Module, inv Invocation) (*pend
 	runErr := r.instantiate(ictx, m, mc)
 	res.Duration = time.Since(start)
 	alloc.Release() // the instance is closed: nothing touches its memory now
+	state.CloseInputs()
 	log.Finish()
 	res.BytesIn, res.BytesOut = state.BytesIn(), state.BytesOut()
 	if outs := state.Outputs(); len(outs) > 0 {

@@ -43,13 +43,22 @@ func RegisterScheme(scheme string, d URLDriver) {
 
 func init() { RegisterScheme("file", fileDriver{}) }
 
-// Open implements Storage.Open.
+// Open implements Storage.Open. A URL made by WithDigest is opened without
+// its fragment and read through a check of its digest.
 func (s URLStorage) Open(ctx context.Context, dataset string) (io.ReadCloser, error) {
 	u, d, err := s.resolve(dataset)
 	if err != nil {
 		return nil, err
 	}
-	return d.Open(ctx, u)
+	u, want, err := splitDigest(u)
+	if err != nil {
+		return nil, fmt.Errorf("dataset %q: %w", dataset, err)
+	}
+	r, err := d.Open(ctx, u)
+	if err != nil || want == nil {
+		return r, err
+	}
+	return want.reader(u, r), nil
 }
 
 // Stage implements Storage.Stage.
@@ -57,6 +66,9 @@ func (s URLStorage) Stage(ctx context.Context, dataset string) (Staged, error) {
 	u, d, err := s.resolve(dataset)
 	if err != nil {
 		return nil, err
+	}
+	if strings.Contains(u, "#") {
+		return nil, fmt.Errorf("dataset %q: an output's URL %q carries a digest; only inputs are checked against one", dataset, u)
 	}
 	return d.Stage(ctx, u)
 }

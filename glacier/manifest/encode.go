@@ -29,6 +29,7 @@ func Marshal(p *glacier.Pipeline) ([]byte, error) {
 			if d.Source != "" {
 				add(n, "source", str(d.Source))
 			}
+			optBool(n, "source_outside_project", d.SourceOutsideProject)
 			add(datasets, d.Name, n)
 		}
 		add(root, "datasets", datasets)

@@ -105,6 +105,9 @@ func Parse(file string, data []byte) (*Manifest, error) {
 
 // Diagnostics validates the pipeline and formats each problem with its
 // manifest position, errors first: "glacier.yaml:12: task "clean": ...".
+// For a manifest read from a file (Dir set) it also checks every source
+// as glacier.SourcePath does, so validate, run and compile refuse the same
+// sources.
 func (m *Manifest) Diagnostics() (errs, warnings []string) {
 	for _, pr := range m.Pipeline.Validate() {
 		s := position(m.Path, m.Line(pr.Kind, pr.Name)) + pr.String()
@@ -112,6 +115,16 @@ func (m *Manifest) Diagnostics() (errs, warnings []string) {
 			errs = append(errs, s)
 		} else {
 			warnings = append(warnings, s)
+		}
+	}
+	if m.Dir != "" {
+		for _, d := range m.Pipeline.Datasets() {
+			if d.Source == "" {
+				continue
+			}
+			if _, err := glacier.SourcePath(m.Dir, d); err != nil {
+				errs = append(errs, fmt.Sprintf("%sdataset %q: %v", position(m.Path, m.Line("dataset", d.Name)), d.Name, err))
+			}
 		}
 	}
 	return errs, warnings
@@ -152,7 +165,7 @@ func yamlErrorLine(err error) int {
 // in step with these tables.
 var (
 	topKeys     = []string{"name", "datasets", "tasks"}
-	datasetKeys = []string{"storage", "source"}
+	datasetKeys = []string{"storage", "source", "source_outside_project"}
 	taskKeys    = []string{"build", "module", "inputs", "outputs", "compute", "params", "retries"}
 	storageKeys = map[string][]string{
 		"object":   {"type", "access_pattern", "versioning", "encryption", "retention_days"},
@@ -293,6 +306,7 @@ func (p *parser) dataset(name string, n *yaml.Node) glacier.Dataset {
 	if e, ok := fields["source"]; ok {
 		d.Source = p.str(e.val, what+" source")
 	}
+	d.SourceOutsideProject = p.optBool(fields, "source_outside_project", what)
 	if e, ok := fields["storage"]; ok {
 		d.Storage = p.storage(what, e.val)
 	} else {

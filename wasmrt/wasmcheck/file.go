@@ -4,9 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
-	"path/filepath"
+
+	"github.com/glacier-pipeline/glacier/internal/regfile"
 )
 
 // ErrNotRegular matches errors for a module path that is not a regular file
@@ -37,22 +37,17 @@ func Open(path string, maxSize int64) (*os.File, int64, error) {
 	if maxSize <= 0 {
 		maxSize = DefaultSize
 	}
-	f, err := openNonblocking(path)
-	if err != nil {
+	f, fi, err := regfile.Open(path)
+	var notReg *regfile.Error
+	switch {
+	case errors.As(err, &notReg):
+		return nil, 0, &fileError{ErrNotRegular, "module " + notReg.Error() + "; a module must be a .wasm file"}
+	case err != nil:
 		return nil, 0, fmt.Errorf("read module: %w", err)
-	}
-	fi, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, 0, fmt.Errorf("read module: %w", err)
-	}
-	if !fi.Mode().IsRegular() {
-		f.Close()
-		return nil, 0, &fileError{ErrNotRegular, fmt.Sprintf("module %s is %s, not a regular file; a module must be a .wasm file", describe(path), kind(fi.Mode()))}
 	}
 	if fi.Size() > maxSize {
 		f.Close()
-		return nil, 0, &fileError{ErrTooBig, fmt.Sprintf("module %s is %d bytes; a task module may be at most %d bytes", describe(path), fi.Size(), maxSize)}
+		return nil, 0, &fileError{ErrTooBig, fmt.Sprintf("module %s is %d bytes; a task module may be at most %d bytes", path, fi.Size(), maxSize)}
 	}
 	return f, fi.Size(), nil
 }
@@ -93,30 +88,4 @@ func readAll(r io.Reader, b []byte) ([]byte, error) {
 			return nil, err
 		}
 	}
-}
-
-// describe names path, and what it links to if it is a symbolic link.
-func describe(path string) string {
-	if fi, err := os.Lstat(path); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
-		if target, err := filepath.EvalSymlinks(path); err == nil {
-			return fmt.Sprintf("%s (a link to %s)", path, target)
-		}
-	}
-	return path
-}
-
-func kind(m fs.FileMode) string {
-	switch {
-	case m.IsDir():
-		return "a directory"
-	case m&fs.ModeNamedPipe != 0:
-		return "a named pipe (FIFO)"
-	case m&fs.ModeSocket != 0:
-		return "a socket"
-	case m&fs.ModeCharDevice != 0:
-		return "a character device"
-	case m&fs.ModeDevice != 0:
-		return "a device"
-	}
-	return "not a regular file"
 }

@@ -17,7 +17,7 @@
 // engine (a type mismatch, an unknown import). Its job is that the engine
 // only ever sees a module whose cost is bounded by its size.
 //
-// The package uses only the standard library, so the compilers that
+// The package needs nothing beyond the standard library, so the compilers that
 // package modules check them exactly as the sandbox will.
 package wasmcheck
 

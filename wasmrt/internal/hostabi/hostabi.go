@@ -206,6 +206,21 @@ func (s *State) CloseHandles() {
 	}
 }
 
+// CloseInputs closes the inputs the guest left open. Closing an input is
+// where a reader can still fail (one that checks a digest reads the rest),
+// so a failure is recorded as a storage error, as during the task.
+func (s *State) CloseInputs() {
+	for id, hd := range s.handles {
+		if hd.r == nil {
+			continue
+		}
+		if err := hd.r.Close(); err != nil {
+			s.storageFailed("dataset_close at exit", hd.name, err)
+		}
+		delete(s.handles, id)
+	}
+}
+
 // Commit commits every staged output, in name order. If one fails, the rest
 // are discarded and the error names what was already committed.
 func (s *State) Commit(ctx context.Context) error {
@@ -542,7 +557,8 @@ func (s *State) close(ctx context.Context, id uint32) abi.Errno {
 	delete(s.handles, id)
 	if h.r != nil {
 		if err := h.r.Close(); err != nil {
-			s.cfg.Log.Notef("task %q: %s: closing input %q: %v", s.cfg.Task, fn, h.name, err)
+			s.storageFailed(fn, h.name, err)
+			return abi.ErrnoIO
 		}
 	}
 	if s.done(ctx) {

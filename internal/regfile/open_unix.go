@@ -1,6 +1,6 @@
 //go:build unix
 
-package wasmcheck
+package regfile
 
 import (
 	"os"

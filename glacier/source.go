@@ -1,0 +1,70 @@
+package glacier
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"path/filepath"
+	"strings"
+
+	"github.com/glacier-pipeline/glacier/internal/regfile"
+)
+
+// SourcePath returns the file d's source names, for a project in dir, after
+// checking the rule every command applies to sources (validate, run and
+// every compiler alike): the source is a regular file, and it lies inside
+// the project directory once symbolic links are followed, so neither
+// "../", an absolute path nor a link can make a run read, or a compiler
+// upload, a file from elsewhere. SourceOutsideProject lifts the second
+// condition. The path returned has its links resolved.
+//
+// A source that breaks the rule is an error naming it and saying how to
+// fix it.
+func SourcePath(dir string, d Dataset) (string, error) {
+	if d.Source == "" {
+		return "", fmt.Errorf("dataset %q has no source", d.Name)
+	}
+	src := filepath.FromSlash(d.Source)
+	if filepath.IsAbs(src) && !d.SourceOutsideProject {
+		return "", fmt.Errorf("source %s is an absolute path, but sources lie inside the project directory %s; move the file into it and give its relative path, or set source_outside_project: true to read shared data where it is",
+			d.Source, dir)
+	}
+	path := src
+	if !filepath.IsAbs(path) {
+		path = filepath.Join(dir, src)
+	}
+	real, err := filepath.EvalSymlinks(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", fmt.Errorf("source %s does not exist (looked for %s); fix source: or create the file", d.Source, path)
+	}
+	if err != nil {
+		return "", fmt.Errorf("source %s: %w", d.Source, err)
+	}
+	if !d.SourceOutsideProject {
+		root, err := filepath.EvalSymlinks(dir)
+		if err != nil {
+			return "", fmt.Errorf("project directory %s: %w", dir, err)
+		}
+		if rel, err := filepath.Rel(root, real); err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+			return "", fmt.Errorf("source %s leads outside the project directory %s (to %s); move the file into the project, or set source_outside_project: true to read shared data where it is",
+				d.Source, dir, real)
+		}
+	}
+	if _, err := regfile.Check(real); err != nil {
+		var nr *regfile.Error
+		if errors.As(err, &nr) {
+			return "", fmt.Errorf("source %s is %s, not a regular file; point source: at a file", d.Source, regfile.Kind(nr.Mode))
+		}
+		return "", fmt.Errorf("source %s: %w", d.Source, unwrapPath(err))
+	}
+	return real, nil
+}
+
+func unwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
