@@ -67,4 +67,3 @@ func unwrapPath(err error) error {
 	}
 	return err
 }
-
