@@ -39,7 +39,7 @@ type Job struct {
 	// Timeout starts; zero fields mean the defaults.
 	Compile CompileBudget
 	// LogPath is the file the task's stdout and stderr are appended to
-	// (created if needed). Empty discards them.
+	// (created if needed, readable by its owner only). Empty discards them.
 	LogPath string
 	// SkipDigests is as in Invocation: outputs are not hashed.
 	SkipDigests bool
@@ -405,7 +405,7 @@ func (p *Pool) stop(proc *process, job *Job, why string) {
 	if job.LogPath == "" {
 		return
 	}
-	f, err := os.OpenFile(job.LogPath, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	f, err := os.OpenFile(job.LogPath, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 	if err != nil {
 		return
 	}

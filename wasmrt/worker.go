@@ -138,7 +138,7 @@ func (w *worker) run(ctx context.Context, job *Job) error {
 	}
 	var logFile *os.File
 	if job.LogPath != "" {
-		logFile, err = os.OpenFile(job.LogPath, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+		logFile, err = os.OpenFile(job.LogPath, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 		if err != nil {
 			return done(nil, fmt.Errorf("task %q: open log: %w", job.Task, err))
 		}

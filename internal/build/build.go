@@ -57,7 +57,7 @@ func Modules(ctx context.Context, p *glacier.Pipeline, opts Options) ([]Module, 
 	if !filepath.IsAbs(out) {
 		out = filepath.Join(opts.Dir, out)
 	}
-	if err := os.MkdirAll(out, 0o755); err != nil {
+	if err := os.MkdirAll(out, 0o700); err != nil {
 		return nil, err
 	}
 	parallel := opts.Parallel

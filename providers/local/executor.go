@@ -116,10 +116,10 @@ func (e *Executor) Execute(ctx context.Context, p *glacier.Pipeline) (*glacier.R
 	if r.stage, err = store.stagingDir(r.rec.RunID); err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(filepath.Join(store.Root(), logDir(r.rec.RunID)), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Join(store.Root(), logDir(r.rec.RunID)), dirMode); err != nil {
 		return nil, err
 	}
-	if err := r.importSources(); err != nil {
+	if err := r.importSources(ctx); err != nil {
 		r.rec.Status = "failed"
 		r.rec.Finished = time.Now().UTC()
 		_ = store.writeRun(r.rec)
@@ -166,17 +166,18 @@ func (r *run) emit(ev Event) {
 
 // importSources reads every source file into the store before any task
 // starts, so a missing source fails the run at once, naming every file.
-func (r *run) importSources() error {
+func (r *run) importSources(ctx context.Context) error {
 	var errs []error
 	for _, d := range r.p.Datasets() {
 		if d.Source == "" {
 			continue
 		}
-		path := d.Source
-		if !filepath.IsAbs(path) {
-			path = filepath.Join(r.e.opts.Dir, filepath.FromSlash(path))
+		path, err := glacier.SourcePath(r.e.opts.Dir, d)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("dataset %q: %w", d.Name, err))
+			continue
 		}
-		v, err := r.store.ImportSource(d.Name, path, r.rec.RunID)
+		v, err := r.store.ImportSource(ctx, d.Name, path, r.rec.RunID, r.e.opts.Force)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -345,6 +346,9 @@ func (r *run) runTask(ctx context.Context, t glacier.Task) *TaskRecord {
 		}
 		if attempt > t.Retries || permanent(err) {
 			rec.Status, rec.Error = string(glacier.StatusFailed), err.Error()
+			if errors.Is(err, wasmrt.ErrCorrupt) {
+				rec.Error += "; the store is corrupt: " + Repair
+			}
 			return r.record(rec)
 		}
 		select {
@@ -381,7 +385,7 @@ func (r *run) attempt(ctx context.Context, t glacier.Task, mod build.Module, inp
 		job.Compile.Timeout = time.Duration(b.TimeoutSecs) * time.Second
 	}
 	for name, v := range inputs {
-		job.Inputs[name] = wasmrt.FileURL(r.store.ObjectPath(v.Digest))
+		job.Inputs[name] = wasmrt.WithDigest(wasmrt.FileURL(r.store.ObjectPath(v.Digest)), v.Digest, v.Size)
 	}
 	// One flat directory per run, since creating and removing directories
 	// per task costs more than the task. Names cannot collide: task and
@@ -407,7 +411,8 @@ func (r *run) attempt(ctx context.Context, t glacier.Task, mod build.Module, inp
 // permanent reports whether err is about the module itself, which no retry
 // can change.
 func permanent(err error) bool {
-	return errors.Is(err, wasmrt.ErrInvalidModule) || errors.Is(err, wasmrt.ErrABIVersion) || errors.Is(err, wasmrt.ErrCompileBudget)
+	return errors.Is(err, wasmrt.ErrInvalidModule) || errors.Is(err, wasmrt.ErrABIVersion) || errors.Is(err, wasmrt.ErrCompileBudget) ||
+		errors.Is(err, wasmrt.ErrCorrupt)
 }
 
 // hasOutputs reports whether every output a memo entry names is still in
@@ -475,7 +480,7 @@ func (r *run) finish(ctx context.Context) (*glacier.Report, error) {
 }
 
 func appendLine(path, line string) {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
 	if err != nil {
 		return
 	}

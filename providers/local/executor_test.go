@@ -199,6 +199,47 @@ func TestRunCanceled(t *testing.T) {
 	require.True(t, errors.Is(err, context.Canceled), "err = %v", err)
 }
 
+// TestForcedRerunKeepsTheStoreConsistent reruns, forced, a task whose
+// output differs every run (it writes the time): the new version becomes
+// current for its own readers and for the downstream task alike, and
+// lineage traces what the run record says it used.
+func TestForcedRerunKeepsTheStoreConsistent(t *testing.T) {
+	pr := newProject(t)
+	pr.source("src", "x")
+	pr.task("tick", []string{"src"}, []string{"t"}, map[string]string{"clock": "1"}, 0)
+	pr.task("tock", []string{"t"}, []string{"u"}, map[string]string{"suffix": "!"}, 0)
+	for i, opts := range []local.Options{{}, {Force: true}, {Force: true}} {
+		rep, _, err := pr.run(opts)
+		require.NoError(t, err)
+		tick := pr.current("t")
+		require.Equal(t, tick+"!", pr.current("u"), "run %d: u is made from the current t", i)
+		store, err := local.OpenStore(pr.dir)
+		require.NoError(t, err)
+		ref, ok := store.TaskRef("tick")
+		require.True(t, ok)
+		for _, tr := range rep.Tasks {
+			if tr.Task == "tock" {
+				require.Equal(t, "done", string(tr.Status))
+			}
+		}
+		memo, ok := store.Memo(ref.Key)
+		require.True(t, ok)
+		require.Equal(t, memo.Outputs["t"], ref.Outputs["t"])
+		lin, err := store.Lineage(pr.p, "u")
+		require.NoError(t, err)
+		var walk func(n *local.LineageNode)
+		walk = func(n *local.LineageNode) {
+			require.Empty(t, n.Note, "run %d: lineage of u at %s", i, n.Dataset)
+			for _, in := range n.Inputs {
+				walk(in)
+			}
+		}
+		walk(lin)
+		require.Len(t, lin.Inputs, 1)
+		require.Equal(t, rep.RunID, lin.Inputs[0].RunID, "run %d: t was made in this run", i)
+	}
+}
+
 // rebuild returns a copy of p with one task changed.
 func rebuild(t *testing.T, p *glacier.Pipeline, task string, change func(*glacier.Task)) *glacier.Pipeline {
 	t.Helper()

@@ -1,6 +1,7 @@
 package local
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
@@ -17,12 +18,19 @@ import (
 	"time"
 
 	"github.com/glacier-pipeline/glacier/glacier"
+	"github.com/glacier-pipeline/glacier/internal/regfile"
 )
 
 // StateDir is the directory, beside the manifest, that holds everything the
 // local executor keeps. Deleting it is always safe: the next run rebuilds
 // and reruns everything.
 const StateDir = ".glacier"
+
+// Modes of the store's directories and objects.
+const (
+	dirMode    = 0o700
+	objectMode = 0o400
+)
 
 // Store is the embedded local store in a project's .glacier directory:
 //
@@ -38,6 +46,13 @@ const StateDir = ".glacier"
 // moment leaves each file whole or absent. A task's outputs become current
 // only when its ref is renamed into place, after its objects and memo entry
 // are durable.
+//
+// The store is private to its owner: its directory is mode 0700 and
+// objects are read-only (0400). Nothing that hands out an object's bytes
+// trusts its name: tasks read their inputs through a digest check
+// (wasmrt.WithDigest), Open checks an object before returning it, an
+// existing object is checked before a freshly computed one is dropped in
+// its favour, and Fsck checks them all.
 type Store struct {
 	root string
 }
@@ -46,9 +61,13 @@ type Store struct {
 func OpenStore(dir string) (*Store, error) {
 	root := filepath.Join(dir, StateDir)
 	for _, sub := range []string{"objects", "refs/tasks", "refs/sources", "memo", "runs", "staging", "tmp"} {
-		if err := os.MkdirAll(filepath.Join(root, sub), 0o755); err != nil {
+		if err := os.MkdirAll(filepath.Join(root, sub), dirMode); err != nil {
 			return nil, fmt.Errorf("open store: %w", err)
 		}
+	}
+	// A store made before it was private becomes private.
+	if err := os.Chmod(root, dirMode); err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
 	}
 	return &Store{root: root}, nil
 }
@@ -98,12 +117,13 @@ func (s *Store) HasObject(v Version) bool {
 	return err == nil && fi.Size() == v.Size
 }
 
-// adopt moves a finished file into the objects as the version with digest,
-// syncing it first unless synced says it is durable already. If the object
-// exists already, the file is removed instead.
+// adopt moves a finished file into the objects as the version v, syncing
+// it first unless synced says it is durable already. If an intact object
+// of that digest exists already, the file is removed instead; a corrupt
+// one is replaced.
 func (s *Store) adopt(path string, v Version, synced bool) error {
 	dst := s.ObjectPath(v.Digest)
-	if s.HasObject(v) {
+	if s.HasObject(v) && s.verify(v) == nil {
 		return os.Remove(path)
 	}
 	if !synced {
@@ -111,43 +131,79 @@ func (s *Store) adopt(path string, v Version, synced bool) error {
 			return err
 		}
 	}
-	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(dst), dirMode); err != nil {
 		return err
 	}
-	if err := os.Chmod(path, 0o444); err != nil {
+	if err := os.Chmod(path, objectMode); err != nil {
 		return err
 	}
 	return os.Rename(path, dst)
 }
 
-// ImportSource makes the file at path the current version of dataset,
-// copying it into the objects if its bytes are new. An unchanged file (same
-// size and modification time as last recorded) is not read again.
-func (s *Store) ImportSource(dataset, path, runID string) (Version, error) {
-	fi, err := os.Stat(path)
+// verify checks that the object of v holds exactly v's bytes. Its error
+// matches ErrCorrupt when it does not.
+func (s *Store) verify(v Version) error {
+	f, err := os.Open(s.ObjectPath(v.Digest))
 	if err != nil {
-		return Version{}, fmt.Errorf("dataset %q: source %s: %w", dataset, path, unwrapPathError(err))
+		return err
 	}
-	if fi.IsDir() {
-		return Version{}, fmt.Errorf("dataset %q: source %s is a directory; point source: at a file", dataset, path)
+	defer f.Close()
+	h := newHasher()
+	if _, err := io.Copy(h, io.LimitReader(f, v.Size+1)); err != nil {
+		return err
 	}
-	var prev SourceRef
-	if err := s.readJSON(filepath.Join("refs", "sources", dataset+".json"), &prev); err == nil &&
-		prev.Path == path && prev.Version.Size == fi.Size() && prev.ModTime.Equal(fi.ModTime()) && s.HasObject(prev.Version) {
-		return prev.Version, nil
+	if got := h.version(); got != v {
+		return &CorruptError{Path: s.ObjectPath(v.Digest), Want: v, Got: got}
 	}
-	f, err := os.Open(path)
+	return nil
+}
+
+// ErrCorrupt is matched by errors for an object whose bytes are not the
+// ones its name and its records promise.
+var ErrCorrupt = errors.New("corrupt object")
+
+// CorruptError describes an object whose bytes differ from its version.
+type CorruptError struct {
+	Path      string
+	Want, Got Version
+}
+
+// Error names the object, what it should hold and what it holds, and how
+// to repair the store.
+func (e *CorruptError) Error() string {
+	return fmt.Sprintf("object %s is corrupt: it should hold %d bytes with SHA-256 %s, but holds %d bytes with SHA-256 %s; %s",
+		e.Path, e.Want.Size, e.Want.Digest, e.Got.Size, e.Got.Digest, Repair)
+}
+
+// Is makes a CorruptError match ErrCorrupt.
+func (e *CorruptError) Is(target error) bool { return target == ErrCorrupt }
+
+// Repair says how to repair a store with corrupt objects.
+const Repair = "run glacier fsck --repair to remove corrupt objects, then glacier run to make them again"
+
+// ImportSource makes the file at path the current version of dataset,
+// copying it into the objects if its bytes are new. path must be what
+// glacier.SourcePath returned. An unchanged file (same size and
+// modification time as last recorded) is not read again, unless force.
+// The copy stops when ctx ends.
+func (s *Store) ImportSource(ctx context.Context, dataset, path, runID string, force bool) (Version, error) {
+	f, fi, err := regfile.Open(path)
 	if err != nil {
 		return Version{}, fmt.Errorf("dataset %q: source %s: %w", dataset, path, unwrapPathError(err))
 	}
 	defer f.Close()
+	var prev SourceRef
+	if err := s.readJSON(filepath.Join("refs", "sources", dataset+".json"), &prev); err == nil && !force &&
+		prev.Path == path && prev.Version.Size == fi.Size() && prev.ModTime.Equal(fi.ModTime()) && s.HasObject(prev.Version) {
+		return prev.Version, nil
+	}
 	tmp, err := s.tempFile()
 	if err != nil {
 		return Version{}, err
 	}
 	defer os.Remove(tmp.Name())
 	h := newHasher()
-	_, err = io.Copy(io.MultiWriter(tmp, h), f)
+	_, err = io.Copy(io.MultiWriter(tmp, h), ctxReader{ctx, f})
 	if err == nil {
 		err = tmp.Sync()
 	}
@@ -163,6 +219,20 @@ func (s *Store) ImportSource(dataset, path, runID string) (Version, error) {
 	}
 	ref := SourceRef{Dataset: dataset, Path: path, Version: v, ModTime: fi.ModTime(), RunID: runID}
 	return v, s.writeJSON(filepath.Join("refs", "sources", dataset+".json"), ref)
+}
+
+// ctxReader stops reading once its context ends, so copying a large file
+// does not outlast an interrupt.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
 }
 
 func unwrapPathError(err error) error {
@@ -204,7 +274,10 @@ func (s *Store) commitTask(e MemoEntry, staged map[string]string) error {
 			return fmt.Errorf("commit output %q: %w", name, err)
 		}
 	}
-	if _, ok := s.Memo(e.Key); !ok {
+	// A fresh run's entry replaces an older one of the same key (a forced
+	// rerun, whose task may make other bytes from the same inputs), so the
+	// ref below names what this run made.
+	if _, ok := s.Memo(e.Key); !ok || staged != nil {
 		if err := s.writeJSON(filepath.Join("memo", e.Key+".json"), e); err != nil {
 			return err
 		}
@@ -253,7 +326,7 @@ func syncFile(path string) error {
 // stagingDir returns (creating) the directory a run's outputs are staged in.
 func (s *Store) stagingDir(runID string) (string, error) {
 	dir := filepath.Join(s.root, "staging", runID)
-	return dir, os.MkdirAll(dir, 0o755)
+	return dir, os.MkdirAll(dir, dirMode)
 }
 
 // sweep removes what killed runs left behind: staging directories of other
@@ -279,7 +352,7 @@ func (s *Store) sweep(keepRun string) error {
 // Lock takes the store's lock, so two runs never write one store at once.
 // The operating system releases it if the process dies.
 func (s *Store) Lock() (unlock func(), err error) {
-	f, err := os.OpenFile(filepath.Join(s.root, "lock"), os.O_CREATE|os.O_RDWR, 0o644)
+	f, err := os.OpenFile(filepath.Join(s.root, "lock"), os.O_CREATE|os.O_RDWR, 0o600)
 	if err != nil {
 		return nil, err
 	}
@@ -311,7 +384,7 @@ func (s *Store) writeJSON(rel string, v any) error {
 
 func (s *Store) writeFile(rel string, data []byte) error {
 	dst := filepath.Join(s.root, rel)
-	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(dst), dirMode); err != nil {
 		return err
 	}
 	f, err := s.tempFile()
@@ -455,15 +528,26 @@ func (s *Store) Current(p *glacier.Pipeline, dataset string) (Version, error) {
 	return Version{}, fmt.Errorf("dataset %q has no version yet; run the pipeline (glacier run) to produce it", dataset)
 }
 
-// Open returns a reader of the current version of a dataset.
+// Open returns a reader of the current version of a dataset, after
+// checking that the object holds exactly that version's bytes: a corrupt
+// object is an error matching ErrCorrupt, never a reader.
 func (s *Store) Open(p *glacier.Pipeline, dataset string) (io.ReadCloser, Version, error) {
 	v, err := s.Current(p, dataset)
 	if err != nil {
 		return nil, v, err
 	}
+	if err := s.verify(v); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, v, fmt.Errorf("dataset %q: version %s is missing from %s; run glacier run --force to rebuild it", dataset, v.Digest[:12], s.root)
+		}
+		return nil, v, fmt.Errorf("dataset %q: %w", dataset, err)
+	}
+	// The object was read once to check it; reading it again comes from the
+	// page cache. A change between the two reads would need the owner to
+	// make the read-only object writable first.
 	f, err := os.Open(s.ObjectPath(v.Digest))
 	if err != nil {
-		return nil, v, fmt.Errorf("dataset %q: version %s is missing from %s; run glacier run --force to rebuild it", dataset, v.Digest[:12], s.root)
+		return nil, v, fmt.Errorf("dataset %q: %w", dataset, err)
 	}
 	return f, v, nil
 }

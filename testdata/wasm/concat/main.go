@@ -4,7 +4,8 @@
 // still reads every input to the end but writes only their first n bytes
 // (then the suffix), so chained tasks keep their outputs small. With the
 // param "fail" set, it writes part of its first output and then fails with
-// that message.
+// that message. With the param "clock" set, it writes the time of day in
+// nanoseconds before the suffix, so no two runs give the same bytes.
 package main
 
 import (
@@ -12,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"time"
 
 	"github.com/glacier-pipeline/glacier/sdk-guest/task"
 )
@@ -52,6 +54,9 @@ func main() {
 				return err
 			}
 			n += m
+		}
+		if c.Param("clock") != "" {
+			fmt.Fprint(all, time.Now().UnixNano())
 		}
 		if _, err := io.WriteString(all, c.Param("suffix")); err != nil {
 			return err

@@ -195,6 +195,7 @@ Lambda and Google Cloud Functions.
 		newLineageCmd(g),
 		newGraphCmd(g),
 		newCompileCmd(g),
+		newFsckCmd(g),
 	)
 	return root
 }

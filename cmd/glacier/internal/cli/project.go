@@ -100,3 +100,11 @@ func visibleLen(s string) int {
 	}
 	return n
 }
+
+// plural formats a count with its noun: "1 problem", "3 problems".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
