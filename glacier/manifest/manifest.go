@@ -95,6 +95,7 @@ func Parse(file string, data []byte) (*Manifest, error) {
 	if doc.Kind == 0 || len(doc.Content) == 0 {
 		return nil, &Error{File: file, Issues: []Issue{{Msg: "the manifest is empty; it needs at least name: and tasks:"}}}
 	}
+	p.duplicates(doc.Content[0])
 	pl := p.pipeline(doc.Content[0])
 	m := &Manifest{Path: file, Pipeline: pl, lines: p.lines}
 	if len(p.issues) > 0 {
@@ -287,6 +288,29 @@ func (p *parser) pipeline(root *yaml.Node) *glacier.Pipeline {
 		p.errorf(root, "the manifest has no tasks:; add at least one task")
 	}
 	return pl
+}
+
+// duplicates reports every key given twice in one mapping, anywhere in the
+// document: YAML would keep the last silently, and a task given outputs:
+// twice would lose the first list without a word.
+func (p *parser) duplicates(n *yaml.Node) {
+	if n.Kind == yaml.MappingNode {
+		first := map[string]*yaml.Node{}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := n.Content[i]
+			if k.Kind != yaml.ScalarNode {
+				continue
+			}
+			if prev, dup := first[k.Value]; dup {
+				p.errorf(k, "key %q is given twice in one mapping, on lines %d and %d; keep one", k.Value, prev.Line, k.Line)
+				continue
+			}
+			first[k.Value] = k
+		}
+	}
+	for _, c := range n.Content {
+		p.duplicates(c)
+	}
 }
 
 func (p *parser) each(n *yaml.Node, what string, fn func(k, v *yaml.Node)) {
