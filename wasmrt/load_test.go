@@ -163,3 +163,27 @@ func TestClosedRuntime(t *testing.T) {
 	_, err = r.Load(context.Background(), start(nil))
 	assert.ErrorContains(t, err, "closed Runtime")
 }
+
+// TestValidateAgreesWithLoad checks modules Load accepts and refuses with
+// Validate: the same verdict, the same error.
+func TestValidateAgreesWithLoad(t *testing.T) {
+	ctx := context.Background()
+	rt, err := NewRuntime(ctx)
+	require.NoError(t, err)
+	defer rt.Close(ctx)
+	good := start(nil)
+	bad := start(nil, wasmenc.Import{Module: "env", Name: "abort"})
+	for _, wasm := range [][]byte{good, bad, []byte("#!/bin/sh\n"), good[:len(good)-1]} {
+		_, lerr := rt.Load(ctx, wasm)
+		verr := Validate(ctx, wasm, 0)
+		if lerr == nil {
+			assert.NoError(t, verr)
+			continue
+		}
+		require.Error(t, verr)
+		assert.Equal(t, lerr.Error(), verr.Error())
+	}
+	// The memory limit.
+	err = Validate(ctx, start(nil), 32<<10)
+	require.ErrorIs(t, err, ErrMemoryLimit)
+}

@@ -72,7 +72,11 @@ func NewRuntime(ctx context.Context) (*Runtime, error) {
 // NewRuntimeWithConfig returns a Runtime configured by cfg. It fails if the
 // cache directory cannot be created.
 func NewRuntimeWithConfig(ctx context.Context, cfg Config) (*Runtime, error) {
-	rc := wazero.NewRuntimeConfig().WithCloseOnContextDone(cfg.closeOnCtxDone)
+	return newRuntime(ctx, cfg, wazero.NewRuntimeConfig())
+}
+
+func newRuntime(ctx context.Context, cfg Config, rc wazero.RuntimeConfig) (*Runtime, error) {
+	rc = rc.WithCloseOnContextDone(cfg.closeOnCtxDone)
 	var cache wazero.CompilationCache
 	if cfg.cacheDir != "" {
 		c, err := wazero.NewCompilationCacheWithDir(cfg.cacheDir)
@@ -165,6 +169,23 @@ func (r *Runtime) load(ctx context.Context, wasm []byte, memLimit uint64) (*Modu
 	}
 	close(l.done)
 	return l.mod, l.err
+}
+
+// Validate checks wasm exactly as Load and a Pool worker do (the module
+// checks, the memory limit, the engine's own validation, the imports and
+// _start) and returns the error Load would, without keeping it or
+// generating machine code: wazero's interpreter compiles it, which is
+// several times faster. Compilers call it before they package a module
+// they cannot precompile. memLimit is the task's memory limit in bytes;
+// zero means none.
+func Validate(ctx context.Context, wasm []byte, memLimit uint64) error {
+	rt, err := newRuntime(ctx, NewConfig(), wazero.NewRuntimeConfigInterpreter())
+	if err != nil {
+		return err
+	}
+	defer rt.Close(ctx)
+	_, err = rt.load(ctx, wasm, memLimit)
+	return err
 }
 
 // cached returns the module with this SHA-256 if it was loaded already.

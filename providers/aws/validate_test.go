@@ -279,7 +279,7 @@ func TestOptionsChecks(t *testing.T) {
 func TestSourceMissing(t *testing.T) {
 	p := pipeline(t, serverless(0, 0, nil))
 	errs, _ := check(t, p, Options{Dir: t.TempDir()})
-	assertProblems(t, errs, []string{`dataset "in": source in.csv is not a readable file`})
+	assertProblems(t, errs, []string{`dataset "in": source in.csv does not exist`})
 }
 
 func TestBucketNameClash(t *testing.T) {

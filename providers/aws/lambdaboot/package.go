@@ -50,7 +50,6 @@ import (
 
 	"github.com/glacier-pipeline/glacier/providers/internal/artifact"
 	"github.com/glacier-pipeline/glacier/providers/internal/fnrt"
-	"github.com/glacier-pipeline/glacier/wasmrt/wasmcheck"
 )
 
 // Lambda architectures, as Lambda names them.
@@ -103,17 +102,10 @@ func Package(ctx context.Context, opts PackageOptions) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("lambdaboot: %w", err)
 	}
-	wasm, err := wasmcheck.ReadFile(opts.WasmPath, 0)
+	precompile := !opts.NoPrecompile && Precompilable(opts.Arch)
+	wasm, err := fnrt.ReadModule(ctx, opts.Spec, opts.WasmPath, !precompile)
 	if err != nil {
 		return nil, fmt.Errorf("lambdaboot: task %q: %w", opts.Spec.Task, err)
-	}
-	if _, err := wasmcheck.Check(wasm, wasmcheck.Limits{}); err != nil {
-		return nil, fmt.Errorf("lambdaboot: task %q: module %s: %w", opts.Spec.Task, opts.WasmPath, err)
-	}
-	sum := sha256.Sum256(wasm)
-	if got := hex.EncodeToString(sum[:]); got != opts.Spec.ModuleSHA256 {
-		return nil, fmt.Errorf("lambdaboot: task %q: module %s has SHA-256 %s, but the spec says %s; pass the module the spec was made from",
-			opts.Spec.Task, opts.WasmPath, got, opts.Spec.ModuleSHA256)
 	}
 	boot, err := BuildBootstrap(ctx, opts.Arch, opts.CacheDir)
 	if err != nil {
@@ -128,7 +120,7 @@ func Package(ctx context.Context, opts PackageOptions) ([]byte, error) {
 		{Name: fnrt.ModuleFile, Mode: artifact.ModeFile, Data: wasm},
 		{Name: fnrt.SpecFile, Mode: artifact.ModeFile, Data: spec},
 	}
-	if !opts.NoPrecompile && Precompilable(opts.Arch) {
+	if precompile {
 		bootSum := sha256.Sum256(bootBytes)
 		dir := filepath.Join(artifact.CacheDir(opts.CacheDir), "precompiled",
 			opts.Spec.ModuleSHA256[:32]+"-"+hex.EncodeToString(bootSum[:16]))

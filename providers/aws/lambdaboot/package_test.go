@@ -92,7 +92,11 @@ func TestPackageErrors(t *testing.T) {
 			[]string{`task "copy"`, "nope.wasm"}},
 		{"module is a device", lambdaboot.PackageOptions{Arch: lambdaboot.ArchARM64, Spec: spec, WasmPath: "/dev/zero"},
 			[]string{`task "copy"`, "/dev/zero is a character device, not a regular file"}},
-		{"malformed module", lambdaboot.PackageOptions{Arch: lambdaboot.ArchARM64, Spec: spec, WasmPath: countBomb(t)},
+		{"module of another ABI, not precompiled", lambdaboot.PackageOptions{Arch: lambdaboot.ArchARM64, Spec: fixtureSpec(t, "abiv2", "out"), WasmPath: fixture(t, "abiv2")},
+			[]string{`task "abiv2"`, "host ABI version 2"}},
+		{"not a module", lambdaboot.PackageOptions{Arch: lambdaboot.ArchARM64, Spec: fileSpec(t, shadow(t)), WasmPath: shadow(t)},
+			[]string{"not a WebAssembly binary"}},
+		{"malformed module", lambdaboot.PackageOptions{Arch: lambdaboot.ArchARM64, Spec: fileSpec(t, countBomb(t)), WasmPath: countBomb(t)},
 			[]string{`task "copy"`, "export section (at byte 10): declares 4294967295 exports"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -104,6 +108,23 @@ func TestPackageErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// shadow writes a file that is not a module, as a careless module: could
+// name.
+func shadow(t *testing.T) string {
+	p := filepath.Join(t.TempDir(), "evil.wasm")
+	require.NoError(t, os.WriteFile(p, []byte("root:$6$salt$hash:19000:0:99999:7:::\n"), 0o600))
+	return p
+}
+
+// fileSpec is the copy fixture's spec with the SHA-256 of the file at path.
+func fileSpec(t *testing.T, path string) fnrt.TaskSpec {
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	s := fixtureSpec(t, "copy", "out")
+	s.ModuleSHA256 = sha(b)
+	return s
 }
 
 // countBomb writes a module that declares 2^32-1 exports in 16 bytes.

@@ -13,7 +13,6 @@ import (
 
 	"github.com/glacier-pipeline/glacier/providers/internal/artifact"
 	"github.com/glacier-pipeline/glacier/providers/internal/fnrt"
-	"github.com/glacier-pipeline/glacier/wasmrt/wasmcheck"
 )
 
 // EntryPoint is the function's entry point (FUNCTION_TARGET): the name its
@@ -73,17 +72,10 @@ func files(ctx context.Context, opts PackageOptions) ([]artifact.File, error) {
 		return nil, fmt.Errorf("gcfboot: %w", err)
 	}
 	task := opts.Spec.Task
-	wasm, err := wasmcheck.ReadFile(opts.WasmPath, 0)
+	precompiled := !opts.NoPrecompile && Precompilable()
+	wasm, err := fnrt.ReadModule(ctx, opts.Spec, opts.WasmPath, !precompiled)
 	if err != nil {
 		return nil, fmt.Errorf("gcfboot: task %q: %w", task, err)
-	}
-	if _, err := wasmcheck.Check(wasm, wasmcheck.Limits{}); err != nil {
-		return nil, fmt.Errorf("gcfboot: task %q: module %s: %w", task, opts.WasmPath, err)
-	}
-	sum := sha256.Sum256(wasm)
-	if got := hex.EncodeToString(sum[:]); got != opts.Spec.ModuleSHA256 {
-		return nil, fmt.Errorf("gcfboot: task %q: module %s has SHA-256 %s, but the spec says %s; pass the module the spec was made from",
-			task, opts.WasmPath, got, opts.Spec.ModuleSHA256)
 	}
 	tree, err := vendored(ctx)
 	if err != nil {
@@ -99,7 +91,7 @@ func files(ctx context.Context, opts PackageOptions) ([]artifact.File, error) {
 		{Name: fnrt.ModuleFile, Mode: artifact.ModeFile, Data: wasm},
 		{Name: fnrt.SpecFile, Mode: artifact.ModeFile, Data: spec},
 	}, tree.files...)
-	if !opts.NoPrecompile && Precompilable() {
+	if precompiled {
 		cache, err := precompile(ctx, opts)
 		if err != nil {
 			return nil, fmt.Errorf("gcfboot: task %q: %w", task, err)

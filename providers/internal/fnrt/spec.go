@@ -2,6 +2,9 @@ package fnrt
 
 import (
 	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,6 +19,7 @@ import (
 
 	"github.com/glacier-pipeline/glacier/sdk-guest/abi"
 	"github.com/glacier-pipeline/glacier/wasmrt"
+	"github.com/glacier-pipeline/glacier/wasmrt/wasmcheck"
 )
 
 // Files of a function artifact, relative to its root directory.
@@ -215,4 +219,28 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	slices.Sort(keys)
 	return keys
+}
+
+// ReadModule reads the module at path for spec's artifact: a regular file
+// of bounded size whose SHA-256 is spec's. With validate, it also checks
+// the module exactly as the function's sandbox will load it
+// (wasmrt.Validate), for a packager that does not precompile it (which
+// loads it in the same sandbox). So no artifact carries a file that is not
+// a module the function can run.
+func ReadModule(ctx context.Context, spec TaskSpec, path string, validate bool) ([]byte, error) {
+	wasm, err := wasmcheck.ReadFile(path, 0)
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(wasm)
+	if got := hex.EncodeToString(sum[:]); got != spec.ModuleSHA256 {
+		return nil, fmt.Errorf("module %s has SHA-256 %s, but the spec says %s; pass the module the spec was made from",
+			path, got, spec.ModuleSHA256)
+	}
+	if validate {
+		if err := wasmrt.Validate(ctx, wasm, uint64(spec.MemoryMiB)<<20); err != nil {
+			return nil, fmt.Errorf("module %s: %w", path, err)
+		}
+	}
+	return wasm, nil
 }

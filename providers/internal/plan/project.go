@@ -3,7 +3,6 @@ package plan
 import (
 	"context"
 	"fmt"
-	"os"
 	"path"
 	"path/filepath"
 	"slices"
@@ -51,20 +50,22 @@ func (d Dataset) SourceFile() string {
 }
 
 // SourcePath is d's source in the local file system, for a pipeline whose
-// project directory is dir.
+// project directory is dir, resolved by glacier.SourcePath, the rule
+// glacier run applies too; "" if d breaks it (CheckSource says how).
 func (d Dataset) SourcePath(dir string) string {
-	return filepath.Join(dir, filepath.FromSlash(d.Source))
+	p, _ := glacier.SourcePath(dir, d.Dataset)
+	return p
 }
 
-// CheckSource returns a message if d has a source that is not a readable
-// file under dir, the project directory, and "" otherwise.
+// CheckSource returns a message if d has a source that glacier.SourcePath
+// refuses (not a regular file, or outside the project directory dir), and
+// "" otherwise.
 func (d Dataset) CheckSource(dir string) string {
 	if d.Source == "" {
 		return ""
 	}
-	src := d.SourcePath(dir)
-	if fi, err := os.Stat(src); err != nil || !fi.Mode().IsRegular() {
-		return fmt.Sprintf("source %s is not a readable file (looked for %s); fix source: or create the file", d.Source, src)
+	if _, err := glacier.SourcePath(dir, d.Dataset); err != nil {
+		return err.Error()
 	}
 	return ""
 }

@@ -23,6 +23,8 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+
+	"github.com/glacier-pipeline/glacier/internal/regfile"
 )
 
 // PulumiSDKVersion is the version of Pulumi's Go SDK that every written
@@ -124,7 +126,7 @@ func Write(dir string, p Project) error {
 		if err != nil {
 			return err
 		}
-		if err := writeFile(full, bytes.NewReader(f.Data)); err != nil {
+		if err := writeFile(full, bytes.NewReader(f.Data), fileMode); err != nil {
 			return err
 		}
 	}
@@ -161,7 +163,7 @@ func inside(dir, name string) (string, error) {
 
 // writeFile writes r to path through a temporary file in the same
 // directory, so an interrupted write never leaves half a file behind.
-func writeFile(path string, r io.Reader) (err error) {
+func writeFile(path string, r io.Reader, mode fs.FileMode) (err error) {
 	if err := os.MkdirAll(filepath.Dir(path), dirMode); err != nil {
 		return err
 	}
@@ -178,7 +180,7 @@ func writeFile(path string, r io.Reader) (err error) {
 	if _, err := io.Copy(tmp, r); err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
-	if err := tmp.Chmod(fileMode); err != nil {
+	if err := tmp.Chmod(mode); err != nil {
 		return err
 	}
 	if err := tmp.Close(); err != nil {
@@ -187,13 +189,15 @@ func writeFile(path string, r io.Reader) (err error) {
 	return os.Rename(tmp.Name(), path)
 }
 
+// copyFile copies the regular file src to dst, never with more permissions
+// than src has: a source readable only by its owner stays so.
 func copyFile(src, dst string) error {
-	in, err := os.Open(src)
+	in, fi, err := regfile.Open(src)
 	if err != nil {
 		return fmt.Errorf("copying %s: %w", src, err)
 	}
 	defer in.Close()
-	if err := writeFile(dst, in); err != nil {
+	if err := writeFile(dst, io.LimitReader(in, fi.Size()), fileMode&fi.Mode().Perm()); err != nil {
 		return fmt.Errorf("copying %s: %w", src, err)
 	}
 	return nil

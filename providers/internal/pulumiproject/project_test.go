@@ -41,10 +41,10 @@ func TestWrite(t *testing.T) {
 	assert.Equal(t, "package main\n", read(t, filepath.Join(dir, "main.go")))
 	assert.Equal(t, "zip a", read(t, filepath.Join(dir, "artifacts", "a.zip")))
 	assert.Equal(t, "id\n1\n", read(t, filepath.Join(dir, "sources", "orders", "orders.csv")))
-	for _, f := range []string{"main.go", "sources/orders/orders.csv"} {
+	for f, mode := range map[string]os.FileMode{"main.go": 0o644, "sources/orders/orders.csv": 0o600} {
 		fi, err := os.Stat(filepath.Join(dir, f))
 		require.NoError(t, err)
-		assert.Equal(t, os.FileMode(0o644), fi.Mode().Perm(), "%s has a fixed mode, whatever its source's", f)
+		assert.Equal(t, mode, fi.Mode().Perm(), "%s: written files are 0644, copies never wider than their source", f)
 	}
 
 	// Writing again clears artifacts/ and keeps files the project does not
