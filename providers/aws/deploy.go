@@ -50,6 +50,9 @@ type deployment struct {
 	// logical name its role is auto-named from.
 	StateMachine     string
 	StateMachineRole string
+	// LogRetentionDays is how long the state machine's execution logs
+	// are kept: as long as the functions' by default.
+	LogRetentionDays int
 }
 
 type tag struct{ Key, Value string }
@@ -99,6 +102,7 @@ func design(pl *plan.Plan, opts Options) (*deployment, glacier.Problems) {
 		Waves:            pl.Waves,
 		StateMachine:     plan.StateMachine.Name(opts.Prefix, pl.Name),
 		StateMachineRole: plan.IAMRole.Reserve(plan.PulumiAutoNameSuffix).Name(opts.Prefix, "StateMachine"),
+		LogRetentionDays: opts.Defaults.LogRetentionDays,
 	}
 	if opts.Prefix == plan.DefaultPrefix(pl.Name) {
 		dep.StateMachine = plan.StateMachine.Name("", pl.Name)

@@ -70,11 +70,12 @@ func checkProgram(t *testing.T, out string, prog projecttest.Program) {
 	assert.Equal(t, map[string]int{
 		"aws:s3/bucketV2:BucketV2":                                                                   7,
 		"aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock":                                     7,
+		"aws:s3/bucketPolicy:BucketPolicy":                                                           7,
 		"aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2": 7,
 		"aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2":                       7,
 		"aws:s3/bucketVersioningV2:BucketVersioningV2":                                               1,
 		"aws:s3/bucketObjectv2:BucketObjectv2":                                                       2,
-		"aws:cloudwatch/logGroup:LogGroup":                                                           5,
+		"aws:cloudwatch/logGroup:LogGroup":                                                           6,
 		"aws:iam/role:Role":                                                                          6,
 		"aws:iam/rolePolicy:RolePolicy":                                                              6,
 		"aws:lambda/function:Function":                                                               5,
@@ -99,13 +100,25 @@ func checkProgram(t *testing.T, out string, prog projecttest.Program) {
 	assert.Equal(t, read(t, out, "statemachine.asl.json"), sm.Inputs["definition"])
 	assert.Equal(t, "arn:aws:iam::"+mockAccount+":role/etl-StateMachine"+mockSuffix, sm.Inputs["roleArn"])
 	assert.Contains(t, sm.DependsOn, "aws:iam/rolePolicy:RolePolicy::etl-StateMachine")
+	// Executions are logged, kept as long as the functions' logs.
+	smLogs := get(t, prog, "aws:cloudwatch/logGroup:LogGroup", "etl")
+	assert.Equal(t, "/aws/vendedlogs/states/etl", smLogs.Inputs["name"])
+	assert.Equal(t, float64(dep.LogRetentionDays), smLogs.Inputs["retentionInDays"])
+	assert.Equal(t, map[string]any{"level": "ALL", "includeExecutionData": true,
+		"logDestination": "arn:aws:logs:" + mockRegion + ":" + mockAccount + ":log-group:/aws/vendedlogs/states/etl:*"},
+		sm.Inputs["loggingConfiguration"])
+	assert.Contains(t, sm.DependsOn, "aws:cloudwatch/logGroup:LogGroup::etl")
 	assert.Equal(t, [][]string{{"clean_orders", "clean_customers"}, {"enrich"}, {"daily_revenue", "customer_stats"}},
 		waves(t, sm.Inputs["definition"].(string)))
 	assertTrust(t, get(t, prog, "aws:iam/role:Role", "etl-StateMachine"), "states.amazonaws.com")
 	smPolicy := get(t, prog, "aws:iam/rolePolicy:RolePolicy", "etl-StateMachine")
 	assert.Equal(t, "etl-StateMachine"+mockSuffix, smPolicy.Inputs["role"])
-	assert.Equal(t, []statement{{Sid: "InvokeTasks", Effect: "Allow", Action: []string{"lambda:InvokeFunction"}, Resource: functionARNs}},
-		policy(t, smPolicy))
+	assert.Equal(t, []statement{
+		{Sid: "InvokeTasks", Effect: "Allow", Action: []string{"lambda:InvokeFunction"}, Resource: functionARNs},
+		{Sid: "DeliverLogs", Effect: "Allow", Action: []string{"logs:CreateLogDelivery", "logs:GetLogDelivery",
+			"logs:UpdateLogDelivery", "logs:DeleteLogDelivery", "logs:ListLogDeliveries", "logs:PutResourcePolicy",
+			"logs:DescribeResourcePolicies", "logs:DescribeLogGroups"}, Resource: []string{"*"}},
+	}, policy(t, smPolicy))
 }
 
 func checkDataset(t *testing.T, prog projecttest.Program, d datasetDecl) {
@@ -117,6 +130,17 @@ func checkDataset(t *testing.T, prog projecttest.Program, d datasetDecl) {
 	pab := get(t, prog, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", d.Logical)
 	assert.Equal(t, map[string]any{"bucket": name, "blockPublicAcls": true, "blockPublicPolicy": true,
 		"ignorePublicAcls": true, "restrictPublicBuckets": true}, pab.Inputs)
+
+	// Plain HTTP is refused.
+	bp := get(t, prog, "aws:s3/bucketPolicy:BucketPolicy", d.Logical)
+	assert.Equal(t, name, bp.Inputs["bucket"])
+	var doc map[string]any
+	require.NoError(t, json.Unmarshal([]byte(bp.Inputs["policy"].(string)), &doc))
+	assert.Equal(t, map[string]any{"Version": "2012-10-17", "Statement": []any{map[string]any{
+		"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+		"Resource":  []any{"arn:aws:s3:::" + name, "arn:aws:s3:::" + name + "/*"},
+		"Condition": map[string]any{"Bool": map[string]any{"aws:SecureTransport": "false"}},
+	}}}, doc)
 
 	sse := get(t, prog, "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2", d.Logical)
 	assert.Equal(t, []any{map[string]any{"applyServerSideEncryptionByDefault": map[string]any{"sseAlgorithm": "AES256"}}},

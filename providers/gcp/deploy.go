@@ -45,6 +45,9 @@ type deployment struct {
 	// service account it runs as.
 	Workflow        string
 	WorkflowAccount string
+	// BuildAccount is the ID of the service account the functions are
+	// built as.
+	BuildAccount string
 	// Bundles is the logical name of the bucket holding the functions'
 	// source bundles; Pulumi names the bucket from it.
 	Bundles string
@@ -203,6 +206,7 @@ func design(pl *plan.Plan, opts Options) (*deployment, glacier.Problems) {
 		dep.Tasks = append(dep.Tasks, td)
 	}
 	dep.WorkflowAccount = accounts.unique(serviceAccountRule, opts.Prefix, "workflow")
+	dep.BuildAccount = accounts.unique(serviceAccountRule, opts.Prefix, "build")
 	return dep, probs
 }
 

@@ -66,12 +66,14 @@ func checkProgram(t *testing.T, prog projecttest.Program) {
 		reads += len(task.Reads)
 		writes += len(task.Writes)
 	}
-	// Exactly these resources, and so no project-wide IAM binding.
+	// Exactly these resources: the only project-wide IAM bindings are the
+	// build account's two.
 	assert.Equal(t, map[string]int{
 		"gcp:storage/bucket:Bucket":                        nd + 1, // and the bundles'
 		"gcp:storage/bucketObject:BucketObject":            len(pl.Sources()) + nt,
-		"gcp:serviceaccount/account:Account":               nt + 1, // and the workflow's
-		"gcp:storage/bucketIAMMember:BucketIAMMember":      reads + 2*writes,
+		"gcp:serviceaccount/account:Account":               nt + 2, // and the workflow's and the build's
+		"gcp:storage/bucketIAMMember:BucketIAMMember":      reads + 2*writes + 1,
+		"gcp:projects/iAMMember:IAMMember":                 2,
 		"gcp:projects/iAMCustomRole:IAMCustomRole":         1,
 		"gcp:cloudfunctionsv2/function:Function":           nt,
 		"gcp:cloudrunv2/serviceIamMember:ServiceIamMember": nt,
@@ -115,17 +117,40 @@ func checkProgram(t *testing.T, prog projecttest.Program) {
 		taskOfMember["serviceAccount:"+accountOf(task.Name)+"@"+mockProject+".iam.gserviceaccount.com"] = task.Name
 	}
 	workflowMember := "serviceAccount:etl-workflow@" + mockProject + ".iam.gserviceaccount.com"
+	buildEmail := "etl-build@" + mockProject + ".iam.gserviceaccount.com"
+
+	// The build account reads the bundles and writes images and build logs.
+	var buildRoles []string
+	for _, g := range projecttest.Of(resources, "gcp:projects/iAMMember:IAMMember") {
+		assert.Equal(t, "serviceAccount:"+buildEmail, g.String("member"))
+		buildRoles = append(buildRoles, g.String("role"))
+	}
+	assert.ElementsMatch(t, []string{"roles/logging.logWriter", "roles/artifactregistry.writer"}, buildRoles)
+	bundleGrant := findByName(t, resources, "gcp:storage/bucketIAMMember:BucketIAMMember", "etl-build-reads-bundles")
+	assert.Equal(t, "serviceAccount:"+buildEmail, bundleGrant.String("member"))
+	assert.Equal(t, "roles/storage.objectViewer", bundleGrant.String("role"))
+	assert.Equal(t, bundles, bundleGrant.String("bucket"))
 
 	// Least privilege: per task, exactly objectViewer on its inputs' buckets,
 	// and objectCreator and the replacer role on its outputs' buckets.
 	replacer := "projects/" + mockProject + "/roles/glacier_etl_objectReplacer"
 	got := map[string][]string{}
 	for _, g := range projecttest.Of(resources, "gcp:storage/bucketIAMMember:BucketIAMMember") {
+		if g.Name == "etl-build-reads-bundles" {
+			continue
+		}
 		task, ok := taskOfMember[g.String("member")]
 		require.True(t, ok, "%s grants %s to %s, which is no task's account", g.Name, g.String("role"), g.String("member"))
 		ds, ok := datasetOf[g.String("bucket")]
 		require.True(t, ok, "%s grants on bucket %s, which is no dataset's", g.Name, g.String("bucket"))
 		got[task] = append(got[task], g.String("role")+" "+ds)
+		// The replacer role reaches the dataset's object alone.
+		if g.String("role") == replacer {
+			assert.Equal(t, `resource.name == "projects/_/buckets/`+g.String("bucket")+`/objects/`+ds+`"`, g.String("condition", "expression"))
+		} else {
+			_, conditioned := g.Get("condition")
+			assert.False(t, conditioned, "%s has a condition", g.Name)
+		}
 	}
 	for _, task := range pl.Tasks {
 		var want []string
@@ -164,6 +189,8 @@ func checkProgram(t *testing.T, prog projecttest.Program) {
 		assert.Equal(t, "go127", f.String("buildConfig", "runtime"))
 		assert.Equal(t, entryPoint, f.String("buildConfig", "entryPoint"))
 		assert.Equal(t, bundles, f.String("buildConfig", "source", "storageSource", "bucket"))
+		assert.Equal(t, "projects/"+mockProject+"/serviceAccounts/"+buildEmail, f.String("buildConfig", "serviceAccount"))
+		assert.Contains(t, f.DependsOn, "gcp:projects/iAMMember:IAMMember::etl-build-logging.logWriter")
 		assert.Regexp(t, "^"+task.Name+`-[0-9a-f]{16}\.zip$`, f.String("buildConfig", "source", "storageSource", "object"))
 		// The function has the task's memory, which caps its sandbox, and
 		// the runtime's reserve beside it, rounded up to a tier.

@@ -24,6 +24,7 @@ const (
 	KindInvalidModule = "InvalidModule" // the module was refused before it ran
 	KindCompileBudget = "CompileBudget" // compiling the module took too long or too much memory
 	KindHostBug       = "HostBug"       // the host failed in a way no task may cause
+	KindBadRequest    = "BadRequest"    // the invocation's payload is not a valid Request
 	KindError         = "Error"         // anything else, such as a bad deployment
 )
 

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"time"
 
 	"github.com/glacier-pipeline/glacier/wasmrt"
@@ -103,8 +104,28 @@ type Handler struct {
 
 // Request is an invocation's payload. Every field is optional.
 type Request struct {
-	// RunID identifies the pipeline run; empty means a new one.
+	// RunID identifies the pipeline run; empty means a new one. It is at
+	// most MaxRunID bytes of letters, digits and . _ : -, starting with a
+	// letter or digit, so it can appear in logs and object names as it is.
 	RunID string `json:"run_id,omitempty"`
+}
+
+// MaxRunID is the longest run id a Request may carry.
+const MaxRunID = 128
+
+var runIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:-]*$`)
+
+// Validate reports what is wrong with the request, with the offending
+// value quoted, so nothing from a request reaches a log unescaped.
+func (r Request) Validate() error {
+	if r.RunID == "" {
+		return nil
+	}
+	if len(r.RunID) > MaxRunID || !runIDPattern.MatchString(r.RunID) {
+		return fmt.Errorf("run_id %.200q is not a run id: it must be 1 to %d letters, digits, '.', '_', ':' or '-', starting with a letter or digit",
+			r.RunID, MaxRunID)
+	}
+	return nil
 }
 
 // Response is a successful invocation's result.
@@ -240,6 +261,10 @@ func (h *Handler) CompileBudget() wasmrt.CompileBudget { return h.compile }
 // returns an *Error whose message says what happened.
 func (h *Handler) Invoke(ctx context.Context, req Request) (Response, error) {
 	start := time.Now()
+	if err := req.Validate(); err != nil {
+		h.logf("refused a request: %v", err)
+		return Response{}, &Error{Kind: KindBadRequest, Task: h.spec.Task, Err: err}
+	}
 	runID := req.RunID
 	if runID == "" {
 		runID = NewRunID(start)
@@ -284,7 +309,7 @@ func (h *Handler) Invoke(ctx context.Context, req Request) (Response, error) {
 			err = fmt.Errorf("%w; the runtime stops tasks %v before the function's deadline, to report the timeout", err, margin.Round(time.Millisecond))
 		}
 		e := &Error{Kind: kindOf(err), Task: h.spec.Task, RunID: runID, Err: err}
-		h.logf("run %s failed: %v", runID, err)
+		h.logf("run %q failed: %v", runID, err)
 		return Response{}, e
 	}
 	out := Response{

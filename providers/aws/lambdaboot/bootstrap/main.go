@@ -76,7 +76,7 @@ func (s handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 		if err := json.Unmarshal(p, &req); err != nil {
 			return nil, messages.InvokeResponse_Error{
 				Message: fmt.Sprintf(`the payload is not a JSON object such as {"run_id": "..."}: %v`, err),
-				Type:    errorTypePrefix + fnrt.KindError,
+				Type:    errorTypePrefix + fnrt.KindBadRequest,
 			}
 		}
 	}

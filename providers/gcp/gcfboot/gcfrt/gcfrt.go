@@ -76,8 +76,9 @@ const SourceDir = "serverless_function_source_code"
 const KindInit = "Init"
 
 // KindBadRequest is the Failure kind of a request whose body is not a JSON
-// object such as {"run_id": "..."}.
-const KindBadRequest = "BadRequest"
+// object such as {"run_id": "..."}, or whose run id is not one (see
+// fnrt.Request.Validate).
+const KindBadRequest = fnrt.KindBadRequest
 
 // maxBody bounds the request body; a real one is a few dozen bytes.
 const maxBody = 64 << 10
@@ -209,7 +210,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if errors.As(err, &fe) {
 			f.Kind, f.RunID = fe.Kind, fe.RunID
 		}
-		writeJSON(w, http.StatusInternalServerError, f)
+		status := http.StatusInternalServerError
+		if f.Kind == KindBadRequest {
+			status = http.StatusBadRequest
+		}
+		writeJSON(w, status, f)
 		return
 	}
 	writeJSON(w, http.StatusOK, resp)

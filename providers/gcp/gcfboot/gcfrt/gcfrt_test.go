@@ -138,6 +138,8 @@ func TestBadRequests(t *testing.T) {
 		{"not json", http.MethodPost, "run it", http.StatusBadRequest, "not a JSON object"},
 		{"array", http.MethodPost, `["run_id"]`, http.StatusBadRequest, "not a JSON object"},
 		{"huge", http.MethodPost, `{"run_id": "` + strings.Repeat("x", maxBody) + `"}`, http.StatusBadRequest, "over 65536 bytes"},
+		{"run id forging a log line", http.MethodPost, `{"run_id": "r1\nglacier: run r1 succeeded"}`, http.StatusBadRequest, `run_id "r1\nglacier: run r1 succeeded" is not a run id`},
+		{"run id too long", http.MethodPost, `{"run_id": "` + strings.Repeat("r", 129) + `"}`, http.StatusBadRequest, "1 to 128 letters"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var fail Failure
@@ -153,6 +155,9 @@ func TestBadRequests(t *testing.T) {
 	}
 	_, ok := f.object(t, "out")
 	assert.False(t, ok, "a refused request ran the task")
+	for _, line := range strings.Split(f.log.String(), "\n") {
+		assert.False(t, strings.HasPrefix(line, "glacier: run r1 succeeded"), "a request forged a log line: %q", line)
+	}
 }
 
 // TestFailures checks that a failed task answers 500 with its kind and
