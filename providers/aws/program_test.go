@@ -68,9 +68,9 @@ func checkProgram(t *testing.T, out string, prog projecttest.Program) {
 		counts[r.Type]++
 	}
 	assert.Equal(t, map[string]int{
-		"aws:s3/bucketV2:BucketV2":                                                                   7,
-		"aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock":                                     7,
-		"aws:s3/bucketPolicy:BucketPolicy":                                                           7,
+		"aws:s3/bucketV2:BucketV2":                               7,
+		"aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": 7,
+		"aws:s3/bucketPolicy:BucketPolicy":                       7,
 		"aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2": 7,
 		"aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2":                       7,
 		"aws:s3/bucketVersioningV2:BucketVersioningV2":                                               1,
