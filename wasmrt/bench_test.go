@@ -1,9 +1,13 @@
 package wasmrt_test
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"io"
 	"os"
+	"path/filepath"
 	"strconv"
 	"sync/atomic"
 	"testing"
@@ -104,6 +108,29 @@ func BenchmarkStream(b *testing.B) {
 			require.EqualValues(b, streamSize, res.BytesIn)
 		}
 	})
+	// The same stream from a file, as glacier run serves inputs, with and
+	// without the digest check the local store asks for (WithDigest).
+	path := filepath.Join(b.TempDir(), "in")
+	data := bytes.Repeat(pattern, streamSize/len(pattern))
+	require.NoError(b, os.WriteFile(path, data, 0o600))
+	sum := sha256.Sum256(data)
+	for _, verify := range []bool{false, true} {
+		name, u := "host-to-guest-file", wasmrt.FileURL(path)
+		if verify {
+			name, u = name+"-verified", wasmrt.WithDigest(u, hex.EncodeToString(sum[:]), int64(len(data)))
+		}
+		b.Run(name, func(b *testing.B) {
+			m := load(b, "streamin")
+			b.SetBytes(streamSize)
+			for b.Loop() {
+				res, err := rt.Run(context.Background(), m, wasmrt.Invocation{
+					Task: "streamin", Inputs: []string{"in"}, Storage: wasmrt.URLStorage{"in": u},
+				})
+				require.NoError(b, err)
+				require.EqualValues(b, streamSize, res.BytesIn)
+			}
+		})
+	}
 	for _, skip := range []bool{false, true} {
 		name := "guest-to-host"
 		if skip {
