@@ -33,6 +33,9 @@ func SourcePath(dir string, d Dataset) (string, error) {
 	if !filepath.IsAbs(path) {
 		path = filepath.Join(dir, src)
 	}
+	if !d.SourceOutsideProject && !within(dir, path) {
+		return "", outside(d, dir, path)
+	}
 	real, err := filepath.EvalSymlinks(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return "", fmt.Errorf("source %s does not exist (looked for %s); fix source: or create the file", d.Source, path)
@@ -45,9 +48,8 @@ func SourcePath(dir string, d Dataset) (string, error) {
 		if err != nil {
 			return "", fmt.Errorf("project directory %s: %w", dir, err)
 		}
-		if rel, err := filepath.Rel(root, real); err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
-			return "", fmt.Errorf("source %s leads outside the project directory %s (to %s); move the file into the project, or set source_outside_project: true to read shared data where it is",
-				d.Source, dir, real)
+		if !within(root, real) {
+			return "", outside(d, dir, real)
 		}
 	}
 	if _, err := regfile.Check(real); err != nil {
@@ -58,6 +60,17 @@ func SourcePath(dir string, d Dataset) (string, error) {
 		return "", fmt.Errorf("source %s: %w", d.Source, unwrapPath(err))
 	}
 	return real, nil
+}
+
+// within reports whether path lies in dir.
+func within(dir, path string) bool {
+	rel, err := filepath.Rel(dir, path)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
+}
+
+func outside(d Dataset, dir, to string) error {
+	return fmt.Errorf("source %s leads outside the project directory %s (to %s); move the file into the project, or set source_outside_project: true to read shared data where it is",
+		d.Source, dir, to)
 }
 
 func unwrapPath(err error) error {

@@ -106,9 +106,6 @@ func Parse(file string, data []byte) (*Manifest, error) {
 
 // Diagnostics validates the pipeline and formats each problem with its
 // manifest position, errors first: "glacier.yaml:12: task "clean": ...".
-// For a manifest read from a file (Dir set) it also checks every source
-// as glacier.SourcePath does, so validate, run and compile refuse the same
-// sources.
 func (m *Manifest) Diagnostics() (errs, warnings []string) {
 	for _, pr := range m.Pipeline.Validate() {
 		s := position(m.Path, m.Line(pr.Kind, pr.Name)) + pr.String()
@@ -118,17 +115,27 @@ func (m *Manifest) Diagnostics() (errs, warnings []string) {
 			warnings = append(warnings, s)
 		}
 	}
-	if m.Dir != "" {
-		for _, d := range m.Pipeline.Datasets() {
-			if d.Source == "" {
-				continue
-			}
-			if _, err := glacier.SourcePath(m.Dir, d); err != nil {
-				errs = append(errs, fmt.Sprintf("%sdataset %q: %v", position(m.Path, m.Line("dataset", d.Name)), d.Name, err))
-			}
+	return errs, warnings
+}
+
+// FileDiagnostics checks the files the manifest names, for a manifest read
+// from a file (Dir set): every source, as glacier.SourcePath does, so
+// validate reports what run and the compilers would refuse. Each problem
+// has its position, as in Diagnostics.
+func (m *Manifest) FileDiagnostics() []string {
+	if m.Dir == "" {
+		return nil
+	}
+	var errs []string
+	for _, d := range m.Pipeline.Datasets() {
+		if d.Source == "" {
+			continue
+		}
+		if _, err := glacier.SourcePath(m.Dir, d); err != nil {
+			errs = append(errs, fmt.Sprintf("%sdataset %q: %v", position(m.Path, m.Line("dataset", d.Name)), d.Name, err))
 		}
 	}
-	return errs, warnings
+	return errs
 }
 
 // Line returns the line where the named dataset or task is declared, or 0.

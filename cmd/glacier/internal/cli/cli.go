@@ -79,11 +79,20 @@ func (g *Globals) ManifestPath() string {
 // LoadManifest loads the manifest and fails on structural or validation
 // errors, printing every problem and every warning first.
 func (g *Globals) LoadManifest() (*manifest.Manifest, error) {
+	return g.loadManifest(false)
+}
+
+// loadManifest is LoadManifest; with files, the files the manifest names
+// are checked too (see manifest.FileDiagnostics).
+func (g *Globals) loadManifest(files bool) (*manifest.Manifest, error) {
 	m, err := manifest.Load(g.ManifestPath())
 	if m == nil {
 		return nil, err
 	}
 	errs, warns := m.Diagnostics()
+	if files {
+		errs = append(errs, m.FileDiagnostics()...)
+	}
 	for _, w := range warns {
 		fmt.Fprintf(g.IO.ErrOut, "warning: %s\n", w)
 	}
