@@ -210,7 +210,7 @@ func TestInvokeFailures(t *testing.T) {
 			for _, e := range entries {
 				assert.True(t, strings.HasSuffix(e.Name(), wasmrt.StagedSuffix), "committed %s", e.Name())
 			}
-			assert.Contains(t, log.String(), "glacier: run r failed: ")
+			assert.Contains(t, log.String(), `glacier: run "r" failed: `)
 		})
 	}
 }
