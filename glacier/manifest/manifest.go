@@ -7,6 +7,7 @@
 package manifest
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -90,7 +91,7 @@ func Parse(file string, data []byte) (*Manifest, error) {
 	p := &parser{file: file, lines: map[string]int{}}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, &Error{File: file, Issues: []Issue{{Line: yamlErrorLine(err), Msg: strings.TrimPrefix(err.Error(), "yaml: ")}}}
+		return nil, &Error{File: file, Issues: []Issue{syntaxIssue(data, err)}}
 	}
 	if doc.Kind == 0 || len(doc.Content) == 0 {
 		return nil, &Error{File: file, Issues: []Issue{{Msg: "the manifest is empty; it needs at least name: and tasks:"}}}
@@ -154,19 +155,37 @@ func (m *Manifest) Resolve(rel string) string {
 	return filepath.Join(m.Dir, filepath.FromSlash(rel))
 }
 
-func yamlErrorLine(err error) int {
-	var te *yaml.TypeError
-	if errors.As(err, &te) {
-		return 0
-	}
-	// yaml.v3 syntax errors read "yaml: line 3: ...".
-	s := strings.TrimPrefix(err.Error(), "yaml: line ")
-	if n, _, ok := strings.Cut(s, ":"); ok {
-		if line, err := strconv.Atoi(n); err == nil {
-			return line
+// syntaxIssue locates a YAML syntax error. yaml.v3 reports the line where
+// the enclosing construct starts, counted from zero, not the line at
+// fault, so the line is found here: the first line from which every
+// longer prefix of the document fails to parse (an unclosed brace fails
+// only once the document can no longer close it).
+func syntaxIssue(data []byte, err error) Issue {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	line := 0
+	if rest, ok := strings.CutPrefix(msg, "line "); ok {
+		if n, m, ok := strings.Cut(rest, ": "); ok {
+			if l, err := strconv.Atoi(n); err == nil {
+				line, msg = l+1, m
+			}
 		}
 	}
-	return 0
+	var te *yaml.TypeError
+	if errors.As(err, &te) {
+		return Issue{Msg: msg}
+	}
+	lines := bytes.SplitAfter(data, []byte("\n"))
+	// Scan back from the end while prefixes fail; the search is bounded,
+	// so a huge manifest costs a bounded number of parses.
+	const maxScan = 400
+	for k := len(lines) - 1; k >= 0 && len(lines)-k <= maxScan; k-- {
+		var n yaml.Node
+		if yaml.Unmarshal(bytes.Join(lines[:k], nil), &n) == nil {
+			line = k + 1
+			break
+		}
+	}
+	return Issue{Line: line, Msg: msg}
 }
 
 // Keys each mapping accepts. schema_test.go keeps docs/glacier.schema.json

@@ -108,8 +108,12 @@ func (g *Globals) loadManifest(files bool) (*manifest.Manifest, error) {
 		if merr != nil {
 			n += len(merr.Issues)
 		}
-		fmt.Fprintf(g.IO.ErrOut, "%s: %d problems; fix them and run glacier validate again\n", g.ManifestPath(), n)
-		return nil, SilentError{Err: fmt.Errorf("%s: %d problems", g.ManifestPath(), n)}
+		them := "them"
+		if n == 1 {
+			them = "it"
+		}
+		fmt.Fprintf(g.IO.ErrOut, "%s: %s; fix %s and run glacier validate again\n", g.ManifestPath(), plural(n, "problem"), them)
+		return nil, SilentError{Err: fmt.Errorf("%s: %s", g.ManifestPath(), plural(n, "problem"))}
 	}
 	return m, err
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path"
 	"path/filepath"
 	"regexp"
@@ -37,7 +38,10 @@ data, and the Glacier task SDK vendored so everything builds offline.
 		RunE: func(cmd *cobra.Command, a []string) error {
 			dir := g.Dir
 			if len(a) == 1 {
-				dir = filepath.Join(g.Dir, a[0])
+				dir = a[0]
+				if !filepath.IsAbs(dir) {
+					dir = filepath.Join(g.Dir, dir)
+				}
 			}
 			return runInit(g, dir)
 		},
@@ -91,8 +95,37 @@ func runInit(g *Globals, dir string) error {
 	if r, err := filepath.Rel(g.Dir, abs); err == nil && !strings.HasPrefix(r, "..") {
 		rel = r
 	}
-	fmt.Fprintf(g.IO.Out, "created pipeline %q in %s\n\nnext:\n  glacier run -C %s\n  glacier -C %s cat counts\n", name, rel, rel, rel)
+	self := invokedAs()
+	fmt.Fprintf(g.IO.Out, "created pipeline %q in %s\n\nnext:\n  %s run -C %s\n  %s -C %s cat counts\n", name, rel, self, rel, self, rel)
+	if self == "go run ./cmd/glacier" {
+		fmt.Fprintf(g.IO.Out, "(go install ./cmd/glacier puts glacier on your PATH)\n")
+	}
 	return nil
+}
+
+// invokedAs returns how to run this glacier again from the same directory:
+// "glacier" when that is what PATH finds, else "go run ./cmd/glacier" when
+// this is a go run build from a checkout, else its path.
+func invokedAs() string {
+	exe, err := os.Executable()
+	if err != nil {
+		return "glacier"
+	}
+	if onPath, err := exec.LookPath("glacier"); err == nil {
+		a, _ := filepath.EvalSymlinks(onPath)
+		b, _ := filepath.EvalSymlinks(exe)
+		if a == b {
+			return "glacier"
+		}
+	}
+	if strings.Contains(filepath.ToSlash(exe), "/go-build") {
+		if wd, err := os.Getwd(); err == nil {
+			if _, err := os.Stat(filepath.Join(wd, "cmd", "glacier", "main.go")); err == nil {
+				return "go run ./cmd/glacier"
+			}
+		}
+	}
+	return exe
 }
 
 // vendorSDK adds a go.mod for module name and the guest SDK under vendor/ to
