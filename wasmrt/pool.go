@@ -152,6 +152,9 @@ func NewPool(ctx context.Context, opts PoolOptions) (*Pool, error) {
 	}
 	p := &Pool{opts: opts, slots: make(chan *slot, opts.Workers)}
 	if opts.Command == nil {
+		if !serving.Load() {
+			return nil, errors.New("wasmrt: NewPool starts its workers by running this program again, so the program must call wasmrt.ServeWorkerIfRequested() first thing in main (and in TestMain), before anything else runs; it has not (or set PoolOptions.Command to a program that does)")
+		}
 		exe, err := os.Executable()
 		if err != nil {
 			return nil, fmt.Errorf("wasmrt: find this program to start workers: %w", err)

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"sort"
+	"sync/atomic"
 
 	"github.com/glacier-pipeline/glacier/wasmrt/wasmcheck"
 )
@@ -26,10 +27,15 @@ import (
 func ServeWorkerIfRequested() {
 	spec, ok := os.LookupEnv(workerEnv)
 	if !ok {
+		serving.Store(true)
 		return
 	}
 	os.Exit(serveWorker(spec))
 }
+
+// serving records that this program called ServeWorkerIfRequested, so a
+// Pool that re-executes it knows the copies will serve.
+var serving atomic.Bool
 
 // serveWorker runs jobs from the pipes named in spec until the job pipe
 // closes, which is how the Pool asks a worker to exit.

@@ -41,7 +41,7 @@ import (
 	"strings"
 
 	"github.com/glacier-pipeline/glacier/glacier"
-	"github.com/glacier-pipeline/glacier/internal/build"
+	"github.com/glacier-pipeline/glacier/build"
 	"github.com/glacier-pipeline/glacier/providers/internal/plan"
 	"github.com/glacier-pipeline/glacier/providers/internal/pulumiproject"
 )

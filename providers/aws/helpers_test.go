@@ -11,7 +11,7 @@ import (
 
 	"github.com/glacier-pipeline/glacier/glacier"
 	"github.com/glacier-pipeline/glacier/glacier/manifest"
-	"github.com/glacier-pipeline/glacier/internal/build"
+	"github.com/glacier-pipeline/glacier/build"
 )
 
 // etlDir is the example every end-to-end test compiles.

@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/glacier-pipeline/glacier/internal/build"
+	"github.com/glacier-pipeline/glacier/build"
 	"github.com/glacier-pipeline/glacier/providers/gcp/gcfboot"
 	"github.com/glacier-pipeline/glacier/providers/internal/plan"
 )

@@ -41,7 +41,7 @@ import (
 	"path/filepath"
 
 	"github.com/glacier-pipeline/glacier/glacier"
-	"github.com/glacier-pipeline/glacier/internal/build"
+	"github.com/glacier-pipeline/glacier/build"
 	"github.com/glacier-pipeline/glacier/providers/internal/plan"
 	"github.com/glacier-pipeline/glacier/providers/internal/pulumiproject"
 )

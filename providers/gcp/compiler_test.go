@@ -19,7 +19,7 @@ import (
 
 	"github.com/glacier-pipeline/glacier/glacier"
 	"github.com/glacier-pipeline/glacier/glacier/manifest"
-	"github.com/glacier-pipeline/glacier/internal/build"
+	"github.com/glacier-pipeline/glacier/build"
 )
 
 // etl loads examples/etl.

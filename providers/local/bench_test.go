@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/glacier-pipeline/glacier/glacier"
-	"github.com/glacier-pipeline/glacier/internal/build"
+	"github.com/glacier-pipeline/glacier/build"
 	"github.com/glacier-pipeline/glacier/internal/testutil/wasmbuild"
 	"github.com/glacier-pipeline/glacier/providers/local"
 )

@@ -11,7 +11,18 @@
 // only when their task succeeds, and a run killed at any moment leaves the
 // store readable and the next run correct.
 //
-//	mods, _ := build.Modules(ctx, p, build.Options{Dir: dir})
-//	exec := local.New(local.Options{Dir: dir, Modules: mods})
-//	report, err := p.Run(ctx, exec)
+// Tasks run in worker processes that are this very program, started again,
+// so a program that uses the package calls wasmrt.ServeWorkerIfRequested
+// first thing in main (and a test binary in TestMain); without it the run
+// fails at once, saying so:
+//
+//	func main() {
+//		wasmrt.ServeWorkerIfRequested()
+//		p := glacier.New("demo") // or manifest.Load("glacier.yaml")
+//		...
+//		report, err := p.Run(ctx, local.New(local.Options{Dir: dir}))
+//	}
+//
+// With Options.Modules nil, the run builds the tasks' modules itself (see
+// package build); a caller that built them already passes them in.
 package local

@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"github.com/glacier-pipeline/glacier/glacier"
-	"github.com/glacier-pipeline/glacier/internal/build"
+	"github.com/glacier-pipeline/glacier/build"
 	"github.com/glacier-pipeline/glacier/sdk-guest/abi"
 	"github.com/glacier-pipeline/glacier/wasmrt"
 )
@@ -27,7 +27,7 @@ type Options struct {
 	// Dir is the project directory: sources are read relative to it and the
 	// store lives in Dir/.glacier.
 	Dir string
-	// Modules are the tasks' built modules (see internal/build).
+	// Modules are the tasks' built modules (see package build); nil means New builds them when it runs.
 	Modules []build.Module
 	// Parallel is how many tasks run at once; zero means the number of CPUs.
 	Parallel int
@@ -97,7 +97,13 @@ func (e *Executor) Execute(ctx context.Context, p *glacier.Pipeline) (*glacier.R
 		current: map[string]Version{},
 		records: map[string]*TaskRecord{},
 	}
-	for _, m := range e.opts.Modules {
+	mods := e.opts.Modules
+	if mods == nil {
+		if mods, err = build.Modules(ctx, p, build.Options{Dir: e.opts.Dir, Parallel: e.opts.Parallel}); err != nil {
+			return nil, err
+		}
+	}
+	for _, m := range mods {
 		r.modules[m.Task] = m
 	}
 	for _, t := range p.Tasks() {

@@ -16,7 +16,7 @@ import (
 
 	"github.com/glacier-pipeline/glacier/glacier"
 	"github.com/glacier-pipeline/glacier/glacier/manifest"
-	"github.com/glacier-pipeline/glacier/internal/build"
+	"github.com/glacier-pipeline/glacier/build"
 	"github.com/glacier-pipeline/glacier/internal/testutil/fakes3"
 	"github.com/glacier-pipeline/glacier/internal/testutil/lambdarie"
 	"github.com/glacier-pipeline/glacier/internal/testutil/ziptest"

@@ -74,7 +74,7 @@ type PackageOptions struct {
 	Arch string
 	// Spec describes the task. Its ModuleSHA256 must be the module's.
 	Spec fnrt.TaskSpec
-	// WasmPath is the task's module, as built by internal/build.
+	// WasmPath is the task's module, as built by package build.
 	WasmPath string
 	// CacheDir keeps built bootstraps and precompiled modules between
 	// calls. Empty means os.UserCacheDir()/glacier.

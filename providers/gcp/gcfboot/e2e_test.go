@@ -18,7 +18,7 @@ import (
 	"google.golang.org/api/iterator"
 
 	"github.com/glacier-pipeline/glacier/glacier/manifest"
-	"github.com/glacier-pipeline/glacier/internal/build"
+	"github.com/glacier-pipeline/glacier/build"
 	"github.com/glacier-pipeline/glacier/internal/testutil/fakegcs"
 	"github.com/glacier-pipeline/glacier/internal/testutil/wasmbuild"
 	"github.com/glacier-pipeline/glacier/providers/gcp/gcfboot"

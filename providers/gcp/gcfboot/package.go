@@ -35,7 +35,7 @@ const PrecompilerPkg = artifact.ModulePath + "/providers/gcp/gcfboot/internal/pr
 type PackageOptions struct {
 	// Spec describes the task. Its ModuleSHA256 must be the module's.
 	Spec fnrt.TaskSpec
-	// WasmPath is the task's module, as built by internal/build.
+	// WasmPath is the task's module, as built by package build.
 	WasmPath string
 	// CacheDir keeps the precompiler and precompiled modules between calls.
 	// Empty means os.UserCacheDir()/glacier.

@@ -16,7 +16,7 @@ import (
 	"slices"
 
 	"github.com/glacier-pipeline/glacier/glacier"
-	"github.com/glacier-pipeline/glacier/internal/build"
+	"github.com/glacier-pipeline/glacier/build"
 )
 
 // Plan is a pipeline seen as a deployment: datasets with their producer and

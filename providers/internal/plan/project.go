@@ -10,7 +10,7 @@ import (
 	"strings"
 
 	"github.com/glacier-pipeline/glacier/glacier"
-	"github.com/glacier-pipeline/glacier/internal/build"
+	"github.com/glacier-pipeline/glacier/build"
 )
 
 // Modules returns every task's module by task name: those in given, or,

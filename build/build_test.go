@@ -4,10 +4,15 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/glacier-pipeline/glacier/glacier"
 )
@@ -47,7 +52,7 @@ func TestModules(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(mods) != 2 || !mods[0].Built || mods[0].Path != filepath.Join(dir, ".glacier/modules/a.wasm") {
+	if len(mods) != 2 || !mods[0].Built || mods[0].Path != filepath.Join(dir, ".glacier/modules", mods[0].SHA256+".wasm") {
 		t.Fatalf("first build: %+v", mods)
 	}
 	sum := sha256.Sum256([]byte("\x00asm\x01\x00\x00\x00"))
@@ -75,4 +80,53 @@ func TestModules(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), `task "a"`) || !strings.Contains(err.Error(), "undefined") {
 		t.Errorf("broken build error = %v", err)
 	}
+}
+
+// TestSharedPackage builds a package that several tasks share once, into
+// one content-addressed file, and refuses a package that is not main,
+// naming its tasks.
+func TestSharedPackage(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the go command")
+	}
+	dir := t.TempDir()
+	write := func(rel, content string) {
+		t.Helper()
+		path := filepath.Join(dir, rel)
+		require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
+		require.NoError(t, os.WriteFile(path, []byte(content), 0o644))
+	}
+	write("go.mod", "module demo\n\ngo 1.26\n")
+	write("tasks/a/main.go", "package main\n\nfunc main() { println(\"a\") }\n")
+	write("lib/lib.go", "package lib\n\nfunc F() int { return 1 }\n")
+	p := glacier.New("demo")
+	for i := range 50 {
+		name := fmt.Sprintf("t%d", i)
+		require.NoError(t, p.AddDataset(glacier.Dataset{Name: name, Storage: glacier.ObjectStorage{}}))
+		require.NoError(t, p.AddTask(glacier.Task{Name: name, Build: "./tasks/a", Outputs: []string{name}}))
+	}
+	var mu sync.Mutex
+	var builds [][]string
+	opts := Options{Dir: dir, Building: func(pkg string, tasks []string) {
+		mu.Lock()
+		builds = append(builds, tasks)
+		mu.Unlock()
+	}}
+	mods, err := Modules(context.Background(), p, opts)
+	require.NoError(t, err)
+	require.Len(t, builds, 1, "one build for the package")
+	assert.Len(t, builds[0], 50)
+	for _, m := range mods {
+		assert.Equal(t, mods[0].Path, m.Path)
+		assert.Equal(t, mods[0].SHA256, m.SHA256)
+	}
+	wasm, err := filepath.Glob(filepath.Join(dir, ".glacier", "modules", "*.wasm"))
+	require.NoError(t, err)
+	assert.Len(t, wasm, 1, "one module file for fifty tasks")
+
+	require.NoError(t, p.AddDataset(glacier.Dataset{Name: "l", Storage: glacier.ObjectStorage{}}))
+	require.NoError(t, p.AddTask(glacier.Task{Name: "lib", Build: "./lib", Outputs: []string{"l"}}))
+	_, err = Modules(context.Background(), p, Options{Dir: dir})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `task "lib": build: `+filepath.Join(dir, "lib")+" is not a main package")
 }
