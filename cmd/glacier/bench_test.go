@@ -1,7 +1,9 @@
 package main
 
 import (
+	"fmt"
 	"os"
+	"strings"
 	"path/filepath"
 	"testing"
 
@@ -45,5 +47,87 @@ func BenchmarkETL(b *testing.B) {
 		for b.Loop() {
 			run(dir)
 		}
+	})
+}
+
+// BenchmarkManyTasks times glacier on a project of 400 trivial tasks that
+// share one build: package (twenty sources of fan-out, each task copying
+// a few hundred bytes): an up-to-date glacier build, and glacier run --force
+// end to end, reported as tasks per second.
+//
+//	go test ./cmd/glacier -run '^$' -bench ManyTasks -benchtime 3x
+func BenchmarkManyTasks(b *testing.B) {
+	const tasks = 400
+	bin := glacierBin(b)
+	dir := b.TempDir()
+	initOut, errOut, err := glacier(b, bin, "init", dir)
+	if err != nil {
+		b.Fatalf("init: %v\n%s%s", err, initOut, errOut)
+	}
+	pass := `package main
+
+import (
+	"io"
+
+	"github.com/glacier-pipeline/glacier/sdk-guest/task"
+)
+
+// Command pass copies its one input to its one output.
+func main() {
+	task.Run(func(c *task.Context) error {
+		in, err := c.Input(c.Inputs()[0])
+		if err != nil {
+			return err
+		}
+		out, err := c.Output(c.Outputs()[0])
+		if err != nil {
+			return err
+		}
+		if _, err := io.Copy(out, in); err != nil {
+			return err
+		}
+		return out.Close()
+	})
+}
+`
+	if err := os.MkdirAll(filepath.Join(dir, "tasks", "pass"), 0o755); err != nil {
+		b.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "tasks", "pass", "main.go"), []byte(pass), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	var m strings.Builder
+	m.WriteString("name: many\ndatasets:\n  text: {source: data/input.txt}\n")
+	for i := range tasks {
+		fmt.Fprintf(&m, "  c%d: {}\n", i)
+	}
+	m.WriteString("tasks:\n")
+	for i := range tasks {
+		in := "text"
+		if i >= 20 {
+			in = fmt.Sprintf("c%d", i%20)
+		}
+		fmt.Fprintf(&m, "  t%d: {build: ./tasks/pass, inputs: [%s], outputs: [c%d]}\n", i, in, i)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "glacier.yaml"), []byte(m.String()), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	if _, errOut, err := glacier(b, bin, "run", "-C", dir); err != nil {
+		b.Fatalf("first run: %v\n%s", err, errOut)
+	}
+	b.Run("build-up-to-date", func(b *testing.B) {
+		for b.Loop() {
+			if _, errOut, err := glacier(b, bin, "build", "-C", dir); err != nil {
+				b.Fatalf("%v\n%s", err, errOut)
+			}
+		}
+	})
+	b.Run("run-force", func(b *testing.B) {
+		for b.Loop() {
+			if _, errOut, err := glacier(b, bin, "run", "--force", "-C", dir); err != nil {
+				b.Fatalf("%v\n%s", err, errOut)
+			}
+		}
+		b.ReportMetric(float64(tasks*b.N)/b.Elapsed().Seconds(), "tasks/s")
 	})
 }

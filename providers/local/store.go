@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"sort"
@@ -274,10 +275,11 @@ func (s *Store) commitTask(e MemoEntry, staged map[string]string) error {
 			return fmt.Errorf("commit output %q: %w", name, err)
 		}
 	}
-	// A fresh run's entry replaces an older one of the same key (a forced
-	// rerun, whose task may make other bytes from the same inputs), so the
-	// ref below names what this run made.
-	if _, ok := s.Memo(e.Key); !ok || staged != nil {
+	// A fresh run's entry replaces an older one of the same key whose
+	// outputs differ (a forced rerun of a task that makes other bytes from
+	// the same inputs), so the ref below names what this run made. Equal
+	// outputs keep the entry that first recorded them.
+	if old, ok := s.Memo(e.Key); !ok || (staged != nil && !maps.Equal(old.Outputs, e.Outputs)) {
 		if err := s.writeJSON(filepath.Join("memo", e.Key+".json"), e); err != nil {
 			return err
 		}
