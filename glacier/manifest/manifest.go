@@ -10,6 +10,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -18,6 +19,7 @@ import (
 	"strings"
 
 	"github.com/glacier-pipeline/glacier/glacier"
+	"github.com/glacier-pipeline/glacier/internal/regfile"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -120,9 +122,10 @@ func (m *Manifest) Diagnostics() (errs, warnings []string) {
 }
 
 // FileDiagnostics checks the files the manifest names, for a manifest read
-// from a file (Dir set): every source, as glacier.SourcePath does, so
-// validate reports what run and the compilers would refuse. Each problem
-// has its position, as in Diagnostics.
+// from a file (Dir set): every source, as glacier.SourcePath does, every
+// build: directory and every module: file, so validate reports what run
+// and the compilers would refuse. Each problem has its position, as in
+// Diagnostics.
 func (m *Manifest) FileDiagnostics() []string {
 	if m.Dir == "" {
 		return nil
@@ -134,6 +137,21 @@ func (m *Manifest) FileDiagnostics() []string {
 		}
 		if _, err := glacier.SourcePath(m.Dir, d); err != nil {
 			errs = append(errs, fmt.Sprintf("%sdataset %q: %v", position(m.Path, m.Line("dataset", d.Name)), d.Name, err))
+		}
+	}
+	for _, t := range m.Pipeline.Tasks() {
+		at := position(m.Path, m.Line("task", t.Name))
+		switch {
+		case t.Build != "":
+			if fi, err := os.Stat(m.Resolve(t.Build)); err != nil || !fi.IsDir() {
+				errs = append(errs, fmt.Sprintf("%stask %q: build: %s is not a directory (looked for %s); point build: at a Go main package", at, t.Name, t.Build, m.Resolve(t.Build)))
+			}
+		case t.Module != "":
+			if _, err := regfile.Check(m.Resolve(t.Module)); errors.Is(err, fs.ErrNotExist) {
+				errs = append(errs, fmt.Sprintf("%stask %q: module: %s does not exist (looked for %s); point module: at a .wasm file", at, t.Name, t.Module, m.Resolve(t.Module)))
+			} else if err != nil {
+				errs = append(errs, fmt.Sprintf("%stask %q: module: %v; point module: at a .wasm file", at, t.Name, err))
+			}
 		}
 	}
 	return errs
