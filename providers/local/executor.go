@@ -16,8 +16,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/glacier-pipeline/glacier/glacier"
 	"github.com/glacier-pipeline/glacier/build"
+	"github.com/glacier-pipeline/glacier/glacier"
 	"github.com/glacier-pipeline/glacier/sdk-guest/abi"
 	"github.com/glacier-pipeline/glacier/wasmrt"
 )
@@ -49,10 +49,11 @@ type Options struct {
 // Event is a change in a task's state during a run.
 type Event struct {
 	Task string
-	// State is "running", "retrying", or a final glacier.TaskStatus.
+	// State is "queued" (ready, waiting for a free worker), "running",
+	// "retrying", or a final glacier.TaskStatus.
 	State   string
 	Attempt int
-	// Elapsed is the task's running time so far.
+	// Elapsed is the task's running time so far, not counting time queued.
 	Elapsed time.Duration
 	Err     error
 	// Record is the task's record once it has finished.
@@ -92,7 +93,7 @@ func (e *Executor) Execute(ctx context.Context, p *glacier.Pipeline) (*glacier.R
 	defer unlock()
 
 	r := &run{
-		e: e, p: p, store: store,
+		e: e, p: p, store: store, slots: make(chan struct{}, e.opts.Parallel),
 		modules: map[string]build.Module{},
 		current: map[string]Version{},
 		records: map[string]*TaskRecord{},
@@ -153,6 +154,9 @@ type run struct {
 	pool    *wasmrt.Pool
 	modules map[string]build.Module
 	stage   string // the run's staging directory
+	// slots holds one token per task that may run at once, so a task is
+	// queued, not running, while it waits for a worker.
+	slots chan struct{}
 
 	mu      sync.Mutex
 	current map[string]Version // dataset -> version in this run
@@ -257,6 +261,13 @@ func (r *run) schedule(ctx context.Context) {
 	}
 }
 
+// recordAndRelease records a task's outcome, then gives back its worker's
+// slot.
+func (r *run) recordAndRelease(rec *TaskRecord, release func()) *TaskRecord {
+	defer release()
+	return r.record(rec)
+}
+
 // record stores a finished task's record and reports it.
 func (r *run) record(rec *TaskRecord) *TaskRecord {
 	r.mu.Lock()
@@ -317,7 +328,7 @@ func (r *run) runTask(ctx context.Context, t glacier.Task) *TaskRecord {
 	rec.Log = logPath(r.rec.RunID, t.Name)
 	logFile := filepath.Join(r.store.Root(), rec.Log)
 	backoff := r.e.opts.Backoff
-	started := time.Now()
+	var ran time.Duration // running time of the attempts so far
 	for attempt := 1; ; attempt++ {
 		rec.Attempts = attempt
 		state := "running"
@@ -325,8 +336,22 @@ func (r *run) runTask(ctx context.Context, t glacier.Task) *TaskRecord {
 			state = "retrying"
 			appendLine(logFile, fmt.Sprintf("glacier: attempt %d of %d", attempt, t.Retries+1))
 		}
-		r.emit(Event{Task: t.Name, State: state, Attempt: attempt, Elapsed: time.Since(started)})
+		r.emit(Event{Task: t.Name, State: "queued", Attempt: attempt, Elapsed: ran})
+		select {
+		case r.slots <- struct{}{}:
+		case <-ctx.Done():
+			rec.Duration = ran
+			rec.Status, rec.Error = string(glacier.StatusCanceled), "run interrupted while the task waited for a worker"
+			return r.record(rec)
+		}
+		// The worker's slot is given back once the attempt is recorded (the
+		// commit included), so the next task is not shown running before
+		// this one is done.
+		release := sync.OnceFunc(func() { <-r.slots })
+		r.emit(Event{Task: t.Name, State: state, Attempt: attempt, Elapsed: ran})
+		began := time.Now()
 		res, staged, err := r.attempt(ctx, t, mod, rec.Inputs, limits, logFile, attempt)
+		ran += time.Since(began)
 		rec.BytesIn += res.BytesIn
 		rec.BytesOut += res.BytesOut
 		if err == nil {
@@ -339,29 +364,30 @@ func (r *run) runTask(ctx context.Context, t glacier.Task) *TaskRecord {
 			// it is short, and stopping halfway is what it must never do.
 			err = r.store.commitTask(entry, staged)
 			if err == nil {
-				rec.Duration = time.Since(started)
+				rec.Duration = ran
 				rec.Status, rec.Outputs = string(glacier.StatusSucceeded), entry.Outputs
 				r.publish(entry.Outputs)
-				return r.record(rec)
+				return r.recordAndRelease(rec, release)
 			}
 		}
-		rec.Duration = time.Since(started)
+		rec.Duration = ran
 		if ctx.Err() != nil || errors.Is(err, wasmrt.ErrCanceled) {
 			rec.Status, rec.Error = string(glacier.StatusCanceled), err.Error()
-			return r.record(rec)
+			return r.recordAndRelease(rec, release)
 		}
 		if attempt > t.Retries || permanent(err) {
 			rec.Status, rec.Error = string(glacier.StatusFailed), err.Error()
 			if errors.Is(err, wasmrt.ErrCorrupt) {
 				rec.Error += "; the store is corrupt: " + Repair
 			}
-			return r.record(rec)
+			return r.recordAndRelease(rec, release)
 		}
+		release()
 		select {
 		case <-time.After(backoff):
 		case <-ctx.Done():
 			rec.Status, rec.Error = string(glacier.StatusCanceled), err.Error()
-			return r.record(rec)
+			return r.recordAndRelease(rec, release)
 		}
 		backoff = min(backoff*2, time.Minute)
 	}

@@ -6,13 +6,14 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/glacier-pipeline/glacier/glacier"
 	"github.com/glacier-pipeline/glacier/build"
+	"github.com/glacier-pipeline/glacier/glacier"
 	"github.com/glacier-pipeline/glacier/internal/testutil/wasmbuild"
 	"github.com/glacier-pipeline/glacier/providers/local"
 	"github.com/glacier-pipeline/glacier/wasmrt"
@@ -307,5 +308,36 @@ func TestTaskRefs(t *testing.T) {
 		entries, err := os.ReadDir(filepath.Join(store.Root(), sub))
 		require.NoError(t, err)
 		require.Empty(t, entries, "%s after a run", sub)
+	}
+}
+
+// TestQueuedWhileWorkersAreBusy runs four independent tasks one at a time:
+// each is queued until a worker is free, so at most one is ever running,
+// and a task's recorded time is its own, not the wait.
+func TestQueuedWhileWorkersAreBusy(t *testing.T) {
+	pr := newProject(t)
+	pr.source("src", "x")
+	for _, name := range []string{"a", "b", "c", "d"} {
+		pr.task(name, []string{"src"}, []string{name + "_out"}, nil, 0)
+	}
+	var mu sync.Mutex
+	running, most := 0, 0
+	seen := map[string][]string{}
+	_, _, err := pr.run(local.Options{Parallel: 1, Events: func(ev local.Event) {
+		mu.Lock()
+		defer mu.Unlock()
+		seen[ev.Task] = append(seen[ev.Task], ev.State)
+		switch ev.State {
+		case "running":
+			running++
+			most = max(most, running)
+		case "done", "failed":
+			running--
+		}
+	}})
+	require.NoError(t, err)
+	require.Equal(t, 1, most, "tasks ran at once with one worker")
+	for task, states := range seen {
+		require.Equal(t, []string{"queued", "running", "done"}, states, "task %s", task)
 	}
 }

@@ -453,9 +453,11 @@ type RunRecord struct {
 
 // TaskRecord is one task's part of a run record.
 type TaskRecord struct {
-	Task     string             `json:"task"`
-	Status   string             `json:"status"`
-	Attempts int                `json:"attempts,omitempty"`
+	Task     string `json:"task"`
+	Status   string `json:"status"`
+	Attempts int    `json:"attempts,omitempty"`
+	// Duration is the task's running time, over all attempts, not counting
+	// time queued for a worker.
 	Duration time.Duration      `json:"duration_ns"`
 	BytesIn  int64              `json:"bytes_in"`
 	BytesOut int64              `json:"bytes_out"`

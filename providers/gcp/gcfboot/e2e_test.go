@@ -17,8 +17,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"google.golang.org/api/iterator"
 
-	"github.com/glacier-pipeline/glacier/glacier/manifest"
 	"github.com/glacier-pipeline/glacier/build"
+	"github.com/glacier-pipeline/glacier/glacier/manifest"
 	"github.com/glacier-pipeline/glacier/internal/testutil/fakegcs"
 	"github.com/glacier-pipeline/glacier/internal/testutil/wasmbuild"
 	"github.com/glacier-pipeline/glacier/providers/gcp/gcfboot"

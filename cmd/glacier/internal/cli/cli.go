@@ -16,6 +16,7 @@ import (
 
 	"github.com/glacier-pipeline/glacier/glacier/manifest"
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 )
 
 // Exit codes, documented in the root help.
@@ -37,17 +38,30 @@ type IO struct {
 	In     io.Reader
 	Out    io.Writer
 	ErrOut io.Writer
-	// TTY reports whether Out is a terminal: live progress and color.
+	// TTY reports whether Out and ErrOut are terminals: color.
 	TTY bool
+	// ErrTTY reports whether ErrOut is a terminal: live progress, which
+	// goes there, also under --json.
+	ErrTTY bool
 	// Color is TTY without NO_COLOR.
 	Color bool
+	// Height returns the terminal's height in lines, or 0 if unknown.
+	Height func() int
 }
 
 // SystemIO returns the process's standard streams.
 func SystemIO() *IO {
-	tty := isTerminal(os.Stdout) && isTerminal(os.Stderr)
+	errTTY := isTerminal(os.Stderr)
+	tty := isTerminal(os.Stdout) && errTTY
 	_, noColor := os.LookupEnv("NO_COLOR")
-	return &IO{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr, TTY: tty, Color: tty && !noColor}
+	return &IO{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr, TTY: tty, ErrTTY: errTTY, Color: tty && !noColor,
+		Height: func() int {
+			_, h, err := term.GetSize(int(os.Stderr.Fd()))
+			if err != nil {
+				return 0
+			}
+			return h
+		}}
 }
 
 func isTerminal(f *os.File) bool {

@@ -32,7 +32,7 @@ func newProgress(io *IO, p *glacier.Pipeline) *progress {
 		pr.state[t.Name] = "pending"
 		pr.width = max(pr.width, len(t.Name))
 	}
-	if io.TTY {
+	if io.ErrTTY {
 		pr.wg.Add(1)
 		go pr.tick()
 	}
@@ -43,12 +43,11 @@ func (pr *progress) event(ev local.Event) {
 	pr.mu.Lock()
 	defer pr.mu.Unlock()
 	if ev.State == "running" || ev.State == "retrying" {
-		if _, ok := pr.started[ev.Task]; !ok {
-			pr.started[ev.Task] = time.Now()
-		}
+		// Elapsed is what the task ran before this attempt.
+		pr.started[ev.Task] = time.Now().Add(-ev.Elapsed)
 	}
 	pr.state[ev.Task] = ev.State
-	if pr.io.TTY {
+	if pr.io.ErrTTY {
 		pr.redraw()
 		return
 	}
@@ -79,29 +78,95 @@ func (pr *progress) tick() {
 	}
 }
 
-// redraw rewrites the block of task lines; mu must be held.
+// redraw rewrites the block of task lines; mu must be held. A block taller
+// than the terminal would scroll, so then it shows a summary instead:
+// counts by state, the running tasks and the failures.
 func (pr *progress) redraw() {
+	lines := pr.lines()
+	if h := pr.height(); h > 0 && len(lines) > h-1 {
+		lines = pr.summary(h - 1)
+	}
 	var b strings.Builder
 	if pr.drawn > 0 {
 		fmt.Fprintf(&b, "\x1b[%dA", pr.drawn)
 	}
+	for _, l := range lines {
+		fmt.Fprintf(&b, "\x1b[2K%s\n", l)
+	}
+	// Clear what is left of a taller block drawn before.
+	for range pr.drawn - len(lines) {
+		b.WriteString("\x1b[2K\n")
+	}
+	if pr.drawn > len(lines) {
+		fmt.Fprintf(&b, "\x1b[%dA", pr.drawn-len(lines))
+	}
+	pr.drawn = len(lines)
+	fmt.Fprint(pr.io.ErrOut, b.String())
+}
+
+func (pr *progress) height() int {
+	if pr.io.Height == nil {
+		return 0
+	}
+	return pr.io.Height()
+}
+
+// line formats one task's line.
+func (pr *progress) line(name string) string {
+	st := pr.state[name]
+	extra := ""
+	if st == "running" || st == "retrying" {
+		extra = " " + time.Since(pr.started[name]).Round(100*time.Millisecond).String()
+	}
+	return fmt.Sprintf("%-*s  %s%s", pr.width, name, pr.io.paint(st), extra)
+}
+
+func (pr *progress) lines() []string {
+	out := make([]string, len(pr.tasks))
+	for i, name := range pr.tasks {
+		out[i] = pr.line(name)
+	}
+	return out
+}
+
+// summary fits the state of the run into at most max lines.
+func (pr *progress) summary(maxLines int) []string {
+	counts := map[string]int{}
+	var running, failed []string
 	for _, name := range pr.tasks {
 		st := pr.state[name]
-		extra := ""
-		if st == "running" || st == "retrying" {
-			extra = " " + time.Since(pr.started[name]).Round(100*time.Millisecond).String()
+		counts[st]++
+		switch st {
+		case "running", "retrying":
+			running = append(running, name)
+		case "failed":
+			failed = append(failed, name)
 		}
-		fmt.Fprintf(&b, "\x1b[2K%-*s  %s%s\n", pr.width, name, pr.io.paint(st), extra)
 	}
-	pr.drawn = len(pr.tasks)
-	fmt.Fprint(pr.io.ErrOut, b.String())
+	var parts []string
+	for _, st := range []string{"pending", "queued", "running", "retrying", "done", "cached", "failed", "skipped", "canceled"} {
+		if counts[st] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", counts[st], pr.io.paint(st)))
+		}
+	}
+	out := []string{fmt.Sprintf("%d tasks: %s", len(pr.tasks), strings.Join(parts, ", "))}
+	for _, group := range [][]string{running, failed} {
+		for _, name := range group {
+			if len(out) == maxLines-1 && len(running)+len(failed)+1 > maxLines {
+				out = append(out, fmt.Sprintf("... and %d more running or failed", len(running)+len(failed)+1-len(out)))
+				return out
+			}
+			out = append(out, pr.line(name))
+		}
+	}
+	return out
 }
 
 // stop ends the live display, leaving the final states on screen.
 func (pr *progress) stop() {
 	close(pr.done)
 	pr.wg.Wait()
-	if pr.io.TTY {
+	if pr.io.ErrTTY {
 		pr.mu.Lock()
 		pr.redraw()
 		pr.mu.Unlock()

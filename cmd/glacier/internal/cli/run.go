@@ -73,24 +73,16 @@ func runRun(cmd *cobra.Command, g *Globals, opts RunOptions) error {
 	if err != nil {
 		return err
 	}
-	var prog *progress
-	if !opts.JSON {
-		prog = newProgress(g.IO, m.Pipeline)
-	}
+	// Progress goes to stderr, so it shows with --json too.
+	prog := newProgress(g.IO, m.Pipeline)
 	exec := local.New(local.Options{
 		Dir: m.Dir, Modules: mods, Parallel: opts.Parallel, Force: opts.Force,
 		Compile: wasmrt.CompileBudget{Timeout: opts.CompileTimeout, Memory: uint64(opts.CompileMemory) << 20},
-		Events: func(ev local.Event) {
-			if prog != nil {
-				prog.event(ev)
-			}
-		},
+		Events:  prog.event,
 	})
 	started := time.Now()
 	report, runErr := m.Pipeline.Run(ctx, exec)
-	if prog != nil {
-		prog.stop()
-	}
+	prog.stop()
 	if report == nil {
 		return runErr
 	}
@@ -128,9 +120,13 @@ func printSummary(g *Globals, rec local.RunRecord, wall time.Duration) {
 		rows = append(rows, []string{t.Task, g.IO.paint(t.Status), dur, in, out, attempts})
 	}
 	fmt.Fprint(g.IO.Out, table(rows))
-	fmt.Fprintf(g.IO.Out, "\nrun %s %s in %s: %d done, %d cached, %d failed, %d skipped\n",
+	canceled := ""
+	if n := counts["canceled"]; n > 0 {
+		canceled = fmt.Sprintf(", %d canceled", n)
+	}
+	fmt.Fprintf(g.IO.Out, "\nrun %s %s in %s: %d done, %d cached, %d failed, %d skipped%s\n",
 		rec.RunID, rec.Status, wall.Round(time.Millisecond), counts["done"], counts["cached"], counts["failed"],
-		counts["skipped"]+counts["canceled"])
+		counts["skipped"], canceled)
 	for _, t := range rec.Tasks {
 		if t.Status == string(glacier.StatusFailed) {
 			fmt.Fprintf(g.IO.ErrOut, "\n%s\n  see its log: glacier logs %s\n", t.Error, t.Task)
