@@ -3,6 +3,7 @@ package glacier
 import (
 	"errors"
 	"fmt"
+	"github.com/glacier-pipeline/glacier/internal/suggest"
 	"regexp"
 	"slices"
 	"sort"
@@ -262,6 +263,14 @@ func (v *validator) hints(kind, name string, h Hints) {
 	}
 }
 
+func datasetNames(p *Pipeline) []string {
+	names := make([]string, len(p.datasets))
+	for i, d := range p.datasets {
+		names[i] = d.Name
+	}
+	return names
+}
+
 // flow checks who reads and writes each dataset.
 func (v *validator) flow() {
 	p := v.p
@@ -271,12 +280,12 @@ func (v *validator) flow() {
 		for _, in := range t.Inputs {
 			readers[in] = append(readers[in], t.Name)
 			if _, ok := p.Dataset(in); !ok {
-				v.errorf("task", t.Name, "reads dataset %q, which is not declared; declare it under datasets: or fix the name", in)
+				v.errorf("task", t.Name, "reads dataset %q, which is not declared%s; declare it under datasets: or fix the name", in, suggest.DidYouMean(in, datasetNames(p)))
 			}
 		}
 		for _, out := range t.Outputs {
 			if _, ok := p.Dataset(out); !ok {
-				v.errorf("task", t.Name, "writes dataset %q, which is not declared; declare it under datasets: or fix the name", out)
+				v.errorf("task", t.Name, "writes dataset %q, which is not declared%s; declare it under datasets: or fix the name", out, suggest.DidYouMean(out, datasetNames(p)))
 			}
 		}
 	}

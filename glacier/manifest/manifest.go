@@ -20,6 +20,7 @@ import (
 
 	"github.com/glacier-pipeline/glacier/glacier"
 	"github.com/glacier-pipeline/glacier/internal/regfile"
+	"github.com/glacier-pipeline/glacier/internal/suggest"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -271,7 +272,7 @@ func (p *parser) mapping(n *yaml.Node, what string, allowed []string, hints bool
 			h[key] = v.Value
 		default:
 			msg := fmt.Sprintf("unknown key %q in %s", key, what)
-			if near := closest(key, allowed); near != "" {
+			if near := suggest.Closest(key, allowed); near != "" {
 				msg += fmt.Sprintf("; did you mean %q?", near)
 			} else {
 				msg += fmt.Sprintf("; allowed keys: %s", strings.Join(allowed, ", "))
@@ -296,7 +297,7 @@ func isHintKey(key string, allowed []string) bool {
 	if slices.Contains(glacier.KnownHintPrefixes, prefix) {
 		return true
 	}
-	return closest(key, allowed) == ""
+	return suggest.Closest(key, allowed) == ""
 }
 
 func (p *parser) pipeline(root *yaml.Node) *glacier.Pipeline {
@@ -461,7 +462,7 @@ func (p *parser) kind(n *yaml.Node, what string, kinds map[string][]string) (str
 		v := n.Content[i+1]
 		if _, ok := kinds[v.Value]; !ok || v.Kind != yaml.ScalarNode {
 			msg := fmt.Sprintf("%s has unknown type %q; use one of %s", what, v.Value, strings.Join(names, ", "))
-			if near := closest(v.Value, names); near != "" {
+			if near := suggest.Closest(v.Value, names); near != "" {
 				msg = fmt.Sprintf("%s has unknown type %q; did you mean %q?", what, v.Value, near)
 			}
 			p.errorf(v, "%s", msg)
@@ -568,36 +569,4 @@ func (p *parser) optList(f map[string]entry, key, what string) []string {
 		}
 	}
 	return out
-}
-
-// closest returns the allowed word within edit distance 2 of s, if any.
-func closest(s string, allowed []string) string {
-	best, bestD := "", 3
-	for _, a := range allowed {
-		if d := distance(s, a); d < bestD {
-			best, bestD = a, d
-		}
-	}
-	return best
-}
-
-// distance is the Levenshtein distance between a and b.
-func distance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

@@ -20,6 +20,7 @@ import (
 
 	"github.com/glacier-pipeline/glacier/glacier"
 	"github.com/glacier-pipeline/glacier/internal/regfile"
+	"github.com/glacier-pipeline/glacier/internal/suggest"
 )
 
 // StateDir is the directory, beside the manifest, that holds everything the
@@ -516,7 +517,11 @@ func (h *hasher) version() Version {
 func (s *Store) Current(p *glacier.Pipeline, dataset string) (Version, error) {
 	d, ok := p.Dataset(dataset)
 	if !ok {
-		return Version{}, fmt.Errorf("no dataset %q in pipeline %q; glacier datasets lists them", dataset, p.Name())
+		var names []string
+		for _, d := range p.Datasets() {
+			names = append(names, d.Name)
+		}
+		return Version{}, fmt.Errorf("no dataset %q in pipeline %q%s; glacier datasets lists them", dataset, p.Name(), suggest.DidYouMean(dataset, names))
 	}
 	if d.Source != "" {
 		if ref, ok := s.SourceRef(dataset); ok {

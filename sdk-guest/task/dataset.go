@@ -145,8 +145,47 @@ func (c *Context) accessHint(name string, mode uint32) string {
 	if len(declared) > 0 {
 		list = strings.Join(declared, ", ")
 	}
+	if near := closest(name, declared); near != "" {
+		return fmt.Sprintf("not a declared %s of task %q (%s: %s); did you mean %q? If not, add %q to %s: in glacier.yaml",
+			kindOf(mode), c.tc.Task, key, list, near, name, key)
+	}
 	return fmt.Sprintf("not a declared %s of task %q (%s: %s); add it to %s: in glacier.yaml",
 		kindOf(mode), c.tc.Task, key, list, key)
+}
+
+// closest returns the name in names within two edits of s (a third of it,
+// for long names), or "". The host has the same function; the SDK keeps
+// its own copy so that a task depends on nothing but the standard library.
+func closest(s string, names []string) string {
+	limit := max(2, len(s)/3)
+	best, bestD := "", limit+1
+	for _, n := range names {
+		if d := distance(s, n); d < bestD && d < len(s) {
+			best, bestD = n, d
+		}
+	}
+	return best
+}
+
+// distance is the Levenshtein distance between a and b.
+func distance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
 }
 
 // hostError describes a failure of the host under a dataset, and remembers

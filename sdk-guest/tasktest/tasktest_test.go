@@ -227,6 +227,8 @@ func TestOpenRefused(t *testing.T) {
 	}{
 		{"undeclared input", declared, openInput("z"), abi.ErrnoAcces,
 			`task: open input "z": not a declared input of task "clean" (inputs: a, b, m); add it to inputs: in glacier.yaml`},
+		{"typo of an input", declared, openInput("mm"), abi.ErrnoAcces,
+			`task: open input "mm": not a declared input of task "clean" (inputs: a, b, m); did you mean "m"? If not, add "mm" to inputs: in glacier.yaml`},
 		{"no inputs at all", tasktest.Config{Task: "gen", Outputs: []string{"x"}}, openInput("z"), abi.ErrnoAcces,
 			`task: open input "z": not a declared input of task "gen" (inputs: none); add it to inputs: in glacier.yaml`},
 		{"undeclared output", declared, openOutput("z"), abi.ErrnoAcces,

@@ -38,6 +38,7 @@ import (
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
 
+	"github.com/glacier-pipeline/glacier/internal/suggest"
 	"github.com/glacier-pipeline/glacier/sdk-guest/abi"
 	"github.com/glacier-pipeline/glacier/wasmrt/internal/logcap"
 )
@@ -398,8 +399,8 @@ func (s *State) open(ctx context.Context, mem api.Memory, namePtr, nameLen, mode
 	h := &handle{name: name}
 	if mode == abi.ModeRead {
 		if !s.inputs[name] {
-			s.cfg.Log.Notef("task %q: access denied: %q is not a declared input, so it cannot be read (inputs: %s); declare it in the task's inputs",
-				s.cfg.Task, name, list(s.cfg.Inputs))
+			s.cfg.Log.Notef("task %q: access denied: %q is not a declared input, so it cannot be read (inputs: %s)%s; declare it in the task's inputs",
+				s.cfg.Task, name, list(s.cfg.Inputs), suggest.DidYouMean(name, s.cfg.Inputs))
 			return abi.ErrnoAcces
 		}
 		r, err := s.cfg.Open(ctx, name)
@@ -416,8 +417,8 @@ func (s *State) open(ctx context.Context, mem api.Memory, namePtr, nameLen, mode
 		o, declared := s.outputs[name]
 		switch {
 		case !declared:
-			s.cfg.Log.Notef("task %q: access denied: %q is not a declared output, so it cannot be written (outputs: %s); declare it in the task's outputs",
-				s.cfg.Task, name, list(s.cfg.Outputs))
+			s.cfg.Log.Notef("task %q: access denied: %q is not a declared output, so it cannot be written (outputs: %s)%s; declare it in the task's outputs",
+				s.cfg.Task, name, list(s.cfg.Outputs), suggest.DidYouMean(name, s.cfg.Outputs))
 			return abi.ErrnoAcces
 		case o.opened:
 			s.cfg.Log.Notef("task %q: %s: output %q was already opened; each output is written through one handle", s.cfg.Task, fn, name)

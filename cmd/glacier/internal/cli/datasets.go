@@ -4,7 +4,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
 
+	"github.com/glacier-pipeline/glacier/internal/suggest"
 	"github.com/glacier-pipeline/glacier/providers/local"
 	"github.com/spf13/cobra"
 )
@@ -103,7 +108,11 @@ which the task ran (cached runs do not count).`,
 				return err
 			}
 			if _, ok := m.Pipeline.Task(a[0]); !ok {
-				return fmt.Errorf("no task %q in pipeline %q", a[0], m.Pipeline.Name())
+				var names []string
+				for _, t := range m.Pipeline.Tasks() {
+					names = append(names, t.Name)
+				}
+				return fmt.Errorf("no task %q in pipeline %q%s", a[0], m.Pipeline.Name(), suggest.DidYouMean(a[0], names))
 			}
 			rec, tr, err := store.LatestRunOf(a[0])
 			if err != nil {
@@ -157,6 +166,13 @@ func printLineage(w io.Writer, n *local.LineageNode, first, rest string) {
 		what = "source " + n.Source
 	case n.Task != "":
 		what = fmt.Sprintf("task %s, module sha256:%s, run %s", n.Task, short(n.Module), n.RunID)
+		if len(n.Params) > 0 {
+			var ps []string
+			for _, k := range slices.Sorted(maps.Keys(n.Params)) {
+				ps = append(ps, k+"="+strconv.Quote(n.Params[k]))
+			}
+			what += ", params " + strings.Join(ps, " ")
+		}
 	default:
 		what = "origin unknown: " + n.Note
 	}
