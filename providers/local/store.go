@@ -98,13 +98,17 @@ type MemoEntry struct {
 	Time    time.Time          `json:"time"`
 }
 
-// SourceRef records the version last read from a source file, with the
-// file's size and modification time so an unchanged file is not rehashed.
+// SourceRef records the version last read from a source file, with what
+// identifies the file's state (size, modification time, and where the
+// system has them its inode and change time, which no tool can set back),
+// so an unchanged file is not rehashed.
 type SourceRef struct {
 	Dataset string    `json:"dataset"`
 	Path    string    `json:"path"`
 	Version Version   `json:"version"`
 	ModTime time.Time `json:"mod_time"`
+	Inode   uint64    `json:"inode,omitempty"`
+	Ctime   int64     `json:"ctime_ns,omitempty"`
 	RunID   string    `json:"run_id"`
 }
 
@@ -186,7 +190,8 @@ const Repair = "run glacier fsck --repair to remove corrupt objects, then glacie
 // ImportSource makes the file at path the current version of dataset,
 // copying it into the objects if its bytes are new. path must be what
 // glacier.SourcePath returned. An unchanged file (same size and
-// modification time as last recorded) is not read again, unless force.
+// modification time, inode and change time as last recorded) is not read
+// again, unless force.
 // The copy stops when ctx ends.
 func (s *Store) ImportSource(ctx context.Context, dataset, path, runID string, force bool) (Version, error) {
 	f, fi, err := regfile.Open(path)
@@ -194,9 +199,11 @@ func (s *Store) ImportSource(ctx context.Context, dataset, path, runID string, f
 		return Version{}, fmt.Errorf("dataset %q: source %s: %w", dataset, path, unwrapPathError(err))
 	}
 	defer f.Close()
+	ino, ctime := fileIdentity(fi)
 	var prev SourceRef
 	if err := s.readJSON(filepath.Join("refs", "sources", dataset+".json"), &prev); err == nil && !force &&
-		prev.Path == path && prev.Version.Size == fi.Size() && prev.ModTime.Equal(fi.ModTime()) && s.HasObject(prev.Version) {
+		prev.Path == path && prev.Version.Size == fi.Size() && prev.ModTime.Equal(fi.ModTime()) &&
+		prev.Inode == ino && prev.Ctime == ctime && s.HasObject(prev.Version) {
 		return prev.Version, nil
 	}
 	tmp, err := s.tempFile()
@@ -219,7 +226,7 @@ func (s *Store) ImportSource(ctx context.Context, dataset, path, runID string, f
 	if err := s.adopt(tmp.Name(), v, true); err != nil {
 		return Version{}, err
 	}
-	ref := SourceRef{Dataset: dataset, Path: path, Version: v, ModTime: fi.ModTime(), RunID: runID}
+	ref := SourceRef{Dataset: dataset, Path: path, Version: v, ModTime: fi.ModTime(), Inode: ino, Ctime: ctime, RunID: runID}
 	return v, s.writeJSON(filepath.Join("refs", "sources", dataset+".json"), ref)
 }
 

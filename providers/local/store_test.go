@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"runtime"
 	"syscall"
 	"testing"
 	"time"
@@ -139,6 +140,28 @@ func TestForceRereadsSources(t *testing.T) {
 	require.NoError(t, os.Chtimes(path, fi.ModTime(), fi.ModTime()))
 	_, _, err = pr.run(local.Options{Force: true})
 	require.NoError(t, err)
+	assert.Equal(t, "bbbb", pr.current("out"))
+}
+
+// TestSourceEditedInPlace rewrites a source with the same size and puts
+// its modification time back (as touch -r does): the next run reads it.
+func TestSourceEditedInPlace(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("the change time is read on Linux")
+	}
+	pr := newProject(t)
+	pr.source("src", "aaaa")
+	pr.task("a", []string{"src"}, []string{"out"}, nil, 0)
+	_, _, err := pr.run(local.Options{})
+	require.NoError(t, err)
+	path := filepath.Join(pr.dir, "data", "src")
+	fi, err := os.Stat(path)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(path, []byte("bbbb"), 0o644))
+	require.NoError(t, os.Chtimes(path, fi.ModTime(), fi.ModTime()))
+	_, st, err := pr.run(local.Options{})
+	require.NoError(t, err)
+	assert.Equal(t, "done", st["a"])
 	assert.Equal(t, "bbbb", pr.current("out"))
 }
 
