@@ -6,7 +6,7 @@ import "embed"
 
 // Sources holds the guest SDK's non-test Go files under their paths in this
 // directory: abi/, task/, tasktest/ and the internal/ packages they import.
-// glacier init writes them into a new project's vendor/ directory, so the
+// glacier init copies them into a new project as a module of its own, so the
 // project's tasks build, and their tests run, offline and without fetching
 // the Glacier module.
 //

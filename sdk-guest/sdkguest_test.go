@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"io/fs"
-	"maps"
 	"os"
 	"os/exec"
 	"path"
@@ -125,10 +124,10 @@ func TestSourcesComplete(t *testing.T) {
 	}
 }
 
-// TestSourcesBuildVendored lays Sources out as glacier init does, in the
-// vendor/ directory of a new project, and builds and tests a task there
-// with the network off.
-func TestSourcesBuildVendored(t *testing.T) {
+// TestSourcesBuildAsAModule lays Sources out as glacier init does, as a
+// module of its own that a new project's go.mod puts in place of the SDK
+// module, and builds and tests a task there with the network off.
+func TestSourcesBuildAsAModule(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a project; skipped with -short")
 	}
@@ -136,9 +135,9 @@ func TestSourcesBuildVendored(t *testing.T) {
 	if err != nil {
 		t.Skip("the go command is not on PATH")
 	}
+	const sdkModule = modulePath + "/sdk-guest"
 	dir := t.TempDir()
-	vendorRoot := filepath.Join(dir, "vendor", filepath.FromSlash(modulePath), "sdk-guest")
-	pkgs := map[string]bool{}
+	sdkRoot := filepath.Join(dir, "third_party", "glacier-sdk")
 	err = fs.WalkDir(Sources, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
@@ -147,8 +146,7 @@ func TestSourcesBuildVendored(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		pkgs[modulePath+"/sdk-guest/"+path.Dir(p)] = true
-		dst := filepath.Join(vendorRoot, filepath.FromSlash(p))
+		dst := filepath.Join(sdkRoot, filepath.FromSlash(p))
 		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 			return err
 		}
@@ -157,12 +155,11 @@ func TestSourcesBuildVendored(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	modules := "# " + modulePath + " v0.0.0\n## explicit; go 1.26\n" + strings.Join(slices.Sorted(maps.Keys(pkgs)), "\n") + "\n"
 	files := map[string]string{
-		"go.mod":              "module example.com/etl\n\ngo 1.26\n\nrequire " + modulePath + " v0.0.0\n",
-		"vendor/modules.txt":  modules,
-		"tasks/clean/main.go": "package main\n\nimport \"" + modulePath + "/sdk-guest/task\"\n\nfunc main() { task.Run(clean) }\n\nfunc clean(t *task.Context) error { return task.WriteJSON(t, \"out\", t.Param(\"p\")) }\n",
-		"tasks/clean/main_test.go": "package main\n\nimport (\n\t\"testing\"\n\n\t\"" + modulePath + "/sdk-guest/tasktest\"\n)\n\n" +
+		"go.mod":                         "module example.com/etl\n\ngo 1.26\n\nrequire " + sdkModule + " v0.0.0\n\nreplace " + sdkModule + " => ./third_party/glacier-sdk\n",
+		"third_party/glacier-sdk/go.mod": "module " + sdkModule + "\n\ngo 1.26\n",
+		"tasks/clean/main.go":            "package main\n\nimport \"" + sdkModule + "/task\"\n\nfunc main() { task.Run(clean) }\n\nfunc clean(t *task.Context) error { return task.WriteJSON(t, \"out\", t.Param(\"p\")) }\n",
+		"tasks/clean/main_test.go": "package main\n\nimport (\n\t\"testing\"\n\n\t\"" + sdkModule + "/tasktest\"\n)\n\n" +
 			"func TestClean(t *testing.T) {\n\tres, err := tasktest.Run(clean, tasktest.Config{Params: map[string]string{\"p\": \"v\"}, Outputs: []string{\"out\"}})\n" +
 			"\tif err != nil || string(res.Outputs[\"out\"]) != \"\\\"v\\\"\\n\" {\n\t\tt.Fatalf(\"%v %v\", res, err)\n\t}\n}\n",
 	}
@@ -175,7 +172,7 @@ func TestSourcesBuildVendored(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	offline := []string{"GOFLAGS=-mod=vendor", "GOPROXY=off", "GOWORK=off", "GOTOOLCHAIN=local"}
+	offline := []string{"GOFLAGS=-mod=mod", "GOPROXY=off", "GOWORK=off", "GOTOOLCHAIN=local"}
 	for _, step := range []struct {
 		env  []string
 		args []string
@@ -187,7 +184,7 @@ func TestSourcesBuildVendored(t *testing.T) {
 		cmd.Dir = dir
 		cmd.Env = append(append(cmd.Environ(), offline...), step.env...)
 		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Errorf("%s go %s in a project with the vendored SDK: %v\n%s", strings.Join(step.env, " "), strings.Join(step.args, " "), err, out)
+			t.Errorf("%s go %s in a project with the SDK's copy: %v\n%s", strings.Join(step.env, " "), strings.Join(step.args, " "), err, out)
 		}
 	}
 }

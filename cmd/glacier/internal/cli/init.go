@@ -22,8 +22,13 @@ import (
 //go:embed scaffold
 var scaffold embed.FS
 
-// sdkModule is the module the vendored SDK belongs to.
-const sdkModule = "github.com/glacier-pipeline/glacier"
+// sdkModule is the guest SDK's module: what a project requires, and what
+// its copy under sdkDir declares itself to be.
+const sdkModule = "github.com/glacier-pipeline/glacier/sdk-guest"
+
+// sdkDir is where a project keeps its copy of the SDK, which its go.mod
+// replaces sdkModule with until the SDK is fetched from a proxy.
+const sdkDir = "third_party/glacier-sdk"
 
 func newInitCmd(g *Globals) *cobra.Command {
 	return &cobra.Command{
@@ -31,7 +36,9 @@ func newInitCmd(g *Globals) *cobra.Command {
 		Short: "Create a working project: glacier.yaml, a Go task with a test, sample data",
 		Long: `Init creates a project in DIR (default: the current directory, or -C): a
 glacier.yaml, a go.mod, one task (tasks/wordcount) with a unit test, sample
-data, and the Glacier task SDK vendored so everything builds offline.
+data, and a copy of the Glacier task SDK in third_party/glacier-sdk, which
+go.mod uses in place of the SDK module, so the project builds offline and
+takes other dependencies with go get as any Go module does.
 
   glacier init demo && glacier run -C demo`,
 		Args: args(0, 1),
@@ -128,13 +135,17 @@ func invokedAs() string {
 	return exe
 }
 
-// vendorSDK adds a go.mod for module name and the guest SDK under vendor/ to
-// files: the go command uses vendor/ when it is consistent with go.mod, so
-// the project builds and tests without the network or a published module.
+// vendorSDK adds to files a go.mod for module name that requires the SDK
+// module, replaced by a copy of its sources under sdkDir with a go.mod of
+// its own. The project then builds offline, and go get and go mod tidy
+// work in it: nothing asks a proxy for the SDK. Once the SDK is published,
+// dropping the replace line fetches it instead.
 func vendorSDK(files map[string][]byte, name, version string) error {
-	files["go.mod"] = []byte(fmt.Sprintf("module %s\n\ngo 1.26\n\nrequire %s %s\n", name, sdkModule, version))
-	var pkgs []string
-	err := fs.WalkDir(sdkguest.Sources, ".", func(p string, d fs.DirEntry, err error) error {
+	files["go.mod"] = []byte(fmt.Sprintf("module %s\n\ngo 1.26\n\nrequire %s %s\n\n"+
+		"// The task SDK, copied here by glacier init. Drop this line to use a\n// published version instead.\nreplace %s => ./%s\n",
+		name, sdkModule, version, sdkModule, sdkDir))
+	files[sdkDir+"/go.mod"] = []byte("module " + sdkModule + "\n\ngo 1.26\n")
+	return fs.WalkDir(sdkguest.Sources, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}
@@ -142,20 +153,14 @@ func vendorSDK(files map[string][]byte, name, version string) error {
 		if err != nil {
 			return err
 		}
-		files[path.Join("vendor", sdkModule, "sdk-guest", p)] = content
-		pkg := path.Join(sdkModule, "sdk-guest", path.Dir(p))
-		if len(pkgs) == 0 || pkgs[len(pkgs)-1] != pkg {
-			pkgs = append(pkgs, pkg)
-		}
+		files[path.Join(sdkDir, p)] = content
 		return nil
 	})
-	files["vendor/modules.txt"] = []byte(fmt.Sprintf("# %s %s\n## explicit; go 1.26\n%s\n", sdkModule, version, strings.Join(pkgs, "\n")))
-	return err
 }
 
 // VendorSDK makes dir a Go module named name that builds its tasks against
-// this glacier's guest SDK, vendored. It is what init does for a new
-// project, for tests that copy an example out of this repository.
+// this glacier's guest SDK, copied in as init does for a new project, for
+// tests that copy an example out of this repository.
 func VendorSDK(dir, name string) error {
 	files := map[string][]byte{}
 	if err := vendorSDK(files, name, "v0.0.0"); err != nil {
