@@ -2,11 +2,13 @@ package wasmrt
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/glacier-pipeline/glacier/internal/testutil/hostile"
 	"github.com/glacier-pipeline/glacier/internal/testutil/wasmenc"
 )
 
@@ -186,4 +188,73 @@ func TestValidateAgreesWithLoad(t *testing.T) {
 	// The memory limit.
 	err = Validate(ctx, start(nil), 32<<10)
 	require.ErrorIs(t, err, ErrMemoryLimit)
+}
+
+// TestHostFunctionsWithoutMemory runs a module without memory that calls a
+// host function, past the load check that refuses such modules, as a
+// broken or hostile engine setup might: the host function must not panic
+// (wazero hands it a nil pointer in a non-nil interface), and the task
+// fails with ErrFault.
+func TestHostFunctionsWithoutMemory(t *testing.T) {
+	ctx := context.Background()
+	rt, err := NewRuntime(ctx)
+	require.NoError(t, err)
+	defer rt.Close(ctx)
+	cm, err := rt.wr.CompileModule(ctx, hostile.NoMemoryHostCall())
+	require.NoError(t, err)
+	var log strings.Builder
+	_, err = rt.Run(ctx, &Module{sha: "nomemory", compiled: cm}, Invocation{Task: "t", Log: &log})
+	require.ErrorIs(t, err, ErrFault)
+	assert.Contains(t, err.Error(), "lies outside guest memory")
+	assert.NotContains(t, log.String(), "goroutine")
+	assert.NotContains(t, log.String(), ".go:")
+}
+
+// TestLoadRefusesWhatTheABIForbids checks the refusals docs/abi.md lists
+// for a module's shape.
+func TestLoadRefusesWhatTheABIForbids(t *testing.T) {
+	sec := wasmenc.Section
+	cat := func(parts ...[]byte) []byte {
+		var b []byte
+		for _, p := range parts {
+			b = append(b, p...)
+		}
+		return b
+	}
+	header := []byte("\x00asm\x01\x00\x00\x00")
+	types := sec(1, []byte{2, 0x60, 0, 0, 0x60, 0, 1, 0x7f})
+	memory := sec(5, []byte{1, 0, 1})
+	exports := func(memName string) []byte {
+		return sec(7, cat([]byte{2}, wasmenc.Name("_start"), []byte{0, 0}, wasmenc.Name(memName), []byte{2, 0}))
+	}
+	code := func(body ...byte) []byte {
+		b := cat([]byte{0}, body, []byte{0x0b})
+		return sec(10, cat([]byte{1}, wasmenc.ULEB(uint64(len(b))), b))
+	}
+	tests := []struct {
+		name string
+		wasm []byte
+		says string
+	}{
+		{"start section", cat(header, types, sec(3, []byte{1, 0}), memory, exports("memory"), sec(8, []byte{0}), code()),
+			"has a start section"},
+		{"global import", cat(header, types, sec(2, cat([]byte{1}, wasmenc.Name("glacier_v1"), wasmenc.Name("g"), []byte{3, 0x7f, 0})),
+			sec(3, []byte{1, 0}), memory, exports("memory"), code()),
+			"imports glacier_v1.g (global)"},
+		{"_start returns a value", cat(header, types, sec(3, []byte{1, 1}), memory, exports("memory"), code(0x41, 0)),
+			"exports _start as () -> (i32)"},
+		{"memory under another name", cat(header, types, sec(3, []byte{1, 0}), memory, exports("mem"), code()),
+			`exports no memory named "memory"`},
+	}
+	ctx := context.Background()
+	rt, err := NewRuntime(ctx)
+	require.NoError(t, err)
+	defer rt.Close(ctx)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := rt.Load(ctx, tt.wasm)
+			require.ErrorIs(t, err, ErrInvalidModule)
+			assert.Contains(t, err.Error(), tt.says)
+		})
+	}
 }

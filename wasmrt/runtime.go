@@ -210,6 +210,12 @@ func (r *Runtime) compile(ctx context.Context, wasm []byte, sha string, memLimit
 	if err != nil {
 		return nil, failf(ErrInvalidModule, err, "module %s refused: %v", short, err)
 	}
+	switch {
+	case st.Start:
+		return nil, failf(ErrInvalidModule, nil, "module %s has a start section, a function the engine would run while it loads the module, before the host is ready; a task module starts in _start alone (docs/abi.md, section 1)", short)
+	case st.OtherImport != "":
+		return nil, failf(ErrInvalidModule, nil, "module %s imports %s; a task module imports only functions, and defines its own memory (docs/abi.md, section 2)", short, st.OtherImport)
+	}
 	minMem := uint64(st.MemoryMinPages) * memlimit.PageSize
 	if memLimit > 0 && minMem > memlimit.New(memLimit).Limit() {
 		return nil, failf(ErrMemoryLimit, nil,
@@ -229,9 +235,18 @@ func (r *Runtime) compile(ctx context.Context, wasm []byte, sha string, memLimit
 		}
 		return nil, fmt.Errorf("module %s: %w", short, err)
 	}
-	if _, ok := cm.ExportedFunctions()["_start"]; !ok {
+	start, ok := cm.ExportedFunctions()["_start"]
+	if !ok {
 		_ = cm.Close(ctx)
 		return nil, failf(ErrInvalidModule, nil, "module %s exports no _start function; a task must be a WASI command (a Go main package built with GOOS=wasip1 GOARCH=wasm)", short)
+	}
+	if len(start.ParamTypes()) > 0 || len(start.ResultTypes()) > 0 {
+		_ = cm.Close(ctx)
+		return nil, failf(ErrInvalidModule, nil, "module %s exports _start as %s; it must take nothing and return nothing, () -> ()", short, signature(start))
+	}
+	if _, ok := cm.ExportedMemories()["memory"]; !ok {
+		_ = cm.Close(ctx)
+		return nil, failf(ErrInvalidModule, nil, "module %s exports no memory named \"memory\"; the host reads and writes the task's buffers there (docs/abi.md, section 1)", short)
 	}
 	return &Module{sha: sha, compiled: cm, minMem: minMem}, nil
 }

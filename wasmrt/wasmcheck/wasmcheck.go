@@ -122,6 +122,12 @@ type Stats struct {
 	// MemoryMinPages is the initial size of the first, in 64 KiB pages.
 	Memories       int
 	MemoryMinPages uint32
+	// Start reports a start section: a function the engine runs while it
+	// instantiates the module.
+	Start bool
+	// OtherImport names the first import that is not a function, as
+	// "module.name (kind)", or is empty.
+	OtherImport string
 }
 
 // ErrMalformed matches errors for a module that is not well-formed
@@ -347,6 +353,7 @@ func (c *checker) section(id byte) error {
 		}
 		return nil
 	case secStart:
+		c.st.Start = true
 		_, err := c.r.u32("start function")
 		return err
 	case secElement:
@@ -540,14 +547,19 @@ func (c *checker) imports() error {
 	c.st.Imports = n
 	r := &c.r
 	for range n {
+		modStart := r.pos
 		if err := c.name("import module name"); err != nil {
 			return err
 		}
+		nameStart := r.pos
 		if err := c.name("import name"); err != nil {
 			return err
 		}
 		at := r.pos
 		kind, err := r.byte("import kind")
+		if err == nil && kind != 0 && c.st.OtherImport == "" {
+			c.st.OtherImport = importName(r.b[modStart:nameStart], r.b[nameStart:at]) + " (" + [...]string{"", "table", "memory", "global", "tag"}[min(kind, 4)] + ")"
+		}
 		if err != nil {
 			return err
 		}
@@ -571,6 +583,20 @@ func (c *checker) imports() error {
 		}
 	}
 	return nil
+}
+
+// importName formats an import's module and name, each given with its
+// length prefix, as module.name.
+func importName(mod, name []byte) string {
+	strip := func(b []byte) string {
+		for i, c := range b {
+			if c < 0x80 {
+				return string(b[i+1:])
+			}
+		}
+		return ""
+	}
+	return strip(mod) + "." + strip(name)
 }
 
 func (c *checker) table() error {

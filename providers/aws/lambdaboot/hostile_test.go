@@ -27,7 +27,6 @@ var hostileErrorType = map[hostile.Kind]string{
 	hostile.Memory:        "Glacier." + fnrt.KindMemoryLimit,
 	hostile.CompileTime:   "Glacier." + fnrt.KindCompileBudget,
 	hostile.CompileMemory: "Glacier." + fnrt.KindCompileBudget,
-	hostile.Fault:         "Glacier." + fnrt.KindFault,
 }
 
 // TestHostileModulesUnderEmulator gives every hostile module to the

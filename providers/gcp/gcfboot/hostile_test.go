@@ -28,7 +28,6 @@ var attackKind = map[attacks.Kind]string{
 	attacks.Memory:        fnrt.KindMemoryLimit,
 	attacks.CompileTime:   fnrt.KindCompileBudget,
 	attacks.CompileMemory: fnrt.KindCompileBudget,
-	attacks.Fault:         fnrt.KindFault,
 }
 
 // TestHostileModules serves every hostile module from a bundle's function

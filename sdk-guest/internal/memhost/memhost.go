@@ -116,9 +116,14 @@ func New(cfg Config) (*Host, error) {
 	}
 	sort.Strings(tc.Inputs)
 	var err error
-	if h.context, err = json.Marshal(tc); err != nil {
+	// As the host encodes it (docs/abi.md): compact, no HTML escaping.
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err = enc.Encode(tc); err != nil {
 		return nil, fmt.Errorf("encode task context: %w", err)
 	}
+	h.context = bytes.TrimSuffix(b.Bytes(), []byte("\n"))
 	return h, nil
 }
 

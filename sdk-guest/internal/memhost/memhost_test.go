@@ -257,3 +257,20 @@ func TestNewRefuses(t *testing.T) {
 		})
 	}
 }
+
+// TestTaskContextBytes checks the encoding against the host's: compact
+// JSON, fields in order, no HTML escaping.
+func TestTaskContextBytes(t *testing.T) {
+	h, err := New(Config{Task: "t", RunID: "r-1", Params: map[string]string{"q": "<a&b>"},
+		Inputs: map[string][]byte{"z": nil, "a": nil}, Outputs: []string{"o"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, _ := h.TaskContext(nil)
+	buf := make([]byte, n)
+	h.TaskContext(buf)
+	want := `{"abi":1,"task":"t","run_id":"r-1","params":{"q":"<a&b>"},"inputs":["a","z"],"outputs":["o"]}`
+	if string(buf) != want {
+		t.Errorf("task context =\n%s\nwant\n%s", buf, want)
+	}
+}

@@ -19,6 +19,7 @@
 package hostabi
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -115,7 +116,7 @@ func NewState(cfg Config) (*State, error) {
 	sort.Strings(in)
 	sort.Strings(out)
 	cfg.Inputs, cfg.Outputs = in, out
-	tc, err := json.Marshal(abi.TaskContext{
+	tc, err := encodeTaskContext(abi.TaskContext{
 		ABI: abi.Version, Task: cfg.Task, RunID: cfg.RunID,
 		Params: cfg.Params, Inputs: in, Outputs: out,
 	})
@@ -137,6 +138,18 @@ func NewState(cfg Config) (*State, error) {
 		s.outputs[n] = &output{}
 	}
 	return s, nil
+}
+
+// encodeTaskContext encodes tc as docs/abi.md specifies: compact JSON, no
+// HTML escaping (the guest SDK's test double encodes it the same way).
+func encodeTaskContext(tc abi.TaskContext) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(tc); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }
 
 type stateKey struct{}
