@@ -24,6 +24,9 @@ type Writer struct {
 	notes     int64 // note bytes written to dst
 	dropped   int64
 	dstFailed bool
+	// midLine: the last byte delivered was not a newline, so a host line
+	// starts on a line of its own.
+	midLine bool
 }
 
 // New returns a Writer passing at most limit bytes of task output to dst
@@ -68,7 +71,19 @@ func (w *Writer) emit(p []byte) int64 {
 		w.dstFailed = true
 		w.dropped += int64(len(p) - n)
 	}
+	if n > 0 {
+		w.midLine = p[n-1] != '\n'
+	}
 	return int64(n)
+}
+
+// hostLine returns line, after a newline if the task's output stopped
+// mid-line.
+func (w *Writer) hostLine(line string) []byte {
+	if w.midLine {
+		return []byte("\n" + line)
+	}
+	return []byte(line)
 }
 
 // Notef writes one host line, prefixed "glacier: ", within NoteLimit.
@@ -76,11 +91,11 @@ func (w *Writer) Notef(format string, args ...any) {
 	line := "glacier: " + fmt.Sprintf(format, args...) + "\n"
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.notes+int64(len(line)) > NoteLimit {
+	if w.notes+int64(len(line))+1 > NoteLimit {
 		w.dropped += int64(len(line))
 		return
 	}
-	w.notes += w.emit([]byte(line))
+	w.notes += w.emit(w.hostLine(line))
 }
 
 // Finish writes a last line saying how much was dropped, if anything was.
@@ -94,7 +109,7 @@ func (w *Writer) Finish() {
 	line := fmt.Sprintf("glacier: log limit reached: %d bytes of task output dropped (the log keeps the first %d bytes)\n", dropped, limit)
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.notes += w.emit([]byte(line))
+	w.notes += w.emit(w.hostLine(line))
 }
 
 // Kept returns the bytes delivered to the destination, notes included.

@@ -19,7 +19,7 @@ func TestWriterCaps(t *testing.T) {
 	}
 	w.Notef("task %q: fault", "t")
 	w.Finish()
-	assert.Equal(t, "hello worl"+"glacier: task \"t\": fault\n"+
+	assert.Equal(t, "hello worl\n"+"glacier: task \"t\": fault\n"+
 		"glacier: log limit reached: 6 bytes of task output dropped (the log keeps the first 10 bytes)\n", dst.String())
 	assert.EqualValues(t, dst.Len(), w.Kept())
 	assert.EqualValues(t, 6, w.Dropped())
@@ -69,4 +69,17 @@ func TestWriterNilDestination(t *testing.T) {
 	w.Write([]byte("abcd"))
 	assert.EqualValues(t, 2, w.Kept())
 	assert.EqualValues(t, 2, w.Dropped())
+}
+
+// TestHostLinesStartOnTheirOwnLine: a note or the limit line after task
+// output cut mid-line starts a new line; after a full line it does not.
+func TestHostLinesStartOnTheirOwnLine(t *testing.T) {
+	var dst bytes.Buffer
+	w := New(&dst, 100)
+	w.Write([]byte("whole line\n"))
+	w.Notef("first")
+	w.Write([]byte("partial"))
+	w.Notef("second")
+	w.Finish()
+	assert.Equal(t, "whole line\nglacier: first\npartial\nglacier: second\n", dst.String())
 }
