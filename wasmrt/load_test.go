@@ -2,6 +2,10 @@ package wasmrt
 
 import (
 	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -257,4 +261,23 @@ func TestLoadRefusesWhatTheABIForbids(t *testing.T) {
 			assert.Contains(t, err.Error(), tt.says)
 		})
 	}
+}
+
+// TestDocumentedWASIFunctions checks docs/abi.md's list of the WASI
+// functions the host provides against what it provides.
+func TestDocumentedWASIFunctions(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "docs", "abi.md"))
+	require.NoError(t, err)
+	_, list, ok := strings.Cut(string(doc), "the host provides exactly these")
+	require.True(t, ok, "docs/abi.md lists no WASI functions")
+	list, _, _ = strings.Cut(list, "With no preopened")
+	var documented []string
+	for _, m := range regexp.MustCompile("`([a-z_]+)`").FindAllStringSubmatch(list, -1) {
+		documented = append(documented, m[1])
+	}
+	rt, err := NewRuntime(context.Background())
+	require.NoError(t, err)
+	defer rt.Close(context.Background())
+	assert.ElementsMatch(t, sortedKeys(rt.provided["wasi_snapshot_preview1"]), documented)
+	assert.True(t, strings.HasPrefix(strings.Join(strings.Fields(list), " "), fmt.Sprintf("%d functions", len(documented))), "docs/abi.md gives the count")
 }
