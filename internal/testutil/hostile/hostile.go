@@ -46,6 +46,9 @@ type Case struct {
 	// Kind is how the host must refuse it, Says a fragment of the message.
 	Kind Kind
 	Says string
+	// AtLoad: the module is well-formed, and it is the sandbox's load, not
+	// the structural check (wasmcheck), that refuses it.
+	AtLoad bool
 }
 
 // WriteTo makes the case's module at path.
@@ -190,7 +193,7 @@ func Cases() []Case {
 			Says: "module too costly to compile: reading and compiling it took longer than its compile budget of 2s"},
 		{Name: "hungry to compile", Wasm: straightLine(2_000_000), Kind: CompileMemory,
 			Says: "module too costly to compile: reading and compiling it needed more than its compile budget of 256 MiB"},
-		{Name: "host call without memory", Wasm: NoMemoryHostCall(), Kind: Invalid,
+		{Name: "host call without memory", Wasm: NoMemoryHostCall(), Kind: Invalid, AtLoad: true,
 			Says: `exports no memory named "memory"`},
 		{Name: "8 GiB sparse file", File: sparseFile, Kind: Invalid,
 			Says: "is 8589934592 bytes; a task module may be at most"},
