@@ -79,7 +79,9 @@ func TestProgramInItsOwnModule(t *testing.T) {
 	write := func(name string, data []byte) {
 		require.NoError(t, os.WriteFile(filepath.Join(mod, name), data, 0o644))
 	}
-	write("go.mod", []byte("module userprog\n\ngo 1.26\n\nrequire github.com/glacier-pipeline/glacier v0.0.0\n\nreplace github.com/glacier-pipeline/glacier => "+root+"\n"))
+	write("go.mod", []byte("module userprog\n\ngo 1.26\n\nrequire github.com/glacier-pipeline/glacier v0.0.0\n\n"+
+		"replace github.com/glacier-pipeline/glacier => "+root+"\n\n"+
+		"replace github.com/glacier-pipeline/glacier/sdk-guest => "+filepath.Join(root, "sdk-guest")+"\n"))
 	sum, err := os.ReadFile(filepath.Join(root, "go.sum"))
 	require.NoError(t, err)
 	write("go.sum", sum)

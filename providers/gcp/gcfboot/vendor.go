@@ -26,6 +26,11 @@ const bundleModule = "glacier.local/function"
 // published, and a vendored build reads it from there.
 const vendorPrefix = "vendor/" + artifact.ModulePath
 
+// sdkModule is the guest SDK's module, a module of its own in the Glacier
+// repository (sdk-guest/), replaced in the same way: the host imports its
+// abi package.
+const sdkModule = artifact.ModulePath + "/sdk-guest"
+
 // goTree is the part of a bundle every task shares: go.mod, go.sum and
 // vendor/.
 type goTree struct {
@@ -166,6 +171,7 @@ func vendor(ctx context.Context, src string) (*goTree, error) {
 		f.Mode = artifact.ModeFile // whatever the checkout's modes were
 		if f.Name == "vendor/modules.txt" {
 			f.Data = bytes.ReplaceAll(f.Data, []byte("=> "+src+"\n"), []byte("=> ./"+vendorPrefix+"\n"))
+			f.Data = bytes.ReplaceAll(f.Data, []byte("=> "+filepath.Join(src, "sdk-guest")+"\n"), []byte("=> ./"+vendorPrefix+"/sdk-guest\n"))
 		}
 		files = append(files, f)
 	}
@@ -175,15 +181,16 @@ func vendor(ctx context.Context, src string) (*goTree, error) {
 const frameworkModule = "github.com/GoogleCloudPlatform/functions-framework-go"
 
 // goMod writes the bundle's go.mod: the Glacier module replaced by
-// replacement, and requires, sorted.
+// replacement (and its SDK module by replacement/sdk-guest), and requires,
+// sorted.
 func goMod(goVersion string, requires map[string]string, replacement string) []byte {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "module %s\n\ngo %s\n\nrequire (\n", bundleModule, goVersion)
 	// The order go mod edit keeps: by path, byte-wise.
-	fmt.Fprintf(&b, "\t%s %s\n\t%s v0.0.0\n)\n\nrequire (\n", frameworkModule, requires[frameworkModule], artifact.ModulePath)
+	fmt.Fprintf(&b, "\t%s %s\n\t%s v0.0.0\n\t%s v0.0.0\n)\n\nrequire (\n", frameworkModule, requires[frameworkModule], artifact.ModulePath, sdkModule)
 	paths := make([]string, 0, len(requires))
 	for p := range requires {
-		if p != frameworkModule && p != artifact.ModulePath {
+		if p != frameworkModule && p != artifact.ModulePath && p != sdkModule {
 			paths = append(paths, p)
 		}
 	}
@@ -191,8 +198,8 @@ func goMod(goVersion string, requires map[string]string, replacement string) []b
 	for _, p := range paths {
 		fmt.Fprintf(&b, "\t%s %s // indirect\n", p, requires[p])
 	}
-	fmt.Fprintf(&b, ")\n\n// The Glacier module is not published: the function is built from\n// its packages in vendor/.\nreplace %s => %s\n",
-		artifact.ModulePath, replacement)
+	fmt.Fprintf(&b, ")\n\n// The Glacier modules are not published: the function is built from\n// their packages in vendor/.\nreplace %s => %s\n\nreplace %s => %s\n",
+		artifact.ModulePath, replacement, sdkModule, replacement+"/sdk-guest")
 	return b.Bytes()
 }
 
