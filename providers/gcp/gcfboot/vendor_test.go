@@ -58,6 +58,7 @@ go 1.26.0
 require (
 	github.com/GoogleCloudPlatform/functions-framework-go v1.9.2
 	github.com/glacier-pipeline/glacier v0.0.0
+	github.com/glacier-pipeline/glacier/sdk-guest v0.0.0
 )
 
 require (
@@ -66,9 +67,11 @@ require (
 	github.com/x/unused v2.0.0 // indirect
 )
 
-// The Glacier module is not published: the function is built from
-// its packages in vendor/.
+// The Glacier modules are not published: the function is built from
+// their packages in vendor/.
 replace github.com/glacier-pipeline/glacier => ./vendor/github.com/glacier-pipeline/glacier
+
+replace github.com/glacier-pipeline/glacier/sdk-guest => ./vendor/github.com/glacier-pipeline/glacier/sdk-guest
 `, string(got))
 }
 
