@@ -23,7 +23,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/glacier-pipeline/glacier/glacier"
+	"github.com/glacier-pipeline/glacier"
 	"github.com/glacier-pipeline/glacier/wasmrt/wasmcheck"
 )
 

@@ -14,7 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/glacier-pipeline/glacier/glacier"
+	"github.com/glacier-pipeline/glacier"
 )
 
 func TestModules(t *testing.T) {

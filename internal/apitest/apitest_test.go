@@ -22,7 +22,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/glacier-pipeline/glacier/glacier"
+	"github.com/glacier-pipeline/glacier"
 	"github.com/glacier-pipeline/glacier/providers/aws"
 	"github.com/glacier-pipeline/glacier/providers/local"
 	"github.com/glacier-pipeline/glacier/wasmrt"

@@ -8,7 +8,7 @@ import (
 	"io"
 	"strings"
 
-	"github.com/glacier-pipeline/glacier/glacier"
+	"github.com/glacier-pipeline/glacier"
 )
 
 // Formats lists the formats Write accepts.

@@ -7,7 +7,7 @@ import (
 	"regexp"
 	"testing"
 
-	"github.com/glacier-pipeline/glacier/glacier/manifest"
+	"github.com/glacier-pipeline/glacier/manifest"
 )
 
 // TestExampleREADME checks that the graph examples/etl's README shows is

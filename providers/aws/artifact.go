@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/glacier-pipeline/glacier/glacier"
+	"github.com/glacier-pipeline/glacier"
 	"github.com/glacier-pipeline/glacier/providers/internal/plan"
 )
 

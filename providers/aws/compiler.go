@@ -40,8 +40,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/glacier-pipeline/glacier"
 	"github.com/glacier-pipeline/glacier/build"
-	"github.com/glacier-pipeline/glacier/glacier"
 	"github.com/glacier-pipeline/glacier/providers/internal/plan"
 	"github.com/glacier-pipeline/glacier/providers/internal/pulumiproject"
 )

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"log"
 
-	"github.com/glacier-pipeline/glacier/glacier/manifest"
+	"github.com/glacier-pipeline/glacier/manifest"
 	"github.com/glacier-pipeline/glacier/providers/aws"
 )
 

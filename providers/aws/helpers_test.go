@@ -9,9 +9,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/glacier-pipeline/glacier"
 	"github.com/glacier-pipeline/glacier/build"
-	"github.com/glacier-pipeline/glacier/glacier"
-	"github.com/glacier-pipeline/glacier/glacier/manifest"
+	"github.com/glacier-pipeline/glacier/manifest"
 )
 
 // etlDir is the example every end-to-end test compiles.

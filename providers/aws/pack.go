@@ -3,15 +3,15 @@ package aws
 import (
 	"context"
 
-	"github.com/glacier-pipeline/glacier/providers/aws/lambdaboot"
+	"github.com/glacier-pipeline/glacier/providers/aws/lambdazip"
 	"github.com/glacier-pipeline/glacier/providers/internal/fnrt"
 	"github.com/glacier-pipeline/glacier/sdk-guest/abi"
 )
 
-// packLambda packages a task with lambdaboot: the generic bootstrap, the
+// packLambda packages a task with lambdazip: the generic bootstrap, the
 // task's module byte for byte and its spec.
 func packLambda(ctx context.Context, dep *deployment, t taskDecl, cacheDir string) ([]byte, error) {
-	return lambdaboot.Package(ctx, lambdaboot.PackageOptions{
+	return lambdazip.Package(ctx, lambdazip.PackageOptions{
 		Arch:     t.Arch,
 		Spec:     taskSpec(dep, t),
 		WasmPath: t.Module.Path,

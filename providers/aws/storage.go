@@ -5,7 +5,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/glacier-pipeline/glacier/glacier"
+	"github.com/glacier-pipeline/glacier"
 	"github.com/glacier-pipeline/glacier/providers/internal/plan"
 )
 

@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/glacier-pipeline/glacier/build"
-	"github.com/glacier-pipeline/glacier/providers/gcp/gcfboot"
+	"github.com/glacier-pipeline/glacier/providers/gcp/gcfbundle"
 	"github.com/glacier-pipeline/glacier/providers/internal/plan"
 )
 
@@ -42,8 +42,8 @@ func TestBundles(t *testing.T) {
 			b, err := inspectBundle(plan.Task{Module: mods[a.Task]}, zb)
 			require.NoError(t, err)
 			assert.Equal(t, mods[a.Task].SHA256, b.ModuleSHA256)
-			_, err = runtimeFor(b.GoVersion, gcfboot.Runtime)
-			assert.NoError(t, err, "gcfboot's own runtime builds the bundle")
+			_, err = runtimeFor(b.GoVersion, gcfbundle.Runtime)
+			assert.NoError(t, err, "gcfbundle's own runtime builds the bundle")
 		}
 		trees[i] = tree(t, out)
 	}

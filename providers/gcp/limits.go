@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/glacier-pipeline/glacier/glacier"
+	"github.com/glacier-pipeline/glacier"
 	"github.com/glacier-pipeline/glacier/providers/internal/plan"
 )
 

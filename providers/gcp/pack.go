@@ -3,18 +3,18 @@ package gcp
 import (
 	"context"
 
-	"github.com/glacier-pipeline/glacier/providers/gcp/gcfboot"
+	"github.com/glacier-pipeline/glacier/providers/gcp/gcfbundle"
 	"github.com/glacier-pipeline/glacier/providers/internal/fnrt"
 	"github.com/glacier-pipeline/glacier/sdk-guest/abi"
 )
 
 // entryPoint is the Go function Cloud Functions calls in every bundle.
-const entryPoint = gcfboot.EntryPoint
+const entryPoint = gcfbundle.EntryPoint
 
-// packBundle packs a task's source bundle with gcfboot: the Go function
+// packBundle packs a task's source bundle with gcfbundle: the Go function
 // that hosts the sandbox, the task's module byte for byte, and its spec.
 func packBundle(ctx context.Context, pipeline string, t taskDecl, cacheDir string) ([]byte, error) {
-	return gcfboot.Package(ctx, gcfboot.PackageOptions{
+	return gcfbundle.Package(ctx, gcfbundle.PackageOptions{
 		Spec:     taskSpec(pipeline, t),
 		WasmPath: t.Module.Path,
 		CacheDir: cacheDir,

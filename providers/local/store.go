@@ -18,7 +18,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/glacier-pipeline/glacier/glacier"
+	"github.com/glacier-pipeline/glacier"
 	"github.com/glacier-pipeline/glacier/internal/regfile"
 	"github.com/glacier-pipeline/glacier/internal/suggest"
 )

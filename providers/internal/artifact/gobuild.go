@@ -36,7 +36,7 @@ const buildRecipe = "1"
 // Options say what GoBuild builds.
 type Options struct {
 	// Pkg is the import path of the main package to build, such as
-	// "github.com/glacier-pipeline/glacier/providers/aws/lambdaboot/bootstrap".
+	// "github.com/glacier-pipeline/glacier/providers/aws/lambdazip/bootstrap".
 	// It is resolved in this module, so it may name a package of a
 	// dependency too.
 	Pkg string

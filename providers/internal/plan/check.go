@@ -3,7 +3,7 @@ package plan
 import (
 	"fmt"
 
-	"github.com/glacier-pipeline/glacier/glacier"
+	"github.com/glacier-pipeline/glacier"
 )
 
 // Check returns the problems every cloud target shares, all at once and in

@@ -14,7 +14,7 @@ import (
 //
 // Measured under the Lambda emulator with examples/etl's clean_orders
 // (go test -run XXX -bench ColdStart -benchtime 2x
-// ./providers/aws/lambdaboot/): the bootstrap peaks at 15 MiB and its
+// ./providers/aws/lambdazip/): the bootstrap peaks at 15 MiB and its
 // sandbox worker at 48 MiB from precompiled code, 82 MiB when it compiles
 // the module, the guest's own few MiB included: 63 to 97 MiB in all.
 const HostReserveMiB = fnrt.HostReserveMiB

@@ -15,8 +15,8 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/glacier-pipeline/glacier"
 	"github.com/glacier-pipeline/glacier/build"
-	"github.com/glacier-pipeline/glacier/glacier"
 )
 
 // Plan is a pipeline seen as a deployment: datasets with their producer and

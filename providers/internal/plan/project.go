@@ -9,8 +9,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/glacier-pipeline/glacier"
 	"github.com/glacier-pipeline/glacier/build"
-	"github.com/glacier-pipeline/glacier/glacier"
 )
 
 // Modules returns every task's module by task name: those in given, or,

@@ -14,7 +14,7 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/glacier-pipeline/glacier/glacier/manifest"
+	"github.com/glacier-pipeline/glacier/manifest"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 )

@@ -6,8 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/glacier-pipeline/glacier"
 	"github.com/glacier-pipeline/glacier/build"
-	"github.com/glacier-pipeline/glacier/glacier"
 	"github.com/glacier-pipeline/glacier/providers/aws"
 	"github.com/glacier-pipeline/glacier/providers/gcp"
 	"github.com/spf13/cobra"

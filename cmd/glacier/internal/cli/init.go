@@ -13,8 +13,8 @@ import (
 	"strings"
 	"text/template"
 
-	"github.com/glacier-pipeline/glacier/glacier"
-	"github.com/glacier-pipeline/glacier/glacier/manifest"
+	"github.com/glacier-pipeline/glacier"
+	"github.com/glacier-pipeline/glacier/manifest"
 	sdkguest "github.com/glacier-pipeline/glacier/sdk-guest"
 	"github.com/spf13/cobra"
 )

@@ -6,7 +6,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/glacier-pipeline/glacier/glacier"
+	"github.com/glacier-pipeline/glacier"
 	"github.com/glacier-pipeline/glacier/providers/local"
 )
 

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/glacier-pipeline/glacier/glacier"
+	"github.com/glacier-pipeline/glacier"
 	"github.com/glacier-pipeline/glacier/providers/local"
 )
 

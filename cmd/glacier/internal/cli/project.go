@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/glacier-pipeline/glacier/build"
-	"github.com/glacier-pipeline/glacier/glacier/manifest"
+	"github.com/glacier-pipeline/glacier/manifest"
 	"github.com/glacier-pipeline/glacier/providers/local"
 )
 

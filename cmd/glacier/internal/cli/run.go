@@ -8,7 +8,7 @@ import (
 	"runtime"
 	"time"
 
-	"github.com/glacier-pipeline/glacier/glacier"
+	"github.com/glacier-pipeline/glacier"
 	"github.com/glacier-pipeline/glacier/providers/local"
 	"github.com/glacier-pipeline/glacier/wasmrt"
 	"github.com/spf13/cobra"

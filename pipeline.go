@@ -1,0 +1,316 @@
+package glacier
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"time"
+)
+
+// Dataset is a named piece of data that tasks read and write.
+type Dataset struct {
+	Name    string
+	Storage Storage
+	// Source makes the dataset an external input: its bytes are read from
+	// this path (relative to the project directory) and no task produces it.
+	// It must lie inside the project directory (see SourcePath).
+	Source string
+	// SourceOutsideProject allows Source to lie outside the project
+	// directory, or to be an absolute path: shared data, read where it is.
+	SourceOutsideProject bool
+}
+
+// Task is one step of a pipeline: a WebAssembly module that reads its
+// inputs and writes its outputs, and nothing else.
+type Task struct {
+	Name string
+	// Build is a Go main package (a directory relative to the project) that
+	// is built with GOOS=wasip1 GOARCH=wasm. Exactly one of Build and Module
+	// is set.
+	Build string
+	// Module is a ready WASI module (.wasm), relative to the project.
+	Module  string
+	Inputs  []string
+	Outputs []string
+	// Compute is where the task runs; nil means Local{}.
+	Compute Compute
+	Params  map[string]string
+	// Retries is how many times a failed run of the task is retried.
+	Retries int
+}
+
+// Pipeline is a set of datasets and the tasks that connect them. Build one
+// with New and the Add methods, or load a glacier.yaml with package
+// manifest. A Pipeline is not safe for concurrent mutation.
+type Pipeline struct {
+	name     string
+	datasets []Dataset
+	tasks    []Task
+}
+
+// New returns an empty pipeline. The name is checked by Validate.
+func New(name string) *Pipeline { return &Pipeline{name: name} }
+
+// Name returns the pipeline's name.
+func (p *Pipeline) Name() string { return p.name }
+
+// AddDataset adds a dataset. It fails if the name is invalid or already used
+// by another dataset; every other problem is reported by Validate.
+func (p *Pipeline) AddDataset(d Dataset) error {
+	if err := CheckName(d.Name); err != nil {
+		return fmt.Errorf("dataset %q: %w", d.Name, err)
+	}
+	if _, ok := p.Dataset(d.Name); ok {
+		return fmt.Errorf("dataset %q is declared twice; rename one of them", d.Name)
+	}
+	p.datasets = append(p.datasets, d)
+	return nil
+}
+
+// AddTask adds a task. It fails if the name is invalid or already used by
+// another task; every other problem is reported by Validate.
+func (p *Pipeline) AddTask(t Task) error {
+	if err := CheckName(t.Name); err != nil {
+		return fmt.Errorf("task %q: %w", t.Name, err)
+	}
+	if _, ok := p.Task(t.Name); ok {
+		return fmt.Errorf("task %q is declared twice; rename one of them", t.Name)
+	}
+	t.Inputs = slices.Clone(t.Inputs)
+	t.Outputs = slices.Clone(t.Outputs)
+	p.tasks = append(p.tasks, t)
+	return nil
+}
+
+// Datasets returns the datasets in the order they were added.
+func (p *Pipeline) Datasets() []Dataset { return slices.Clone(p.datasets) }
+
+// Tasks returns the tasks in the order they were added.
+func (p *Pipeline) Tasks() []Task { return slices.Clone(p.tasks) }
+
+// Dataset returns the dataset with the given name.
+func (p *Pipeline) Dataset(name string) (Dataset, bool) {
+	i := slices.IndexFunc(p.datasets, func(d Dataset) bool { return d.Name == name })
+	if i < 0 {
+		return Dataset{}, false
+	}
+	return p.datasets[i], true
+}
+
+// Task returns the task with the given name.
+func (p *Pipeline) Task(name string) (Task, bool) {
+	i := slices.IndexFunc(p.tasks, func(t Task) bool { return t.Name == name })
+	if i < 0 {
+		return Task{}, false
+	}
+	return p.tasks[i], true
+}
+
+// Producer returns the task that writes the dataset, if any.
+func (p *Pipeline) Producer(dataset string) (Task, bool) {
+	for _, t := range p.tasks {
+		if slices.Contains(t.Outputs, dataset) {
+			return t, true
+		}
+	}
+	return Task{}, false
+}
+
+// Consumers returns the tasks that read the dataset, in declaration order.
+func (p *Pipeline) Consumers(dataset string) []Task {
+	var out []Task
+	for _, t := range p.tasks {
+		if slices.Contains(t.Inputs, dataset) {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// Upstream returns the names of the tasks whose outputs the task reads,
+// sorted and without duplicates.
+func (p *Pipeline) Upstream(task string) []string {
+	return p.upstream(p.producers(), task)
+}
+
+// producers maps each dataset to the tasks that write it.
+func (p *Pipeline) producers() map[string][]string {
+	m := make(map[string][]string)
+	for _, t := range p.tasks {
+		for _, out := range t.Outputs {
+			if !slices.Contains(m[out], t.Name) {
+				m[out] = append(m[out], t.Name)
+			}
+		}
+	}
+	return m
+}
+
+func (p *Pipeline) upstream(producers map[string][]string, task string) []string {
+	t, ok := p.Task(task)
+	if !ok {
+		return nil
+	}
+	var up []string
+	for _, in := range t.Inputs {
+		for _, prod := range producers[in] {
+			if !slices.Contains(up, prod) {
+				up = append(up, prod)
+			}
+		}
+	}
+	sort.Strings(up)
+	return up
+}
+
+// Order returns the tasks in a topological order: every task after the tasks
+// it reads from, ties broken by declaration order. It fails if the pipeline
+// has a cycle; Validate says where.
+func (p *Pipeline) Order() ([]Task, error) {
+	levels, err := p.Levels()
+	if err != nil {
+		return nil, err
+	}
+	var out []Task
+	for _, l := range levels {
+		out = append(out, l...)
+	}
+	return out, nil
+}
+
+// Levels groups the tasks into waves: the first holds tasks that read only
+// sources, and each later one tasks whose upstream tasks are all in earlier
+// waves. Tasks within a wave are independent of one another and keep their
+// declaration order.
+func (p *Pipeline) Levels() ([][]Task, error) {
+	producers := p.producers()
+	index := make(map[string]int, len(p.tasks))
+	for i, t := range p.tasks {
+		index[t.Name] = i
+	}
+	pending := make([]int, len(p.tasks))      // upstream tasks not yet placed
+	downstream := make([][]int, len(p.tasks)) // who waits for each task
+	for i, t := range p.tasks {
+		for _, up := range p.upstream(producers, t.Name) {
+			pending[i]++
+			downstream[index[up]] = append(downstream[index[up]], i)
+		}
+	}
+	var wave []int
+	for i := range p.tasks {
+		if pending[i] == 0 {
+			wave = append(wave, i)
+		}
+	}
+	var levels [][]Task
+	placed := 0
+	for len(wave) > 0 {
+		slices.Sort(wave)
+		level := make([]Task, len(wave))
+		var next []int
+		for j, i := range wave {
+			level[j] = p.tasks[i]
+			for _, d := range downstream[i] {
+				if pending[d]--; pending[d] == 0 {
+					next = append(next, d)
+				}
+			}
+		}
+		levels = append(levels, level)
+		placed += len(wave)
+		wave = next
+	}
+	if placed != len(p.tasks) {
+		return nil, errors.New("pipeline has a cycle; run glacier validate to see it")
+	}
+	return levels, nil
+}
+
+// Compiler turns a pipeline into deployable artifacts for one target, such
+// as AWS or GCP. Providers implement it; the core never imports them.
+type Compiler interface {
+	// Compile validates p against the target's limits and writes the
+	// target's artifacts. It is called only with a pipeline that passed
+	// Validate.
+	Compile(ctx context.Context, p *Pipeline) (*Compilation, error)
+}
+
+// Compilation describes what a Compiler produced.
+type Compilation struct {
+	// Target names the provider ("aws", "gcp").
+	Target string
+	// Dir is where the artifacts and the infrastructure program were written.
+	Dir string
+	// Artifacts are the per-task deployable packages.
+	Artifacts []Artifact
+	// Warnings are problems that did not stop compilation, such as
+	// provider hints the target does not know.
+	Warnings []string
+}
+
+// Artifact is one task's deployable package.
+type Artifact struct {
+	Task string
+	// Path of the package, relative to Compilation.Dir.
+	Path string
+	Size int64
+	// ModuleSHA256 is the hex digest of the WebAssembly module inside,
+	// byte-identical to the one the local executor runs.
+	ModuleSHA256 string
+}
+
+// Executor runs a pipeline. Providers implement it; the core never imports them.
+type Executor interface {
+	// Execute runs p's tasks in dependency order. It is called only with a
+	// pipeline that passed Validate. The report is returned even when tasks
+	// failed; the error then summarises the failures.
+	Execute(ctx context.Context, p *Pipeline) (*Report, error)
+}
+
+// Report is what an Executor did in one run.
+type Report struct {
+	RunID string
+	Tasks []TaskReport
+}
+
+// TaskStatus is how a task ended in a run.
+type TaskStatus string
+
+// Task statuses.
+const (
+	StatusSucceeded TaskStatus = "done"
+	StatusCached    TaskStatus = "cached"
+	StatusFailed    TaskStatus = "failed"
+	// StatusSkipped marks a task whose upstream failed.
+	StatusSkipped  TaskStatus = "skipped"
+	StatusCanceled TaskStatus = "canceled"
+)
+
+// TaskReport is one task's outcome in a run.
+type TaskReport struct {
+	Task     string
+	Status   TaskStatus
+	Attempts int
+	// Duration is the time spent running the task, all attempts together.
+	Duration time.Duration
+	// Err is why the task failed, was skipped or was canceled.
+	Err error
+}
+
+// Compile validates p and hands it to c.
+func (p *Pipeline) Compile(ctx context.Context, c Compiler) (*Compilation, error) {
+	if err := p.Validate().Err(); err != nil {
+		return nil, err
+	}
+	return c.Compile(ctx, p)
+}
+
+// Run validates p and hands it to e.
+func (p *Pipeline) Run(ctx context.Context, e Executor) (*Report, error) {
+	if err := p.Validate().Err(); err != nil {
+		return nil, err
+	}
+	return e.Execute(ctx, p)
+}

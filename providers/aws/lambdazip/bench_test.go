@@ -1,0 +1,199 @@
+package lambdazip_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/glacier-pipeline/glacier"
+	"github.com/glacier-pipeline/glacier/build"
+	"github.com/glacier-pipeline/glacier/internal/testutil/fakes3"
+	"github.com/glacier-pipeline/glacier/internal/testutil/ziptest"
+	"github.com/glacier-pipeline/glacier/manifest"
+	"github.com/glacier-pipeline/glacier/providers/aws/lambdazip"
+	"github.com/glacier-pipeline/glacier/providers/internal/fnrt"
+	"github.com/glacier-pipeline/glacier/sdk-guest/abi"
+)
+
+// benchTask is the examples/etl task the benchmarks package: the first,
+// whose input is a source file.
+const benchTask = "clean_orders"
+
+// etlTask builds examples/etl's benchTask and returns its spec, module
+// path and source data.
+func etlTask(b *testing.B) (fnrt.TaskSpec, string, []byte) {
+	b.Helper()
+	ctx := context.Background()
+	m, err := manifest.Load(filepath.Join(repoRoot(b), "examples", "etl", manifest.DefaultFile))
+	require.NoError(b, err)
+	mods, err := build.Modules(ctx, m.Pipeline, build.Options{Dir: m.Dir, OutDir: b.TempDir()})
+	require.NoError(b, err)
+	task, ok := m.Pipeline.Task(benchTask)
+	require.True(b, ok)
+	var mod build.Module
+	for _, md := range mods {
+		if md.Task == benchTask {
+			mod = md
+		}
+	}
+	src, ok := m.Pipeline.Dataset(task.Inputs[0])
+	require.True(b, ok)
+	data, err := os.ReadFile(m.Resolve(src.Source))
+	require.NoError(b, err)
+	limits := glacier.LimitsOf(task.Compute)
+	return fnrt.TaskSpec{
+		ABI: abi.Version, Pipeline: m.Pipeline.Name(), Task: task.Name, ModuleSHA256: mod.SHA256,
+		Params: task.Params, Inputs: task.Inputs, Outputs: task.Outputs,
+		MemoryMiB: limits.MemoryMiB, TimeoutSecs: limits.TimeoutSecs,
+	}, mod.Path, data
+}
+
+// BenchmarkArtifactSize reports the sizes of examples/etl's clean_orders
+// function for x86_64 (with precompiled code) and arm64 (without):
+// bootstrap, module, zip and unzipped bytes. The time per op is that of
+// packaging with every cache warm.
+func BenchmarkArtifactSize(b *testing.B) {
+	spec, wasm, _ := etlTask(b)
+	for _, arch := range []string{lambdazip.ArchX86_64, lambdazip.ArchARM64} {
+		b.Run(arch, func(b *testing.B) {
+			var zb []byte
+			for b.Loop() {
+				var err error
+				zb, err = lambdazip.Package(context.Background(), lambdazip.PackageOptions{Arch: arch, Spec: spec, WasmPath: wasm, CacheDir: cacheDir})
+				require.NoError(b, err)
+			}
+			files := ziptest.Files(b, zb)
+			var unzipped, cache int
+			for name, data := range files {
+				unzipped += len(data)
+				if strings.HasPrefix(name, fnrt.PrecompiledDir+"/") {
+					cache += len(data)
+				}
+			}
+			b.ReportMetric(float64(len(files[lambdazip.BootstrapFile])), "bootstrap-bytes")
+			b.ReportMetric(float64(len(files[fnrt.ModuleFile])), "wasm-bytes")
+			b.ReportMetric(float64(cache), "precompiled-bytes")
+			b.ReportMetric(float64(len(zb)), "zip-bytes")
+			b.ReportMetric(float64(unzipped), "unzipped-bytes")
+		})
+	}
+}
+
+var (
+	reportLine = regexp.MustCompile(`REPORT RequestId: (\w+)\t(?:Init Duration: [0-9.]+ ms\t)?Duration: ([0-9.]+) ms`)
+)
+
+// invokeDurations returns the Duration of each REPORT line, in order.
+func invokeDurations(out string) []time.Duration {
+	var ds []time.Duration
+	for _, m := range reportLine.FindAllStringSubmatch(out, -1) {
+		ms, err := strconv.ParseFloat(m[2], 64)
+		if err == nil {
+			ds = append(ds, time.Duration(ms*float64(time.Millisecond)))
+		}
+	}
+	return ds
+}
+
+// BenchmarkColdStart starts examples/etl's clean_orders under the Lambda
+// Runtime Interface Emulator, with S3 on gofakes3, and invokes it twice,
+// with and without precompiled machine code in the zip. It reports, from
+// the emulator's lines: init-ms (INIT REPORT: the bootstrap's start-up,
+// including the sandbox worker's), first-ms (the first invocation, which
+// loads or compiles the module), cold-ms (their sum, what a cold request
+// waits for beyond the emulator's own overhead) and warm-ms (the second
+// invocation). The peak resident memory of the bootstrap and of its
+// sandbox worker after the invocations are in bootstrap-MiB and worker-MiB.
+func BenchmarkColdStart(b *testing.B) {
+	requireEmulator(b)
+	spec, wasm, data := etlTask(b)
+	for _, tc := range []struct {
+		name         string
+		noPrecompile bool
+	}{{"precompiled", false}, {"compile", true}} {
+		b.Run(tc.name, func(b *testing.B) {
+			zb := pack(b, spec, wasm, func(o *lambdazip.PackageOptions) { o.NoPrecompile = tc.noPrecompile })
+			srv := fakes3.Start(b)
+			srv.CreateBucket(b, "bench")
+			srv.PutObject(b, "bench", spec.Inputs[0], data)
+			urls := map[string]string{}
+			for _, n := range append(append([]string{}, spec.Inputs...), spec.Outputs...) {
+				urls[n] = "s3://bench/" + n
+			}
+			var init, first, warm time.Duration
+			var bootRSS, workerRSS float64
+			for b.Loop() {
+				fn, dir := function(b, srv, zb, urls, time.Duration(spec.TimeoutSecs)*time.Second, fnrt.FunctionMemoryMiB(spec.MemoryMiB))
+				for range 2 {
+					body, err := fn.Invoke(context.Background(), []byte(`{"run_id":"bench"}`))
+					require.NoError(b, err, "%s", body)
+				}
+				inits, durs := fn.InitDurations(), invokeDurations(fn.Output())
+				require.Len(b, inits, 1)
+				require.Len(b, durs, 2)
+				init += inits[0]
+				first += durs[0]
+				warm += durs[1]
+				boot, worker := peakRSS(b, dir)
+				bootRSS += boot
+				workerRSS += worker
+			}
+			n := float64(b.N)
+			ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) / n }
+			b.ReportMetric(ms(init), "init-ms")
+			b.ReportMetric(ms(first), "first-ms")
+			b.ReportMetric(ms(init+first), "cold-ms")
+			b.ReportMetric(ms(warm), "warm-ms")
+			b.ReportMetric(bootRSS/n, "bootstrap-MiB")
+			b.ReportMetric(workerRSS/n, "worker-MiB")
+		})
+	}
+}
+
+// peakRSS returns the peak resident memory (VmHWM), in MiB, of the
+// bootstrap running from dir and of its sandbox worker (the process of the
+// same program whose parent it is).
+func peakRSS(b *testing.B, dir string) (bootstrap, worker float64) {
+	b.Helper()
+	exe := filepath.Join(dir, lambdazip.BootstrapFile)
+	procs, err := filepath.Glob("/proc/[0-9]*/exe")
+	if err != nil || len(procs) == 0 {
+		return 0, 0
+	}
+	for _, p := range procs {
+		target, err := os.Readlink(p)
+		if err != nil || target != exe {
+			continue
+		}
+		status, err := os.ReadFile(filepath.Join(filepath.Dir(p), "status"))
+		if err != nil {
+			continue
+		}
+		var hwm float64
+		var ppid int
+		for _, line := range strings.Split(string(status), "\n") {
+			if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+				kb, _ := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 64)
+				hwm = kb / 1024
+			}
+			if v, ok := strings.CutPrefix(line, "PPid:"); ok {
+				ppid, _ = strconv.Atoi(strings.TrimSpace(v))
+			}
+		}
+		parent, _ := os.Readlink(fmt.Sprintf("/proc/%d/exe", ppid))
+		if parent == exe {
+			worker = hwm
+		} else {
+			bootstrap = hwm
+		}
+	}
+	return bootstrap, worker
+}

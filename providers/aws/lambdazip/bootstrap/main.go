@@ -1,0 +1,98 @@
+// Command bootstrap is the AWS Lambda custom runtime (provided.al2023) of
+// every Glacier task: one generic program that runs the task module shipped
+// beside it in the wasmrt sandbox, with its datasets in S3. The lambdazip
+// package builds it and packages it with each task.
+//
+// At cold start it reads the task's spec and module from its directory
+// (LAMBDA_TASK_ROOT) and the dataset URLs from GLACIER_DATASETS, and starts
+// the sandbox; each invocation then runs the task once. A payload of
+// {"run_id": "..."} names the pipeline run (optional); the response is the
+// fnrt.Response as JSON. A failed task returns a handler error whose
+// errorType is "Glacier." followed by an fnrt Kind (Glacier.TaskFailed,
+// Glacier.Timeout, Glacier.Storage, ...) and whose errorMessage says what
+// happened; it commits nothing. A deployment error found at cold start
+// (a missing dataset URL, a corrupt artifact) fails every invocation with
+// errorType Glacier.Init.
+//
+// S3 is reached with the function's credentials through s3store; setting
+// AWS_ENDPOINT_URL_S3 points it at an S3-compatible server, addressed
+// path-style. The task itself sees none of the environment.
+//
+// Build it with lambdazip.BuildBootstrap, or by hand:
+//
+//	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 go build -tags lambda.norpc -trimpath -ldflags='-s -w -buildid=' -o bootstrap .
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-lambda-go/lambda/messages"
+
+	// Registers the s3 scheme with wasmrt.
+	_ "github.com/glacier-pipeline/glacier/providers/aws/s3store"
+	"github.com/glacier-pipeline/glacier/providers/internal/fnrt"
+)
+
+// errorTypePrefix starts the errorType of every handler error.
+const errorTypePrefix = "Glacier."
+
+func main() {
+	// The sandbox worker, a copy of this program, reads and writes the
+	// datasets through the s3 scheme s3store registered when it was
+	// imported (configured from the environment on first use).
+	fnrt.ServeIfRequested()
+
+	dir := os.Getenv("LAMBDA_TASK_ROOT")
+	if dir == "" {
+		if exe, err := os.Executable(); err == nil {
+			dir = filepath.Dir(exe)
+		}
+	}
+	mem, _ := strconv.Atoi(os.Getenv("AWS_LAMBDA_FUNCTION_MEMORY_SIZE"))
+	h, err := fnrt.New(context.Background(), fnrt.Options{Dir: dir, PlatformMemoryMiB: mem})
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "glacier: cold start failed: %v\n", err)
+		lambda.Start(failing{messages.InvokeResponse_Error{Message: "cold start failed: " + err.Error(), Type: errorTypePrefix + "Init"}})
+		return
+	}
+	lambda.Start(handler{h})
+}
+
+// handler serves invocations. It takes the payload as bytes, so an empty
+// one (a plain invoke) means an empty Request.
+type handler struct{ h *fnrt.Handler }
+
+func (s handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
+	var req fnrt.Request
+	if p := bytes.TrimSpace(payload); len(p) > 0 && !bytes.Equal(p, []byte("null")) {
+		if err := json.Unmarshal(p, &req); err != nil {
+			return nil, messages.InvokeResponse_Error{
+				Message: fmt.Sprintf(`the payload is not a JSON object such as {"run_id": "..."}: %v`, err),
+				Type:    errorTypePrefix + fnrt.KindBadRequest,
+			}
+		}
+	}
+	resp, err := s.h.Invoke(ctx, req)
+	if err != nil {
+		kind := fnrt.KindError
+		var fe *fnrt.Error
+		if errors.As(err, &fe) {
+			kind = fe.Kind
+		}
+		return nil, messages.InvokeResponse_Error{Message: err.Error(), Type: errorTypePrefix + kind}
+	}
+	return json.Marshal(resp)
+}
+
+// failing fails every invocation with the error found at cold start.
+type failing struct{ err messages.InvokeResponse_Error }
+
+func (f failing) Invoke(context.Context, []byte) ([]byte, error) { return nil, f.err }

@@ -1,0 +1,87 @@
+package lambdazip_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/glacier-pipeline/glacier/internal/testutil/fakes3"
+	"github.com/glacier-pipeline/glacier/internal/testutil/hostile"
+	"github.com/glacier-pipeline/glacier/internal/testutil/lambdarie"
+	"github.com/glacier-pipeline/glacier/internal/testutil/ziptest"
+	"github.com/glacier-pipeline/glacier/providers/aws/lambdazip"
+	"github.com/glacier-pipeline/glacier/providers/internal/fnrt"
+	"github.com/glacier-pipeline/glacier/sdk-guest/abi"
+)
+
+// hostileErrorType is the errorType the bootstrap must answer for each kind
+// of hostile module; a module file it cannot even open fails its cold start.
+var hostileErrorType = map[hostile.Kind]string{
+	hostile.Invalid:       "Glacier." + fnrt.KindInvalidModule,
+	hostile.Memory:        "Glacier." + fnrt.KindMemoryLimit,
+	hostile.CompileTime:   "Glacier." + fnrt.KindCompileBudget,
+	hostile.CompileMemory: "Glacier." + fnrt.KindCompileBudget,
+}
+
+// TestHostileModulesUnderEmulator gives every hostile module to the
+// bootstrap under the Lambda emulator, in an artifact laid out as Package
+// lays it out (Package itself would refuse most of them), and checks the
+// error, the time, and the peak memory of the emulator's process tree.
+func TestHostileModulesUnderEmulator(t *testing.T) {
+	requireEmulator(t)
+	if testing.Short() {
+		t.Skip("starts the emulator for each of the hostile modules")
+	}
+	base := ziptest.Extract(t, pack(t, fixtureSpec(t, "empty"), fixture(t, "empty"), func(o *lambdazip.PackageOptions) { o.NoPrecompile = true }))
+	srv := fakes3.Start(t)
+	srv.CreateBucket(t, "hostile")
+	for _, c := range hostile.Cases() {
+		t.Run(c.Name, func(t *testing.T) {
+			dir := t.TempDir()
+			require.NoError(t, os.Link(filepath.Join(base, lambdazip.BootstrapFile), filepath.Join(dir, lambdazip.BootstrapFile)))
+			require.NoError(t, c.WriteTo(filepath.Join(dir, fnrt.ModuleFile)))
+			spec := fnrt.TaskSpec{
+				ABI: abi.Version, Pipeline: "hostile", Task: "t", ModuleSHA256: sha(c.Wasm),
+				Outputs: []string{"out"}, MemoryMiB: hostile.MemoryMiB, TimeoutSecs: 30,
+				CompileMemoryMiB: hostile.CompileMemoryMiB, CompileTimeoutSecs: hostile.CompileSeconds,
+			}
+			specJSON, err := spec.Encode()
+			require.NoError(t, err)
+			require.NoError(t, os.WriteFile(filepath.Join(dir, fnrt.SpecFile), specJSON, 0o644))
+
+			// 512 MiB leaves the compile budget whole (see fnrt.Options.PlatformMemoryMiB).
+			fn := functionIn(t, srv, dir, map[string]string{"out": "s3://hostile/out"}, 30*time.Second, 512)
+			tree := hostile.WatchTree(fn.Pid)
+			start := time.Now()
+			body, err := fn.Invoke(context.Background(), []byte(`{"run_id":"r"}`))
+			took := time.Since(start)
+			peak := tree.Stop()
+
+			require.False(t, errors.Is(err, lambdarie.ErrTimedOut), "the bootstrap must refuse the module before Lambda's timeout: %s", body)
+			var fe *lambdarie.FunctionError
+			require.ErrorAs(t, err, &fe, "body: %s", body)
+			if c.File != nil {
+				assert.Equal(t, "Glacier.Init", fe.Type, fe.Message)
+			} else {
+				assert.Equal(t, hostileErrorType[c.Kind], fe.Type, fe.Message)
+			}
+			assert.Contains(t, fe.Message, c.Says)
+			assert.NotContains(t, fe.Message, "goroutine")
+			_, ok := srv.GetObject(t, "hostile", "out")
+			assert.False(t, ok, "a refused task must commit nothing")
+			assert.Less(t, took, hostileBound)
+			assert.LessOrEqual(t, peak, int64(hostile.TreeBound), "the emulator's process tree peaked at %d MiB", peak>>20)
+			t.Logf("%s in %v; the process tree peaked at %d MiB (sampled)", fe.Type, took.Round(time.Millisecond), peak>>20)
+		})
+	}
+}
+
+// hostileBound is how long refusing any hostile module may take, cold start
+// included, however slow the machine.
+const hostileBound = 30 * time.Second

@@ -1,0 +1,92 @@
+package gcfbundle_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/glacier-pipeline/glacier/internal/testutil/fakegcs"
+	attacks "github.com/glacier-pipeline/glacier/internal/testutil/hostile"
+	"github.com/glacier-pipeline/glacier/providers/gcp/gcfbundle"
+	"github.com/glacier-pipeline/glacier/providers/gcp/gcfbundle/gcfrt"
+	"github.com/glacier-pipeline/glacier/providers/internal/fnrt"
+	"github.com/glacier-pipeline/glacier/sdk-guest/abi"
+)
+
+// hostileKind is the Failure kind the function must answer for each kind
+// of hostile module; a module file it cannot even open fails its start.
+var attackKind = map[attacks.Kind]string{
+	attacks.Invalid:       fnrt.KindInvalidModule,
+	attacks.Memory:        fnrt.KindMemoryLimit,
+	attacks.CompileTime:   fnrt.KindCompileBudget,
+	attacks.CompileMemory: fnrt.KindCompileBudget,
+}
+
+// TestHostileModules serves every hostile module from a bundle's function
+// under the Functions Framework (one build, the bundle's files swapped for
+// each: Package itself would refuse most of them) and checks the failure,
+// the time, and the peak memory of the function's process tree.
+func TestHostileModules(t *testing.T) {
+	if testing.Short() {
+		t.Skip("skipping: builds a Cloud Functions bundle and serves it once per hostile module; run without -short")
+	}
+	empty := fixturePath(t, "empty")
+	zb, err := gcfbundle.Package(context.Background(), gcfbundle.PackageOptions{
+		Spec: specFor(t, "empty", empty, nil, nil), WasmPath: empty, CacheDir: testCacheDir(t), NoPrecompile: true,
+	})
+	require.NoError(t, err)
+	base := buildBundle(t, "hostile-modules", zb)
+	srv := fakegcs.Start(t)
+	srv.CreateBucket(t, "hostile-modules")
+
+	for i, c := range attacks.Cases() {
+		t.Run(c.Name, func(t *testing.T) {
+			root := workDir(t, fmt.Sprintf("hostile-module-%d", i))
+			src := filepath.Join(root, gcfrt.SourceDir)
+			require.NoError(t, os.MkdirAll(src, 0o755))
+			require.NoError(t, c.WriteTo(filepath.Join(src, fnrt.ModuleFile)))
+			spec := fnrt.TaskSpec{
+				ABI: abi.Version, Pipeline: "hostile", Task: "t", ModuleSHA256: sha(c.Wasm),
+				Outputs: []string{"out"}, MemoryMiB: attacks.MemoryMiB, TimeoutSecs: 30,
+				CompileMemoryMiB: attacks.CompileMemoryMiB, CompileTimeoutSecs: attacks.CompileSeconds,
+			}
+			specJSON, err := spec.Encode()
+			require.NoError(t, err)
+			require.NoError(t, os.WriteFile(filepath.Join(src, fnrt.SpecFile), specJSON, 0o644))
+
+			f := serve(t, builtBundle{Root: root, Bin: base.Bin}, map[string]string{
+				"STORAGE_EMULATOR_HOST": srv.Host,
+				fnrt.DatasetsEnv:        datasetsEnv(t, map[string]string{"out": "gs://hostile-modules/out"}, "out"),
+			})
+			tree := attacks.WatchTree(f.cmd.Process.Pid)
+			start := time.Now()
+			status, body, err := f.invoke(t.Context(), "r")
+			took := time.Since(start)
+			peak := tree.Stop()
+			require.NoError(t, err)
+
+			require.Equal(t, http.StatusInternalServerError, status, "%s\nfunction output:\n%s", body, f.out.String())
+			var fail gcfrt.Failure
+			require.NoError(t, json.Unmarshal(body, &fail))
+			if c.File != nil {
+				assert.Equal(t, gcfrt.KindInit, fail.Kind, fail.Error)
+			} else {
+				assert.Equal(t, attackKind[c.Kind], fail.Kind, fail.Error)
+			}
+			assert.Contains(t, fail.Error, c.Says)
+			assert.NotContains(t, fail.Error, "goroutine")
+			assert.Empty(t, objects(t, srv, "hostile-modules"), "a refused task committed something")
+			assert.Less(t, took, 30*time.Second)
+			assert.LessOrEqual(t, peak, int64(attacks.TreeBound), "the function's process tree peaked at %d MiB", peak>>20)
+			t.Logf("%s in %v; the process tree peaked at %d MiB (sampled)", fail.Kind, took.Round(time.Millisecond), peak>>20)
+		})
+	}
+}
