@@ -109,7 +109,7 @@ const callMargin = 30
 
 // design checks pl and opts against what Google Cloud accepts and decides
 // every name and setting. It returns every problem at once.
-func design(pl *plan.Plan, opts Options) (*deployment, glacier.Problems) {
+func design(pl *plan.Flow, opts Options) (*deployment, glacier.Problems) {
 	var probs glacier.Problems
 	report := plan.Reporter(&probs)
 	checkOptions(opts, report)

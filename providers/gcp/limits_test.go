@@ -243,7 +243,7 @@ func TestNames(t *testing.T) {
 	}
 }
 
-func mustPlan(t *testing.T, p *glacier.Pipeline) *plan.Plan {
+func mustPlan(t *testing.T, p *glacier.Pipeline) *plan.Flow {
 	t.Helper()
 	pl, err := plan.New(p, nil)
 	require.NoError(t, err)

@@ -36,7 +36,7 @@ var etlDir = filepath.Join("..", "..", "..", "examples", "etl")
 // built, once per test process.
 type etlFixture struct {
 	dir     string
-	plan    *plan.Plan
+	plan    *plan.Flow
 	zips    map[string][]byte
 	bundles map[string]builtBundle
 }
@@ -57,7 +57,7 @@ func etlBundles(tb testing.TB) *etlFixture {
 }
 
 // etlSpec is the spec the compiler gives a task.
-func etlSpec(pl *plan.Plan, t plan.Task) fnrt.TaskSpec {
+func etlSpec(pl *plan.Flow, t plan.Task) fnrt.TaskSpec {
 	return fnrt.TaskSpec{
 		ABI: abi.Version, Pipeline: pl.Name, Task: t.Name, ModuleSHA256: t.Module.SHA256,
 		Params: t.Params, Inputs: t.Reads, Outputs: t.Writes,

@@ -11,7 +11,7 @@ import (
 // whose compute is local or container. target names the cloud in the
 // messages ("AWS", "GCP"); serverless names its function service
 // ("AWS Lambda", "Cloud Functions").
-func (pl *Plan) Check(target, serverless string) glacier.Problems {
+func (pl *Flow) Check(target, serverless string) glacier.Problems {
 	var out glacier.Problems
 	errorf := func(kind, name, format string, args ...any) {
 		out = append(out, glacier.Problem{Severity: glacier.Error, Kind: kind, Name: name, Msg: fmt.Sprintf(format, args...)})

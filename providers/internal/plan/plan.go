@@ -19,9 +19,10 @@ import (
 	"github.com/glacier-pipeline/glacier/build"
 )
 
-// Plan is a pipeline seen as a deployment: datasets with their producer and
-// readers, tasks with what they read and write, and the waves they run in.
-type Plan struct {
+// Flow is a pipeline's data flow as a deployment sees it: datasets with
+// their producer and readers, tasks with what they read and write, and the
+// waves they run in.
+type Flow struct {
 	// Name is the pipeline's name.
 	Name string
 	// Datasets are in the pipeline's declaration order.
@@ -58,17 +59,17 @@ type Task struct {
 	Reads, Writes []string
 	// Limits are the task's memory and timeout with defaults applied.
 	Limits glacier.Limits
-	// Wave is the index in Plan.Waves of the wave the task runs in.
+	// Wave is the index in Flow.Waves of the wave the task runs in.
 	Wave int
 	// Module is the task's WebAssembly module; its Path is empty when the
 	// plan was made without modules.
 	Module build.Module
 }
 
-// New makes the plan of p, which must have passed glacier's Validate. mods
+// New makes the data flow of p, which must have passed glacier's Validate. mods
 // are the tasks' built modules (from build.Modules); pass nil to plan
 // without them. With mods, every task must have exactly one.
-func New(p *glacier.Pipeline, mods []build.Module) (*Plan, error) {
+func New(p *glacier.Pipeline, mods []build.Module) (*Flow, error) {
 	levels, err := p.Levels()
 	if err != nil {
 		return nil, err
@@ -80,7 +81,7 @@ func New(p *glacier.Pipeline, mods []build.Module) (*Plan, error) {
 		}
 		byTask[m.Task] = m
 	}
-	pl := &Plan{Name: p.Name()}
+	pl := &Flow{Name: p.Name()}
 	wave := map[string]int{}
 	for i, l := range levels {
 		names := make([]string, len(l))
@@ -118,7 +119,7 @@ func New(p *glacier.Pipeline, mods []build.Module) (*Plan, error) {
 }
 
 // Task returns the named task.
-func (pl *Plan) Task(name string) (Task, bool) {
+func (pl *Flow) Task(name string) (Task, bool) {
 	i := slices.IndexFunc(pl.Tasks, func(t Task) bool { return t.Name == name })
 	if i < 0 {
 		return Task{}, false
@@ -127,7 +128,7 @@ func (pl *Plan) Task(name string) (Task, bool) {
 }
 
 // Dataset returns the named dataset.
-func (pl *Plan) Dataset(name string) (Dataset, bool) {
+func (pl *Flow) Dataset(name string) (Dataset, bool) {
 	i := slices.IndexFunc(pl.Datasets, func(d Dataset) bool { return d.Name == name })
 	if i < 0 {
 		return Dataset{}, false
@@ -137,7 +138,7 @@ func (pl *Plan) Dataset(name string) (Dataset, bool) {
 
 // Sources returns the datasets that are read from a file rather than
 // produced by a task, in declaration order.
-func (pl *Plan) Sources() []Dataset {
+func (pl *Flow) Sources() []Dataset {
 	var out []Dataset
 	for _, d := range pl.Datasets {
 		if d.Source != "" {
