@@ -1,6 +1,9 @@
 package glacier
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+)
 
 // Hints are opaque provider-specific settings, keyed "<provider>_<setting>"
 // (for example "aws_storage_class"). The core keeps them as given; only the
@@ -9,8 +12,11 @@ import "fmt"
 // draw a validation warning.
 type Hints map[string]string
 
-// KnownHintPrefixes are the provider prefixes a hint key may start with.
-var KnownHintPrefixes = []string{"aws", "gcp", "azure"}
+var knownHintPrefixes = []string{"aws", "gcp", "azure"}
+
+// KnownHintPrefixes returns the provider prefixes a hint key may start
+// with.
+func KnownHintPrefixes() []string { return slices.Clone(knownHintPrefixes) }
 
 // Storage is the generic storage a dataset lives in: one of ObjectStorage,
 // Database, Cache or Queue.
@@ -32,8 +38,10 @@ const (
 	AccessArchive    AccessPattern = "archive"
 )
 
-// AccessPatterns lists the valid non-empty access patterns.
-var AccessPatterns = []AccessPattern{AccessFrequent, AccessInfrequent, AccessArchive}
+var accessPatterns = []AccessPattern{AccessFrequent, AccessInfrequent, AccessArchive}
+
+// AccessPatterns returns the valid non-empty access patterns.
+func AccessPatterns() []AccessPattern { return slices.Clone(accessPatterns) }
 
 // ObjectStorage keeps a dataset as objects: S3 on AWS, Cloud Storage on GCP,
 // files in .glacier/ locally.
@@ -50,6 +58,8 @@ type ObjectStorage struct {
 }
 
 // Database keeps a dataset as a table (for example DynamoDB or Firestore).
+// It is part of the model but not yet runnable: Validate refuses it until
+// an executor and the compilers implement it.
 type Database struct {
 	Encryption bool
 	// RetentionDays is how long backups are kept; zero is the provider's default.
@@ -57,14 +67,16 @@ type Database struct {
 	Hints         Hints
 }
 
-// Cache keeps a dataset in a key-value cache.
+// Cache keeps a dataset in a key-value cache. It is part of the model but
+// not yet runnable: Validate refuses it.
 type Cache struct {
 	// TTLSeconds is how long an entry lives; zero is the provider's default.
 	TTLSeconds int
 	Hints      Hints
 }
 
-// Queue keeps a dataset as a stream of messages.
+// Queue keeps a dataset as a stream of messages. It is part of the model
+// but not yet runnable: Validate refuses it.
 type Queue struct {
 	Encryption bool
 	// RetentionDays is how long an unread message is kept; zero is the provider's default.
@@ -121,7 +133,8 @@ type Local struct {
 }
 
 // Container runs a task in a container service (for example ECS Fargate or
-// Cloud Run jobs).
+// Cloud Run jobs). It is part of the model but not yet runnable: Validate
+// refuses it until an executor and the compilers implement it.
 type Container struct {
 	// Image overrides the runtime image; empty means the provider's Glacier runtime.
 	Image string

@@ -3,11 +3,13 @@ package glacier
 import (
 	"errors"
 	"fmt"
-	"github.com/glacier-pipeline/glacier/internal/suggest"
+	"maps"
 	"regexp"
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/glacier-pipeline/glacier/internal/suggest"
 )
 
 // NameRule says what a valid pipeline, dataset or task name looks like.
@@ -155,24 +157,35 @@ func (v *validator) name(kind, name string, seen map[string]bool) {
 func (v *validator) storage(d Dataset) {
 	switch s := d.Storage.(type) {
 	case nil:
-		v.errorf("dataset", d.Name, "has no storage; set storage: {type: object} (or database, cache, queue)")
+		v.errorf("dataset", d.Name, "has no storage; set storage: {type: object}")
 	case ObjectStorage:
-		if s.AccessPattern != "" && !slices.Contains(AccessPatterns, s.AccessPattern) {
-			v.errorf("dataset", d.Name, "unknown access_pattern %q; use one of %s", s.AccessPattern, joinQuoted(AccessPatterns))
+		if s.AccessPattern != "" && !slices.Contains(accessPatterns, s.AccessPattern) {
+			v.errorf("dataset", d.Name, "unknown access_pattern %q; use one of %s", s.AccessPattern, joinQuoted(accessPatterns))
 		}
 		v.nonNegative("dataset", d.Name, "retention_days", s.RetentionDays)
 	case Database:
 		v.nonNegative("dataset", d.Name, "retention_days", s.RetentionDays)
+		v.notRunnable(d.Name, s)
 	case Cache:
 		v.nonNegative("dataset", d.Name, "ttl_seconds", s.TTLSeconds)
+		v.notRunnable(d.Name, s)
 	case Queue:
 		v.nonNegative("dataset", d.Name, "retention_days", s.RetentionDays)
+		v.notRunnable(d.Name, s)
 	default:
 		v.errorf("dataset", d.Name, "unknown storage type %T; use object, database, cache or queue", s)
 	}
 	if d.Storage != nil {
 		v.hints("dataset", d.Name, d.Storage.ProviderHints())
 	}
+}
+
+// notRunnable refuses a storage kind the model declares but nothing runs
+// yet, so a pipeline using one fails here instead of silently becoming
+// files under glacier run.
+func (v *validator) notRunnable(dataset string, s Storage) {
+	v.errorf("dataset", dataset, "has %s storage, which nothing runs yet: glacier run and the cloud compilers keep datasets as objects; "+
+		"use storage: {type: object}", s.StorageType())
 }
 
 func (v *validator) task(t Task) {
@@ -228,6 +241,8 @@ func (v *validator) compute(t Task) {
 		}
 		positive("memory", c.Memory)
 		positive("timeout", c.Timeout)
+		v.errorf("task", t.Name, "has container compute, which nothing runs yet; use compute: {type: serverless} (or local) "+
+			"to run the same module")
 	case Serverless:
 		positive("memory", c.Memory)
 		positive("timeout", c.Timeout)
@@ -249,16 +264,11 @@ func (v *validator) nonNegative(kind, name, field string, n int) {
 }
 
 func (v *validator) hints(kind, name string, h Hints) {
-	keys := make([]string, 0, len(h))
-	for k := range h {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(h)) {
 		prefix, _, ok := strings.Cut(k, "_")
-		if !ok || !slices.Contains(KnownHintPrefixes, prefix) {
+		if !ok || !slices.Contains(knownHintPrefixes, prefix) {
 			v.warnf(kind, name, "provider hint %q has an unknown prefix; hints start with %s and only that provider's compiler reads them",
-				k, strings.Join(KnownHintPrefixes, "_, ")+"_")
+				k, strings.Join(knownHintPrefixes, "_, ")+"_")
 		}
 	}
 }

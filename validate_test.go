@@ -198,6 +198,26 @@ func TestValidateProblems(t *testing.T) {
 			want: []string{`dataset "bare"`, "no storage"},
 		},
 		{
+			name:  "container compute is not runnable yet",
+			build: withCompute(glacier.Container{CPU: 1}),
+			want:  []string{`task "x"`, "container compute", "nothing runs yet", "serverless"},
+		},
+		{
+			name:  "database storage is not runnable yet",
+			build: withStorage(glacier.Database{}),
+			want:  []string{`dataset "odd"`, "database storage", "nothing runs yet", "{type: object}"},
+		},
+		{
+			name:  "cache storage is not runnable yet",
+			build: withStorage(glacier.Cache{TTLSeconds: 60}),
+			want:  []string{`dataset "odd"`, "cache storage", "nothing runs yet"},
+		},
+		{
+			name:  "queue storage is not runnable yet",
+			build: withStorage(glacier.Queue{}),
+			want:  []string{`dataset "odd"`, "queue storage", "nothing runs yet"},
+		},
+		{
 			name: "bad access pattern",
 			build: func(t *testing.T) *glacier.Pipeline {
 				p := good(t)
@@ -315,6 +335,14 @@ func TestLevels(t *testing.T) {
 
 func withCompute(c glacier.Compute) func(t *testing.T) *glacier.Pipeline {
 	return withTask(glacier.Task{Name: "x", Module: "x.wasm", Inputs: []string{"raw"}, Outputs: []string{"out"}, Compute: c})
+}
+
+func withStorage(st glacier.Storage) func(t *testing.T) *glacier.Pipeline {
+	return func(t *testing.T) *glacier.Pipeline {
+		p := good(t)
+		must(t, p.AddDataset(glacier.Dataset{Name: "odd", Storage: st, Source: "x"}))
+		return p
+	}
 }
 
 func withTask(task glacier.Task) func(t *testing.T) *glacier.Pipeline {

@@ -294,7 +294,7 @@ func isHintKey(key string, allowed []string) bool {
 	if !ok || prefix == "" || rest == "" || strings.ToLower(key) != key {
 		return false
 	}
-	if slices.Contains(glacier.KnownHintPrefixes, prefix) {
+	if slices.Contains(glacier.KnownHintPrefixes(), prefix) {
 		return true
 	}
 	return suggest.Closest(key, allowed) == ""

@@ -86,8 +86,6 @@ func TestLambdaLimits(t *testing.T) {
 			warns: []string{`task "t": the AWS compiler does not know the hint "aws_layers"`, `task "t": the AWS compiler does not know the hint "aws_vpc"`}},
 		{name: "local compute", task: glacier.Task{Compute: glacier.Local{}},
 			errs: []string{`task "t": has local compute, which runs only on this machine and cannot be compiled for AWS`}},
-		{name: "container compute", task: glacier.Task{Compute: glacier.Container{}},
-			errs: []string{`task "t": has container compute, which the AWS compiler does not deploy yet`}},
 		{name: "every problem at once", task: serverless(100000, 5000, glacier.Hints{"aws_architecture": "mips", "aws_x": "1"}),
 			opts: Options{Prefix: "Bad_Prefix", Region: "moon-1"},
 			errs: []string{`option "prefix": invalid prefix "Bad_Prefix"`, `option "region": "moon-1" is not an AWS region`,
@@ -211,11 +209,6 @@ func TestStorage(t *testing.T) {
 		{name: "unknown hint", in: obj(glacier.ObjectStorage{Hints: glacier.Hints{"aws_kms_key": "k"}}), out: obj(glacier.ObjectStorage{}),
 			wantIn: bucketPlan{Class: "STANDARD"}, wantOut: bucketPlan{Class: "STANDARD"},
 			warns: []string{`dataset "in": the AWS compiler does not know the hint "aws_kms_key" and ignores it; it knows aws_storage_class`}},
-		{name: "database", in: obj(glacier.ObjectStorage{}), out: glacier.Database{},
-			wantIn: bucketPlan{Class: "STANDARD"},
-			errs:   []string{`dataset "out": has database storage, which the AWS compiler does not deploy`}},
-		{name: "cache and queue", in: glacier.Queue{}, out: glacier.Cache{},
-			errs: []string{`dataset "in": has queue storage`, `dataset "out": has cache storage`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

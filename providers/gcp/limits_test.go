@@ -47,10 +47,6 @@ func TestCompileRefuses(t *testing.T) {
 			[]string{`task "clean": timeout is 1801 s; Cloud Functions would run it, but a Workflows HTTP call waits at most 1800 s`}},
 		{"local task", glacier.Local{}, obj, Options{},
 			[]string{`task "clean": has local compute`}},
-		{"container task", glacier.Container{}, obj, Options{},
-			[]string{`task "clean": has container compute`}},
-		{"database dataset", sl(512, 60), glacier.Database{}, Options{},
-			[]string{`dataset "out": has database storage`}},
 		{"storage class", sl(512, 60), glacier.ObjectStorage{Hints: glacier.Hints{"gcp_storage_class": "GLACIER"}}, Options{},
 			[]string{`dataset "out": gcp_storage_class "GLACIER" is not a Cloud Storage class; use one of STANDARD, NEARLINE, COLDLINE, ARCHIVE`}},
 		{"region", sl(512, 60), obj, Options{Region: "us-central9"},
@@ -63,8 +59,8 @@ func TestCompileRefuses(t *testing.T) {
 			[]string{`option "runtime": "go121" is not a supported Go runtime`}},
 		{"label", sl(512, 60), obj, Options{Labels: map[string]string{"Team": "x", "glacier-task": "y"}},
 			[]string{`option "labels": label "Team": a key has`, `option "labels": label "glacier-task": keys starting with glacier- are set by the compiler`}},
-		{"everything at once", sl(40000, 3601), glacier.Queue{}, Options{Region: "mars-north1"},
-			[]string{`option "region"`, `dataset "out": has queue storage`, `task "clean": memory 40000 MiB`, `task "clean": timeout is 3601 s`}},
+		{"everything at once", sl(40000, 3601), glacier.ObjectStorage{Hints: glacier.Hints{"gcp_storage_class": "GLACIER"}}, Options{Region: "mars-north1"},
+			[]string{`option "region"`, `dataset "out": gcp_storage_class "GLACIER"`, `task "clean": memory 40000 MiB`, `task "clean": timeout is 3601 s`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -7,22 +7,19 @@ import (
 )
 
 // Check returns the problems every cloud target shares, all at once and in
-// declaration order: datasets whose storage is not object storage, and tasks
-// whose compute is local or container. target names the cloud in the
-// messages ("AWS", "GCP"); serverless names its function service
-// ("AWS Lambda", "Cloud Functions").
+// declaration order: tasks whose compute is local. target names the cloud
+// in the messages ("AWS", "GCP"); serverless names its function service
+// ("AWS Lambda", "Cloud Functions"). Storage and compute kinds nothing runs
+// yet (database, cache, queue, container) never get here: glacier's
+// Validate refuses them for every target.
 func (pl *Flow) Check(target, serverless string) glacier.Problems {
 	var out glacier.Problems
 	errorf := func(kind, name, format string, args ...any) {
 		out = append(out, glacier.Problem{Severity: glacier.Error, Kind: kind, Name: name, Msg: fmt.Sprintf(format, args...)})
 	}
 	for _, d := range pl.Datasets {
-		if d.Storage == nil {
-			continue // Validate reports it
-		}
-		if kind := d.Storage.StorageType(); kind != "object" {
-			errorf("dataset", d.Name, "has %s storage, which the %s compiler does not deploy: only object datasets are supported; "+
-				"use storage: {type: object}", kind, target)
+		if _, ok := d.Storage.(glacier.ObjectStorage); !ok && d.Storage != nil {
+			errorf("dataset", d.Name, "has %s storage, which the %s compiler does not know", d.Storage.StorageType(), target)
 		}
 	}
 	for _, t := range pl.Tasks {
@@ -30,9 +27,6 @@ func (pl *Flow) Check(target, serverless string) glacier.Problems {
 		case nil, glacier.Local:
 			errorf("task", t.Name, "has local compute, which runs only on this machine and cannot be compiled for %s; "+
 				"set compute: {type: serverless} to run it on %s", target, serverless)
-		case glacier.Container:
-			errorf("task", t.Name, "has container compute, which the %s compiler does not deploy yet; "+
-				"set compute: {type: serverless} to run the same module on %s", target, serverless)
 		case glacier.Serverless:
 		default:
 			errorf("task", t.Name, "has compute %T, which the %s compiler does not know", c, target)

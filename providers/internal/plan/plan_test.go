@@ -124,11 +124,6 @@ func TestCheck(t *testing.T) {
 		{"serverless and object", obj, glacier.Serverless{}, nil},
 		{"local", obj, glacier.Local{}, []string{`task "t": has local compute`}},
 		{"default compute is local", obj, nil, []string{`task "t": has local compute`}},
-		{"container", obj, glacier.Container{}, []string{`task "t": has container compute`}},
-		{"database", glacier.Database{}, glacier.Serverless{}, []string{`dataset "out": has database storage`}},
-		{"cache", glacier.Cache{}, glacier.Serverless{}, []string{`dataset "out": has cache storage`}},
-		{"queue and local, both reported", glacier.Queue{}, glacier.Local{},
-			[]string{`dataset "out": has queue storage`, `task "t": has local compute`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
