@@ -275,18 +275,42 @@ type Report struct {
 	Tasks []TaskReport
 }
 
-// TaskStatus is how a task ended in a run.
+// TaskStatus is where a task stands in a run: an executor reports the
+// statuses in progress while the run goes, and a TaskReport holds a final
+// one.
 type TaskStatus string
 
-// Task statuses.
+// Statuses in progress.
 const (
-	StatusSucceeded TaskStatus = "done"
-	StatusCached    TaskStatus = "cached"
-	StatusFailed    TaskStatus = "failed"
+	// StatusPending marks a task waiting for its upstream.
+	StatusPending TaskStatus = "pending"
+	// StatusQueued marks a task ready to run, waiting for a free worker.
+	StatusQueued  TaskStatus = "queued"
+	StatusRunning TaskStatus = "running"
+	// StatusRetrying marks a task running again after a failed attempt.
+	StatusRetrying TaskStatus = "retrying"
+)
+
+// Final statuses.
+const (
+	StatusSucceeded TaskStatus = "succeeded"
+	// StatusCached marks a task whose outputs were already in the store
+	// for the same module, inputs, params and compute.
+	StatusCached TaskStatus = "cached"
+	StatusFailed TaskStatus = "failed"
 	// StatusSkipped marks a task whose upstream failed.
 	StatusSkipped  TaskStatus = "skipped"
 	StatusCanceled TaskStatus = "canceled"
 )
+
+// Final reports whether s is a final status.
+func (s TaskStatus) Final() bool {
+	switch s {
+	case StatusSucceeded, StatusCached, StatusFailed, StatusSkipped, StatusCanceled:
+		return true
+	}
+	return false
+}
 
 // TaskReport is one task's outcome in a run.
 type TaskReport struct {

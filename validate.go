@@ -43,6 +43,17 @@ const (
 	Warning
 )
 
+// String returns "error" or "warning".
+func (s Severity) String() string {
+	switch s {
+	case Error:
+		return "error"
+	case Warning:
+		return "warning"
+	}
+	return fmt.Sprintf("Severity(%d)", int(s))
+}
+
 // Problem is one thing Validate found wrong, naming its culprit and the fix.
 type Problem struct {
 	Severity Severity

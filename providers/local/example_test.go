@@ -40,6 +40,6 @@ func Example() {
 	out, _ := store.Read(p, "out")
 	fmt.Print(string(out))
 	// Output:
-	// copy done
+	// copy succeeded
 	// hello, glacier
 }

@@ -49,9 +49,9 @@ type Options struct {
 // Event is a change in a task's state during a run.
 type Event struct {
 	Task string
-	// State is "queued" (ready, waiting for a free worker), "running",
-	// "retrying", or a final glacier.TaskStatus.
-	State   string
+	// State is glacier.StatusQueued, StatusRunning, StatusRetrying or a
+	// final status.
+	State   glacier.TaskStatus
 	Attempt int
 	// Elapsed is the task's running time so far, not counting time queued.
 	Elapsed time.Duration
@@ -112,7 +112,7 @@ func (e *Executor) Execute(ctx context.Context, p *glacier.Pipeline) (*glacier.R
 			return nil, fmt.Errorf("task %q has no built module; build the pipeline first (glacier build)", t.Name)
 		}
 	}
-	r.rec = RunRecord{RunID: NewRunID(time.Now()), Pipeline: p.Name(), Started: time.Now().UTC(), Status: "running"}
+	r.rec = RunRecord{RunID: NewRunID(time.Now()), Pipeline: p.Name(), Started: time.Now().UTC(), Status: RunRunning}
 	if err := store.sweep(r.rec.RunID); err != nil {
 		return nil, err
 	}
@@ -127,7 +127,7 @@ func (e *Executor) Execute(ctx context.Context, p *glacier.Pipeline) (*glacier.R
 		return nil, err
 	}
 	if err := r.importSources(ctx); err != nil {
-		r.rec.Status = "failed"
+		r.rec.Status = RunFailed
 		r.rec.Finished = time.Now().UTC()
 		_ = store.writeRun(r.rec)
 		return nil, err
@@ -236,7 +236,7 @@ func (r *run) schedule(ctx context.Context) {
 	for finished := 0; finished < len(tasks); {
 		rec := <-done
 		finished++
-		ok := rec.Status == string(glacier.StatusSucceeded) || rec.Status == string(glacier.StatusCached)
+		ok := rec.Status == glacier.StatusSucceeded || rec.Status == glacier.StatusCached
 		for _, d := range downstream[rec.Task] {
 			if !ok && failedUp[d] == "" {
 				failedUp[d] = rec.Task
@@ -254,7 +254,7 @@ func (r *run) schedule(ctx context.Context) {
 				if ctx.Err() != nil {
 					status = glacier.StatusCanceled
 				}
-				done <- r.record(&TaskRecord{Task: name, Status: string(status),
+				done <- r.record(&TaskRecord{Task: name, Status: status,
 					Error: fmt.Sprintf("upstream task %q did not succeed", cause)})
 			}(d, failedUp[d])
 		}
@@ -311,16 +311,16 @@ func (r *run) runTask(ctx context.Context, t glacier.Task) *TaskRecord {
 	if !r.e.opts.Force {
 		if entry, ok := r.store.Memo(key); ok && r.hasOutputs(entry) {
 			if err := r.store.commitTask(entry, nil); err != nil {
-				rec.Status, rec.Error = string(glacier.StatusFailed), err.Error()
+				rec.Status, rec.Error = glacier.StatusFailed, err.Error()
 				return r.record(rec)
 			}
-			rec.Status, rec.Outputs = string(glacier.StatusCached), entry.Outputs
+			rec.Status, rec.Outputs = glacier.StatusCached, entry.Outputs
 			r.publish(entry.Outputs)
 			return r.record(rec)
 		}
 	}
 	if ctx.Err() != nil {
-		rec.Status, rec.Error = string(glacier.StatusCanceled), "run interrupted before the task started"
+		rec.Status, rec.Error = glacier.StatusCanceled, "run interrupted before the task started"
 		return r.record(rec)
 	}
 
@@ -331,17 +331,17 @@ func (r *run) runTask(ctx context.Context, t glacier.Task) *TaskRecord {
 	var ran time.Duration // running time of the attempts so far
 	for attempt := 1; ; attempt++ {
 		rec.Attempts = attempt
-		state := "running"
+		state := glacier.StatusRunning
 		if attempt > 1 {
-			state = "retrying"
+			state = glacier.StatusRetrying
 			appendLine(logFile, fmt.Sprintf("glacier: attempt %d of %d", attempt, t.Retries+1))
 		}
-		r.emit(Event{Task: t.Name, State: "queued", Attempt: attempt, Elapsed: ran})
+		r.emit(Event{Task: t.Name, State: glacier.StatusQueued, Attempt: attempt, Elapsed: ran})
 		select {
 		case r.slots <- struct{}{}:
 		case <-ctx.Done():
 			rec.Duration = ran
-			rec.Status, rec.Error = string(glacier.StatusCanceled), "run interrupted while the task waited for a worker"
+			rec.Status, rec.Error = glacier.StatusCanceled, "run interrupted while the task waited for a worker"
 			return r.record(rec)
 		}
 		// The worker's slot is given back once the attempt is recorded (the
@@ -365,18 +365,18 @@ func (r *run) runTask(ctx context.Context, t glacier.Task) *TaskRecord {
 			err = r.store.commitTask(entry, staged)
 			if err == nil {
 				rec.Duration = ran
-				rec.Status, rec.Outputs = string(glacier.StatusSucceeded), entry.Outputs
+				rec.Status, rec.Outputs = glacier.StatusSucceeded, entry.Outputs
 				r.publish(entry.Outputs)
 				return r.recordAndRelease(rec, release)
 			}
 		}
 		rec.Duration = ran
 		if ctx.Err() != nil || errors.Is(err, wasmrt.ErrCanceled) {
-			rec.Status, rec.Error = string(glacier.StatusCanceled), err.Error()
+			rec.Status, rec.Error = glacier.StatusCanceled, err.Error()
 			return r.recordAndRelease(rec, release)
 		}
 		if attempt > t.Retries || permanent(err) {
-			rec.Status, rec.Error = string(glacier.StatusFailed), err.Error()
+			rec.Status, rec.Error = glacier.StatusFailed, err.Error()
 			if errors.Is(err, wasmrt.ErrCorrupt) {
 				rec.Error += "; the store is corrupt: " + Repair
 			}
@@ -386,7 +386,7 @@ func (r *run) runTask(ctx context.Context, t glacier.Task) *TaskRecord {
 		select {
 		case <-time.After(backoff):
 		case <-ctx.Done():
-			rec.Status, rec.Error = string(glacier.StatusCanceled), err.Error()
+			rec.Status, rec.Error = glacier.StatusCanceled, err.Error()
 			return r.recordAndRelease(rec, release)
 		}
 		backoff = min(backoff*2, time.Minute)
@@ -472,11 +472,11 @@ func (r *run) finish(ctx context.Context) (*glacier.Report, error) {
 	report := &glacier.Report{RunID: r.rec.RunID}
 	var failed []string
 	canceled := false
-	r.rec.Status = "succeeded"
+	r.rec.Status = RunSucceeded
 	for _, t := range r.p.Tasks() {
 		rec := r.records[t.Name]
 		r.rec.Tasks = append(r.rec.Tasks, *rec)
-		tr := glacier.TaskReport{Task: rec.Task, Status: glacier.TaskStatus(rec.Status), Attempts: rec.Attempts, Duration: rec.Duration}
+		tr := glacier.TaskReport{Task: rec.Task, Status: rec.Status, Attempts: rec.Attempts, Duration: rec.Duration}
 		if rec.Error != "" {
 			tr.Err = errors.New(rec.Error)
 		}
@@ -490,9 +490,9 @@ func (r *run) finish(ctx context.Context) (*glacier.Report, error) {
 	}
 	switch {
 	case canceled || ctx.Err() != nil:
-		r.rec.Status = "canceled"
+		r.rec.Status = RunCanceled
 	case len(failed) > 0:
-		r.rec.Status = "failed"
+		r.rec.Status = RunFailed
 	}
 	r.rec.Finished = time.Now().UTC()
 	if r.stage != "" {
@@ -503,7 +503,7 @@ func (r *run) finish(ctx context.Context) (*glacier.Report, error) {
 		return report, err
 	}
 	switch {
-	case r.rec.Status == "canceled":
+	case r.rec.Status == RunCanceled:
 		return report, fmt.Errorf("run %s interrupted: %w", r.rec.RunID, context.Canceled)
 	case len(failed) > 0:
 		return report, fmt.Errorf("%d of %d tasks failed:\n  %s", len(failed), len(report.Tasks), strings.Join(failed, "\n  "))

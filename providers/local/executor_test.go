@@ -105,7 +105,7 @@ func TestRunIncremental(t *testing.T) {
 
 	_, st, err := pr.run(local.Options{})
 	require.NoError(t, err)
-	require.Equal(t, map[string]string{"a": "done", "b": "done", "c": "done", "d": "done"}, st)
+	require.Equal(t, map[string]string{"a": "succeeded", "b": "succeeded", "c": "succeeded", "d": "succeeded"}, st)
 	require.Equal(t, "hello+a+b", pr.current("left"))
 	require.Equal(t, "hello+a+bworld+c", pr.current("final"))
 
@@ -116,18 +116,18 @@ func TestRunIncremental(t *testing.T) {
 	pr.writeSource("other", "WORLD")
 	_, st, err = pr.run(local.Options{})
 	require.NoError(t, err)
-	require.Equal(t, map[string]string{"a": "cached", "b": "cached", "c": "done", "d": "done"}, st, "after changing other")
+	require.Equal(t, map[string]string{"a": "cached", "b": "cached", "c": "succeeded", "d": "succeeded"}, st, "after changing other")
 	require.Equal(t, "hello+a+bWORLD+c", pr.current("final"))
 
 	_, st, err = pr.run(local.Options{Force: true})
 	require.NoError(t, err)
-	require.Equal(t, map[string]string{"a": "done", "b": "done", "c": "done", "d": "done"}, st, "forced")
+	require.Equal(t, map[string]string{"a": "succeeded", "b": "succeeded", "c": "succeeded", "d": "succeeded"}, st, "forced")
 
 	// Changing a param reruns its task and everything downstream.
 	pr.p = rebuild(t, pr.p, "b", func(tk *glacier.Task) { tk.Params = map[string]string{"suffix": "+B"} })
 	_, st, err = pr.run(local.Options{})
 	require.NoError(t, err)
-	require.Equal(t, map[string]string{"a": "cached", "b": "done", "c": "cached", "d": "done"}, st, "after changing b's param")
+	require.Equal(t, map[string]string{"a": "cached", "b": "succeeded", "c": "cached", "d": "succeeded"}, st, "after changing b's param")
 	require.Equal(t, "hello+a+BWORLD+c", pr.current("final"))
 
 	// Changing it back finds the earlier results again.
@@ -150,7 +150,7 @@ func TestRunFailureIsolation(t *testing.T) {
 	require.Error(t, err)
 	require.Contains(t, err.Error(), "1 of 4 tasks failed")
 	require.Contains(t, err.Error(), "no such customer 42")
-	require.Equal(t, map[string]string{"good": "done", "bad": "failed", "after": "skipped", "later": "skipped"}, st)
+	require.Equal(t, map[string]string{"good": "succeeded", "bad": "failed", "after": "skipped", "later": "skipped"}, st)
 	for _, tr := range rep.Tasks {
 		if tr.Task == "bad" {
 			require.Equal(t, 3, tr.Attempts, "retries: 2 means three attempts")
@@ -220,7 +220,7 @@ func TestForcedRerunKeepsTheStoreConsistent(t *testing.T) {
 		require.True(t, ok)
 		for _, tr := range rep.Tasks {
 			if tr.Task == "tock" {
-				require.Equal(t, "done", string(tr.Status))
+				require.Equal(t, "succeeded", string(tr.Status))
 			}
 		}
 		memo, ok := store.Memo(ref.Key)
@@ -322,7 +322,7 @@ func TestQueuedWhileWorkersAreBusy(t *testing.T) {
 	}
 	var mu sync.Mutex
 	running, most := 0, 0
-	seen := map[string][]string{}
+	seen := map[string][]glacier.TaskStatus{}
 	_, _, err := pr.run(local.Options{Parallel: 1, Events: func(ev local.Event) {
 		mu.Lock()
 		defer mu.Unlock()
@@ -331,13 +331,13 @@ func TestQueuedWhileWorkersAreBusy(t *testing.T) {
 		case "running":
 			running++
 			most = max(most, running)
-		case "done", "failed":
+		case "succeeded", "failed":
 			running--
 		}
 	}})
 	require.NoError(t, err)
 	require.Equal(t, 1, most, "tasks ran at once with one worker")
 	for task, states := range seen {
-		require.Equal(t, []string{"queued", "running", "done"}, states, "task %s", task)
+		require.Equal(t, []glacier.TaskStatus{glacier.StatusQueued, glacier.StatusRunning, glacier.StatusSucceeded}, states, "task %s", task)
 	}
 }

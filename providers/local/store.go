@@ -455,15 +455,27 @@ type RunRecord struct {
 	Pipeline string       `json:"pipeline"`
 	Started  time.Time    `json:"started"`
 	Finished time.Time    `json:"finished,omitzero"`
-	Status   string       `json:"status"` // running, succeeded, failed, canceled
+	Status   RunStatus    `json:"status"`
 	Tasks    []TaskRecord `json:"tasks"`
 }
 
+// RunStatus is where a run stands.
+type RunStatus string
+
+// Run statuses.
+const (
+	RunRunning   RunStatus = "running"
+	RunSucceeded RunStatus = "succeeded"
+	RunFailed    RunStatus = "failed"
+	// RunCanceled marks a run interrupted before all its tasks ended.
+	RunCanceled RunStatus = "canceled"
+)
+
 // TaskRecord is one task's part of a run record.
 type TaskRecord struct {
-	Task     string `json:"task"`
-	Status   string `json:"status"`
-	Attempts int    `json:"attempts,omitempty"`
+	Task     string             `json:"task"`
+	Status   glacier.TaskStatus `json:"status"`
+	Attempts int                `json:"attempts,omitempty"`
 	// Duration is the task's running time, over all attempts, not counting
 	// time queued for a worker.
 	Duration time.Duration      `json:"duration_ns"`

@@ -62,7 +62,7 @@ func TestTamperedObjects(t *testing.T) {
 			pr.writeSource("src", "hello") // rerun a, which makes the same mid, and b
 			_, st, err := pr.run(local.Options{Force: true})
 			require.NoError(t, err, "a forced run replaces the corrupt object with what a makes")
-			assert.Equal(t, map[string]string{"a": "done", "b": "done"}, st)
+			assert.Equal(t, map[string]string{"a": "succeeded", "b": "succeeded"}, st)
 			assert.Equal(t, "hello+a", pr.current("mid"))
 
 			pr.tamper("mid", tt.edit)
@@ -70,7 +70,7 @@ func TestTamperedObjects(t *testing.T) {
 			rep, st, err := pr.run(local.Options{})
 			if tt.healed {
 				require.NoError(t, err)
-				assert.Equal(t, map[string]string{"a": "done", "b": "done"}, st)
+				assert.Equal(t, map[string]string{"a": "succeeded", "b": "succeeded"}, st)
 				assert.Equal(t, "hello+a+B", pr.current("out"))
 				return
 			}
@@ -94,7 +94,7 @@ func TestTamperedObjects(t *testing.T) {
 			assert.Zero(t, rpt.Unrepaired())
 			_, st, err = pr.run(local.Options{})
 			require.NoError(t, err)
-			assert.Equal(t, map[string]string{"a": "done", "b": "done"}, st)
+			assert.Equal(t, map[string]string{"a": "succeeded", "b": "succeeded"}, st)
 			assert.Equal(t, "hello+a+B", pr.current("out"))
 			rpt, err = store.Fsck(false)
 			require.NoError(t, err)
@@ -161,7 +161,7 @@ func TestSourceEditedInPlace(t *testing.T) {
 	require.NoError(t, os.Chtimes(path, fi.ModTime(), fi.ModTime()))
 	_, st, err := pr.run(local.Options{})
 	require.NoError(t, err)
-	assert.Equal(t, "done", st["a"])
+	assert.Equal(t, "succeeded", st["a"])
 	assert.Equal(t, "bbbb", pr.current("out"))
 }
 

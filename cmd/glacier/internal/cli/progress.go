@@ -18,7 +18,7 @@ type progress struct {
 	width int
 
 	mu      sync.Mutex
-	state   map[string]string
+	state   map[string]glacier.TaskStatus
 	started map[string]time.Time
 	drawn   int // lines drawn last time, to move the cursor back over
 	done    chan struct{}
@@ -26,10 +26,10 @@ type progress struct {
 }
 
 func newProgress(io *IO, p *glacier.Pipeline) *progress {
-	pr := &progress{io: io, state: map[string]string{}, started: map[string]time.Time{}, done: make(chan struct{})}
+	pr := &progress{io: io, state: map[string]glacier.TaskStatus{}, started: map[string]time.Time{}, done: make(chan struct{})}
 	for _, t := range p.Tasks() {
 		pr.tasks = append(pr.tasks, t.Name)
-		pr.state[t.Name] = "pending"
+		pr.state[t.Name] = glacier.StatusPending
 		pr.width = max(pr.width, len(t.Name))
 	}
 	if io.ErrTTY {
@@ -42,7 +42,7 @@ func newProgress(io *IO, p *glacier.Pipeline) *progress {
 func (pr *progress) event(ev local.Event) {
 	pr.mu.Lock()
 	defer pr.mu.Unlock()
-	if ev.State == "running" || ev.State == "retrying" {
+	if ev.State == glacier.StatusRunning || ev.State == glacier.StatusRetrying {
 		// Elapsed is what the task ran before this attempt.
 		pr.started[ev.Task] = time.Now().Add(-ev.Elapsed)
 	}
@@ -53,7 +53,7 @@ func (pr *progress) event(ev local.Event) {
 	}
 	line := fmt.Sprintf("%-*s  %s", pr.width, ev.Task, ev.State)
 	switch {
-	case ev.State == "retrying":
+	case ev.State == glacier.StatusRetrying:
 		line += fmt.Sprintf(" (attempt %d)", ev.Attempt)
 	case ev.Record != nil && ev.Record.Attempts > 0:
 		line += " " + ev.Record.Duration.Round(time.Millisecond).String()
@@ -115,7 +115,7 @@ func (pr *progress) height() int {
 func (pr *progress) line(name string) string {
 	st := pr.state[name]
 	extra := ""
-	if st == "running" || st == "retrying" {
+	if st == glacier.StatusRunning || st == glacier.StatusRetrying {
 		extra = " " + time.Since(pr.started[name]).Round(100*time.Millisecond).String()
 	}
 	return fmt.Sprintf("%-*s  %s%s", pr.width, name, pr.io.paint(st), extra)
@@ -131,20 +131,21 @@ func (pr *progress) lines() []string {
 
 // summary fits the state of the run into at most max lines.
 func (pr *progress) summary(maxLines int) []string {
-	counts := map[string]int{}
+	counts := map[glacier.TaskStatus]int{}
 	var running, failed []string
 	for _, name := range pr.tasks {
 		st := pr.state[name]
 		counts[st]++
 		switch st {
-		case "running", "retrying":
+		case glacier.StatusRunning, glacier.StatusRetrying:
 			running = append(running, name)
-		case "failed":
+		case glacier.StatusFailed:
 			failed = append(failed, name)
 		}
 	}
 	var parts []string
-	for _, st := range []string{"pending", "queued", "running", "retrying", "done", "cached", "failed", "skipped", "canceled"} {
+	for _, st := range []glacier.TaskStatus{glacier.StatusPending, glacier.StatusQueued, glacier.StatusRunning, glacier.StatusRetrying,
+		glacier.StatusSucceeded, glacier.StatusCached, glacier.StatusFailed, glacier.StatusSkipped, glacier.StatusCanceled} {
 		if counts[st] > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", counts[st], pr.io.paint(st)))
 		}

@@ -108,7 +108,7 @@ func runRun(cmd *cobra.Command, g *Globals, opts RunOptions) error {
 // printSummary prints the table of tasks and the failures.
 func printSummary(g *Globals, rec local.RunRecord, wall time.Duration) {
 	rows := [][]string{{"TASK", "STATUS", "TIME", "IN", "OUT", "ATTEMPTS"}}
-	counts := map[string]int{}
+	counts := map[glacier.TaskStatus]int{}
 	for _, t := range rec.Tasks {
 		counts[t.Status]++
 		dur, in, out, attempts := "-", "-", "-", "-"
@@ -121,27 +121,30 @@ func printSummary(g *Globals, rec local.RunRecord, wall time.Duration) {
 	}
 	fmt.Fprint(g.IO.Out, table(rows))
 	canceled := ""
-	if n := counts["canceled"]; n > 0 {
+	if n := counts[glacier.StatusCanceled]; n > 0 {
 		canceled = fmt.Sprintf(", %d canceled", n)
 	}
-	fmt.Fprintf(g.IO.Out, "\nrun %s %s in %s: %d done, %d cached, %d failed, %d skipped%s\n",
-		rec.RunID, rec.Status, wall.Round(time.Millisecond), counts["done"], counts["cached"], counts["failed"],
-		counts["skipped"], canceled)
+	fmt.Fprintf(g.IO.Out, "\nrun %s %s in %s: %d succeeded, %d cached, %d failed, %d skipped%s\n",
+		rec.RunID, rec.Status, wall.Round(time.Millisecond), counts[glacier.StatusSucceeded], counts[glacier.StatusCached],
+		counts[glacier.StatusFailed], counts[glacier.StatusSkipped], canceled)
 	for _, t := range rec.Tasks {
-		if t.Status == string(glacier.StatusFailed) {
+		if t.Status == glacier.StatusFailed {
 			fmt.Fprintf(g.IO.ErrOut, "\n%s\n  see its log: glacier logs %s\n", t.Error, t.Task)
 		}
 	}
 }
 
+// statusColor is the terminal color of each status word.
+var statusColor = map[glacier.TaskStatus]string{
+	glacier.StatusSucceeded: "32", glacier.StatusCached: "36", glacier.StatusFailed: "31", glacier.StatusSkipped: "33",
+	glacier.StatusCanceled: "33", glacier.StatusRunning: "34", glacier.StatusRetrying: "35",
+}
+
 // paint colors a status word when color is on.
-func (io *IO) paint(status string) string {
-	if !io.Color {
-		return status
+func (io *IO) paint(status glacier.TaskStatus) string {
+	code := statusColor[status]
+	if !io.Color || code == "" {
+		return string(status)
 	}
-	code := map[string]string{"done": "32", "cached": "36", "failed": "31", "skipped": "33", "canceled": "33", "running": "34", "retrying": "35"}[status]
-	if code == "" {
-		return status
-	}
-	return "\x1b[" + code + "m" + status + "\x1b[0m"
+	return "\x1b[" + code + "m" + string(status) + "\x1b[0m"
 }
