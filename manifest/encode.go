@@ -3,7 +3,8 @@ package manifest
 import (
 	"bytes"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strconv"
 
 	"github.com/glacier-pipeline/glacier"
@@ -58,7 +59,7 @@ func Marshal(p *glacier.Pipeline) ([]byte, error) {
 		}
 		if t.Params != nil {
 			params := mapNode()
-			for _, k := range sortedKeys(t.Params) {
+			for _, k := range slices.Sorted(maps.Keys(t.Params)) {
 				add(params, k, str(t.Params[k]))
 			}
 			add(n, "params", params)
@@ -138,7 +139,7 @@ func computeNode(c glacier.Compute) (*yaml.Node, error) {
 }
 
 func addHints(n *yaml.Node, h glacier.Hints) {
-	for _, k := range sortedKeys(h) {
+	for _, k := range slices.Sorted(maps.Keys(h)) {
 		add(n, k, str(h[k]))
 	}
 }
@@ -175,13 +176,4 @@ func optNum(n *yaml.Node, key string, v int) {
 	if v != 0 {
 		add(n, key, num(v))
 	}
-}
-
-func sortedKeys[M ~map[string]string](m M) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
