@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sort"
 	"time"
 )
 
@@ -48,6 +47,12 @@ type Pipeline struct {
 	name     string
 	datasets []Dataset
 	tasks    []Task
+
+	// Indexes kept by the Add methods, so lookups cost the same in a
+	// pipeline of any size: positions by name, and for each dataset the
+	// positions of the tasks that write and read it, in declaration order.
+	datasetAt, taskAt map[string]int
+	writers, readers  map[string][]int
 }
 
 // New returns an empty pipeline. The name is checked by Validate.
@@ -65,6 +70,10 @@ func (p *Pipeline) AddDataset(d Dataset) error {
 	if _, ok := p.Dataset(d.Name); ok {
 		return fmt.Errorf("dataset %q is declared twice; rename one of them", d.Name)
 	}
+	if p.datasetAt == nil {
+		p.datasetAt = map[string]int{}
+	}
+	p.datasetAt[d.Name] = len(p.datasets)
 	p.datasets = append(p.datasets, d)
 	return nil
 }
@@ -80,8 +89,28 @@ func (p *Pipeline) AddTask(t Task) error {
 	}
 	t.Inputs = slices.Clone(t.Inputs)
 	t.Outputs = slices.Clone(t.Outputs)
+	if p.taskAt == nil {
+		p.taskAt, p.writers, p.readers = map[string]int{}, map[string][]int{}, map[string][]int{}
+	}
+	i := len(p.tasks)
+	p.taskAt[t.Name] = i
+	for _, in := range t.Inputs {
+		p.readers[in] = appendOnce(p.readers[in], i)
+	}
+	for _, out := range t.Outputs {
+		p.writers[out] = appendOnce(p.writers[out], i)
+	}
 	p.tasks = append(p.tasks, t)
 	return nil
+}
+
+// appendOnce appends i unless it is already last: a task listing a dataset
+// twice is recorded once (Validate reports the repetition).
+func appendOnce(s []int, i int) []int {
+	if len(s) > 0 && s[len(s)-1] == i {
+		return s
+	}
+	return append(s, i)
 }
 
 // Datasets returns the datasets in the order they were added.
@@ -92,8 +121,8 @@ func (p *Pipeline) Tasks() []Task { return slices.Clone(p.tasks) }
 
 // Dataset returns the dataset with the given name.
 func (p *Pipeline) Dataset(name string) (Dataset, bool) {
-	i := slices.IndexFunc(p.datasets, func(d Dataset) bool { return d.Name == name })
-	if i < 0 {
+	i, ok := p.datasetAt[name]
+	if !ok {
 		return Dataset{}, false
 	}
 	return p.datasets[i], true
@@ -101,8 +130,8 @@ func (p *Pipeline) Dataset(name string) (Dataset, bool) {
 
 // Task returns the task with the given name.
 func (p *Pipeline) Task(name string) (Task, bool) {
-	i := slices.IndexFunc(p.tasks, func(t Task) bool { return t.Name == name })
-	if i < 0 {
+	i, ok := p.taskAt[name]
+	if !ok {
 		return Task{}, false
 	}
 	return p.tasks[i], true
@@ -110,10 +139,8 @@ func (p *Pipeline) Task(name string) (Task, bool) {
 
 // Producer returns the task that writes the dataset, if any.
 func (p *Pipeline) Producer(dataset string) (Task, bool) {
-	for _, t := range p.tasks {
-		if slices.Contains(t.Outputs, dataset) {
-			return t, true
-		}
+	if w := p.writers[dataset]; len(w) > 0 {
+		return p.tasks[w[0]], true
 	}
 	return Task{}, false
 }
@@ -121,10 +148,8 @@ func (p *Pipeline) Producer(dataset string) (Task, bool) {
 // Consumers returns the tasks that read the dataset, in declaration order.
 func (p *Pipeline) Consumers(dataset string) []Task {
 	var out []Task
-	for _, t := range p.tasks {
-		if slices.Contains(t.Inputs, dataset) {
-			out = append(out, t)
-		}
+	for _, i := range p.readers[dataset] {
+		out = append(out, p.tasks[i])
 	}
 	return out
 }
@@ -132,37 +157,28 @@ func (p *Pipeline) Consumers(dataset string) []Task {
 // Upstream returns the names of the tasks whose outputs the task reads,
 // sorted and without duplicates.
 func (p *Pipeline) Upstream(task string) []string {
-	return p.upstream(p.producers(), task)
-}
-
-// producers maps each dataset to the tasks that write it.
-func (p *Pipeline) producers() map[string][]string {
-	m := make(map[string][]string)
-	for _, t := range p.tasks {
-		for _, out := range t.Outputs {
-			if !slices.Contains(m[out], t.Name) {
-				m[out] = append(m[out], t.Name)
-			}
-		}
-	}
-	return m
-}
-
-func (p *Pipeline) upstream(producers map[string][]string, task string) []string {
-	t, ok := p.Task(task)
+	i, ok := p.taskAt[task]
 	if !ok {
 		return nil
 	}
-	var up []string
-	for _, in := range t.Inputs {
-		for _, prod := range producers[in] {
-			if !slices.Contains(up, prod) {
-				up = append(up, prod)
-			}
-		}
+	up := p.upstream(i)
+	names := make([]string, len(up))
+	for j, u := range up {
+		names[j] = p.tasks[u].Name
 	}
-	sort.Strings(up)
-	return up
+	slices.Sort(names)
+	return names
+}
+
+// upstream returns the positions of the tasks whose outputs task i reads,
+// ascending and without duplicates.
+func (p *Pipeline) upstream(i int) []int {
+	var up []int
+	for _, in := range p.tasks[i].Inputs {
+		up = append(up, p.writers[in]...)
+	}
+	slices.Sort(up)
+	return slices.Compact(up)
 }
 
 // Order returns the tasks in a topological order: every task after the tasks
@@ -185,17 +201,12 @@ func (p *Pipeline) Order() ([]Task, error) {
 // waves. Tasks within a wave are independent of one another and keep their
 // declaration order.
 func (p *Pipeline) Levels() ([][]Task, error) {
-	producers := p.producers()
-	index := make(map[string]int, len(p.tasks))
-	for i, t := range p.tasks {
-		index[t.Name] = i
-	}
 	pending := make([]int, len(p.tasks))      // upstream tasks not yet placed
 	downstream := make([][]int, len(p.tasks)) // who waits for each task
-	for i, t := range p.tasks {
-		for _, up := range p.upstream(producers, t.Name) {
+	for i := range p.tasks {
+		for _, up := range p.upstream(i) {
 			pending[i]++
-			downstream[index[up]] = append(downstream[index[up]], i)
+			downstream[up] = append(downstream[up], i)
 		}
 	}
 	var wave []int

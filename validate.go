@@ -284,61 +284,76 @@ func (v *validator) hints(kind, name string, h Hints) {
 	}
 }
 
-func datasetNames(p *Pipeline) []string {
-	names := make([]string, len(p.datasets))
-	for i, d := range p.datasets {
-		names[i] = d.Name
-	}
-	return names
-}
+// maxSuggestions bounds how many undeclared names get a "did you mean":
+// each costs a pass over every dataset name, and past a few the rest are
+// the same mistake.
+const maxSuggestions = 32
 
 // flow checks who reads and writes each dataset.
 func (v *validator) flow() {
 	p := v.p
-	producers := p.producers()
-	readers := map[string][]string{}
+	var names []string
+	suggested := 0
+	undeclared := func(name string) string {
+		if suggested == maxSuggestions {
+			return ""
+		}
+		suggested++
+		if names == nil {
+			names = make([]string, len(p.datasets))
+			for i, d := range p.datasets {
+				names[i] = d.Name
+			}
+		}
+		return suggest.DidYouMean(name, names)
+	}
 	for _, t := range p.tasks {
 		for _, in := range t.Inputs {
-			readers[in] = append(readers[in], t.Name)
-			if _, ok := p.Dataset(in); !ok {
-				v.errorf("task", t.Name, "reads dataset %q, which is not declared%s; declare it under datasets: or fix the name", in, suggest.DidYouMean(in, datasetNames(p)))
+			if _, ok := p.datasetAt[in]; !ok {
+				v.errorf("task", t.Name, "reads dataset %q, which is not declared%s; declare it under datasets: or fix the name", in, undeclared(in))
 			}
 		}
 		for _, out := range t.Outputs {
-			if _, ok := p.Dataset(out); !ok {
-				v.errorf("task", t.Name, "writes dataset %q, which is not declared%s; declare it under datasets: or fix the name", out, suggest.DidYouMean(out, datasetNames(p)))
+			if _, ok := p.datasetAt[out]; !ok {
+				v.errorf("task", t.Name, "writes dataset %q, which is not declared%s; declare it under datasets: or fix the name", out, undeclared(out))
 			}
 		}
 	}
+	taskNames := func(at []int) []string {
+		out := make([]string, len(at))
+		for i, t := range at {
+			out[i] = p.tasks[t].Name
+		}
+		return out
+	}
 	for _, d := range p.datasets {
-		prods := producers[d.Name]
+		prods, readers := p.writers[d.Name], p.readers[d.Name]
 		switch {
 		case len(prods) > 1:
 			v.errorf("dataset", d.Name, "has %d producers (%s); a dataset is written by one task, so give each its own output",
-				len(prods), joinQuoted(prods))
+				len(prods), joinQuoted(taskNames(prods)))
 		case len(prods) == 1 && d.Source != "":
 			v.errorf("dataset", d.Name, "has a source (%s) and is also written by task %q; drop the source or write another dataset",
-				d.Source, prods[0])
-		case len(prods) == 0 && d.Source == "" && len(readers[d.Name]) > 0:
+				d.Source, p.tasks[prods[0]].Name)
+		case len(prods) == 0 && d.Source == "" && len(readers) > 0:
 			v.errorf("dataset", d.Name, "is read by %s but nothing produces it and it has no source; add source: or a task that writes it",
-				taskList(readers[d.Name]))
+				taskList(taskNames(readers)))
 		case len(prods) == 0 && d.Source == "":
 			v.errorf("dataset", d.Name, "is neither produced nor read and has no source; remove it or connect it to a task")
 		}
 	}
 }
 
-// cycles reports each cycle of the task graph once, as a path of task names.
+// cycles reports each cycle of the task graph once, as a path of task
+// names. The search keeps its own stack, so a chain of a million tasks
+// does not nest a million calls.
 func (v *validator) cycles() {
 	p := v.p
-	producers := p.producers()
-	downstream := map[string][]string{} // task -> tasks that read its outputs
-	for _, t := range p.tasks {
+	downstream := make([][]int, len(p.tasks)) // task -> tasks that read its outputs
+	for i, t := range p.tasks {
 		for _, in := range t.Inputs {
-			for _, prod := range producers[in] {
-				if !slices.Contains(downstream[prod], t.Name) {
-					downstream[prod] = append(downstream[prod], t.Name)
-				}
+			for _, w := range p.writers[in] {
+				downstream[w] = appendOnce(downstream[w], i)
 			}
 		}
 	}
@@ -347,28 +362,38 @@ func (v *validator) cycles() {
 		onStack
 		done
 	)
-	state := map[string]int{}
-	var stack []string
-	var visit func(name string)
-	visit = func(name string) {
-		state[name] = onStack
-		stack = append(stack, name)
-		for _, n := range downstream[name] {
+	state := make([]int, len(p.tasks))
+	type frame struct{ task, next int }
+	var stack []frame
+	for root := range p.tasks {
+		if state[root] != unvisited {
+			continue
+		}
+		state[root] = onStack
+		stack = append(stack[:0], frame{task: root})
+		for len(stack) > 0 {
+			top := &stack[len(stack)-1]
+			if top.next == len(downstream[top.task]) {
+				state[top.task] = done
+				stack = stack[:len(stack)-1]
+				continue
+			}
+			n := downstream[top.task][top.next]
+			top.next++
 			switch state[n] {
 			case unvisited:
-				visit(n)
+				state[n] = onStack
+				stack = append(stack, frame{task: n})
 			case onStack:
-				path := append(slices.Clone(stack[slices.Index(stack, n):]), n)
+				start := slices.IndexFunc(stack, func(f frame) bool { return f.task == n })
+				path := make([]string, 0, len(stack)-start+1)
+				for _, f := range stack[start:] {
+					path = append(path, p.tasks[f.task].Name)
+				}
+				path = append(path, p.tasks[n].Name)
 				v.errorf("pipeline", "", "cycle: %s; a task cannot depend on its own outputs, so break the loop",
 					strings.Join(path, " -> "))
 			}
-		}
-		stack = stack[:len(stack)-1]
-		state[name] = done
-	}
-	for _, t := range p.tasks {
-		if state[t.Name] == unvisited {
-			visit(t.Name)
 		}
 	}
 }

@@ -20,7 +20,7 @@ func good(t *testing.T) *glacier.Pipeline {
 	return p
 }
 
-func must(t *testing.T, err error) {
+func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)

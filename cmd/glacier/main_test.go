@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/glacier-pipeline/glacier/cmd/glacier/internal/cli"
+	"github.com/glacier-pipeline/glacier/providers/local"
 	"github.com/glacier-pipeline/glacier/wasmrt"
 	"github.com/rogpeppe/go-internal/testscript"
 )
@@ -30,6 +31,27 @@ func TestScripts(t *testing.T) {
 				}
 			}
 			return nil
+		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			// holdlock DIR COMMAND [ARGS...] runs COMMAND while holding the
+			// store lock of the project in DIR, as a concurrent run would.
+			"holdlock": func(ts *testscript.TestScript, neg bool, args []string) {
+				if len(args) < 2 {
+					ts.Fatalf("usage: holdlock dir command [args...]")
+				}
+				store, err := local.OpenStore(ts.MkAbs(args[0]))
+				ts.Check(err)
+				unlock, err := store.Lock()
+				ts.Check(err)
+				defer unlock()
+				err = ts.Exec(args[1], args[2:]...)
+				switch {
+				case err != nil && !neg:
+					ts.Fatalf("%s: %v", args[1], err)
+				case err == nil && neg:
+					ts.Fatalf("%s succeeded unexpectedly", args[1])
+				}
+			},
 		},
 	})
 }

@@ -181,3 +181,64 @@ func TestInterrupt(t *testing.T) {
 // import path in this repository, so its tasks' imports of the example's
 // internal packages resolve inside the copy, with the SDK vendored beside.
 const etlModule = "github.com/glacier-pipeline/glacier/examples/etl"
+
+// TestInterruptWhileLoading stops commands with Ctrl-C or SIGTERM while
+// they are still reading their manifest: a FIFO the test writes half a
+// manifest into, so the command is surely reading when the signal comes.
+func TestInterruptWhileLoading(t *testing.T) {
+	bin := glacierBin(t)
+	for _, tc := range []struct {
+		args []string
+		sig  os.Signal
+	}{
+		{[]string{"validate"}, os.Interrupt},
+		{[]string{"validate"}, syscall.SIGTERM},
+		{[]string{"graph"}, os.Interrupt},
+		{[]string{"datasets"}, syscall.SIGTERM},
+	} {
+		t.Run(tc.args[0]+"/"+tc.sig.String(), func(t *testing.T) {
+			dir := t.TempDir()
+			fifo := filepath.Join(dir, "glacier.yaml")
+			if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			var stderr bytes.Buffer
+			cmd := exec.Command(bin, append([]string{"-C", dir}, tc.args...)...)
+			cmd.Stderr = &stderr
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			// Opening the FIFO for writing returns once the command has
+			// opened it for reading.
+			w, err := os.OpenFile(fifo, os.O_WRONLY, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer w.Close()
+			if _, err := w.WriteString("name: half\ndatasets:\n"); err != nil {
+				t.Fatal(err)
+			}
+			if err := cmd.Process.Signal(tc.sig); err != nil {
+				t.Fatal(err)
+			}
+			exited := make(chan error, 1)
+			go func() { exited <- cmd.Wait() }()
+			var werr error
+			select {
+			case werr = <-exited:
+			case <-time.After(time.Minute):
+				// The command ignored the signal; end the manifest so it
+				// returns, and fail below.
+				w.Close()
+				werr = <-exited
+			}
+			var exit *exec.ExitError
+			if !errors.As(werr, &exit) || exit.ExitCode() != cli.ExitInterrupted {
+				t.Fatalf("exit = %v, want code %d; stderr:\n%s", werr, cli.ExitInterrupted, stderr.String())
+			}
+			if !strings.Contains(stderr.String(), "interrupted") {
+				t.Errorf("stderr does not say the command was interrupted:\n%s", stderr.String())
+			}
+		})
+	}
+}

@@ -27,8 +27,14 @@ type Options struct {
 	// Dir is the project directory: sources are read relative to it and the
 	// store lives in Dir/.glacier.
 	Dir string
-	// Modules are the tasks' built modules (see package build); nil means New builds them when it runs.
+	// Modules are the tasks' built modules (see package build); nil means
+	// each run builds them, after it has taken the store's lock.
 	Modules []build.Module
+	// Build builds the modules when Modules is nil; nil means build.Modules
+	// with Dir and Parallel. A caller sets it to report on the build as it
+	// goes; it runs under the store's lock, so a run the lock refuses
+	// rebuilds nothing.
+	Build func(ctx context.Context, p *glacier.Pipeline) ([]build.Module, error)
 	// Parallel is how many tasks run at once; zero means the number of CPUs.
 	Parallel int
 	// Force reruns every task, ignoring cached results.
@@ -100,7 +106,13 @@ func (e *Executor) Execute(ctx context.Context, p *glacier.Pipeline) (*glacier.R
 	}
 	mods := e.opts.Modules
 	if mods == nil {
-		if mods, err = build.Modules(ctx, p, build.Options{Dir: e.opts.Dir, Parallel: e.opts.Parallel}); err != nil {
+		buildAll := e.opts.Build
+		if buildAll == nil {
+			buildAll = func(ctx context.Context, p *glacier.Pipeline) ([]build.Module, error) {
+				return build.Modules(ctx, p, build.Options{Dir: e.opts.Dir, Parallel: e.opts.Parallel})
+			}
+		}
+		if mods, err = buildAll(ctx, p); err != nil {
 			return nil, err
 		}
 	}

@@ -12,7 +12,7 @@ task cheap; each module is printed with its size and sha256, which is the
 identity every target (local, AWS, GCP) runs.`,
 		Args: args(0, 0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			m, err := g.LoadManifest()
+			m, err := g.LoadManifest(cmd.Context())
 			if err != nil {
 				return err
 			}

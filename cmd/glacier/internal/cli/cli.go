@@ -91,21 +91,43 @@ func (g *Globals) ManifestPath() string {
 }
 
 // LoadManifest loads the manifest and fails on structural or validation
-// errors, printing every problem and every warning first.
-func (g *Globals) LoadManifest() (*manifest.Manifest, error) {
-	return g.loadManifest(false)
+// errors, printing every problem and every warning first. It returns
+// ctx's error as soon as ctx is done, however far reading, parsing and
+// validating got: none of them writes anything, so nothing is left half
+// done.
+func (g *Globals) LoadManifest(ctx context.Context) (*manifest.Manifest, error) {
+	return g.loadManifest(ctx, false)
 }
 
 // loadManifest is LoadManifest; with files, the files the manifest names
 // are checked too (see manifest.FileDiagnostics).
-func (g *Globals) loadManifest(files bool) (*manifest.Manifest, error) {
-	m, err := manifest.Load(g.ManifestPath())
+func (g *Globals) loadManifest(ctx context.Context, files bool) (*manifest.Manifest, error) {
+	type loaded struct {
+		m           *manifest.Manifest
+		err         error
+		errs, warns []string
+	}
+	done := make(chan loaded, 1)
+	go func() {
+		var l loaded
+		l.m, l.err = manifest.Load(g.ManifestPath())
+		if l.m != nil {
+			l.errs, l.warns = l.m.Diagnostics()
+			if files {
+				l.errs = append(l.errs, l.m.FileDiagnostics()...)
+			}
+		}
+		done <- l
+	}()
+	var l loaded
+	select {
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case l = <-done:
+	}
+	m, err, errs, warns := l.m, l.err, l.errs, l.warns
 	if m == nil {
 		return nil, err
-	}
-	errs, warns := m.Diagnostics()
-	if files {
-		errs = append(errs, m.FileDiagnostics()...)
 	}
 	for _, w := range warns {
 		fmt.Fprintf(g.IO.ErrOut, "warning: %s\n", w)

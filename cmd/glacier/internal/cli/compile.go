@@ -73,7 +73,7 @@ func runCompile(cmd *cobra.Command, g *Globals, opts CompileOptions) error {
 		return flagErrorf("--project applies to --target gcp only")
 	}
 	ctx := cmd.Context()
-	m, err := g.LoadManifest()
+	m, err := g.LoadManifest(ctx)
 	if err != nil {
 		return err
 	}

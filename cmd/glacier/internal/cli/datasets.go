@@ -26,7 +26,7 @@ func newDatasetsCmd(g *Globals) *cobra.Command {
 		Short: "List the datasets with their current version: size, digest, producing run",
 		Args:  args(0, 0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			m, store, err := g.openStore()
+			m, store, err := g.openStore(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -72,7 +72,7 @@ func newCatCmd(g *Globals) *cobra.Command {
 		Short: "Write the current version of a dataset to stdout",
 		Args:  args(1, 1),
 		RunE: func(cmd *cobra.Command, a []string) error {
-			m, store, err := g.openStore()
+			m, store, err := g.openStore(cmd.Context())
 			if err != nil {
 				return err
 			}

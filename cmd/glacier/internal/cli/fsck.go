@@ -24,7 +24,7 @@ glacier run makes them again.
 Exit codes: 0 the store is sound (or was repaired), 1 problems remain.`,
 		Args: args(0, 0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			_, store, err := g.openStore()
+			_, store, err := g.openStore(cmd.Context())
 			if err != nil {
 				return err
 			}

@@ -23,7 +23,7 @@ the tasks that read it and from each task to the datasets it writes.
 			if !contains(graph.Formats, format) {
 				return flagErrorf("unknown --format %q; use %s", format, strings.Join(graph.Formats, " or "))
 			}
-			m, err := g.LoadManifest()
+			m, err := g.LoadManifest(cmd.Context())
 			if err != nil {
 				return err
 			}

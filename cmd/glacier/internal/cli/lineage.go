@@ -22,7 +22,7 @@ dataset's current version, and recursively what produced those inputs, down to
 the source files.`,
 		Args: args(1, 1),
 		RunE: func(cmd *cobra.Command, a []string) error {
-			m, store, err := g.openStore()
+			m, store, err := g.openStore(cmd.Context())
 			if err != nil {
 				return err
 			}

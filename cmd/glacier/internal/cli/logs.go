@@ -17,7 +17,7 @@ notes (denied access, faults) prefixed "glacier:", from the latest run in
 which the task ran (cached runs do not count).`,
 		Args: args(1, 1),
 		RunE: func(cmd *cobra.Command, a []string) error {
-			m, store, err := g.openStore()
+			m, store, err := g.openStore(cmd.Context())
 			if err != nil {
 				return err
 			}

@@ -67,8 +67,8 @@ func (g *Globals) buildModules(ctx context.Context, m *manifest.Manifest, w io.W
 }
 
 // openStore loads the manifest and opens its project's store.
-func (g *Globals) openStore() (*manifest.Manifest, *local.Store, error) {
-	m, err := g.LoadManifest()
+func (g *Globals) openStore(ctx context.Context) (*manifest.Manifest, *local.Store, error) {
+	m, err := g.LoadManifest(ctx)
 	if err != nil {
 		return nil, nil, err
 	}

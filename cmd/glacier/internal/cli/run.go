@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/glacier-pipeline/glacier"
+	"github.com/glacier-pipeline/glacier/build"
 	"github.com/glacier-pipeline/glacier/providers/local"
 	"github.com/glacier-pipeline/glacier/wasmrt"
 	"github.com/spf13/cobra"
@@ -65,18 +66,19 @@ func runRun(cmd *cobra.Command, g *Globals, opts RunOptions) error {
 		return flagErrorf("--compile-memory must be at least 1 MiB, got %d", opts.CompileMemory)
 	}
 	ctx := cmd.Context()
-	m, err := g.LoadManifest()
-	if err != nil {
-		return err
-	}
-	mods, err := g.buildModules(ctx, m, g.IO.ErrOut, false)
+	m, err := g.LoadManifest(ctx)
 	if err != nil {
 		return err
 	}
 	// Progress goes to stderr, so it shows with --json too.
 	prog := newProgress(g.IO, m.Pipeline)
 	exec := local.New(local.Options{
-		Dir: m.Dir, Modules: mods, Parallel: opts.Parallel, Force: opts.Force,
+		Dir: m.Dir, Parallel: opts.Parallel, Force: opts.Force,
+		// The executor builds under the store's lock: a run the lock
+		// refuses must not rewrite the modules another run is using.
+		Build: func(ctx context.Context, _ *glacier.Pipeline) ([]build.Module, error) {
+			return g.buildModules(ctx, m, g.IO.ErrOut, false)
+		},
 		Compile: wasmrt.CompileBudget{Timeout: opts.CompileTimeout, Memory: uint64(opts.CompileMemory) << 20},
 		Events:  prog.event,
 	})

@@ -18,7 +18,7 @@ It prints every problem with its line, or one OK line.
 Exit codes: 0 valid (warnings may be printed), 1 invalid, 2 usage error.`,
 		Args: args(0, 0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			m, err := g.loadManifest(true)
+			m, err := g.loadManifest(cmd.Context(), true)
 			if err != nil {
 				return err
 			}
