@@ -15,6 +15,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/glacier-pipeline/glacier/storage"
+	"github.com/glacier-pipeline/glacier/storage/filestore"
 	"github.com/glacier-pipeline/glacier/testdata/wasm/byteloop/kernel"
 	"github.com/glacier-pipeline/glacier/wasmrt"
 )
@@ -115,16 +117,16 @@ func BenchmarkStream(b *testing.B) {
 	require.NoError(b, os.WriteFile(path, data, 0o600))
 	sum := sha256.Sum256(data)
 	for _, verify := range []bool{false, true} {
-		name, u := "host-to-guest-file", wasmrt.FileURL(path)
+		name, u := "host-to-guest-file", filestore.URL(path)
 		if verify {
-			name, u = name+"-verified", wasmrt.WithDigest(u, hex.EncodeToString(sum[:]), int64(len(data)))
+			name, u = name+"-verified", storage.WithDigest(u, hex.EncodeToString(sum[:]), int64(len(data)))
 		}
 		b.Run(name, func(b *testing.B) {
 			m := load(b, "streamin")
 			b.SetBytes(streamSize)
 			for b.Loop() {
 				res, err := rt.Run(context.Background(), m, wasmrt.Invocation{
-					Task: "streamin", Inputs: []string{"in"}, Storage: wasmrt.URLStorage{"in": u},
+					Task: "streamin", Inputs: []string{"in"}, Storage: storage.URLs{"in": u},
 				})
 				require.NoError(b, err)
 				require.EqualValues(b, streamSize, res.BytesIn)
@@ -168,7 +170,7 @@ func (benchStorage) Open(context.Context, string) (io.ReadCloser, error) {
 	return io.NopCloser(&patternReader{left: streamSize}), nil
 }
 
-func (benchStorage) Stage(context.Context, string) (wasmrt.Staged, error) { return discard{}, nil }
+func (benchStorage) Stage(context.Context, string) (storage.Staged, error) { return discard{}, nil }
 
 type patternReader struct{ left int }
 

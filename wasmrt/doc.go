@@ -12,14 +12,15 @@
 //	m, err := rt.Load(ctx, wasm)
 //	res, err := rt.Run(ctx, m, wasmrt.Invocation{
 //		Task: "clean", Inputs: []string{"raw"}, Outputs: []string{"clean"},
-//		Storage: wasmrt.URLStorage{"raw": "file:///data/raw", "clean": "file:///data/clean"},
+//		Storage: storage.URLs{"raw": "file:///data/raw", "clean": "file:///data/clean"},
 //	})
 //
 // The guest gets its task name as its only argument, no environment, no
 // files, no sockets and an empty stdin; the clocks and randomness work. Its
 // stdout and stderr go to Invocation.Log, capped (Config.WithLogLimit). It
 // reads declared inputs and writes declared outputs through handles that
-// stream straight between the Storage and guest memory. Its memory is capped
+// stream straight between the Invocation's storage.Datasets and guest
+// memory. Its memory is capped
 // per invocation (Invocation.MemoryLimit) through wazero's
 // experimental.MemoryAllocator.
 //
@@ -28,13 +29,13 @@
 // SHA-256, 1 to 2 GB/s with SHA instructions, and so bounds how fast a task
 // can write; Invocation.SkipDigests (Job.SkipDigests) turns it off for a
 // caller that needs no digests, and writes then cost little more than the
-// Storage's own work (the host passes the guest's bytes to Staged.Write
-// without copying them).
+// storage's own work (the host passes the guest's bytes to
+// storage.Staged.Write without copying them).
 //
-// Outputs are staged (Storage.Stage) and committed only if the task exits 0,
-// passed no bad pointer, length or handle (ErrFault), hit no storage error,
-// and opened every declared output. On any failure everything staged is
-// discarded. The errors name the task, say what happened and, where there is
+// Outputs are staged (storage.Datasets.Stage) and committed only if the
+// task exits 0, passed no bad pointer, length or handle (ErrFault), hit no
+// storage error, and opened every declared output. On any failure
+// everything staged is discarded. The errors name the task, say what happened and, where there is
 // one, the fix; callers branch on them with errors.Is (ErrTimeout,
 // ErrMemoryLimit, ...) and errors.As (*ExitError).
 //
@@ -60,7 +61,8 @@
 // context is canceled, the parent kills the worker with SIGKILL, which stops
 // any guest instantly at no cost to guest code, and starts a replacement
 // when the slot is next used. The killed worker's staged files are left
-// behind under recognisable names (StagedSuffix) for SweepStaged.
+// behind under recognisable names (filestore.StagedSuffix) for
+// filestore.SweepStaged.
 //
 // Guest code in a worker runs at the speed of an in-process runtime without
 // any timeout, and the per-job protocol (a few small JSON messages over

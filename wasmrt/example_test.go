@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/glacier-pipeline/glacier/storage"
+	"github.com/glacier-pipeline/glacier/storage/filestore"
 	"github.com/glacier-pipeline/glacier/wasmrt"
 )
 
@@ -44,7 +46,7 @@ func Example() {
 		Task:    "copy",
 		Inputs:  []string{"in"},
 		Outputs: []string{"out"},
-		Storage: wasmrt.URLStorage{"in": wasmrt.FileURL(in), "out": wasmrt.FileURL(out)},
+		Storage: storage.URLs{"in": filestore.URL(in), "out": filestore.URL(out)},
 	})
 	if err != nil {
 		log.Fatal(err)
@@ -78,7 +80,7 @@ func ExampleRuntime_Run_missingInput() {
 		Task:    "copy",
 		Inputs:  []string{"in"},
 		Outputs: []string{"out"},
-		Storage: wasmrt.URLStorage{"in": "file:///nonexistent/in", "out": "file:///nonexistent/out"},
+		Storage: storage.URLs{"in": "file:///nonexistent/in", "out": "file:///nonexistent/out"},
 	})
 	var exit *wasmrt.ExitError
 	fmt.Println(errors.As(err, &exit), exit.ExitCode())
@@ -108,8 +110,8 @@ func ExamplePool() {
 	res, err := pool.Run(ctx, wasmrt.Job{
 		ModulePath: "../testdata/wasm/wat/copy.wasm",
 		Task:       "copy",
-		Inputs:     map[string]string{"in": wasmrt.FileURL(in)},
-		Outputs:    map[string]string{"out": wasmrt.FileURL(out)},
+		Inputs:     map[string]string{"in": filestore.URL(in)},
+		Outputs:    map[string]string{"out": filestore.URL(out)},
 		Timeout:    10 * time.Second,
 		LogPath:    filepath.Join(dir, "copy.log"),
 	})

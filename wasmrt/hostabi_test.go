@@ -23,6 +23,7 @@ import (
 	"github.com/tetratelabs/wazero/api"
 
 	"github.com/glacier-pipeline/glacier/sdk-guest/abi"
+	"github.com/glacier-pipeline/glacier/storage"
 	"github.com/glacier-pipeline/glacier/wasmrt/internal/hostabi"
 	"github.com/glacier-pipeline/glacier/wasmrt/internal/logcap"
 )
@@ -92,7 +93,7 @@ func proxyRuntime(tb testing.TB) (*Runtime, wazero.CompiledModule) {
 	return proxyRT.r, proxyRT.cm
 }
 
-// mapStorage is a small Storage with hooks to make it fail.
+// mapStorage is a small storage.Datasets with hooks to make it fail.
 type mapStorage struct {
 	data      map[string]string
 	committed map[string]string
@@ -109,7 +110,7 @@ func (s *mapStorage) Open(_ context.Context, name string) (io.ReadCloser, error)
 	}
 	d, ok := s.data[name]
 	if !ok {
-		return nil, fmt.Errorf("%w: %s", ErrNotFound, name)
+		return nil, fmt.Errorf("%w: %s", storage.ErrNotFound, name)
 	}
 	var r io.Reader = strings.NewReader(d)
 	if s.readErr != nil {
@@ -118,7 +119,7 @@ func (s *mapStorage) Open(_ context.Context, name string) (io.ReadCloser, error)
 	return io.NopCloser(r), nil
 }
 
-func (s *mapStorage) Stage(_ context.Context, name string) (Staged, error) {
+func (s *mapStorage) Stage(_ context.Context, name string) (storage.Staged, error) {
 	if s.stageErr != nil {
 		return nil, s.stageErr
 	}
@@ -171,16 +172,8 @@ func newProxy(tb testing.TB, ctx context.Context, st *mapStorage, inputs, output
 	state, err := hostabi.NewState(hostabi.Config{
 		Task: "proxy", RunID: "run-1", Params: map[string]string{"k": "v"},
 		Inputs: inputs, Outputs: outputs,
-		Open: st.Open,
-		Stage: func(ctx context.Context, name string) (hostabi.Staged, error) {
-			s, err := st.Stage(ctx, name)
-			if err != nil {
-				return nil, err
-			}
-			return s, nil
-		},
-		NotFound: ErrNotFound,
-		Log:      logcap.New(&p.log, 1<<20),
+		Storage: st,
+		Log:     logcap.New(&p.log, 1<<20),
 	})
 	require.NoError(tb, err)
 	p.state = state

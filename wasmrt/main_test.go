@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/glacier-pipeline/glacier/internal/testutil/wasmbuild"
+	"github.com/glacier-pipeline/glacier/storage"
 	"github.com/glacier-pipeline/glacier/wasmrt"
 )
 
@@ -128,7 +129,7 @@ func (s *memStorage) Open(_ context.Context, name string) (io.ReadCloser, error)
 	defer s.mu.Unlock()
 	b, ok := s.data[name]
 	if !ok {
-		return nil, fmt.Errorf("%w: %s", wasmrt.ErrNotFound, name)
+		return nil, fmt.Errorf("%w: %s", storage.ErrNotFound, name)
 	}
 	if s.reader != nil {
 		return io.NopCloser(s.reader(name, b)), nil
@@ -136,7 +137,7 @@ func (s *memStorage) Open(_ context.Context, name string) (io.ReadCloser, error)
 	return io.NopCloser(bytes.NewReader(b)), nil
 }
 
-func (s *memStorage) Stage(_ context.Context, name string) (wasmrt.Staged, error) {
+func (s *memStorage) Stage(_ context.Context, name string) (storage.Staged, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.open++

@@ -11,11 +11,13 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/glacier-pipeline/glacier/storage"
 )
 
 // Job is one task invocation run by a Pool. Everything in it crosses a pipe
-// to a worker process, so datasets are named by URL (see URLStorage) rather
-// than by a Storage value.
+// to a worker process, so datasets are named by URL (see storage.URLs)
+// rather than by a storage.Datasets value.
 type Job struct {
 	// ModulePath is the .wasm file to run.
 	ModulePath string
@@ -627,7 +629,7 @@ func (t *tail) summary() string {
 type wireError struct {
 	Kind    string `json:"kind,omitempty"`
 	Msg     string `json:"msg"`
-	Corrupt bool   `json:"corrupt,omitempty"` // it also matches ErrCorrupt
+	Corrupt bool   `json:"corrupt,omitempty"` // it also matches storage.ErrCorrupt
 	Task    string `json:"task,omitempty"`
 	Code    uint32 `json:"code,omitempty"`
 	FailMsg string `json:"fail_msg,omitempty"`
@@ -661,10 +663,10 @@ func encodeError(err error) *wireError {
 	}
 	for _, k := range kinds {
 		if errors.Is(err, k.err) {
-			return &wireError{Kind: k.name, Msg: err.Error(), Corrupt: errors.Is(err, ErrCorrupt)}
+			return &wireError{Kind: k.name, Msg: err.Error(), Corrupt: errors.Is(err, storage.ErrCorrupt)}
 		}
 	}
-	return &wireError{Msg: err.Error(), Corrupt: errors.Is(err, ErrCorrupt)}
+	return &wireError{Msg: err.Error(), Corrupt: errors.Is(err, storage.ErrCorrupt)}
 }
 
 func (e *wireError) decode() error {
@@ -673,7 +675,7 @@ func (e *wireError) decode() error {
 	}
 	var cause error
 	if e.Corrupt {
-		cause = ErrCorrupt
+		cause = storage.ErrCorrupt
 	}
 	for _, k := range kinds {
 		if k.name == e.Kind {

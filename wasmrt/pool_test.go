@@ -14,6 +14,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/glacier-pipeline/glacier/storage"
+	"github.com/glacier-pipeline/glacier/storage/filestore"
 	"github.com/glacier-pipeline/glacier/wasmrt"
 )
 
@@ -30,10 +32,10 @@ func fileJob(t testing.TB, dir, name string, inputs map[string]string, outputs .
 	for n, data := range inputs {
 		p := filepath.Join(dir, n)
 		require.NoError(t, os.WriteFile(p, []byte(data), 0o644))
-		job.Inputs[n] = wasmrt.FileURL(p)
+		job.Inputs[n] = filestore.URL(p)
 	}
 	for _, n := range outputs {
-		job.Outputs[n] = wasmrt.FileURL(filepath.Join(dir, "out", n))
+		job.Outputs[n] = filestore.URL(filepath.Join(dir, "out", n))
 	}
 	return job
 }
@@ -55,7 +57,7 @@ func assertNoOutputs(t *testing.T, dir string) {
 	}
 	require.NoError(t, err)
 	for _, e := range entries {
-		assert.True(t, strings.HasSuffix(e.Name(), wasmrt.StagedSuffix), "committed output %s", e.Name())
+		assert.True(t, strings.HasSuffix(e.Name(), filestore.StagedSuffix), "committed output %s", e.Name())
 	}
 }
 
@@ -131,7 +133,7 @@ func TestPoolStopsRunawayTask(t *testing.T) {
 			assertNoOutputs(t, dir)
 
 			// The killed worker left its staged file; the sweep removes it.
-			n, err := wasmrt.SweepStaged(dir, 0)
+			n, err := filestore.SweepStaged(dir, 0)
 			require.NoError(t, err)
 			assert.LessOrEqual(t, n, 1)
 			entries, err := os.ReadDir(filepath.Join(dir, "out"))
@@ -181,7 +183,7 @@ func TestPoolErrorsKeepIdentity(t *testing.T) {
 			}
 			assert.Contains(t, err.Error(), tt.wantErr)
 			assertNoOutputs(t, dir)
-			n, err := wasmrt.SweepStaged(dir, 0)
+			n, err := filestore.SweepStaged(dir, 0)
 			require.NoError(t, err)
 			assert.Zero(t, n, "a worker that finished the task discards its staged files itself")
 		})
@@ -288,8 +290,8 @@ func TestPoolHammer(t *testing.T) {
 				}
 				job := wasmrt.Job{
 					ModulePath: copyPath, ModuleSHA256: copySHA, Task: name,
-					Inputs:  map[string]string{"in": wasmrt.FileURL(in)},
-					Outputs: map[string]string{"out": wasmrt.FileURL(out)},
+					Inputs:  map[string]string{"in": filestore.URL(in)},
+					Outputs: map[string]string{"out": filestore.URL(out)},
 				}
 				fail := i%5 == 4
 				if fail {
@@ -340,4 +342,22 @@ func TestPoolContextDoneBeforeStart(t *testing.T) {
 	assert.ErrorIs(t, err, wasmrt.ErrCanceled)
 	assert.ErrorIs(t, err, context.Canceled)
 	assert.Contains(t, err.Error(), `task "late" was canceled before it started`)
+}
+
+// TestCorruptInputFailsTheTask runs a task on an input whose bytes differ
+// from its digest: it fails with a storage error, and commits nothing.
+func TestCorruptInputFailsTheTask(t *testing.T) {
+	dir := t.TempDir()
+	job := fileJob(t, dir, "copy", map[string]string{"in": "tampered"}, "out")
+	job.Inputs["in"] = storage.WithDigest(job.Inputs["in"], sha("original"), int64(len("original")))
+	_, err := sharedPool(t).Run(context.Background(), job)
+	require.ErrorIs(t, err, wasmrt.ErrStorage)
+	require.ErrorIs(t, err, storage.ErrCorrupt)
+	assert.Contains(t, err.Error(), `dataset "in"`)
+	assertNoOutputs(t, dir)
+
+	job = fileJob(t, dir, "copy", map[string]string{"in": "original"}, "out")
+	job.Inputs["in"] = storage.WithDigest(job.Inputs["in"], sha("original"), int64(len("original")))
+	_, err = sharedPool(t).Run(context.Background(), job)
+	require.NoError(t, err)
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/tetratelabs/wazero/sys"
 
 	"github.com/glacier-pipeline/glacier/sdk-guest/abi"
+	"github.com/glacier-pipeline/glacier/storage"
 	"github.com/glacier-pipeline/glacier/wasmrt/internal/datasec"
 	"github.com/glacier-pipeline/glacier/wasmrt/internal/hostabi"
 	"github.com/glacier-pipeline/glacier/wasmrt/internal/logcap"
@@ -336,7 +337,7 @@ type Invocation struct {
 	Inputs, Outputs []string
 	// Storage holds the datasets. It may be nil only when the task declares
 	// none.
-	Storage Storage
+	Storage storage.Datasets
 	// MemoryLimit caps the task's linear memory in bytes, rounded down to
 	// whole 64 KiB pages; zero means DefaultMemoryLimit.
 	MemoryLimit uint64
@@ -485,17 +486,7 @@ func (r *Runtime) execute(ctx context.Context, m *Module, inv Invocation) (*pend
 	cfg := hostabi.Config{
 		Task: inv.Task, RunID: inv.RunID, Params: inv.Params,
 		Inputs: inv.Inputs, Outputs: inv.Outputs,
-		NotFound: ErrNotFound, Log: log, SkipDigests: inv.SkipDigests,
-	}
-	if st := inv.Storage; st != nil {
-		cfg.Open = st.Open
-		cfg.Stage = func(ctx context.Context, name string) (hostabi.Staged, error) {
-			s, err := st.Stage(ctx, name)
-			if err != nil {
-				return nil, err
-			}
-			return s, nil
-		}
+		Storage: inv.Storage, Log: log, SkipDigests: inv.SkipDigests,
 	}
 	state, err := hostabi.NewState(cfg)
 	if err != nil {

@@ -12,6 +12,9 @@ import (
 	"sort"
 	"sync/atomic"
 
+	"github.com/glacier-pipeline/glacier/storage"
+	// Workers serve the "file" scheme whatever else the program imports.
+	_ "github.com/glacier-pipeline/glacier/storage/filestore"
 	"github.com/glacier-pipeline/glacier/wasmrt/wasmcheck"
 )
 
@@ -118,23 +121,23 @@ func (w *worker) run(ctx context.Context, job *Job) error {
 		return w.enc.Encode(reply{Op: "done", Result: res, Err: encodeError(err), Pending: err == nil})
 	}
 
-	storage := URLStorage{}
+	urls := storage.URLs{}
 	inv := Invocation{Task: job.Task, RunID: job.RunID, Params: job.Params, MemoryLimit: job.MemoryLimit,
-		Storage: storage, SkipDigests: job.SkipDigests}
+		Storage: urls, SkipDigests: job.SkipDigests}
 	for name, u := range job.Inputs {
-		storage[name] = u
+		urls[name] = u
 		inv.Inputs = append(inv.Inputs, name)
 	}
 	for name, u := range job.Outputs {
-		if _, dup := storage[name]; dup {
+		if _, dup := urls[name]; dup {
 			return done(nil, fmt.Errorf("task %q: dataset %q is declared as both input and output", job.Task, name))
 		}
-		storage[name] = u
+		urls[name] = u
 		inv.Outputs = append(inv.Outputs, name)
 	}
 	sort.Strings(inv.Inputs)
 	sort.Strings(inv.Outputs)
-	if err := storage.check(); err != nil {
+	if err := urls.Check(); err != nil {
 		return done(nil, fmt.Errorf("task %q: %w", job.Task, err))
 	}
 

@@ -18,6 +18,7 @@ import (
 	"github.com/glacier-pipeline/glacier/internal/conformance/tasks"
 	"github.com/glacier-pipeline/glacier/internal/testutil/wasmbuild"
 	"github.com/glacier-pipeline/glacier/sdk-guest/tasktest"
+	"github.com/glacier-pipeline/glacier/storage"
 	"github.com/glacier-pipeline/glacier/wasmrt"
 )
 
@@ -46,7 +47,7 @@ func sharedRuntime(t testing.TB) *wasmrt.Runtime {
 	return shared.rt
 }
 
-// memStorage is a wasmrt.Storage in memory.
+// memStorage is a storage.Datasets in memory.
 type memStorage struct {
 	mu      sync.Mutex
 	data    map[string][]byte
@@ -62,12 +63,12 @@ func (s *memStorage) Open(_ context.Context, name string) (io.ReadCloser, error)
 	defer s.mu.Unlock()
 	d, ok := s.data[name]
 	if !ok {
-		return nil, fmt.Errorf("dataset %q: %w", name, wasmrt.ErrNotFound)
+		return nil, fmt.Errorf("dataset %q: %w", name, storage.ErrNotFound)
 	}
 	return io.NopCloser(bytes.NewReader(d)), nil
 }
 
-func (s *memStorage) Stage(_ context.Context, name string) (wasmrt.Staged, error) {
+func (s *memStorage) Stage(_ context.Context, name string) (storage.Staged, error) {
 	return &memStaged{s: s, name: name}, nil
 }
 

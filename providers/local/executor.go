@@ -19,6 +19,8 @@ import (
 	"github.com/glacier-pipeline/glacier"
 	"github.com/glacier-pipeline/glacier/build"
 	"github.com/glacier-pipeline/glacier/sdk-guest/abi"
+	"github.com/glacier-pipeline/glacier/storage"
+	"github.com/glacier-pipeline/glacier/storage/filestore"
 	"github.com/glacier-pipeline/glacier/wasmrt"
 )
 
@@ -389,7 +391,7 @@ func (r *run) runTask(ctx context.Context, t glacier.Task) *TaskRecord {
 		}
 		if attempt > t.Retries || permanent(err) {
 			rec.Status, rec.Error = glacier.StatusFailed, err.Error()
-			if errors.Is(err, wasmrt.ErrCorrupt) {
+			if errors.Is(err, storage.ErrCorrupt) {
 				rec.Error += "; the store is corrupt: " + Repair
 			}
 			return r.recordAndRelease(rec, release)
@@ -429,7 +431,7 @@ func (r *run) attempt(ctx context.Context, t glacier.Task, mod build.Module, inp
 		job.Compile.Timeout = time.Duration(b.TimeoutSecs) * time.Second
 	}
 	for name, v := range inputs {
-		job.Inputs[name] = wasmrt.WithDigest(wasmrt.FileURL(r.store.ObjectPath(v.Digest)), v.Digest, v.Size)
+		job.Inputs[name] = storage.WithDigest(filestore.URL(r.store.ObjectPath(v.Digest)), v.Digest, v.Size)
 	}
 	// One flat directory per run, since creating and removing directories
 	// per task costs more than the task. Names cannot collide: task and
@@ -438,7 +440,7 @@ func (r *run) attempt(ctx context.Context, t glacier.Task, mod build.Module, inp
 	staged := map[string]string{}
 	for _, name := range t.Outputs {
 		staged[name] = filepath.Join(r.stage, fmt.Sprintf("%s.%d.%s", t.Name, attempt, name))
-		job.Outputs[name] = wasmrt.FileURLNoSync(staged[name])
+		job.Outputs[name] = filestore.URLNoSync(staged[name])
 	}
 	res, err := r.pool.Run(ctx, job)
 	if err != nil {
@@ -456,7 +458,7 @@ func (r *run) attempt(ctx context.Context, t glacier.Task, mod build.Module, inp
 // can change.
 func permanent(err error) bool {
 	return errors.Is(err, wasmrt.ErrInvalidModule) || errors.Is(err, wasmrt.ErrABIVersion) || errors.Is(err, wasmrt.ErrCompileBudget) ||
-		errors.Is(err, wasmrt.ErrCorrupt)
+		errors.Is(err, storage.ErrCorrupt)
 }
 
 // hasOutputs reports whether every output a memo entry names is still in

@@ -52,7 +52,7 @@ const (
 // The store is private to its owner: its directory is mode 0700 and
 // objects are read-only (0400). Nothing that hands out an object's bytes
 // trusts its name: tasks read their inputs through a digest check
-// (wasmrt.WithDigest), Open checks an object before returning it, an
+// (storage.WithDigest), Open checks an object before returning it, an
 // existing object is checked before a freshly computed one is dropped in
 // its favour, and Fsck checks them all.
 type Store struct {

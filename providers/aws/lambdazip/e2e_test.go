@@ -22,6 +22,7 @@ import (
 	"github.com/glacier-pipeline/glacier/manifest"
 	"github.com/glacier-pipeline/glacier/providers/internal/fnrt"
 	"github.com/glacier-pipeline/glacier/sdk-guest/abi"
+	"github.com/glacier-pipeline/glacier/storage/filestore"
 	"github.com/glacier-pipeline/glacier/wasmrt"
 )
 
@@ -144,10 +145,10 @@ func TestETLUnderEmulator(t *testing.T) {
 				MemoryLimit: uint64(limits.MemoryMiB) << 20, Timeout: time.Duration(limits.TimeoutSecs) * time.Second,
 			}
 			for _, n := range task.Inputs {
-				job.Inputs[n] = wasmrt.FileURL(files[n])
+				job.Inputs[n] = filestore.URL(files[n])
 			}
 			for _, n := range task.Outputs {
-				job.Outputs[n] = wasmrt.FileURL(files[n])
+				job.Outputs[n] = filestore.URL(files[n])
 			}
 			require.NoError(t, runLocal(t, ctx, job), "task %s locally", task.Name)
 		}
@@ -217,7 +218,7 @@ func TestHostileUnderEmulator(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "out")
 			lerr := runLocal(t, ctx, wasmrt.Job{
 				ModulePath: fixture(t, tc.fixture), Task: tc.fixture, RunID: "r",
-				Outputs:     map[string]string{"out": wasmrt.FileURL(out)},
+				Outputs:     map[string]string{"out": filestore.URL(out)},
 				MemoryLimit: memoryMiB << 20, Timeout: timeout,
 			})
 			require.Error(t, lerr)

@@ -15,7 +15,7 @@ import (
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
 	"github.com/glacier-pipeline/glacier/providers/aws/s3store"
-	"github.com/glacier-pipeline/glacier/wasmrt"
+	"github.com/glacier-pipeline/glacier/storage"
 )
 
 func Example() {
@@ -38,20 +38,24 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	out, err := drv.Stage(ctx, "s3://example/greeting")
+	// Programs reach it through a URL mux, as storage.URLs reaches the
+	// driver the package registers on storage.DefaultURLMux.
+	mux := new(storage.URLMux)
+	mux.RegisterScheme(s3store.Scheme, drv)
+	out, err := mux.Stage(ctx, "s3://example/greeting")
 	if err != nil {
 		log.Fatal(err)
 	}
 	fmt.Fprint(out, "hello, S3")
 
 	// Nothing is visible before Commit.
-	_, err = drv.Open(ctx, "s3://example/greeting")
-	fmt.Println("before commit, not found:", errors.Is(err, wasmrt.ErrNotFound))
+	_, err = mux.Open(ctx, "s3://example/greeting")
+	fmt.Println("before commit, not found:", errors.Is(err, storage.ErrNotFound))
 
 	if err := out.Commit(ctx); err != nil {
 		log.Fatal(err)
 	}
-	in, err := drv.Open(ctx, "s3://example/greeting")
+	in, err := mux.Open(ctx, "s3://example/greeting")
 	if err != nil {
 		log.Fatal(err)
 	}

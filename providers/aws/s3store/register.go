@@ -3,23 +3,12 @@ package s3store
 import (
 	"context"
 
-	"github.com/glacier-pipeline/glacier/providers/internal/objstore"
-	"github.com/glacier-pipeline/glacier/wasmrt"
+	"github.com/glacier-pipeline/glacier/storage"
 )
 
-func init() { wasmrt.RegisterScheme(Scheme, registered) }
-
-// registered is the driver behind the "s3" scheme of wasmrt.URLStorage.
-var registered = &objstore.Default[*Driver]{
+// registered serves the "s3" scheme of storage.DefaultURLMux.
+var registered = &storage.LazyDriver[*Driver]{
 	New: func(ctx context.Context) (*Driver, error) { return NewFromEnv(ctx, nil) },
 }
 
-// SetDefault makes d serve the "s3" scheme registered with wasmrt. Until it
-// is called, or after SetDefault(nil), the scheme is served by a driver
-// configured from the environment with NewFromEnv on first use (and again
-// on the next use if that fails).
-//
-// A process normally keeps one configuration for its life, as a Lambda
-// function does; tests that start their own server call SetDefault, and
-// must not run in parallel with others that do.
-func SetDefault(d *Driver) { registered.Set(d) }
+func init() { storage.DefaultURLMux().RegisterScheme(Scheme, registered) }

@@ -2,15 +2,17 @@
 // running in AWS Lambda streams its inputs from S3 and its outputs to S3
 // through the same host ABI as a task run locally.
 //
-// Importing the package registers the "s3" scheme with wasmrt, so
-// wasmrt.URLStorage reads and writes s3:// URLs through a driver
-// configured from the environment on first use (SetDefault replaces it):
+// Importing the package registers the "s3" scheme on
+// storage.DefaultURLMux, so storage.URLs reads and writes s3:// URLs
+// through a driver configured from the environment on first use
+// (SetDefault replaces it):
 //
 //	import _ "github.com/glacier-pipeline/glacier/providers/aws/s3store"
 //
-//	st := wasmrt.URLStorage{"orders": "s3://bucket/runs/42/orders"}
+//	ds := storage.URLs{"orders": "s3://bucket/runs/42/orders"}
 //
-// New and NewFromEnv make a *Driver, a wasmrt.URLDriver, for direct use.
+// New and NewFromEnv make a *Driver, a storage.Driver, to register on a
+// storage.URLMux of one's own.
 //
 // # URLs
 //
@@ -23,7 +25,8 @@
 // # Guarantees
 //
 // Open streams the current version of the object. If there is none, its error
-// matches wasmrt.ErrNotFound.
+// matches storage.ErrNotFound; if the bucket does not exist, its error names
+// the bucket and does not.
 //
 // Stage never makes partial output visible. An output no larger than one part
 // (Options.PartSize, 8 MiB by default) is sent with a single PutObject on
@@ -53,14 +56,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go"
 
-	"github.com/glacier-pipeline/glacier/providers/internal/objstore"
-	"github.com/glacier-pipeline/glacier/wasmrt"
+	"github.com/glacier-pipeline/glacier/storage"
 )
 
 // Scheme is the URL scheme the driver serves.
@@ -99,7 +103,7 @@ type Driver struct {
 	partSize int
 }
 
-var _ wasmrt.URLDriver = (*Driver)(nil)
+var _ storage.Driver = (*Driver)(nil)
 
 // New returns a Driver that uses client. It fails only if opts is invalid.
 func New(client *s3.Client, opts *Options) (*Driver, error) {
@@ -142,13 +146,23 @@ func NewFromEnv(ctx context.Context, opts *Options) (*Driver, error) {
 	return New(client, opts)
 }
 
+// SetDefault makes d serve the "s3" scheme of storage.DefaultURLMux. Until
+// it is called, or after SetDefault(nil), the scheme is served by a driver
+// configured from the environment with NewFromEnv on first use (and again
+// on the next use if that fails).
+//
+// A process normally keeps one configuration for its life, as a Lambda
+// function does; tests that start their own server call SetDefault, and
+// must not run in parallel with others that do.
+func SetDefault(d *Driver) { registered.Set(d) }
+
 // Client returns the S3 client the driver uses.
 func (d *Driver) Client() *s3.Client { return d.client }
 
-// Open implements wasmrt.URLDriver.Open with GetObject. The object is
+// Open implements storage.Driver.Open with GetObject. The object is
 // streamed: the body is read from the network as the caller reads.
-func (d *Driver) Open(ctx context.Context, u string) (io.ReadCloser, error) {
-	bucket, key, err := ParseURL(u)
+func (d *Driver) Open(ctx context.Context, u *url.URL) (io.ReadCloser, error) {
+	bucket, key, err := split(u)
 	if err != nil {
 		return nil, err
 	}
@@ -156,31 +170,53 @@ func (d *Driver) Open(ctx context.Context, u string) (io.ReadCloser, error) {
 	if err != nil {
 		var noKey *types.NoSuchKey
 		if errors.As(err, &noKey) {
-			return nil, fmt.Errorf("s3store: open %s: %w: %w", u, wasmrt.ErrNotFound, err)
+			return nil, fmt.Errorf("%w: %w", storage.ErrNotFound, err)
 		}
-		return nil, fmt.Errorf("s3store: open %s: %w", u, err)
+		return nil, bucketError(bucket, err)
 	}
 	return out.Body, nil
 }
 
-// Stage implements wasmrt.URLDriver.Stage. Nothing is sent until a full part
+// Stage implements storage.Driver.Stage. Nothing is sent until a full part
 // is written; see the package documentation for what is visible when.
-func (d *Driver) Stage(ctx context.Context, u string) (wasmrt.Staged, error) {
-	bucket, key, err := ParseURL(u)
+func (d *Driver) Stage(ctx context.Context, u *url.URL) (storage.Staged, error) {
+	bucket, key, err := split(u)
 	if err != nil {
 		return nil, err
 	}
-	return newUpload(ctx, d, u, bucket, key), nil
+	return newUpload(ctx, d, bucket, key), nil
 }
+
+// form is what an s3 URL looks like, for errors.
+const form = "want s3://bucket/key"
 
 // ParseURL splits an s3://bucket/key URL into its bucket and key. The error
 // names the URL and the expected form.
 func ParseURL(u string) (bucket, key string, err error) {
-	bucket, key, err = objstore.SplitURL(u, Scheme, "key")
+	bucket, key, err = storage.ParseBucketURL(u, Scheme, "key")
 	if err != nil {
-		return "", "", fmt.Errorf("s3store: bad URL %q: %w; want s3://bucket/key", u, err)
+		return "", "", fmt.Errorf("s3store: bad URL %q: %w; %s", u, err, form)
 	}
 	return bucket, key, nil
+}
+
+func split(u *url.URL) (bucket, key string, err error) {
+	bucket, key, err = storage.SplitBucketURL(u, "key")
+	if err != nil {
+		return "", "", fmt.Errorf("bad URL: %w; %s", err, form)
+	}
+	return bucket, key, nil
+}
+
+// bucketError names the bucket in err if S3 says it does not exist: that
+// is a deployment fault, which the error must not hide behind the call
+// that met it.
+func bucketError(bucket string, err error) error {
+	var api smithy.APIError
+	if errors.As(err, &api) && api.ErrorCode() == "NoSuchBucket" {
+		return fmt.Errorf("bucket %q does not exist: %w", bucket, err)
+	}
+	return err
 }
 
 // str returns a pointer to a copy of s, for SDK inputs.

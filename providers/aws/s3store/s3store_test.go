@@ -2,7 +2,6 @@ package s3store_test
 
 import (
 	"bytes"
-	"errors"
 	"net/http"
 	"slices"
 	"strings"
@@ -12,9 +11,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/glacier-pipeline/glacier/internal/testutil/fakes3"
-	"github.com/glacier-pipeline/glacier/internal/testutil/storagetest"
 	"github.com/glacier-pipeline/glacier/providers/aws/s3store"
-	"github.com/glacier-pipeline/glacier/wasmrt"
+	"github.com/glacier-pipeline/glacier/storage"
+	"github.com/glacier-pipeline/glacier/storage/drivertest"
 )
 
 const bucket = "glacier-test"
@@ -26,8 +25,8 @@ func start(t *testing.T) *fakes3.Server {
 	return srv
 }
 
-func harness(srv *fakes3.Server, drv *s3store.Driver) storagetest.Harness {
-	return storagetest.Harness{
+func harness(srv *fakes3.Server, drv *s3store.Driver) drivertest.Harness {
+	return drivertest.Harness{
 		Driver: drv,
 		URL: func(t *testing.T, name string) string {
 			return "s3://" + bucket + "/" + t.Name() + "/" + name
@@ -48,14 +47,25 @@ func harness(srv *fakes3.Server, drv *s3store.Driver) storagetest.Harness {
 			require.NoError(t, err)
 			srv.PutObject(t, b, k, data)
 		},
+		MissingBucket: func(t *testing.T) (string, string) {
+			return "s3://no-such-bucket/" + t.Name(), "no-such-bucket"
+		},
 	}
+}
+
+// mux serves drv alone, as storage.DefaultURLMux serves the registered
+// driver.
+func mux(drv *s3store.Driver) *storage.URLMux {
+	m := new(storage.URLMux)
+	m.RegisterScheme(s3store.Scheme, drv)
+	return m
 }
 
 func TestConformance(t *testing.T) {
 	srv := start(t)
 	drv, err := s3store.New(srv.Client, nil)
 	require.NoError(t, err)
-	storagetest.Run(t, harness(srv, drv))
+	drivertest.RunConformanceTests(t, harness(srv, drv))
 }
 
 func TestConformanceFromEnv(t *testing.T) {
@@ -69,7 +79,7 @@ func TestConformanceFromEnv(t *testing.T) {
 	require.NoError(t, err)
 	h := harness(srv, drv)
 	h.Large = 2*s3store.MinPartSize + 1
-	storagetest.Run(t, h)
+	drivertest.RunConformanceTests(t, h)
 }
 
 // ops names the S3 operations in reqs, for the requests that write.
@@ -119,7 +129,7 @@ func TestUploadShape(t *testing.T) {
 			require.NoError(t, err)
 			before := len(srv.Requests())
 			u := "s3://" + bucket + "/out"
-			st, err := drv.Stage(t.Context(), u)
+			st, err := mux(drv).Stage(t.Context(), u)
 			require.NoError(t, err)
 			want := bytes.Repeat([]byte{'x'}, tc.size)
 			_, err = st.Write(want)
@@ -145,7 +155,7 @@ func TestDiscardAbortDenied(t *testing.T) {
 	drv, err := s3store.New(srv.Client, &s3store.Options{PartSize: s3store.MinPartSize})
 	require.NoError(t, err)
 	u := "s3://" + bucket + "/denied"
-	st, err := drv.Stage(t.Context(), u)
+	st, err := mux(drv).Stage(t.Context(), u)
 	require.NoError(t, err)
 	_, err = st.Write(make([]byte, 2*s3store.MinPartSize+1))
 	require.NoError(t, err)
@@ -154,19 +164,9 @@ func TestDiscardAbortDenied(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "AbortIncompleteMultipartUpload", "the error should say how the parts get removed")
 	assert.Contains(t, err.Error(), u)
-	_, err = drv.Open(t.Context(), u)
-	assert.ErrorIs(t, err, wasmrt.ErrNotFound, "a discarded output must stay invisible even when the abort is denied")
+	_, err = mux(drv).Open(t.Context(), u)
+	assert.ErrorIs(t, err, storage.ErrNotFound, "a discarded output must stay invisible even when the abort is denied")
 	assert.Equal(t, []string{"denied"}, srv.MultipartUploads(t, bucket))
-}
-
-func TestOpenMissingBucket(t *testing.T) {
-	srv := start(t)
-	drv, err := s3store.New(srv.Client, nil)
-	require.NoError(t, err)
-	_, err = drv.Open(t.Context(), "s3://no-such-bucket/key")
-	require.Error(t, err)
-	assert.False(t, errors.Is(err, wasmrt.ErrNotFound), "a missing bucket is a configuration error, not a missing dataset: %v", err)
-	assert.Contains(t, err.Error(), "s3://no-such-bucket/key")
 }
 
 func TestNewOptions(t *testing.T) {
@@ -226,23 +226,23 @@ func TestParseURL(t *testing.T) {
 	}
 }
 
-// TestURLStorage reaches the driver through the "s3" scheme the package
-// registers with wasmrt: first configured from the environment, then set
-// explicitly.
-func TestURLStorage(t *testing.T) {
+// TestURLs reaches the driver through the "s3" scheme the package
+// registers on storage.DefaultURLMux: first configured from the
+// environment, then set explicitly.
+func TestURLs(t *testing.T) {
 	t.Cleanup(func() { s3store.SetDefault(nil) })
 	fromEnv := start(t)
 	for k, v := range fromEnv.Env() {
 		t.Setenv(k, v)
 	}
 	s3store.SetDefault(nil)
-	storagetest.CheckScheme(t, harness(fromEnv, nil), "configured from the environment")
+	drivertest.CheckScheme(t, harness(fromEnv, nil), "configured from the environment")
 
 	explicit := start(t)
 	drv, err := s3store.New(explicit.Client, nil)
 	require.NoError(t, err)
 	s3store.SetDefault(drv)
-	storagetest.CheckScheme(t, harness(explicit, drv), "set explicitly")
+	drivertest.CheckScheme(t, harness(explicit, drv), "set explicitly")
 	got, _ := fromEnv.GetObject(t, bucket, t.Name()+"/out")
 	assert.Equal(t, "configured from the environment", string(got), "the explicit driver must not write to the first server")
 }

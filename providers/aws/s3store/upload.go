@@ -18,8 +18,8 @@ import (
 // the one background goroutine only uploads a full part, and its result is
 // collected by wait before the buffer is reused.
 type upload struct {
-	d                *Driver
-	url, bucket, key string
+	d           *Driver
+	bucket, key string
 
 	// partCtx bounds the background part uploads; Discard cancels it.
 	partCtx    context.Context
@@ -32,8 +32,7 @@ type upload struct {
 	parts    []types.CompletedPart
 	inflight chan partResult // non-nil while a part is being uploaded
 
-	err  error // the first failure; every later call returns it
-	done bool  // Commit or Discard was called
+	err error // the first failure; every later call returns it
 }
 
 type partResult struct {
@@ -42,21 +41,16 @@ type partResult struct {
 	err  error
 }
 
-func newUpload(ctx context.Context, d *Driver, u, bucket, key string) *upload {
+func newUpload(ctx context.Context, d *Driver, bucket, key string) *upload {
 	// A part upload started by Write must not outlive the Stage's context,
 	// but must be stoppable on its own by Discard.
 	partCtx, cancel := context.WithCancel(ctx)
-	return &upload{d: d, url: u, bucket: bucket, key: key, partCtx: partCtx, cancelPart: cancel}
+	return &upload{d: d, bucket: bucket, key: key, partCtx: partCtx, cancelPart: cancel}
 }
-
-var errFinished = errors.New("output already committed or discarded")
 
 // Write buffers p, uploading each part once it is full and more bytes follow
 // (so an output of exactly one part still goes up as a single PutObject).
 func (w *upload) Write(p []byte) (int, error) {
-	if w.done {
-		return 0, fmt.Errorf("s3store: write %s: %w", w.url, errFinished)
-	}
 	if w.err != nil {
 		return 0, w.err
 	}
@@ -110,10 +104,10 @@ func (w *upload) sendPart() error {
 			ChecksumAlgorithm: types.ChecksumAlgorithmCrc32,
 		})
 		if err != nil {
-			return fmt.Errorf("s3store: stage %s: create multipart upload: %w", w.url, err)
+			return fmt.Errorf("create multipart upload: %w", bucketError(w.bucket, err))
 		}
 		if out.UploadId == nil || *out.UploadId == "" {
-			return fmt.Errorf("s3store: stage %s: create multipart upload: the server returned no upload ID", w.url)
+			return errors.New("create multipart upload: the server returned no upload ID")
 		}
 		w.uploadID = *out.UploadId
 	}
@@ -145,7 +139,7 @@ func (w *upload) uploadPart(ctx context.Context, num int32, body []byte) partRes
 		ContentLength: new(int64(len(body))),
 	})
 	if err != nil {
-		return partResult{buf: body, err: fmt.Errorf("s3store: stage %s: upload part %d: %w", w.url, num, err)}
+		return partResult{buf: body, err: fmt.Errorf("upload part %d: %w", num, err)}
 	}
 	return partResult{buf: body, part: types.CompletedPart{
 		PartNumber:    &num,
@@ -173,22 +167,13 @@ func (w *upload) wait() error {
 // single part, else the last part and CompleteMultipartUpload. On failure
 // the multipart upload is aborted (best-effort) and nothing becomes visible.
 func (w *upload) Commit(ctx context.Context) error {
-	if w.done {
-		return fmt.Errorf("s3store: commit %s: %w", w.url, errFinished)
-	}
-	w.done = true
 	defer w.release()
 	// A part still uploading in the background must stop with ctx too.
 	stop := context.AfterFunc(ctx, w.cancelPart)
 	defer stop()
 	err := w.err
 	if err == nil {
-		if cerr := context.Cause(w.partCtx); cerr != nil {
-			// The Stage context bounds the output's whole life.
-			err = fmt.Errorf("s3store: commit %s: the context given to Stage is done: %w", w.url, cerr)
-		} else {
-			err = w.commit(ctx)
-		}
+		err = w.commit(ctx)
 	}
 	if err != nil && w.uploadID != "" {
 		// Clean up even when ctx is what failed. Keep the first error: the
@@ -213,7 +198,7 @@ func (w *upload) commit(ctx context.Context) error {
 			ContentLength: new(int64(len(w.buf))),
 		})
 		if err != nil {
-			return fmt.Errorf("s3store: commit %s: put object: %w", w.url, err)
+			return fmt.Errorf("put object: %w", bucketError(w.bucket, err))
 		}
 		return nil
 	}
@@ -234,7 +219,7 @@ func (w *upload) commit(ctx context.Context) error {
 		MultipartUpload: &types.CompletedMultipartUpload{Parts: w.parts},
 	})
 	if err != nil {
-		return fmt.Errorf("s3store: commit %s: complete multipart upload %s: %w", w.url, w.uploadID, err)
+		return fmt.Errorf("complete multipart upload %s: %w", w.uploadID, err)
 	}
 	return nil
 }
@@ -242,10 +227,6 @@ func (w *upload) commit(ctx context.Context) error {
 // Discard drops the output. Nothing of it was visible; if a multipart upload
 // was started it is aborted, which may be denied (see the package doc).
 func (w *upload) Discard(ctx context.Context) error {
-	if w.done {
-		return fmt.Errorf("s3store: discard %s: %w", w.url, errFinished)
-	}
-	w.done = true
 	defer w.release()
 	w.cancelPart()
 	_ = w.wait() // the part's error, most likely "canceled", no longer matters
@@ -262,8 +243,8 @@ func (w *upload) abort(ctx context.Context) error {
 		UploadId: str(w.uploadID),
 	})
 	if err != nil {
-		return fmt.Errorf("s3store: discard %s: abort multipart upload %s (its parts are invisible; "+
-			"a bucket lifecycle rule with AbortIncompleteMultipartUpload removes them): %w", w.url, w.uploadID, err)
+		return fmt.Errorf("abort multipart upload %s (its parts are invisible; "+
+			"a bucket lifecycle rule with AbortIncompleteMultipartUpload removes them): %w", w.uploadID, err)
 	}
 	return nil
 }

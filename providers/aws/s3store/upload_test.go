@@ -4,10 +4,20 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"io"
+	"net/url"
 	"testing"
 
 	"github.com/glacier-pipeline/glacier/internal/testutil/fakes3"
 )
+
+func mustParse(tb testing.TB, raw string) *url.URL {
+	tb.Helper()
+	u, err := url.Parse(raw)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return u
+}
 
 // held is the part-buffer memory the upload holds, including the part being
 // uploaded in the background.
@@ -34,7 +44,7 @@ func TestUploadMemoryBounded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := d.Stage(t.Context(), "s3://bkt/big")
+	st, err := d.Stage(t.Context(), mustParse(t, "s3://bkt/big"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +76,7 @@ func TestUploadMemoryBounded(t *testing.T) {
 	}
 	t.Logf("peak buffer memory for a %d-byte output: %d bytes (%.1f parts)", total, peak, float64(peak)/part)
 
-	rc, err := d.Open(t.Context(), "s3://bkt/big")
+	rc, err := d.Open(t.Context(), mustParse(t, "s3://bkt/big"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,10 +100,11 @@ func BenchmarkStage(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	u := mustParse(b, "s3://bkt/bench")
 	data := bytes.Repeat([]byte("glacier!"), 8<<20)
 	b.SetBytes(int64(len(data)))
 	for b.Loop() {
-		st, err := d.Stage(b.Context(), "s3://bkt/bench")
+		st, err := d.Stage(b.Context(), u)
 		if err != nil {
 			b.Fatal(err)
 		}

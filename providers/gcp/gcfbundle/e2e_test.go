@@ -26,6 +26,8 @@ import (
 	"github.com/glacier-pipeline/glacier/providers/internal/fnrt"
 	"github.com/glacier-pipeline/glacier/providers/internal/plan"
 	"github.com/glacier-pipeline/glacier/sdk-guest/abi"
+	"github.com/glacier-pipeline/glacier/storage"
+	"github.com/glacier-pipeline/glacier/storage/filestore"
 	"github.com/glacier-pipeline/glacier/wasmrt"
 )
 
@@ -198,7 +200,7 @@ func runLocally(t *testing.T, fix *etlFixture) map[string][]byte {
 	dir := t.TempDir()
 	urls := map[string]string{}
 	for _, d := range fix.plan.Datasets {
-		urls[d.Name] = wasmrt.FileURL(filepath.Join(dir, d.Name))
+		urls[d.Name] = filestore.URL(filepath.Join(dir, d.Name))
 		if d.Source != "" {
 			data, err := os.ReadFile(filepath.Join(fix.dir, filepath.FromSlash(d.Source)))
 			require.NoError(t, err)
@@ -215,7 +217,7 @@ func runLocally(t *testing.T, fix *etlFixture) map[string][]byte {
 			require.NoError(t, err)
 			m, err := rt.Load(ctx, wasm)
 			require.NoError(t, err)
-			st := wasmrt.URLStorage{}
+			st := storage.URLs{}
 			for _, n := range task.Touches() {
 				st[n] = urls[n]
 			}
@@ -382,7 +384,7 @@ func runHostileLocally(t *testing.T, pool *wasmrt.Pool, h hostile) (map[string][
 		Timeout: time.Duration(spec.TimeoutSecs) * time.Second,
 	}
 	for _, o := range h.outputs {
-		job.Outputs[o] = wasmrt.FileURL(filepath.Join(dir, o))
+		job.Outputs[o] = filestore.URL(filepath.Join(dir, o))
 	}
 	_, err := pool.Run(t.Context(), job)
 	out := map[string][]byte{}

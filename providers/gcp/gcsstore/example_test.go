@@ -10,7 +10,7 @@ import (
 	"github.com/fsouza/fake-gcs-server/fakestorage"
 
 	"github.com/glacier-pipeline/glacier/providers/gcp/gcsstore"
-	"github.com/glacier-pipeline/glacier/wasmrt"
+	"github.com/glacier-pipeline/glacier/storage"
 )
 
 func Example() {
@@ -28,20 +28,24 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	out, err := drv.Stage(ctx, "gs://example/greeting")
+	// Programs reach it through a URL mux, as storage.URLs reaches the
+	// driver the package registers on storage.DefaultURLMux.
+	mux := new(storage.URLMux)
+	mux.RegisterScheme(gcsstore.Scheme, drv)
+	out, err := mux.Stage(ctx, "gs://example/greeting")
 	if err != nil {
 		log.Fatal(err)
 	}
 	fmt.Fprint(out, "hello, Cloud Storage")
 
 	// Nothing is visible before Commit.
-	_, err = drv.Open(ctx, "gs://example/greeting")
-	fmt.Println("before commit, not found:", errors.Is(err, wasmrt.ErrNotFound))
+	_, err = mux.Open(ctx, "gs://example/greeting")
+	fmt.Println("before commit, not found:", errors.Is(err, storage.ErrNotFound))
 
 	if err := out.Commit(ctx); err != nil {
 		log.Fatal(err)
 	}
-	in, err := drv.Open(ctx, "gs://example/greeting")
+	in, err := mux.Open(ctx, "gs://example/greeting")
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -3,15 +3,17 @@
 // Cloud Storage and its outputs to it through the same host ABI as a task
 // run locally.
 //
-// Importing the package registers the "gs" scheme with wasmrt, so
-// wasmrt.URLStorage reads and writes gs:// URLs through a driver
-// configured from the environment on first use (SetDefault replaces it):
+// Importing the package registers the "gs" scheme on
+// storage.DefaultURLMux, so storage.URLs reads and writes gs:// URLs
+// through a driver configured from the environment on first use
+// (SetDefault replaces it):
 //
 //	import _ "github.com/glacier-pipeline/glacier/providers/gcp/gcsstore"
 //
-//	st := wasmrt.URLStorage{"orders": "gs://bucket/runs/42/orders"}
+//	ds := storage.URLs{"orders": "gs://bucket/runs/42/orders"}
 //
-// New and NewFromEnv make a *Driver, a wasmrt.URLDriver, for direct use.
+// New and NewFromEnv make a *Driver, a storage.Driver, to register on a
+// storage.URLMux of one's own.
 //
 // # URLs
 //
@@ -25,7 +27,9 @@
 // # Guarantees
 //
 // Open streams the current generation of the object. If there is none, its
-// error matches wasmrt.ErrNotFound.
+// error matches storage.ErrNotFound; if the bucket does not exist, its error
+// names the bucket and does not (Cloud Storage answers both with 404, so
+// Open then asks for the bucket: a request only on that path).
 //
 // Stage writes through a storage.Writer: a resumable upload sent in chunks
 // of Options.ChunkSize (16 MiB by default), so a staged output holds at most
@@ -50,11 +54,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
+	"net/url"
 
 	"cloud.google.com/go/storage"
+	"google.golang.org/api/googleapi"
 
-	"github.com/glacier-pipeline/glacier/providers/internal/objstore"
-	"github.com/glacier-pipeline/glacier/wasmrt"
+	glstorage "github.com/glacier-pipeline/glacier/storage"
 )
 
 // Scheme is the URL scheme the driver serves.
@@ -80,7 +86,7 @@ type Driver struct {
 	chunkSize int
 }
 
-var _ wasmrt.URLDriver = (*Driver)(nil)
+var _ glstorage.Driver = (*Driver)(nil)
 
 // New returns a Driver that uses client. It fails only if its arguments are
 // invalid.
@@ -122,27 +128,43 @@ func NewFromEnv(ctx context.Context, opts *Options) (*Driver, error) {
 // Client returns the Cloud Storage client the driver uses.
 func (d *Driver) Client() *storage.Client { return d.client }
 
-// Open implements wasmrt.URLDriver.Open. The object is streamed: it is read
+// SetDefault makes d serve the "gs" scheme of storage.DefaultURLMux. Until
+// it is called, or after SetDefault(nil), the scheme is served by a driver
+// configured from the environment with NewFromEnv on first use (and again
+// on the next use if that fails).
+//
+// A process normally keeps one configuration for its life, as a Cloud
+// Function does; tests that start their own server call SetDefault, and
+// must not run in parallel with others that do.
+func SetDefault(d *Driver) { registered.Set(d) }
+
+// Open implements storage.Driver.Open. The object is streamed: it is read
 // from the network as the caller reads.
-func (d *Driver) Open(ctx context.Context, u string) (io.ReadCloser, error) {
-	bucket, object, err := ParseURL(u)
+func (d *Driver) Open(ctx context.Context, u *url.URL) (io.ReadCloser, error) {
+	bucket, object, err := split(u)
 	if err != nil {
 		return nil, err
 	}
 	r, err := d.client.Bucket(bucket).Object(object).NewReader(ctx)
-	if err != nil {
-		if errors.Is(err, storage.ErrObjectNotExist) {
-			return nil, fmt.Errorf("gcsstore: open %s: %w: %w", u, wasmrt.ErrNotFound, err)
+	if errors.Is(err, storage.ErrObjectNotExist) {
+		// Also what a missing bucket looks like; Attrs tells them apart
+		// (a role without storage.buckets.get is refused, with 403, only
+		// if the bucket exists).
+		if _, berr := d.client.Bucket(bucket).Attrs(ctx); errors.Is(berr, storage.ErrBucketNotExist) {
+			return nil, fmt.Errorf("bucket %q does not exist: %w", bucket, berr)
 		}
-		return nil, fmt.Errorf("gcsstore: open %s: %w", u, err)
+		return nil, fmt.Errorf("%w: %w", glstorage.ErrNotFound, err)
+	}
+	if err != nil {
+		return nil, err
 	}
 	return r, nil
 }
 
-// Stage implements wasmrt.URLDriver.Stage; see the package documentation
-// for what is visible when.
-func (d *Driver) Stage(ctx context.Context, u string) (wasmrt.Staged, error) {
-	bucket, object, err := ParseURL(u)
+// Stage implements storage.Driver.Stage; see the package documentation for
+// what is visible when.
+func (d *Driver) Stage(ctx context.Context, u *url.URL) (glstorage.Staged, error) {
+	bucket, object, err := split(u)
 	if err != nil {
 		return nil, err
 	}
@@ -151,79 +173,71 @@ func (d *Driver) Stage(ctx context.Context, u string) (wasmrt.Staged, error) {
 	wctx, cancel := context.WithCancelCause(ctx)
 	w := d.client.Bucket(bucket).Object(object).NewWriter(wctx)
 	w.ChunkSize = d.chunkSize
-	return &upload{url: u, w: w, ctx: wctx, cancel: cancel}, nil
+	return &upload{bucket: bucket, w: w, cancel: cancel}, nil
 }
 
 // upload is a staged output: an open storage.Writer.
 type upload struct {
-	url    string
+	bucket string
 	w      *storage.Writer
-	ctx    context.Context
 	cancel context.CancelCauseFunc
-	done   bool
 }
 
 var (
-	errFinished  = errors.New("output already committed or discarded")
+	errCommitted = errors.New("output committed")
 	errDiscarded = errors.New("output discarded")
 )
 
 // Write sends p to the upload, a chunk at a time.
 func (u *upload) Write(p []byte) (int, error) {
-	if u.done {
-		return 0, fmt.Errorf("gcsstore: write %s: %w", u.url, errFinished)
-	}
 	n, err := u.w.Write(p)
-	if err != nil {
-		return n, fmt.Errorf("gcsstore: write %s: %w", u.url, err)
-	}
-	return n, nil
+	return n, u.bucketError(err)
 }
 
 // Commit sends the last chunk and finishes the upload, which makes the
 // object visible. On failure nothing becomes visible.
 func (u *upload) Commit(ctx context.Context) error {
-	if u.done {
-		return fmt.Errorf("gcsstore: commit %s: %w", u.url, errFinished)
-	}
-	u.done = true
-	defer u.cancel(errFinished)
-	if err := context.Cause(u.ctx); err != nil {
-		_ = u.w.Close()
-		return fmt.Errorf("gcsstore: commit %s: the context given to Stage is done: %w", u.url, err)
-	}
-	if err := ctx.Err(); err != nil {
-		// Cancel before Close, or Close could finish the upload.
-		u.cancel(context.Cause(ctx))
-		_ = u.w.Close()
-		return fmt.Errorf("gcsstore: commit %s: %w", u.url, context.Cause(ctx))
-	}
+	defer u.cancel(errCommitted)
 	stop := context.AfterFunc(ctx, func() { u.cancel(context.Cause(ctx)) })
 	defer stop()
-	if err := u.w.Close(); err != nil {
-		return fmt.Errorf("gcsstore: commit %s: %w", u.url, err)
-	}
-	return nil
+	return u.bucketError(u.w.Close())
 }
 
 // Discard cancels the upload; nothing of it becomes visible.
 func (u *upload) Discard(context.Context) error {
-	if u.done {
-		return fmt.Errorf("gcsstore: discard %s: %w", u.url, errFinished)
-	}
-	u.done = true
 	u.cancel(errDiscarded)
 	// Close reports the cancellation, which is what was asked for.
 	_ = u.w.Close()
 	return nil
 }
 
+// bucketError names the bucket in err if Cloud Storage says it does not
+// exist: an upload's only 404.
+func (u *upload) bucketError(err error) error {
+	var api *googleapi.Error
+	if errors.As(err, &api) && api.Code == http.StatusNotFound {
+		return fmt.Errorf("bucket %q does not exist: %w", u.bucket, err)
+	}
+	return err
+}
+
+// form is what a gs URL looks like, for errors.
+const form = "want gs://bucket/object"
+
 // ParseURL splits a gs://bucket/object URL into its bucket and object name.
 // The error names the URL and the expected form.
 func ParseURL(u string) (bucket, object string, err error) {
-	bucket, object, err = objstore.SplitURL(u, Scheme, "object name")
+	bucket, object, err = glstorage.ParseBucketURL(u, Scheme, "object name")
 	if err != nil {
-		return "", "", fmt.Errorf("gcsstore: bad URL %q: %w; want gs://bucket/object", u, err)
+		return "", "", fmt.Errorf("gcsstore: bad URL %q: %w; %s", u, err, form)
+	}
+	return bucket, object, nil
+}
+
+func split(u *url.URL) (bucket, object string, err error) {
+	bucket, object, err = glstorage.SplitBucketURL(u, "object name")
+	if err != nil {
+		return "", "", fmt.Errorf("bad URL: %w; %s", err, form)
 	}
 	return bucket, object, nil
 }

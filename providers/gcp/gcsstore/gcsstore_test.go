@@ -1,7 +1,6 @@
 package gcsstore_test
 
 import (
-	"errors"
 	"strings"
 	"testing"
 
@@ -9,9 +8,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/glacier-pipeline/glacier/internal/testutil/fakegcs"
-	"github.com/glacier-pipeline/glacier/internal/testutil/storagetest"
 	"github.com/glacier-pipeline/glacier/providers/gcp/gcsstore"
-	"github.com/glacier-pipeline/glacier/wasmrt"
+	"github.com/glacier-pipeline/glacier/storage"
+	"github.com/glacier-pipeline/glacier/storage/drivertest"
 )
 
 const bucket = "glacier-test"
@@ -23,8 +22,8 @@ func start(t *testing.T) *fakegcs.Server {
 	return srv
 }
 
-func harness(srv *fakegcs.Server, drv *gcsstore.Driver, large int) storagetest.Harness {
-	return storagetest.Harness{
+func harness(srv *fakegcs.Server, drv *gcsstore.Driver, large int) drivertest.Harness {
+	return drivertest.Harness{
 		Driver: drv,
 		URL: func(t *testing.T, name string) string {
 			return "gs://" + bucket + "/" + t.Name() + "/" + name
@@ -40,6 +39,9 @@ func harness(srv *fakegcs.Server, drv *gcsstore.Driver, large int) storagetest.H
 			require.NoError(t, err)
 			srv.PutObject(t, b, o, data)
 		},
+		MissingBucket: func(t *testing.T) (string, string) {
+			return "gs://no-such-bucket/" + t.Name(), "no-such-bucket"
+		},
 	}
 }
 
@@ -48,7 +50,7 @@ func TestConformance(t *testing.T) {
 	// Small chunks, so the large outputs are sent in several requests.
 	drv, err := gcsstore.New(srv.Client, &gcsstore.Options{ChunkSize: 256 << 10})
 	require.NoError(t, err)
-	storagetest.Run(t, harness(srv, drv, 3<<20+12345))
+	drivertest.RunConformanceTests(t, harness(srv, drv, 3<<20+12345))
 }
 
 func TestConformanceFromEnv(t *testing.T) {
@@ -59,17 +61,7 @@ func TestConformanceFromEnv(t *testing.T) {
 	drv, err := gcsstore.NewFromEnv(t.Context(), nil)
 	require.NoError(t, err)
 	t.Cleanup(func() { drv.Client().Close() })
-	storagetest.Run(t, harness(srv, drv, gcsstore.DefaultChunkSize+1<<20))
-}
-
-func TestOpenMissingBucket(t *testing.T) {
-	srv := start(t)
-	drv, err := gcsstore.New(srv.Client, nil)
-	require.NoError(t, err)
-	_, err = drv.Open(t.Context(), "gs://no-such-bucket/object")
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), "gs://no-such-bucket/object")
-	t.Logf("missing bucket: %v (matches ErrNotFound: %v)", err, errors.Is(err, wasmrt.ErrNotFound))
+	drivertest.RunConformanceTests(t, harness(srv, drv, gcsstore.DefaultChunkSize+1<<20))
 }
 
 func TestNewOptions(t *testing.T) {
@@ -122,8 +114,10 @@ func TestChunkedUpload(t *testing.T) {
 	drv, err := gcsstore.New(srv.Client, &gcsstore.Options{ChunkSize: chunk})
 	require.NoError(t, err)
 	u := "gs://" + bucket + "/chunked"
+	mux := new(storage.URLMux)
+	mux.RegisterScheme(gcsstore.Scheme, drv)
 	before := len(srv.Requests())
-	st, err := drv.Stage(t.Context(), u)
+	st, err := mux.Stage(t.Context(), u)
 	require.NoError(t, err)
 	want := make([]byte, 4*chunk+1)
 	for i := range want {
@@ -146,8 +140,8 @@ func TestChunkedUpload(t *testing.T) {
 	// Write returns only once the writer's upload goroutine has taken the
 	// bytes, and it takes a chunk only after sending the one before, so the
 	// session request and at least three chunks have reached the server.
-	_, err = drv.Open(t.Context(), u)
-	require.ErrorIs(t, err, wasmrt.ErrNotFound)
+	_, err = mux.Open(t.Context(), u)
+	require.ErrorIs(t, err, storage.ErrNotFound)
 	sent := uploads()
 	assert.GreaterOrEqual(t, sent, 3, "want the session and chunks sent before Commit")
 
@@ -159,21 +153,21 @@ func TestChunkedUpload(t *testing.T) {
 	assert.True(t, string(want) == string(got), "object differs from what was written")
 }
 
-// TestURLStorage reaches the driver through the "gs" scheme the package
-// registers with wasmrt: first configured from the environment, then set
-// explicitly.
-func TestURLStorage(t *testing.T) {
+// TestURLs reaches the driver through the "gs" scheme the package
+// registers on storage.DefaultURLMux: first configured from the
+// environment, then set explicitly.
+func TestURLs(t *testing.T) {
 	t.Cleanup(func() { gcsstore.SetDefault(nil) })
 	fromEnv := start(t)
 	for k, v := range fromEnv.Env() {
 		t.Setenv(k, v)
 	}
 	gcsstore.SetDefault(nil)
-	storagetest.CheckScheme(t, harness(fromEnv, nil, 1), "configured from the environment")
+	drivertest.CheckScheme(t, harness(fromEnv, nil, 1), "configured from the environment")
 
 	explicit := start(t)
 	drv, err := gcsstore.New(explicit.Client, nil)
 	require.NoError(t, err)
 	gcsstore.SetDefault(drv)
-	storagetest.CheckScheme(t, harness(explicit, drv, 1), "set explicitly")
+	drivertest.CheckScheme(t, harness(explicit, drv, 1), "set explicitly")
 }

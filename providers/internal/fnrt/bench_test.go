@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/glacier-pipeline/glacier/providers/internal/fnrt"
+	"github.com/glacier-pipeline/glacier/storage"
 	"github.com/glacier-pipeline/glacier/wasmrt"
 )
 
@@ -45,7 +46,7 @@ func BenchmarkInvoke(b *testing.B) {
 		m, err := rt.Load(ctx, wasm)
 		require.NoError(b, err)
 		inv := wasmrt.Invocation{Task: "copy", RunID: "bench", Inputs: []string{"in"}, Outputs: []string{"out"},
-			Storage: wasmrt.URLStorage(urls), MemoryLimit: 64 << 20}
+			Storage: storage.URLs(urls), MemoryLimit: 64 << 20}
 		for b.Loop() {
 			if _, err := rt.Run(ctx, m, inv); err != nil {
 				b.Fatal(err)

@@ -2,9 +2,10 @@
 // the code that, inside an AWS Lambda function or a Google Cloud Function,
 // runs one task's WebAssembly module in the wasmrt sandbox once per
 // invocation. It knows nothing of any cloud: the Lambda bootstrap
-// (providers/aws/lambdazip) and the Cloud Functions entry point register
-// their storage driver with wasmrt.RegisterScheme, build a Handler at cold
-// start and call Invoke for each request.
+// (providers/aws/lambdazip) and the Cloud Functions entry point import
+// their storage driver, which registers its scheme on
+// storage.DefaultURLMux, build a Handler at cold start and call Invoke for
+// each request.
 //
 // # The artifact
 //

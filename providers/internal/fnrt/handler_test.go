@@ -22,6 +22,7 @@ import (
 	"github.com/glacier-pipeline/glacier/internal/testutil/wasmbuild"
 	"github.com/glacier-pipeline/glacier/providers/internal/fnrt"
 	"github.com/glacier-pipeline/glacier/sdk-guest/abi"
+	"github.com/glacier-pipeline/glacier/storage/filestore"
 	"github.com/glacier-pipeline/glacier/wasmrt"
 )
 
@@ -99,7 +100,7 @@ func artifact(t testing.TB, name string, edit func(*fnrt.TaskSpec)) (string, fnr
 func fileURLs(dir string, names ...string) map[string]string {
 	urls := map[string]string{}
 	for _, n := range names {
-		urls[n] = wasmrt.FileURL(filepath.Join(dir, n))
+		urls[n] = filestore.URL(filepath.Join(dir, n))
 	}
 	return urls
 }
@@ -208,7 +209,7 @@ func TestInvokeFailures(t *testing.T) {
 			entries, err := os.ReadDir(data)
 			require.NoError(t, err)
 			for _, e := range entries {
-				assert.True(t, strings.HasSuffix(e.Name(), wasmrt.StagedSuffix), "committed %s", e.Name())
+				assert.True(t, strings.HasSuffix(e.Name(), filestore.StagedSuffix), "committed %s", e.Name())
 			}
 			assert.Contains(t, log.String(), `glacier: run "r" failed: `)
 		})

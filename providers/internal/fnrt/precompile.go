@@ -17,11 +17,12 @@ import (
 // parent started it as one (see wasmrt.ServeWorkerIfRequested), and then
 // exits; otherwise it returns at once. Both a Handler's sandbox and
 // Precompile run such workers. A program that builds a Handler calls it
-// first thing in main, after registering its storage drivers (the worker
-// serves the task's datasets):
+// first thing in main, in a program that imports its storage drivers (the
+// worker serves the task's datasets through the schemes they register):
+//
+//	import _ "github.com/glacier-pipeline/glacier/providers/aws/s3store"
 //
 //	func main() {
-//		wasmrt.RegisterScheme("s3", drv)
 //		fnrt.ServeIfRequested()
 //		...
 //	}

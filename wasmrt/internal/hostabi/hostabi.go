@@ -41,15 +41,9 @@ import (
 
 	"github.com/glacier-pipeline/glacier/internal/suggest"
 	"github.com/glacier-pipeline/glacier/sdk-guest/abi"
+	"github.com/glacier-pipeline/glacier/storage"
 	"github.com/glacier-pipeline/glacier/wasmrt/internal/logcap"
 )
-
-// Staged is an output being written; it has the method set of wasmrt.Staged.
-type Staged interface {
-	io.Writer
-	Commit(ctx context.Context) error
-	Discard(ctx context.Context) error
-}
 
 // Config describes one invocation.
 type Config struct {
@@ -57,11 +51,9 @@ type Config struct {
 	Params      map[string]string
 	// Inputs and Outputs are the declared dataset names.
 	Inputs, Outputs []string
-	// Open and Stage reach the invocation's storage.
-	Open  func(ctx context.Context, dataset string) (io.ReadCloser, error)
-	Stage func(ctx context.Context, dataset string) (Staged, error)
-	// NotFound is the error Open's errors match when a dataset has no version.
-	NotFound error
+	// Storage holds the invocation's datasets; it may be nil if none are
+	// declared.
+	Storage storage.Datasets
 	// SkipDigests leaves outputs unhashed: Output.SHA256 stays empty.
 	SkipDigests bool
 	// Log receives fault and access lines.
@@ -94,7 +86,7 @@ type State struct {
 }
 
 type output struct {
-	staged Staged
+	staged storage.Staged
 	hash   hash.Hash // nil with Config.SkipDigests
 	size   int64
 	opened bool
@@ -416,9 +408,9 @@ func (s *State) open(ctx context.Context, mem api.Memory, namePtr, nameLen, mode
 				s.cfg.Task, name, list(s.cfg.Inputs), suggest.DidYouMean(name, s.cfg.Inputs))
 			return abi.ErrnoAcces
 		}
-		r, err := s.cfg.Open(ctx, name)
+		r, err := s.cfg.Storage.Open(ctx, name)
 		switch {
-		case err != nil && s.cfg.NotFound != nil && errors.Is(err, s.cfg.NotFound):
+		case errors.Is(err, storage.ErrNotFound):
 			s.cfg.Log.Notef("task %q: input %q has no data yet: %v", s.cfg.Task, name, err)
 			return abi.ErrnoNoent
 		case err != nil:
@@ -437,7 +429,7 @@ func (s *State) open(ctx context.Context, mem api.Memory, namePtr, nameLen, mode
 			s.cfg.Log.Notef("task %q: %s: output %q was already opened; each output is written through one handle", s.cfg.Task, fn, name)
 			return abi.ErrnoBusy
 		}
-		st, err := s.cfg.Stage(ctx, name)
+		st, err := s.cfg.Storage.Stage(ctx, name)
 		if err != nil {
 			s.storageFailed(fn, name, err)
 			return abi.ErrnoIO

@@ -36,7 +36,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambda/messages"
 
-	// Registers the s3 scheme with wasmrt.
+	// Registers the s3 scheme on storage.DefaultURLMux.
 	_ "github.com/glacier-pipeline/glacier/providers/aws/s3store"
 	"github.com/glacier-pipeline/glacier/providers/internal/fnrt"
 )

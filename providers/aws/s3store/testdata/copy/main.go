@@ -1,5 +1,5 @@
 // Command copy is a Lambda bootstrap for the s3store tests: it copies one
-// S3 object to another through wasmrt.URLStorage and the "s3" scheme the
+// S3 object to another through storage.URLs and the "s3" scheme the
 // s3store package registers, configured from the function's environment as
 // in the Glacier runtime.
 package main
@@ -12,7 +12,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	_ "github.com/glacier-pipeline/glacier/providers/aws/s3store"
-	"github.com/glacier-pipeline/glacier/wasmrt"
+	"github.com/glacier-pipeline/glacier/storage"
 )
 
 // Request names the object to read and the one to write.
@@ -27,7 +27,7 @@ type Response struct {
 }
 
 func handle(ctx context.Context, req Request) (Response, error) {
-	st := wasmrt.URLStorage{"in": req.In, "out": req.Out}
+	st := storage.URLs{"in": req.In, "out": req.Out}
 	in, err := st.Open(ctx, "in")
 	if err != nil {
 		return Response{}, err
