@@ -13,14 +13,50 @@ import (
 // What the drivers of bucket stores (S3, Cloud Storage) share: the form of
 // their URLs, and a driver configured from the environment on first use.
 
-// SplitBucketURL splits u, of the form scheme://bucket/name, into the
-// bucket (the host) and the name (the path without its leading slash,
-// percent-decoded). User information, a port, a query and a fragment are
-// refused, so a typo never silently names another object. what is what the
-// path names ("key", "object name"), for the error when it is empty.
-//
-// The error says what is wrong with u; the caller adds the form it expects.
-func SplitBucketURL(u *url.URL, what string) (bucket, name string, err error) {
+// BucketURLs is the form of a bucket driver's URLs, scheme://bucket/name:
+// the bucket is the host, the name the path without its leading slash,
+// percent-decoded. User information, a port, a query and a fragment are
+// refused, so a typo never silently names another object.
+type BucketURLs struct {
+	// Scheme is the driver's scheme, checked by Parse.
+	Scheme string
+	// Name is what the path names ("key", "object name"). Errors say "the
+	// <Name> is missing" and "want <Scheme>://bucket/<its first word>".
+	Name string
+}
+
+// Split splits u, as the driver receives it from a URLMux. The error says
+// what is wrong and the form expected.
+func (f BucketURLs) Split(u *url.URL) (bucket, name string, err error) {
+	bucket, name, err = f.split(u)
+	if err != nil {
+		return "", "", fmt.Errorf("bad URL: %w; %s", err, f.want())
+	}
+	return bucket, name, nil
+}
+
+// Parse parses rawURL, checks its scheme and splits it. The error names
+// rawURL, says what is wrong and the form expected.
+func (f BucketURLs) Parse(rawURL string) (bucket, name string, err error) {
+	u, err := url.Parse(rawURL)
+	if err == nil && u.Scheme != f.Scheme {
+		err = fmt.Errorf("scheme is %q", u.Scheme)
+	}
+	if err == nil {
+		bucket, name, err = f.split(u)
+	}
+	if err != nil {
+		return "", "", fmt.Errorf("bad URL %q: %w; %s", rawURL, err, f.want())
+	}
+	return bucket, name, nil
+}
+
+func (f BucketURLs) want() string {
+	word, _, _ := strings.Cut(f.Name, " ")
+	return "want " + f.Scheme + "://bucket/" + word
+}
+
+func (f BucketURLs) split(u *url.URL) (bucket, name string, err error) {
 	name = strings.TrimPrefix(u.Path, "/")
 	switch {
 	case u.User != nil:
@@ -30,7 +66,7 @@ func SplitBucketURL(u *url.URL, what string) (bucket, name string, err error) {
 	case u.Port() != "":
 		err = errors.New("the bucket has a port")
 	case name == "":
-		err = fmt.Errorf("the %s is missing", what)
+		err = fmt.Errorf("the %s is missing", f.Name)
 	case u.RawQuery != "" || u.ForceQuery:
 		err = errors.New("it has a query")
 	case u.Fragment != "":
@@ -40,19 +76,6 @@ func SplitBucketURL(u *url.URL, what string) (bucket, name string, err error) {
 		return "", "", err
 	}
 	return u.Host, name, nil
-}
-
-// ParseBucketURL parses rawURL and splits it with SplitBucketURL, after
-// checking that its scheme is scheme.
-func ParseBucketURL(rawURL, scheme, what string) (bucket, name string, err error) {
-	u, err := url.Parse(rawURL)
-	if err != nil {
-		return "", "", err
-	}
-	if u.Scheme != scheme {
-		return "", "", fmt.Errorf("scheme is %q", u.Scheme)
-	}
-	return SplitBucketURL(u, what)
 }
 
 // LazyDriver is the Driver a driver package registers on DefaultURLMux for

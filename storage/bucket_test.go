@@ -14,7 +14,8 @@ import (
 	"github.com/glacier-pipeline/glacier/storage"
 )
 
-func TestParseBucketURL(t *testing.T) {
+func TestBucketURLs(t *testing.T) {
+	form := storage.BucketURLs{Scheme: "x", Name: "thing"}
 	for _, tc := range []struct {
 		url, bucket, name, wantErr string
 	}{
@@ -34,9 +35,10 @@ func TestParseBucketURL(t *testing.T) {
 		{"x://b/n#f", "", "", "fragment"},
 		{"x://b/%zz", "", "", "invalid URL escape"},
 	} {
-		b, n, err := storage.ParseBucketURL(tc.url, "x", "thing")
+		b, n, err := form.Parse(tc.url)
 		if tc.wantErr != "" {
 			assert.ErrorContains(t, err, tc.wantErr, tc.url)
+			assert.ErrorContains(t, err, "want x://bucket/thing", tc.url)
 			assert.Empty(t, b+n, tc.url)
 			continue
 		}
@@ -45,6 +47,14 @@ func TestParseBucketURL(t *testing.T) {
 			assert.Equal(t, tc.name, n, tc.url)
 		}
 	}
+
+	// Split is what a driver calls with the URL the mux parsed: the same
+	// checks, and the mux names the URL.
+	b, n, err := form.Split(&url.URL{Scheme: "x", Host: "b", Path: "/a b"})
+	require.NoError(t, err)
+	assert.Equal(t, "b/a b", b+"/"+n)
+	_, _, err = form.Split(&url.URL{Scheme: "x", Host: "b"})
+	assert.EqualError(t, err, "bad URL: the thing is missing; want x://bucket/thing")
 }
 
 // namedDriver is a storage.Driver that only says which one it is.

@@ -162,7 +162,7 @@ func (d *Driver) Client() *s3.Client { return d.client }
 // Open implements storage.Driver.Open with GetObject. The object is
 // streamed: the body is read from the network as the caller reads.
 func (d *Driver) Open(ctx context.Context, u *url.URL) (io.ReadCloser, error) {
-	bucket, key, err := split(u)
+	bucket, key, err := urls.Split(u)
 	if err != nil {
 		return nil, err
 	}
@@ -180,33 +180,19 @@ func (d *Driver) Open(ctx context.Context, u *url.URL) (io.ReadCloser, error) {
 // Stage implements storage.Driver.Stage. Nothing is sent until a full part
 // is written; see the package documentation for what is visible when.
 func (d *Driver) Stage(ctx context.Context, u *url.URL) (storage.Staged, error) {
-	bucket, key, err := split(u)
+	bucket, key, err := urls.Split(u)
 	if err != nil {
 		return nil, err
 	}
 	return newUpload(ctx, d, bucket, key), nil
 }
 
-// form is what an s3 URL looks like, for errors.
-const form = "want s3://bucket/key"
+// urls is the form of the driver's URLs.
+var urls = storage.BucketURLs{Scheme: Scheme, Name: "key"}
 
 // ParseURL splits an s3://bucket/key URL into its bucket and key. The error
 // names the URL and the expected form.
-func ParseURL(u string) (bucket, key string, err error) {
-	bucket, key, err = storage.ParseBucketURL(u, Scheme, "key")
-	if err != nil {
-		return "", "", fmt.Errorf("s3store: bad URL %q: %w; %s", u, err, form)
-	}
-	return bucket, key, nil
-}
-
-func split(u *url.URL) (bucket, key string, err error) {
-	bucket, key, err = storage.SplitBucketURL(u, "key")
-	if err != nil {
-		return "", "", fmt.Errorf("bad URL: %w; %s", err, form)
-	}
-	return bucket, key, nil
-}
+func ParseURL(u string) (bucket, key string, err error) { return urls.Parse(u) }
 
 // bucketError names the bucket in err if S3 says it does not exist: that
 // is a deployment fault, which the error must not hide behind the call

@@ -141,7 +141,7 @@ func SetDefault(d *Driver) { registered.Set(d) }
 // Open implements storage.Driver.Open. The object is streamed: it is read
 // from the network as the caller reads.
 func (d *Driver) Open(ctx context.Context, u *url.URL) (io.ReadCloser, error) {
-	bucket, object, err := split(u)
+	bucket, object, err := urls.Split(u)
 	if err != nil {
 		return nil, err
 	}
@@ -164,7 +164,7 @@ func (d *Driver) Open(ctx context.Context, u *url.URL) (io.ReadCloser, error) {
 // Stage implements storage.Driver.Stage; see the package documentation for
 // what is visible when.
 func (d *Driver) Stage(ctx context.Context, u *url.URL) (glstorage.Staged, error) {
-	bucket, object, err := split(u)
+	bucket, object, err := urls.Split(u)
 	if err != nil {
 		return nil, err
 	}
@@ -221,23 +221,9 @@ func (u *upload) bucketError(err error) error {
 	return err
 }
 
-// form is what a gs URL looks like, for errors.
-const form = "want gs://bucket/object"
+// urls is the form of the driver's URLs.
+var urls = glstorage.BucketURLs{Scheme: Scheme, Name: "object name"}
 
 // ParseURL splits a gs://bucket/object URL into its bucket and object name.
 // The error names the URL and the expected form.
-func ParseURL(u string) (bucket, object string, err error) {
-	bucket, object, err = glstorage.ParseBucketURL(u, Scheme, "object name")
-	if err != nil {
-		return "", "", fmt.Errorf("gcsstore: bad URL %q: %w; %s", u, err, form)
-	}
-	return bucket, object, nil
-}
-
-func split(u *url.URL) (bucket, object string, err error) {
-	bucket, object, err = glstorage.SplitBucketURL(u, "object name")
-	if err != nil {
-		return "", "", fmt.Errorf("bad URL: %w; %s", err, form)
-	}
-	return bucket, object, nil
-}
+func ParseURL(u string) (bucket, object string, err error) { return urls.Parse(u) }
