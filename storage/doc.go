@@ -29,9 +29,9 @@
 //
 // URLMux parses each URL once, checks any digest fragment and hands the
 // driver the URL without it; it verifies the bytes of an input read with a
-// digest; it enforces an output's life (writes only before the end, exactly
-// one Commit or Discard, nothing committed once the context given to Stage
-// or to Commit is done); and it wraps every driver error once with what was
+// digest; it enforces an output's life (writes only before the end, at
+// most one Commit or Discard, nothing committed once the context given to
+// Stage or to Commit is done); and it wraps every driver error once with what was
 // done and to which URL. Drivers rely on all of that and do none of it.
 //
 // # Errors

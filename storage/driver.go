@@ -35,15 +35,15 @@ type Driver interface {
 	// bounded whatever the output's size.
 	//
 	// The URLMux guarantees that Write is called only before Commit or
-	// Discard, that exactly one of them is called at most once, and that
-	// Commit is called only while both the context given to Stage and the
-	// one given to Commit are live. A driver may work in the background
+	// Discard, that at most one of them is called, once, and that Commit
+	// is called only while both the context given to Stage and the one
+	// given to Commit are live. A driver may work in the background
 	// until Commit returns, bounded by the context given to Stage. If
 	// Commit fails, the driver has dropped what it staged by the time it
 	// returns; nothing more is called.
 	//
-	// If the bucket does not exist, Stage or Commit must return an error
-	// that names it and does not match ErrNotFound. If u does not name an
+	// If the bucket does not exist, Stage, Write or Commit must return an
+	// error that names it and does not match ErrNotFound. If u does not name an
 	// object the driver can write, Stage must say what is wrong with it.
 	Stage(ctx context.Context, u *url.URL) (Staged, error)
 }

@@ -32,6 +32,7 @@ type Staged interface {
 	Discard(ctx context.Context) error
 }
 
-// ErrNotFound is matched (with errors.Is) by an error from Open when the
-// dataset has no version.
+// ErrNotFound is matched (with errors.Is) by an error from Open (of
+// Datasets, URLMux or Driver) when the dataset has no version: there is no
+// object at its URL.
 var ErrNotFound = errors.New("dataset not found")

@@ -19,9 +19,10 @@
 //
 // Stage writes a temporary file beside the destination, in its directory
 // (created if needed), named ".<name>.<random>" + StagedSuffix. Commit
-// syncs it and renames it over the destination, then syncs the directory,
-// so readers see the old bytes or the new ones, never a part, and a crash
-// of the machine loses neither; Discard removes it. A process killed
+// renames it over the destination, so readers see the old bytes or the new
+// ones, never a part; it syncs the file first and the directory after, so
+// what Commit made survives a crash of the machine (unless sync=false).
+// Discard removes it. A process killed
 // mid-task leaves its temporary files behind; SweepStaged removes them.
 //
 // There are no buckets: a missing directory is made on Stage, and on Open
