@@ -201,7 +201,7 @@ func (r *run) importSources(ctx context.Context) error {
 			errs = append(errs, fmt.Errorf("dataset %q: %w", d.Name, err))
 			continue
 		}
-		v, err := r.store.ImportSource(ctx, d.Name, path, r.rec.RunID, r.e.opts.Force)
+		v, err := r.store.ImportSource(ctx, r.p.Name(), d.Name, path, r.rec.RunID, r.e.opts.Force)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -324,7 +324,7 @@ func (r *run) runTask(ctx context.Context, t glacier.Task) *TaskRecord {
 
 	if !r.e.opts.Force {
 		if entry, ok := r.store.Memo(key); ok && r.hasOutputs(entry) {
-			if err := r.store.commitTask(entry, nil); err != nil {
+			if err := r.store.commitTask(r.p.Name(), entry, nil); err != nil {
 				rec.Status, rec.Error = glacier.StatusFailed, err.Error()
 				return r.record(rec)
 			}
@@ -376,7 +376,7 @@ func (r *run) runTask(ctx context.Context, t glacier.Task) *TaskRecord {
 			}
 			// Committing must finish even if the run is being interrupted:
 			// it is short, and stopping halfway is what it must never do.
-			err = r.store.commitTask(entry, staged)
+			err = r.store.commitTask(r.p.Name(), entry, staged)
 			if err == nil {
 				rec.Duration = ran
 				rec.Status, rec.Outputs = glacier.StatusSucceeded, entry.Outputs

@@ -216,7 +216,7 @@ func TestForcedRerunKeepsTheStoreConsistent(t *testing.T) {
 		require.Equal(t, tick+"!", pr.current("u"), "run %d: u is made from the current t", i)
 		store, err := local.OpenStore(pr.dir)
 		require.NoError(t, err)
-		ref, ok := store.TaskRef("tick")
+		ref, ok := store.TaskRef(pr.p.Name(), "tick")
 		require.True(t, ok)
 		for _, tr := range rep.Tasks {
 			if tr.Task == "tock" {
@@ -269,16 +269,16 @@ func TestTaskRefs(t *testing.T) {
 
 	store, err := local.OpenStore(pr.dir)
 	require.NoError(t, err)
-	refPath := filepath.Join(store.Root(), "refs", "tasks", "a.json")
+	refPath := filepath.Join(store.Root(), "pipelines", pr.p.Name(), "tasks", "a.json")
 	link := func() string {
 		t.Helper()
 		target, err := os.Readlink(refPath)
 		require.NoError(t, err, "the ref must be a symbolic link")
 		return target
 	}
-	ref, ok := store.TaskRef("a")
+	ref, ok := store.TaskRef(pr.p.Name(), "a")
 	require.True(t, ok)
-	require.Equal(t, filepath.Join("..", "..", "memo", ref.Key+".json"), link())
+	require.Equal(t, filepath.Join("..", "..", "..", "memo", ref.Key+".json"), link())
 	memo, ok := store.Memo(ref.Key)
 	require.True(t, ok)
 	require.Equal(t, memo, ref)
@@ -289,7 +289,7 @@ func TestTaskRefs(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, os.Remove(refPath))
 	require.NoError(t, os.WriteFile(refPath, data, 0o644))
-	got, ok := store.TaskRef("a")
+	got, ok := store.TaskRef(pr.p.Name(), "a")
 	require.True(t, ok)
 	require.Equal(t, ref, got)
 	require.Equal(t, "hello+a", pr.current("mid"))
@@ -297,10 +297,10 @@ func TestTaskRefs(t *testing.T) {
 	pr.writeSource("src", "HELLO")
 	_, _, err = pr.run(local.Options{})
 	require.NoError(t, err)
-	got, ok = store.TaskRef("a")
+	got, ok = store.TaskRef(pr.p.Name(), "a")
 	require.True(t, ok)
 	require.NotEqual(t, ref.Key, got.Key)
-	require.Equal(t, filepath.Join("..", "..", "memo", got.Key+".json"), link())
+	require.Equal(t, filepath.Join("..", "..", "..", "memo", got.Key+".json"), link())
 	require.Equal(t, "HELLO+a", pr.current("mid"))
 
 	// Nothing is left in staging or tmp after a run.

@@ -109,8 +109,22 @@ func (s *Store) Fsck(repair bool) (FsckReport, error) {
 	}
 
 	// Records: memo entries first, so a ref to a removed entry dangles.
-	for _, dir := range []string{"memo", filepath.Join("refs", "tasks"), filepath.Join("refs", "sources")} {
+	dirs := []string{"memo"}
+	pipelines, err := os.ReadDir(filepath.Join(s.root, "pipelines"))
+	if err != nil {
+		return rep, fmt.Errorf("fsck %s: %w", s.root, err)
+	}
+	for _, p := range pipelines {
+		dirs = append(dirs, filepath.Join("pipelines", p.Name(), "tasks"), filepath.Join("pipelines", p.Name(), "sources"))
+	}
+	if _, err := os.Stat(filepath.Join(s.root, "refs")); err == nil {
+		problem("refs", "holds refs of an earlier layout, not kept per pipeline; nothing reads them now")
+	}
+	for _, dir := range dirs {
 		entries, err := os.ReadDir(filepath.Join(s.root, dir))
+		if errors.Is(err, fs.ErrNotExist) && dir != "memo" {
+			continue
+		}
 		if err != nil {
 			return rep, fmt.Errorf("fsck %s: %w", s.root, err)
 		}
@@ -155,7 +169,7 @@ func (s *Store) recordVersions(rel string) ([]Version, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cannot be read: %v", err)
 	}
-	if strings.HasPrefix(rel, filepath.Join("refs", "sources")) {
+	if filepath.Base(filepath.Dir(rel)) == "sources" {
 		var r SourceRef
 		if err := json.Unmarshal(data, &r); err != nil || !validVersion(r.Version) {
 			return nil, errors.New("is not a source ref")

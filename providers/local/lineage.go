@@ -43,7 +43,7 @@ func (s *Store) lineage(p *glacier.Pipeline, dataset string, v Version, depth in
 	d, _ := p.Dataset(dataset)
 	if d.Source != "" {
 		n.Source = d.Source
-		if ref, ok := s.SourceRef(dataset); !ok || ref.Version != v {
+		if ref, ok := s.SourceRef(p.Name(), dataset); !ok || ref.Version != v {
 			n.Note = "an earlier version of the source file"
 		}
 		return n
@@ -53,7 +53,7 @@ func (s *Store) lineage(p *glacier.Pipeline, dataset string, v Version, depth in
 		n.Note = "no task produces this dataset now"
 		return n
 	}
-	e, ok := s.producedBy(prod.Name, dataset, v)
+	e, ok := s.producedBy(p.Name(), prod.Name, dataset, v)
 	if !ok {
 		n.Note = fmt.Sprintf("no recorded run of task %q produced this version", prod.Name)
 		return n
@@ -72,8 +72,8 @@ func (s *Store) lineage(p *glacier.Pipeline, dataset string, v Version, depth in
 
 // producedBy finds the memo entry of a task run that wrote version v of
 // dataset: the task's current ref if it matches, else any recorded run.
-func (s *Store) producedBy(task, dataset string, v Version) (MemoEntry, bool) {
-	if ref, ok := s.TaskRef(task); ok && ref.Outputs[dataset] == v {
+func (s *Store) producedBy(pipeline, task, dataset string, v Version) (MemoEntry, bool) {
+	if ref, ok := s.TaskRef(pipeline, task); ok && ref.Outputs[dataset] == v {
 		return ref, true
 	}
 	entries, err := os.ReadDir(filepath.Join(s.root, "memo"))
@@ -93,9 +93,9 @@ func (s *Store) producedBy(task, dataset string, v Version) (MemoEntry, bool) {
 	return found, found.Key != ""
 }
 
-// LatestRunOf returns the newest run in which the task ran (not cached,
-// skipped or never started) and the task's record in it.
-func (s *Store) LatestRunOf(task string) (RunRecord, TaskRecord, error) {
+// LatestRunOf returns the pipeline's newest run in which the task ran
+// (not cached, skipped or never started) and the task's record in it.
+func (s *Store) LatestRunOf(pipeline, task string) (RunRecord, TaskRecord, error) {
 	ids, err := s.Runs()
 	if err != nil {
 		return RunRecord{}, TaskRecord{}, err
@@ -103,7 +103,10 @@ func (s *Store) LatestRunOf(task string) (RunRecord, TaskRecord, error) {
 	for _, id := range ids {
 		rec, err := s.Run(id)
 		if err != nil {
-			rec = RunRecord{RunID: id, Status: "interrupted"}
+			continue // not a run record Glacier wrote whole; see Fsck
+		}
+		if rec.Pipeline != pipeline {
+			continue
 		}
 		for _, tr := range rec.Tasks {
 			if tr.Task == task && tr.Log != "" {
@@ -112,7 +115,7 @@ func (s *Store) LatestRunOf(task string) (RunRecord, TaskRecord, error) {
 		}
 		// A run killed before it recorded the task may still have its log.
 		if _, err := os.Stat(filepath.Join(s.root, logPath(id, task))); err == nil {
-			return rec, TaskRecord{Task: task, Status: "interrupted", Log: logPath(id, task)}, nil
+			return rec, TaskRecord{Task: task, Status: TaskInterrupted, Log: logPath(id, task)}, nil
 		}
 	}
 	return RunRecord{}, TaskRecord{}, fmt.Errorf("task %q has not run yet (cached runs keep no new log); run glacier run", task)

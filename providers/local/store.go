@@ -36,12 +36,16 @@ const (
 
 // Store is the embedded local store in a project's .glacier directory:
 //
-//	objects/ab/<sha256>          dataset versions, content-addressed, read-only
-//	refs/tasks/<task>.json       the task's last successful run: a link to its memo entry
-//	refs/sources/<dataset>.json  the version last read from a source file
-//	memo/<key>.json              every successful task run, by cache key
-//	runs/<run-id>/run.json       what a run did; runs/<run-id>/logs/<task>.log
-//	staging/<run-id>/            outputs being written; swept on the next run
+//	objects/ab/<sha256>                    dataset versions, content-addressed, read-only
+//	pipelines/<name>/tasks/<task>.json     the task's last successful run: a link to its memo entry
+//	pipelines/<name>/sources/<dataset>.json  the version last read from a source file
+//	memo/<key>.json                        every successful task run, by cache key
+//	runs/<run-id>/run.json                 what a run did; runs/<run-id>/logs/<task>.log
+//	staging/<run-id>/                      outputs being written; swept on the next run
+//
+// Refs are kept per pipeline, so manifests sharing a directory (and so a
+// store) never see one another's versions; objects and memo entries are
+// keyed by content and shared, so identical work is done once.
 //
 // Every file is written to a temporary name, synced and renamed (a task's
 // ref, a symbolic link, is made and renamed), so a process killed at any
@@ -62,7 +66,7 @@ type Store struct {
 // OpenStore opens (creating if needed) the store under dir/.glacier.
 func OpenStore(dir string) (*Store, error) {
 	root := filepath.Join(dir, StateDir)
-	for _, sub := range []string{"objects", "refs/tasks", "refs/sources", "memo", "runs", "staging", "tmp"} {
+	for _, sub := range []string{"objects", "pipelines", "memo", "runs", "staging", "tmp"} {
 		if err := os.MkdirAll(filepath.Join(root, sub), dirMode); err != nil {
 			return nil, fmt.Errorf("open store: %w", err)
 		}
@@ -193,7 +197,7 @@ const Repair = "run glacier fsck --repair to remove corrupt objects, then glacie
 // modification time, inode and change time as last recorded) is not read
 // again, unless force.
 // The copy stops when ctx ends.
-func (s *Store) ImportSource(ctx context.Context, dataset, path, runID string, force bool) (Version, error) {
+func (s *Store) ImportSource(ctx context.Context, pipeline, dataset, path, runID string, force bool) (Version, error) {
 	f, fi, err := regfile.Open(path)
 	if err != nil {
 		return Version{}, fmt.Errorf("dataset %q: source %s: %w", dataset, path, unwrapPathError(err))
@@ -201,7 +205,7 @@ func (s *Store) ImportSource(ctx context.Context, dataset, path, runID string, f
 	defer f.Close()
 	ino, ctime := fileIdentity(fi)
 	var prev SourceRef
-	if err := s.readJSON(filepath.Join("refs", "sources", dataset+".json"), &prev); err == nil && !force &&
+	if err := s.readJSON(sourceRefPath(pipeline, dataset), &prev); err == nil && !force &&
 		prev.Path == path && prev.Version.Size == fi.Size() && prev.ModTime.Equal(fi.ModTime()) &&
 		prev.Inode == ino && prev.Ctime == ctime && s.HasObject(prev.Version) {
 		return prev.Version, nil
@@ -227,7 +231,10 @@ func (s *Store) ImportSource(ctx context.Context, dataset, path, runID string, f
 		return Version{}, err
 	}
 	ref := SourceRef{Dataset: dataset, Path: path, Version: v, ModTime: fi.ModTime(), Inode: ino, Ctime: ctime, RunID: runID}
-	return v, s.writeJSON(filepath.Join("refs", "sources", dataset+".json"), ref)
+	if err := os.MkdirAll(filepath.Join(s.root, filepath.Dir(sourceRefPath(pipeline, dataset))), dirMode); err != nil {
+		return Version{}, err
+	}
+	return v, s.writeJSON(sourceRefPath(pipeline, dataset), ref)
 }
 
 // ctxReader stops reading once its context ends, so copying a large file
@@ -259,25 +266,36 @@ func (s *Store) Memo(key string) (MemoEntry, bool) {
 	return e, err == nil
 }
 
-// TaskRef returns the task's last successful run, if any.
-func (s *Store) TaskRef(task string) (MemoEntry, bool) {
+// TaskRef returns the last successful run of a pipeline's task, if any.
+func (s *Store) TaskRef(pipeline, task string) (MemoEntry, bool) {
 	var e MemoEntry
-	err := s.readJSON(filepath.Join("refs", "tasks", task+".json"), &e)
+	err := s.readJSON(taskRefPath(pipeline, task), &e)
 	return e, err == nil
 }
 
-// SourceRef returns the version last imported for a source dataset.
-func (s *Store) SourceRef(dataset string) (SourceRef, bool) {
+// SourceRef returns the version last imported for a pipeline's source
+// dataset.
+func (s *Store) SourceRef(pipeline, dataset string) (SourceRef, bool) {
 	var r SourceRef
-	err := s.readJSON(filepath.Join("refs", "sources", dataset+".json"), &r)
+	err := s.readJSON(sourceRefPath(pipeline, dataset), &r)
 	return r, err == nil
+}
+
+// taskRefPath and sourceRefPath are the refs' paths, relative to the
+// store.
+func taskRefPath(pipeline, task string) string {
+	return filepath.Join("pipelines", pipeline, "tasks", task+".json")
+}
+
+func sourceRefPath(pipeline, dataset string) string {
+	return filepath.Join("pipelines", pipeline, "sources", dataset+".json")
 }
 
 // commitTask makes a finished task's outputs current: staged files are
 // synced and move into the objects, then the memo entry is written, then the
 // task's ref. staged maps each output to its finished file, not yet synced
 // (empty for outputs already in the store, as when a memo entry is reused).
-func (s *Store) commitTask(e MemoEntry, staged map[string]string) error {
+func (s *Store) commitTask(pipeline string, e MemoEntry, staged map[string]string) error {
 	for name, path := range staged {
 		if err := s.adopt(path, e.Outputs[name], false); err != nil {
 			return fmt.Errorf("commit output %q: %w", name, err)
@@ -294,10 +312,13 @@ func (s *Store) commitTask(e MemoEntry, staged map[string]string) error {
 	}
 	// The ref is a symbolic link to the memo entry, which is durable by now:
 	// one file written and synced per task run, not two.
-	ref := filepath.Join(s.root, "refs", "tasks", e.Task+".json")
-	target := filepath.Join("..", "..", "memo", e.Key+".json")
+	ref := filepath.Join(s.root, taskRefPath(pipeline, e.Task))
+	target := filepath.Join("..", "..", "..", "memo", e.Key+".json")
 	if cur, err := os.Readlink(ref); err == nil && cur == target {
 		return nil
+	}
+	if err := os.MkdirAll(filepath.Dir(ref), dirMode); err != nil {
+		return err
 	}
 	return s.writeLink(ref, target)
 }
@@ -471,6 +492,10 @@ const (
 	RunCanceled RunStatus = "canceled"
 )
 
+// TaskInterrupted is the status of a task whose run was killed before it
+// recorded how the task ended: its log is all there is.
+const TaskInterrupted glacier.TaskStatus = "interrupted"
+
 // TaskRecord is one task's part of a run record.
 type TaskRecord struct {
 	Task     string             `json:"task"`
@@ -543,11 +568,11 @@ func (s *Store) Current(p *glacier.Pipeline, dataset string) (Version, error) {
 		return Version{}, fmt.Errorf("no dataset %q in pipeline %q%s; glacier datasets lists them", dataset, p.Name(), suggest.DidYouMean(dataset, names))
 	}
 	if d.Source != "" {
-		if ref, ok := s.SourceRef(dataset); ok {
+		if ref, ok := s.SourceRef(p.Name(), dataset); ok {
 			return ref.Version, nil
 		}
 	} else if prod, ok := p.Producer(dataset); ok {
-		if ref, ok := s.TaskRef(prod.Name); ok {
+		if ref, ok := s.TaskRef(p.Name(), prod.Name); ok {
 			if v, ok := ref.Outputs[dataset]; ok {
 				return v, nil
 			}

@@ -254,6 +254,65 @@ func TestImportStopsWhenInterrupted(t *testing.T) {
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, err = store.ImportSource(ctx, "big", path, "r", false)
+	_, err = store.ImportSource(ctx, "p", "big", path, "r", false)
 	require.ErrorIs(t, err, context.Canceled)
+}
+
+// TestPipelinesShareNoVersions runs two pipelines from one directory, so
+// one store, with the same dataset and task names over different source
+// files: neither may see the other's versions, logs or lineage.
+func TestPipelinesShareNoVersions(t *testing.T) {
+	a := newProject(t)
+	a.p = glacier.New("a")
+	a.source("src", "from a")
+	a.task("t", []string{"src"}, []string{"out"}, map[string]string{"suffix": "!"}, 0)
+	b := &project{t: t, dir: a.dir, p: glacier.New("b"), module: a.module}
+	require.NoError(t, b.p.AddDataset(glacier.Dataset{Name: "src", Storage: glacier.ObjectStorage{}, Source: "data/b-src"}))
+	b.writeSource("b-src", "from b")
+	b.task("t", []string{"src"}, []string{"out"}, map[string]string{"suffix": "?"}, 0)
+
+	_, _, err := a.run(local.Options{})
+	require.NoError(t, err)
+	_, _, err = b.run(local.Options{})
+	require.NoError(t, err)
+	assert.Equal(t, "from a!", a.current("out"), "a's output after b ran")
+	assert.Equal(t, "from b?", b.current("out"))
+	assert.Equal(t, "from a", a.current("src"))
+
+	store, err := local.OpenStore(a.dir)
+	require.NoError(t, err)
+	lin, err := store.Lineage(a.p, "out")
+	require.NoError(t, err)
+	require.Len(t, lin.Inputs, 1)
+	assert.Equal(t, "data/src", lin.Inputs[0].Source)
+	assert.Empty(t, lin.Inputs[0].Note, "a's source version is a's, not b's")
+	assert.Equal(t, map[string]string{"suffix": "!"}, lin.Params)
+
+	recA, _, err := store.LatestRunOf("a", "t")
+	require.NoError(t, err)
+	recB, _, err := store.LatestRunOf("b", "t")
+	require.NoError(t, err)
+	assert.Equal(t, "a", recA.Pipeline)
+	assert.Equal(t, "b", recB.Pipeline)
+
+	// a is unchanged since its run: everything is cached, though b ran
+	// the same task names in between.
+	_, st, err := a.run(local.Options{})
+	require.NoError(t, err)
+	assert.Equal(t, map[string]string{"t": "cached"}, st)
+
+	// Refs of the earlier layout, kept by bare names, are read by
+	// nothing; fsck says so and --repair removes them.
+	old := filepath.Join(store.Root(), "refs", "tasks")
+	require.NoError(t, os.MkdirAll(old, 0o700))
+	require.NoError(t, os.WriteFile(filepath.Join(old, "t.json"), []byte("{}"), 0o600))
+	rpt, err := store.Fsck(false)
+	require.NoError(t, err)
+	require.Len(t, rpt.Problems, 1)
+	assert.Equal(t, "refs", rpt.Problems[0].Path)
+	rpt, err = store.Fsck(true)
+	require.NoError(t, err)
+	assert.Zero(t, rpt.Unrepaired())
+	assert.NoDirExists(t, filepath.Join(store.Root(), "refs"))
+	assert.Equal(t, "from a!", a.current("out"))
 }

@@ -35,12 +35,12 @@ func newDatasetsCmd(g *Globals) *cobra.Command {
 				info := DatasetInfo{Name: d.Name, Storage: d.Storage.StorageType()}
 				if d.Source != "" {
 					info.From = "source " + d.Source
-					if ref, ok := store.SourceRef(d.Name); ok {
+					if ref, ok := store.SourceRef(m.Pipeline.Name(), d.Name); ok {
 						info.Size, info.SHA256, info.RunID = ref.Version.Size, ref.Version.Digest, ref.RunID
 					}
 				} else if prod, ok := m.Pipeline.Producer(d.Name); ok {
 					info.From = "task " + prod.Name
-					if ref, ok := store.TaskRef(prod.Name); ok {
+					if ref, ok := store.TaskRef(m.Pipeline.Name(), prod.Name); ok {
 						v := ref.Outputs[d.Name]
 						info.Size, info.SHA256, info.RunID = v.Size, v.Digest, ref.RunID
 					}

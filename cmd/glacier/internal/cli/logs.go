@@ -28,7 +28,7 @@ which the task ran (cached runs do not count).`,
 				}
 				return fmt.Errorf("no task %q in pipeline %q%s", a[0], m.Pipeline.Name(), suggest.DidYouMean(a[0], names))
 			}
-			rec, tr, err := store.LatestRunOf(a[0])
+			rec, tr, err := store.LatestRunOf(m.Pipeline.Name(), a[0])
 			if err != nil {
 				return err
 			}
