@@ -361,3 +361,22 @@ func TestCorruptInputFailsTheTask(t *testing.T) {
 	_, err = sharedPool(t).Run(context.Background(), job)
 	require.NoError(t, err)
 }
+
+// TestTimeoutKeepsLimitLine: a task flooding its log until its timeout is
+// killed with its worker, so the log's final count is never written; the
+// line saying the limit was reached is there all the same.
+func TestTimeoutKeepsLimitLine(t *testing.T) {
+	const limit = 64 << 10
+	pool, err := wasmrt.NewPool(context.Background(), wasmrt.PoolOptions{Workers: 1, CacheDir: cacheDir, LogLimit: limit})
+	require.NoError(t, err)
+	defer pool.Close()
+	job := fileJob(t, t.TempDir(), "flood", nil, "out")
+	job.Params = map[string]string{"mib": "1000000"}
+	job.Timeout = time.Second
+	_, err = pool.Run(context.Background(), job)
+	require.ErrorIs(t, err, wasmrt.ErrTimeout)
+	log := string(readFile(t, job.LogPath))
+	assert.Contains(t, log, fmt.Sprintf("glacier: log limit of %d bytes reached; the task's further output is dropped\n", limit))
+	assert.Contains(t, log, "ran past its timeout")
+	assert.Less(t, len(log), limit+4096)
+}

@@ -24,6 +24,9 @@ type Writer struct {
 	notes     int64 // note bytes written to dst
 	dropped   int64
 	dstFailed bool
+	// capped: the limit line was written, when task output first
+	// overflowed; it is there even if the task is then killed.
+	capped bool
 	// midLine: the last byte delivered was not a newline, so a host line
 	// starts on a line of its own.
 	midLine bool
@@ -55,6 +58,12 @@ func (w *Writer) Write(p []byte) (int, error) {
 	w.dropped += int64(len(p) - len(keep))
 	if len(keep) > 0 {
 		w.kept += w.emit(keep)
+	}
+	if len(keep) < len(p) && !w.capped {
+		// Said now, not only by Finish: a task stopped at its timeout is
+		// killed with its worker, and Finish never runs.
+		w.capped = true
+		w.notes += w.emit(w.hostLine(fmt.Sprintf("glacier: log limit of %d bytes reached; the task's further output is dropped\n", w.limit)))
 	}
 	return len(p), nil
 }

@@ -19,7 +19,8 @@ func TestWriterCaps(t *testing.T) {
 	}
 	w.Notef("task %q: fault", "t")
 	w.Finish()
-	assert.Equal(t, "hello worl\n"+"glacier: task \"t\": fault\n"+
+	assert.Equal(t, "hello worl\n"+"glacier: log limit of 10 bytes reached; the task's further output is dropped\n"+
+		"glacier: task \"t\": fault\n"+
 		"glacier: log limit reached: 6 bytes of task output dropped (the log keeps the first 10 bytes)\n", dst.String())
 	assert.EqualValues(t, dst.Len(), w.Kept())
 	assert.EqualValues(t, 6, w.Dropped())
@@ -67,8 +68,19 @@ func TestWriterDestinationFails(t *testing.T) {
 func TestWriterNilDestination(t *testing.T) {
 	w := New(nil, 2)
 	w.Write([]byte("abcd"))
-	assert.EqualValues(t, 2, w.Kept())
+	limitLine := "\nglacier: log limit of 2 bytes reached; the task's further output is dropped\n"
+	assert.EqualValues(t, 2+len(limitLine), w.Kept(), "the task's 2 bytes and the limit line")
 	assert.EqualValues(t, 2, w.Dropped())
+}
+
+// TestLimitSaidWhenReached: the limit line is written when output first
+// overflows, so a task killed before Finish (at its timeout) still has it.
+func TestLimitSaidWhenReached(t *testing.T) {
+	var dst bytes.Buffer
+	w := New(&dst, 4)
+	w.Write([]byte("abcdef"))
+	w.Write([]byte("ghi"))
+	assert.Equal(t, "abcd\nglacier: log limit of 4 bytes reached; the task's further output is dropped\n", dst.String())
 }
 
 // TestHostLinesStartOnTheirOwnLine: a note or the limit line after task
