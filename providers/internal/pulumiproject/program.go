@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"go/format"
 	"io/fs"
-	"strconv"
+	"maps"
 	"strings"
 	"text/template"
 	"unicode"
@@ -18,16 +18,18 @@ type Templates struct {
 }
 
 // ParseTemplates parses the files of fsys that match pattern. Besides
-// funcs, the templates may call q, which quotes a string as Go does. It
-// panics if a template does not parse: templates are embedded in the
-// compiler, so that is a bug caught by any test.
+// funcs, the templates may call q, which quotes a string (of any string
+// type) as Go does, and
+// comment (see Comment). It panics if a template does not parse: templates
+// are embedded in the compiler, so that is a bug caught by any test.
 func ParseTemplates(fsys fs.FS, pattern string, funcs template.FuncMap) *Templates {
-	all := template.FuncMap{"q": strconv.Quote}
-	for k, v := range funcs {
-		all[k] = v
-	}
+	all := template.FuncMap{"q": quote, "comment": Comment}
+	maps.Copy(all, funcs)
 	return &Templates{t: template.Must(template.New("").Funcs(all).ParseFS(fsys, pattern))}
 }
+
+// quote quotes a value of a string type as Go does.
+func quote(s any) string { return fmt.Sprintf("%q", s) }
 
 // Render executes the template called name with data.
 func (ts *Templates) Render(name string, data any) ([]byte, error) {
@@ -50,6 +52,26 @@ func (ts *Templates) Go(name string, data any) ([]byte, error) {
 		return nil, fmt.Errorf("%s renders Go that does not parse: %w\n%s", name, err, src)
 	}
 	return out, nil
+}
+
+// Comment formats text as a // comment indented by one tab, wrapped at 80
+// columns.
+func Comment(text string) string {
+	const width = 80 - 8 - 3 // a tab counts 8, then "// "
+	var lines []string
+	line := ""
+	for _, w := range strings.Fields(text) {
+		if line != "" && len(line)+1+len(w) > width {
+			lines = append(lines, line)
+			line = ""
+		}
+		if line != "" {
+			line += " "
+		}
+		line += w
+	}
+	lines = append(lines, line)
+	return "// " + strings.Join(lines, "\n\t// ")
 }
 
 // Idents hands out distinct Go identifiers for the variables of a written

@@ -13,15 +13,21 @@ import (
 
 func TestTemplates(t *testing.T) {
 	fsys := fstest.MapFS{
-		"t/main.go.tmpl": {Data: []byte("package main\nvar  x = {{q .}}\nfunc f( ) { {{call .}} }\n")},
-		"t/bad.go.tmpl":  {Data: []byte("package main\nfunc {{.}}\n")},
-		"t/text.tmpl":    {Data: []byte("name: {{.}}\n")},
+		"t/main.go.tmpl":  {Data: []byte("package main\nvar  x = {{q .}}\nfunc f( ) { {{call .}} }\n")},
+		"t/typed.go.tmpl": {Data: []byte("package main\n{{comment \"c\"}}\nvar x = {{q .}}\n")},
+		"t/bad.go.tmpl":   {Data: []byte("package main\nfunc {{.}}\n")},
+		"t/text.tmpl":     {Data: []byte("name: {{.}}\n")},
 	}
 	ts := pulumiproject.ParseTemplates(fsys, "t/*.tmpl", template.FuncMap{"call": func(s string) string { return "println(" + s + ")" }})
 
 	got, err := ts.Go("main.go.tmpl", `x`)
 	require.NoError(t, err)
 	assert.Equal(t, "package main\n\nvar x = \"x\"\n\nfunc f() { println(x) }\n", string(got), "q quotes, funcs are added, the result is gofmt'd")
+
+	type class string
+	got, err = ts.Go("typed.go.tmpl", class("STANDARD"))
+	require.NoError(t, err)
+	assert.Equal(t, "package main\n\n// c\nvar x = \"STANDARD\"\n", string(got), "q quotes any string type; comment is there")
 
 	_, err = ts.Go("bad.go.tmpl", "x")
 	assert.ErrorContains(t, err, "bad.go.tmpl renders Go that does not parse")
@@ -57,4 +63,11 @@ func TestJoinVars(t *testing.T) {
 	vars := map[string]string{"orders_raw": "ordersRaw", "customers": "customers"}
 	assert.Equal(t, "ordersRaw, customers", pulumiproject.JoinVars(vars, []string{"orders_raw", "customers"}))
 	assert.Equal(t, "", pulumiproject.JoinVars(vars, nil))
+}
+
+func TestComment(t *testing.T) {
+	assert.Equal(t, "// orders is read by clean.", pulumiproject.Comment("orders  is read\nby clean."))
+	long := pulumiproject.Comment("enriched_orders is written by enrich and read by daily_revenue and customer_stats.")
+	assert.Equal(t, "// enriched_orders is written by enrich and read by daily_revenue and\n\t// customer_stats.", long,
+		"wrapped at 80 columns, a tab counting 8")
 }

@@ -5,11 +5,13 @@
 // (artifacts, source copies) cleared first so nothing stale lingers.
 //
 // It also handles the projects' go.mod and go.sum, which each compiler
-// embeds as checked-in templates (ModuleFiles), renders the rest of a
-// project from its own templates (Templates) and names the written
-// program's variables (Idents). Package projecttest builds and mock-runs
-// the written projects in tests, and regenerates the go.mod and go.sum
-// templates.
+// embeds as checked-in templates (ModuleFiles), the static files of the
+// written programs, which the repository keeps as Go under a build tag
+// (ProgramFiles), renders the rest of a project from its own templates
+// (Templates) and names the written program's variables so they take no
+// name the program uses (Idents, Declared). Package projecttest builds and
+// mock-runs the written projects in tests, and regenerates the go.mod and
+// go.sum templates.
 package pulumiproject
 
 import (
@@ -57,9 +59,10 @@ type Project struct {
 	// whose Pulumi.yaml starts with it is an earlier output of the same
 	// compiler, and may be written over.
 	Marker string
-	// Clear are slash-separated directories removed before writing, so that
-	// files of an earlier compilation that this one does not write again
-	// (an artifact of a task since removed) disappear.
+	// Clear are slash-separated paths, or patterns of path.Match, of what
+	// is removed before writing, so that files of an earlier compilation
+	// that this one does not write again (an artifact of a task since
+	// removed) disappear.
 	Clear []string
 	// Files and Copies are written in order. Pulumi.yaml must be among
 	// Files.
@@ -112,13 +115,19 @@ func Write(dir string, p Project) error {
 	if err := CheckDir(dir, p.Marker); err != nil {
 		return err
 	}
-	for _, d := range p.Clear {
-		full, err := inside(dir, d)
+	for _, pattern := range p.Clear {
+		full, err := inside(dir, pattern)
 		if err != nil {
 			return err
 		}
-		if err := os.RemoveAll(full); err != nil {
-			return fmt.Errorf("clearing %s: %w", full, err)
+		matches, err := filepath.Glob(full)
+		if err != nil {
+			return fmt.Errorf("pulumiproject: clearing %q: %w", pattern, err)
+		}
+		for _, m := range matches {
+			if err := os.RemoveAll(m); err != nil {
+				return fmt.Errorf("clearing %s: %w", m, err)
+			}
 		}
 	}
 	for _, f := range p.Files {

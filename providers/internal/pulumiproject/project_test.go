@@ -64,6 +64,24 @@ func TestWrite(t *testing.T) {
 	assert.ElementsMatch(t, []string{"Pulumi.yaml", "Pulumi.dev.yaml", "main.go", "artifacts", "sources"}, names)
 }
 
+func TestWriteClearsPatterns(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "out")
+	p := project(pulumiproject.File{Name: "main.go", Data: []byte("package main\n")},
+		pulumiproject.File{Name: "old.go", Data: []byte("package main\n")})
+	require.NoError(t, pulumiproject.Write(dir, p))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "notes.md"), []byte("mine"), 0o644))
+
+	p = project(pulumiproject.File{Name: "main.go", Data: []byte("package main // again\n")})
+	p.Clear = []string{"*.go"}
+	require.NoError(t, pulumiproject.Write(dir, p))
+	assert.NoFileExists(t, filepath.Join(dir, "old.go"), "a Go file this compilation does not write is gone")
+	assert.Equal(t, "package main // again\n", read(t, filepath.Join(dir, "main.go")))
+	assert.FileExists(t, filepath.Join(dir, "notes.md"), "what no pattern matches stays")
+
+	p.Clear = []string{"../*.go"}
+	assert.ErrorContains(t, pulumiproject.Write(dir, p), "is not a path inside the project")
+}
+
 func TestWriteRefuses(t *testing.T) {
 	tests := []struct {
 		name    string
