@@ -1,0 +1,173 @@
+package compile_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/glacier-pipeline/glacier"
+	"github.com/glacier-pipeline/glacier/providers/internal/compile"
+	"github.com/glacier-pipeline/glacier/providers/internal/compile/compiletest"
+	"github.com/glacier-pipeline/glacier/providers/internal/plan"
+	"github.com/glacier-pipeline/glacier/providers/internal/pulumiproject"
+)
+
+// fake is a target with as little of its own as a target can have: it
+// shows the driver and the conformance suite know no cloud.
+type fake struct{ pack compiletest.Packer }
+
+var fakeSpec = compile.Spec{
+	Name: "fake", Cloud: "FAKE", Service: "Fake Functions", DefaultRegion: "here-1",
+	DatasetHints: []string{"fake_class"},
+	Tagging: compile.Tagging{Word: "tag", Pipeline: "glacier:pipeline", Max: 3, Check: func(k, _ string) string {
+		if strings.HasPrefix(k, "glacier") {
+			return "reserved"
+		}
+		return ""
+	}},
+	Memory: plan.Sizes{Platform: "Fake Functions", Min: 128, Max: 4096}, MaxTimeoutSecs: 900,
+	Buckets:   compile.Naming{Rule: plan.S3Bucket, What: "bucket name", Why: "fake names fold '_' to '-'"},
+	Functions: compile.Naming{Rule: plan.LambdaFunction, What: "function name", Why: "they are long"},
+	Artifacts: "artifacts", Artifact: "zip", MaxArtifactBytes: 1 << 20, ArtifactLimit: "Fake takes",
+	Program: fstest.MapFS{
+		"templates/go.mod.txt": {Data: []byte("module x\n\ngo 1.26\n")},
+		"templates/go.sum.txt": {Data: []byte("")},
+		"program/helpers.go":   {Data: []byte("//go:build glacier_program\n\npackage main\n\nfunc newThing() {}\n")},
+	},
+	MainNames: []string{"main", "program"},
+}
+
+func (fake) Spec() *compile.Spec { return &fakeSpec }
+
+func (fake) Design(d *compile.Deployment, report plan.Report) *compile.Deployment {
+	for _, t := range d.Tasks {
+		if t.Limits.TimeoutSecs > fakeSpec.MaxTimeoutSecs {
+			report(glacier.Error, "task", t.Name)("timeout is %d s; Fake runs at most %d s", t.Limits.TimeoutSecs, fakeSpec.MaxTimeoutSecs)
+		}
+	}
+	return d
+}
+
+func (f fake) Pack(ctx context.Context, d *compile.Deployment, i int) ([]byte, error) {
+	return f.pack(ctx, d.Tasks[i].TaskSpec(d.Pipeline), d.Tasks[i].Module.Path)
+}
+
+func (fake) Packed(*compile.Deployment, int, *compile.Artifact, func(string, ...any)) error { return nil }
+
+// Files writes a Pulumi.yaml and a main.go naming every resource.
+func (fake) Files(d *compile.Deployment, _ []compile.Artifact) ([]pulumiproject.File, error) {
+	var b strings.Builder
+	b.WriteString("package main\n\n// program names:\n")
+	for _, ds := range d.Datasets {
+		fmt.Fprintf(&b, "// %s %q\n", ds.Var, ds.Logical)
+	}
+	for _, t := range d.Tasks {
+		fmt.Fprintf(&b, "// %s %q %d MiB\n", t.Var, t.FunctionName, t.FunctionMemoryMiB)
+	}
+	return []pulumiproject.File{
+		{Name: "Pulumi.yaml", Data: []byte(fakeSpec.Marker() + "\nname: " + d.Pipeline + "\n")},
+		{Name: "main.go", Data: []byte(b.String())},
+	}, nil
+}
+
+type fakeCompiler struct {
+	t    fake
+	opts compile.Options
+}
+
+func (c fakeCompiler) Compile(ctx context.Context, p *glacier.Pipeline) (*glacier.Compilation, error) {
+	return compile.Run(ctx, p, c.t, c.opts)
+}
+
+func TestConformance(t *testing.T) {
+	compiletest.RunConformanceTests(t, compiletest.Harness{
+		Spec:  &fakeSpec,
+		New:   func(o compile.Options, pack compiletest.Packer) glacier.Compiler { return fakeCompiler{fake{pack}, o} },
+		Pack:  compiletest.StandIn(),
+		Clash: compiletest.Clash{Kind: "dataset", Names: [2]string{"a_b", "a-b"}, What: "bucket name"},
+	})
+}
+
+// TestDesign checks the shared decisions and the order of problems.
+func TestDesign(t *testing.T) {
+	p := glacier.New("orders_etl")
+	obj := glacier.ObjectStorage{Hints: glacier.Hints{"fake_x": "1"}}
+	for _, d := range []glacier.Dataset{
+		{Name: "program", Storage: obj, Source: "missing.csv"},
+		{Name: "newThing", Storage: glacier.ObjectStorage{}},
+		{Name: "queue", Storage: glacier.Queue{}},
+	} {
+		d.Name = strings.ToLower(d.Name)
+		require.NoError(t, p.AddDataset(d))
+	}
+	require.NoError(t, p.AddTask(glacier.Task{Name: "main", Module: "m.wasm", Inputs: []string{"program"}, Outputs: []string{"newthing"},
+		Compute: glacier.Serverless{Memory: 5000, Hints: glacier.Hints{"fake_y": "2"}}}))
+	require.NoError(t, p.AddTask(glacier.Task{Name: "late", Module: "l.wasm", Inputs: []string{"newthing"}, Outputs: []string{"queue"},
+		Compute: glacier.Serverless{Timeout: 0}, Retries: 2}))
+	require.NoError(t, p.Validate().Err())
+
+	d, probs, err := compile.Design(p, fake{}, compile.Options{Dir: t.TempDir(), Tags: map[string]string{"team": "data", "glacier-x": "y"},
+		Serverless: compile.ServerlessDefaults{TimeoutSecs: 1000}})
+	require.NoError(t, err)
+	var got []string
+	for _, pr := range probs {
+		got = append(got, pr.String())
+	}
+	// Options first, then culprits in declaration order, the shared checks
+	// before the target's own.
+	want := []string{
+		`option "defaults": serverless timeout 1000 s is outside the 1 to 900 s a task may have on FAKE`,
+		`option "tags": tag "glacier-x": reserved`,
+		`dataset "program": the FAKE compiler does not know the hint "fake_x"`,
+		`dataset "program": source missing.csv does not exist`,
+		`dataset "queue": has queue storage`,
+		`task "main": the FAKE compiler knows no task hints and ignores "fake_y"`,
+		`task "main": memory 5000 MiB needs a function of 5096 MiB`,
+		`task "main": timeout is 1000 s; Fake runs at most 900 s`,
+		`task "late": timeout is 1000 s; Fake runs at most 900 s`,
+	}
+	require.Len(t, got, len(want), "%q", got)
+	for i, w := range want {
+		assert.True(t, strings.HasPrefix(got[i], w), "problem %d: %q does not start with %q", i, got[i], w)
+	}
+
+	assert.Equal(t, "orders-etl", d.Prefix, "the default prefix is the pipeline's name, '_' as '-'")
+	assert.Equal(t, "here-1", d.Region)
+	assert.Equal(t, []compile.Tag{{Key: "glacier-x", Value: "y"}, {Key: "glacier:pipeline", Value: "orders_etl"}, {Key: "team", Value: "data"}}, d.Tags)
+	require.Len(t, d.Datasets, 2, "the queue is refused, not deployed")
+	assert.Equal(t, "programDataset", d.Datasets[0].Var, "a variable never takes a name of the program's")
+	assert.Equal(t, "newthing", d.Datasets[1].Var)
+	assert.Equal(t, "orders-etl-program", d.Datasets[0].Logical)
+	assert.Equal(t, "program is uploaded from missing.csv and read by main.", d.Datasets[0].Comment)
+	require.Len(t, d.Tasks, 2)
+	main, late := d.Tasks[0], d.Tasks[1]
+	assert.Equal(t, "mainTask", main.Var)
+	assert.Equal(t, "orders-etl-main", main.FunctionName)
+	assert.Equal(t, "artifacts/main.zip", main.Artifact)
+	assert.Equal(t, "programDataset", main.ReadVars)
+	assert.Equal(t, "newthing", main.WriteVars)
+	assert.Equal(t, "main reads program and writes newthing.", main.Comment)
+	assert.Equal(t, 1000, late.Limits.TimeoutSecs, "the default timeout fills in what the task leaves unset")
+	assert.Equal(t, 512+plan.HostReserveMiB, late.FunctionMemoryMiB)
+	assert.Equal(t, "late reads newthing and writes queue; a failed run is retried 2 times.", late.Comment)
+	assert.Equal(t, "mainTask, lateTask", d.TaskVars([]string{"main", "late"}))
+	assert.Equal(t, "orders_etl", d.OrchestratorName(plan.StateMachine), "the default prefix is not repeated")
+
+	d, _, err = compile.Design(p, fake{}, compile.Options{Prefix: "prod"})
+	require.NoError(t, err)
+	assert.Equal(t, "prod-orders_etl", d.OrchestratorName(plan.StateMachine))
+}
+
+func TestList(t *testing.T) {
+	assert.Equal(t, "", compile.List(nil))
+	assert.Equal(t, "a", compile.List([]string{"a"}))
+	assert.Equal(t, "a and b", compile.List([]string{"a", "b"}))
+	assert.Equal(t, "a, b and c", compile.List([]string{"a", "b", "c"}))
+	type class string
+	assert.Equal(t, "HOT, COLD", compile.Join([]class{"HOT", "COLD"}))
+}

@@ -1,0 +1,269 @@
+package compile
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/glacier-pipeline/glacier"
+	"github.com/glacier-pipeline/glacier/providers/internal/fnrt"
+	"github.com/glacier-pipeline/glacier/providers/internal/plan"
+	"github.com/glacier-pipeline/glacier/providers/internal/pulumiproject"
+)
+
+// Deployment is what the driver decides for every target: the object
+// datasets and serverless tasks it deploys, in declaration order, with the
+// names and settings every cloud gives them alike. Targets keep pointers
+// to its datasets and tasks, so what the driver adds later (the tasks'
+// modules) reaches them.
+type Deployment struct {
+	// Options are the options, resolved.
+	Options Options
+	// Pipeline, Prefix and Region are the pipeline's name and the
+	// resolved prefix and region.
+	Pipeline, Prefix, Region string
+	// Tags are every tag (label) but the one naming the dataset or task a
+	// resource belongs to, sorted by key.
+	Tags []Tag
+	// Flow is the pipeline's data flow; Waves are its waves.
+	Flow  *plan.Flow
+	Waves [][]string
+	// Datasets and Tasks are what the target deploys; datasets of other
+	// storage and tasks of other compute are refused.
+	Datasets []*Dataset
+	Tasks    []*Task
+
+	// datasetVars and taskVars are the variables of datasets and tasks in
+	// main.go by name; a dataset and a task may share a name.
+	datasetVars, taskVars map[string]string
+}
+
+// Dataset is one object dataset as every target deploys it.
+type Dataset struct {
+	plan.Dataset
+	// Var is the Go variable holding it in main.go.
+	Var string
+	// Logical is the Pulumi name of its bucket, which Pulumi auto-names
+	// the bucket from.
+	Logical string
+	// Comment says where it comes from and who reads it; a target may add
+	// to it.
+	Comment string
+}
+
+// Task is one serverless task as every target deploys it.
+type Task struct {
+	plan.Task
+	// Hints are its compute's provider hints.
+	Hints glacier.Hints
+	// Var is the Go variable holding its function in main.go.
+	Var string
+	// FunctionName is its function's name.
+	FunctionName string
+	// FunctionMemoryMiB is its function's memory: the task's own, which
+	// caps its sandbox, and the runtime's reserve beside it, as the
+	// target's sizes round it (see plan.Sizes.Function).
+	FunctionMemoryMiB int
+	// Artifact is its artifact's path in the project, slash-separated.
+	Artifact string
+	// ReadVars and WriteVars are the variables of its inputs and outputs
+	// in main.go, joined for a Go list.
+	ReadVars, WriteVars string
+	// Comment says what it reads and writes.
+	Comment string
+}
+
+// Naming is how a target names one kind of resource after a dataset or a
+// task. Two datasets or tasks whose resources would share a name are
+// refused, on every target: numbering one of them would make a name, and
+// so the resource holding the data, depend on the order of declarations.
+type Naming struct {
+	// Rule makes the name.
+	Rule plan.Rule
+	// What the name is, in messages ("bucket name").
+	What string
+	// Why two names can meet, in messages ("S3 names fold '_' to '-'").
+	Why string
+}
+
+// names are the names of one kind given out so far, with their owners.
+type names struct {
+	Naming
+	owners map[string]string
+}
+
+// claim gives name to owner (a kind and a name), reporting through errorf
+// if another already has it.
+func (n *names) claim(name, kind, owner string, errorf func(string, ...any)) {
+	if other, taken := n.owners[name]; taken {
+		errorf("would share the %s %q with %s %q (%s); rename one of them", n.What, name, kind, other, n.Why)
+		return
+	}
+	n.owners[name] = owner
+}
+
+// newDeployment makes the shared deployment of pl and adds every problem
+// it finds to probs.
+func newDeployment(pl *plan.Flow, spec *Spec, opts Options, probs *glacier.Problems) (*Deployment, error) {
+	report := plan.Reporter(probs)
+	opts.check(spec, report)
+	*probs = append(*probs, pl.Check(spec.Cloud, spec.Service)...)
+	reserved, err := programNames(spec)
+	if err != nil {
+		return nil, err
+	}
+	d := &Deployment{Options: opts, Pipeline: pl.Name, Prefix: opts.Prefix, Region: opts.Region, Flow: pl, Waves: pl.Waves,
+		Tags: Tags(opts.Tags, Tag{spec.Tagging.Pipeline, pl.Name})}
+	vars := pulumiproject.NewIdents(reserved...)
+	d.datasetVars, d.taskVars = map[string]string{}, map[string]string{}
+	buckets := names{spec.Buckets, map[string]string{}}
+	for _, pd := range pl.Datasets {
+		if _, ok := pd.Object(); !ok {
+			continue // refused by Check
+		}
+		errorf, warnf := report(glacier.Error, "dataset", pd.Name), report(glacier.Warning, "dataset", pd.Name)
+		for _, w := range plan.UnknownHints(pd.Storage.ProviderHints(), spec.Cloud, spec.Name+"_", "dataset", spec.DatasetHints) {
+			warnf("%s", w)
+		}
+		ds := &Dataset{
+			Dataset: pd,
+			Var:     vars.Add(pulumiproject.Camel(pd.Name), "Dataset"),
+			Logical: spec.Buckets.Rule.Name(opts.Prefix, pd.Name),
+			Comment: datasetComment(pd),
+		}
+		buckets.claim(ds.Logical, "dataset", pd.Name, errorf)
+		if msg := pd.CheckSource(opts.Dir); msg != "" {
+			errorf("%s", msg)
+		}
+		d.datasetVars[pd.Name] = ds.Var
+		d.Datasets = append(d.Datasets, ds)
+	}
+	functions := names{spec.Functions, map[string]string{}}
+	for _, pt := range pl.Tasks {
+		sl, ok := pt.Compute.(glacier.Serverless)
+		if !ok {
+			continue // refused by Check
+		}
+		errorf, warnf := report(glacier.Error, "task", pt.Name), report(glacier.Warning, "task", pt.Name)
+		for _, w := range plan.UnknownHints(sl.Hints, spec.Cloud, spec.Name+"_", "task", spec.TaskHints) {
+			warnf("%s", w)
+		}
+		pt.Limits = opts.Serverless.limits(sl)
+		t := &Task{
+			Task:         pt,
+			Hints:        sl.Hints,
+			Var:          vars.Add(pulumiproject.Camel(pt.Name)+"Task", ""),
+			FunctionName: spec.Functions.Rule.Name(opts.Prefix, pt.Name),
+			Artifact:     spec.Artifacts + "/" + pt.Name + ".zip",
+			ReadVars:     d.DatasetVars(pt.Reads),
+			WriteVars:    d.DatasetVars(pt.Writes),
+			Comment:      taskComment(pt),
+		}
+		functions.claim(t.FunctionName, "task", pt.Name, errorf)
+		d.taskVars[pt.Name] = t.Var
+		if mem, err := pt.FunctionMemory(spec.Memory); err != nil {
+			errorf("%v", err)
+		} else {
+			t.FunctionMemoryMiB = mem
+		}
+		d.Tasks = append(d.Tasks, t)
+	}
+	return d, nil
+}
+
+// DatasetVars returns the variables of the named datasets in main.go,
+// joined for a Go list.
+func (d *Deployment) DatasetVars(names []string) string {
+	return pulumiproject.JoinVars(d.datasetVars, names)
+}
+
+// TaskVars returns the variables of the named tasks' functions in
+// main.go, joined for a Go list.
+func (d *Deployment) TaskVars(names []string) string {
+	return pulumiproject.JoinVars(d.taskVars, names)
+}
+
+// DatasetsEnv names the environment variable that tells a function's
+// runtime where its datasets live.
+func (d *Deployment) DatasetsEnv() string { return fnrt.DatasetsEnv }
+
+// programNames are the identifiers of the written program that no
+// variable of a dataset or task may take.
+func programNames(spec *Spec) ([]string, error) {
+	static, err := pulumiproject.ProgramFiles(spec.Program, "program")
+	if err != nil {
+		return nil, err
+	}
+	declared, err := pulumiproject.Declared(static)
+	if err != nil {
+		return nil, err
+	}
+	return append(declared, spec.MainNames...), nil
+}
+
+// OrchestratorName is the name of the resource that runs the pipeline
+// (the state machine, the workflow) under rule: the pipeline's name,
+// prefixed unless the prefix is the default, which is that name already.
+func (d *Deployment) OrchestratorName(rule plan.Rule) string {
+	if d.Prefix == plan.DefaultPrefix(d.Pipeline) {
+		return rule.Name("", d.Pipeline)
+	}
+	return rule.Name(d.Prefix, d.Pipeline)
+}
+
+// datasetComment says where a dataset comes from and who reads it.
+func datasetComment(d plan.Dataset) string {
+	from := "is written by " + d.Producer
+	if d.Source != "" {
+		from = "is uploaded from " + d.Source
+	}
+	if len(d.Readers) == 0 {
+		return d.Name + " " + from + "."
+	}
+	return d.Name + " " + from + " and read by " + List(d.Readers) + "."
+}
+
+// taskComment says what a task reads and writes, and how often it is
+// retried.
+func taskComment(t plan.Task) string {
+	reads := "nothing"
+	if len(t.Reads) > 0 {
+		reads = List(t.Reads)
+	}
+	s := t.Name + " reads " + reads + " and writes " + List(t.Writes)
+	if t.Retries > 0 {
+		s += fmt.Sprintf("; a failed run is retried %d times", t.Retries)
+	}
+	return s + "."
+}
+
+// List joins names as English does: "a", "a and b", "a, b and c".
+func List(names []string) string {
+	if len(names) <= 1 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
+}
+
+// Tag is a key and a value put on resources: an AWS tag, a Google Cloud
+// label.
+type Tag struct{ Key, Value string }
+
+// Tags returns user's tags and the given ones, sorted by key.
+func Tags(user map[string]string, given ...Tag) []Tag {
+	out := slices.Clone(given)
+	for k, v := range user {
+		out = append(out, Tag{k, v})
+	}
+	slices.SortFunc(out, func(a, b Tag) int { return strings.Compare(a.Key, b.Key) })
+	return out
+}
+
+// Join joins values of a string type with ", ", for messages.
+func Join[S ~string](vals []S) string {
+	s := make([]string, len(vals))
+	for i, v := range vals {
+		s[i] = string(v)
+	}
+	return strings.Join(s, ", ")
+}
