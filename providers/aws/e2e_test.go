@@ -22,7 +22,6 @@ import (
 	"github.com/glacier-pipeline/glacier/internal/testutil/ziptest"
 	"github.com/glacier-pipeline/glacier/providers/aws/internal/sfntest"
 	"github.com/glacier-pipeline/glacier/providers/internal/fnrt"
-	"github.com/glacier-pipeline/glacier/providers/internal/plan"
 )
 
 // TestEndToEnd deploys examples/etl as far as this machine can: the
@@ -39,11 +38,9 @@ func TestEndToEnd(t *testing.T) {
 	node := sfntest.Find(t)
 	out, comp := x86ETL(t)
 	m, _ := etl(t)
-	pl, err := plan.New(m.Pipeline, nil)
-	require.NoError(t, err)
 	opts := x86Opts
 	opts.Dir = m.Dir
-	dep, probs := design(pl, opts.resolve("etl"))
+	dep, probs := designFor(t, m.Pipeline, opts)
 	require.NoError(t, probs.Err())
 
 	// The buckets and source objects the program would create.
@@ -76,8 +73,8 @@ func TestEndToEnd(t *testing.T) {
 		functions[task.Name] = lambdarie.Start(t, lambdarie.Options{
 			BootstrapDir: ziptest.Extract(t, zb),
 			Env:          env,
-			Timeout:      time.Duration(task.TimeoutSecs) * time.Second,
-			MemoryMB:     task.FunctionMemoryMB,
+			Timeout:      time.Duration(task.Limits.TimeoutSecs) * time.Second,
+			MemoryMB:     task.FunctionMemoryMiB,
 		})
 		byName[task.FunctionName] = task.Name
 	}

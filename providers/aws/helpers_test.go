@@ -12,6 +12,8 @@ import (
 	"github.com/glacier-pipeline/glacier"
 	"github.com/glacier-pipeline/glacier/build"
 	"github.com/glacier-pipeline/glacier/manifest"
+	"github.com/glacier-pipeline/glacier/providers/internal/compile"
+	"github.com/glacier-pipeline/glacier/providers/internal/pulumiproject"
 )
 
 // etlDir is the example every end-to-end test compiles.
@@ -107,6 +109,25 @@ func compileETL(t *testing.T, out string, opts Options) *glacier.Compilation {
 	c, err := m.Pipeline.Compile(context.Background(), New(opts))
 	require.NoError(t, err)
 	return c
+}
+
+// designFor runs the compiler's checks and decisions on p with opts, as
+// Compile does before it packs anything.
+func designFor(t *testing.T, p *glacier.Pipeline, opts Options) (*deployment, glacier.Problems) {
+	t.Helper()
+	dep, probs, err := compile.Design(p, target{opts: opts, pack: packLambda}, opts.common())
+	require.NoError(t, err)
+	return dep, probs
+}
+
+// programNames are the names no variable of the written program may take.
+func programNames(t *testing.T) []string {
+	t.Helper()
+	static, err := pulumiproject.ProgramFiles(files, "program")
+	require.NoError(t, err)
+	declared, err := pulumiproject.Declared(static)
+	require.NoError(t, err)
+	return append(declared, mainNames...)
 }
 
 // pipeline builds a pipeline for table tests: datasets in, out (object

@@ -4,35 +4,27 @@ import (
 	"context"
 
 	"github.com/glacier-pipeline/glacier/providers/aws/lambdazip"
+	"github.com/glacier-pipeline/glacier/providers/internal/compile"
 	"github.com/glacier-pipeline/glacier/providers/internal/fnrt"
-	"github.com/glacier-pipeline/glacier/sdk-guest/abi"
 )
+
+// packFunc packages one task: the zip its Lambda function runs.
+type packFunc func(ctx context.Context, arch Arch, spec fnrt.TaskSpec, wasmPath, cacheDir string) ([]byte, error)
 
 // packLambda packages a task with lambdazip: the generic bootstrap, the
 // task's module byte for byte and its spec.
-func packLambda(ctx context.Context, dep *deployment, t taskDecl, cacheDir string) ([]byte, error) {
-	return lambdazip.Package(ctx, lambdazip.PackageOptions{
-		Arch:     t.Arch,
-		Spec:     taskSpec(dep, t),
-		WasmPath: t.Module.Path,
-		CacheDir: cacheDir,
-	})
+func packLambda(ctx context.Context, arch Arch, spec fnrt.TaskSpec, wasmPath, cacheDir string) ([]byte, error) {
+	return lambdazip.Package(ctx, lambdazip.PackageOptions{Arch: string(arch), Spec: spec, WasmPath: wasmPath, CacheDir: cacheDir})
 }
 
-// taskSpec is what the bootstrap needs to know about a task.
-func taskSpec(dep *deployment, t taskDecl) fnrt.TaskSpec {
-	return fnrt.TaskSpec{
-		ABI:          abi.Version,
-		Pipeline:     dep.Pipeline,
-		Task:         t.Name,
-		ModuleSHA256: t.Module.SHA256,
-		Params:       t.Params,
-		Inputs:       t.Reads,
-		Outputs:      t.Writes,
-		MemoryMiB:    t.MemoryMiB,
-		TimeoutSecs:  t.TimeoutSecs,
+// Pack implements compile.Target.
+func (t target) Pack(ctx context.Context, dep *deployment, i int) ([]byte, error) {
+	td := dep.Tasks[i]
+	return t.pack(ctx, td.Arch, td.TaskSpec(dep.Pipeline), td.Module.Path, dep.Options.CacheDir)
+}
 
-		CompileMemoryMiB:   t.Limits.Compile.MemoryMiB,
-		CompileTimeoutSecs: t.Limits.Compile.TimeoutSecs,
-	}
+// Packed implements compile.Target: Lambda also bounds the code unzipped.
+func (target) Packed(_ *deployment, _ int, a *compile.Artifact, problem func(string, ...any)) error {
+	checkArtifact(a.Packed, problem)
+	return nil
 }

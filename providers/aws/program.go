@@ -2,95 +2,58 @@ package aws
 
 import (
 	"embed"
-	"sort"
+	"fmt"
 	"strings"
 	"text/template"
 
 	"github.com/glacier-pipeline/glacier/providers/internal/pulumiproject"
 )
 
-//go:embed templates
-var templates embed.FS
+// files are the written project's templates and its program's static
+// files, which the repository compiles only as part of a written project
+// (see pulumiproject.ProgramTag).
+//
+//go:embed templates program
+var files embed.FS
 
-var tmpl = pulumiproject.ParseTemplates(templates, "templates/*.tmpl", template.FuncMap{
-	"last":    func(n int) int { return n - 1 },
-	"comment": comment,
+var tmpl = pulumiproject.ParseTemplates(files, "templates/*.tmpl", template.FuncMap{
+	"last": func(n int) int { return n - 1 },
 })
 
-// programData is what main.go.tmpl renders.
-type programData struct {
-	*deployment
-	// AllTags are the user's tags and glacier:pipeline, sorted.
-	AllTags  []tag
-	Datasets []programDataset
-	Tasks    []programTask
-}
-
-type programDataset struct {
-	datasetDecl
-	Comment string
-}
-
-type programTask struct {
-	taskDecl
-	Comment             string
-	ReadVars, WriteVars string
-}
+// mainNames are the names main.go.tmpl declares, imports and uses in
+// program, which no dataset's or task's variable may take.
+var mainNames = []string{"lambda", "pulumi", "definition", "tags", "datasetsEnv", "main", "program", "ctx", "err", "machine"}
 
 // program renders main.go, gofmt'd.
-func program(dep *deployment) ([]byte, error) {
-	data := programData{deployment: dep, AllTags: append([]tag{{tagPipeline, dep.Pipeline}}, dep.Tags...)}
-	sort.SliceStable(data.AllTags, func(i, j int) bool { return data.AllTags[i].Key < data.AllTags[j].Key })
-	vars := map[string]string{}
-	for _, d := range dep.Datasets {
-		vars[d.Name] = d.Var
-		data.Datasets = append(data.Datasets, programDataset{datasetDecl: d, Comment: datasetComment(d)})
-	}
-	for _, t := range dep.Tasks {
-		data.Tasks = append(data.Tasks, programTask{
-			taskDecl:  t,
-			Comment:   strings.TrimPrefix(flowComment(t), "Task "),
-			ReadVars:  pulumiproject.JoinVars(vars, t.Reads),
-			WriteVars: pulumiproject.JoinVars(vars, t.Writes),
-		})
-	}
-	return tmpl.Go("main.go.tmpl", data)
-}
+func program(dep *deployment) ([]byte, error) { return tmpl.Go("main.go.tmpl", dep) }
 
-// datasetComment says where a dataset comes from and who reads it.
-func datasetComment(d datasetDecl) string {
-	var parts []string
-	if d.Source != "" {
-		parts = append(parts, "is uploaded from "+d.Source)
-	} else {
-		parts = append(parts, "is written by "+d.Producer)
-	}
-	if len(d.Readers) > 0 {
-		parts = append(parts, "read by "+list(d.Readers))
-	}
-	s := d.Name + " " + strings.Join(parts, " and ")
-	if c := d.Bucket.Class; c != "" && c != classStandard {
-		s += "; it is kept in " + c
-	}
-	return s + "."
-}
-
-// comment formats text as a // comment indented by one tab, wrapped at 80
-// columns.
-func comment(text string) string {
-	const width = 80 - 8 - 3 // a tab counts 8, then "// "
-	var lines []string
-	line := ""
-	for _, w := range strings.Fields(text) {
-		if line != "" && len(line)+1+len(w) > width {
-			lines = append(lines, line)
-			line = ""
+// Statement returns s as the program's statement type, a Go composite
+// literal.
+func (dep *deployment) Statement(s iamStatement) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "{\nSid: %q,\nActions: []string{", s.Sid)
+	for _, a := range s.Actions {
+		if len(s.Actions) > 2 {
+			b.WriteString("\n")
 		}
-		if line != "" {
-			line += " "
-		}
-		line += w
+		fmt.Fprintf(&b, "%q, ", a)
 	}
-	lines = append(lines, line)
-	return "// " + strings.Join(lines, "\n\t// ")
+	if len(s.Actions) > 2 {
+		b.WriteString("\n")
+	}
+	b.WriteString("},\n")
+	if len(s.Objects) > 0 {
+		fmt.Fprintf(&b, "Objects: []*dataset{%s},\n", dep.DatasetVars(s.Objects))
+	}
+	if len(s.Functions) > 0 {
+		fmt.Fprintf(&b, "Functions: []*lambda.Function{%s},\n", dep.TaskVars(s.Functions))
+	}
+	if s.OwnLogs {
+		b.WriteString("OwnLogs: true,\n")
+	}
+	if s.Any {
+		b.WriteString("Any: true,\n")
+	}
+	b.WriteString("}")
+	return b.String()
 }

@@ -6,63 +6,71 @@ import (
 	"strings"
 
 	"github.com/glacier-pipeline/glacier"
+	"github.com/glacier-pipeline/glacier/providers/internal/compile"
 	"github.com/glacier-pipeline/glacier/providers/internal/plan"
 )
 
-// S3 storage classes that aws_storage_class accepts.
+// StorageClass is an S3 storage class: a value of the aws_storage_class
+// hint.
+type StorageClass string
+
+// S3 storage classes that aws_storage_class knows.
 const (
-	classStandard           = "STANDARD"
-	classReducedRedundancy  = "REDUCED_REDUNDANCY"
-	classStandardIA         = "STANDARD_IA"
-	classOneZoneIA          = "ONEZONE_IA"
-	classIntelligentTiering = "INTELLIGENT_TIERING"
-	classGlacier            = "GLACIER"
-	classDeepArchive        = "DEEP_ARCHIVE"
-	classGlacierIR          = "GLACIER_IR"
-	classExpressOneZone     = "EXPRESS_ONEZONE"
+	ClassStandard           StorageClass = "STANDARD"
+	ClassReducedRedundancy  StorageClass = "REDUCED_REDUNDANCY"
+	ClassStandardIA         StorageClass = "STANDARD_IA"
+	ClassOneZoneIA          StorageClass = "ONEZONE_IA"
+	ClassIntelligentTiering StorageClass = "INTELLIGENT_TIERING"
+	ClassGlacier            StorageClass = "GLACIER"
+	ClassDeepArchive        StorageClass = "DEEP_ARCHIVE"
+	ClassGlacierIR          StorageClass = "GLACIER_IR"
+	// ClassExpressOneZone is known but refused: it lives only in
+	// directory buckets, which Glacier does not deploy.
+	ClassExpressOneZone StorageClass = "EXPRESS_ONEZONE"
 )
 
-// StorageClasses are the values the aws_storage_class hint accepts: S3's
-// object storage classes. EXPRESS_ONEZONE is known but refused, since it
-// lives only in directory buckets, which Glacier does not deploy.
-var StorageClasses = []string{
-	classStandard, classReducedRedundancy, classStandardIA, classOneZoneIA, classIntelligentTiering,
-	classGlacier, classDeepArchive, classGlacierIR, classExpressOneZone,
+// StorageClasses returns the values the aws_storage_class hint knows: S3's
+// object storage classes.
+func StorageClasses() []StorageClass {
+	return []StorageClass{
+		ClassStandard, ClassReducedRedundancy, ClassStandardIA, ClassOneZoneIA, ClassIntelligentTiering,
+		ClassGlacier, ClassDeepArchive, ClassGlacierIR, ClassExpressOneZone,
+	}
 }
 
 // transitionDays is when an S3 lifecycle rule may move a new object to each
 // class: STANDARD_IA and ONEZONE_IA only after 30 days, the others at once.
 // STANDARD and REDUCED_REDUNDANCY are not transition targets.
-var transitionDays = map[string]int{
-	classStandardIA:         30,
-	classOneZoneIA:          30,
-	classIntelligentTiering: 0,
-	classGlacierIR:          0,
-	classGlacier:            0,
-	classDeepArchive:        0,
+var transitionDays = map[StorageClass]int{
+	ClassStandardIA:         30,
+	ClassOneZoneIA:          30,
+	ClassIntelligentTiering: 0,
+	ClassGlacierIR:          0,
+	ClassGlacier:            0,
+	ClassDeepArchive:        0,
 }
 
 // accessClass is the storage class an access pattern asks for when no
 // aws_storage_class hint is given. Archive picks Glacier Instant Retrieval,
 // the coldest class a task can still read without a restore.
 var accessClass = map[glacier.AccessPattern]string{
-	"":                       classStandard,
-	glacier.AccessFrequent:   classStandard,
-	glacier.AccessInfrequent: classStandardIA,
-	glacier.AccessArchive:    classGlacierIR,
+	"":                       string(ClassStandard),
+	glacier.AccessFrequent:   string(ClassStandard),
+	glacier.AccessInfrequent: string(ClassStandardIA),
+	glacier.AccessArchive:    string(ClassGlacierIR),
 }
 
 // bucketPlan is how one dataset's bucket is configured.
 type bucketPlan struct {
 	// Class is the storage class the dataset asks for.
-	Class string
+	Class StorageClass
 	// SourceClass is the storage class its source object is uploaded
 	// with; empty for STANDARD.
-	SourceClass string
+	SourceClass StorageClass
 	// TransitionTo and TransitionDays describe the lifecycle rule that
 	// moves objects written by tasks to Class; TransitionTo is empty when
 	// there is none.
-	TransitionTo   string
+	TransitionTo   StorageClass
 	TransitionDays int
 	Versioning     bool
 	RetentionDays  int
@@ -73,25 +81,25 @@ type bucketPlan struct {
 func planBucket(d plan.Dataset, errorf, warnf func(format string, args ...any)) bucketPlan {
 	s, _ := d.Object()
 	bp := bucketPlan{Versioning: s.Versioning, RetentionDays: s.RetentionDays}
-	class := d.Class(hintStorageClass, accessClass)
+	class := StorageClass(d.Class(hintStorageClass, accessClass))
 	switch {
-	case !slices.Contains(StorageClasses, class):
-		errorf("aws_storage_class %q is not an S3 storage class; use one of %s", class, strings.Join(StorageClasses, ", "))
+	case !slices.Contains(StorageClasses(), class):
+		errorf("aws_storage_class %q is not an S3 storage class; use one of %s", class, compile.Join(StorageClasses()))
 		return bp
-	case class == classExpressOneZone:
+	case class == ClassExpressOneZone:
 		errorf("aws_storage_class EXPRESS_ONEZONE exists only in S3 directory buckets, which need session-based access " +
 			"beyond s3:GetObject and s3:PutObject; Glacier deploys general purpose buckets, so use STANDARD or INTELLIGENT_TIERING")
 		return bp
-	case (class == classGlacier || class == classDeepArchive) && len(d.Readers) > 0:
+	case (class == ClassGlacier || class == ClassDeepArchive) && len(d.Readers) > 0:
 		errorf("aws_storage_class %s objects must be restored before they can be read, and %s reads this dataset; "+
 			"use GLACIER_IR (read at once) or INTELLIGENT_TIERING", class, taskList(d.Readers))
 		return bp
 	}
 	bp.Class = class
-	if d.Source != "" && class != classStandard {
+	if d.Source != "" && class != ClassStandard {
 		bp.SourceClass = class
 	}
-	if d.Producer == "" || class == classStandard {
+	if d.Producer == "" || class == ClassStandard {
 		return bp
 	}
 	days, ok := transitionDays[class]

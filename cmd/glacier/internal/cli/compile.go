@@ -53,7 +53,7 @@ a README.md with the deploy steps.
 	f.StringVar(&opts.Out, "out", "", "write the project to `DIR` (default deploy/TARGET beside the manifest)")
 	f.StringVar(&opts.Region, "region", "", "the region (default us-east-1 on aws, us-central1 on gcp)")
 	f.StringVar(&opts.Prefix, "prefix", "", "start every resource name with `PREFIX` (default the pipeline's name)")
-	f.StringVar(&opts.Arch, "arch", aws.ArchARM64, "aws: the functions' architecture, `arm64` or x86_64")
+	f.StringVar(&opts.Arch, "arch", string(aws.ArchARM64), "aws: the functions' architecture, `arm64` or x86_64")
 	f.StringVar(&opts.Project, "project", "", "gcp: the Google Cloud `PROJECT` id (default: set it on the stack)")
 	return cmd
 }
@@ -94,7 +94,7 @@ func runCompile(cmd *cobra.Command, g *Globals, opts CompileOptions) error {
 	var c glacier.Compiler
 	switch opts.Target {
 	case "aws":
-		c = aws.New(aws.Options{Dir: m.Dir, Out: out, Region: opts.Region, Prefix: opts.Prefix, Arch: opts.Arch, Modules: byTask})
+		c = aws.New(aws.Options{Dir: m.Dir, Out: out, Region: opts.Region, Prefix: opts.Prefix, Arch: aws.Arch(opts.Arch), Modules: byTask})
 	case "gcp":
 		c = gcp.New(gcp.Options{Dir: m.Dir, Out: out, Region: opts.Region, Prefix: opts.Prefix, Project: opts.Project, Modules: byTask})
 	}

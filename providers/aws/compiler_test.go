@@ -18,7 +18,6 @@ import (
 	"github.com/glacier-pipeline/glacier"
 	"github.com/glacier-pipeline/glacier/internal/testutil/ziptest"
 	"github.com/glacier-pipeline/glacier/providers/internal/fnrt"
-	"github.com/glacier-pipeline/glacier/providers/internal/plan"
 )
 
 func TestCompileETL(t *testing.T) {
@@ -90,7 +89,7 @@ func TestCompileETL(t *testing.T) {
 	assert.Equal(t, 2, direct, "the project depends directly on the two Pulumi SDKs only")
 
 	pulumiYAML := read(t, out, "Pulumi.yaml")
-	assert.True(t, strings.HasPrefix(pulumiYAML, marker))
+	assert.True(t, strings.HasPrefix(pulumiYAML, spec.Marker()))
 	assert.Contains(t, pulumiYAML, "name: etl\n")
 	assert.Contains(t, pulumiYAML, "runtime: go\n")
 	assert.Contains(t, pulumiYAML, "  aws:region:\n    value: us-east-1\n")
@@ -133,109 +132,6 @@ func TestCompileOptionsReachTheProgram(t *testing.T) {
 	}
 	assert.Contains(t, read(t, out, "Pulumi.yaml"), "value: eu-west-3")
 	assert.Contains(t, read(t, out, "statemachine.asl.json"), `"FunctionName": "prod-enrich"`)
-}
-
-func TestDefinition(t *testing.T) {
-	// a -> (b, c) -> d, where only b has retries.
-	p := glacier.New("diamond")
-	for _, d := range []string{"raw", "mid", "left", "right", "out"} {
-		ds := glacier.Dataset{Name: d, Storage: glacier.ObjectStorage{}}
-		if d == "raw" {
-			ds.Source = "in.csv"
-		}
-		require.NoError(t, p.AddDataset(ds))
-	}
-	for _, task := range []glacier.Task{
-		{Name: "a", Inputs: []string{"raw"}, Outputs: []string{"mid"}},
-		{Name: "b", Inputs: []string{"mid"}, Outputs: []string{"left"}, Retries: 3},
-		{Name: "c", Inputs: []string{"mid"}, Outputs: []string{"right"}},
-		{Name: "d", Inputs: []string{"left", "right"}, Outputs: []string{"out"}},
-	} {
-		task.Module = task.Name + ".wasm"
-		task.Compute = glacier.Serverless{Timeout: 100}
-		require.NoError(t, p.AddTask(task))
-	}
-	pl, err := plan.New(p, nil)
-	require.NoError(t, err)
-	dep, probs := design(pl, Options{Dir: project(t)}.resolve("diamond"))
-	require.NoError(t, probs.Err())
-	raw, err := definition(dep)
-	require.NoError(t, err)
-
-	var sm struct {
-		StartAt string
-		States  map[string]state
-	}
-	require.NoError(t, json.Unmarshal(raw, &sm))
-	assert.Equal(t, "a", sm.StartAt)
-	require.Len(t, sm.States, 3)
-	a, wave, d := sm.States["a"], sm.States["Wave 2"], sm.States["d"]
-	assert.Equal(t, "Task", a.Type)
-	assert.Equal(t, "Wave 2", a.Next)
-	assert.Equal(t, "Parallel", wave.Type)
-	assert.Equal(t, "d", wave.Next)
-	assert.True(t, d.End)
-	require.Len(t, wave.Branches, 2)
-	for i, name := range []string{"b", "c"} {
-		br := wave.Branches[i]
-		assert.Equal(t, name, br.StartAt)
-		require.Len(t, br.States, 1)
-		assert.True(t, br.States[name].End)
-	}
-	b, c := wave.Branches[0].States["b"], wave.Branches[1].States["c"]
-
-	for name, st := range map[string]state{"a": a, "b": b, "c": c, "d": d} {
-		assert.Equal(t, lambdaInvoke, st.Resource, name)
-		assert.Equal(t, "diamond-"+name, st.Parameters.FunctionName, name)
-		assert.Equal(t, "$$.Execution.Name", st.Parameters.Payload["run_id.$"], name)
-		assert.Equal(t, 160, st.TimeoutSeconds, name)
-		assert.True(t, st.hasNullResultPath, "%s discards its result", name)
-		require.NotEmpty(t, st.Retry, name)
-		assert.Equal(t, lambdaServiceErrors, st.Retry[0].ErrorEquals, name)
-	}
-	assert.True(t, wave.hasNullResultPath)
-	require.Len(t, b.Retry, 2)
-	assert.Equal(t, retrier{ErrorEquals: []string{"States.ALL"}, IntervalSeconds: 2, MaxAttempts: 3, BackoffRate: 2}, b.Retry[1])
-	assert.Len(t, c.Retry, 1, "no retries asked, none beyond Lambda's service errors")
-
-	// States appear in the order they run.
-	assert.Less(t, bytes.Index(raw, []byte(`"a": {`)), bytes.Index(raw, []byte(`"Wave 2": {`)))
-	assert.Less(t, bytes.Index(raw, []byte(`"Wave 2": {`)), bytes.Index(raw, []byte(`"d": {`)))
-}
-
-type retrier struct {
-	ErrorEquals     []string
-	IntervalSeconds int
-	MaxAttempts     int
-	BackoffRate     float64
-}
-
-type state struct {
-	Type       string
-	Resource   string
-	Parameters struct {
-		FunctionName string
-		Payload      map[string]string
-	}
-	TimeoutSeconds int
-	Retry          []retrier
-	ResultPath     json.RawMessage
-	Next           string
-	End            bool
-	Branches       []struct {
-		StartAt string
-		States  map[string]state
-	}
-	hasNullResultPath bool
-}
-
-func (s *state) UnmarshalJSON(b []byte) error {
-	type plain state
-	if err := json.Unmarshal(b, (*plain)(s)); err != nil {
-		return err
-	}
-	s.hasNullResultPath = string(s.ResultPath) == "null"
-	return nil
 }
 
 // tree maps every file under dir to its sha256.

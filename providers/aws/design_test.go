@@ -1,0 +1,55 @@
+package aws
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/glacier-pipeline/glacier"
+)
+
+// TestFunctionMemory: a function has its task's memory and the runtime's
+// reserve beside it, at least Lambda's smallest size.
+func TestFunctionMemory(t *testing.T) {
+	tests := []struct{ task, function int }{
+		{1, 128},
+		{32, 128},
+		{33, 129},
+		{256, 352},
+		{512, 608},
+		{10144, 10240},
+	}
+	for _, tt := range tests {
+		dep, probs := designFor(t, pipeline(t, serverless(tt.task, 0, nil)), Options{Dir: project(t)})
+		require.NoError(t, probs.Err())
+		assert.Equal(t, tt.task, dep.Tasks[0].Limits.MemoryMiB, "the sandbox keeps the task's memory")
+		assert.Equal(t, tt.function, dep.Tasks[0].FunctionMemoryMiB, "function of a %d MiB task", tt.task)
+		assert.Equal(t, tt.task, dep.Tasks[0].TaskSpec(dep.Pipeline).MemoryMiB, "the runtime caps the sandbox at the task's memory")
+	}
+}
+
+// TestCompileBudgetReachesSpec: the task's compile budget is what the
+// bootstrap enforces.
+func TestCompileBudgetReachesSpec(t *testing.T) {
+	task := glacier.Task{Compute: glacier.Serverless{Memory: 128, Compile: glacier.CompileBudget{MemoryMiB: 2048, TimeoutSecs: 90}}}
+	dep, probs := designFor(t, pipeline(t, task), Options{Dir: project(t)})
+	require.NoError(t, probs.Err())
+	spec := dep.Tasks[0].TaskSpec(dep.Pipeline)
+	assert.Equal(t, 2048, spec.CompileMemoryMiB)
+	assert.Equal(t, 90, spec.CompileTimeoutSecs)
+}
+
+func TestSourceMissing(t *testing.T) {
+	p := pipeline(t, serverless(0, 0, nil))
+	errs, _ := check(t, p, Options{Dir: t.TempDir()})
+	assertProblems(t, errs, []string{`dataset "in": source in.csv does not exist`})
+}
+
+func TestBucketNameClash(t *testing.T) {
+	p := pipeline(t, glacier.Task{Compute: glacier.Serverless{}, Inputs: []string{"a_b"}, Outputs: []string{"a-b"}},
+		glacier.Dataset{Name: "a_b", Storage: glacier.ObjectStorage{}, Source: "in.csv"},
+		glacier.Dataset{Name: "a-b", Storage: glacier.ObjectStorage{}})
+	errs, _ := check(t, p, Options{})
+	assertProblems(t, errs, []string{`dataset "a-b": would share the bucket name "p-a-b" with dataset "a_b"`})
+}

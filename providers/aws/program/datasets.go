@@ -1,0 +1,176 @@
+//go:build glacier_program
+
+package main
+
+import (
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/s3"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// dataset is a dataset's bucket. The dataset's current version is the object
+// whose key is the dataset's name.
+type dataset struct {
+	Name    string
+	Logical string
+	Bucket  *s3.BucketV2
+}
+
+// ObjectARN is the ARN of the dataset's object.
+func (d *dataset) ObjectARN() pulumi.StringOutput {
+	return pulumi.Sprintf("%s/%s", d.Bucket.Arn, d.Name)
+}
+
+// URL is where the task runtime finds the dataset.
+func (d *dataset) URL() pulumi.StringOutput {
+	return pulumi.Sprintf("s3://%s/%s", d.Bucket.Bucket, d.Name)
+}
+
+// datasetArgs configure a dataset's bucket.
+type datasetArgs struct {
+	Name       string
+	Versioning bool
+	// RetentionDays expires the object (with versioning, its earlier
+	// versions) after this many days; zero keeps them.
+	RetentionDays int
+	// TransitionTo moves objects to this storage class TransitionDays days
+	// after they are written; empty leaves them STANDARD.
+	TransitionTo   string
+	TransitionDays int
+}
+
+// newDataset declares a dataset's bucket, auto-named from logical: private,
+// encrypted at rest with S3-managed keys, versioned if asked, with lifecycle
+// rules for retention, storage class and abandoned multipart uploads.
+func newDataset(ctx *pulumi.Context, logical string, args datasetArgs) (*dataset, error) {
+	bucket, err := s3.NewBucketV2(ctx, logical, &s3.BucketV2Args{
+		Tags: tagged("glacier:dataset", args.Name),
+	})
+	if err != nil {
+		return nil, err
+	}
+	pab, err := s3.NewBucketPublicAccessBlock(ctx, logical, &s3.BucketPublicAccessBlockArgs{
+		Bucket:                bucket.ID(),
+		BlockPublicAcls:       pulumi.Bool(true),
+		BlockPublicPolicy:     pulumi.Bool(true),
+		IgnorePublicAcls:      pulumi.Bool(true),
+		RestrictPublicBuckets: pulumi.Bool(true),
+	})
+	if err != nil {
+		return nil, err
+	}
+	// Plain HTTP is refused, whoever asks.
+	if _, err := s3.NewBucketPolicy(ctx, logical, &s3.BucketPolicyArgs{
+		Bucket: bucket.ID(),
+		Policy: pulumi.JSONMarshal(pulumi.Map{
+			"Version": pulumi.String("2012-10-17"),
+			"Statement": pulumi.Array{pulumi.Map{
+				"Sid":       pulumi.String("DenyInsecureTransport"),
+				"Effect":    pulumi.String("Deny"),
+				"Principal": pulumi.String("*"),
+				"Action":    pulumi.String("s3:*"),
+				"Resource":  pulumi.StringArray{bucket.Arn, pulumi.Sprintf("%s/*", bucket.Arn)},
+				"Condition": pulumi.Map{"Bool": pulumi.Map{"aws:SecureTransport": pulumi.String("false")}},
+			}},
+		}),
+	}, pulumi.DependsOn([]pulumi.Resource{pab})); err != nil {
+		return nil, err
+	}
+	if _, err := s3.NewBucketServerSideEncryptionConfigurationV2(ctx, logical, &s3.BucketServerSideEncryptionConfigurationV2Args{
+		Bucket: bucket.ID(),
+		Rules: s3.BucketServerSideEncryptionConfigurationV2RuleArray{
+			&s3.BucketServerSideEncryptionConfigurationV2RuleArgs{
+				ApplyServerSideEncryptionByDefault: &s3.BucketServerSideEncryptionConfigurationV2RuleApplyServerSideEncryptionByDefaultArgs{
+					SseAlgorithm: pulumi.String("AES256"),
+				},
+			},
+		},
+	}); err != nil {
+		return nil, err
+	}
+	if args.Versioning {
+		if _, err := s3.NewBucketVersioningV2(ctx, logical, &s3.BucketVersioningV2Args{
+			Bucket: bucket.ID(),
+			VersioningConfiguration: &s3.BucketVersioningV2VersioningConfigurationArgs{
+				Status: pulumi.String("Enabled"),
+			},
+		}); err != nil {
+			return nil, err
+		}
+	}
+	if _, err := s3.NewBucketLifecycleConfigurationV2(ctx, logical, &s3.BucketLifecycleConfigurationV2Args{
+		Bucket: bucket.ID(),
+		Rules:  lifecycleRules(args),
+	}); err != nil {
+		return nil, err
+	}
+	return &dataset{Name: args.Name, Logical: logical, Bucket: bucket}, nil
+}
+
+// lifecycleRules are a dataset's bucket's lifecycle rules. A task whose
+// output is larger than one part uploads it in parts; if the task fails,
+// its role may not abort the upload, so S3 removes the parts a day later.
+func lifecycleRules(args datasetArgs) s3.BucketLifecycleConfigurationV2RuleArray {
+	rule := func(id string) *s3.BucketLifecycleConfigurationV2RuleArgs {
+		return &s3.BucketLifecycleConfigurationV2RuleArgs{
+			Id:     pulumi.String(id),
+			Status: pulumi.String("Enabled"),
+			Filter: &s3.BucketLifecycleConfigurationV2RuleFilterArgs{},
+		}
+	}
+	abort := rule("abort-incomplete-multipart-uploads")
+	abort.AbortIncompleteMultipartUpload = &s3.BucketLifecycleConfigurationV2RuleAbortIncompleteMultipartUploadArgs{
+		DaysAfterInitiation: pulumi.Int(1),
+	}
+	rules := s3.BucketLifecycleConfigurationV2RuleArray{abort}
+	if args.RetentionDays > 0 && args.Versioning {
+		r := rule("expire-earlier-versions")
+		r.NoncurrentVersionExpiration = &s3.BucketLifecycleConfigurationV2RuleNoncurrentVersionExpirationArgs{
+			NoncurrentDays: pulumi.Int(args.RetentionDays),
+		}
+		rules = append(rules, r)
+	}
+	if args.RetentionDays > 0 && !args.Versioning {
+		r := rule("expire")
+		r.Expiration = &s3.BucketLifecycleConfigurationV2RuleExpirationArgs{Days: pulumi.Int(args.RetentionDays)}
+		rules = append(rules, r)
+	}
+	if args.TransitionTo != "" {
+		r := rule("storage-class")
+		r.Transitions = s3.BucketLifecycleConfigurationV2RuleTransitionArray{
+			&s3.BucketLifecycleConfigurationV2RuleTransitionArgs{
+				Days:         pulumi.Int(args.TransitionDays),
+				StorageClass: pulumi.String(args.TransitionTo),
+			},
+		}
+		rules = append(rules, r)
+	}
+	return rules
+}
+
+// uploadSource uploads a source dataset's file as the dataset's object, in
+// storageClass (empty means STANDARD).
+func uploadSource(ctx *pulumi.Context, d *dataset, file, storageClass string) error {
+	args := &s3.BucketObjectv2Args{
+		Bucket: d.Bucket.ID(),
+		Key:    pulumi.String(d.Name),
+		Source: pulumi.NewFileAsset(file),
+	}
+	if storageClass != "" {
+		args.StorageClass = pulumi.String(storageClass)
+	}
+	_, err := s3.NewBucketObjectv2(ctx, d.Logical, args)
+	return err
+}
+
+// tagged returns the tags for a resource: the pipeline's, plus the given
+// key and value pairs.
+func tagged(pairs ...string) pulumi.StringMap {
+	m := pulumi.StringMap{}
+	for k, v := range tags {
+		m[k] = pulumi.String(v)
+	}
+	for i := 0; i+1 < len(pairs); i += 2 {
+		m[pairs[i]] = pulumi.String(pairs[i+1])
+	}
+	return m
+}

@@ -1,0 +1,339 @@
+package aws
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"sort"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/glacier-pipeline/glacier/providers/internal/compile/compiletest"
+	"github.com/glacier-pipeline/glacier/providers/internal/plan"
+	"github.com/glacier-pipeline/glacier/providers/internal/pulumiproject/projecttest"
+)
+
+// Values of testdata/mocks/outputs.go.txt: the mock provider names an
+// auto-named resource after its logical name plus mockSuffix, as Pulumi
+// adds a random one.
+const (
+	mockSuffix  = "-a1b2c3d"
+	mockAccount = "123456789012"
+	mockRegion  = "us-east-1"
+)
+
+// TestProject compiles examples/etl, then builds the written project in
+// its own directory with go build (so its go.mod and go.sum are complete)
+// and runs its program under Pulumi's mocks, checking every resource it
+// registers. Both compile the Pulumi AWS SDK, so it runs only with
+// GLACIER_PULUMI_TESTS=1. With -update it rewrites the go.mod and go.sum
+// templates instead.
+func TestProject(t *testing.T) {
+	projecttest.Require(t)
+	shared, _ := sharedETL(t)
+	out := t.TempDir()
+	require.NoError(t, os.CopyFS(out, os.DirFS(shared)))
+	outputs, err := os.ReadFile(filepath.Join("testdata", "mocks", "outputs.go.txt"))
+	require.NoError(t, err)
+	suite := projecttest.Suite{Outputs: outputs, Requires: requires, Templates: "templates", Update: *compiletest.Update}
+	suite.Run(t, out, func(t *testing.T, prog projecttest.Program) { checkProgram(t, out, prog) })
+}
+
+// TestModuleFiles checks that the embedded go.mod pins the SDK versions
+// the compiler names; TestProject -update rewrites it.
+func TestModuleFiles(t *testing.T) {
+	mod, err := files.ReadFile("templates/go.mod.txt")
+	require.NoError(t, err)
+	projecttest.CheckRequires(t, mod, requires)
+}
+
+// checkProgram checks what examples/etl's program, written to out,
+// declares.
+func checkProgram(t *testing.T, out string, prog projecttest.Program) {
+	assert.Equal(t, projecttest.Project{Name: "etl", Runtime: "go", Config: map[string]any{"aws:region": DefaultRegion}},
+		prog.Project, "Pulumi loads Pulumi.yaml")
+
+	m, _ := etl(t)
+	dep, probs := designFor(t, m.Pipeline, Options{Dir: m.Dir})
+	require.NoError(t, probs.Err())
+
+	counts := map[string]int{}
+	for _, r := range prog.Resources {
+		counts[r.Type]++
+	}
+	assert.Equal(t, map[string]int{
+		"aws:s3/bucketV2:BucketV2":                               7,
+		"aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": 7,
+		"aws:s3/bucketPolicy:BucketPolicy":                       7,
+		"aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2": 7,
+		"aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2":                       7,
+		"aws:s3/bucketVersioningV2:BucketVersioningV2":                                               1,
+		"aws:s3/bucketObjectv2:BucketObjectv2":                                                       2,
+		"aws:cloudwatch/logGroup:LogGroup":                                                           6,
+		"aws:iam/role:Role":                                                                          6,
+		"aws:iam/rolePolicy:RolePolicy":                                                              6,
+		"aws:lambda/function:Function":                                                               5,
+		"aws:sfn/stateMachine:StateMachine":                                                          1,
+	}, counts)
+
+	bucket := map[string]string{} // dataset -> bucket name
+	for _, d := range dep.Datasets {
+		bucket[d.Name] = d.Logical + mockSuffix
+		t.Run("dataset/"+d.Name, func(t *testing.T) { checkDataset(t, prog, d) })
+	}
+	var functionARNs []string
+	for _, task := range dep.Tasks {
+		functionARNs = append(functionARNs, "arn:aws:lambda:"+mockRegion+":"+mockAccount+":function:"+task.FunctionName)
+		t.Run("task/"+task.Name, func(t *testing.T) { checkTask(t, prog, task, bucket) })
+	}
+
+	// The state machine runs the file next to main.go, with a role that
+	// may invoke exactly the pipeline's functions.
+	sm := get(t, prog, "aws:sfn/stateMachine:StateMachine", "etl")
+	assert.Equal(t, "etl", sm.Inputs["name"])
+	assert.Equal(t, read(t, out, "statemachine.asl.json"), sm.Inputs["definition"])
+	assert.Equal(t, "arn:aws:iam::"+mockAccount+":role/etl-StateMachine"+mockSuffix, sm.Inputs["roleArn"])
+	assert.Contains(t, sm.DependsOn, "aws:iam/rolePolicy:RolePolicy::etl-StateMachine")
+	// Executions are logged, kept as long as the functions' logs.
+	smLogs := get(t, prog, "aws:cloudwatch/logGroup:LogGroup", "etl")
+	assert.Equal(t, "/aws/vendedlogs/states/etl", smLogs.Inputs["name"])
+	assert.Equal(t, float64(dep.LogRetentionDays), smLogs.Inputs["retentionInDays"])
+	assert.Equal(t, map[string]any{"level": "ALL", "includeExecutionData": true,
+		"logDestination": "arn:aws:logs:" + mockRegion + ":" + mockAccount + ":log-group:/aws/vendedlogs/states/etl:*"},
+		sm.Inputs["loggingConfiguration"])
+	assert.Contains(t, sm.DependsOn, "aws:cloudwatch/logGroup:LogGroup::etl")
+	assert.Equal(t, [][]string{{"clean_orders", "clean_customers"}, {"enrich"}, {"daily_revenue", "customer_stats"}},
+		waves(t, sm.Inputs["definition"].(string)))
+	assertTrust(t, get(t, prog, "aws:iam/role:Role", "etl-StateMachine"), "states.amazonaws.com")
+	smPolicy := get(t, prog, "aws:iam/rolePolicy:RolePolicy", "etl-StateMachine")
+	assert.Equal(t, "etl-StateMachine"+mockSuffix, smPolicy.Inputs["role"])
+	assert.Equal(t, []statement{
+		{Sid: "InvokeTasks", Effect: "Allow", Action: []string{"lambda:InvokeFunction"}, Resource: functionARNs},
+		{Sid: "DeliverLogs", Effect: "Allow", Action: []string{"logs:CreateLogDelivery", "logs:GetLogDelivery",
+			"logs:UpdateLogDelivery", "logs:DeleteLogDelivery", "logs:ListLogDeliveries", "logs:PutResourcePolicy",
+			"logs:DescribeResourcePolicies", "logs:DescribeLogGroups"}, Resource: []string{"*"}},
+	}, policy(t, smPolicy))
+}
+
+func checkDataset(t *testing.T, prog projecttest.Program, d datasetDecl) {
+	b := get(t, prog, "aws:s3/bucketV2:BucketV2", d.Logical)
+	assert.Nil(t, b.Inputs["bucket"], "buckets are auto-named")
+	assert.Equal(t, map[string]any{"glacier:pipeline": "etl", "glacier:dataset": d.Name, "team": "data"}, b.Inputs["tags"])
+	name := d.Logical + mockSuffix
+
+	pab := get(t, prog, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", d.Logical)
+	assert.Equal(t, map[string]any{"bucket": name, "blockPublicAcls": true, "blockPublicPolicy": true,
+		"ignorePublicAcls": true, "restrictPublicBuckets": true}, pab.Inputs)
+
+	// Plain HTTP is refused.
+	bp := get(t, prog, "aws:s3/bucketPolicy:BucketPolicy", d.Logical)
+	assert.Equal(t, name, bp.Inputs["bucket"])
+	var doc map[string]any
+	require.NoError(t, json.Unmarshal([]byte(bp.Inputs["policy"].(string)), &doc))
+	assert.Equal(t, map[string]any{"Version": "2012-10-17", "Statement": []any{map[string]any{
+		"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+		"Resource":  []any{"arn:aws:s3:::" + name, "arn:aws:s3:::" + name + "/*"},
+		"Condition": map[string]any{"Bool": map[string]any{"aws:SecureTransport": "false"}},
+	}}}, doc)
+
+	sse := get(t, prog, "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2", d.Logical)
+	assert.Equal(t, []any{map[string]any{"applyServerSideEncryptionByDefault": map[string]any{"sseAlgorithm": "AES256"}}},
+		sse.Inputs["rules"])
+
+	v, versioned := prog.Get("aws:s3/bucketVersioningV2:BucketVersioningV2", d.Logical)
+	assert.Equal(t, d.Bucket.Versioning, versioned)
+	if versioned {
+		assert.Equal(t, map[string]any{"status": "Enabled"}, v.Inputs["versioningConfiguration"])
+	}
+
+	lc := get(t, prog, "aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2", d.Logical)
+	assert.Equal(t, name, lc.Inputs["bucket"])
+	rules := map[string]map[string]any{}
+	for _, r := range lc.Inputs["rules"].([]any) {
+		rule := r.(map[string]any)
+		assert.Equal(t, "Enabled", rule["status"])
+		assert.Equal(t, map[string]any{}, rule["filter"], "every rule covers the whole bucket")
+		rules[rule["id"].(string)] = rule
+	}
+	want := map[string]map[string]any{
+		"abort-incomplete-multipart-uploads": {"abortIncompleteMultipartUpload": map[string]any{"daysAfterInitiation": 1.0}},
+	}
+	switch {
+	case d.Name == "daily_revenue": // retention_days: 365, access_pattern: infrequent
+		want["expire"] = map[string]any{"expiration": map[string]any{"days": 365.0}}
+		want["storage-class"] = map[string]any{"transitions": []any{map[string]any{"days": 30.0, "storageClass": "STANDARD_IA"}}}
+	case d.Bucket.RetentionDays != 0 || d.Bucket.TransitionTo != "":
+		t.Fatalf("examples/etl changed: dataset %s has lifecycle settings this test does not expect", d.Name)
+	}
+	require.Len(t, rules, len(want))
+	for id, fields := range want {
+		for k, v := range fields {
+			assert.Equal(t, v, rules[id][k], "%s: rule %s: %s", d.Name, id, k)
+		}
+	}
+
+	obj, uploaded := prog.Get("aws:s3/bucketObjectv2:BucketObjectv2", d.Logical)
+	assert.Equal(t, d.Source != "", uploaded)
+	if uploaded {
+		assert.Equal(t, name, obj.Inputs["bucket"])
+		assert.Equal(t, d.Name, obj.Inputs["key"])
+		assert.Equal(t, map[string]any{"asset": d.SourceFile()}, obj.Inputs["source"])
+		assert.Equal(t, string(d.Bucket.SourceClass), stringOr(obj.Inputs["storageClass"]))
+	}
+	if d.Name == "orders_raw" {
+		assert.Equal(t, "INTELLIGENT_TIERING", obj.Inputs["storageClass"])
+	}
+}
+
+func checkTask(t *testing.T, prog projecttest.Program, task taskDecl, bucket map[string]string) {
+	fn := get(t, prog, "aws:lambda/function:Function", task.FunctionName)
+	roleName := task.RoleLogical + mockSuffix
+	in := fn.Inputs
+	assert.Equal(t, task.FunctionName, in["name"])
+	assert.Equal(t, "provided.al2023", in["runtime"])
+	assert.Equal(t, "bootstrap", in["handler"])
+	// The function has the task's memory, which caps its sandbox, and the
+	// runtime's reserve beside it.
+	assert.Equal(t, float64(task.Limits.MemoryMiB+plan.HostReserveMiB), in["memorySize"])
+	assert.Equal(t, float64(task.Limits.TimeoutSecs), in["timeout"])
+	assert.Equal(t, []any{"arm64"}, in["architectures"])
+	assert.Equal(t, map[string]any{"archive": "artifacts/" + task.Name + ".zip"}, in["code"])
+	assert.Equal(t, "arn:aws:iam::"+mockAccount+":role/"+roleName, in["role"])
+	assert.Equal(t, map[string]any{"glacier:pipeline": "etl", "glacier:task": task.Name, "team": "data"}, in["tags"])
+
+	// The environment names exactly the task's datasets.
+	vars := in["environment"].(map[string]any)["variables"].(map[string]any)
+	require.Len(t, vars, 1)
+	var datasets map[string]string
+	require.NoError(t, json.Unmarshal([]byte(vars["GLACIER_DATASETS"].(string)), &datasets))
+	want := map[string]string{}
+	for _, d := range task.Touches() {
+		want[d] = "s3://" + bucket[d] + "/" + d
+	}
+	assert.Equal(t, want, datasets)
+
+	logs := get(t, prog, "aws:cloudwatch/logGroup:LogGroup", task.FunctionName)
+	assert.Equal(t, "/aws/lambda/"+task.FunctionName, logs.Inputs["name"])
+	assert.Equal(t, float64(task.LogRetentionDays), logs.Inputs["retentionInDays"])
+	assert.Contains(t, fn.DependsOn, "aws:cloudwatch/logGroup:LogGroup::"+task.FunctionName, "logs exist before the function")
+	assert.Contains(t, fn.DependsOn, "aws:iam/rolePolicy:RolePolicy::"+task.RoleLogical, "permissions exist before the function")
+
+	assertTrust(t, get(t, prog, "aws:iam/role:Role", task.RoleLogical), "lambda.amazonaws.com")
+	pol := get(t, prog, "aws:iam/rolePolicy:RolePolicy", task.RoleLogical)
+	assert.Equal(t, roleName, pol.Inputs["role"])
+	objects := func(datasets []string) []string {
+		var arns []string
+		for _, d := range datasets {
+			arns = append(arns, "arn:aws:s3:::"+bucket[d]+"/"+d)
+		}
+		return arns
+	}
+	var wantPolicy []statement
+	if len(task.Reads) > 0 {
+		wantPolicy = append(wantPolicy, statement{Sid: "ReadInputs", Effect: "Allow", Action: []string{"s3:GetObject"}, Resource: objects(task.Reads)})
+	}
+	wantPolicy = append(wantPolicy,
+		statement{Sid: "WriteOutputs", Effect: "Allow", Action: []string{"s3:PutObject"}, Resource: objects(task.Writes)},
+		statement{Sid: "WriteOwnLogs", Effect: "Allow", Action: []string{"logs:CreateLogStream", "logs:PutLogEvents"},
+			Resource: []string{"arn:aws:logs:" + mockRegion + ":" + mockAccount + ":log-group:/aws/lambda/" + task.FunctionName + ":*"}},
+	)
+	assert.Equal(t, wantPolicy, policy(t, pol))
+}
+
+// get returns the resource of type typ named name, failing t if there is
+// none.
+func get(t *testing.T, prog projecttest.Program, typ, name string) projecttest.Resource {
+	t.Helper()
+	r, ok := prog.Get(typ, name)
+	require.True(t, ok, "no %s named %s", typ, name)
+	return r
+}
+
+type statement struct {
+	Sid, Effect string
+	Action      []string
+	Resource    []string
+}
+
+// policy parses a RolePolicy's document, refusing fields the checks do not
+// cover.
+func policy(t *testing.T, r projecttest.Resource) []statement {
+	t.Helper()
+	var doc struct {
+		Version   string
+		Statement []map[string]any
+	}
+	require.NoError(t, json.Unmarshal([]byte(r.Inputs["policy"].(string)), &doc))
+	assert.Equal(t, "2012-10-17", doc.Version)
+	var out []statement
+	for _, raw := range doc.Statement {
+		keys := make([]string, 0, len(raw))
+		for k := range raw {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		assert.Equal(t, []string{"Action", "Effect", "Resource", "Sid"}, keys, "statement fields")
+		b, err := json.Marshal(raw)
+		require.NoError(t, err)
+		var s statement
+		require.NoError(t, json.Unmarshal(b, &s))
+		out = append(out, s)
+	}
+	return out
+}
+
+func assertTrust(t *testing.T, role projecttest.Resource, service string) {
+	t.Helper()
+	assert.Nil(t, role.Inputs["name"], "roles are auto-named")
+	var doc struct {
+		Statement []struct {
+			Effect, Action string
+			Principal      map[string]string
+		}
+	}
+	require.NoError(t, json.Unmarshal([]byte(role.Inputs["assumeRolePolicy"].(string)), &doc))
+	require.Len(t, doc.Statement, 1)
+	assert.Equal(t, "Allow", doc.Statement[0].Effect)
+	assert.Equal(t, "sts:AssumeRole", doc.Statement[0].Action)
+	assert.Equal(t, map[string]string{"Service": service}, doc.Statement[0].Principal)
+}
+
+// waves follows a definition from StartAt and returns the tasks each state
+// runs, in order.
+func waves(t *testing.T, def string) [][]string {
+	t.Helper()
+	var sm struct {
+		StartAt string
+		States  map[string]state
+	}
+	require.NoError(t, json.Unmarshal([]byte(def), &sm))
+	var out [][]string
+	for name := sm.StartAt; ; {
+		st, ok := sm.States[name]
+		require.True(t, ok, "state %q", name)
+		switch st.Type {
+		case "Task":
+			out = append(out, []string{name})
+		case "Parallel":
+			var wave []string
+			for _, br := range st.Branches {
+				wave = append(wave, br.StartAt)
+			}
+			out = append(out, wave)
+		default:
+			t.Fatalf("state %q has type %s", name, st.Type)
+		}
+		if st.End {
+			return out
+		}
+		name = st.Next
+		require.Less(t, len(out), len(sm.States)+1, "the states loop")
+	}
+}
+
+func stringOr(v any) string {
+	s, _ := v.(string)
+	return s
+}
