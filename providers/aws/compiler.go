@@ -39,8 +39,6 @@
 package aws
 
 import (
-	"context"
-
 	"github.com/glacier-pipeline/glacier"
 	"github.com/glacier-pipeline/glacier/build"
 	"github.com/glacier-pipeline/glacier/providers/aws/lambdazip"
@@ -60,6 +58,14 @@ const (
 	ArchARM64  Arch = lambdazip.ArchARM64
 	ArchX86_64 Arch = lambdazip.ArchX86_64
 )
+
+// PulumiAWSSDKVersion is the version of the Pulumi AWS provider SDK the
+// written program requires, beside Pulumi's Go SDK. The embedded go.mod
+// and go.sum list both and every module they need; a test builds a
+// written project to prove go.sum complete, and
+// `GLACIER_PULUMI_TESTS=1 go test ./providers/aws -run TestProject -update`
+// rewrites them after a change here.
+const PulumiAWSSDKVersion = "v6.83.4"
 
 // DefaultRegion is the region written into Pulumi.yaml when
 // Options.Region is empty.
@@ -113,22 +119,12 @@ type Defaults struct {
 // (TimeoutSecs) of serverless tasks that set none, as on every target.
 type ServerlessDefaults = compile.ServerlessDefaults
 
-// Compiler compiles pipelines for AWS. It implements glacier.Compiler.
-type Compiler struct {
-	t target
-}
-
-var _ glacier.Compiler = (*Compiler)(nil)
-
-// New returns a Compiler. Options are checked by Compile, together with
-// the pipeline, so every problem is reported at once.
-func New(opts Options) *Compiler {
-	return &Compiler{t: target{opts: opts, pack: packLambda}}
-}
-
-// Compile implements glacier.Compiler. It checks p against AWS's limits,
-// builds the tasks' modules unless Options.Modules holds them, packages
-// one zip per task and writes the Pulumi project under Options.Out:
+// New returns the compiler for AWS. Options are checked by Compile,
+// together with the pipeline, so every problem is reported at once.
+//
+// Its Compile checks p against AWS's limits, builds the tasks' modules
+// unless Options.Modules holds them, packages one zip per task and writes
+// the Pulumi project under Options.Out:
 //
 //	Pulumi.yaml, go.mod, go.sum           the project
 //	main.go, and the program's other .go  the program that deploys it all
@@ -140,8 +136,8 @@ func New(opts Options) *Compiler {
 // The same pipeline, modules and options give the same bytes. If the
 // pipeline cannot be deployed, the error wraps a *glacier.ValidationError
 // listing every problem.
-func (c *Compiler) Compile(ctx context.Context, p *glacier.Pipeline) (*glacier.Compilation, error) {
-	return compile.Run(ctx, p, c.t, c.t.opts.common())
+func New(opts Options) glacier.Compiler {
+	return compile.New(target{opts: opts.resolve(), pack: packLambda}, opts.common())
 }
 
 // common are the options every target shares.
@@ -149,13 +145,3 @@ func (o Options) common() compile.Options {
 	return compile.Options{Dir: o.Dir, Out: o.Out, Region: o.Region, Prefix: o.Prefix, Tags: o.Tags,
 		Serverless: o.Defaults.Serverless, Modules: o.Modules, CacheDir: o.CacheDir}
 }
-
-// target is AWS as a compile.Target.
-type target struct {
-	opts Options
-	// pack produces a task's artifact; tests replace it.
-	pack packFunc
-}
-
-// Spec implements compile.Target.
-func (target) Spec() *compile.Spec { return &spec }

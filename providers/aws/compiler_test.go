@@ -18,6 +18,7 @@ import (
 	"github.com/glacier-pipeline/glacier"
 	"github.com/glacier-pipeline/glacier/internal/testutil/ziptest"
 	"github.com/glacier-pipeline/glacier/providers/internal/fnrt"
+	"github.com/glacier-pipeline/glacier/providers/internal/pulumiproject"
 )
 
 func TestCompileETL(t *testing.T) {
@@ -79,7 +80,7 @@ func TestCompileETL(t *testing.T) {
 	goMod := read(t, out, "go.mod")
 	assert.True(t, strings.HasPrefix(goMod, "module etl/aws\n"), goMod)
 	assert.Contains(t, goMod, "\tgithub.com/pulumi/pulumi-aws/sdk/v6 "+PulumiAWSSDKVersion+"\n")
-	assert.Contains(t, goMod, "\tgithub.com/pulumi/pulumi/sdk/v3 "+PulumiSDKVersion+"\n")
+	assert.Contains(t, goMod, "\tgithub.com/pulumi/pulumi/sdk/v3 "+pulumiproject.PulumiSDKVersion+"\n")
 	direct := 0
 	for _, line := range strings.Split(goMod, "\n") {
 		if strings.HasPrefix(line, "\t") && !strings.HasSuffix(line, "// indirect") {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"testing"
 
-	"github.com/glacier-pipeline/glacier"
 	"github.com/glacier-pipeline/glacier/providers/aws/lambdazip"
 	"github.com/glacier-pipeline/glacier/providers/internal/artifact"
 	"github.com/glacier-pipeline/glacier/providers/internal/compile"
@@ -15,24 +14,19 @@ import (
 // standIn packs what the compiler checks of a zip, quickly.
 var standIn = compiletest.StandIn(artifact.File{Name: lambdazip.BootstrapFile, Mode: artifact.ModeExec, Data: []byte("#!bootstrap")})
 
-// withPacker returns a Compiler for the shared options o that packs with
-// pack.
-func withPacker(o compile.Options, pack compiletest.Packer) *Compiler {
-	c := New(Options{Dir: o.Dir, Out: o.Out, Region: o.Region, Prefix: o.Prefix, Tags: o.Tags, Defaults: Defaults{Serverless: o.Serverless},
-		Modules: o.Modules, CacheDir: o.CacheDir})
-	c.t.pack = func(ctx context.Context, _ Arch, spec fnrt.TaskSpec, wasmPath, _ string) ([]byte, error) {
+// withPacker returns the compiler for the shared options o that packs
+// with pack.
+func withPacker(o compile.Options, pack compiletest.Packer) *compile.Compiler[*deployment] {
+	opts := Options{Dir: o.Dir, Out: o.Out, Region: o.Region, Prefix: o.Prefix, Tags: o.Tags, Defaults: Defaults{Serverless: o.Serverless},
+		Modules: o.Modules, CacheDir: o.CacheDir}
+	return compile.New(target{opts: opts.resolve(), pack: func(ctx context.Context, _ Arch, spec fnrt.TaskSpec, wasmPath, _ string) ([]byte, error) {
 		return pack(ctx, spec, wasmPath)
-	}
-	return c
+	}}, o)
 }
 
 func TestConformance(t *testing.T) {
-	compiletest.RunConformanceTests(t, compiletest.Harness{
-		Spec:  &spec,
-		New:   func(o compile.Options, pack compiletest.Packer) glacier.Compiler { return withPacker(o, pack) },
-		Pack:  standIn,
-		Clash: compiletest.Clash{Kind: "dataset", Names: [2]string{"a_b", "a-b"}, What: "bucket name"},
-	})
+	compiletest.RunConformanceTests(t, compiletest.Harness[*deployment]{New: withPacker, Pack: standIn,
+		Clash: compiletest.Clash{Kind: "dataset", Names: [2]string{"a_b", "a-b"}, What: "bucket name"}})
 }
 
 // TestGolden compares the program and the state machine written for
@@ -40,8 +34,7 @@ func TestConformance(t *testing.T) {
 func TestGolden(t *testing.T) {
 	m := compiletest.ETL(t)
 	out := t.TempDir()
-	c := withPacker(compile.Options{Dir: m.Dir, Out: out, Modules: compiletest.Modules(t, m.Pipeline)}, standIn)
-	c.t.opts.Tags = sharedOpts.Tags
+	c := withPacker(compile.Options{Dir: m.Dir, Out: out, Modules: compiletest.Modules(t, m.Pipeline), Tags: sharedOpts.Tags}, standIn)
 	_, err := m.Pipeline.Compile(context.Background(), c)
 	if err != nil {
 		t.Fatal(err)

@@ -32,6 +32,14 @@ var (
 	roleRule = plan.IAMRole.Reserve(plan.PulumiAutoNameSuffix)
 )
 
+// target is AWS as a compile.Target.
+type target struct {
+	// opts are resolved.
+	opts Options
+	// pack produces a task's artifact; tests replace it.
+	pack packFunc
+}
+
 // deployment is everything the compiler decided: what the written files
 // say, in the pipeline's declaration order.
 type deployment struct {
@@ -69,14 +77,12 @@ type taskDecl struct {
 // Design implements compile.Target: it checks what only AWS checks and
 // decides every AWS name and setting.
 func (t target) Design(d *compile.Deployment, report plan.Report) *deployment {
-	opts := t.opts.resolve()
-	opts.Region = d.Region
-	opts.checkOptions(report)
+	t.opts.check(d.Region, report)
 	dep := &deployment{
 		Deployment:       d,
 		StateMachine:     d.OrchestratorName(plan.StateMachine),
 		StateMachineRole: roleRule.Name(d.Prefix, "StateMachine"),
-		LogRetentionDays: opts.Defaults.LogRetentionDays,
+		LogRetentionDays: t.opts.Defaults.LogRetentionDays,
 	}
 	for _, ds := range d.Datasets {
 		errorf, warnf := report(glacier.Error, "dataset", ds.Name), report(glacier.Warning, "dataset", ds.Name)
@@ -92,8 +98,8 @@ func (t target) Design(d *compile.Deployment, report plan.Report) *deployment {
 			Task:             task,
 			RoleLogical:      roleRule.Name(d.Prefix, task.Name),
 			Policy:           taskPolicy(task.Task),
-			Arch:             opts.Arch,
-			LogRetentionDays: opts.Defaults.LogRetentionDays,
+			Arch:             t.opts.Arch,
+			LogRetentionDays: t.opts.Defaults.LogRetentionDays,
 		}
 		if a, ok := task.Hints[hintArchitecture]; ok {
 			td.Arch = Arch(a)
@@ -116,7 +122,8 @@ func (t target) Design(d *compile.Deployment, report plan.Report) *deployment {
 	return dep
 }
 
-// resolve fills in the defaults of AWS's own options.
+// resolve fills in the defaults of AWS's own options; compile.Run
+// resolves the shared ones.
 func (o Options) resolve() Options {
 	if o.Arch == "" {
 		o.Arch = ArchARM64

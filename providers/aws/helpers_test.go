@@ -12,8 +12,7 @@ import (
 	"github.com/glacier-pipeline/glacier"
 	"github.com/glacier-pipeline/glacier/build"
 	"github.com/glacier-pipeline/glacier/manifest"
-	"github.com/glacier-pipeline/glacier/providers/internal/compile"
-	"github.com/glacier-pipeline/glacier/providers/internal/pulumiproject"
+	"github.com/glacier-pipeline/glacier/providers/internal/compile/compiletest"
 )
 
 // etlDir is the example every end-to-end test compiles.
@@ -115,19 +114,7 @@ func compileETL(t *testing.T, out string, opts Options) *glacier.Compilation {
 // Compile does before it packs anything.
 func designFor(t *testing.T, p *glacier.Pipeline, opts Options) (*deployment, glacier.Problems) {
 	t.Helper()
-	dep, probs, err := compile.Design(p, target{opts: opts, pack: packLambda}, opts.common())
-	require.NoError(t, err)
-	return dep, probs
-}
-
-// programNames are the names no variable of the written program may take.
-func programNames(t *testing.T) []string {
-	t.Helper()
-	static, err := pulumiproject.ProgramFiles(files, "program")
-	require.NoError(t, err)
-	declared, err := pulumiproject.Declared(static)
-	require.NoError(t, err)
-	return append(declared, mainNames...)
+	return compiletest.Design(t, p, target{opts: opts.resolve(), pack: packLambda}, opts.common())
 }
 
 // pipeline builds a pipeline for table tests: datasets in, out (object

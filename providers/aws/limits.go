@@ -42,12 +42,12 @@ var regionRE = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$`)
 // tagging: a resource takes 50 tags, and the compiler sets two.
 var tagging = compile.Tagging{Word: "tag", Pipeline: "glacier:pipeline", Max: 48, Check: checkTag}
 
-// checkOptions reports invalid options of AWS's own as problems of kind
-// "option".
-func (o Options) checkOptions(report plan.Report) {
+// check reports invalid options of AWS's own, and region, as problems of
+// kind "option".
+func (o Options) check(region string, report plan.Report) {
 	errorf := func(name string) func(string, ...any) { return report(glacier.Error, "option", name) }
-	if !regionRE.MatchString(o.Region) {
-		errorf("region")("%q is not an AWS region name such as us-east-1 or eu-west-3", o.Region)
+	if !regionRE.MatchString(region) {
+		errorf("region")("%q is not an AWS region name such as us-east-1 or eu-west-3", region)
 	}
 	if !validArch(o.Arch) {
 		errorf("arch")("%q is not a Lambda architecture; use arm64 or x86_64", o.Arch)

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/glacier-pipeline/glacier"
+	"github.com/glacier-pipeline/glacier/providers/internal/compile/compiletest"
 	"github.com/glacier-pipeline/glacier/providers/internal/plan"
 )
 
@@ -21,24 +22,12 @@ func check(t *testing.T, p *glacier.Pipeline, opts Options) (errs, warns []strin
 		opts.Dir = project(t)
 	}
 	_, probs := designFor(t, p, opts)
-	for _, pr := range probs.Errors() {
-		errs = append(errs, pr.String())
-	}
-	for _, pr := range probs.Warnings() {
-		warns = append(warns, pr.String())
-	}
-	return errs, warns
+	return compiletest.Problems(probs)
 }
 
 // assertProblems checks that each of want is in exactly one problem, in
 // order, and that there are no others.
-func assertProblems(t *testing.T, got, want []string) {
-	t.Helper()
-	require.Len(t, got, len(want), "problems: %q", got)
-	for i, w := range want {
-		assert.Contains(t, got[i], w)
-	}
-}
+var assertProblems = compiletest.AssertProblems
 
 func serverless(mem, timeout int, hints glacier.Hints) glacier.Task {
 	return glacier.Task{Compute: glacier.Serverless{Memory: mem, Timeout: timeout, Hints: hints}}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/glacier-pipeline/glacier/providers/internal/compile"
+	"github.com/glacier-pipeline/glacier/providers/internal/pulumiproject"
 )
 
 // The state machine calls each function through the optimised Lambda
@@ -97,42 +98,40 @@ type aslBranch struct {
 // are lowercase without spaces, so it never clashes with a task's state.
 func waveName(i int) string { return fmt.Sprintf("Wave %d", i+1) }
 
-// definition returns the Amazon States Language definition that runs dep's
-// tasks wave by wave: a wave of one task is that task's Task state, a wider
-// one a Parallel state with a branch per task. Every state discards its
-// result (ResultPath null), so each task gets the execution's input
-// untouched and the run's ID, $$.Execution.Name, as its payload.
-func definition(dep *deployment) ([]byte, error) {
-	tasks := map[string]taskDecl{}
-	for _, t := range dep.Tasks {
-		tasks[t.Name] = t
-	}
+// Definition implements compile.Target: statemachine.asl.json, the Amazon
+// States Language definition that runs dep's tasks wave by wave: a wave of
+// one task is that task's Task state, a wider one a Parallel state with a
+// branch per task. Every state discards its result (ResultPath null), so
+// each task gets the execution's input untouched and the run's ID,
+// $$.Execution.Name, as its payload.
+func (target) Definition(dep *deployment) (pulumiproject.File, error) {
 	sm := aslMachine{
 		Comment: fmt.Sprintf("Runs the Glacier pipeline %s: %d tasks in %d waves, each wave after the one before.",
 			dep.Pipeline, len(dep.Tasks), len(dep.Waves)),
 		StartAt: stateName(dep.Waves[0], 0),
 	}
-	for i, wave := range dep.Waves {
-		st := aslState{Type: "Parallel", Comment: "Runs " + compile.List(wave) + " in parallel."}
-		for _, name := range wave {
-			st.Branches = append(st.Branches, aslBranch{StartAt: name, States: aslStates{{name, taskState(tasks[name])}}})
+	for i, wave := range dep.TaskWaves() {
+		st := aslState{Type: "Parallel", Comment: "Runs " + compile.List(dep.Waves[i]) + " in parallel."}
+		for _, j := range wave {
+			t := dep.Tasks[j]
+			st.Branches = append(st.Branches, aslBranch{StartAt: t.Name, States: aslStates{{t.Name, taskState(t)}}})
 		}
 		if len(wave) == 1 {
-			st = taskState(tasks[wave[0]])
+			st = taskState(dep.Tasks[wave[0]])
 		}
 		st.End = i+1 == len(dep.Waves)
 		if !st.End {
 			st.Next = stateName(dep.Waves[i+1], i+1)
 		}
-		sm.States = append(sm.States, aslNamed{stateName(wave, i), st})
+		sm.States = append(sm.States, aslNamed{stateName(dep.Waves[i], i), st})
 	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetIndent("", "  ")
 	if err := enc.Encode(sm); err != nil {
-		return nil, fmt.Errorf("aws: state machine definition: %w", err)
+		return pulumiproject.File{}, fmt.Errorf("aws: state machine definition: %w", err)
 	}
-	return buf.Bytes(), nil
+	return pulumiproject.File{Name: "statemachine.asl.json", Data: buf.Bytes()}, nil
 }
 
 // stateName is the name of the state that runs wave i.

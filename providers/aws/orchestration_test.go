@@ -39,8 +39,9 @@ func TestDefinition(t *testing.T) {
 	}
 	dep, probs := designFor(t, p, Options{Dir: project(t)})
 	require.NoError(t, probs.Err())
-	raw, err := definition(dep)
+	def, err := target{}.Definition(dep)
 	require.NoError(t, err)
+	raw := def.Data
 
 	var sm struct {
 		StartAt string

@@ -24,9 +24,6 @@ var tmpl = pulumiproject.ParseTemplates(files, "templates/*.tmpl", template.Func
 // program, which no dataset's or task's variable may take.
 var mainNames = []string{"lambda", "pulumi", "definition", "tags", "datasetsEnv", "main", "program", "ctx", "err", "machine"}
 
-// program renders main.go, gofmt'd.
-func program(dep *deployment) ([]byte, error) { return tmpl.Go("main.go.tmpl", dep) }
-
 // Statement returns s as the program's statement type, a Go composite
 // literal.
 func (dep *deployment) Statement(s iamStatement) string {

@@ -2,9 +2,9 @@ package aws
 
 import (
 	"encoding/json"
+	"maps"
 	"os"
-	"path/filepath"
-	"sort"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -35,19 +35,12 @@ func TestProject(t *testing.T) {
 	shared, _ := sharedETL(t)
 	out := t.TempDir()
 	require.NoError(t, os.CopyFS(out, os.DirFS(shared)))
-	outputs, err := os.ReadFile(filepath.Join("testdata", "mocks", "outputs.go.txt"))
-	require.NoError(t, err)
-	suite := projecttest.Suite{Outputs: outputs, Requires: requires, Templates: "templates", Update: *compiletest.Update}
-	suite.Run(t, out, func(t *testing.T, prog projecttest.Program) { checkProgram(t, out, prog) })
+	compiletest.Project(t, &spec, out, func(t *testing.T, prog projecttest.Program) { checkProgram(t, out, prog) })
 }
 
 // TestModuleFiles checks that the embedded go.mod pins the SDK versions
 // the compiler names; TestProject -update rewrites it.
-func TestModuleFiles(t *testing.T) {
-	mod, err := files.ReadFile("templates/go.mod.txt")
-	require.NoError(t, err)
-	projecttest.CheckRequires(t, mod, requires)
-}
+func TestModuleFiles(t *testing.T) { compiletest.ModuleFiles(t, &spec) }
 
 // checkProgram checks what examples/etl's program, written to out,
 // declares.
@@ -269,12 +262,7 @@ func policy(t *testing.T, r projecttest.Resource) []statement {
 	assert.Equal(t, "2012-10-17", doc.Version)
 	var out []statement
 	for _, raw := range doc.Statement {
-		keys := make([]string, 0, len(raw))
-		for k := range raw {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		assert.Equal(t, []string{"Action", "Effect", "Resource", "Sid"}, keys, "statement fields")
+		assert.Equal(t, []string{"Action", "Effect", "Resource", "Sid"}, slices.Sorted(maps.Keys(raw)), "statement fields")
 		b, err := json.Marshal(raw)
 		require.NoError(t, err)
 		var s statement

@@ -2,7 +2,6 @@ package aws
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/glacier-pipeline/glacier"
@@ -53,11 +52,11 @@ var transitionDays = map[StorageClass]int{
 // accessClass is the storage class an access pattern asks for when no
 // aws_storage_class hint is given. Archive picks Glacier Instant Retrieval,
 // the coldest class a task can still read without a restore.
-var accessClass = map[glacier.AccessPattern]string{
-	"":                       string(ClassStandard),
-	glacier.AccessFrequent:   string(ClassStandard),
-	glacier.AccessInfrequent: string(ClassStandardIA),
-	glacier.AccessArchive:    string(ClassGlacierIR),
+var accessClass = map[glacier.AccessPattern]StorageClass{
+	"":                       ClassStandard,
+	glacier.AccessFrequent:   ClassStandard,
+	glacier.AccessInfrequent: ClassStandardIA,
+	glacier.AccessArchive:    ClassGlacierIR,
 }
 
 // bucketPlan is how one dataset's bucket is configured.
@@ -81,10 +80,9 @@ type bucketPlan struct {
 func planBucket(d plan.Dataset, errorf, warnf func(format string, args ...any)) bucketPlan {
 	s, _ := d.Object()
 	bp := bucketPlan{Versioning: s.Versioning, RetentionDays: s.RetentionDays}
-	class := StorageClass(d.Class(hintStorageClass, accessClass))
+	class, known := compile.Class(d, hintStorageClass, accessClass, StorageClasses(), "an S3 storage class", errorf)
 	switch {
-	case !slices.Contains(StorageClasses(), class):
-		errorf("aws_storage_class %q is not an S3 storage class; use one of %s", class, compile.Join(StorageClasses()))
+	case !known:
 		return bp
 	case class == ClassExpressOneZone:
 		errorf("aws_storage_class EXPRESS_ONEZONE exists only in S3 directory buckets, which need session-based access " +

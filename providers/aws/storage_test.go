@@ -6,6 +6,7 @@ import (
 	"github.com/stretchr/testify/assert"
 
 	"github.com/glacier-pipeline/glacier"
+	"github.com/glacier-pipeline/glacier/providers/internal/compile/compiletest"
 )
 
 func TestStorage(t *testing.T) {
@@ -76,13 +77,7 @@ func TestStorage(t *testing.T) {
 				glacier.Dataset{Name: "in", Storage: tt.in, Source: "in.csv"},
 				glacier.Dataset{Name: "out", Storage: tt.out})
 			dep, probs := designFor(t, p, Options{Dir: project(t)})
-			var errs, warns []string
-			for _, pr := range probs.Errors() {
-				errs = append(errs, pr.String())
-			}
-			for _, pr := range probs.Warnings() {
-				warns = append(warns, pr.String())
-			}
+			errs, warns := compiletest.Problems(probs)
 			assertProblems(t, errs, tt.errs)
 			assertProblems(t, warns, tt.warns)
 			got := map[string]bucketPlan{}

@@ -39,9 +39,9 @@ type Target[D any] interface {
 	// has, reporting through problem, and keeps what packing decided. An
 	// error stops the compilation: the packer is broken.
 	Packed(dep D, i int, a *Artifact, problem func(format string, args ...any)) error
-	// Files renders the project's files that are the target's own:
-	// main.go, Pulumi.yaml, the orchestration definition and README.md.
-	Files(dep D, arts []Artifact) ([]pulumiproject.File, error)
+	// Definition returns the file that defines the orchestration: the
+	// state machine, the workflow.
+	Definition(dep D) (pulumiproject.File, error)
 }
 
 // Spec describes a target to the driver.
@@ -80,6 +80,12 @@ type Spec struct {
 	// templates/go.sum.txt, and its static files, program/*.go (see
 	// pulumiproject.ProgramFiles).
 	Program fs.FS
+	// Templates render main.go, Pulumi.yaml and README.md from the
+	// target's deployment, which embeds *Deployment.
+	Templates *pulumiproject.Templates
+	// SDK is the cloud's Pulumi provider SDK the program requires, beside
+	// Pulumi's own (pulumiproject.PulumiSDKVersion).
+	SDK Module
 	// MainNames are the names the rendered main.go declares and imports;
 	// with those of the static files, no variable of a dataset or task
 	// takes them.
@@ -101,8 +107,17 @@ type Tagging struct {
 	Check func(key, value string) string
 }
 
+// Module is a Go module at a version.
+type Module struct{ Path, Version string }
+
 // Marker is the first line of the Pulumi.yaml the target writes.
 func (s *Spec) Marker() string { return pulumiproject.Marker(s.Name) }
+
+// Requires are the written program's direct requirements, module path to
+// version: Pulumi's Go SDK and the cloud's.
+func (s *Spec) Requires() map[string]string {
+	return map[string]string{pulumiproject.PulumiSDKPath: pulumiproject.PulumiSDKVersion, s.SDK.Path: s.SDK.Version}
+}
 
 // Artifact is one task's packed artifact.
 type Artifact struct {
@@ -112,6 +127,24 @@ type Artifact struct {
 	// Packed is what plan.Task.Inspect read of it.
 	Packed plan.Packed
 }
+
+// Compiler is a target as a glacier.Compiler.
+type Compiler[D any] struct {
+	target Target[D]
+	opts   Options
+}
+
+// New returns the compiler of t with opts, which Compile checks together
+// with the pipeline, so every problem is reported at once.
+func New[D any](t Target[D], opts Options) *Compiler[D] { return &Compiler[D]{t, opts} }
+
+// Compile implements glacier.Compiler: see Run.
+func (c *Compiler[D]) Compile(ctx context.Context, p *glacier.Pipeline) (*glacier.Compilation, error) {
+	return Run(ctx, p, c.target, c.opts)
+}
+
+// Spec returns the spec of c's target.
+func (c *Compiler[D]) Spec() *Spec { return c.target.Spec() }
 
 // Run compiles p for t with opts: see the package documentation. If p
 // cannot be deployed, the error wraps a *glacier.ValidationError listing
@@ -252,7 +285,8 @@ func pack[D any](ctx context.Context, t Target[D], dep D, d *Deployment) ([]Arti
 // stack's Pulumi.<stack>.yaml) alone.
 func write[D any](t Target[D], dep D, d *Deployment, arts []Artifact) error {
 	spec := t.Spec()
-	files, err := t.Files(dep, arts)
+	d.Artifacts = arts
+	files, err := render(t, dep)
 	if err != nil {
 		return err
 	}
@@ -275,4 +309,27 @@ func write[D any](t Target[D], dep D, d *Deployment, arts []Artifact) error {
 		}
 	}
 	return pulumiproject.Write(d.Options.Out, p)
+}
+
+// render renders the project's text files: main.go, gofmt'd, Pulumi.yaml,
+// README.md and the orchestration definition.
+func render[D any](t Target[D], dep D) ([]pulumiproject.File, error) {
+	spec := t.Spec()
+	def, err := t.Definition(dep)
+	if err != nil {
+		return nil, err
+	}
+	mainGo, err := spec.Templates.Go("main.go.tmpl", dep)
+	if err != nil {
+		return nil, err
+	}
+	files := []pulumiproject.File{{Name: "main.go", Data: mainGo}, def}
+	for _, name := range []string{"Pulumi.yaml", "README.md"} {
+		data, err := spec.Templates.Render(name+".tmpl", dep)
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, pulumiproject.File{Name: name, Data: data})
+	}
+	return files, nil
 }

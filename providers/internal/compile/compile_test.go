@@ -40,6 +40,8 @@ var fakeSpec = compile.Spec{
 		"program/helpers.go":   {Data: []byte("//go:build glacier_program\n\npackage main\n\nfunc newThing() {}\n")},
 	},
 	MainNames: []string{"main", "program"},
+	Templates: pulumiproject.ParseTemplates(fakeTemplates, "*.tmpl", nil),
+	SDK:       compile.Module{Path: "example.com/fake/sdk", Version: "v1.0.0"},
 }
 
 func (fake) Spec() *compile.Spec { return &fakeSpec }
@@ -57,37 +59,31 @@ func (f fake) Pack(ctx context.Context, d *compile.Deployment, i int) ([]byte, e
 	return f.pack(ctx, d.Tasks[i].TaskSpec(d.Pipeline), d.Tasks[i].Module.Path)
 }
 
-func (fake) Packed(*compile.Deployment, int, *compile.Artifact, func(string, ...any)) error { return nil }
-
-// Files writes a Pulumi.yaml and a main.go naming every resource.
-func (fake) Files(d *compile.Deployment, _ []compile.Artifact) ([]pulumiproject.File, error) {
-	var b strings.Builder
-	b.WriteString("package main\n\n// program names:\n")
-	for _, ds := range d.Datasets {
-		fmt.Fprintf(&b, "// %s %q\n", ds.Var, ds.Logical)
-	}
-	for _, t := range d.Tasks {
-		fmt.Fprintf(&b, "// %s %q %d MiB\n", t.Var, t.FunctionName, t.FunctionMemoryMiB)
-	}
-	return []pulumiproject.File{
-		{Name: "Pulumi.yaml", Data: []byte(fakeSpec.Marker() + "\nname: " + d.Pipeline + "\n")},
-		{Name: "main.go", Data: []byte(b.String())},
-	}, nil
+func (fake) Packed(*compile.Deployment, int, *compile.Artifact, func(string, ...any)) error {
+	return nil
 }
 
-type fakeCompiler struct {
-	t    fake
-	opts compile.Options
+func (fake) Definition(d *compile.Deployment) (pulumiproject.File, error) {
+	return pulumiproject.File{Name: "waves.txt", Data: fmt.Appendf(nil, "%v\n", d.Waves)}, nil
 }
 
-func (c fakeCompiler) Compile(ctx context.Context, p *glacier.Pipeline) (*glacier.Compilation, error) {
-	return compile.Run(ctx, p, c.t, c.opts)
+// fakeTemplates write a main.go naming every resource.
+var fakeTemplates = fstest.MapFS{
+	"main.go.tmpl": {Data: []byte(`package main
+
+// program names:
+{{range .Datasets}}// {{.Var}} {{q .Logical}}
+{{end}}{{range .Tasks}}// {{.Var}} {{q .FunctionName}} {{.FunctionMemoryMiB}} MiB
+{{end}}`)},
+	"Pulumi.yaml.tmpl": {Data: []byte("{{.Marker}}\nname: {{.Pipeline}}\n")},
+	"README.md.tmpl":   {Data: []byte("{{range .Artifacts}}{{.Path}} {{.ModuleSHA256}}\n{{end}}")},
 }
 
 func TestConformance(t *testing.T) {
-	compiletest.RunConformanceTests(t, compiletest.Harness{
-		Spec:  &fakeSpec,
-		New:   func(o compile.Options, pack compiletest.Packer) glacier.Compiler { return fakeCompiler{fake{pack}, o} },
+	compiletest.RunConformanceTests(t, compiletest.Harness[*compile.Deployment]{
+		New: func(o compile.Options, pack compiletest.Packer) *compile.Compiler[*compile.Deployment] {
+			return compile.New(fake{pack}, o)
+		},
 		Pack:  compiletest.StandIn(),
 		Clash: compiletest.Clash{Kind: "dataset", Names: [2]string{"a_b", "a-b"}, What: "bucket name"},
 	})
@@ -170,4 +166,34 @@ func TestList(t *testing.T) {
 	assert.Equal(t, "a, b and c", compile.List([]string{"a", "b", "c"}))
 	type class string
 	assert.Equal(t, "HOT, COLD", compile.Join([]class{"HOT", "COLD"}))
+}
+
+// TestClass: a dataset's hint beats its access pattern; a class the target
+// does not know is reported.
+func TestClass(t *testing.T) {
+	type class string
+	byAccess := map[glacier.AccessPattern]class{"": "HOT", glacier.AccessArchive: "COLD"}
+	known := []class{"HOT", "WARM", "COLD"}
+	tests := []struct {
+		storage glacier.ObjectStorage
+		want    class
+		problem string
+	}{
+		{glacier.ObjectStorage{}, "HOT", ""},
+		{glacier.ObjectStorage{AccessPattern: glacier.AccessArchive}, "COLD", ""},
+		{glacier.ObjectStorage{AccessPattern: glacier.AccessArchive, Hints: glacier.Hints{"x_class": "WARM"}}, "WARM", ""},
+		{glacier.ObjectStorage{Hints: glacier.Hints{"y_class": "WARM"}}, "HOT", ""},
+		{glacier.ObjectStorage{Hints: glacier.Hints{"x_class": "ICY"}}, "ICY", `x_class "ICY" is not a fake class; use one of HOT, WARM, COLD`},
+	}
+	for _, tt := range tests {
+		var problems []string
+		errorf := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
+		d := plan.Dataset{Dataset: glacier.Dataset{Name: "d", Storage: tt.storage}}
+		got, ok := compile.Class(d, "x_class", byAccess, known, "a fake class", errorf)
+		assert.Equal(t, tt.want, got, "%+v", tt.storage)
+		assert.Equal(t, tt.problem == "", ok)
+		if tt.problem != "" {
+			assert.Equal(t, []string{tt.problem}, problems)
+		}
+	}
 }

@@ -2,6 +2,7 @@ package compile
 
 import (
 	"fmt"
+	"io/fs"
 	"slices"
 	"strings"
 
@@ -32,6 +33,12 @@ type Deployment struct {
 	// storage and tasks of other compute are refused.
 	Datasets []*Dataset
 	Tasks    []*Task
+	// Artifacts are the tasks' artifacts, once packed.
+	Artifacts []Artifact
+	// Marker is the first line of the project's Pulumi.yaml.
+	Marker string
+	// GoVersion is the Go the project needs, from its go.mod.
+	GoVersion string
 
 	// datasetVars and taskVars are the variables of datasets and tasks in
 	// main.go by name; a dataset and a task may share a name.
@@ -108,12 +115,20 @@ func newDeployment(pl *plan.Flow, spec *Spec, opts Options, probs *glacier.Probl
 	report := plan.Reporter(probs)
 	opts.check(spec, report)
 	*probs = append(*probs, pl.Check(spec.Cloud, spec.Service)...)
-	reserved, err := programNames(spec)
+	reserved, err := ProgramNames(spec)
 	if err != nil {
 		return nil, err
 	}
+	goMod, err := fs.ReadFile(spec.Program, "templates/go.mod.txt")
+	if err != nil {
+		return nil, err
+	}
+	goVersion, err := pulumiproject.GoDirective(goMod)
+	if err != nil {
+		return nil, fmt.Errorf("embedded %w", err)
+	}
 	d := &Deployment{Options: opts, Pipeline: pl.Name, Prefix: opts.Prefix, Region: opts.Region, Flow: pl, Waves: pl.Waves,
-		Tags: Tags(opts.Tags, Tag{spec.Tagging.Pipeline, pl.Name})}
+		Tags: Tags(opts.Tags, Tag{spec.Tagging.Pipeline, pl.Name}), Marker: spec.Marker(), GoVersion: goVersion}
 	vars := pulumiproject.NewIdents(reserved...)
 	d.datasetVars, d.taskVars = map[string]string{}, map[string]string{}
 	buckets := names{spec.Buckets, map[string]string{}}
@@ -183,13 +198,48 @@ func (d *Deployment) TaskVars(names []string) string {
 	return pulumiproject.JoinVars(d.taskVars, names)
 }
 
+// TaskWaves are Waves as indices into Tasks.
+func (d *Deployment) TaskWaves() [][]int {
+	index := map[string]int{}
+	for i, t := range d.Tasks {
+		index[t.Name] = i
+	}
+	var out [][]int
+	for _, wave := range d.Waves {
+		var w []int
+		for _, name := range wave {
+			if i, ok := index[name]; ok {
+				w = append(w, i)
+			}
+		}
+		out = append(out, w)
+	}
+	return out
+}
+
+// Outputs are the datasets a task writes and no task reads: the
+// pipeline's results.
+func (d *Deployment) Outputs() []string {
+	var out []string
+	for _, ds := range d.Datasets {
+		if ds.Producer != "" && len(ds.Readers) == 0 {
+			out = append(out, ds.Name)
+		}
+	}
+	return out
+}
+
+// HostReserveMiB is what each function has beyond its task's memory.
+func (d *Deployment) HostReserveMiB() int { return plan.HostReserveMiB }
+
 // DatasetsEnv names the environment variable that tells a function's
 // runtime where its datasets live.
 func (d *Deployment) DatasetsEnv() string { return fnrt.DatasetsEnv }
 
-// programNames are the identifiers of the written program that no
-// variable of a dataset or task may take.
-func programNames(spec *Spec) ([]string, error) {
+// ProgramNames are the identifiers of the written program that no
+// variable of a dataset or task may take: those its static files declare
+// and import, and spec.MainNames.
+func ProgramNames(spec *Spec) ([]string, error) {
 	static, err := pulumiproject.ProgramFiles(spec.Program, "program")
 	if err != nil {
 		return nil, err
@@ -266,4 +316,22 @@ func Join[S ~string](vals []S) string {
 		s[i] = string(v)
 	}
 	return strings.Join(s, ", ")
+}
+
+// Class returns the storage class d asks for on a target that knows the
+// classes known: the value of hint if d sets it, else byAccess's for its
+// access pattern. A class it does not know is reported through errorf,
+// naming what a class is there ("an S3 storage class"), and ok is false.
+func Class[C ~string](d plan.Dataset, hint string, byAccess map[glacier.AccessPattern]C, known []C, what string,
+	errorf func(string, ...any)) (class C, ok bool) {
+	s, _ := d.Object()
+	class = byAccess[s.AccessPattern]
+	if h, set := s.Hints[hint]; set {
+		class = C(h)
+	}
+	if !slices.Contains(known, class) {
+		errorf("%s %q is not %s; use one of %s", hint, class, what, Join(known))
+		return class, false
+	}
+	return class, true
 }

@@ -29,9 +29,12 @@ import (
 	"github.com/glacier-pipeline/glacier/internal/regfile"
 )
 
-// PulumiSDKVersion is the version of Pulumi's Go SDK that every written
-// program depends on, beside its cloud's provider SDK.
-const PulumiSDKVersion = "v3.274.1"
+// PulumiSDKPath and PulumiSDKVersion are the module of Pulumi's Go SDK
+// that every written program depends on, beside its cloud's provider SDK.
+const (
+	PulumiSDKPath    = "github.com/pulumi/pulumi/sdk/v3"
+	PulumiSDKVersion = "v3.274.1"
+)
 
 // Marker returns the first line of the Pulumi.yaml that the compiler of
 // target ("aws", "gcp") writes; see Project.Marker.

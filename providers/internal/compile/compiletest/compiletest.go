@@ -31,17 +31,16 @@ import (
 	"github.com/glacier-pipeline/glacier/internal/testutil/ziptest"
 	"github.com/glacier-pipeline/glacier/providers/internal/compile"
 	"github.com/glacier-pipeline/glacier/providers/internal/fnrt"
+	"github.com/glacier-pipeline/glacier/providers/internal/pulumiproject"
 )
 
 // Harness is what a target's tests give the suite. The suite compiles
 // examples/etl and small pipelines of glacier's default compute, which
 // every target must accept.
-type Harness struct {
-	// Spec is the target's.
-	Spec *compile.Spec
+type Harness[D any] struct {
 	// New returns the target's compiler for opts, packing every task with
 	// pack.
-	New func(opts compile.Options, pack Packer) glacier.Compiler
+	New func(opts compile.Options, pack Packer) *compile.Compiler[D]
 	// Pack is a stand-in for the target's packer: it makes what the target
 	// checks of an artifact (see StandIn).
 	Pack Packer
@@ -61,18 +60,29 @@ type Clash struct {
 }
 
 // RunConformanceTests runs the suite against the target h describes.
-func RunConformanceTests(t *testing.T, h Harness) {
-	t.Run("Deterministic", func(t *testing.T) { testDeterministic(t, h) })
-	t.Run("Refusals", func(t *testing.T) { testRefusals(t, h) })
-	t.Run("ForeignOut", func(t *testing.T) { testForeignOut(t, h) })
-	t.Run("Limits", func(t *testing.T) { testLimits(t, h) })
-	t.Run("Defaults", func(t *testing.T) { testDefaults(t, h) })
-	t.Run("NameClash", func(t *testing.T) { testNameClash(t, h) })
-	t.Run("Artifacts", func(t *testing.T) { testArtifacts(t, h) })
+func RunConformanceTests[D any](t *testing.T, h Harness[D]) {
+	spec := h.New(compile.Options{}, h.Pack).Spec()
+	s := suite{spec, func(o compile.Options, p Packer) glacier.Compiler { return h.New(o, p) }, h.Pack, h.Clash}
+	t.Run("Deterministic", func(t *testing.T) { testDeterministic(t, s) })
+	t.Run("Refusals", func(t *testing.T) { testRefusals(t, s) })
+	t.Run("ForeignOut", func(t *testing.T) { testForeignOut(t, s) })
+	t.Run("Limits", func(t *testing.T) { testLimits(t, s) })
+	t.Run("Defaults", func(t *testing.T) { testDefaults(t, s) })
+	t.Run("NameClash", func(t *testing.T) { testNameClash(t, s) })
+	t.Run("Artifacts", func(t *testing.T) { testArtifacts(t, s) })
+	t.Run("ProgramNames", func(t *testing.T) { testProgramNames(t, s) })
+}
+
+// suite is a Harness with its target's spec.
+type suite struct {
+	Spec  *compile.Spec
+	New   func(opts compile.Options, pack Packer) glacier.Compiler
+	Pack  Packer
+	Clash Clash
 }
 
 // compileWith compiles p from dir into out with h's stand-in packer.
-func compileWith(t *testing.T, h Harness, p *glacier.Pipeline, opts compile.Options) (*glacier.Compilation, error) {
+func compileWith(t *testing.T, h suite, p *glacier.Pipeline, opts compile.Options) (*glacier.Compilation, error) {
 	t.Helper()
 	if opts.Modules == nil {
 		opts.Modules = Modules(t, p)
@@ -80,7 +90,7 @@ func compileWith(t *testing.T, h Harness, p *glacier.Pipeline, opts compile.Opti
 	return p.Compile(context.Background(), h.New(opts, h.Pack))
 }
 
-func testDeterministic(t *testing.T, h Harness) {
+func testDeterministic(t *testing.T, h suite) {
 	m := ETL(t)
 	opts := compile.Options{Dir: m.Dir, Modules: Modules(t, m.Pipeline)}
 	a, b := t.TempDir(), t.TempDir()
@@ -123,7 +133,7 @@ func testDeterministic(t *testing.T, h Harness) {
 	assert.Contains(t, Tree(t, implicit)["main.go"], `"orders-etl-`)
 }
 
-func testRefusals(t *testing.T, h Harness) {
+func testRefusals(t *testing.T, h suite) {
 	tests := []struct {
 		name    string
 		compute glacier.Compute
@@ -150,7 +160,7 @@ func testRefusals(t *testing.T, h Harness) {
 
 // refused checks that err refuses the pipeline with exactly the problems
 // starting with want, in order.
-func refused(t *testing.T, h Harness, err error, want ...string) {
+func refused(t *testing.T, h suite, err error, want ...string) {
 	t.Helper()
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "for "+h.Spec.Cloud+":")
@@ -162,7 +172,7 @@ func refused(t *testing.T, h Harness, err error, want ...string) {
 	}
 }
 
-func testForeignOut(t *testing.T, h Harness) {
+func testForeignOut(t *testing.T, h suite) {
 	p := pipeline(t, "p", glacier.Serverless{}, glacier.ObjectStorage{})
 	out := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(out, "notes.txt"), []byte("mine"), 0o644))
@@ -181,7 +191,7 @@ func testForeignOut(t *testing.T, h Harness) {
 	require.ErrorContains(t, err, "Options.Out is empty")
 }
 
-func testLimits(t *testing.T, h Harness) {
+func testLimits(t *testing.T, h suite) {
 	maxMem, maxTimeout := h.Spec.Memory.MaxTask(), h.Spec.MaxTimeoutSecs
 	for _, ok := range []glacier.Serverless{{Memory: maxMem}, {Timeout: maxTimeout}, {Memory: 1, Timeout: 1}} {
 		p := pipeline(t, "p", ok, glacier.ObjectStorage{})
@@ -201,7 +211,7 @@ func testLimits(t *testing.T, h Harness) {
 		fmt.Sprintf(`task "clean": memory %d MiB`, maxMem+1), fmt.Sprintf(`task "clean": timeout is %d s`, maxTimeout+1))
 }
 
-func testDefaults(t *testing.T, h Harness) {
+func testDefaults(t *testing.T, h suite) {
 	p := pipeline(t, "p", glacier.Serverless{}, glacier.ObjectStorage{})
 	out := t.TempDir()
 	comp, err := compileWith(t, h, p, compile.Options{Dir: project(t), Out: out,
@@ -231,7 +241,7 @@ func taskSpec(t *testing.T, artifact string) fnrt.TaskSpec {
 	return spec
 }
 
-func testNameClash(t *testing.T, h Harness) {
+func testNameClash(t *testing.T, h suite) {
 	c := h.Clash
 	require.Contains(t, []string{"dataset", "task"}, c.Kind, "the harness names a clash")
 	p := glacier.New("p")
@@ -258,7 +268,7 @@ func testNameClash(t *testing.T, h Harness) {
 	assert.NoDirExists(t, out)
 }
 
-func testArtifacts(t *testing.T, h Harness) {
+func testArtifacts(t *testing.T, h suite) {
 	m := ETL(t)
 	mods := Modules(t, m.Pipeline)
 	out := t.TempDir()
@@ -312,6 +322,16 @@ func sameTree(t *testing.T, want, got map[string]string, msg string) {
 		if g, ok := got[name]; ok && g != content {
 			t.Errorf("%s: %s differs", msg, name)
 		}
+	}
+}
+
+func testProgramNames(t *testing.T, h suite) {
+	names := ProgramNames(t, h.Spec)
+	assert.Contains(t, names, "program", "main.go's own names are there")
+	assert.Greater(t, len(names), len(h.Spec.MainNames), "and the static files'")
+	for _, name := range names {
+		ids := pulumiproject.NewIdents(names...)
+		assert.Equal(t, name+"Dataset", ids.Add(name, "Dataset"), "a dataset's variable never takes %q", name)
 	}
 }
 

@@ -1,0 +1,78 @@
+package compiletest
+
+import (
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/glacier-pipeline/glacier"
+	"github.com/glacier-pipeline/glacier/providers/internal/compile"
+	"github.com/glacier-pipeline/glacier/providers/internal/pulumiproject/projecttest"
+)
+
+// Design runs what compile.Run does before it packs: t's decisions on p
+// with opts, and every problem.
+func Design[D any](t *testing.T, p *glacier.Pipeline, target compile.Target[D], opts compile.Options) (D, glacier.Problems) {
+	t.Helper()
+	dep, probs, err := compile.Design(p, target, opts)
+	require.NoError(t, err)
+	return dep, probs
+}
+
+// Problems returns probs as strings, errors and warnings apart.
+func Problems(probs glacier.Problems) (errs, warns []string) {
+	for _, p := range probs {
+		if p.Severity == glacier.Error {
+			errs = append(errs, p.String())
+		} else {
+			warns = append(warns, p.String())
+		}
+	}
+	return errs, warns
+}
+
+// AssertProblems checks that got are exactly as many problems as want,
+// the i-th holding want[i].
+func AssertProblems(t *testing.T, got, want []string) {
+	t.Helper()
+	require.Len(t, got, len(want), "problems: %q", got)
+	for i, w := range want {
+		assert.True(t, strings.Contains(got[i], w), "problem %q does not hold %q", got[i], w)
+	}
+}
+
+// ProgramNames are the names no variable of spec's written program may
+// take.
+func ProgramNames(t *testing.T, spec *compile.Spec) []string {
+	t.Helper()
+	names, err := compile.ProgramNames(spec)
+	require.NoError(t, err)
+	return names
+}
+
+// Project checks the project spec's compiler wrote in out (see
+// projecttest.Suite): the cloud's mock outputs are
+// testdata/mocks/outputs.go.txt, and -update rewrites the go.mod and
+// go.sum templates.
+func Project(t *testing.T, spec *compile.Spec, out string, check func(*testing.T, projecttest.Program)) {
+	t.Helper()
+	projecttest.Require(t)
+	outputs, err := os.ReadFile(filepath.Join("testdata", "mocks", "outputs.go.txt"))
+	require.NoError(t, err)
+	suite := projecttest.Suite{Outputs: outputs, Requires: spec.Requires(), Templates: "templates", Update: *Update}
+	suite.Run(t, out, check)
+}
+
+// ModuleFiles checks that spec's embedded go.mod requires the SDK
+// versions spec names; Project under -update rewrites it.
+func ModuleFiles(t *testing.T, spec *compile.Spec) {
+	t.Helper()
+	mod, err := fs.ReadFile(spec.Program, "templates/go.mod.txt")
+	require.NoError(t, err)
+	projecttest.CheckRequires(t, mod, spec.Requires())
+}
