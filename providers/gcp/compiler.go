@@ -7,17 +7,21 @@
 //	c := gcp.New(gcp.Options{Dir: m.Dir, Out: "infra", Project: "my-project"})
 //	out, err := m.Pipeline.Compile(ctx, c)
 //
+// It is one target of the compile pipeline package aws shares: options,
+// the shared checks, packing and the project are handled alike.
+//
 // # What is refused
 //
 // Only object datasets and serverless tasks are deployed. Database, cache
 // and queue datasets, and local or container tasks, are refused naming the
 // culprit, as are settings Google Cloud would reject or could not honour:
 // a task whose memory and the runtime's reserve beside it
-// (plan.HostReserveMiB) exceed 32 GiB, timeouts over 1800 s (Cloud Functions
-// allows 3600 s, but a Workflows call waits at most 1800 s), regions
-// without Cloud Functions (2nd gen), unknown storage classes. Every problem
-// is reported at once. gcp_* hints the compiler does not know become
-// warnings.
+// (plan.HostReserveMiB) exceed MaxMemoryMiB, timeouts over
+// MaxCallTimeoutSecs (Cloud Functions allows MaxFunctionTimeoutSecs, but a
+// Workflows call waits less), regions without Cloud Functions (2nd gen),
+// unknown storage classes, two tasks whose functions would share a name.
+// Every problem is reported at once. gcp_* hints the compiler does not
+// know become warnings.
 //
 // # Memory
 //
@@ -36,18 +40,21 @@
 package gcp
 
 import (
-	"context"
-	"fmt"
-	"path/filepath"
-
 	"github.com/glacier-pipeline/glacier"
 	"github.com/glacier-pipeline/glacier/build"
-	"github.com/glacier-pipeline/glacier/providers/internal/plan"
-	"github.com/glacier-pipeline/glacier/providers/internal/pulumiproject"
+	"github.com/glacier-pipeline/glacier/providers/internal/compile"
 )
 
 // Target is the name of this compiler's target in a glacier.Compilation.
 const Target = "gcp"
+
+// PulumiGCPSDKVersion is the version of the Pulumi Google Cloud provider
+// SDK the written program requires, beside Pulumi's Go SDK. The embedded
+// go.mod and go.sum list both and every module they need; a test builds a
+// written project to prove go.sum complete, and
+// `GLACIER_PULUMI_TESTS=1 go test ./providers/gcp -run TestProject -update`
+// rewrites them after a change here.
+const PulumiGCPSDKVersion = "v9.6.0"
 
 // DefaultRegion is the region used when Options.Region is empty.
 const DefaultRegion = "us-central1"
@@ -69,7 +76,7 @@ type Options struct {
 	// DefaultRegion.
 	Region string
 	// Prefix starts every resource name (see plan.PrefixRule); empty means
-	// the pipeline's name with '_' replaced by '-'.
+	// the pipeline's name with '_' replaced by '-', on every target.
 	Prefix string
 	// Labels are put on every resource that takes labels, next to the
 	// glacier-pipeline and glacier-dataset or glacier-task labels.
@@ -77,6 +84,8 @@ type Options struct {
 	// Runtime is the functions' Go runtime, one of Runtimes; empty picks
 	// the newest that can build the bundles.
 	Runtime string
+	// Defaults fill in settings that the pipeline leaves unset.
+	Defaults Defaults
 	// Modules are the tasks' WebAssembly modules by task name, as
 	// build.Modules returns them. Nil means Compile builds them itself.
 	Modules map[string]build.Module
@@ -85,83 +94,39 @@ type Options struct {
 	CacheDir string
 }
 
-// Compiler compiles pipelines for Google Cloud. It implements
-// glacier.Compiler.
-type Compiler struct {
-	opts Options
-	// pack produces a task's source bundle; tests replace it.
-	pack packFunc
+// Defaults are per-kind settings for what a pipeline leaves unset.
+type Defaults struct {
+	Serverless ServerlessDefaults
 }
 
-var _ glacier.Compiler = (*Compiler)(nil)
+// ServerlessDefaults fill in the memory (MemoryMiB) and timeout
+// (TimeoutSecs) of serverless tasks that set none, as on every target.
+type ServerlessDefaults = compile.ServerlessDefaults
 
-// New returns a Compiler. Options are checked by Compile, together with
-// the pipeline, so every problem is reported at once.
-func New(opts Options) *Compiler {
-	return &Compiler{opts: opts, pack: packBundle}
-}
-
-// Compile implements glacier.Compiler. It checks p against Google Cloud's
-// limits, builds the tasks' modules unless Options.Modules holds them,
-// packs one source bundle per task and writes the Pulumi project under
-// Options.Out:
+// New returns the compiler for Google Cloud. Options are checked by
+// Compile, together with the pipeline, so every problem is reported at
+// once.
 //
-//	Pulumi.yaml, main.go, go.mod, go.sum   the program that deploys it all
-//	workflow.yaml                          the Workflows definition
-//	bundles/<task>.zip                     what each function is built from
-//	sources/<dataset>/<file>               source datasets, uploaded on deploy
-//	README.md                              how to deploy and run it
+// Its Compile checks p against Google Cloud's limits, builds the tasks'
+// modules unless Options.Modules holds them, packs one source bundle per
+// task and writes the Pulumi project under Options.Out:
+//
+//	Pulumi.yaml, go.mod, go.sum           the project
+//	main.go, and the program's other .go  the program that deploys it all
+//	workflow.yaml                         the Workflows definition
+//	bundles/<task>.zip                    what each function is built from
+//	sources/<dataset>/<file>              source datasets, uploaded on deploy
+//	README.md                             how to deploy and run it
 //
 // The same pipeline, modules and options give the same bytes. If the
 // pipeline cannot be deployed, the error wraps a *glacier.ValidationError
 // listing every problem.
-func (c *Compiler) Compile(ctx context.Context, p *glacier.Pipeline) (*glacier.Compilation, error) {
-	opts := c.opts.resolve(p.Name())
-	pl, err := plan.New(p, nil)
-	if err != nil {
-		return nil, err
-	}
-	dep, probs := design(pl, opts)
-	if err := probs.Err(); err != nil {
-		return nil, fmt.Errorf("cannot compile pipeline %q for GCP: %w", p.Name(), err)
-	}
-	if err := pulumiproject.CheckDir(opts.Out, marker); err != nil {
-		return nil, fmt.Errorf("gcp: %w", err)
-	}
-	mods, err := plan.Modules(ctx, p, opts.Dir, opts.Modules)
-	if err != nil {
-		return nil, fmt.Errorf("gcp: %w", err)
-	}
-	for i := range dep.Tasks {
-		dep.Tasks[i].Module = mods[dep.Tasks[i].Name]
-	}
-	bundles, err := c.bundles(ctx, dep, opts.CacheDir)
-	if err != nil {
-		return nil, err
-	}
-	if err := write(opts, dep, bundles); err != nil {
-		return nil, err
-	}
-	var artifacts []glacier.Artifact
-	for _, b := range bundles {
-		artifacts = append(artifacts, b.Artifact)
-	}
-	return plan.Compilation(Target, opts.Out, artifacts, probs), nil
+func New(opts Options) glacier.Compiler {
+	return compile.New(target{opts: opts, pack: packBundle}, opts.common())
 }
 
-// resolve fills in defaults.
-func (o Options) resolve(pipeline string) Options {
-	if o.Dir == "" {
-		o.Dir = "."
-	}
-	if o.Region == "" {
-		o.Region = DefaultRegion
-	}
-	if o.Prefix == "" {
-		o.Prefix = plan.DefaultPrefix(pipeline)
-	}
-	if o.CacheDir == "" {
-		o.CacheDir = filepath.Join(o.Dir, ".glacier", "gcp")
-	}
-	return o
+// common are the options every target shares: Labels are its tags.
+func (o Options) common() compile.Options {
+	return compile.Options{Dir: o.Dir, Out: o.Out, Region: o.Region, Prefix: o.Prefix, Tags: o.Labels,
+		Serverless: o.Defaults.Serverless, Modules: o.Modules, CacheDir: o.CacheDir}
 }

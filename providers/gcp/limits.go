@@ -4,11 +4,11 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 
 	"github.com/glacier-pipeline/glacier"
+	"github.com/glacier-pipeline/glacier/providers/internal/compile"
 	"github.com/glacier-pipeline/glacier/providers/internal/plan"
 )
 
@@ -24,6 +24,9 @@ const (
 	// response. A task runs inside one call, so it bounds every task's
 	// timeout more tightly than Cloud Functions does.
 	MaxCallTimeoutSecs = 1800
+	// MaxBundleBytes bounds a source bundle: Cloud Functions deploys
+	// sources of at most 100 MiB compressed from Cloud Storage.
+	MaxBundleBytes = 100 << 20
 )
 
 // cpuTiers is the vCPU Cloud Functions gives each memory size: a function
@@ -71,26 +74,28 @@ func CPUFor(memoryMiB int) (string, bool) {
 	return "", false
 }
 
-// Regions are the regions where Cloud Functions (2nd gen) runs, and so the
-// values Options.Region accepts.
-var Regions = []string{
-	"africa-south1",
-	"asia-east1", "asia-east2", "asia-northeast1", "asia-northeast2", "asia-northeast3",
-	"asia-south1", "asia-south2", "asia-southeast1", "asia-southeast2",
-	"australia-southeast1", "australia-southeast2",
-	"europe-central2", "europe-north1", "europe-southwest1",
-	"europe-west1", "europe-west2", "europe-west3", "europe-west4", "europe-west6",
-	"europe-west8", "europe-west9", "europe-west10", "europe-west12",
-	"me-central1", "me-central2", "me-west1",
-	"northamerica-northeast1", "northamerica-northeast2",
-	"southamerica-east1", "southamerica-west1",
-	"us-central1", "us-east1", "us-east4", "us-east5", "us-south1",
-	"us-west1", "us-west2", "us-west3", "us-west4",
+// Regions returns the regions where Cloud Functions (2nd gen) runs, and so
+// the values Options.Region accepts.
+func Regions() []string {
+	return []string{
+		"africa-south1",
+		"asia-east1", "asia-east2", "asia-northeast1", "asia-northeast2", "asia-northeast3",
+		"asia-south1", "asia-south2", "asia-southeast1", "asia-southeast2",
+		"australia-southeast1", "australia-southeast2",
+		"europe-central2", "europe-north1", "europe-southwest1",
+		"europe-west1", "europe-west2", "europe-west3", "europe-west4", "europe-west6",
+		"europe-west8", "europe-west9", "europe-west10", "europe-west12",
+		"me-central1", "me-central2", "me-west1",
+		"northamerica-northeast1", "northamerica-northeast2",
+		"southamerica-east1", "southamerica-west1",
+		"us-central1", "us-east1", "us-east4", "us-east5", "us-south1",
+		"us-west1", "us-west2", "us-west3", "us-west4",
+	}
 }
 
-// Runtimes are the Go runtimes of Cloud Functions that are supported and
-// not deprecated, oldest first: the values Options.Runtime accepts.
-var Runtimes = []string{"go125", "go126", "go127"}
+// Runtimes returns the Go runtimes of Cloud Functions that are supported
+// and not deprecated, oldest first: the values Options.Runtime accepts.
+func Runtimes() []string { return []string{"go125", "go126", "go127"} }
 
 // runtimeMinor returns 26 for "go126".
 func runtimeMinor(rt string) (int, bool) {
@@ -131,14 +136,14 @@ func runtimeFor(goVersion, want string) (string, error) {
 	fit := runtimesFrom(need)
 	if len(fit) == 0 {
 		return "", fmt.Errorf("its bundle's go.mod needs Go %s, newer than every Go runtime of Cloud Functions (%s)",
-			goVersion, strings.Join(Runtimes, ", "))
+			goVersion, strings.Join(Runtimes(), ", "))
 	}
 	return fit[len(fit)-1], nil
 }
 
 func runtimesFrom(minor int) []string {
 	var out []string
-	for _, rt := range Runtimes {
+	for _, rt := range Runtimes() {
 		if n, _ := runtimeMinor(rt); n >= minor {
 			out = append(out, rt)
 		}
@@ -146,57 +151,28 @@ func runtimesFrom(minor int) []string {
 	return out
 }
 
-// Provider hints the compiler reads.
-const hintStorageClass = "gcp_storage_class"
-
-// datasetHints are the gcp_* hints known on datasets. Tasks have none yet.
-var datasetHints = []string{hintStorageClass}
-
 var (
 	projectRE    = regexp.MustCompile(`^[a-z][a-z0-9-]{4,28}[a-z0-9]$`)
 	labelKeyRE   = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,62}$`)
 	labelValueRE = regexp.MustCompile(`^[a-z0-9_-]{0,63}$`)
 )
 
-// Labels the compiler sets on every resource that takes labels.
-const (
-	labelPipeline = "glacier-pipeline"
-	labelDataset  = "glacier-dataset"
-	labelTask     = "glacier-task"
-)
+// labelling: a resource takes 64 labels, and the compiler sets two.
+var labelling = compile.Tagging{Word: "label", Pipeline: labelPipeline, Max: 62, Check: checkLabel}
 
-// maxUserLabels is how many labels Options.Labels may hold: a resource
-// takes 64, and the compiler sets two.
-const maxUserLabels = 62
-
-// checkOptions reports invalid options as problems of kind "option".
-func checkOptions(o Options, report plan.Report) {
+// check reports invalid options of Google Cloud's own, and region, as
+// problems of kind "option".
+func (o Options) check(region string, report plan.Report) {
 	errorf := func(name string) func(string, ...any) { return report(glacier.Error, "option", name) }
-	if err := plan.CheckPrefix(o.Prefix); err != nil {
-		errorf("prefix")("%v", err)
-	}
-	if !slices.Contains(Regions, o.Region) {
-		errorf("region")("%q is not a region where Cloud Functions (2nd gen) runs; use one of %s", o.Region, strings.Join(Regions, ", "))
+	if !slices.Contains(Regions(), region) {
+		errorf("region")("%q is not a region where Cloud Functions (2nd gen) runs; use one of %s", region, strings.Join(Regions(), ", "))
 	}
 	if o.Project != "" && !projectRE.MatchString(o.Project) {
 		errorf("project")("%q is not a Google Cloud project ID: 6 to 30 lowercase letters, digits and hyphens, "+
 			"starting with a letter and not ending with a hyphen", o.Project)
 	}
-	if o.Runtime != "" && !slices.Contains(Runtimes, o.Runtime) {
-		errorf("runtime")("%q is not a supported Go runtime of Cloud Functions; use one of %s", o.Runtime, strings.Join(Runtimes, ", "))
-	}
-	if len(o.Labels) > maxUserLabels {
-		errorf("labels")("%d labels; a resource takes %d besides the two the compiler sets", len(o.Labels), maxUserLabels)
-	}
-	keys := make([]string, 0, len(o.Labels))
-	for k := range o.Labels {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		if msg := checkLabel(k, o.Labels[k]); msg != "" {
-			errorf("labels")("label %q: %s", k, msg)
-		}
+	if o.Runtime != "" && !slices.Contains(Runtimes(), o.Runtime) {
+		errorf("runtime")("%q is not a supported Go runtime of Cloud Functions; use one of %s", o.Runtime, strings.Join(Runtimes(), ", "))
 	}
 }
 
@@ -212,4 +188,21 @@ func checkLabel(k, v string) string {
 		return "keys starting with glacier- are set by the compiler"
 	}
 	return ""
+}
+
+// checkFunction reports what Cloud Functions and Workflows refuse of a
+// task's timeout.
+func checkFunction(t taskDecl, errorf func(string, ...any)) {
+	switch timeout := t.Limits.TimeoutSecs; {
+	case timeout > MaxFunctionTimeoutSecs:
+		errorf("timeout is %d s; a Cloud Functions (2nd gen) HTTP function runs at most %d s (60 minutes), "+
+			"and the workflow waits at most %d s for it, so set compute timeout to %d or less or split the task",
+			timeout, MaxFunctionTimeoutSecs, MaxCallTimeoutSecs, MaxCallTimeoutSecs)
+	case timeout > MaxCallTimeoutSecs:
+		errorf("timeout is %d s; Cloud Functions would run it, but a Workflows HTTP call waits at most %d s (30 minutes) "+
+			"for the function's answer, so set compute timeout to %d or less or split the task",
+			timeout, MaxCallTimeoutSecs, MaxCallTimeoutSecs)
+	case timeout < 1:
+		errorf("timeout is %d s; set a positive compute timeout", timeout)
+	}
 }

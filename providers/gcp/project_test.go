@@ -2,8 +2,8 @@ package gcp
 
 import (
 	"encoding/json"
-	"flag"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -13,11 +13,11 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/glacier-pipeline/glacier/providers/gcp/gcfbundle"
+	"github.com/glacier-pipeline/glacier/providers/internal/compile/compiletest"
 	"github.com/glacier-pipeline/glacier/providers/internal/plan"
 	"github.com/glacier-pipeline/glacier/providers/internal/pulumiproject/projecttest"
 )
-
-var update = flag.Bool("update", false, "rewrite templates/go.mod.txt and templates/go.sum.txt from the written project")
 
 // Values of testdata/mocks/outputs.go.txt.
 const (
@@ -32,22 +32,15 @@ func TestProject(t *testing.T) {
 	projecttest.Require(t)
 	out := t.TempDir()
 	compileETL(t, out, Options{Project: "my-project"})
-	outputs, err := os.ReadFile(filepath.Join("testdata", "mocks", "outputs.go.txt"))
-	require.NoError(t, err)
-	suite := projecttest.Suite{Outputs: outputs, Requires: requires, Templates: "templates", Update: *update}
-	suite.Run(t, out, checkProgram)
+	compiletest.Project(t, &spec, out, func(t *testing.T, prog projecttest.Program) { checkProgram(t, out, prog) })
 }
 
 // TestModuleFiles checks that the embedded go.mod pins the SDK versions
 // the compiler names; TestProject -update rewrites it.
-func TestModuleFiles(t *testing.T) {
-	mod, err := templates.ReadFile("templates/go.mod.txt")
-	require.NoError(t, err)
-	projecttest.CheckRequires(t, mod, requires)
-}
+func TestModuleFiles(t *testing.T) { compiletest.ModuleFiles(t, &spec) }
 
 // checkProgram checks what examples/etl's program declares.
-func checkProgram(t *testing.T, prog projecttest.Program) {
+func checkProgram(t *testing.T, out string, prog projecttest.Program) {
 	assert.Equal(t, projecttest.Project{Name: "etl-gcp", Runtime: "go",
 		Config: map[string]any{"gcp:project": "my-project", "gcp:region": "us-central1"}}, prog.Project, "Pulumi loads Pulumi.yaml")
 	resources := prog.Resources
@@ -187,7 +180,7 @@ func checkProgram(t *testing.T, prog projecttest.Program) {
 		assert.Equal(t, fname, f.String("name"))
 		assert.Equal(t, "us-central1", f.String("location"))
 		assert.Equal(t, "go127", f.String("buildConfig", "runtime"))
-		assert.Equal(t, entryPoint, f.String("buildConfig", "entryPoint"))
+		assert.Equal(t, gcfbundle.EntryPoint, f.String("buildConfig", "entryPoint"))
 		assert.Equal(t, bundles, f.String("buildConfig", "source", "storageSource", "bucket"))
 		assert.Equal(t, "projects/"+mockProject+"/serviceAccounts/"+buildEmail, f.String("buildConfig", "serviceAccount"))
 		assert.Contains(t, f.DependsOn, "gcp:projects/iAMMember:IAMMember::etl-build-logging.logWriter")
@@ -238,7 +231,18 @@ func checkProgram(t *testing.T, prog projecttest.Program) {
 	assert.Equal(t, "etl", wf.String("name"))
 	assert.Equal(t, "us-central1", wf.String("region"))
 	assert.Equal(t, workflowMember, "serviceAccount:"+wf.String("serviceAccount"))
-	urls, waves := parseWorkflow(t, []byte(wf.String("sourceContents")))
+	// It is workflow.yaml as written, and reads the deployed functions'
+	// URLs from its environment.
+	written, err := os.ReadFile(filepath.Join(out, "workflow.yaml"))
+	require.NoError(t, err)
+	assert.Equal(t, string(written), wf.String("sourceContents"), "the workflow deployed is the file written")
+	urlVars, waves := parseWorkflow(t, []byte(wf.String("sourceContents")))
+	urls := map[string]string{}
+	for _, v := range urlVars {
+		var some map[string]string
+		require.NoError(t, json.Unmarshal([]byte(wf.String("userEnvVars", v)), &some), "environment variable %s", v)
+		maps.Copy(urls, some)
+	}
 	wantURLs := map[string]string{}
 	for _, task := range pl.Tasks {
 		wantURLs[task.Name] = "https://" + plan.CloudFunction.Name("etl", task.Name) + "-x7k2q9-uc.a.run.app"

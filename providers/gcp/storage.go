@@ -1,43 +1,54 @@
 package gcp
 
 import (
-	"slices"
-	"strings"
-
 	"github.com/glacier-pipeline/glacier"
+	"github.com/glacier-pipeline/glacier/providers/internal/compile"
 	"github.com/glacier-pipeline/glacier/providers/internal/plan"
 )
 
+// hintStorageClass is the one hint the compiler reads, on datasets: tasks
+// have none yet.
+const hintStorageClass = "gcp_storage_class"
+
+var datasetHints = []string{hintStorageClass}
+
+// StorageClass is a Cloud Storage class: a value of the gcp_storage_class
+// hint.
+type StorageClass string
+
 // Cloud Storage classes that gcp_storage_class accepts.
 const (
-	classStandard = "STANDARD"
-	classNearline = "NEARLINE"
-	classColdline = "COLDLINE"
-	classArchive  = "ARCHIVE"
+	ClassStandard StorageClass = "STANDARD"
+	ClassNearline StorageClass = "NEARLINE"
+	ClassColdline StorageClass = "COLDLINE"
+	ClassArchive  StorageClass = "ARCHIVE"
 )
 
-// StorageClasses are the values the gcp_storage_class hint accepts. Every
-// class is read at once, without a restore, so any dataset may use any.
-var StorageClasses = []string{classStandard, classNearline, classColdline, classArchive}
+// StorageClasses returns the values the gcp_storage_class hint accepts.
+// Every class is read at once, without a restore, so any dataset may use
+// any.
+func StorageClasses() []StorageClass {
+	return []StorageClass{ClassStandard, ClassNearline, ClassColdline, ClassArchive}
+}
 
 // minDays is how long Cloud Storage bills an object of each class at
 // least: deleting or replacing it sooner costs the remaining days.
-var minDays = map[string]int{classNearline: 30, classColdline: 90, classArchive: 365}
+var minDays = map[StorageClass]int{ClassNearline: 30, ClassColdline: 90, ClassArchive: 365}
 
 // accessClass is the class an access pattern asks for when no
 // gcp_storage_class hint is given.
-var accessClass = map[glacier.AccessPattern]string{
-	"":                       classStandard,
-	glacier.AccessFrequent:   classStandard,
-	glacier.AccessInfrequent: classNearline,
-	glacier.AccessArchive:    classArchive,
+var accessClass = map[glacier.AccessPattern]StorageClass{
+	"":                       ClassStandard,
+	glacier.AccessFrequent:   ClassStandard,
+	glacier.AccessInfrequent: ClassNearline,
+	glacier.AccessArchive:    ClassArchive,
 }
 
 // bucketPlan is how one dataset's bucket is configured.
 type bucketPlan struct {
 	// Class is the bucket's default storage class, which every object
 	// written to it takes.
-	Class string
+	Class StorageClass
 	// Versioning keeps replaced objects as noncurrent versions.
 	Versioning bool
 	// RetentionDays deletes the object this many days after it is written,
@@ -48,11 +59,10 @@ type bucketPlan struct {
 
 // planBucket decides d's bucket and reports what stops or weakens it.
 func planBucket(d plan.Dataset, errorf, warnf func(format string, args ...any)) bucketPlan {
+	class, known := compile.Class(d, hintStorageClass, accessClass, StorageClasses(), "a Cloud Storage class", errorf)
 	s, _ := d.Object()
 	bp := bucketPlan{Versioning: s.Versioning, RetentionDays: s.RetentionDays}
-	class := d.Class(hintStorageClass, accessClass)
-	if !slices.Contains(StorageClasses, class) {
-		errorf("gcp_storage_class %q is not a Cloud Storage class; use one of %s", class, strings.Join(StorageClasses, ", "))
+	if !known {
 		return bp
 	}
 	bp.Class = class

@@ -70,17 +70,6 @@ func (d Dataset) CheckSource(dir string) string {
 	return ""
 }
 
-// Class returns the storage class d's objects ask for: the value of its
-// hint if set, else byAccess's class for its access pattern. d must have
-// object storage.
-func (d Dataset) Class(hint string, byAccess map[glacier.AccessPattern]string) string {
-	s, _ := d.Object()
-	if class, ok := s.Hints[hint]; ok {
-		return class
-	}
-	return byAccess[s.AccessPattern]
-}
-
 // UnknownHints returns a warning for each hint in h that starts with
 // prefix ("aws_") but is not in known, sorted by hint. target names the
 // cloud ("AWS") and kind what the hints are on ("task", "dataset").

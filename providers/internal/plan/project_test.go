@@ -63,23 +63,6 @@ func TestSources(t *testing.T) {
 	}
 }
 
-func TestClass(t *testing.T) {
-	byAccess := map[glacier.AccessPattern]string{"": "HOT", glacier.AccessArchive: "COLD"}
-	tests := []struct {
-		storage glacier.ObjectStorage
-		want    string
-	}{
-		{glacier.ObjectStorage{}, "HOT"},
-		{glacier.ObjectStorage{AccessPattern: glacier.AccessArchive}, "COLD"},
-		{glacier.ObjectStorage{AccessPattern: glacier.AccessArchive, Hints: glacier.Hints{"x_class": "WARM"}}, "WARM"},
-		{glacier.ObjectStorage{Hints: glacier.Hints{"y_class": "WARM"}}, "HOT"},
-	}
-	for _, tt := range tests {
-		d := plan.Dataset{Dataset: glacier.Dataset{Name: "d", Storage: tt.storage}}
-		assert.Equal(t, tt.want, d.Class("x_class", byAccess), "%+v", tt.storage)
-	}
-}
-
 func TestUnknownHints(t *testing.T) {
 	h := glacier.Hints{"aws_b": "1", "aws_a": "2", "aws_known": "3", "gcp_c": "4"}
 	assert.Equal(t, []string{

@@ -11,7 +11,9 @@ import (
 
 	"github.com/glacier-pipeline/glacier/build"
 	"github.com/glacier-pipeline/glacier/providers/gcp/gcfbundle"
+	"github.com/glacier-pipeline/glacier/providers/internal/compile/compiletest"
 	"github.com/glacier-pipeline/glacier/providers/internal/plan"
+	"github.com/glacier-pipeline/glacier/providers/internal/pulumiproject"
 )
 
 // TestBundles compiles examples/etl with its real modules and the real
@@ -39,13 +41,15 @@ func TestBundles(t *testing.T) {
 			assert.Equal(t, mods[a.Task].SHA256, a.ModuleSHA256, "bundle of %s", a.Task)
 			zb, err := os.ReadFile(filepath.Join(out, a.Path))
 			require.NoError(t, err)
-			b, err := inspectBundle(plan.Task{Module: mods[a.Task]}, zb)
+			packed, err := plan.Task{Module: mods[a.Task]}.Inspect("bundle", zb, spec.Read...)
 			require.NoError(t, err)
-			assert.Equal(t, mods[a.Task].SHA256, b.ModuleSHA256)
-			_, err = runtimeFor(b.GoVersion, gcfbundle.Runtime)
+			assert.Equal(t, mods[a.Task].SHA256, packed.ModuleSHA256)
+			goVersion, err := pulumiproject.GoDirective(packed.Files["go.mod"])
+			require.NoError(t, err)
+			_, err = runtimeFor(goVersion, gcfbundle.Runtime)
 			assert.NoError(t, err, "gcfbundle's own runtime builds the bundle")
 		}
-		trees[i] = tree(t, out)
+		trees[i] = compiletest.Tree(t, out)
 	}
 	assert.Equal(t, trees[0], trees[1])
 }

@@ -1,6 +1,7 @@
 package gcp
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,6 +12,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/glacier-pipeline/glacier"
+	"github.com/glacier-pipeline/glacier/providers/internal/compile"
+	"github.com/glacier-pipeline/glacier/providers/internal/plan"
 )
 
 // call is one task call found in a workflow definition.
@@ -25,10 +30,11 @@ type call struct {
 // yamlStep is a workflow step: a map with one key, the step's name.
 type yamlStep = map[string]map[string]any
 
-// parseWorkflow parses a definition and returns its task calls wave by
-// wave, failing t if the definition does not have the shape definition
-// writes: init, one step (or step pair) per wave, finish.
-func parseWorkflow(t *testing.T, src []byte) (urls map[string]string, waves [][]call) {
+// parseWorkflow parses a definition and returns the environment variables
+// it reads the functions' URLs from, and its task calls wave by wave,
+// failing t if the definition does not have the shape definition writes:
+// init, one step (or step pair) per wave, finish.
+func parseWorkflow(t *testing.T, src []byte) (urlVars []string, waves [][]call) {
 	t.Helper()
 	var doc struct {
 		Main struct {
@@ -43,13 +49,16 @@ func parseWorkflow(t *testing.T, src []byte) (urls map[string]string, waves [][]
 
 	init := steps[0]["init"]
 	require.NotNil(t, init, "the first step is init")
-	urls = map[string]string{}
-	for _, a := range init["assign"].([]any) {
+	for i, a := range init["assign"].([]any) {
 		for k, v := range a.(map[string]any) {
 			if k == "urls" {
-				for task, u := range v.(map[string]any) {
-					urls[task] = u.(string)
+				re := urlsRE
+				if i > 0 {
+					re = moreURLsRE
 				}
+				m := re.FindStringSubmatch(v.(string))
+				require.NotNil(t, m, "urls are read from the workflow's environment: %v", v)
+				urlVars = append(urlVars, m[1])
 			}
 		}
 	}
@@ -78,8 +87,15 @@ func parseWorkflow(t *testing.T, src []byte) (urls map[string]string, waves [][]
 		waves = append(waves, []call{callOf(t, body[i], body[i+1])})
 		i++
 	}
-	return urls, waves
+	return urlVars, waves
 }
+
+// urlsRE and moreURLsRE match the assignments of the functions' URLs:
+// from one environment variable, then merged with those of the next.
+var (
+	urlsRE     = regexp.MustCompile(`^\$\{json\.decode\(sys\.get_env\("([A-Z0-9_]+)"\)\)\}$`)
+	moreURLsRE = regexp.MustCompile(`^\$\{map\.merge\(urls, json\.decode\(sys\.get_env\("([A-Z0-9_]+)"\)\)\)\}$`)
+)
 
 func only(t *testing.T, s yamlStep) (string, map[string]any) {
 	t.Helper()
@@ -139,8 +155,8 @@ func TestWorkflowDefinition(t *testing.T) {
 	compileETL(t, out, Options{})
 	src, err := os.ReadFile(filepath.Join(out, "workflow.yaml"))
 	require.NoError(t, err)
-	urls, waves := parseWorkflow(t, src)
-	assert.Empty(t, urls, "main.go fills in the URLs")
+	urlVars, waves := parseWorkflow(t, src)
+	assert.Equal(t, []string{urlsEnv}, urlVars, "the URLs are in the workflow's environment, which main.go sets")
 
 	// examples/etl: two cleaners, then enrich, then two summaries.
 	want := [][]string{{"clean_orders", "clean_customers"}, {"enrich"}, {"daily_revenue", "customer_stats"}}
@@ -164,9 +180,61 @@ func TestWorkflowDefinition(t *testing.T) {
 		byTask["clean_orders"])
 	assert.Equal(t, call{Task: "enrich", URL: `${urls["enrich"]}`, Predicate: "${http.default_retry_predicate_non_idempotent}",
 		MaxRetries: serviceRetries, Timeout: 150}, byTask["enrich"])
-
-	// The line main.go replaces is there exactly once.
-	assert.Equal(t, 1, countLines(string(src), urlsLine))
 }
 
-func countLines(s, line string) int { return strings.Count(s, line) }
+// TestURLVars: the functions' URLs fit the workflow's environment, at their
+// longest, in as few variables as hold them.
+func TestURLVars(t *testing.T) {
+	tasks := func(n int) []taskDecl {
+		var out []taskDecl
+		for i := range n {
+			out = append(out, taskDecl{Task: &compile.Task{Task: plan.Task{Task: glacier.Task{Name: fmt.Sprintf("%040d", i)}}}})
+		}
+		return out
+	}
+	assert.Equal(t, []urlVar{{Name: "GLACIER_URLS", Tasks: []string{"t"}}},
+		urlVars([]taskDecl{{Task: &compile.Task{Task: plan.Task{Task: glacier.Task{Name: "t"}}}}}))
+
+	vars := urlVars(tasks(50))
+	require.Greater(t, len(vars), 1, "fifty long names take more than one variable")
+	var names, all []string
+	for _, v := range vars {
+		names = append(names, v.Name)
+		all = append(all, v.Tasks...)
+		urls := map[string]string{}
+		for _, task := range v.Tasks {
+			urls[task] = "https://" + strings.Repeat("u", maxURLBytes-len("https://"))
+		}
+		js, err := json.Marshal(urls)
+		require.NoError(t, err)
+		assert.LessOrEqual(t, len(js), maxEnvValueBytes, "%s holds its URLs at their longest", v.Name)
+	}
+	assert.Equal(t, "GLACIER_URLS", names[0])
+	assert.Equal(t, "GLACIER_URLS_2", names[1])
+	assert.Len(t, all, 50, "every task's URL is in one variable")
+
+	// The definition reads them all, merged.
+	task := &compile.Task{Task: plan.Task{Task: glacier.Task{Name: "t"}}}
+	dep := &deployment{Deployment: &compile.Deployment{Pipeline: "p", Waves: [][]string{{"t"}}, Tasks: []*compile.Task{task}},
+		Tasks: []taskDecl{{Task: task, Step: "t"}}, URLVars: vars[:2]}
+	def, err := target{}.Definition(dep)
+	require.NoError(t, err)
+	got, _ := parseWorkflow(t, def.Data)
+	assert.Equal(t, []string{"GLACIER_URLS", "GLACIER_URLS_2"}, got)
+
+	// More tasks than Workflows' environment can name are refused.
+	p := glacier.New("wide")
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "in.csv"), nil, 0o644))
+	require.NoError(t, p.AddDataset(glacier.Dataset{Name: "in", Storage: glacier.ObjectStorage{}, Source: "in.csv"}))
+	for i := range 600 {
+		name := fmt.Sprintf("task_with_a_name_long_enough_to_fill_%03d", i)
+		require.NoError(t, p.AddDataset(glacier.Dataset{Name: name, Storage: glacier.ObjectStorage{}}))
+		require.NoError(t, p.AddTask(glacier.Task{Name: name, Module: "m.wasm", Inputs: []string{"in"}, Outputs: []string{name},
+			Compute: glacier.Serverless{}}))
+	}
+	require.NoError(t, p.Validate().Err())
+	_, probs := designFor(t, p, Options{Dir: dir})
+	require.Len(t, probs.Errors(), 1)
+	assert.Contains(t, probs.Errors()[0].String(), "pipeline: has 600 tasks, whose functions' URLs take")
+}

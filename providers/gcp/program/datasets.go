@@ -1,0 +1,90 @@
+//go:build glacier_program
+
+package main
+
+import (
+	"strings"
+
+	"github.com/pulumi/pulumi-gcp/sdk/v9/go/gcp/storage"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// dataset is a dataset's bucket. The dataset's current version is the object
+// named after the dataset.
+type dataset struct {
+	Name    string
+	Logical string
+	Bucket  *storage.Bucket
+}
+
+// URL is where the task runtime finds the dataset.
+func (d *dataset) URL() pulumi.StringOutput {
+	return pulumi.Sprintf("gs://%s/%s", d.Bucket.Name, d.Name)
+}
+
+// datasetArgs configure a dataset's bucket.
+type datasetArgs struct {
+	Name string
+	// StorageClass is the bucket's default class, which every object
+	// written to it takes.
+	StorageClass string
+	Versioning   bool
+	// RetentionDays deletes the object this many days after it is written
+	// or, with versioning, earlier versions this many days after they were
+	// replaced; zero keeps them.
+	RetentionDays int
+}
+
+// newDataset declares a dataset's bucket, auto-named from logical: in the
+// region, private (uniform bucket-level access, public access prevented,
+// encrypted at rest with Google-managed keys), versioned if asked, with a
+// lifecycle rule for retention.
+func newDataset(ctx *pulumi.Context, logical string, args datasetArgs) (*dataset, error) {
+	rules := storage.BucketLifecycleRuleArray{}
+	if args.RetentionDays > 0 {
+		condition := &storage.BucketLifecycleRuleConditionArgs{Age: pulumi.Int(args.RetentionDays)}
+		if args.Versioning {
+			condition = &storage.BucketLifecycleRuleConditionArgs{
+				DaysSinceNoncurrentTime: pulumi.Int(args.RetentionDays),
+				WithState:               pulumi.String("ARCHIVED"),
+			}
+		}
+		rules = append(rules, &storage.BucketLifecycleRuleArgs{
+			Action:    &storage.BucketLifecycleRuleActionArgs{Type: pulumi.String("Delete")},
+			Condition: condition,
+		})
+	}
+	bucket, err := storage.NewBucket(ctx, logical, &storage.BucketArgs{
+		Location:                 pulumi.String(strings.ToUpper(region)),
+		StorageClass:             pulumi.String(args.StorageClass),
+		UniformBucketLevelAccess: pulumi.Bool(true),
+		PublicAccessPrevention:   pulumi.String("enforced"),
+		Versioning:               &storage.BucketVersioningArgs{Enabled: pulumi.Bool(args.Versioning)},
+		LifecycleRules:           rules,
+		Labels:                   labelled("glacier-dataset", args.Name),
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &dataset{Name: args.Name, Logical: logical, Bucket: bucket}, nil
+}
+
+// uploadSource uploads a source dataset's file as the dataset's object.
+func uploadSource(ctx *pulumi.Context, d *dataset, file string) error {
+	_, err := storage.NewBucketObject(ctx, d.Logical, &storage.BucketObjectArgs{
+		Bucket: d.Bucket.Name,
+		Name:   pulumi.String(d.Name),
+		Source: pulumi.NewFileAsset(file),
+	})
+	return err
+}
+
+// labelled returns labels plus one naming the dataset or task a resource
+// belongs to.
+func labelled(key, value string) pulumi.StringMap {
+	out := pulumi.StringMap{key: pulumi.String(value)}
+	for k, v := range labels {
+		out[k] = pulumi.String(v)
+	}
+	return out
+}
