@@ -92,7 +92,7 @@ func compileWith(t *testing.T, h suite, p *glacier.Pipeline, opts compile.Option
 
 func testDeterministic(t *testing.T, h suite) {
 	m := ETL(t)
-	opts := compile.Options{Dir: m.Dir, Modules: Modules(t, m.Pipeline)}
+	opts := compile.Options{Dir: m.Dir, Modules: Modules(t, m.Pipeline), Tags: map[string]string{"team": "data", "env": "prod"}}
 	a, b := t.TempDir(), t.TempDir()
 	for _, out := range []string{a, b} {
 		opts.Out = out
