@@ -149,9 +149,4 @@ func pipeline(t *testing.T, task glacier.Task, datasets ...glacier.Dataset) *gla
 }
 
 // project is a directory with in.csv, for pipelines built by pipeline.
-func project(t *testing.T) string {
-	t.Helper()
-	dir := t.TempDir()
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "in.csv"), []byte("a,b\n"), 0o644))
-	return dir
-}
+var project = compiletest.ProjectDir

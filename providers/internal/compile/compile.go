@@ -24,7 +24,7 @@ import (
 )
 
 // Target is one cloud. D is its deployment: everything it decided, which
-// only it reads.
+// the driver hands back to it and renders its templates with.
 type Target[D any] interface {
 	// Spec describes the target.
 	Spec() *Spec

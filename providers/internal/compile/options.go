@@ -13,14 +13,11 @@ import (
 // Options are the options every target takes; each cloud's Options has
 // them under the same names.
 type Options struct {
-	// Dir is the project directory; empty means the current directory.
-	Dir string
-	// Out is where the project is written; required.
-	Out string
-	// Region is the cloud's region; empty means Spec.DefaultRegion.
-	Region string
-	// Prefix starts every resource name; empty means plan.DefaultPrefix.
-	Prefix string
+	// Dir is the project directory, empty for the current one; Out is
+	// where the project is written, required; Region is the cloud's
+	// region, empty for Spec.DefaultRegion; Prefix starts every resource
+	// name, empty for plan.DefaultPrefix.
+	Dir, Out, Region, Prefix string
 	// Tags are put on every resource that takes them (AWS's tags, Google
 	// Cloud's labels).
 	Tags map[string]string

@@ -123,7 +123,7 @@ func testDeterministic(t *testing.T, h suite) {
 	// The default prefix is the pipeline's name with '_' as '-', which
 	// names everything as that prefix given explicitly does.
 	p := pipeline(t, "orders_etl", glacier.Serverless{}, glacier.ObjectStorage{})
-	dir := project(t)
+	dir := ProjectDir(t)
 	implicit, explicit := t.TempDir(), t.TempDir()
 	_, err = compileWith(t, h, p, compile.Options{Dir: dir, Out: implicit})
 	require.NoError(t, err)
@@ -150,7 +150,7 @@ func testRefusals(t *testing.T, h suite) {
 		t.Run(tt.name, func(t *testing.T) {
 			p := pipeline(t, "p", tt.compute, tt.storage)
 			out := filepath.Join(t.TempDir(), "out")
-			_, err := compileWith(t, h, p, compile.Options{Dir: project(t), Out: out})
+			_, err := compileWith(t, h, p, compile.Options{Dir: ProjectDir(t), Out: out})
 			refused(t, h, err, tt.culprit)
 			assert.Contains(t, err.Error(), h.Spec.Cloud)
 			assert.NoDirExists(t, out, "nothing is written when the pipeline is refused")
@@ -176,7 +176,7 @@ func testForeignOut(t *testing.T, h suite) {
 	p := pipeline(t, "p", glacier.Serverless{}, glacier.ObjectStorage{})
 	out := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(out, "notes.txt"), []byte("mine"), 0o644))
-	_, err := compileWith(t, h, p, compile.Options{Dir: project(t), Out: out})
+	_, err := compileWith(t, h, p, compile.Options{Dir: ProjectDir(t), Out: out})
 	require.ErrorContains(t, err, "is not empty and is not an earlier output of this compiler")
 	require.ErrorContains(t, err, fmt.Sprintf("%q", h.Spec.Marker()))
 	assert.Equal(t, []string{"notes.txt"}, slices.Sorted(maps.Keys(Tree(t, out))), "nothing is written")
@@ -184,10 +184,10 @@ func testForeignOut(t *testing.T, h suite) {
 	// Another target's output is foreign too.
 	other := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(other, "Pulumi.yaml"), []byte("# Written by glacier compile --target other.\n"), 0o644))
-	_, err = compileWith(t, h, p, compile.Options{Dir: project(t), Out: other})
+	_, err = compileWith(t, h, p, compile.Options{Dir: ProjectDir(t), Out: other})
 	require.ErrorContains(t, err, "is not an earlier output of this compiler")
 
-	_, err = compileWith(t, h, p, compile.Options{Dir: project(t)})
+	_, err = compileWith(t, h, p, compile.Options{Dir: ProjectDir(t)})
 	require.ErrorContains(t, err, "Options.Out is empty")
 }
 
@@ -195,17 +195,17 @@ func testLimits(t *testing.T, h suite) {
 	maxMem, maxTimeout := h.Spec.Memory.MaxTask(), h.Spec.MaxTimeoutSecs
 	for _, ok := range []glacier.Serverless{{Memory: maxMem}, {Timeout: maxTimeout}, {Memory: 1, Timeout: 1}} {
 		p := pipeline(t, "p", ok, glacier.ObjectStorage{})
-		_, err := compileWith(t, h, p, compile.Options{Dir: project(t), Out: t.TempDir()})
+		_, err := compileWith(t, h, p, compile.Options{Dir: ProjectDir(t), Out: t.TempDir()})
 		assert.NoError(t, err, "memory %d MiB, timeout %d s", ok.Memory, ok.Timeout)
 	}
 
 	p := pipeline(t, "p", glacier.Serverless{Memory: maxMem + 1, Timeout: maxTimeout + 1}, glacier.ObjectStorage{})
-	_, err := compileWith(t, h, p, compile.Options{Dir: project(t), Out: t.TempDir()})
+	_, err := compileWith(t, h, p, compile.Options{Dir: ProjectDir(t), Out: t.TempDir()})
 	refused(t, h, err, fmt.Sprintf(`task "clean": memory %d MiB`, maxMem+1), fmt.Sprintf(`task "clean": timeout is %d s`, maxTimeout+1))
 	assert.ErrorContains(t, err, fmt.Sprintf("set compute memory to %d or less", maxMem))
 
 	p = pipeline(t, "p", glacier.Serverless{}, glacier.ObjectStorage{})
-	_, err = compileWith(t, h, p, compile.Options{Dir: project(t), Out: t.TempDir(),
+	_, err = compileWith(t, h, p, compile.Options{Dir: ProjectDir(t), Out: t.TempDir(),
 		Serverless: compile.ServerlessDefaults{MemoryMiB: maxMem + 1, TimeoutSecs: maxTimeout + 1}})
 	refused(t, h, err, `option "defaults": serverless memory`, `option "defaults": serverless timeout`,
 		fmt.Sprintf(`task "clean": memory %d MiB`, maxMem+1), fmt.Sprintf(`task "clean": timeout is %d s`, maxTimeout+1))
@@ -214,7 +214,7 @@ func testLimits(t *testing.T, h suite) {
 func testDefaults(t *testing.T, h suite) {
 	p := pipeline(t, "p", glacier.Serverless{}, glacier.ObjectStorage{})
 	out := t.TempDir()
-	comp, err := compileWith(t, h, p, compile.Options{Dir: project(t), Out: out,
+	comp, err := compileWith(t, h, p, compile.Options{Dir: ProjectDir(t), Out: out,
 		Serverless: compile.ServerlessDefaults{MemoryMiB: 1024, TimeoutSecs: 42}})
 	require.NoError(t, err)
 	require.Len(t, comp.Artifacts, 1)
@@ -224,7 +224,7 @@ func testDefaults(t *testing.T, h suite) {
 
 	// A task's own settings win.
 	p = pipeline(t, "p", glacier.Serverless{Memory: 256, Timeout: 7}, glacier.ObjectStorage{})
-	comp, err = compileWith(t, h, p, compile.Options{Dir: project(t), Out: out,
+	comp, err = compileWith(t, h, p, compile.Options{Dir: ProjectDir(t), Out: out,
 		Serverless: compile.ServerlessDefaults{MemoryMiB: 1024, TimeoutSecs: 42}})
 	require.NoError(t, err)
 	spec = taskSpec(t, filepath.Join(out, comp.Artifacts[0].Path))
@@ -261,7 +261,7 @@ func testNameClash(t *testing.T, h suite) {
 	}
 	require.NoError(t, p.Validate().Err())
 	out := filepath.Join(t.TempDir(), "out")
-	_, err := compileWith(t, h, p, compile.Options{Dir: project(t), Out: out, Prefix: "p"})
+	_, err := compileWith(t, h, p, compile.Options{Dir: ProjectDir(t), Out: out, Prefix: "p"})
 	refused(t, h, err, fmt.Sprintf("%s %q: would share the %s", c.Kind, c.Names[1], c.What))
 	assert.ErrorContains(t, err, fmt.Sprintf("with %s %q", c.Kind, c.Names[0]))
 	assert.ErrorContains(t, err, "rename one of them")

@@ -92,8 +92,9 @@ func pipeline(t *testing.T, name string, compute glacier.Compute, out glacier.St
 	return p
 }
 
-// project is a project directory holding in.csv.
-func project(t *testing.T) string {
+// ProjectDir is a project directory holding in.csv, the source the
+// suite's small pipelines read.
+func ProjectDir(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "in.csv"), []byte("a,b\n"), 0o644))
