@@ -96,15 +96,18 @@ func TestDesign(t *testing.T) {
 	for _, d := range []glacier.Dataset{
 		{Name: "program", Storage: obj, Source: "missing.csv"},
 		{Name: "newThing", Storage: glacier.ObjectStorage{}},
-		{Name: "queue", Storage: glacier.Queue{}},
+		{Name: "elsewhere", Storage: glacier.ObjectStorage{}},
 	} {
 		d.Name = strings.ToLower(d.Name)
 		require.NoError(t, p.AddDataset(d))
 	}
 	require.NoError(t, p.AddTask(glacier.Task{Name: "main", Module: "m.wasm", Inputs: []string{"program"}, Outputs: []string{"newthing"},
 		Compute: glacier.Serverless{Memory: 5000, Hints: glacier.Hints{"fake_y": "2"}}}))
-	require.NoError(t, p.AddTask(glacier.Task{Name: "late", Module: "l.wasm", Inputs: []string{"newthing"}, Outputs: []string{"queue"},
+	require.NoError(t, p.AddTask(glacier.Task{Name: "here", Module: "h.wasm", Inputs: []string{"newthing"}, Outputs: []string{"elsewhere"},
+		Compute: glacier.Local{}}))
+	require.NoError(t, p.AddTask(glacier.Task{Name: "late", Module: "l.wasm", Inputs: []string{"newthing"}, Outputs: []string{"out"},
 		Compute: glacier.Serverless{Timeout: 0}, Retries: 2}))
+	require.NoError(t, p.AddDataset(glacier.Dataset{Name: "out", Storage: glacier.ObjectStorage{}}))
 	require.NoError(t, p.Validate().Err())
 
 	d, probs, err := compile.Design(p, fake{}, compile.Options{Dir: t.TempDir(), Tags: map[string]string{"team": "data", "glacier-x": "y"},
@@ -121,10 +124,10 @@ func TestDesign(t *testing.T) {
 		`option "tags": tag "glacier-x": reserved`,
 		`dataset "program": the FAKE compiler does not know the hint "fake_x"`,
 		`dataset "program": source missing.csv does not exist`,
-		`dataset "queue": has queue storage`,
 		`task "main": the FAKE compiler knows no task hints and ignores "fake_y"`,
 		`task "main": memory 5000 MiB needs a function of 5096 MiB`,
 		`task "main": timeout is 1000 s; Fake runs at most 900 s`,
+		`task "here": has local compute, which runs only on this machine and cannot be compiled for FAKE`,
 		`task "late": timeout is 1000 s; Fake runs at most 900 s`,
 	}
 	require.Len(t, got, len(want), "%q", got)
@@ -135,12 +138,12 @@ func TestDesign(t *testing.T) {
 	assert.Equal(t, "orders-etl", d.Prefix, "the default prefix is the pipeline's name, '_' as '-'")
 	assert.Equal(t, "here-1", d.Region)
 	assert.Equal(t, []compile.Tag{{Key: "glacier-x", Value: "y"}, {Key: "glacier:pipeline", Value: "orders_etl"}, {Key: "team", Value: "data"}}, d.Tags)
-	require.Len(t, d.Datasets, 2, "the queue is refused, not deployed")
+	require.Len(t, d.Datasets, 4)
 	assert.Equal(t, "programDataset", d.Datasets[0].Var, "a variable never takes a name of the program's")
 	assert.Equal(t, "newthing", d.Datasets[1].Var)
 	assert.Equal(t, "orders-etl-program", d.Datasets[0].Logical)
 	assert.Equal(t, "program is uploaded from missing.csv and read by main.", d.Datasets[0].Comment)
-	require.Len(t, d.Tasks, 2)
+	require.Len(t, d.Tasks, 2, "the local task is refused, not deployed")
 	main, late := d.Tasks[0], d.Tasks[1]
 	assert.Equal(t, "mainTask", main.Var)
 	assert.Equal(t, "orders-etl-main", main.FunctionName)
@@ -150,7 +153,7 @@ func TestDesign(t *testing.T) {
 	assert.Equal(t, "main reads program and writes newthing.", main.Comment)
 	assert.Equal(t, 1000, late.Limits.TimeoutSecs, "the default timeout fills in what the task leaves unset")
 	assert.Equal(t, 512+plan.HostReserveMiB, late.FunctionMemoryMiB)
-	assert.Equal(t, "late reads newthing and writes queue; a failed run is retried 2 times.", late.Comment)
+	assert.Equal(t, "late reads newthing and writes out; a failed run is retried 2 times.", late.Comment)
 	assert.Equal(t, "mainTask, lateTask", d.TaskVars([]string{"main", "late"}))
 	assert.Equal(t, "orders_etl", d.OrchestratorName(plan.StateMachine), "the default prefix is not repeated")
 

@@ -141,10 +141,7 @@ func testRefusals(t *testing.T, h suite) {
 		culprit string
 	}{
 		{"local compute", glacier.Local{}, glacier.ObjectStorage{}, `task "clean": has local compute`},
-		{"container compute", glacier.Container{}, glacier.ObjectStorage{}, `task "clean": has container compute`},
-		{"database storage", glacier.Serverless{}, glacier.Database{}, `dataset "out": has database storage`},
-		{"cache storage", glacier.Serverless{}, glacier.Cache{}, `dataset "out": has cache storage`},
-		{"queue storage", glacier.Serverless{}, glacier.Queue{}, `dataset "out": has queue storage`},
+		{"default compute is local", nil, glacier.ObjectStorage{}, `task "clean": has local compute`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -156,6 +153,13 @@ func testRefusals(t *testing.T, h suite) {
 			assert.NoDirExists(t, out, "nothing is written when the pipeline is refused")
 		})
 	}
+	t.Run("every problem at once", func(t *testing.T) {
+		p := pipeline(t, "p", glacier.Local{}, glacier.ObjectStorage{})
+		out := filepath.Join(t.TempDir(), "out")
+		_, err := compileWith(t, h, p, compile.Options{Dir: t.TempDir(), Out: out})
+		refused(t, h, err, `dataset "in": source in.csv does not exist`, `task "clean": has local compute`)
+		assert.NoDirExists(t, out)
+	})
 }
 
 // refused checks that err refuses the pipeline with exactly the problems
