@@ -106,7 +106,7 @@ func TestProgramInItsOwnModule(t *testing.T) {
 	out, err = run.CombinedOutput()
 	require.NoError(t, err, "the program failed:\n%s", out)
 	got := string(out)
-	assert.Contains(t, got, "ran copy done\n")
+	assert.Contains(t, got, "ran copy succeeded\n")
 	assert.Contains(t, got, "out: hello from another module\n")
 	assert.Contains(t, got, "artifact artifacts/copy.zip\n")
 	assert.FileExists(t, filepath.Join(project, "deploy", "main.go"))
