@@ -43,7 +43,7 @@ func TestCopyWasmUpToDate(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(got, want) {
-		t.Errorf("testdata/wasm/wat/copy.wasm is not what copy.wat assembles to; run: cd testdata/wasm/wat && wat2wasm copy.wat -o copy.wasm")
+		t.Errorf("testdata/wasm/wat/copy.wasm is not what copy.wat assembles to; run scripts/regen")
 	}
 }
 

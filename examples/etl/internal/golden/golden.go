@@ -79,7 +79,7 @@ func Check(t testing.TB, name string, got []byte) {
 			w = wl[i]
 		}
 		if g != w {
-			t.Errorf("%s differs from testdata/golden/%s at line %d:\n got %q\nwant %q\n(%d bytes, want %d; after a deliberate change, run with -update)",
+			t.Errorf("%s differs from testdata/golden/%s at line %d:\n got %q\nwant %q\n(%d bytes, want %d; after a deliberate change, run scripts/regen)",
 				name, name, i+1, g, w, len(got), len(want))
 			return
 		}

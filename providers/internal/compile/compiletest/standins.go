@@ -120,8 +120,8 @@ func Golden(t *testing.T, dir string, names ...string) {
 			continue
 		}
 		want, err := os.ReadFile(golden)
-		require.NoError(t, err, "no golden file; run the test with -update to write it")
+		require.NoError(t, err, "no golden file; run scripts/regen (or this test with -update) to write it")
 		assert.Equal(t, string(want), string(got),
-			"%s differs from %s; if the change is meant, run the test with -update and review the diff", name, golden)
+			"%s differs from %s; if the change is meant, run scripts/regen (or this test with -update) and review the diff", name, golden)
 	}
 }

@@ -330,7 +330,7 @@ func CheckRequires(t testing.TB, goMod []byte, requires map[string]string) {
 		}
 	}
 	if !maps.Equal(direct, requires) {
-		t.Errorf("the go.mod template requires %v directly, the compiler says %v; run its tests with -update", direct, requires)
+		t.Errorf("the go.mod template requires %v directly, the compiler says %v; run scripts/regen (or its tests with -update)", direct, requires)
 	}
 }
 
