@@ -2,7 +2,10 @@ package wasmrt
 
 import (
 	"context"
+	"errors"
 	"fmt"
+
+	"github.com/glacier-pipeline/glacier/internal/fnspec"
 )
 
 // Sentinel errors a failed invocation matches with errors.Is. The error
@@ -63,6 +66,56 @@ var (
 	// cause. The task fails; please report it.
 	ErrHostBug error = &sentinel{msg: "host bug"}
 )
+
+// kinds pairs each sentinel with the name of its kind of failure, in the
+// order KindOf tries them. It is the one table of failure kinds: a Pool and
+// its workers send these names across their pipe, and the function
+// runtimes report them to their callers.
+var kinds = []struct {
+	kind fnspec.Kind
+	err  error
+}{
+	{fnspec.KindTimeout, ErrTimeout},
+	{fnspec.KindCanceled, ErrCanceled},
+	{fnspec.KindMemoryLimit, ErrMemoryLimit},
+	{fnspec.KindMissingOutput, ErrMissingOutput},
+	{fnspec.KindABIVersion, ErrABIVersion},
+	{fnspec.KindFault, ErrFault},
+	{fnspec.KindTrap, ErrTrap},
+	{fnspec.KindStorage, ErrStorage},
+	{fnspec.KindWorkerCrashed, ErrWorkerCrashed},
+	{fnspec.KindInvalidModule, ErrInvalidModule},
+	{fnspec.KindCompileBudget, ErrCompileBudget},
+	{fnspec.KindHostBug, ErrHostBug},
+}
+
+// KindOf names the kind of failure err reports, for callers that pass it
+// on as a string rather than branch on it: "TaskFailed" for an
+// *ExitError, "Timeout" for ErrTimeout (or a bare context deadline),
+// "Canceled" for ErrCanceled (or a bare context cancellation), and for the
+// other sentinels "MemoryLimit", "MissingOutput", "ABIVersion", "Fault",
+// "Trap", "Storage", "WorkerCrashed", "InvalidModule", "CompileBudget" and
+// "HostBug". An error matching several gets the first of that list; one
+// matching none gets "". The names never change: Glacier's function
+// runtimes report them to Lambda and Cloud Functions callers.
+func KindOf(err error) string {
+	var exit *ExitError
+	if errors.As(err, &exit) {
+		return string(fnspec.KindTaskFailed)
+	}
+	for _, k := range kinds {
+		if errors.Is(err, k.err) {
+			return string(k.kind)
+		}
+	}
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		return string(fnspec.KindTimeout)
+	case errors.Is(err, context.Canceled):
+		return string(fnspec.KindCanceled)
+	}
+	return ""
+}
 
 // sentinel is the type of the Err values; ctx, when set, is the context
 // error the sentinel also matches.

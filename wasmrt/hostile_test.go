@@ -76,6 +76,46 @@ func TestPoolRefusesHostileModules(t *testing.T) {
 	})
 }
 
+// TestPoolValidateRefusesHostileModules gives every hostile module to
+// Pool.Validate, as the packagers' module checker does, and checks that it
+// is refused as Pool.Run refuses it: the same kind, the same words. The
+// one exception is a module only slow to compile: the interpreter
+// compiles it well within the budget, and it is refused for what it lacks.
+func TestPoolValidateRefusesHostileModules(t *testing.T) {
+	p, err := wasmrt.NewPool(context.Background(), wasmrt.PoolOptions{Workers: 1})
+	require.NoError(t, err)
+	defer p.Close()
+	budget := wasmrt.CompileBudget{Timeout: hostile.CompileSeconds * time.Second, Memory: hostile.CompileMemoryMiB << 20}
+	if raceEnabled {
+		budget.Memory *= 8
+	}
+	for _, c := range hostile.Cases() {
+		t.Run(c.Name, func(t *testing.T) {
+			if raceEnabled && c.Kind == hostile.CompileMemory {
+				t.Skip("the race detector's shadow memory counts against the compile budget")
+			}
+			path := filepath.Join(t.TempDir(), "t.wasm")
+			require.NoError(t, c.WriteTo(path))
+			start := time.Now()
+			err := p.Validate(context.Background(), wasmrt.Job{
+				Task: "t", ModulePath: path, MemoryLimit: hostile.MemoryMiB << 20, Compile: budget,
+			})
+			took := time.Since(start)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), `task "t"`)
+			assert.Less(t, took, hostileBound)
+			t.Logf("refused in %v: %v", took.Round(time.Millisecond), err)
+			if c.Kind == hostile.CompileTime {
+				assert.ErrorIs(t, err, wasmrt.ErrInvalidModule)
+				assert.Contains(t, err.Error(), "exports no _start function")
+				return
+			}
+			assert.ErrorIs(t, err, kindErr[c.Kind])
+			assert.Contains(t, err.Error(), c.Says)
+		})
+	}
+}
+
 // TestLoadRefusesHostileModules loads every hostile module in this process,
 // where nothing but the checks stands between a module and the host: each
 // must be refused or fail cleanly, and the process must live.

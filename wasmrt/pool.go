@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/glacier-pipeline/glacier/internal/fnspec"
 	"github.com/glacier-pipeline/glacier/storage"
 )
 
@@ -112,7 +113,7 @@ type slot struct {
 const workerEnv = "GLACIER_WASMRT_WORKER"
 
 // protocolVersion changes whenever the messages between Pool and worker do.
-const protocolVersion = 1
+const protocolVersion = 2
 
 // handshakeTimeout bounds how long a new worker may take to say hello. It is
 // a safety net for a program that never calls ServeWorkerIfRequested, not a
@@ -127,7 +128,7 @@ type workerConfig struct {
 }
 
 type request struct {
-	Op  string `json:"op"` // "run", "load", "commit" or "discard"
+	Op  string `json:"op"` // "run", "load", "validate", "commit" or "discard"
 	Job *Job   `json:"job,omitempty"`
 }
 
@@ -248,6 +249,19 @@ func (p *Pool) Compile(ctx context.Context, job Job) error {
 		job.Task = "(compile)"
 	}
 	_, err := p.do(ctx, "load", job)
+	return err
+}
+
+// Validate checks job's module in a worker as Compile would, under
+// job.Compile, and returns the error Compile would, but as Validate does:
+// wazero's interpreter compiles it, which makes no machine code and is
+// several times faster, and the worker keeps nothing. Only the module
+// fields of job and its MemoryLimit matter.
+func (p *Pool) Validate(ctx context.Context, job Job) error {
+	if job.Task == "" {
+		job.Task = "(validate)"
+	}
+	_, err := p.do(ctx, "validate", job)
 	return err
 }
 
@@ -624,8 +638,9 @@ func (t *tail) summary() string {
 	return ""
 }
 
-// wireError is an error crossing the pipe; Kind names its sentinel, so the
-// parent rebuilds an error that matches the same errors.Is targets.
+// wireError is an error crossing the pipe; Kind names its sentinel (see
+// KindOf), so the parent rebuilds an error that matches the same errors.Is
+// targets.
 type wireError struct {
 	Kind    string `json:"kind,omitempty"`
 	Msg     string `json:"msg"`
@@ -635,42 +650,19 @@ type wireError struct {
 	FailMsg string `json:"fail_msg,omitempty"`
 }
 
-var kinds = []struct {
-	name string
-	err  error
-}{
-	{"timeout", ErrTimeout},
-	{"canceled", ErrCanceled},
-	{"memory", ErrMemoryLimit},
-	{"missing_output", ErrMissingOutput},
-	{"abi", ErrABIVersion},
-	{"fault", ErrFault},
-	{"trap", ErrTrap},
-	{"storage", ErrStorage},
-	{"crash", ErrWorkerCrashed},
-	{"invalid_module", ErrInvalidModule},
-	{"compile_budget", ErrCompileBudget},
-	{"host_bug", ErrHostBug},
-}
-
 func encodeError(err error) *wireError {
 	if err == nil {
 		return nil
 	}
 	var exit *ExitError
 	if errors.As(err, &exit) {
-		return &wireError{Kind: "exit", Msg: err.Error(), Task: exit.task, Code: exit.code, FailMsg: exit.message}
+		return &wireError{Kind: string(fnspec.KindTaskFailed), Msg: err.Error(), Task: exit.task, Code: exit.code, FailMsg: exit.message}
 	}
-	for _, k := range kinds {
-		if errors.Is(err, k.err) {
-			return &wireError{Kind: k.name, Msg: err.Error(), Corrupt: errors.Is(err, storage.ErrCorrupt)}
-		}
-	}
-	return &wireError{Msg: err.Error(), Corrupt: errors.Is(err, storage.ErrCorrupt)}
+	return &wireError{Kind: KindOf(err), Msg: err.Error(), Corrupt: errors.Is(err, storage.ErrCorrupt)}
 }
 
 func (e *wireError) decode() error {
-	if e.Kind == "exit" {
+	if e.Kind == string(fnspec.KindTaskFailed) {
 		return &ExitError{task: e.Task, code: e.Code, message: e.FailMsg}
 	}
 	var cause error
@@ -678,7 +670,7 @@ func (e *wireError) decode() error {
 		cause = storage.ErrCorrupt
 	}
 	for _, k := range kinds {
-		if k.name == e.Kind {
+		if string(k.kind) == e.Kind {
 			return &taskError{kind: k.err, msg: e.Msg, cause: cause}
 		}
 	}

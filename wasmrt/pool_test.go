@@ -159,13 +159,14 @@ func TestPoolErrorsKeepIdentity(t *testing.T) {
 		wantIs   error
 		wantCode int
 		wantErr  string
+		wantKind string
 	}{
-		{fixture: "exit3", outputs: []string{"out"}, wantCode: 3, wantErr: `task "exit3" exited with code 3`},
-		{fixture: "errorpartial", outputs: []string{"out"}, wantCode: 1, wantErr: "row 7: bad currency code"},
-		{fixture: "membomb", outputs: []string{"out"}, memory: 48 << 20, wantIs: wasmrt.ErrMemoryLimit, wantErr: "48 MiB limit"},
-		{fixture: "nooutput", outputs: []string{"out"}, wantIs: wasmrt.ErrMissingOutput, wantErr: `output "out"`},
-		{fixture: "badptr", outputs: []string{"out"}, params: map[string]string{"case": "read_buf"}, wantIs: wasmrt.ErrFault, wantErr: "dataset_read"},
-		{fixture: "abiv2", wantIs: wasmrt.ErrABIVersion, wantErr: "version 2"},
+		{fixture: "exit3", outputs: []string{"out"}, wantCode: 3, wantErr: `task "exit3" exited with code 3`, wantKind: "TaskFailed"},
+		{fixture: "errorpartial", outputs: []string{"out"}, wantCode: 1, wantErr: "row 7: bad currency code", wantKind: "TaskFailed"},
+		{fixture: "membomb", outputs: []string{"out"}, memory: 48 << 20, wantIs: wasmrt.ErrMemoryLimit, wantErr: "48 MiB limit", wantKind: "MemoryLimit"},
+		{fixture: "nooutput", outputs: []string{"out"}, wantIs: wasmrt.ErrMissingOutput, wantErr: `output "out"`, wantKind: "MissingOutput"},
+		{fixture: "badptr", outputs: []string{"out"}, params: map[string]string{"case": "read_buf"}, wantIs: wasmrt.ErrFault, wantErr: "dataset_read", wantKind: "Fault"},
+		{fixture: "abiv2", wantIs: wasmrt.ErrABIVersion, wantErr: "version 2", wantKind: "ABIVersion"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.fixture, func(t *testing.T) {
@@ -182,6 +183,7 @@ func TestPoolErrorsKeepIdentity(t *testing.T) {
 				assert.Equal(t, tt.wantCode, exit.ExitCode())
 			}
 			assert.Contains(t, err.Error(), tt.wantErr)
+			assert.Equal(t, tt.wantKind, wasmrt.KindOf(err), "the kind crosses the pipe")
 			assertNoOutputs(t, dir)
 			n, err := filestore.SweepStaged(dir, 0)
 			require.NoError(t, err)

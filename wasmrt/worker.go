@@ -87,7 +87,9 @@ func serveWorker(spec string) int {
 		case "run":
 			err = w.run(ctx, r.Job)
 		case "load":
-			err = w.compileOnly(ctx, r.Job)
+			err = w.compileOnly(ctx, r.Job, w.load)
+		case "validate":
+			err = w.compileOnly(ctx, r.Job, w.validate)
 		case "commit", "discard":
 			err = w.finish(ctx, r.Op)
 		default:
@@ -164,13 +166,13 @@ func (w *worker) run(ctx context.Context, job *Job) error {
 	return done(&res, err)
 }
 
-// compileOnly loads the job's module and replies "loaded" and "done"
-// without running it.
-func (w *worker) compileOnly(ctx context.Context, job *Job) error {
+// compileOnly loads (or validates) the job's module and replies "loaded"
+// and "done" without running it.
+func (w *worker) compileOnly(ctx context.Context, job *Job, load func(context.Context, *Job) (*Module, error)) error {
 	if job == nil {
 		return errors.New("load request without a job")
 	}
-	if _, err := w.load(ctx, job); err != nil {
+	if _, err := load(ctx, job); err != nil {
 		return w.enc.Encode(reply{Op: "done", Err: encodeError(err)})
 	}
 	if err := w.enc.Encode(reply{Op: "loaded"}); err != nil {
@@ -179,16 +181,28 @@ func (w *worker) compileOnly(ctx context.Context, job *Job) error {
 	return w.enc.Encode(reply{Op: "done"})
 }
 
-// load returns the job's module, from memory when the worker has it. Reading
-// and compiling it run under the job's compile budget: this process's
-// address space may grow by at most its Memory meanwhile (the parent bounds
-// the time).
+// load returns the job's module, from memory when the worker has it, or
+// else read and compiled.
 func (w *worker) load(ctx context.Context, job *Job) (*Module, error) {
 	if job.ModuleSHA256 != "" {
 		if m := w.rt.cached(job.ModuleSHA256); m != nil {
 			return m, nil
 		}
 	}
+	return w.read(ctx, job, func(wasm []byte, limit uint64) (*Module, error) { return w.rt.load(ctx, wasm, limit) })
+}
+
+// validate checks the job's module as load would, with Validate: nothing
+// is kept.
+func (w *worker) validate(ctx context.Context, job *Job) (*Module, error) {
+	return w.read(ctx, job, func(wasm []byte, limit uint64) (*Module, error) { return nil, Validate(ctx, wasm, limit) })
+}
+
+// read reads the job's module and passes it to load with the task's memory
+// limit. Reading and loading run under the job's compile budget: this
+// process's address space may grow by at most its Memory meanwhile (the
+// parent bounds the time).
+func (w *worker) read(ctx context.Context, job *Job, load func(wasm []byte, limit uint64) (*Module, error)) (*Module, error) {
 	if job.ModulePath == "" {
 		return nil, fmt.Errorf("task %q: module %s is not loaded and the job has no ModulePath", job.Task, job.ModuleSHA256)
 	}
@@ -210,7 +224,7 @@ func (w *worker) load(ctx context.Context, job *Job) (*Module, error) {
 	if limit == 0 {
 		limit = DefaultMemoryLimit
 	}
-	m, err := w.rt.load(ctx, wasm, limit)
+	m, err := load(wasm, limit)
 	if err != nil {
 		if outOfMemory(err.Error()) {
 			return nil, compileMemoryExceeded(job.Task, budget)
