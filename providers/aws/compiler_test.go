@@ -16,8 +16,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/glacier-pipeline/glacier"
+	"github.com/glacier-pipeline/glacier/internal/fnspec"
 	"github.com/glacier-pipeline/glacier/internal/testutil/ziptest"
-	"github.com/glacier-pipeline/glacier/providers/internal/fnrt"
 	"github.com/glacier-pipeline/glacier/providers/internal/pulumiproject"
 )
 
@@ -44,11 +44,11 @@ func TestCompileETL(t *testing.T) {
 		files, modes := ziptest.Files(t, zb), ziptest.Modes(t, zb)
 		wasm, err := os.ReadFile(mods[task.Name].Path)
 		require.NoError(t, err)
-		assert.True(t, bytes.Equal(wasm, files[fnrt.ModuleFile]), "%s: the zip's module differs from the built one", task.Name)
+		assert.True(t, bytes.Equal(wasm, files[fnspec.ModuleFile]), "%s: the zip's module differs from the built one", task.Name)
 		assert.Equal(t, fs.FileMode(0o755), modes["bootstrap"], "bootstrap must be executable")
 
-		var spec fnrt.TaskSpec
-		require.NoError(t, json.Unmarshal(files[fnrt.SpecFile], &spec))
+		var spec fnspec.TaskSpec
+		require.NoError(t, json.Unmarshal(files[fnspec.SpecFile], &spec))
 		assert.Equal(t, "etl", spec.Pipeline)
 		assert.Equal(t, task.Name, spec.Task)
 		assert.Equal(t, a.ModuleSHA256, spec.ModuleSHA256)

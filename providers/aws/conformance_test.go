@@ -4,11 +4,11 @@ import (
 	"context"
 	"testing"
 
+	"github.com/glacier-pipeline/glacier/internal/fnspec"
 	"github.com/glacier-pipeline/glacier/providers/aws/lambdazip"
 	"github.com/glacier-pipeline/glacier/providers/internal/artifact"
 	"github.com/glacier-pipeline/glacier/providers/internal/compile"
 	"github.com/glacier-pipeline/glacier/providers/internal/compile/compiletest"
-	"github.com/glacier-pipeline/glacier/providers/internal/fnrt"
 )
 
 // standIn packs what the compiler checks of a zip, quickly.
@@ -19,7 +19,7 @@ var standIn = compiletest.StandIn(artifact.File{Name: lambdazip.BootstrapFile, M
 func withPacker(o compile.Options, pack compiletest.Packer) *compile.Compiler[*deployment] {
 	opts := Options{Dir: o.Dir, Out: o.Out, Region: o.Region, Prefix: o.Prefix, Tags: o.Tags, Defaults: Defaults{Serverless: o.Serverless},
 		Modules: o.Modules, CacheDir: o.CacheDir}
-	return compile.New(target{opts: opts.resolve(), pack: func(ctx context.Context, _ Arch, spec fnrt.TaskSpec, wasmPath, _ string) ([]byte, error) {
+	return compile.New(target{opts: opts.resolve(), pack: func(ctx context.Context, _ Arch, spec fnspec.TaskSpec, wasmPath, _ string) ([]byte, error) {
 		return pack(ctx, spec, wasmPath)
 	}}, o)
 }

@@ -17,11 +17,11 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/glacier-pipeline/glacier/internal/fnspec"
 	"github.com/glacier-pipeline/glacier/internal/testutil/fakes3"
 	"github.com/glacier-pipeline/glacier/internal/testutil/lambdarie"
 	"github.com/glacier-pipeline/glacier/internal/testutil/ziptest"
 	"github.com/glacier-pipeline/glacier/providers/aws/internal/sfntest"
-	"github.com/glacier-pipeline/glacier/providers/internal/fnrt"
 )
 
 // TestEndToEnd deploys examples/etl as far as this machine can: the
@@ -67,7 +67,7 @@ func TestEndToEnd(t *testing.T) {
 		envJSON, err := json.Marshal(urls)
 		require.NoError(t, err)
 		env := s3.Env()
-		env[fnrt.DatasetsEnv] = string(envJSON)
+		env[fnspec.DatasetsEnv] = string(envJSON)
 		zb, err := os.ReadFile(filepath.Join(out, task.Artifact))
 		require.NoError(t, err)
 		functions[task.Name] = lambdarie.Start(t, lambdarie.Options{
@@ -80,7 +80,7 @@ func TestEndToEnd(t *testing.T) {
 	}
 
 	var mu sync.Mutex
-	responses := map[string]fnrt.Response{}
+	responses := map[string]fnspec.Response{}
 	handler := func(ctx context.Context, state string, input json.RawMessage) (json.RawMessage, error) {
 		var in struct {
 			FunctionName string
@@ -100,7 +100,7 @@ func TestEndToEnd(t *testing.T) {
 		if err != nil {
 			return nil, err
 		}
-		var resp fnrt.Response
+		var resp fnspec.Response
 		if err := json.Unmarshal(body, &resp); err != nil {
 			return nil, err
 		}
@@ -131,7 +131,7 @@ func TestEndToEnd(t *testing.T) {
 			want := goldenOutput(t, golden, ds)
 			assert.True(t, bytes.Equal(want, got), "%s: %d bytes in S3, %d in %s", ds, len(got), len(want), golden)
 			sum := sha256.Sum256(want)
-			assert.Equal(t, fnrt.OutputInfo{Size: int64(len(want)), SHA256: hex.EncodeToString(sum[:])}, resp.Outputs[ds])
+			assert.Equal(t, fnspec.OutputInfo{Size: int64(len(want)), SHA256: hex.EncodeToString(sum[:])}, resp.Outputs[ds])
 		}
 	}
 	assert.Len(t, comp.Artifacts, len(dep.Tasks))

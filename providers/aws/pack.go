@@ -3,17 +3,17 @@ package aws
 import (
 	"context"
 
+	"github.com/glacier-pipeline/glacier/internal/fnspec"
 	"github.com/glacier-pipeline/glacier/providers/aws/lambdazip"
 	"github.com/glacier-pipeline/glacier/providers/internal/compile"
-	"github.com/glacier-pipeline/glacier/providers/internal/fnrt"
 )
 
 // packFunc packages one task: the zip its Lambda function runs.
-type packFunc func(ctx context.Context, arch Arch, spec fnrt.TaskSpec, wasmPath, cacheDir string) ([]byte, error)
+type packFunc func(ctx context.Context, arch Arch, spec fnspec.TaskSpec, wasmPath, cacheDir string) ([]byte, error)
 
 // packLambda packages a task with lambdazip: the generic bootstrap, the
 // task's module byte for byte and its spec.
-func packLambda(ctx context.Context, arch Arch, spec fnrt.TaskSpec, wasmPath, cacheDir string) ([]byte, error) {
+func packLambda(ctx context.Context, arch Arch, spec fnspec.TaskSpec, wasmPath, cacheDir string) ([]byte, error) {
 	return lambdazip.Package(ctx, lambdazip.PackageOptions{Arch: string(arch), Spec: spec, WasmPath: wasmPath, CacheDir: cacheDir})
 }
 

@@ -4,9 +4,9 @@ import (
 	"context"
 	"testing"
 
+	"github.com/glacier-pipeline/glacier/internal/fnspec"
 	"github.com/glacier-pipeline/glacier/providers/internal/compile"
 	"github.com/glacier-pipeline/glacier/providers/internal/compile/compiletest"
-	"github.com/glacier-pipeline/glacier/providers/internal/fnrt"
 )
 
 // TestConformance runs the shared suite; Cloud Storage bucket names keep
@@ -15,7 +15,7 @@ func TestConformance(t *testing.T) {
 	newCompiler := func(o compile.Options, pack compiletest.Packer) *compile.Compiler[*deployment] {
 		return withOptions(Options{Dir: o.Dir, Out: o.Out, Region: o.Region, Prefix: o.Prefix, Labels: o.Tags,
 			Defaults: Defaults{Serverless: o.Serverless}, Modules: o.Modules, CacheDir: o.CacheDir},
-			func(ctx context.Context, spec fnrt.TaskSpec, wasmPath, _ string) ([]byte, error) {
+			func(ctx context.Context, spec fnspec.TaskSpec, wasmPath, _ string) ([]byte, error) {
 				return pack(ctx, spec, wasmPath)
 			})
 	}

@@ -7,11 +7,11 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/glacier-pipeline/glacier"
+	"github.com/glacier-pipeline/glacier/internal/fnspec"
 	"github.com/glacier-pipeline/glacier/manifest"
 	"github.com/glacier-pipeline/glacier/providers/internal/artifact"
 	"github.com/glacier-pipeline/glacier/providers/internal/compile"
 	"github.com/glacier-pipeline/glacier/providers/internal/compile/compiletest"
-	"github.com/glacier-pipeline/glacier/providers/internal/fnrt"
 )
 
 // etl loads examples/etl.
@@ -28,7 +28,7 @@ var standIn = compiletest.StandIn(
 )
 
 // standInPack packs with standIn.
-func standInPack(ctx context.Context, spec fnrt.TaskSpec, wasmPath, _ string) ([]byte, error) {
+func standInPack(ctx context.Context, spec fnspec.TaskSpec, wasmPath, _ string) ([]byte, error) {
 	return standIn(ctx, spec, wasmPath)
 }
 

@@ -7,19 +7,19 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/glacier-pipeline/glacier/internal/fnspec"
 	"github.com/glacier-pipeline/glacier/providers/gcp/gcfbundle"
 	"github.com/glacier-pipeline/glacier/providers/internal/compile"
-	"github.com/glacier-pipeline/glacier/providers/internal/fnrt"
 	"github.com/glacier-pipeline/glacier/providers/internal/pulumiproject"
 )
 
 // packFunc makes one task's source bundle: the zip Cloud Functions builds
 // the task's function from.
-type packFunc func(ctx context.Context, spec fnrt.TaskSpec, wasmPath, cacheDir string) ([]byte, error)
+type packFunc func(ctx context.Context, spec fnspec.TaskSpec, wasmPath, cacheDir string) ([]byte, error)
 
 // packBundle packs a task's source bundle with gcfbundle: the Go function
 // that hosts the sandbox, the task's module byte for byte, and its spec.
-func packBundle(ctx context.Context, spec fnrt.TaskSpec, wasmPath, cacheDir string) ([]byte, error) {
+func packBundle(ctx context.Context, spec fnspec.TaskSpec, wasmPath, cacheDir string) ([]byte, error) {
 	return gcfbundle.Package(ctx, gcfbundle.PackageOptions{Spec: spec, WasmPath: wasmPath, CacheDir: cacheDir})
 }
 

@@ -18,6 +18,7 @@ import (
 
 	"github.com/glacier-pipeline/glacier"
 	"github.com/glacier-pipeline/glacier/build"
+	"github.com/glacier-pipeline/glacier/internal/fnspec"
 	"github.com/glacier-pipeline/glacier/sdk-guest/abi"
 	"github.com/glacier-pipeline/glacier/storage"
 	"github.com/glacier-pipeline/glacier/storage/filestore"
@@ -126,7 +127,7 @@ func (e *Executor) Execute(ctx context.Context, p *glacier.Pipeline) (*glacier.R
 			return nil, fmt.Errorf("task %q has no built module; build the pipeline first (glacier build)", t.Name)
 		}
 	}
-	r.rec = RunRecord{RunID: NewRunID(time.Now()), Pipeline: p.Name(), Started: time.Now().UTC(), Status: RunRunning}
+	r.rec = RunRecord{RunID: fnspec.NewRunID(time.Now()), Pipeline: p.Name(), Started: time.Now().UTC(), Status: RunRunning}
 	if err := store.sweep(r.rec.RunID); err != nil {
 		return nil, err
 	}

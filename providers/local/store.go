@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/glacier-pipeline/glacier"
+	"github.com/glacier-pipeline/glacier/internal/fnspec"
 	"github.com/glacier-pipeline/glacier/internal/regfile"
 	"github.com/glacier-pipeline/glacier/internal/suggest"
 )
@@ -447,13 +448,6 @@ func (s *Store) readJSON(rel string, v any) error {
 	return json.Unmarshal(data, v)
 }
 
-// NewRunID returns a run id that sorts by start time.
-func NewRunID(now time.Time) string {
-	var b [3]byte
-	_, _ = rand.Read(b[:])
-	return now.UTC().Format("20060102T150405.000Z") + "-" + hex.EncodeToString(b[:])
-}
-
 // Runs returns the ids of the recorded runs, newest first.
 func (s *Store) Runs() ([]string, error) {
 	entries, err := os.ReadDir(filepath.Join(s.root, "runs"))
@@ -515,9 +509,13 @@ type TaskRecord struct {
 	Log string `json:"log,omitempty"`
 }
 
-// Run returns a run's record.
+// Run returns a run's record. It refuses an id that is not a run id
+// (fnspec.CheckRunID), which could name a file outside the store.
 func (s *Store) Run(id string) (RunRecord, error) {
 	var r RunRecord
+	if err := fnspec.CheckRunID(id); err != nil {
+		return r, err
+	}
 	err := s.readJSON(filepath.Join("runs", id, "run.json"), &r)
 	return r, err
 }

@@ -2,6 +2,7 @@ package local_test
 
 import (
 	"context"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -315,4 +316,19 @@ func TestPipelinesShareNoVersions(t *testing.T) {
 	assert.Zero(t, rpt.Unrepaired())
 	assert.NoDirExists(t, filepath.Join(store.Root(), "refs"))
 	assert.Equal(t, "from a!", a.current("out"))
+}
+
+// TestRunRefusesWhatIsNotARunID checks that a run id from outside cannot
+// name a file beside the store's run records.
+func TestRunRefusesWhatIsNotARunID(t *testing.T) {
+	dir := t.TempDir()
+	store, err := local.OpenStore(dir)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, local.StateDir, "run.json"), []byte(`{"run_id":"planted"}`), 0o644))
+	for _, id := range []string{"..", "../runs", "a/b", ""} {
+		_, err := store.Run(id)
+		assert.ErrorContains(t, err, "is not a run id", "%q", id)
+	}
+	_, err = store.Run("20240501T120000.000Z-a1b2c3")
+	assert.ErrorIs(t, err, fs.ErrNotExist, "a well-formed id of no run")
 }

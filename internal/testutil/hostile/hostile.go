@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"syscall"
 
+	"github.com/glacier-pipeline/glacier/internal/fnspec"
 	"github.com/glacier-pipeline/glacier/internal/testutil/wasmenc"
 )
 
@@ -25,6 +26,20 @@ const (
 	CompileTime   Kind = "compile-time"   // wasmrt.ErrCompileBudget, its time
 	CompileMemory Kind = "compile-memory" // wasmrt.ErrCompileBudget, its memory
 )
+
+// Failure returns the kind of failure the function runtimes and the
+// packagers' module checker report for a refusal of kind k.
+func (k Kind) Failure() fnspec.Kind {
+	switch k {
+	case Invalid:
+		return fnspec.KindInvalidModule
+	case Memory:
+		return fnspec.KindMemoryLimit
+	case CompileTime, CompileMemory:
+		return fnspec.KindCompileBudget
+	}
+	return fnspec.KindError
+}
 
 // The limits the cases assume: run them with a task of MemoryMiB and a
 // compile budget of CompileSeconds and CompileMemoryMiB. Real modules (a Go

@@ -15,11 +15,11 @@ import (
 
 	"github.com/glacier-pipeline/glacier"
 	"github.com/glacier-pipeline/glacier/build"
+	"github.com/glacier-pipeline/glacier/internal/fnspec"
 	"github.com/glacier-pipeline/glacier/internal/testutil/fakes3"
 	"github.com/glacier-pipeline/glacier/internal/testutil/ziptest"
 	"github.com/glacier-pipeline/glacier/manifest"
 	"github.com/glacier-pipeline/glacier/providers/aws/lambdazip"
-	"github.com/glacier-pipeline/glacier/providers/internal/fnrt"
 	"github.com/glacier-pipeline/glacier/sdk-guest/abi"
 )
 
@@ -29,7 +29,7 @@ const benchTask = "clean_orders"
 
 // etlTask builds examples/etl's benchTask and returns its spec, module
 // path and source data.
-func etlTask(b *testing.B) (fnrt.TaskSpec, string, []byte) {
+func etlTask(b *testing.B) (fnspec.TaskSpec, string, []byte) {
 	b.Helper()
 	ctx := context.Background()
 	m, err := manifest.Load(filepath.Join(repoRoot(b), "examples", "etl", manifest.DefaultFile))
@@ -49,7 +49,7 @@ func etlTask(b *testing.B) (fnrt.TaskSpec, string, []byte) {
 	data, err := os.ReadFile(m.Resolve(src.Source))
 	require.NoError(b, err)
 	limits := glacier.LimitsOf(task.Compute)
-	return fnrt.TaskSpec{
+	return fnspec.TaskSpec{
 		ABI: abi.Version, Pipeline: m.Pipeline.Name(), Task: task.Name, ModuleSHA256: mod.SHA256,
 		Params: task.Params, Inputs: task.Inputs, Outputs: task.Outputs,
 		MemoryMiB: limits.MemoryMiB, TimeoutSecs: limits.TimeoutSecs,
@@ -74,12 +74,12 @@ func BenchmarkArtifactSize(b *testing.B) {
 			var unzipped, cache int
 			for name, data := range files {
 				unzipped += len(data)
-				if strings.HasPrefix(name, fnrt.PrecompiledDir+"/") {
+				if strings.HasPrefix(name, fnspec.PrecompiledDir+"/") {
 					cache += len(data)
 				}
 			}
 			b.ReportMetric(float64(len(files[lambdazip.BootstrapFile])), "bootstrap-bytes")
-			b.ReportMetric(float64(len(files[fnrt.ModuleFile])), "wasm-bytes")
+			b.ReportMetric(float64(len(files[fnspec.ModuleFile])), "wasm-bytes")
 			b.ReportMetric(float64(cache), "precompiled-bytes")
 			b.ReportMetric(float64(len(zb)), "zip-bytes")
 			b.ReportMetric(float64(unzipped), "unzipped-bytes")
@@ -131,7 +131,7 @@ func BenchmarkColdStart(b *testing.B) {
 			var init, first, warm time.Duration
 			var bootRSS, workerRSS float64
 			for b.Loop() {
-				fn, dir := function(b, srv, zb, urls, time.Duration(spec.TimeoutSecs)*time.Second, fnrt.FunctionMemoryMiB(spec.MemoryMiB))
+				fn, dir := function(b, srv, zb, urls, time.Duration(spec.TimeoutSecs)*time.Second, fnspec.FunctionMemoryMiB(spec.MemoryMiB))
 				for range 2 {
 					body, err := fn.Invoke(context.Background(), []byte(`{"run_id":"bench"}`))
 					require.NoError(b, err, "%s", body)

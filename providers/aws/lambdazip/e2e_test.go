@@ -16,11 +16,11 @@ import (
 
 	"github.com/glacier-pipeline/glacier"
 	"github.com/glacier-pipeline/glacier/build"
+	"github.com/glacier-pipeline/glacier/internal/fnspec"
 	"github.com/glacier-pipeline/glacier/internal/testutil/fakes3"
 	"github.com/glacier-pipeline/glacier/internal/testutil/lambdarie"
 	"github.com/glacier-pipeline/glacier/internal/testutil/ziptest"
 	"github.com/glacier-pipeline/glacier/manifest"
-	"github.com/glacier-pipeline/glacier/providers/internal/fnrt"
 	"github.com/glacier-pipeline/glacier/sdk-guest/abi"
 	"github.com/glacier-pipeline/glacier/storage/filestore"
 	"github.com/glacier-pipeline/glacier/wasmrt"
@@ -41,7 +41,7 @@ func functionIn(tb testing.TB, srv *fakes3.Server, dir string, datasets map[stri
 	env := srv.Env()
 	urls, err := json.Marshal(datasets)
 	require.NoError(tb, err)
-	env[fnrt.DatasetsEnv] = string(urls)
+	env[fnspec.DatasetsEnv] = string(urls)
 	// Scratch space (the compilation cache, the log pipe) goes where the
 	// test cleans up; Lambda's is /tmp.
 	env["TMPDIR"] = tb.TempDir()
@@ -109,23 +109,23 @@ func TestETLUnderEmulator(t *testing.T) {
 		for _, task := range level {
 			mod := modules[task.Name]
 			limits := glacier.LimitsOf(task.Compute)
-			spec := fnrt.TaskSpec{
+			spec := fnspec.TaskSpec{
 				ABI: abi.Version, Pipeline: p.Name(), Task: task.Name, ModuleSHA256: mod.SHA256,
 				Params: task.Params, Inputs: task.Inputs, Outputs: task.Outputs,
 				MemoryMiB: limits.MemoryMiB, TimeoutSecs: limits.TimeoutSecs,
 			}
 			zb := pack(t, spec, mod.Path, nil)
 			zfiles := ziptest.Files(t, zb)
-			require.Equal(t, mod.SHA256, sha(zfiles[fnrt.ModuleFile]), "task %s: the zip must hold the built module", task.Name)
+			require.Equal(t, mod.SHA256, sha(zfiles[fnspec.ModuleFile]), "task %s: the zip must hold the built module", task.Name)
 
 			fnURLs := map[string]string{}
 			for _, n := range append(append([]string{}, task.Inputs...), task.Outputs...) {
 				fnURLs[n] = urls[n]
 			}
-			fn, _ := function(t, srv, zb, fnURLs, time.Duration(limits.TimeoutSecs)*time.Second, fnrt.FunctionMemoryMiB(limits.MemoryMiB))
+			fn, _ := function(t, srv, zb, fnURLs, time.Duration(limits.TimeoutSecs)*time.Second, fnspec.FunctionMemoryMiB(limits.MemoryMiB))
 			body, err := fn.Invoke(ctx, []byte(`{"run_id":"e2e-1"}`))
 			require.NoError(t, err, "task %s: %s", task.Name, body)
-			var resp fnrt.Response
+			var resp fnspec.Response
 			require.NoError(t, json.Unmarshal(body, &resp), "task %s: %s", task.Name, body)
 			assert.Equal(t, task.Name, resp.Task)
 			assert.Equal(t, "e2e-1", resp.RunID)
@@ -134,7 +134,7 @@ func TestETLUnderEmulator(t *testing.T) {
 			for _, n := range task.Outputs {
 				got, ok := srv.GetObject(t, bucketOf(n), n)
 				require.True(t, ok, "task %s committed no %s", task.Name, n)
-				assert.Equal(t, fnrt.OutputInfo{Size: int64(len(got)), SHA256: sha(got)}, resp.Outputs[n], "task %s output %s", task.Name, n)
+				assert.Equal(t, fnspec.OutputInfo{Size: int64(len(got)), SHA256: sha(got)}, resp.Outputs[n], "task %s output %s", task.Name, n)
 			}
 			require.NoError(t, fn.WaitOutput(ctx, "["+task.Name+"] "), "the task's log reaches the function's log")
 
@@ -205,7 +205,7 @@ func TestHostileUnderEmulator(t *testing.T) {
 			}
 			spec.TimeoutSecs = int(timeout / time.Second)
 			fn, _ := function(t, srv, pack(t, spec, fixture(t, tc.fixture), nil),
-				map[string]string{"out": "s3://hostile/out"}, timeout, fnrt.FunctionMemoryMiB(memoryMiB))
+				map[string]string{"out": "s3://hostile/out"}, timeout, fnspec.FunctionMemoryMiB(memoryMiB))
 			body, err := fn.Invoke(ctx, []byte(`{"run_id":"r"}`))
 			require.False(t, errors.Is(err, lambdarie.ErrTimedOut), "the bootstrap must stop the task before Lambda does: %s", body)
 			var fe *lambdarie.FunctionError

@@ -11,23 +11,14 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/glacier-pipeline/glacier/internal/fnspec"
 	"github.com/glacier-pipeline/glacier/internal/testutil/fakes3"
 	"github.com/glacier-pipeline/glacier/internal/testutil/hostile"
 	"github.com/glacier-pipeline/glacier/internal/testutil/lambdarie"
 	"github.com/glacier-pipeline/glacier/internal/testutil/ziptest"
 	"github.com/glacier-pipeline/glacier/providers/aws/lambdazip"
-	"github.com/glacier-pipeline/glacier/providers/internal/fnrt"
 	"github.com/glacier-pipeline/glacier/sdk-guest/abi"
 )
-
-// hostileErrorType is the errorType the bootstrap must answer for each kind
-// of hostile module; a module file it cannot even open fails its cold start.
-var hostileErrorType = map[hostile.Kind]string{
-	hostile.Invalid:       "Glacier." + fnrt.KindInvalidModule,
-	hostile.Memory:        "Glacier." + fnrt.KindMemoryLimit,
-	hostile.CompileTime:   "Glacier." + fnrt.KindCompileBudget,
-	hostile.CompileMemory: "Glacier." + fnrt.KindCompileBudget,
-}
 
 // TestHostileModulesUnderEmulator gives every hostile module to the
 // bootstrap under the Lambda emulator, in an artifact laid out as Package
@@ -45,15 +36,15 @@ func TestHostileModulesUnderEmulator(t *testing.T) {
 		t.Run(c.Name, func(t *testing.T) {
 			dir := t.TempDir()
 			require.NoError(t, os.Link(filepath.Join(base, lambdazip.BootstrapFile), filepath.Join(dir, lambdazip.BootstrapFile)))
-			require.NoError(t, c.WriteTo(filepath.Join(dir, fnrt.ModuleFile)))
-			spec := fnrt.TaskSpec{
+			require.NoError(t, c.WriteTo(filepath.Join(dir, fnspec.ModuleFile)))
+			spec := fnspec.TaskSpec{
 				ABI: abi.Version, Pipeline: "hostile", Task: "t", ModuleSHA256: sha(c.Wasm),
 				Outputs: []string{"out"}, MemoryMiB: hostile.MemoryMiB, TimeoutSecs: 30,
 				CompileMemoryMiB: hostile.CompileMemoryMiB, CompileTimeoutSecs: hostile.CompileSeconds,
 			}
 			specJSON, err := spec.Encode()
 			require.NoError(t, err)
-			require.NoError(t, os.WriteFile(filepath.Join(dir, fnrt.SpecFile), specJSON, 0o644))
+			require.NoError(t, os.WriteFile(filepath.Join(dir, fnspec.SpecFile), specJSON, 0o644))
 
 			// 512 MiB leaves the compile budget whole (see fnrt.Options.PlatformMemoryMiB).
 			fn := functionIn(t, srv, dir, map[string]string{"out": "s3://hostile/out"}, 30*time.Second, 512)
@@ -69,7 +60,7 @@ func TestHostileModulesUnderEmulator(t *testing.T) {
 			if c.File != nil {
 				assert.Equal(t, "Glacier.Init", fe.Type, fe.Message)
 			} else {
-				assert.Equal(t, hostileErrorType[c.Kind], fe.Type, fe.Message)
+				assert.Equal(t, "Glacier."+string(c.Kind.Failure()), fe.Type, fe.Message)
 			}
 			assert.Contains(t, fe.Message, c.Says)
 			assert.NotContains(t, fe.Message, "goroutine")

@@ -12,9 +12,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/glacier-pipeline/glacier/internal/fnspec"
 	"github.com/glacier-pipeline/glacier/internal/testutil/wasmbuild"
 	"github.com/glacier-pipeline/glacier/providers/aws/lambdazip"
-	"github.com/glacier-pipeline/glacier/providers/internal/fnrt"
 	"github.com/glacier-pipeline/glacier/sdk-guest/abi"
 	"github.com/glacier-pipeline/glacier/wasmrt"
 )
@@ -110,18 +110,18 @@ func sha(b []byte) string {
 }
 
 // fixtureSpec is the spec of a fixture run as a one-output task.
-func fixtureSpec(tb testing.TB, name string, outputs ...string) fnrt.TaskSpec {
+func fixtureSpec(tb testing.TB, name string, outputs ...string) fnspec.TaskSpec {
 	tb.Helper()
 	wasm, err := os.ReadFile(fixture(tb, name))
 	require.NoError(tb, err)
-	return fnrt.TaskSpec{
+	return fnspec.TaskSpec{
 		ABI: abi.Version, Pipeline: "hostile", Task: name, ModuleSHA256: sha(wasm),
 		Outputs: outputs, MemoryMiB: 64, TimeoutSecs: 30,
 	}
 }
 
 // pack packages a task for this machine's architecture.
-func pack(tb testing.TB, spec fnrt.TaskSpec, wasmPath string, edit func(*lambdazip.PackageOptions)) []byte {
+func pack(tb testing.TB, spec fnspec.TaskSpec, wasmPath string, edit func(*lambdazip.PackageOptions)) []byte {
 	tb.Helper()
 	opts := lambdazip.PackageOptions{Arch: lambdazip.ArchX86_64, Spec: spec, WasmPath: wasmPath, CacheDir: cacheDir}
 	if edit != nil {

@@ -2,7 +2,7 @@
 // provided.al2023 custom runtime. Each function is a zip holding the
 // generic bootstrap (the program in ./bootstrap, which hosts the wasmrt
 // sandbox and serves datasets from S3), the task's WebAssembly module byte
-// for byte, its fnrt.TaskSpec and, when the function's architecture is the
+// for byte, its fnspec.TaskSpec and, when the function's architecture is the
 // packaging machine's, the module's machine code precompiled so the
 // function skips compiling it on a cold start.
 //
@@ -48,6 +48,7 @@ import (
 	"runtime"
 	"sync"
 
+	"github.com/glacier-pipeline/glacier/internal/fnspec"
 	"github.com/glacier-pipeline/glacier/providers/internal/artifact"
 	"github.com/glacier-pipeline/glacier/providers/internal/fnrt"
 )
@@ -73,7 +74,7 @@ type PackageOptions struct {
 	// Arch is the function's architecture: ArchARM64 or ArchX86_64.
 	Arch string
 	// Spec describes the task. Its ModuleSHA256 must be the module's.
-	Spec fnrt.TaskSpec
+	Spec fnspec.TaskSpec
 	// WasmPath is the task's module, as built by package build.
 	WasmPath string
 	// CacheDir keeps built bootstraps and precompiled modules between
@@ -86,9 +87,9 @@ type PackageOptions struct {
 }
 
 // Package returns the zip of one task's Lambda function: BootstrapFile
-// (mode 0755), fnrt.ModuleFile (the bytes at WasmPath), fnrt.SpecFile and,
+// (mode 0755), fnspec.ModuleFile (the bytes at WasmPath), fnspec.SpecFile and,
 // when the architecture is this machine's and NoPrecompile is false,
-// fnrt.PrecompiledDir.
+// fnspec.PrecompiledDir.
 //
 // It fails if the options are incomplete, the spec is invalid, the module's
 // SHA-256 is not the spec's, the bootstrap cannot be built (see
@@ -117,8 +118,8 @@ func Package(ctx context.Context, opts PackageOptions) ([]byte, error) {
 	}
 	files := []artifact.File{
 		{Name: BootstrapFile, Mode: artifact.ModeExec, Data: bootBytes},
-		{Name: fnrt.ModuleFile, Mode: artifact.ModeFile, Data: wasm},
-		{Name: fnrt.SpecFile, Mode: artifact.ModeFile, Data: spec},
+		{Name: fnspec.ModuleFile, Mode: artifact.ModeFile, Data: wasm},
+		{Name: fnspec.SpecFile, Mode: artifact.ModeFile, Data: spec},
 	}
 	if precompile {
 		bootSum := sha256.Sum256(bootBytes)
@@ -127,7 +128,7 @@ func Package(ctx context.Context, opts PackageOptions) ([]byte, error) {
 		if err := fnrt.Precompile(ctx, boot, opts.Spec, opts.WasmPath, dir); err != nil {
 			return nil, fmt.Errorf("lambdazip: task %q: %w", opts.Spec.Task, err)
 		}
-		cache, err := artifact.ReadDir(dir, fnrt.PrecompiledDir)
+		cache, err := artifact.ReadDir(dir, fnspec.PrecompiledDir)
 		if err != nil {
 			return nil, fmt.Errorf("lambdazip: task %q: %w", opts.Spec.Task, err)
 		}

@@ -13,9 +13,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/glacier-pipeline/glacier/internal/fnspec"
 	"github.com/glacier-pipeline/glacier/internal/testutil/ziptest"
 	"github.com/glacier-pipeline/glacier/providers/aws/lambdazip"
-	"github.com/glacier-pipeline/glacier/providers/internal/fnrt"
 )
 
 func TestPackageContents(t *testing.T) {
@@ -30,16 +30,16 @@ func TestPackageContents(t *testing.T) {
 
 	zb := pack(t, spec, fixture(t, "copy"), nil)
 	files, modes := ziptest.Files(t, zb), ziptest.Modes(t, zb)
-	assert.Equal(t, sha(wasm), sha(files[fnrt.ModuleFile]), "the zip must hold the module byte for byte")
+	assert.Equal(t, sha(wasm), sha(files[fnspec.ModuleFile]), "the zip must hold the module byte for byte")
 	assert.Equal(t, os.FileMode(0o755), modes[lambdazip.BootstrapFile])
-	assert.Equal(t, os.FileMode(0o644), modes[fnrt.ModuleFile])
+	assert.Equal(t, os.FileMode(0o644), modes[fnspec.ModuleFile])
 	assert.Equal(t, []byte("\x7fELF"), files[lambdazip.BootstrapFile][:4])
-	var got fnrt.TaskSpec
-	require.NoError(t, json.Unmarshal(files[fnrt.SpecFile], &got))
+	var got fnspec.TaskSpec
+	require.NoError(t, json.Unmarshal(files[fnspec.SpecFile], &got))
 	assert.Equal(t, spec, got)
 	var cached []string
 	for name := range files {
-		if strings.HasPrefix(name, fnrt.PrecompiledDir+"/") {
+		if strings.HasPrefix(name, fnspec.PrecompiledDir+"/") {
 			cached = append(cached, name)
 		}
 	}
@@ -84,7 +84,7 @@ func TestPackageErrors(t *testing.T) {
 		want []string
 	}{
 		{"arch", lambdazip.PackageOptions{Arch: "amd64", Spec: spec, WasmPath: fixture(t, "copy")}, []string{`"amd64"`, "arm64", "x86_64"}},
-		{"spec", lambdazip.PackageOptions{Arch: lambdazip.ArchARM64, Spec: fnrt.TaskSpec{Task: "t"}, WasmPath: fixture(t, "copy")},
+		{"spec", lambdazip.PackageOptions{Arch: lambdazip.ArchARM64, Spec: fnspec.TaskSpec{Task: "t"}, WasmPath: fixture(t, "copy")},
 			[]string{"abi", "pipeline", "module_sha256", "memory_mib", "timeout_s"}},
 		{"module", lambdazip.PackageOptions{Arch: lambdazip.ArchARM64, Spec: spec, WasmPath: fixture(t, "exit3")},
 			[]string{`task "copy"`, "but the spec says"}},
@@ -119,7 +119,7 @@ func shadow(t *testing.T) string {
 }
 
 // fileSpec is the copy fixture's spec with the SHA-256 of the file at path.
-func fileSpec(t *testing.T, path string) fnrt.TaskSpec {
+func fileSpec(t *testing.T, path string) fnspec.TaskSpec {
 	b, err := os.ReadFile(path)
 	require.NoError(t, err)
 	s := fixtureSpec(t, "copy", "out")

@@ -13,10 +13,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/glacier-pipeline/glacier/internal/fnspec"
 	"github.com/glacier-pipeline/glacier/internal/testutil/fakegcs"
 	"github.com/glacier-pipeline/glacier/internal/testutil/ziptest"
 	"github.com/glacier-pipeline/glacier/providers/gcp/gcfbundle"
-	"github.com/glacier-pipeline/glacier/providers/internal/fnrt"
 	"github.com/glacier-pipeline/glacier/providers/internal/plan"
 )
 
@@ -48,7 +48,7 @@ func BenchmarkPackage(b *testing.B) {
 					switch {
 					case strings.HasPrefix(name, "vendor/"):
 						vendor += len(data)
-					case strings.HasPrefix(name, fnrt.PrecompiledDir+"/"):
+					case strings.HasPrefix(name, fnspec.PrecompiledDir+"/"):
 						cache += len(data)
 					}
 				}
@@ -139,7 +139,7 @@ func coldStartStorage(b testing.TB, fix *etlFixture, task plan.Task) (*fakegcs.S
 	}
 	return srv, map[string]string{
 		"STORAGE_EMULATOR_HOST": srv.Host,
-		fnrt.DatasetsEnv:        datasetsEnv(b, urls, task.Touches()...),
+		fnspec.DatasetsEnv:      datasetsEnv(b, urls, task.Touches()...),
 	}
 }
 

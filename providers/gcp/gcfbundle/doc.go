@@ -6,10 +6,10 @@
 //	                       replaced by its vendored copy (it is not published)
 //	function.go            the function package: registers EntryPoint in init
 //	cmd/main.go            serves the function locally (the buildpack ignores it)
-//	task.wasm              the task's module, byte for byte (fnrt.ModuleFile)
-//	glacier-task.json      the task's fnrt.TaskSpec (fnrt.SpecFile)
+//	task.wasm              the task's module, byte for byte (fnspec.ModuleFile)
+//	glacier-task.json      the task's fnspec.TaskSpec (fnspec.SpecFile)
 //	wazero-cache/          the module's precompiled machine code, optional
-//	                       (fnrt.PrecompiledDir)
+//	                       (fnspec.PrecompiledDir)
 //	vendor/                every package the function imports, so the build
 //	                       needs no network and no unpublished module
 //
@@ -24,7 +24,7 @@
 //	})
 //
 // Deploy it with runtime Runtime and entry point EntryPoint, and set
-// GLACIER_DATASETS (fnrt.DatasetsEnv) in the function's environment.
+// GLACIER_DATASETS (fnspec.DatasetsEnv) in the function's environment.
 //
 // The same inputs give the same zip bytes on the same kind of machine:
 // entries are sorted and carry fixed timestamps and modes, vendoring is
@@ -65,9 +65,10 @@
 // risk is a slower cold start, never wrong code. (The code is made by a
 // program built from the same module as the function, with the sandbox
 // configured as the function's, since the key does not cover wazero's
-// settings.) The function's code directory may be read-only, so fnrt links
-// the shipped files into a writable cache at cold start. Cloud Functions
-// runs linux/amd64, on server CPUs that have had all three features for a
-// decade, which is why Package precompiles only on a linux/amd64 machine;
-// a packaging machine without them makes code the function ignores.
+// settings.) The function's code
+// directory may be read-only, so fnrt links the shipped files into a
+// writable cache at cold start. Cloud Functions runs linux/amd64, on
+// server CPUs that have had all three features for a decade, which is why
+// Package precompiles only on a linux/amd64 machine; a packaging machine
+// without them makes code the function ignores.
 package gcfbundle

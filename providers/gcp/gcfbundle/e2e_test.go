@@ -18,12 +18,12 @@ import (
 	"google.golang.org/api/iterator"
 
 	"github.com/glacier-pipeline/glacier/build"
+	"github.com/glacier-pipeline/glacier/internal/fnspec"
 	"github.com/glacier-pipeline/glacier/internal/testutil/fakegcs"
 	"github.com/glacier-pipeline/glacier/internal/testutil/wasmbuild"
 	"github.com/glacier-pipeline/glacier/manifest"
 	"github.com/glacier-pipeline/glacier/providers/gcp/gcfbundle"
 	"github.com/glacier-pipeline/glacier/providers/gcp/gcfbundle/gcfrt"
-	"github.com/glacier-pipeline/glacier/providers/internal/fnrt"
 	"github.com/glacier-pipeline/glacier/providers/internal/plan"
 	"github.com/glacier-pipeline/glacier/sdk-guest/abi"
 	"github.com/glacier-pipeline/glacier/storage"
@@ -59,8 +59,8 @@ func etlBundles(tb testing.TB) *etlFixture {
 }
 
 // etlSpec is the spec the compiler gives a task.
-func etlSpec(pl *plan.Flow, t plan.Task) fnrt.TaskSpec {
-	return fnrt.TaskSpec{
+func etlSpec(pl *plan.Flow, t plan.Task) fnspec.TaskSpec {
+	return fnspec.TaskSpec{
 		ABI: abi.Version, Pipeline: pl.Name, Task: t.Name, ModuleSHA256: t.Module.SHA256,
 		Params: t.Params, Inputs: t.Reads, Outputs: t.Writes,
 		MemoryMiB: t.Limits.MemoryMiB, TimeoutSecs: t.Limits.TimeoutSecs,
@@ -119,14 +119,14 @@ func TestETL(t *testing.T) {
 	for _, task := range fix.plan.Tasks {
 		fns[task.Name] = launch(t, fix.bundles[task.Name], map[string]string{
 			"STORAGE_EMULATOR_HOST": srv.Host,
-			fnrt.DatasetsEnv:        datasetsEnv(t, urls, task.Touches()...),
+			fnspec.DatasetsEnv:      datasetsEnv(t, urls, task.Touches()...),
 		})
 	}
 	for name, f := range fns {
 		require.NoError(t, f.waitReady(2*time.Minute), "function %s:\n%s", name, f.out.String())
 	}
 
-	responses := map[string]fnrt.Response{}
+	responses := map[string]fnspec.Response{}
 	var mu sync.Mutex
 	for i, wave := range fix.plan.Waves {
 		var wg sync.WaitGroup
@@ -139,7 +139,7 @@ func TestETL(t *testing.T) {
 					!assert.Equal(t, http.StatusOK, status, "task %s (wave %d): %s\nfunction output:\n%s", name, i, body, fns[name].out.String()) {
 					return
 				}
-				var r fnrt.Response
+				var r fnspec.Response
 				if assert.NoError(t, json.Unmarshal(body, &r)) {
 					responses[name] = r
 					t.Logf("wave %d: %s", i, body)
@@ -162,7 +162,7 @@ func TestETL(t *testing.T) {
 		assert.Equal(t, sha(local[d.Name]), sha(got), "dataset %s differs from the local sandbox's", d.Name)
 		assert.Equal(t, sha(golden(t, d.Name)), sha(got), "dataset %s differs from its golden file", d.Name)
 		out := responses[d.Producer].Outputs[d.Name]
-		assert.Equal(t, fnrt.OutputInfo{Size: int64(len(got)), SHA256: sha(got)}, out, "response of %s", d.Producer)
+		assert.Equal(t, fnspec.OutputInfo{Size: int64(len(got)), SHA256: sha(got)}, out, "response of %s", d.Producer)
 		assert.Equal(t, "e2e-run", responses[d.Producer].RunID)
 	}
 	// The task's log reaches the function's log, prefixed.
@@ -241,23 +241,23 @@ func runLocally(t *testing.T, fix *etlFixture) map[string][]byte {
 type hostile struct {
 	fixture string
 	outputs []string
-	edit    func(*fnrt.TaskSpec)
-	// kind is the fnrt Kind of the failure; empty for a task that succeeds.
-	kind string
+	edit    func(*fnspec.TaskSpec)
+	// kind is the fnspec Kind of the failure; empty for a task that succeeds.
+	kind fnspec.Kind
 	msg  string
 }
 
 var hostiles = []hostile{
-	{fixture: "errorpartial", outputs: []string{"out"}, kind: fnrt.KindTaskFailed, msg: "row 7: bad currency code"},
-	{fixture: "panicpartial", outputs: []string{"out"}, kind: fnrt.KindTaskFailed, msg: "code 2"},
-	{fixture: "exit3", outputs: []string{"out"}, kind: fnrt.KindTaskFailed, msg: "exited with code 3"},
-	{fixture: "membomb", outputs: []string{"out"}, edit: func(s *fnrt.TaskSpec) { s.MemoryMiB = 64 }, kind: fnrt.KindMemoryLimit, msg: "ran out of memory"},
-	{fixture: "undeclared", kind: fnrt.KindTaskFailed, msg: "secret"},
-	{fixture: "loop", outputs: []string{"out"}, edit: func(s *fnrt.TaskSpec) { s.TimeoutSecs = 2 }, kind: fnrt.KindTimeout, msg: "before the function's deadline"},
+	{fixture: "errorpartial", outputs: []string{"out"}, kind: fnspec.KindTaskFailed, msg: "row 7: bad currency code"},
+	{fixture: "panicpartial", outputs: []string{"out"}, kind: fnspec.KindTaskFailed, msg: "code 2"},
+	{fixture: "exit3", outputs: []string{"out"}, kind: fnspec.KindTaskFailed, msg: "exited with code 3"},
+	{fixture: "membomb", outputs: []string{"out"}, edit: func(s *fnspec.TaskSpec) { s.MemoryMiB = 64 }, kind: fnspec.KindMemoryLimit, msg: "ran out of memory"},
+	{fixture: "undeclared", kind: fnspec.KindTaskFailed, msg: "secret"},
+	{fixture: "loop", outputs: []string{"out"}, edit: func(s *fnspec.TaskSpec) { s.TimeoutSecs = 2 }, kind: fnspec.KindTimeout, msg: "before the function's deadline"},
 	{fixture: "environ", outputs: []string{"env"}},
 }
 
-func (h hostile) spec(tb testing.TB, wasmPath string) fnrt.TaskSpec {
+func (h hostile) spec(tb testing.TB, wasmPath string) fnspec.TaskSpec {
 	s := specFor(tb, h.fixture, wasmPath, nil, h.outputs)
 	if h.edit != nil {
 		h.edit(&s)
@@ -325,7 +325,7 @@ func TestHostile(t *testing.T) {
 			}
 			f := serve(t, bundles[h.fixture], map[string]string{
 				"STORAGE_EMULATOR_HOST": srv.Host,
-				fnrt.DatasetsEnv:        datasetsEnv(t, urls, h.outputs...),
+				fnspec.DatasetsEnv:      datasetsEnv(t, urls, h.outputs...),
 			})
 			status, body, err := f.invoke(t.Context(), "hostile-run")
 			require.NoError(t, err)
@@ -349,8 +349,8 @@ func TestHostile(t *testing.T) {
 			assert.Contains(t, fail.Error, h.msg)
 			assert.Contains(t, fail.Error, "nothing was committed")
 			require.Error(t, localErr)
-			assert.Equal(t, h.kind, kindOf(localErr), "local error: %v", localErr)
-			if h.kind != fnrt.KindTimeout { // the function says how long before its deadline it stopped
+			assert.Equal(t, string(h.kind), wasmrt.KindOf(localErr), "local error: %v", localErr)
+			if h.kind != fnspec.KindTimeout { // the function says how long before its deadline it stopped
 				assert.Equal(t, localErr.Error(), fail.Error, "the function's error differs from the local sandbox's")
 			}
 			assert.Empty(t, objects(t, srv, bucket), "a failed task committed something")
@@ -397,22 +397,6 @@ func runHostileLocally(t *testing.T, pool *wasmrt.Pool, h hostile) (map[string][
 		assert.Empty(t, out, "the local sandbox committed output of a failed task")
 	}
 	return out, err
-}
-
-// kindOf classifies a sandbox error as fnrt does.
-func kindOf(err error) string {
-	var exit *wasmrt.ExitError
-	switch {
-	case errors.As(err, &exit):
-		return fnrt.KindTaskFailed
-	case errors.Is(err, wasmrt.ErrTimeout):
-		return fnrt.KindTimeout
-	case errors.Is(err, wasmrt.ErrMemoryLimit):
-		return fnrt.KindMemoryLimit
-	case errors.Is(err, wasmrt.ErrTrap):
-		return fnrt.KindTrap
-	}
-	return fnrt.KindError
 }
 
 // objects lists a bucket's object names, sorted.

@@ -23,6 +23,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/glacier-pipeline/glacier/internal/fnspec"
 	"github.com/glacier-pipeline/glacier/internal/testutil/syncbuf"
 	"github.com/glacier-pipeline/glacier/internal/testutil/wasmbuild"
 	"github.com/glacier-pipeline/glacier/internal/testutil/ziptest"
@@ -92,11 +93,11 @@ func sha(b []byte) string {
 }
 
 // specFor returns the spec of a task running the module at wasmPath.
-func specFor(tb testing.TB, task, wasmPath string, inputs, outputs []string) fnrt.TaskSpec {
+func specFor(tb testing.TB, task, wasmPath string, inputs, outputs []string) fnspec.TaskSpec {
 	tb.Helper()
 	wasm, err := os.ReadFile(wasmPath)
 	require.NoError(tb, err)
-	return fnrt.TaskSpec{
+	return fnspec.TaskSpec{
 		ABI: abi.Version, Pipeline: "test", Task: task, ModuleSHA256: sha(wasm),
 		Inputs: inputs, Outputs: outputs, MemoryMiB: 128, TimeoutSecs: 60,
 	}
@@ -225,7 +226,7 @@ func (f *function) waitReady(limit time.Duration) error {
 
 // invoke POSTs {"run_id": runID} and returns the status and body.
 func (f *function) invoke(ctx context.Context, runID string) (int, []byte, error) {
-	body, _ := json.Marshal(fnrt.Request{RunID: runID})
+	body, _ := json.Marshal(fnspec.Request{RunID: runID})
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, f.URL, bytes.NewReader(body))
 	if err != nil {
 		return 0, nil, err

@@ -13,22 +13,13 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/glacier-pipeline/glacier/internal/fnspec"
 	"github.com/glacier-pipeline/glacier/internal/testutil/fakegcs"
 	attacks "github.com/glacier-pipeline/glacier/internal/testutil/hostile"
 	"github.com/glacier-pipeline/glacier/providers/gcp/gcfbundle"
 	"github.com/glacier-pipeline/glacier/providers/gcp/gcfbundle/gcfrt"
-	"github.com/glacier-pipeline/glacier/providers/internal/fnrt"
 	"github.com/glacier-pipeline/glacier/sdk-guest/abi"
 )
-
-// hostileKind is the Failure kind the function must answer for each kind
-// of hostile module; a module file it cannot even open fails its start.
-var attackKind = map[attacks.Kind]string{
-	attacks.Invalid:       fnrt.KindInvalidModule,
-	attacks.Memory:        fnrt.KindMemoryLimit,
-	attacks.CompileTime:   fnrt.KindCompileBudget,
-	attacks.CompileMemory: fnrt.KindCompileBudget,
-}
 
 // TestHostileModules serves every hostile module from a bundle's function
 // under the Functions Framework (one build, the bundle's files swapped for
@@ -52,19 +43,19 @@ func TestHostileModules(t *testing.T) {
 			root := workDir(t, fmt.Sprintf("hostile-module-%d", i))
 			src := filepath.Join(root, gcfrt.SourceDir)
 			require.NoError(t, os.MkdirAll(src, 0o755))
-			require.NoError(t, c.WriteTo(filepath.Join(src, fnrt.ModuleFile)))
-			spec := fnrt.TaskSpec{
+			require.NoError(t, c.WriteTo(filepath.Join(src, fnspec.ModuleFile)))
+			spec := fnspec.TaskSpec{
 				ABI: abi.Version, Pipeline: "hostile", Task: "t", ModuleSHA256: sha(c.Wasm),
 				Outputs: []string{"out"}, MemoryMiB: attacks.MemoryMiB, TimeoutSecs: 30,
 				CompileMemoryMiB: attacks.CompileMemoryMiB, CompileTimeoutSecs: attacks.CompileSeconds,
 			}
 			specJSON, err := spec.Encode()
 			require.NoError(t, err)
-			require.NoError(t, os.WriteFile(filepath.Join(src, fnrt.SpecFile), specJSON, 0o644))
+			require.NoError(t, os.WriteFile(filepath.Join(src, fnspec.SpecFile), specJSON, 0o644))
 
 			f := serve(t, builtBundle{Root: root, Bin: base.Bin}, map[string]string{
 				"STORAGE_EMULATOR_HOST": srv.Host,
-				fnrt.DatasetsEnv:        datasetsEnv(t, map[string]string{"out": "gs://hostile-modules/out"}, "out"),
+				fnspec.DatasetsEnv:      datasetsEnv(t, map[string]string{"out": "gs://hostile-modules/out"}, "out"),
 			})
 			tree := attacks.WatchTree(f.cmd.Process.Pid)
 			start := time.Now()
@@ -79,7 +70,7 @@ func TestHostileModules(t *testing.T) {
 			if c.File != nil {
 				assert.Equal(t, gcfrt.KindInit, fail.Kind, fail.Error)
 			} else {
-				assert.Equal(t, attackKind[c.Kind], fail.Kind, fail.Error)
+				assert.Equal(t, c.Kind.Failure(), fail.Kind, fail.Error)
 			}
 			assert.Contains(t, fail.Error, c.Says)
 			assert.NotContains(t, fail.Error, "goroutine")

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/glacier-pipeline/glacier/internal/fnspec"
 	"github.com/glacier-pipeline/glacier/providers/internal/artifact"
 	"github.com/glacier-pipeline/glacier/providers/internal/fnrt"
 )
@@ -34,7 +35,7 @@ const PrecompilerPkg = artifact.ModulePath + "/providers/gcp/gcfbundle/internal/
 // PackageOptions say what Package packages.
 type PackageOptions struct {
 	// Spec describes the task. Its ModuleSHA256 must be the module's.
-	Spec fnrt.TaskSpec
+	Spec fnspec.TaskSpec
 	// WasmPath is the task's module, as built by package build.
 	WasmPath string
 	// CacheDir keeps the precompiler and precompiled modules between calls.
@@ -88,8 +89,8 @@ func files(ctx context.Context, opts PackageOptions) ([]artifact.File, error) {
 	out := append([]artifact.File{
 		{Name: "function.go", Mode: artifact.ModeFile, Data: []byte(functionSource)},
 		{Name: "cmd/main.go", Mode: artifact.ModeFile, Data: []byte(cmdSource)},
-		{Name: fnrt.ModuleFile, Mode: artifact.ModeFile, Data: wasm},
-		{Name: fnrt.SpecFile, Mode: artifact.ModeFile, Data: spec},
+		{Name: fnspec.ModuleFile, Mode: artifact.ModeFile, Data: wasm},
+		{Name: fnspec.SpecFile, Mode: artifact.ModeFile, Data: spec},
 	}, tree.files...)
 	if precompiled {
 		cache, err := precompile(ctx, opts)
@@ -120,7 +121,7 @@ func Precompilable() bool {
 }
 
 // precompile returns the module's machine code as bundle files under
-// fnrt.PrecompiledDir, compiled by the precompiler (built once per source
+// fnspec.PrecompiledDir, compiled by the precompiler (built once per source
 // and cache directory) and kept in the cache directory.
 func precompile(ctx context.Context, opts PackageOptions) ([]artifact.File, error) {
 	cacheDir := artifact.CacheDir(opts.CacheDir)
@@ -137,7 +138,7 @@ func precompile(ctx context.Context, opts PackageOptions) ([]artifact.File, erro
 	if err := fnrt.Precompile(ctx, exe, opts.Spec, opts.WasmPath, dir); err != nil {
 		return nil, err
 	}
-	files, err := artifact.ReadDir(dir, fnrt.PrecompiledDir)
+	files, err := artifact.ReadDir(dir, fnspec.PrecompiledDir)
 	if err != nil {
 		return nil, err
 	}

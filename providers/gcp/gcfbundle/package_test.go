@@ -11,10 +11,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/glacier-pipeline/glacier/internal/fnspec"
 	"github.com/glacier-pipeline/glacier/internal/testutil/ziptest"
 	"github.com/glacier-pipeline/glacier/providers/gcp/gcfbundle"
 	"github.com/glacier-pipeline/glacier/providers/gcp/gcfbundle/gcfrt"
-	"github.com/glacier-pipeline/glacier/providers/internal/fnrt"
 )
 
 // TestPackage checks a bundle's layout: what the buildpack needs at the
@@ -30,9 +30,9 @@ func TestPackage(t *testing.T) {
 	files := ziptest.Files(t, zb)
 	t.Logf("bundle: %d bytes zipped, %d files", len(zb), len(files))
 
-	assert.Equal(t, sha(wasm), sha(files[fnrt.ModuleFile]), "the bundle's module is not the task's")
-	var got fnrt.TaskSpec
-	require.NoError(t, json.Unmarshal(files[fnrt.SpecFile], &got))
+	assert.Equal(t, sha(wasm), sha(files[fnspec.ModuleFile]), "the bundle's module is not the task's")
+	var got fnspec.TaskSpec
+	require.NoError(t, json.Unmarshal(files[fnspec.SpecFile], &got))
 	assert.Equal(t, spec, got)
 
 	gomod := string(files["go.mod"])
@@ -64,7 +64,7 @@ func TestPackage(t *testing.T) {
 
 	cache := 0
 	for name := range files {
-		if strings.HasPrefix(name, fnrt.PrecompiledDir+"/") {
+		if strings.HasPrefix(name, fnspec.PrecompiledDir+"/") {
 			cache++
 		}
 	}
@@ -77,7 +77,7 @@ func TestPackage(t *testing.T) {
 	plain, err := gcfbundle.Package(t.Context(), gcfbundle.PackageOptions{Spec: spec, WasmPath: wasmPath, CacheDir: testCacheDir(t), NoPrecompile: true})
 	require.NoError(t, err)
 	for name := range ziptest.Files(t, plain) {
-		assert.False(t, strings.HasPrefix(name, fnrt.PrecompiledDir+"/"), "NoPrecompile bundle holds %s", name)
+		assert.False(t, strings.HasPrefix(name, fnspec.PrecompiledDir+"/"), "NoPrecompile bundle holds %s", name)
 	}
 }
 
@@ -115,7 +115,7 @@ func TestPackageRefuses(t *testing.T) {
 	}{
 		{"other module", gcfbundle.PackageOptions{Spec: good, WasmPath: fixturePath(t, "empty")}, "but the spec says " + good.ModuleSHA256},
 		{"no module", gcfbundle.PackageOptions{Spec: good, WasmPath: filepath.Join(t.TempDir(), "missing.wasm")}, "read module"},
-		{"bad spec", gcfbundle.PackageOptions{Spec: func() fnrt.TaskSpec { s := good; s.TimeoutSecs = 0; return s }(), WasmPath: wasmPath}, "timeout_s is 0"},
+		{"bad spec", gcfbundle.PackageOptions{Spec: func() fnspec.TaskSpec { s := good; s.TimeoutSecs = 0; return s }(), WasmPath: wasmPath}, "timeout_s is 0"},
 		{"module is a device", gcfbundle.PackageOptions{Spec: good, WasmPath: "/dev/zero"}, "/dev/zero is a character device, not a regular file"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

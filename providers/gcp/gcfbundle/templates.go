@@ -1,7 +1,7 @@
 package gcfbundle
 
 // The Go source of every bundle. It is the same for every task: a bundle's
-// task is its files (fnrt.ModuleFile, fnrt.SpecFile), which gcfrt reads at
+// task is its files (fnspec.ModuleFile, fnspec.SpecFile), which gcfrt reads at
 // cold start.
 
 // functionSource is the function package, at the bundle's root. It imports

@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"github.com/glacier-pipeline/glacier"
-	"github.com/glacier-pipeline/glacier/providers/internal/fnrt"
+	"github.com/glacier-pipeline/glacier/internal/fnspec"
 	"github.com/glacier-pipeline/glacier/providers/internal/plan"
 	"github.com/glacier-pipeline/glacier/providers/internal/pulumiproject"
 )
@@ -234,7 +234,7 @@ func (d *Deployment) HostReserveMiB() int { return plan.HostReserveMiB }
 
 // DatasetsEnv names the environment variable that tells a function's
 // runtime where its datasets live.
-func (d *Deployment) DatasetsEnv() string { return fnrt.DatasetsEnv }
+func (d *Deployment) DatasetsEnv() string { return fnspec.DatasetsEnv }
 
 // ProgramNames are the identifiers of the written program that no
 // variable of a dataset or task may take: those its static files declare

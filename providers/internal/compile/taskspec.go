@@ -1,15 +1,15 @@
 package compile
 
 import (
-	"github.com/glacier-pipeline/glacier/providers/internal/fnrt"
+	"github.com/glacier-pipeline/glacier/internal/fnspec"
 	"github.com/glacier-pipeline/glacier/sdk-guest/abi"
 )
 
 // TaskSpec is what a task's function runtime is told about it, in its
 // artifact: the limits its sandbox gets are the task's own, not its
 // function's, so the task behaves as under glacier run.
-func (t *Task) TaskSpec(pipeline string) fnrt.TaskSpec {
-	return fnrt.TaskSpec{
+func (t *Task) TaskSpec(pipeline string) fnspec.TaskSpec {
+	return fnspec.TaskSpec{
 		ABI:          abi.Version,
 		Pipeline:     pipeline,
 		Task:         t.Name,

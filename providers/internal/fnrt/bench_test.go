@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/glacier-pipeline/glacier/internal/fnspec"
 	"github.com/glacier-pipeline/glacier/providers/internal/fnrt"
 	"github.com/glacier-pipeline/glacier/storage"
 	"github.com/glacier-pipeline/glacier/wasmrt"
@@ -21,7 +22,7 @@ import (
 // memory when /dev/shm exists, so the file driver's fsync does not drown
 // the difference).
 func BenchmarkInvoke(b *testing.B) {
-	fn, _ := artifact(b, "copy", func(s *fnrt.TaskSpec) { s.Inputs = []string{"in"} })
+	fn, _ := artifact(b, "copy", func(s *fnspec.TaskSpec) { s.Inputs = []string{"in"} })
 	data := memDir(b)
 	require.NoError(b, os.WriteFile(filepath.Join(data, "in"), []byte("0123456789"), 0o644))
 	urls := fileURLs(data, "in", "out")
@@ -29,10 +30,10 @@ func BenchmarkInvoke(b *testing.B) {
 
 	b.Run("handler", func(b *testing.B) {
 		h := newHandler(b, fnrt.Options{Dir: fn, Datasets: urls, Log: io.Discard})
-		_, err := h.Invoke(ctx, fnrt.Request{}) // warm the worker
+		_, err := h.Invoke(ctx, fnspec.Request{}) // warm the worker
 		require.NoError(b, err)
 		for b.Loop() {
-			if _, err := h.Invoke(ctx, fnrt.Request{RunID: "bench"}); err != nil {
+			if _, err := h.Invoke(ctx, fnspec.Request{RunID: "bench"}); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -41,7 +42,7 @@ func BenchmarkInvoke(b *testing.B) {
 		rt, err := wasmrt.NewRuntimeWithConfig(ctx, wasmrt.NewConfig().WithCacheDir(precompiled(b, "copy")))
 		require.NoError(b, err)
 		defer rt.Close(ctx)
-		wasm, err := os.ReadFile(filepath.Join(fn, fnrt.ModuleFile))
+		wasm, err := os.ReadFile(filepath.Join(fn, fnspec.ModuleFile))
 		require.NoError(b, err)
 		m, err := rt.Load(ctx, wasm)
 		require.NoError(b, err)
@@ -60,7 +61,7 @@ func BenchmarkInvoke(b *testing.B) {
 // precompiled cache) and Close. A worker killed for a timeout is replaced
 // at about this cost on the next invocation.
 func BenchmarkFirstInvoke(b *testing.B) {
-	fn, _ := artifact(b, "copy", func(s *fnrt.TaskSpec) { s.Inputs = []string{"in"} })
+	fn, _ := artifact(b, "copy", func(s *fnspec.TaskSpec) { s.Inputs = []string{"in"} })
 	data := memDir(b)
 	require.NoError(b, os.WriteFile(filepath.Join(data, "in"), []byte("0123456789"), 0o644))
 	urls := fileURLs(data, "in", "out")
@@ -71,7 +72,7 @@ func BenchmarkFirstInvoke(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if _, err := h.Invoke(ctx, fnrt.Request{}); err != nil {
+		if _, err := h.Invoke(ctx, fnspec.Request{}); err != nil {
 			b.Fatal(err)
 		}
 		if err := h.Close(); err != nil {
@@ -96,7 +97,7 @@ func memDir(b *testing.B) string {
 // checking the artifact, linking the precompiled cache and starting the
 // sandbox worker (then Close).
 func BenchmarkNew(b *testing.B) {
-	fn, _ := artifact(b, "copy", func(s *fnrt.TaskSpec) { s.Inputs = []string{"in"} })
+	fn, _ := artifact(b, "copy", func(s *fnspec.TaskSpec) { s.Inputs = []string{"in"} })
 	urls := fileURLs(b.TempDir(), "in", "out")
 	ctx := context.Background()
 	scratch := b.TempDir()

@@ -7,13 +7,10 @@
 // storage.DefaultURLMux, build a Handler at cold start and call Invoke for
 // each request.
 //
-// # The artifact
-//
-// A function's directory (Lambda's /var/task) holds the task's module
-// (ModuleFile), its TaskSpec (SpecFile) and, optionally, the module's
-// precompiled machine code (PrecompiledDir, made by Precompile). The
-// function's environment holds DatasetsEnv, the URL of every dataset the
-// task reads or writes.
+// What a function's artifact holds, what an invocation sends and answers
+// and the kinds of failure it reports are the contract with the compilers,
+// in package fnspec, which compilers use without linking this package and
+// the sandbox.
 //
 // # Processes
 //
@@ -31,9 +28,10 @@
 // one in process (a small copy task: 2.6 ms against 4.3 ms in the
 // benchmark's own process); its resident memory besides the task's is that
 // of the module's machine code and the storage driver's buffers (see
-// HostReserveMiB). After a task is stopped, the next invocation starts a
-// new worker and loads the module from the compilation cache again, as a
-// cold start does (about 140 ms for the copy task, BenchmarkFirstInvoke).
+// fnspec.HostReserveMiB). After a task is stopped, the next invocation
+// starts a new worker and loads the module from the compilation cache
+// again, as a cold start does (about 140 ms for the copy task,
+// BenchmarkFirstInvoke).
 //
 // # Compilation cache
 //

@@ -2,7 +2,6 @@ package fnrt
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -11,23 +10,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"time"
 
+	"github.com/glacier-pipeline/glacier/internal/fnspec"
 	"github.com/glacier-pipeline/glacier/wasmrt"
 	"github.com/glacier-pipeline/glacier/wasmrt/wasmcheck"
 )
-
-// HostReserveMiB is the memory a function needs besides its task's
-// sandbox: the two Go processes, the compiled module and the storage
-// driver's upload buffers. (Measured under the Lambda emulator: the
-// bootstrap peaks at 15 MiB and a worker at 51 MiB running examples/etl's
-// clean_orders from precompiled code, 89 MiB when it compiled the module,
-// the task's own memory included.) A function with less than the task's MemoryMiB
-// plus this gives the sandbox less than MemoryMiB (see
-// Options.PlatformMemoryMiB); a compiler that wants the task to get its
-// whole MemoryMiB sizes the function at FunctionMemoryMiB.
-const HostReserveMiB = 96
 
 // minSandboxMiB is the least memory New gives a sandbox, however small the
 // function.
@@ -41,24 +29,21 @@ const compileReserveMiB = 48
 // invocation when Options.LogLimit is zero.
 const DefaultLogLimit = 1 << 20
 
-// FunctionMemoryMiB returns the memory a function running a task of
-// taskMiB needs for the sandbox to get all of taskMiB.
-func FunctionMemoryMiB(taskMiB int) int { return taskMiB + HostReserveMiB }
-
 // Options configure New.
 type Options struct {
-	// Dir is the function's directory, holding SpecFile, ModuleFile and
-	// perhaps PrecompiledDir. It may be read-only.
+	// Dir is the function's directory, holding fnspec.SpecFile,
+	// fnspec.ModuleFile and perhaps fnspec.PrecompiledDir. It may be
+	// read-only.
 	Dir string
 	// Datasets maps each of the task's datasets to its URL. Nil means
-	// the value of the DatasetsEnv environment variable.
+	// the value of the fnspec.DatasetsEnv environment variable.
 	Datasets map[string]string
 	// ScratchDir is a writable directory for the compilation cache and the
 	// log pipe. Empty means os.TempDir().
 	ScratchDir string
 	// PlatformMemoryMiB is the memory of the whole function, when the
 	// platform caps it. The sandbox then gets at most that minus
-	// HostReserveMiB, so a task that asks for more fails with a clear
+	// fnspec.HostReserveMiB, so a task that asks for more fails with a clear
 	// memory-limit error instead of the platform killing the function.
 	// Zero means no cap beyond the spec's.
 	PlatformMemoryMiB int
@@ -90,7 +75,7 @@ func DefaultStopMargin(remaining time.Duration) time.Duration {
 // Handler runs one task per invocation. Build it once, at cold start, with
 // New; it is safe for concurrent use.
 type Handler struct {
-	spec     TaskSpec
+	spec     fnspec.TaskSpec
 	module   string
 	datasets map[string]string
 	memory   uint64
@@ -102,64 +87,21 @@ type Handler struct {
 	scratch  string
 }
 
-// Request is an invocation's payload. Every field is optional.
-type Request struct {
-	// RunID identifies the pipeline run; empty means a new one. It is at
-	// most MaxRunID bytes of letters, digits and . _ : -, starting with a
-	// letter or digit, so it can appear in logs and object names as it is.
-	RunID string `json:"run_id,omitempty"`
-}
-
-// MaxRunID is the longest run id a Request may carry.
-const MaxRunID = 128
-
-var runIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:-]*$`)
-
-// Validate reports what is wrong with the request, with the offending
-// value quoted, so nothing from a request reaches a log unescaped.
-func (r Request) Validate() error {
-	if r.RunID == "" {
-		return nil
-	}
-	if len(r.RunID) > MaxRunID || !runIDPattern.MatchString(r.RunID) {
-		return fmt.Errorf("run_id %.200q is not a run id: it must be 1 to %d letters, digits, '.', '_', ':' or '-', starting with a letter or digit",
-			r.RunID, MaxRunID)
-	}
-	return nil
-}
-
-// Response is a successful invocation's result.
-type Response struct {
-	Task    string                `json:"task"`
-	RunID   string                `json:"run_id"`
-	Status  string                `json:"status"` // always "succeeded"
-	Outputs map[string]OutputInfo `json:"outputs"`
-	// DurationMS is the invocation's wall time in milliseconds, from the
-	// request to the outputs' commit.
-	DurationMS int64 `json:"duration_ms"`
-}
-
-// OutputInfo describes a committed output.
-type OutputInfo struct {
-	Size   int64  `json:"size"`
-	SHA256 string `json:"sha256"`
-}
-
 // New reads the spec and checks the module in opts.Dir, checks the dataset
 // URLs against the spec, prepares the compilation cache and starts the
 // sandbox worker. Its errors say what is wrong with the deployment.
 func New(ctx context.Context, opts Options) (*Handler, error) {
-	spec, err := ReadSpec(opts.Dir)
+	spec, err := fnspec.ReadSpec(opts.Dir)
 	if err != nil {
 		return nil, err
 	}
-	module := filepath.Join(opts.Dir, ModuleFile)
+	module := filepath.Join(opts.Dir, fnspec.ModuleFile)
 	if err := checkModule(module, spec.ModuleSHA256); err != nil {
 		return nil, fmt.Errorf("task %q: %w", spec.Task, err)
 	}
 	datasets := opts.Datasets
 	if datasets == nil {
-		datasets, err = spec.ParseDatasets(os.Getenv(DatasetsEnv))
+		datasets, err = spec.ParseDatasets(os.Getenv(fnspec.DatasetsEnv))
 	} else {
 		err = spec.CheckDatasets(datasets)
 	}
@@ -171,7 +113,7 @@ func New(ctx context.Context, opts Options) (*Handler, error) {
 		module:   module,
 		datasets: datasets,
 		memory:   uint64(spec.MemoryMiB) << 20,
-		compile:  spec.CompileBudget(),
+		compile:  compileBudget(spec),
 		margin:   opts.StopMargin,
 		log:      opts.Log,
 	}
@@ -181,11 +123,11 @@ func New(ctx context.Context, opts Options) (*Handler, error) {
 	if h.log == nil {
 		h.log = os.Stderr
 	}
-	if p := opts.PlatformMemoryMiB; p > 0 && p-HostReserveMiB < spec.MemoryMiB {
-		avail := max(p-HostReserveMiB, minSandboxMiB)
+	if p := opts.PlatformMemoryMiB; p > 0 && p-fnspec.HostReserveMiB < spec.MemoryMiB {
+		avail := max(p-fnspec.HostReserveMiB, minSandboxMiB)
 		h.memory = uint64(avail) << 20
 		h.logf("the function has %d MiB and the runtime needs about %d MiB, so task %q gets %d MiB instead of its %d MiB; give the function %d MiB",
-			p, HostReserveMiB, spec.Task, avail, spec.MemoryMiB, FunctionMemoryMiB(spec.MemoryMiB))
+			p, fnspec.HostReserveMiB, spec.Task, avail, spec.MemoryMiB, fnspec.FunctionMemoryMiB(spec.MemoryMiB))
 	}
 	// Compiling happens before the task has any memory, so it may use the
 	// function's, less what the two processes need besides.
@@ -201,7 +143,7 @@ func New(ctx context.Context, opts Options) (*Handler, error) {
 		return nil, fmt.Errorf("scratch directory: %w", err)
 	}
 	cache := filepath.Join(h.scratch, "cache")
-	if err := linkCache(filepath.Join(opts.Dir, PrecompiledDir), cache); err != nil {
+	if err := linkCache(filepath.Join(opts.Dir, fnspec.PrecompiledDir), cache); err != nil {
 		h.Close()
 		return nil, fmt.Errorf("compilation cache: %w", err)
 	}
@@ -233,7 +175,7 @@ func New(ctx context.Context, opts Options) (*Handler, error) {
 func checkModule(path, want string) error {
 	f, size, err := wasmcheck.Open(path, 0)
 	if err != nil {
-		return fmt.Errorf("%w; the function's artifact must hold %s", err, ModuleFile)
+		return fmt.Errorf("%w; the function's artifact must hold %s", err, fnspec.ModuleFile)
 	}
 	defer f.Close()
 	h := sha256.New()
@@ -246,8 +188,21 @@ func checkModule(path, want string) error {
 	return nil
 }
 
+// compileBudget returns spec's compile budget, the sandbox's defaults
+// filled in.
+func compileBudget(spec fnspec.TaskSpec) wasmrt.CompileBudget {
+	b := wasmrt.CompileBudget{Memory: wasmrt.DefaultCompileMemory, Timeout: wasmrt.DefaultCompileTimeout}
+	if spec.CompileMemoryMiB > 0 {
+		b.Memory = uint64(spec.CompileMemoryMiB) << 20
+	}
+	if spec.CompileTimeoutSecs > 0 {
+		b.Timeout = time.Duration(spec.CompileTimeoutSecs) * time.Second
+	}
+	return b
+}
+
 // Spec returns the task's spec.
-func (h *Handler) Spec() TaskSpec { return h.spec }
+func (h *Handler) Spec() fnspec.TaskSpec { return h.spec }
 
 // MemoryLimit returns the bytes of memory the task's sandbox may use.
 func (h *Handler) MemoryLimit() uint64 { return h.memory }
@@ -259,15 +214,15 @@ func (h *Handler) CompileBudget() wasmrt.CompileBudget { return h.compile }
 // has a deadline, the task is stopped StopMargin before it; otherwise it is
 // stopped after the spec's timeout. A failed task commits nothing and
 // returns an *Error whose message says what happened.
-func (h *Handler) Invoke(ctx context.Context, req Request) (Response, error) {
+func (h *Handler) Invoke(ctx context.Context, req fnspec.Request) (fnspec.Response, error) {
 	start := time.Now()
 	if err := req.Validate(); err != nil {
 		h.logf("refused a request: %v", err)
-		return Response{}, &Error{Kind: KindBadRequest, Task: h.spec.Task, Err: err}
+		return fnspec.Response{}, &Error{Kind: fnspec.KindBadRequest, Task: h.spec.Task, Err: err}
 	}
 	runID := req.RunID
 	if runID == "" {
-		runID = NewRunID(start)
+		runID = fnspec.NewRunID(start)
 	}
 	job := wasmrt.Job{
 		ModulePath:   h.module,
@@ -310,17 +265,17 @@ func (h *Handler) Invoke(ctx context.Context, req Request) (Response, error) {
 		}
 		e := &Error{Kind: kindOf(err), Task: h.spec.Task, RunID: runID, Err: err}
 		h.logf("run %q failed: %v", runID, err)
-		return Response{}, e
+		return fnspec.Response{}, e
 	}
-	out := Response{
+	out := fnspec.Response{
 		Task:       h.spec.Task,
 		RunID:      runID,
 		Status:     "succeeded",
-		Outputs:    make(map[string]OutputInfo, len(res.Outputs)),
+		Outputs:    make(map[string]fnspec.OutputInfo, len(res.Outputs)),
 		DurationMS: time.Since(start).Milliseconds(),
 	}
 	for n, o := range res.Outputs {
-		out.Outputs[n] = OutputInfo{Size: o.Size, SHA256: o.SHA256}
+		out.Outputs[n] = fnspec.OutputInfo{Size: o.Size, SHA256: o.SHA256}
 	}
 	return out, nil
 }
@@ -348,12 +303,4 @@ func (h *Handler) Close() error {
 // does not interleave with the task's lines.
 func (h *Handler) logf(format string, args ...any) {
 	fmt.Fprintf(h.log, "glacier: "+format+"\n", args...)
-}
-
-// NewRunID returns a new run id: the UTC time and a random suffix, such as
-// 20240501T120000.000Z-a1b2c3, the form glacier run uses.
-func NewRunID(now time.Time) string {
-	var b [3]byte
-	_, _ = rand.Read(b[:])
-	return now.UTC().Format("20060102T150405.000Z") + "-" + hex.EncodeToString(b[:])
 }

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -18,6 +19,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/glacier-pipeline/glacier/internal/fnspec"
 	"github.com/glacier-pipeline/glacier/internal/testutil/syncbuf"
 	"github.com/glacier-pipeline/glacier/internal/testutil/wasmbuild"
 	"github.com/glacier-pipeline/glacier/providers/internal/fnrt"
@@ -55,33 +57,40 @@ func sha(b []byte) string {
 }
 
 // precompiled returns a compilation cache holding the fixture's machine
-// code, made once per test process: it depends on this very program (its
-// wazero, and how wasmrt prepares modules), so it cannot outlive it.
+// code, made once per test process by a worker of this very program (its
+// wazero, and how wasmrt prepares modules), as the packagers' module
+// checker makes it for an artifact.
 func precompiled(tb testing.TB, name string) string {
 	tb.Helper()
 	dir := filepath.Join(scratch, "precompiled", name)
-	exe, err := os.Executable()
+	if _, err := os.Stat(dir); err == nil {
+		return dir
+	}
+	ctx := context.Background()
+	pool, err := wasmrt.NewPool(ctx, wasmrt.PoolOptions{Workers: 1, CacheDir: dir})
 	require.NoError(tb, err)
-	require.NoError(tb, fnrt.Precompile(context.Background(), exe, moduleSpec(tb, name, fixture(tb, name)), fixture(tb, name), dir))
+	defer pool.Close()
+	spec := moduleSpec(tb, name, fixture(tb, name))
+	require.NoError(tb, pool.Compile(ctx, wasmrt.Job{Task: name, ModulePath: fixture(tb, name), ModuleSHA256: spec.ModuleSHA256}))
 	return dir
 }
 
 // moduleSpec is the spec of the module at path run as task name.
-func moduleSpec(tb testing.TB, name, path string) fnrt.TaskSpec {
+func moduleSpec(tb testing.TB, name, path string) fnspec.TaskSpec {
 	tb.Helper()
 	wasm, err := os.ReadFile(path)
 	require.NoError(tb, err)
-	return fnrt.TaskSpec{ABI: abi.Version, Pipeline: "test", Task: name, ModuleSHA256: sha(wasm), MemoryMiB: 64, TimeoutSecs: 30}
+	return fnspec.TaskSpec{ABI: abi.Version, Pipeline: "test", Task: name, ModuleSHA256: sha(wasm), MemoryMiB: 64, TimeoutSecs: 30}
 }
 
 // artifact lays out a function directory for a fixture, with its
 // precompiled cache, and returns it with the spec written into it.
-func artifact(t testing.TB, name string, edit func(*fnrt.TaskSpec)) (string, fnrt.TaskSpec) {
+func artifact(t testing.TB, name string, edit func(*fnspec.TaskSpec)) (string, fnspec.TaskSpec) {
 	t.Helper()
 	wasm, err := os.ReadFile(fixture(t, name))
 	require.NoError(t, err)
 	dir := t.TempDir()
-	spec := fnrt.TaskSpec{
+	spec := fnspec.TaskSpec{
 		ABI: abi.Version, Pipeline: "test", Task: name, ModuleSHA256: sha(wasm),
 		Outputs: []string{"out"}, MemoryMiB: 64, TimeoutSecs: 30,
 	}
@@ -90,9 +99,9 @@ func artifact(t testing.TB, name string, edit func(*fnrt.TaskSpec)) (string, fnr
 	}
 	data, err := spec.Encode()
 	require.NoError(t, err)
-	require.NoError(t, os.WriteFile(filepath.Join(dir, fnrt.SpecFile), data, 0o644))
-	require.NoError(t, os.WriteFile(filepath.Join(dir, fnrt.ModuleFile), wasm, 0o644))
-	require.NoError(t, os.CopyFS(filepath.Join(dir, fnrt.PrecompiledDir), os.DirFS(precompiled(t, name))))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, fnspec.SpecFile), data, 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, fnspec.ModuleFile), wasm, 0o644))
+	require.NoError(t, os.CopyFS(filepath.Join(dir, fnspec.PrecompiledDir), os.DirFS(precompiled(t, name))))
 	return dir, spec
 }
 
@@ -119,7 +128,7 @@ func newHandler(t testing.TB, opts fnrt.Options) *fnrt.Handler {
 var runIDForm = regexp.MustCompile(`^\d{8}T\d{6}\.\d{3}Z-[0-9a-f]{6}$`)
 
 func TestInvokeCopy(t *testing.T) {
-	fn, _ := artifact(t, "copy", func(s *fnrt.TaskSpec) {
+	fn, _ := artifact(t, "copy", func(s *fnspec.TaskSpec) {
 		s.Inputs = []string{"in"}
 		s.Params = map[string]string{"suffix": "!"}
 	})
@@ -128,7 +137,7 @@ func TestInvokeCopy(t *testing.T) {
 	log := &syncbuf.Buffer{}
 	h := newHandler(t, fnrt.Options{Dir: fn, Datasets: fileURLs(data, "in", "out"), Log: log})
 
-	resp, err := h.Invoke(context.Background(), fnrt.Request{RunID: "run-1"})
+	resp, err := h.Invoke(context.Background(), fnspec.Request{RunID: "run-1"})
 	require.NoError(t, err)
 	got, err := os.ReadFile(filepath.Join(data, "out"))
 	require.NoError(t, err)
@@ -136,7 +145,7 @@ func TestInvokeCopy(t *testing.T) {
 	assert.Equal(t, "copy", resp.Task)
 	assert.Equal(t, "run-1", resp.RunID)
 	assert.Equal(t, "succeeded", resp.Status)
-	assert.Equal(t, map[string]fnrt.OutputInfo{"out": {Size: 6, SHA256: sha([]byte("hello!"))}}, resp.Outputs)
+	assert.Equal(t, map[string]fnspec.OutputInfo{"out": {Size: 6, SHA256: sha([]byte("hello!"))}}, resp.Outputs)
 	// Invoke returns only once the task's log is forwarded.
 	assert.Contains(t, log.String(), "[copy] copied 5 bytes\n")
 
@@ -150,7 +159,7 @@ func TestInvokeCopy(t *testing.T) {
 	}
 
 	// A second invocation reuses the warm worker and makes up a run id.
-	resp, err = h.Invoke(context.Background(), fnrt.Request{})
+	resp, err = h.Invoke(context.Background(), fnspec.Request{})
 	require.NoError(t, err)
 	assert.Regexp(t, runIDForm, resp.RunID)
 }
@@ -158,22 +167,22 @@ func TestInvokeCopy(t *testing.T) {
 func TestInvokeFailures(t *testing.T) {
 	for _, tc := range []struct {
 		fixture  string
-		edit     func(*fnrt.TaskSpec)
+		edit     func(*fnspec.TaskSpec)
 		deadline time.Duration // of the invocation's context; zero for none
-		kind     string
+		kind     fnspec.Kind
 		sentinel error
 		msg      []string
 	}{
-		{fixture: "errorpartial", kind: fnrt.KindTaskFailed,
+		{fixture: "errorpartial", kind: fnspec.KindTaskFailed,
 			msg: []string{`task "errorpartial" failed: row 7: bad currency code (exit code 1)`, "nothing was committed"}},
-		{fixture: "panicpartial", kind: fnrt.KindTaskFailed, msg: []string{"exit", "code 2", "nothing was committed"}},
-		{fixture: "exit3", kind: fnrt.KindTaskFailed, msg: []string{"exited with code 3", "nothing was committed"}},
-		{fixture: "membomb", kind: fnrt.KindMemoryLimit, sentinel: wasmrt.ErrMemoryLimit,
+		{fixture: "panicpartial", kind: fnspec.KindTaskFailed, msg: []string{"exit", "code 2", "nothing was committed"}},
+		{fixture: "exit3", kind: fnspec.KindTaskFailed, msg: []string{"exited with code 3", "nothing was committed"}},
+		{fixture: "membomb", kind: fnspec.KindMemoryLimit, sentinel: wasmrt.ErrMemoryLimit,
 			msg: []string{"ran out of memory", "64 MiB", "nothing was committed"}},
-		{fixture: "undeclared", kind: fnrt.KindTaskFailed, msg: []string{`"secret"`, "nothing was committed"}},
-		{fixture: "loop", deadline: 3 * time.Second, kind: fnrt.KindTimeout, sentinel: wasmrt.ErrTimeout,
+		{fixture: "undeclared", kind: fnspec.KindTaskFailed, msg: []string{`"secret"`, "nothing was committed"}},
+		{fixture: "loop", deadline: 3 * time.Second, kind: fnspec.KindTimeout, sentinel: wasmrt.ErrTimeout,
 			msg: []string{"timed out", "before the function's deadline", "nothing was committed"}},
-		{fixture: "loop", edit: func(s *fnrt.TaskSpec) { s.TimeoutSecs = 1 }, kind: fnrt.KindTimeout, sentinel: wasmrt.ErrTimeout,
+		{fixture: "loop", edit: func(s *fnspec.TaskSpec) { s.TimeoutSecs = 1 }, kind: fnspec.KindTimeout, sentinel: wasmrt.ErrTimeout,
 			msg: []string{"timed out after 1s", "nothing was committed"}},
 	} {
 		t.Run(tc.fixture, func(t *testing.T) {
@@ -190,7 +199,7 @@ func TestInvokeFailures(t *testing.T) {
 				ctx, cancel = context.WithTimeout(ctx, tc.deadline)
 				defer cancel()
 			}
-			_, err := h.Invoke(ctx, fnrt.Request{RunID: "r"})
+			_, err := h.Invoke(ctx, fnspec.Request{RunID: "r"})
 			require.Error(t, err)
 			var fe *fnrt.Error
 			require.ErrorAs(t, err, &fe)
@@ -217,20 +226,20 @@ func TestInvokeFailures(t *testing.T) {
 }
 
 func TestInvokeAfterTimeoutRecovers(t *testing.T) {
-	fn, _ := artifact(t, "loop", func(s *fnrt.TaskSpec) { s.TimeoutSecs = 1 })
+	fn, _ := artifact(t, "loop", func(s *fnspec.TaskSpec) { s.TimeoutSecs = 1 })
 	h := newHandler(t, fnrt.Options{Dir: fn, Datasets: fileURLs(t.TempDir(), "out")})
 	for range 2 { // the second run gets a fresh worker
-		_, err := h.Invoke(context.Background(), fnrt.Request{})
+		_, err := h.Invoke(context.Background(), fnspec.Request{})
 		assert.ErrorIs(t, err, wasmrt.ErrTimeout)
 	}
 }
 
 func TestGuestSeesNoEnvironment(t *testing.T) {
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "do-not-leak")
-	fn, _ := artifact(t, "environ", func(s *fnrt.TaskSpec) { s.Outputs = []string{"env"} })
+	fn, _ := artifact(t, "environ", func(s *fnspec.TaskSpec) { s.Outputs = []string{"env"} })
 	data := t.TempDir()
 	h := newHandler(t, fnrt.Options{Dir: fn, Datasets: fileURLs(data, "env")})
-	_, err := h.Invoke(context.Background(), fnrt.Request{})
+	_, err := h.Invoke(context.Background(), fnspec.Request{})
 	require.NoError(t, err)
 	got, err := os.ReadFile(filepath.Join(data, "env"))
 	require.NoError(t, err)
@@ -238,18 +247,18 @@ func TestGuestSeesNoEnvironment(t *testing.T) {
 }
 
 func TestPlatformMemoryCapsSandbox(t *testing.T) {
-	fn, _ := artifact(t, "copy", func(s *fnrt.TaskSpec) { s.Inputs = []string{"in"}; s.MemoryMiB = 256 })
+	fn, _ := artifact(t, "copy", func(s *fnspec.TaskSpec) { s.Inputs = []string{"in"}; s.MemoryMiB = 256 })
 	log := &syncbuf.Buffer{}
 	h := newHandler(t, fnrt.Options{Dir: fn, Datasets: fileURLs(t.TempDir(), "in", "out"), PlatformMemoryMiB: 256, Log: log})
-	assert.Equal(t, uint64(256-fnrt.HostReserveMiB)<<20, h.MemoryLimit())
+	assert.Equal(t, uint64(256-fnspec.HostReserveMiB)<<20, h.MemoryLimit())
 	assert.Contains(t, log.String(), "give the function 352 MiB")
 
-	h = newHandler(t, fnrt.Options{Dir: fn, Datasets: fileURLs(t.TempDir(), "in", "out"), PlatformMemoryMiB: fnrt.FunctionMemoryMiB(256)})
+	h = newHandler(t, fnrt.Options{Dir: fn, Datasets: fileURLs(t.TempDir(), "in", "out"), PlatformMemoryMiB: fnspec.FunctionMemoryMiB(256)})
 	assert.Equal(t, uint64(256)<<20, h.MemoryLimit())
 }
 
 func TestNewRefusesBadDeployments(t *testing.T) {
-	fn, _ := artifact(t, "copy", func(s *fnrt.TaskSpec) { s.Inputs = []string{"in"} })
+	fn, _ := artifact(t, "copy", func(s *fnspec.TaskSpec) { s.Inputs = []string{"in"} })
 	good := `{"in":"s3://b/in","out":"s3://b/out"}`
 	for _, tc := range []struct {
 		name string
@@ -264,7 +273,7 @@ func TestNewRefusesBadDeployments(t *testing.T) {
 		{"every problem", `{"secret":"s3://b/s"}`, []string{`"in"`, `"out"`, `"secret"`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			t.Setenv(fnrt.DatasetsEnv, tc.env)
+			t.Setenv(fnspec.DatasetsEnv, tc.env)
 			_, err := fnrt.New(context.Background(), fnrt.Options{Dir: fn, ScratchDir: t.TempDir()})
 			require.Error(t, err)
 			for _, w := range tc.want {
@@ -273,18 +282,18 @@ func TestNewRefusesBadDeployments(t *testing.T) {
 		})
 	}
 	t.Run("from the environment", func(t *testing.T) {
-		t.Setenv(fnrt.DatasetsEnv, good)
+		t.Setenv(fnspec.DatasetsEnv, good)
 		newHandler(t, fnrt.Options{Dir: fn})
 	})
 
 	corrupt := t.TempDir()
 	require.NoError(t, os.CopyFS(corrupt, os.DirFS(fn)))
-	require.NoError(t, os.WriteFile(filepath.Join(corrupt, fnrt.ModuleFile), []byte("\x00asm\x01\x00\x00\x00"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(corrupt, fnspec.ModuleFile), []byte("\x00asm\x01\x00\x00\x00"), 0o644))
 	_, err := fnrt.New(context.Background(), fnrt.Options{Dir: corrupt, Datasets: fileURLs(t.TempDir(), "in", "out"), ScratchDir: t.TempDir()})
 	assert.ErrorContains(t, err, "but the spec says")
 
 	_, err = fnrt.New(context.Background(), fnrt.Options{Dir: t.TempDir(), ScratchDir: t.TempDir()})
-	assert.ErrorContains(t, err, fnrt.SpecFile)
+	assert.ErrorContains(t, err, fnspec.SpecFile)
 }
 
 // scratchFiles lists the regular files and symbolic links under dir.
@@ -314,8 +323,8 @@ func TestPrecompiledCacheReadOnly(t *testing.T) {
 		{"miss", "errorpartial", false}, // another module's code: a miss
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			fn, _ := artifact(t, "copy", func(s *fnrt.TaskSpec) { s.Inputs = []string{"in"} })
-			cache := filepath.Join(fn, fnrt.PrecompiledDir)
+			fn, _ := artifact(t, "copy", func(s *fnspec.TaskSpec) { s.Inputs = []string{"in"} })
+			cache := filepath.Join(fn, fnspec.PrecompiledDir)
 			require.NoError(t, os.RemoveAll(cache))
 			require.NoError(t, os.CopyFS(cache, os.DirFS(precompiled(t, tc.shipped))))
 			before := tree(t, fn)
@@ -324,7 +333,7 @@ func TestPrecompiledCacheReadOnly(t *testing.T) {
 			require.NoError(t, os.WriteFile(filepath.Join(data, "in"), []byte("x"), 0o644))
 			scratch := t.TempDir()
 			h := newHandler(t, fnrt.Options{Dir: fn, Datasets: fileURLs(data, "in", "out"), ScratchDir: scratch})
-			_, err := h.Invoke(context.Background(), fnrt.Request{})
+			_, err := h.Invoke(context.Background(), fnspec.Request{})
 			require.NoError(t, err)
 			assert.Equal(t, before, tree(t, fn), "the function's directory must not change")
 			regular, links := scratchFiles(t, scratch)
@@ -402,4 +411,19 @@ func TestPrecompileRefusesBadModule(t *testing.T) {
 	assert.Contains(t, err.Error(), bad)
 	_, serr := os.Stat(dir)
 	assert.True(t, errors.Is(serr, fs.ErrNotExist), "a failed precompile leaves no cache")
+}
+
+// TestSpecSpeaksTheSandboxsVersions checks that the contract, which checks
+// a spec's ABI version without linking the sandbox, accepts exactly the
+// host ABI versions the sandbox speaks.
+func TestSpecSpeaksTheSandboxsVersions(t *testing.T) {
+	spec := moduleSpec(t, "copy", fixture(t, "copy"))
+	for _, v := range wasmrt.Versions {
+		spec.ABI = v
+		assert.NoError(t, spec.Validate(), "version %d", v)
+	}
+	for _, v := range []int{0, slices.Max(wasmrt.Versions) + 1} {
+		spec.ABI = v
+		assert.ErrorContains(t, spec.Validate(), "host ABI version", "version %d", v)
+	}
 }

@@ -2,6 +2,8 @@ package fnrt
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -10,7 +12,9 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/glacier-pipeline/glacier/internal/fnspec"
 	"github.com/glacier-pipeline/glacier/wasmrt"
+	"github.com/glacier-pipeline/glacier/wasmrt/wasmcheck"
 )
 
 // ServeIfRequested turns this process into a wasmrt.Pool worker if its
@@ -42,7 +46,7 @@ func ServeIfRequested() {
 //
 // Compilation is deterministic: the same module, program and CPU give the
 // same files.
-func Precompile(ctx context.Context, exe string, spec TaskSpec, modulePath, dir string) error {
+func Precompile(ctx context.Context, exe string, spec fnspec.TaskSpec, modulePath, dir string) error {
 	if _, err := os.Stat(dir); err == nil {
 		return nil
 	}
@@ -68,7 +72,7 @@ func Precompile(ctx context.Context, exe string, spec TaskSpec, modulePath, dir 
 	}
 	err = pool.Compile(ctx, wasmrt.Job{
 		Task: spec.Task, ModulePath: modulePath, ModuleSHA256: spec.ModuleSHA256,
-		MemoryLimit: uint64(spec.MemoryMiB) << 20, Compile: spec.CompileBudget(),
+		MemoryLimit: uint64(spec.MemoryMiB) << 20, Compile: compileBudget(spec),
 	})
 	pool.Close()
 	if err != nil {
@@ -125,4 +129,28 @@ func linkCache(shipped, dst string) error {
 		}
 		return os.Symlink(abs, target)
 	})
+}
+
+// ReadModule reads the module at path for spec's artifact: a regular file
+// of bounded size whose SHA-256 is spec's. With validate, it also checks
+// the module exactly as the function's sandbox will load it
+// (wasmrt.Validate), for a packager that does not precompile it (which
+// loads it in the same sandbox). So no artifact carries a file that is not
+// a module the function can run.
+func ReadModule(ctx context.Context, spec fnspec.TaskSpec, path string, validate bool) ([]byte, error) {
+	wasm, err := wasmcheck.ReadFile(path, 0)
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(wasm)
+	if got := hex.EncodeToString(sum[:]); got != spec.ModuleSHA256 {
+		return nil, fmt.Errorf("module %s has SHA-256 %s, but the spec says %s; pass the module the spec was made from",
+			path, got, spec.ModuleSHA256)
+	}
+	if validate {
+		if err := wasmrt.Validate(ctx, wasm, uint64(spec.MemoryMiB)<<20); err != nil {
+			return nil, fmt.Errorf("module %s: %w", path, err)
+		}
+	}
+	return wasm, nil
 }

@@ -3,21 +3,15 @@ package plan
 import (
 	"fmt"
 
-	"github.com/glacier-pipeline/glacier/providers/internal/fnrt"
+	"github.com/glacier-pipeline/glacier/internal/fnspec"
 )
 
 // HostReserveMiB is the memory a function needs besides its task's
-// sandbox: the function runtime's two Go processes, wazero's compiled
-// module and the storage client's buffers. It is fnrt's own figure, so
-// that the runtime, which shrinks the sandbox of a function with less than
-// the task's memory plus this, never has to.
-//
-// Measured under the Lambda emulator with examples/etl's clean_orders
-// (go test -run XXX -bench ColdStart -benchtime 2x
-// ./providers/aws/lambdazip/): the bootstrap peaks at 15 MiB and its
-// sandbox worker at 48 MiB from precompiled code, 82 MiB when it compiles
-// the module, the guest's own few MiB included: 63 to 97 MiB in all.
-const HostReserveMiB = fnrt.HostReserveMiB
+// sandbox (see fnspec.HostReserveMiB): the function runtimes' own figure,
+// so that a runtime, which shrinks the sandbox of a function with less
+// than the task's memory plus this, never has to. docs/aws.md ("Memory")
+// has the measurements behind it.
+const HostReserveMiB = fnspec.HostReserveMiB
 
 // Sizes are the memory sizes a serverless platform gives a function.
 type Sizes struct {

@@ -7,8 +7,8 @@
 // (LAMBDA_TASK_ROOT) and the dataset URLs from GLACIER_DATASETS, and starts
 // the sandbox; each invocation then runs the task once. A payload of
 // {"run_id": "..."} names the pipeline run (optional); the response is the
-// fnrt.Response as JSON. A failed task returns a handler error whose
-// errorType is "Glacier." followed by an fnrt Kind (Glacier.TaskFailed,
+// fnspec.Response as JSON. A failed task returns a handler error whose
+// errorType is "Glacier." followed by an fnspec Kind (Glacier.TaskFailed,
 // Glacier.Timeout, Glacier.Storage, ...) and whose errorMessage says what
 // happened; it commits nothing. A deployment error found at cold start
 // (a missing dataset URL, a corrupt artifact) fails every invocation with
@@ -36,6 +36,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambda/messages"
 
+	"github.com/glacier-pipeline/glacier/internal/fnspec"
 	// Registers the s3 scheme on storage.DefaultURLMux.
 	_ "github.com/glacier-pipeline/glacier/providers/aws/s3store"
 	"github.com/glacier-pipeline/glacier/providers/internal/fnrt"
@@ -60,7 +61,7 @@ func main() {
 	h, err := fnrt.New(context.Background(), fnrt.Options{Dir: dir, PlatformMemoryMiB: mem})
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "glacier: cold start failed: %v\n", err)
-		lambda.Start(failing{messages.InvokeResponse_Error{Message: "cold start failed: " + err.Error(), Type: errorTypePrefix + "Init"}})
+		lambda.Start(failing{messages.InvokeResponse_Error{Message: "cold start failed: " + err.Error(), Type: errorTypePrefix + string(fnspec.KindInit)}})
 		return
 	}
 	lambda.Start(handler{h})
@@ -71,23 +72,23 @@ func main() {
 type handler struct{ h *fnrt.Handler }
 
 func (s handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
-	var req fnrt.Request
+	var req fnspec.Request
 	if p := bytes.TrimSpace(payload); len(p) > 0 && !bytes.Equal(p, []byte("null")) {
 		if err := json.Unmarshal(p, &req); err != nil {
 			return nil, messages.InvokeResponse_Error{
 				Message: fmt.Sprintf(`the payload is not a JSON object such as {"run_id": "..."}: %v`, err),
-				Type:    errorTypePrefix + fnrt.KindBadRequest,
+				Type:    errorTypePrefix + string(fnspec.KindBadRequest),
 			}
 		}
 	}
 	resp, err := s.h.Invoke(ctx, req)
 	if err != nil {
-		kind := fnrt.KindError
+		kind := fnspec.KindError
 		var fe *fnrt.Error
 		if errors.As(err, &fe) {
 			kind = fe.Kind
 		}
-		return nil, messages.InvokeResponse_Error{Message: err.Error(), Type: errorTypePrefix + kind}
+		return nil, messages.InvokeResponse_Error{Message: err.Error(), Type: errorTypePrefix + string(kind)}
 	}
 	return json.Marshal(resp)
 }

@@ -3,15 +3,15 @@
 // runs the task's WebAssembly module in the wasmrt sandbox once per request,
 // with its datasets in Cloud Storage. Each task's source bundle (made by
 // gcfbundle.Package) holds a function package whose init calls Start, plus
-// the module, its fnrt.TaskSpec and, optionally, the module's precompiled
+// the module, its fnspec.TaskSpec and, optionally, the module's precompiled
 // machine code.
 //
 // # Requests
 //
 // Workflows calls the function with an HTTP POST whose body is
 // {"run_id": "..."} (optional; an empty body is fine). A task that succeeds
-// answers 200 with the fnrt.Response as JSON. A task that fails answers 500
-// with a Failure as JSON, whose Kind is one of fnrt's Kind constants and
+// answers 200 with the fnspec.Response as JSON. A task that fails answers 500
+// with a Failure as JSON, whose Kind is one of fnspec's Kind constants and
 // whose Error says what happened; nothing it wrote is committed, so the
 // caller may retry. A deployment error found at cold start (a missing
 // dataset URL, a corrupt bundle) fails every request with kind Init.
@@ -37,7 +37,7 @@
 //
 // # Environment
 //
-// GLACIER_DATASETS (fnrt.DatasetsEnv) maps each of the task's datasets to
+// GLACIER_DATASETS (fnspec.DatasetsEnv) maps each of the task's datasets to
 // its gs://bucket/object URL. Cloud Storage is reached with the function's
 // service account through gcsstore, or through the emulator named by
 // STORAGE_EMULATOR_HOST. The task itself sees none of the environment.
@@ -57,6 +57,7 @@ import (
 	"time"
 
 	// Registers the "gs" scheme, configured from the environment.
+	"github.com/glacier-pipeline/glacier/internal/fnspec"
 	_ "github.com/glacier-pipeline/glacier/providers/gcp/gcsstore"
 	"github.com/glacier-pipeline/glacier/providers/internal/fnrt"
 )
@@ -73,12 +74,12 @@ const SourceDir = "serverless_function_source_code"
 
 // KindInit is the Failure kind of every request when the function could not
 // start: its deployment is broken, and retrying will not help.
-const KindInit = "Init"
+const KindInit = fnspec.KindInit
 
 // KindBadRequest is the Failure kind of a request whose body is not a JSON
 // object such as {"run_id": "..."}, or whose run id is not one (see
-// fnrt.Request.Validate).
-const KindBadRequest = fnrt.KindBadRequest
+// fnspec.Request.Validate).
+const KindBadRequest = fnspec.KindBadRequest
 
 // maxBody bounds the request body; a real one is a few dozen bytes.
 const maxBody = 64 << 10
@@ -88,8 +89,8 @@ type Failure struct {
 	Task   string `json:"task"`
 	RunID  string `json:"run_id,omitempty"`
 	Status string `json:"status"` // always "failed"
-	// Kind is one of fnrt's Kind constants, KindInit or KindBadRequest.
-	Kind string `json:"kind"`
+	// Kind is one of fnspec's Kind constants.
+	Kind fnspec.Kind `json:"kind"`
 	// Error describes the failure.
 	Error string `json:"error"`
 }
@@ -128,16 +129,16 @@ func Start() *Handler {
 // FunctionDir returns the directory holding the bundle's files: SourceDir
 // when the function runs in Cloud Functions, else the working directory
 // (a bundle served locally with go run ./cmd). It fails if neither holds
-// fnrt.SpecFile.
+// fnspec.SpecFile.
 func FunctionDir() (string, error) {
 	for _, d := range []string{SourceDir, "."} {
-		if _, err := os.Stat(filepath.Join(d, fnrt.SpecFile)); err == nil {
+		if _, err := os.Stat(filepath.Join(d, fnspec.SpecFile)); err == nil {
 			return filepath.Abs(d)
 		}
 	}
 	wd, _ := os.Getwd()
 	return "", fmt.Errorf("no %s in %s (where Cloud Functions puts the function's source) nor in the working directory %s; serve the bundle from its own directory",
-		fnrt.SpecFile, SourceDir, wd)
+		fnspec.SpecFile, SourceDir, wd)
 }
 
 // Handler serves the task over HTTP. Build it with NewHandler, or let Start
@@ -181,7 +182,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	select {
 	case <-h.ready:
 	case <-r.Context().Done():
-		writeJSON(w, http.StatusServiceUnavailable, Failure{Status: "failed", Kind: fnrt.KindCanceled,
+		writeJSON(w, http.StatusServiceUnavailable, Failure{Status: "failed", Kind: fnspec.KindCanceled,
 			Error: "the request ended while the function was still starting: " + r.Context().Err().Error()})
 		return
 	}
@@ -205,7 +206,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	resp, err := h.fn.Invoke(ctx, req)
 	if err != nil {
-		f := Failure{Task: spec.Task, RunID: req.RunID, Status: "failed", Kind: fnrt.KindError, Error: err.Error()}
+		f := Failure{Task: spec.Task, RunID: req.RunID, Status: "failed", Kind: fnspec.KindError, Error: err.Error()}
 		var fe *fnrt.Error
 		if errors.As(err, &fe) {
 			f.Kind, f.RunID = fe.Kind, fe.RunID
@@ -220,8 +221,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, resp)
 }
 
-func readRequest(body io.Reader) (fnrt.Request, error) {
-	var req fnrt.Request
+func readRequest(body io.Reader) (fnspec.Request, error) {
+	var req fnspec.Request
 	data, err := io.ReadAll(io.LimitReader(body, maxBody+1))
 	if err != nil {
 		return req, fmt.Errorf("read the request body: %w", err)

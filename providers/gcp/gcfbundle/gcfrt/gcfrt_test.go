@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/glacier-pipeline/glacier/internal/fnspec"
 	"github.com/glacier-pipeline/glacier/internal/testutil/fakegcs"
 	"github.com/glacier-pipeline/glacier/internal/testutil/syncbuf"
 	"github.com/glacier-pipeline/glacier/internal/testutil/wasmbuild"
@@ -50,13 +51,13 @@ func (f *fixture) object(t *testing.T, dataset string) ([]byte, bool) {
 
 // serve starts a Handler for the fixture module testdata/wasm/<name> with a
 // spec declaring inputs and outputs, its datasets in a fake Cloud Storage.
-func serve(t *testing.T, name string, inputs, outputs []string, edit func(*fnrt.TaskSpec)) *fixture {
+func serve(t *testing.T, name string, inputs, outputs []string, edit func(*fnspec.TaskSpec)) *fixture {
 	t.Helper()
 	wasmPath := wasmbuild.Build(t, filepath.Join("..", "..", "..", "..", "testdata", "wasm", name))
 	wasm, err := os.ReadFile(wasmPath)
 	require.NoError(t, err)
 	sum := sha256.Sum256(wasm)
-	spec := fnrt.TaskSpec{
+	spec := fnspec.TaskSpec{
 		ABI: abi.Version, Pipeline: "test", Task: name, ModuleSHA256: hex.EncodeToString(sum[:]),
 		Inputs: inputs, Outputs: outputs, MemoryMiB: 64, TimeoutSecs: 60,
 	}
@@ -64,10 +65,10 @@ func serve(t *testing.T, name string, inputs, outputs []string, edit func(*fnrt.
 		edit(&spec)
 	}
 	dir := t.TempDir()
-	require.NoError(t, os.WriteFile(filepath.Join(dir, fnrt.ModuleFile), wasm, 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, fnspec.ModuleFile), wasm, 0o644))
 	data, err := spec.Encode()
 	require.NoError(t, err)
-	require.NoError(t, os.WriteFile(filepath.Join(dir, fnrt.SpecFile), data, 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, fnspec.SpecFile), data, 0o644))
 
 	srv := fakegcs.Start(t)
 	srv.CreateBucket(t, bucket)
@@ -98,29 +99,29 @@ func (f *fixture) post(t *testing.T, method, body string, out any) *http.Respons
 }
 
 func TestSuccess(t *testing.T) {
-	f := serve(t, "copy", []string{"in"}, []string{"out"}, func(s *fnrt.TaskSpec) {
+	f := serve(t, "copy", []string{"in"}, []string{"out"}, func(s *fnspec.TaskSpec) {
 		s.Params = map[string]string{"suffix": "!"}
 	})
 	b, o, err := gcsstore.ParseURL(f.urls["in"])
 	require.NoError(t, err)
 	f.srv.PutObject(t, b, o, []byte("hello"))
 
-	var resp fnrt.Response
+	var resp fnspec.Response
 	res := f.post(t, http.MethodPost, `{"run_id": "run-1"}`, &resp)
 	require.Equal(t, http.StatusOK, res.StatusCode, "log: %s", f.log.String())
 	got, ok := f.object(t, "out")
 	require.True(t, ok)
 	assert.Equal(t, "hello!", string(got))
 	sum := sha256.Sum256(got)
-	assert.Equal(t, fnrt.Response{
+	assert.Equal(t, fnspec.Response{
 		Task: "copy", RunID: "run-1", Status: "succeeded",
-		Outputs:    map[string]fnrt.OutputInfo{"out": {Size: 6, SHA256: hex.EncodeToString(sum[:])}},
+		Outputs:    map[string]fnspec.OutputInfo{"out": {Size: 6, SHA256: hex.EncodeToString(sum[:])}},
 		DurationMS: resp.DurationMS,
 	}, resp)
 	assert.Contains(t, f.log.String(), "[copy] copied 5 bytes")
 
 	// No body: a run id is made up.
-	resp = fnrt.Response{}
+	resp = fnspec.Response{}
 	res = f.post(t, http.MethodPost, "", &resp)
 	require.Equal(t, http.StatusOK, res.StatusCode)
 	assert.NotEmpty(t, resp.RunID)
@@ -165,17 +166,17 @@ func TestBadRequests(t *testing.T) {
 func TestFailures(t *testing.T) {
 	for _, tc := range []struct {
 		fixture string
-		edit    func(*fnrt.TaskSpec)
-		kind    string
+		edit    func(*fnspec.TaskSpec)
+		kind    fnspec.Kind
 		msg     string
 	}{
-		{fixture: "errorpartial", kind: fnrt.KindTaskFailed, msg: "row 7: bad currency code"},
-		{fixture: "panicpartial", kind: fnrt.KindTaskFailed, msg: "panic"},
-		{fixture: "exit3", kind: fnrt.KindTaskFailed, msg: "exited with code 3"},
-		{fixture: "membomb", kind: fnrt.KindMemoryLimit, msg: "ran out of memory"},
+		{fixture: "errorpartial", kind: fnspec.KindTaskFailed, msg: "row 7: bad currency code"},
+		{fixture: "panicpartial", kind: fnspec.KindTaskFailed, msg: "panic"},
+		{fixture: "exit3", kind: fnspec.KindTaskFailed, msg: "exited with code 3"},
+		{fixture: "membomb", kind: fnspec.KindMemoryLimit, msg: "ran out of memory"},
 		// The request's deadline is the task's timeout; the task is
 		// stopped shortly before it.
-		{fixture: "loop", edit: func(s *fnrt.TaskSpec) { s.TimeoutSecs = 1 }, kind: fnrt.KindTimeout, msg: "before the function's deadline"},
+		{fixture: "loop", edit: func(s *fnspec.TaskSpec) { s.TimeoutSecs = 1 }, kind: fnspec.KindTimeout, msg: "before the function's deadline"},
 	} {
 		t.Run(tc.fixture, func(t *testing.T) {
 			f := serve(t, tc.fixture, nil, []string{"out"}, tc.edit)
@@ -202,7 +203,7 @@ func TestInitFailure(t *testing.T) {
 	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &fail))
 	assert.Equal(t, KindInit, fail.Kind)
 	assert.Contains(t, fail.Error, "the function could not start")
-	assert.Contains(t, fail.Error, fnrt.SpecFile)
+	assert.Contains(t, fail.Error, fnspec.SpecFile)
 }
 
 func TestFunctionDir(t *testing.T) {
@@ -213,14 +214,14 @@ func TestFunctionDir(t *testing.T) {
 	assert.Contains(t, err.Error(), SourceDir)
 
 	// Served locally, from the bundle's directory.
-	require.NoError(t, os.WriteFile(fnrt.SpecFile, []byte("{}"), 0o644))
+	require.NoError(t, os.WriteFile(fnspec.SpecFile, []byte("{}"), 0o644))
 	dir, err := FunctionDir()
 	require.NoError(t, err)
 	assert.Equal(t, wd, dir)
 
 	// In Cloud Functions, where the buildpack moved the source.
 	require.NoError(t, os.Mkdir(SourceDir, 0o755))
-	require.NoError(t, os.WriteFile(filepath.Join(SourceDir, fnrt.SpecFile), []byte("{}"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(SourceDir, fnspec.SpecFile), []byte("{}"), 0o644))
 	dir, err = FunctionDir()
 	require.NoError(t, err)
 	assert.Equal(t, filepath.Join(wd, SourceDir), dir)

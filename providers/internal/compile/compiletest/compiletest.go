@@ -28,9 +28,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/glacier-pipeline/glacier"
+	"github.com/glacier-pipeline/glacier/internal/fnspec"
 	"github.com/glacier-pipeline/glacier/internal/testutil/ziptest"
 	"github.com/glacier-pipeline/glacier/providers/internal/compile"
-	"github.com/glacier-pipeline/glacier/providers/internal/fnrt"
 	"github.com/glacier-pipeline/glacier/providers/internal/pulumiproject"
 )
 
@@ -236,12 +236,12 @@ func testDefaults(t *testing.T, h suite) {
 	assert.Equal(t, 7, spec.TimeoutSecs)
 }
 
-func taskSpec(t *testing.T, artifact string) fnrt.TaskSpec {
+func taskSpec(t *testing.T, artifact string) fnspec.TaskSpec {
 	t.Helper()
 	zb, err := os.ReadFile(artifact)
 	require.NoError(t, err)
-	var spec fnrt.TaskSpec
-	require.NoError(t, json.Unmarshal(ziptest.Files(t, zb)[fnrt.SpecFile], &spec))
+	var spec fnspec.TaskSpec
+	require.NoError(t, json.Unmarshal(ziptest.Files(t, zb)[fnspec.SpecFile], &spec))
 	return spec
 }
 
@@ -296,13 +296,13 @@ func testArtifacts(t *testing.T, h suite) {
 		pack Packer
 		want string
 	}{
-		{"another module", func(ctx context.Context, spec fnrt.TaskSpec, wasmPath string) ([]byte, error) {
+		{"another module", func(ctx context.Context, spec fnspec.TaskSpec, wasmPath string) ([]byte, error) {
 			other := filepath.Join(t.TempDir(), "other.wasm")
 			require.NoError(t, os.WriteFile(other, []byte("\x00asm\x01\x00\x00\x00 another"), 0o644))
 			return h.Pack(ctx, spec, other)
 		}, "not the built module's"},
-		{"not a zip", func(context.Context, fnrt.TaskSpec, string) ([]byte, error) { return []byte("nope"), nil }, "not a zip"},
-		{"the packer fails", func(context.Context, fnrt.TaskSpec, string) ([]byte, error) {
+		{"not a zip", func(context.Context, fnspec.TaskSpec, string) ([]byte, error) { return []byte("nope"), nil }, "not a zip"},
+		{"the packer fails", func(context.Context, fnspec.TaskSpec, string) ([]byte, error) {
 			return nil, errors.New("no toolchain")
 		}, `packaging task "clean_orders": no toolchain`},
 	}

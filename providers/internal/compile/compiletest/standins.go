@@ -15,20 +15,20 @@ import (
 
 	"github.com/glacier-pipeline/glacier"
 	"github.com/glacier-pipeline/glacier/build"
+	"github.com/glacier-pipeline/glacier/internal/fnspec"
 	"github.com/glacier-pipeline/glacier/manifest"
 	"github.com/glacier-pipeline/glacier/providers/internal/artifact"
-	"github.com/glacier-pipeline/glacier/providers/internal/fnrt"
 )
 
 // Packer packs one task: a target's packager, or a stand-in.
-type Packer func(ctx context.Context, spec fnrt.TaskSpec, wasmPath string) ([]byte, error)
+type Packer func(ctx context.Context, spec fnspec.TaskSpec, wasmPath string) ([]byte, error)
 
 // StandIn returns a packer whose artifacts hold the task's module, its
 // spec, and extra, the files the target checks of an artifact: a stand-in
 // for the real packer that builds nothing. Its artifacts are the same for
 // the same task.
 func StandIn(extra ...artifact.File) Packer {
-	return func(_ context.Context, spec fnrt.TaskSpec, wasmPath string) ([]byte, error) {
+	return func(_ context.Context, spec fnspec.TaskSpec, wasmPath string) ([]byte, error) {
 		wasm, err := os.ReadFile(wasmPath)
 		if err != nil {
 			return nil, err
@@ -38,8 +38,8 @@ func StandIn(extra ...artifact.File) Packer {
 			return nil, err
 		}
 		files := append([]artifact.File{
-			{Name: fnrt.ModuleFile, Mode: artifact.ModeFile, Data: wasm},
-			{Name: fnrt.SpecFile, Mode: artifact.ModeFile, Data: js},
+			{Name: fnspec.ModuleFile, Mode: artifact.ModeFile, Data: wasm},
+			{Name: fnspec.SpecFile, Mode: artifact.ModeFile, Data: js},
 		}, extra...)
 		return artifact.Zip(files)
 	}

@@ -1,13 +1,13 @@
-package fnrt_test
+package fnspec_test
 
 import (
 	"fmt"
 
-	"github.com/glacier-pipeline/glacier/providers/internal/fnrt"
+	"github.com/glacier-pipeline/glacier/internal/fnspec"
 )
 
 func ExampleTaskSpec_ParseDatasets() {
-	spec := fnrt.TaskSpec{Task: "clean", Inputs: []string{"raw"}, Outputs: []string{"clean"}}
+	spec := fnspec.TaskSpec{Task: "clean", Inputs: []string{"raw"}, Outputs: []string{"clean"}}
 	_, err := spec.ParseDatasets(`{"raw": "s3://data/raw", "report": "s3://data/report"}`)
 	fmt.Println(err)
 	// Output:

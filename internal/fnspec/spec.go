@@ -1,45 +1,21 @@
-package fnrt
+package fnspec
 
 import (
 	"bytes"
-	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/glacier-pipeline/glacier/sdk-guest/abi"
-	"github.com/glacier-pipeline/glacier/wasmrt"
-	"github.com/glacier-pipeline/glacier/wasmrt/wasmcheck"
 )
-
-// Files of a function artifact, relative to its root directory.
-const (
-	// SpecFile holds the TaskSpec as JSON.
-	SpecFile = "glacier-task.json"
-	// ModuleFile is the task's WebAssembly module, byte for byte the one
-	// glacier run executes.
-	ModuleFile = "task.wasm"
-	// PrecompiledDir, when present, is a compilation cache holding the
-	// module's machine code for the function's platform, made by
-	// Precompile.
-	PrecompiledDir = "wazero-cache"
-)
-
-// DatasetsEnv names the environment variable that tells the function where
-// its datasets live: a JSON object mapping each of the task's inputs and
-// outputs, and nothing else, to the URL of its object, such as
-// {"orders":"s3://bucket/orders"}.
-const DatasetsEnv = "GLACIER_DATASETS"
 
 // TaskSpec is what a function needs to know about the task it runs. It is
 // written into the artifact as SpecFile.
@@ -61,22 +37,10 @@ type TaskSpec struct {
 	// TimeoutSecs is the task's timeout in seconds.
 	TimeoutSecs int `json:"timeout_s"`
 	// CompileMemoryMiB and CompileTimeoutSecs are the task's compile budget
-	// (glacier.CompileBudget); zero means wasmrt's default. The function's
-	// own memory caps it further (see Options.PlatformMemoryMiB).
+	// (glacier.CompileBudget); zero means the sandbox's default. The
+	// function's own memory caps it further.
 	CompileMemoryMiB   int `json:"compile_memory_mib,omitempty"`
 	CompileTimeoutSecs int `json:"compile_timeout_s,omitempty"`
-}
-
-// CompileBudget returns the spec's compile budget, defaults filled in.
-func (s TaskSpec) CompileBudget() wasmrt.CompileBudget {
-	b := wasmrt.CompileBudget{Memory: wasmrt.DefaultCompileMemory, Timeout: wasmrt.DefaultCompileTimeout}
-	if s.CompileMemoryMiB > 0 {
-		b.Memory = uint64(s.CompileMemoryMiB) << 20
-	}
-	if s.CompileTimeoutSecs > 0 {
-		b.Timeout = time.Duration(s.CompileTimeoutSecs) * time.Second
-	}
-	return b
 }
 
 var sha256Hex = regexp.MustCompile(`^[0-9a-f]{64}$`)
@@ -85,7 +49,7 @@ var sha256Hex = regexp.MustCompile(`^[0-9a-f]{64}$`)
 func (s TaskSpec) Validate() error {
 	var errs []error
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
-	if !slices.Contains(wasmrt.Versions, s.ABI) {
+	if s.ABI != abi.Version {
 		bad("abi is %d, but this runtime speaks host ABI version %d; rebuild the function with a matching glacier", s.ABI, abi.Version)
 	}
 	if s.Pipeline == "" {
@@ -201,7 +165,7 @@ func (s TaskSpec) CheckDatasets(urls map[string]string) error {
 			}
 		}
 	}
-	for _, n := range sortedKeys(urls) {
+	for _, n := range slices.Sorted(maps.Keys(urls)) {
 		if !declared[n] {
 			errs = append(errs, fmt.Errorf("it names dataset %q, which task %q neither reads nor writes", n, s.Task))
 		}
@@ -210,37 +174,4 @@ func (s TaskSpec) CheckDatasets(urls map[string]string) error {
 		return fmt.Errorf("%s does not match task %q (inputs %q, outputs %q): %w", DatasetsEnv, s.Task, s.Inputs, s.Outputs, err)
 	}
 	return nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
-}
-
-// ReadModule reads the module at path for spec's artifact: a regular file
-// of bounded size whose SHA-256 is spec's. With validate, it also checks
-// the module exactly as the function's sandbox will load it
-// (wasmrt.Validate), for a packager that does not precompile it (which
-// loads it in the same sandbox). So no artifact carries a file that is not
-// a module the function can run.
-func ReadModule(ctx context.Context, spec TaskSpec, path string, validate bool) ([]byte, error) {
-	wasm, err := wasmcheck.ReadFile(path, 0)
-	if err != nil {
-		return nil, err
-	}
-	sum := sha256.Sum256(wasm)
-	if got := hex.EncodeToString(sum[:]); got != spec.ModuleSHA256 {
-		return nil, fmt.Errorf("module %s has SHA-256 %s, but the spec says %s; pass the module the spec was made from",
-			path, got, spec.ModuleSHA256)
-	}
-	if validate {
-		if err := wasmrt.Validate(ctx, wasm, uint64(spec.MemoryMiB)<<20); err != nil {
-			return nil, fmt.Errorf("module %s: %w", path, err)
-		}
-	}
-	return wasm, nil
 }
