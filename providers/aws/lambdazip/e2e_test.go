@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -21,6 +22,7 @@ import (
 	"github.com/glacier-pipeline/glacier/internal/testutil/lambdarie"
 	"github.com/glacier-pipeline/glacier/internal/testutil/ziptest"
 	"github.com/glacier-pipeline/glacier/manifest"
+	"github.com/glacier-pipeline/glacier/providers/aws/lambdazip"
 	"github.com/glacier-pipeline/glacier/sdk-guest/abi"
 	"github.com/glacier-pipeline/glacier/storage/filestore"
 	"github.com/glacier-pipeline/glacier/wasmrt"
@@ -32,11 +34,13 @@ import (
 func function(tb testing.TB, srv *fakes3.Server, zb []byte, datasets map[string]string, timeout time.Duration, memoryMB int) (*lambdarie.Function, string) {
 	tb.Helper()
 	dir := ziptest.Extract(tb, zb)
-	return functionIn(tb, srv, dir, datasets, timeout, memoryMB), dir
+	fn, _ := functionIn(tb, srv, dir, datasets, timeout, memoryMB)
+	return fn, dir
 }
 
-// functionIn starts the emulator on the function laid out in dir.
-func functionIn(tb testing.TB, srv *fakes3.Server, dir string, datasets map[string]string, timeout time.Duration, memoryMB int) *lambdarie.Function {
+// functionIn starts the emulator on the function laid out in dir. It
+// returns the function and its scratch directory (Lambda's /tmp).
+func functionIn(tb testing.TB, srv *fakes3.Server, dir string, datasets map[string]string, timeout time.Duration, memoryMB int) (*lambdarie.Function, string) {
 	tb.Helper()
 	env := srv.Env()
 	urls, err := json.Marshal(datasets)
@@ -44,13 +48,29 @@ func functionIn(tb testing.TB, srv *fakes3.Server, dir string, datasets map[stri
 	env[fnspec.DatasetsEnv] = string(urls)
 	// Scratch space (the compilation cache, the log pipe) goes where the
 	// test cleans up; Lambda's is /tmp.
-	env["TMPDIR"] = tb.TempDir()
+	scratch := tb.TempDir()
+	env["TMPDIR"] = scratch
 	return lambdarie.Start(tb, lambdarie.Options{
 		BootstrapDir: dir,
 		Env:          env,
 		Timeout:      timeout,
 		MemoryMB:     memoryMB,
-	})
+	}), scratch
+}
+
+// compiledFiles returns the compilation cache entries a function wrote in
+// its scratch directory: those it compiled itself, rather than links to
+// the code its zip ships.
+func compiledFiles(tb testing.TB, scratch string) []string {
+	tb.Helper()
+	var own []string
+	require.NoError(tb, filepath.WalkDir(scratch, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() && strings.Contains(p, string(filepath.Separator)+"wazero-") {
+			own = append(own, p)
+		}
+		return err
+	}))
+	return own
 }
 
 // runLocal runs a job in the sandbox glacier run uses, a wasmrt.Pool, in
@@ -122,9 +142,13 @@ func TestETLUnderEmulator(t *testing.T) {
 			for _, n := range append(append([]string{}, task.Inputs...), task.Outputs...) {
 				fnURLs[n] = urls[n]
 			}
-			fn, _ := function(t, srv, zb, fnURLs, time.Duration(limits.TimeoutSecs)*time.Second, fnspec.FunctionMemoryMiB(limits.MemoryMiB))
+			fn, scratch := functionIn(t, srv, ziptest.Extract(t, zb), fnURLs, time.Duration(limits.TimeoutSecs)*time.Second, fnspec.FunctionMemoryMiB(limits.MemoryMiB))
 			body, err := fn.Invoke(ctx, []byte(`{"run_id":"e2e-1"}`))
 			require.NoError(t, err, "task %s: %s", task.Name, body)
+			if lambdazip.Precompilable(lambdazip.ArchX86_64) {
+				// The module checker's code is what the bootstrap looks up.
+				assert.Empty(t, compiledFiles(t, scratch), "task %s: the function compiled its module instead of loading the zip's precompiled code", task.Name)
+			}
 			var resp fnspec.Response
 			require.NoError(t, json.Unmarshal(body, &resp), "task %s: %s", task.Name, body)
 			assert.Equal(t, task.Name, resp.Task)

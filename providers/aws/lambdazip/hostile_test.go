@@ -47,7 +47,7 @@ func TestHostileModulesUnderEmulator(t *testing.T) {
 			require.NoError(t, os.WriteFile(filepath.Join(dir, fnspec.SpecFile), specJSON, 0o644))
 
 			// 512 MiB leaves the compile budget whole (see fnrt.Options.PlatformMemoryMiB).
-			fn := functionIn(t, srv, dir, map[string]string{"out": "s3://hostile/out"}, 30*time.Second, 512)
+			fn, _ := functionIn(t, srv, dir, map[string]string{"out": "s3://hostile/out"}, 30*time.Second, 512)
 			tree := hostile.WatchTree(fn.Pid)
 			start := time.Now()
 			body, err := fn.Invoke(context.Background(), []byte(`{"run_id":"r"}`))

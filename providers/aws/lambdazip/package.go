@@ -4,7 +4,9 @@
 // sandbox and serves datasets from S3), the task's WebAssembly module byte
 // for byte, its fnspec.TaskSpec and, when the function's architecture is the
 // packaging machine's, the module's machine code precompiled so the
-// function skips compiling it on a cold start.
+// function skips compiling it on a cold start. The module is checked, and
+// precompiled, by the module checker (package modcheck), so this package
+// and the compilers that use it do not link the sandbox.
 //
 //	zip, err := lambdazip.Package(ctx, lambdazip.PackageOptions{
 //		Arch:     lambdazip.ArchARM64,
@@ -40,17 +42,14 @@ package lambdazip
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"os"
-	"path/filepath"
 	"runtime"
 	"sync"
 
 	"github.com/glacier-pipeline/glacier/internal/fnspec"
 	"github.com/glacier-pipeline/glacier/providers/internal/artifact"
-	"github.com/glacier-pipeline/glacier/providers/internal/fnrt"
+	"github.com/glacier-pipeline/glacier/providers/internal/modcheck"
 )
 
 // Lambda architectures, as Lambda names them.
@@ -77,8 +76,9 @@ type PackageOptions struct {
 	Spec fnspec.TaskSpec
 	// WasmPath is the task's module, as built by package build.
 	WasmPath string
-	// CacheDir keeps built bootstraps and precompiled modules between
-	// calls. Empty means os.UserCacheDir()/glacier.
+	// CacheDir keeps built bootstraps, the module checker, its results and
+	// precompiled modules between calls. Empty means
+	// os.UserCacheDir()/glacier.
 	CacheDir string
 	// NoPrecompile leaves the precompiled machine code out even when the
 	// architecture matches this machine's; the function then compiles the
@@ -87,14 +87,15 @@ type PackageOptions struct {
 }
 
 // Package returns the zip of one task's Lambda function: BootstrapFile
-// (mode 0755), fnspec.ModuleFile (the bytes at WasmPath), fnspec.SpecFile and,
-// when the architecture is this machine's and NoPrecompile is false,
+// (mode 0755), fnspec.ModuleFile (the bytes at WasmPath), fnspec.SpecFile
+// and, when the architecture is this machine's and NoPrecompile is false,
 // fnspec.PrecompiledDir.
 //
 // It fails if the options are incomplete, the spec is invalid, the module's
-// SHA-256 is not the spec's, the bootstrap cannot be built (see
-// BuildBootstrap), or the module does not load (for instance because it
-// was built for another host ABI).
+// SHA-256 is not the spec's, the bootstrap or the module checker cannot be
+// built (see BuildBootstrap), or the module does not load as the
+// function's sandbox will load it (for instance because it was built for
+// another host ABI; the error is then a *modcheck.Error).
 func Package(ctx context.Context, opts PackageOptions) ([]byte, error) {
 	if _, ok := goarch[opts.Arch]; !ok {
 		return nil, fmt.Errorf("lambdazip: architecture %q is not one Lambda runs; use %q or %q", opts.Arch, ArchARM64, ArchX86_64)
@@ -103,10 +104,12 @@ func Package(ctx context.Context, opts PackageOptions) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("lambdazip: %w", err)
 	}
-	precompile := !opts.NoPrecompile && Precompilable(opts.Arch)
-	wasm, err := fnrt.ReadModule(ctx, opts.Spec, opts.WasmPath, !precompile)
+	mod, err := modcheck.Check(ctx, modcheck.Options{
+		Spec: opts.Spec, ModulePath: opts.WasmPath, CacheDir: opts.CacheDir,
+		Precompile: !opts.NoPrecompile && Precompilable(opts.Arch),
+	})
 	if err != nil {
-		return nil, fmt.Errorf("lambdazip: task %q: %w", opts.Spec.Task, err)
+		return nil, fmt.Errorf("lambdazip: %w", err)
 	}
 	boot, err := BuildBootstrap(ctx, opts.Arch, opts.CacheDir)
 	if err != nil {
@@ -118,17 +121,11 @@ func Package(ctx context.Context, opts PackageOptions) ([]byte, error) {
 	}
 	files := []artifact.File{
 		{Name: BootstrapFile, Mode: artifact.ModeExec, Data: bootBytes},
-		{Name: fnspec.ModuleFile, Mode: artifact.ModeFile, Data: wasm},
+		{Name: fnspec.ModuleFile, Mode: artifact.ModeFile, Data: mod.Wasm},
 		{Name: fnspec.SpecFile, Mode: artifact.ModeFile, Data: spec},
 	}
-	if precompile {
-		bootSum := sha256.Sum256(bootBytes)
-		dir := filepath.Join(artifact.CacheDir(opts.CacheDir), "precompiled",
-			opts.Spec.ModuleSHA256[:32]+"-"+hex.EncodeToString(bootSum[:16]))
-		if err := fnrt.Precompile(ctx, boot, opts.Spec, opts.WasmPath, dir); err != nil {
-			return nil, fmt.Errorf("lambdazip: task %q: %w", opts.Spec.Task, err)
-		}
-		cache, err := artifact.ReadDir(dir, fnspec.PrecompiledDir)
+	if mod.Precompiled != "" {
+		cache, err := artifact.ReadDir(mod.Precompiled, fnspec.PrecompiledDir)
 		if err != nil {
 			return nil, fmt.Errorf("lambdazip: task %q: %w", opts.Spec.Task, err)
 		}
@@ -143,8 +140,8 @@ func Package(ctx context.Context, opts PackageOptions) ([]byte, error) {
 
 // Precompilable reports whether Package can ship precompiled machine code
 // for a function of this architecture: only when this machine is Linux on
-// the same architecture, because the bootstrap itself compiles the module
-// here, as it would on Lambda.
+// the same architecture, because the module checker compiles the module
+// here with the bootstrap's sandbox, as the bootstrap would on Lambda.
 func Precompilable(arch string) bool {
 	return runtime.GOOS == "linux" && goarch[arch] == runtime.GOARCH
 }

@@ -62,10 +62,10 @@
 // the module and the CPU features it compiled for (SSE4.1, BMI1, ABM), and
 // checks its version again in the file's header; a function whose wazero or
 // CPU differs misses the cache and compiles as if there were none, so the
-// risk is a slower cold start, never wrong code. (The code is made by a
-// program built from the same module as the function, with the sandbox
-// configured as the function's, since the key does not cover wazero's
-// settings.) The function's code
+// risk is a slower cold start, never wrong code. (The code is made by the
+// module checker (package modcheck), a program built from the same module
+// as the function, with the sandbox configured as the function's, since
+// the key does not cover wazero's settings.) The function's code
 // directory may be read-only, so fnrt links the shipped files into a
 // writable cache at cold start. Cloud Functions runs linux/amd64, on
 // server CPUs that have had all three features for a decade, which is why

@@ -66,9 +66,9 @@ func workDir(tb testing.TB, name string) string {
 	return d
 }
 
-// testCacheDir keeps the precompiler and precompiled modules between test
-// runs, like the go command's build cache, so only the first run pays for
-// them.
+// testCacheDir keeps the module checker and precompiled modules between
+// test runs, like the go command's build cache, so only the first run pays
+// for them.
 func testCacheDir(tb testing.TB) string {
 	base, err := os.UserCacheDir()
 	if err != nil {

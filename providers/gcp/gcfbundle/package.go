@@ -2,18 +2,13 @@ package gcfbundle
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
-	"os"
-	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
 
 	"github.com/glacier-pipeline/glacier/internal/fnspec"
 	"github.com/glacier-pipeline/glacier/providers/internal/artifact"
-	"github.com/glacier-pipeline/glacier/providers/internal/fnrt"
+	"github.com/glacier-pipeline/glacier/providers/internal/modcheck"
 )
 
 // EntryPoint is the function's entry point (FUNCTION_TARGET): the name its
@@ -28,18 +23,14 @@ const EntryPoint = "GlacierTask"
 // inherits; Package fails if they disagree.
 const Runtime = "go126"
 
-// PrecompilerPkg is the program that compiles modules into the bundles'
-// precompiled machine code.
-const PrecompilerPkg = artifact.ModulePath + "/providers/gcp/gcfbundle/internal/precompiler"
-
 // PackageOptions say what Package packages.
 type PackageOptions struct {
 	// Spec describes the task. Its ModuleSHA256 must be the module's.
 	Spec fnspec.TaskSpec
 	// WasmPath is the task's module, as built by package build.
 	WasmPath string
-	// CacheDir keeps the precompiler and precompiled modules between calls.
-	// Empty means os.UserCacheDir()/glacier.
+	// CacheDir keeps the module checker, its results and precompiled
+	// modules between calls. Empty means os.UserCacheDir()/glacier.
 	CacheDir string
 	// NoPrecompile leaves the precompiled machine code out even when this
 	// machine can make it; the function then compiles the module on every
@@ -53,7 +44,8 @@ type PackageOptions struct {
 // It fails if the spec is invalid, the module's SHA-256 is not the spec's,
 // the Glacier module's source cannot be found or vendored (it needs the go
 // command and, for modules missing from the module cache, the module
-// proxy), or the module does not compile.
+// proxy), or the module does not load as the function's sandbox will load
+// it (the error is then a *modcheck.Error).
 func Package(ctx context.Context, opts PackageOptions) ([]byte, error) {
 	fs, err := files(ctx, opts)
 	if err != nil {
@@ -72,11 +64,12 @@ func files(ctx context.Context, opts PackageOptions) ([]artifact.File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("gcfbundle: %w", err)
 	}
-	task := opts.Spec.Task
-	precompiled := !opts.NoPrecompile && Precompilable()
-	wasm, err := fnrt.ReadModule(ctx, opts.Spec, opts.WasmPath, !precompiled)
+	mod, err := modcheck.Check(ctx, modcheck.Options{
+		Spec: opts.Spec, ModulePath: opts.WasmPath, CacheDir: opts.CacheDir,
+		Precompile: !opts.NoPrecompile && Precompilable(),
+	})
 	if err != nil {
-		return nil, fmt.Errorf("gcfbundle: task %q: %w", task, err)
+		return nil, fmt.Errorf("gcfbundle: %w", err)
 	}
 	tree, err := vendored(ctx)
 	if err != nil {
@@ -89,13 +82,16 @@ func files(ctx context.Context, opts PackageOptions) ([]artifact.File, error) {
 	out := append([]artifact.File{
 		{Name: "function.go", Mode: artifact.ModeFile, Data: []byte(functionSource)},
 		{Name: "cmd/main.go", Mode: artifact.ModeFile, Data: []byte(cmdSource)},
-		{Name: fnspec.ModuleFile, Mode: artifact.ModeFile, Data: wasm},
+		{Name: fnspec.ModuleFile, Mode: artifact.ModeFile, Data: mod.Wasm},
 		{Name: fnspec.SpecFile, Mode: artifact.ModeFile, Data: spec},
 	}, tree.files...)
-	if precompiled {
-		cache, err := precompile(ctx, opts)
+	if mod.Precompiled != "" {
+		cache, err := artifact.ReadDir(mod.Precompiled, fnspec.PrecompiledDir)
 		if err != nil {
-			return nil, fmt.Errorf("gcfbundle: task %q: %w", task, err)
+			return nil, fmt.Errorf("gcfbundle: task %q: %w", opts.Spec.Task, err)
+		}
+		for i := range cache {
+			cache[i].Mode = artifact.ModeFile
 		}
 		out = append(out, cache...)
 	}
@@ -112,63 +108,11 @@ func majorMinor(v string) string {
 
 // Precompilable reports whether Package can ship precompiled machine code:
 // only on Linux on amd64, the platform Cloud Functions runs, because the
-// code is compiled here by the same sandbox the function runs. wazero keys
+// code is compiled here by the same sandbox the function runs (the module
+// checker's). wazero keys
 // it by its version, the architecture and the CPU's features (SSE4.1, BMI1,
 // ABM); a function on a CPU that differs ignores it and compiles the module
 // at cold start, as it would without it.
 func Precompilable() bool {
 	return runtime.GOOS == "linux" && runtime.GOARCH == "amd64"
-}
-
-// precompile returns the module's machine code as bundle files under
-// fnspec.PrecompiledDir, compiled by the precompiler (built once per source
-// and cache directory) and kept in the cache directory.
-func precompile(ctx context.Context, opts PackageOptions) ([]artifact.File, error) {
-	cacheDir := artifact.CacheDir(opts.CacheDir)
-	exe, err := buildPrecompiler(ctx, cacheDir)
-	if err != nil {
-		return nil, err
-	}
-	exeBytes, err := os.ReadFile(exe)
-	if err != nil {
-		return nil, err
-	}
-	exeSum := sha256.Sum256(exeBytes)
-	dir := filepath.Join(cacheDir, "gcf-precompiled", opts.Spec.ModuleSHA256[:32]+"-"+hex.EncodeToString(exeSum[:16]))
-	if err := fnrt.Precompile(ctx, exe, opts.Spec, opts.WasmPath, dir); err != nil {
-		return nil, err
-	}
-	files, err := artifact.ReadDir(dir, fnspec.PrecompiledDir)
-	if err != nil {
-		return nil, err
-	}
-	for i := range files {
-		files[i].Mode = artifact.ModeFile
-	}
-	return files, nil
-}
-
-var precompilers sync.Map // cache dir -> *buildResult
-
-type buildResult struct {
-	once sync.Once
-	path string
-	err  error
-}
-
-func buildPrecompiler(ctx context.Context, cacheDir string) (string, error) {
-	v, _ := precompilers.LoadOrStore(cacheDir, &buildResult{})
-	r := v.(*buildResult)
-	r.once.Do(func() {
-		r.path, r.err = artifact.GoBuild(ctx, artifact.Options{
-			Pkg: PrecompilerPkg, GOOS: "linux", GOARCH: "amd64", CacheDir: cacheDir,
-		})
-		if r.err != nil {
-			r.err = fmt.Errorf("build the precompiler: %w", r.err)
-		}
-	})
-	if r.err != nil {
-		precompilers.CompareAndDelete(cacheDir, r)
-	}
-	return r.path, r.err
 }

@@ -82,12 +82,12 @@ func TestPackage(t *testing.T) {
 }
 
 // TestPackageDeterministic packages a task twice, the second time with a
-// fresh cache (so the precompiler is rebuilt and the module recompiled),
+// fresh cache (so the module checker is rebuilt and the module recompiled),
 // and checks the bundles are byte for byte the same.
 func TestPackageDeterministic(t *testing.T) {
 	needGo(t)
 	if testing.Short() {
-		t.Skip("skipping: rebuilds the precompiler from scratch; run without -short")
+		t.Skip("skipping: rebuilds the module checker from scratch; run without -short")
 	}
 	wasmPath := fixturePath(t, "copy")
 	spec := specFor(t, "copy", wasmPath, []string{"in"}, []string{"out"})

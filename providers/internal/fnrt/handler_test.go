@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -383,34 +382,6 @@ func readOnly(t *testing.T, dir string) {
 			_ = os.Chmod(d, 0o755)
 		}
 	})
-}
-
-func TestPrecompileDeterministic(t *testing.T) {
-	exe, err := os.Executable()
-	require.NoError(t, err)
-	dir := filepath.Join(t.TempDir(), "cache")
-	require.NoError(t, fnrt.Precompile(context.Background(), exe, moduleSpec(t, "copy", fixture(t, "copy")), fixture(t, "copy"), dir))
-	fresh := tree(t, dir)
-	assert.Len(t, fresh, 1)
-	// The other compilation ran in another process.
-	assert.Equal(t, tree(t, precompiled(t, "copy")), fresh, "two compilations of one module must give the same files")
-
-	// An existing cache is kept as it is.
-	require.NoError(t, fnrt.Precompile(context.Background(), exe, moduleSpec(t, "errorpartial", fixture(t, "errorpartial")), fixture(t, "errorpartial"), dir))
-	assert.Equal(t, fresh, tree(t, dir))
-}
-
-func TestPrecompileRefusesBadModule(t *testing.T) {
-	exe, err := os.Executable()
-	require.NoError(t, err)
-	bad := filepath.Join(t.TempDir(), "bad.wasm")
-	require.NoError(t, os.WriteFile(bad, []byte("not wasm"), 0o644))
-	dir := filepath.Join(t.TempDir(), "cache")
-	err = fnrt.Precompile(context.Background(), exe, moduleSpec(t, "bad", bad), bad, dir)
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), bad)
-	_, serr := os.Stat(dir)
-	assert.True(t, errors.Is(serr, fs.ErrNotExist), "a failed precompile leaves no cache")
 }
 
 // TestSpecSpeaksTheSandboxsVersions checks that the contract, which checks
