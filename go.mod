@@ -54,6 +54,7 @@ require (
 	github.com/envoyproxy/go-control-plane/envoy v1.37.0 // indirect
 	github.com/envoyproxy/protoc-gen-validate v1.3.3 // indirect
 	github.com/felixge/httpsnoop v1.1.0 // indirect
+	github.com/glacier-pipeline/glacier/abi v0.0.0
 	github.com/glacier-pipeline/glacier/sdk-guest v0.0.0
 	github.com/go-jose/go-jose/v4 v4.1.4 // indirect
 	github.com/go-logr/logr v1.4.4 // indirect
@@ -104,4 +105,9 @@ require (
 	google.golang.org/protobuf v1.36.12 // indirect
 )
 
-replace github.com/glacier-pipeline/glacier/sdk-guest => ./sdk-guest
+// The guest SDK and the host ABI are modules of their own in this
+// repository, so a task's build needs nothing else.
+replace (
+	github.com/glacier-pipeline/glacier/abi => ./abi
+	github.com/glacier-pipeline/glacier/sdk-guest => ./sdk-guest
+)

@@ -12,9 +12,15 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/glacier-pipeline/glacier/abi"
 )
 
-const modulePath = "github.com/glacier-pipeline/glacier"
+const (
+	modulePath = "github.com/glacier-pipeline/glacier"
+	sdkModule  = modulePath + "/sdk-guest"
+	abiModule  = modulePath + "/abi"
+)
 
 // The packages a task and its tests import; Sources must hold what they need.
 var vendored = []string{"./task", "./tasktest"}
@@ -64,30 +70,31 @@ func goList(t *testing.T, goos, goarch string, pkgs ...string) []listed {
 var platforms = []struct{ goos, goarch string }{{"", ""}, {"wasip1", "wasm"}}
 
 // TestTaskDependsOnStdlibOnly checks that building a task pulls in nothing
-// but the standard library and this module's SDK packages.
+// but the standard library, this module's SDK packages and the host ABI.
 func TestTaskDependsOnStdlibOnly(t *testing.T) {
 	for _, p := range platforms {
 		for _, dep := range goList(t, p.goos, p.goarch, vendored...) {
-			if dep.Standard {
+			if dep.Standard || dep.ImportPath == abiModule {
 				continue
 			}
-			if !strings.HasPrefix(dep.ImportPath, modulePath+"/sdk-guest/") {
-				t.Errorf("GOOS=%s: the guest SDK depends on %s; it may use only the standard library and sdk-guest/", p.goos, dep.ImportPath)
+			if !strings.HasPrefix(dep.ImportPath, sdkModule+"/") {
+				t.Errorf("GOOS=%s: the guest SDK depends on %s; it may use only the standard library, sdk-guest/ and %s", p.goos, dep.ImportPath, abiModule)
 			}
 		}
 	}
 }
 
 // TestSourcesComplete checks that Sources holds every file the SDK packages
-// build from on any platform, and no test file.
+// build from on any platform, and no test file; the ABI's files are
+// abi.Sources' business.
 func TestSourcesComplete(t *testing.T) {
 	need := map[string]bool{}
 	for _, p := range platforms {
 		for _, dep := range goList(t, p.goos, p.goarch, vendored...) {
-			if dep.Standard {
+			if dep.Standard || dep.ImportPath == abiModule {
 				continue
 			}
-			rel, ok := strings.CutPrefix(dep.ImportPath, modulePath+"/sdk-guest/")
+			rel, ok := strings.CutPrefix(dep.ImportPath, sdkModule+"/")
 			if !ok {
 				t.Fatalf("unexpected dependency %s", dep.ImportPath)
 			}
@@ -96,16 +103,7 @@ func TestSourcesComplete(t *testing.T) {
 			}
 		}
 	}
-	var have []string
-	err := fs.WalkDir(Sources, ".", func(p string, d fs.DirEntry, err error) error {
-		if err == nil && !d.IsDir() {
-			have = append(have, p)
-		}
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	have := files(t, Sources)
 	for f := range need {
 		if !slices.Contains(have, f) {
 			t.Errorf("Sources lacks %s; add it to the //go:embed lines in sdkguest.go", f)
@@ -124,9 +122,26 @@ func TestSourcesComplete(t *testing.T) {
 	}
 }
 
-// TestSourcesBuildAsAModule lays Sources out as glacier init does, as a
-// module of its own that a new project's go.mod puts in place of the SDK
-// module, and builds and tests a task there with the network off.
+// files lists the files in fsys.
+func files(t *testing.T, fsys fs.FS) []string {
+	t.Helper()
+	var have []string
+	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			have = append(have, p)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return have
+}
+
+// TestSourcesBuildAsAModule lays Sources and abi.Sources out as glacier init
+// does, as modules of their own that a new project's go.mod puts in place of
+// the SDK's and the ABI's modules, and builds and tests a task there with
+// the network off.
 func TestSourcesBuildAsAModule(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a project; skipped with -short")
@@ -135,29 +150,27 @@ func TestSourcesBuildAsAModule(t *testing.T) {
 	if err != nil {
 		t.Skip("the go command is not on PATH")
 	}
-	const sdkModule = modulePath + "/sdk-guest"
 	dir := t.TempDir()
-	sdkRoot := filepath.Join(dir, "third_party", "glacier-sdk")
-	err = fs.WalkDir(Sources, ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
+	for root, fsys := range map[string]fs.FS{"glacier-sdk": Sources, "glacier-abi": abi.Sources} {
+		for _, p := range files(t, fsys) {
+			data, err := fs.ReadFile(fsys, p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			dst := filepath.Join(dir, "third_party", root, filepath.FromSlash(p))
+			if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(dst, data, 0o644); err != nil {
+				t.Fatal(err)
+			}
 		}
-		data, err := fs.ReadFile(Sources, p)
-		if err != nil {
-			return err
-		}
-		dst := filepath.Join(sdkRoot, filepath.FromSlash(p))
-		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-			return err
-		}
-		return os.WriteFile(dst, data, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
 	}
 	files := map[string]string{
-		"go.mod":                         "module example.com/etl\n\ngo 1.26\n\nrequire " + sdkModule + " v0.0.0\n\nreplace " + sdkModule + " => ./third_party/glacier-sdk\n",
-		"third_party/glacier-sdk/go.mod": "module " + sdkModule + "\n\ngo 1.26\n",
+		"go.mod": "module example.com/etl\n\ngo 1.26\n\nrequire " + sdkModule + " v0.0.0\n\nrequire " + abiModule + " v0.0.0 // indirect\n\n" +
+			"replace " + sdkModule + " => ./third_party/glacier-sdk\n\nreplace " + abiModule + " => ./third_party/glacier-abi\n",
+		"third_party/glacier-sdk/go.mod": "module " + sdkModule + "\n\ngo 1.26\n\nrequire " + abiModule + " v0.0.0\n",
+		"third_party/glacier-abi/go.mod": "module " + abiModule + "\n\ngo 1.26\n",
 		"tasks/clean/main.go":            "package main\n\nimport \"" + sdkModule + "/task\"\n\nfunc main() { task.Run(clean) }\n\nfunc clean(t *task.Context) error { return task.WriteJSON(t, \"out\", t.Param(\"p\")) }\n",
 		"tasks/clean/main_test.go": "package main\n\nimport (\n\t\"testing\"\n\n\t\"" + sdkModule + "/tasktest\"\n)\n\n" +
 			"func TestClean(t *testing.T) {\n\tres, err := tasktest.Run(clean, tasktest.Config{Params: map[string]string{\"p\": \"v\"}, Outputs: []string{\"out\"}})\n" +

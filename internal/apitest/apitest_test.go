@@ -81,7 +81,8 @@ func TestProgramInItsOwnModule(t *testing.T) {
 	}
 	write("go.mod", []byte("module userprog\n\ngo 1.26\n\nrequire github.com/glacier-pipeline/glacier v0.0.0\n\n"+
 		"replace github.com/glacier-pipeline/glacier => "+root+"\n\n"+
-		"replace github.com/glacier-pipeline/glacier/sdk-guest => "+filepath.Join(root, "sdk-guest")+"\n"))
+		"replace github.com/glacier-pipeline/glacier/sdk-guest => "+filepath.Join(root, "sdk-guest")+"\n\n"+
+		"replace github.com/glacier-pipeline/glacier/abi => "+filepath.Join(root, "abi")+"\n"))
 	sum, err := os.ReadFile(filepath.Join(root, "go.sum"))
 	require.NoError(t, err)
 	write("go.sum", sum)

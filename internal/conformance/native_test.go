@@ -11,7 +11,7 @@ import (
 	"strconv"
 	"testing"
 
-	"github.com/glacier-pipeline/glacier/sdk-guest/abi"
+	"github.com/glacier-pipeline/glacier/abi"
 	"github.com/glacier-pipeline/glacier/sdk-guest/tasktest"
 	"github.com/glacier-pipeline/glacier/wasmrt"
 )

@@ -10,7 +10,7 @@ import (
 	"regexp"
 	"testing"
 
-	"github.com/glacier-pipeline/glacier/sdk-guest/abi"
+	"github.com/glacier-pipeline/glacier/abi"
 	"github.com/glacier-pipeline/glacier/sdk-guest/tasktest"
 )
 

@@ -11,8 +11,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/glacier-pipeline/glacier/abi"
 	"github.com/glacier-pipeline/glacier/internal/fnspec"
-	"github.com/glacier-pipeline/glacier/sdk-guest/abi"
 )
 
 func validSpec() fnspec.TaskSpec {

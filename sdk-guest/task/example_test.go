@@ -7,7 +7,7 @@ import (
 	"io"
 	"strings"
 
-	"github.com/glacier-pipeline/glacier/sdk-guest/abi"
+	"github.com/glacier-pipeline/glacier/abi"
 	"github.com/glacier-pipeline/glacier/sdk-guest/task"
 	"github.com/glacier-pipeline/glacier/sdk-guest/tasktest"
 )

@@ -7,7 +7,7 @@ import (
 	"runtime/debug"
 	"unicode/utf8"
 
-	"github.com/glacier-pipeline/glacier/sdk-guest/abi"
+	"github.com/glacier-pipeline/glacier/abi"
 	"github.com/glacier-pipeline/glacier/sdk-guest/internal/host"
 )
 

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/glacier-pipeline/glacier/sdk-guest/abi"
+	"github.com/glacier-pipeline/glacier/abi"
 	"github.com/glacier-pipeline/glacier/sdk-guest/internal/memhost"
 )
 

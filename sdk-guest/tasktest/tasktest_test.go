@@ -13,7 +13,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/glacier-pipeline/glacier/sdk-guest/abi"
+	"github.com/glacier-pipeline/glacier/abi"
 	"github.com/glacier-pipeline/glacier/sdk-guest/task"
 	"github.com/glacier-pipeline/glacier/sdk-guest/tasktest"
 )

@@ -13,12 +13,12 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/glacier-pipeline/glacier/abi"
 	"github.com/glacier-pipeline/glacier/internal/fnspec"
 	"github.com/glacier-pipeline/glacier/internal/testutil/fakegcs"
 	attacks "github.com/glacier-pipeline/glacier/internal/testutil/hostile"
 	"github.com/glacier-pipeline/glacier/providers/gcp/gcfbundle"
 	"github.com/glacier-pipeline/glacier/providers/gcp/gcfbundle/gcfrt"
-	"github.com/glacier-pipeline/glacier/sdk-guest/abi"
 )
 
 // TestHostileModules serves every hostile module from a bundle's function

@@ -7,10 +7,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 
@@ -26,10 +27,15 @@ const bundleModule = "glacier.local/function"
 // published, and a vendored build reads it from there.
 const vendorPrefix = "vendor/" + artifact.ModulePath
 
-// sdkModule is the guest SDK's module, a module of its own in the Glacier
-// repository (sdk-guest/), replaced in the same way: the host imports its
-// abi package.
-const sdkModule = artifact.ModulePath + "/sdk-guest"
+// glacierModules are the modules of the Glacier repository, by the
+// directory each sits in below the Glacier module's root. The bundle
+// requires each that provides it packages (the host imports the ABI's),
+// replaced in the same way as the Glacier module.
+var glacierModules = map[string]string{
+	artifact.ModulePath:                ".",
+	artifact.ModulePath + "/abi":       "abi",
+	artifact.ModulePath + "/sdk-guest": "sdk-guest",
+}
 
 // goTree is the part of a bundle every task shares: go.mod, go.sum and
 // vendor/.
@@ -126,7 +132,7 @@ func vendor(ctx context.Context, src string) (*goTree, error) {
 		}
 	}
 
-	requires := map[string]string{}
+	requires := map[string]string{artifact.ModulePath: "v0.0.0"}
 	for _, r := range mod.Require {
 		requires[r.Path] = r.Version
 	}
@@ -170,8 +176,9 @@ func vendor(ctx context.Context, src string) (*goTree, error) {
 	for _, f := range vendorFiles {
 		f.Mode = artifact.ModeFile // whatever the checkout's modes were
 		if f.Name == "vendor/modules.txt" {
-			f.Data = bytes.ReplaceAll(f.Data, []byte("=> "+src+"\n"), []byte("=> ./"+vendorPrefix+"\n"))
-			f.Data = bytes.ReplaceAll(f.Data, []byte("=> "+filepath.Join(src, "sdk-guest")+"\n"), []byte("=> ./"+vendorPrefix+"/sdk-guest\n"))
+			for _, dir := range glacierModules {
+				f.Data = bytes.ReplaceAll(f.Data, []byte("=> "+filepath.Join(src, dir)+"\n"), []byte("=> "+under("./"+vendorPrefix, dir)+"\n"))
+			}
 		}
 		files = append(files, f)
 	}
@@ -180,27 +187,45 @@ func vendor(ctx context.Context, src string) (*goTree, error) {
 
 const frameworkModule = "github.com/GoogleCloudPlatform/functions-framework-go"
 
-// goMod writes the bundle's go.mod: the Glacier module replaced by
-// replacement (and its SDK module by replacement/sdk-guest), and requires,
-// sorted.
+// goMod writes the bundle's go.mod: requires, sorted, with each Glacier
+// module among them replaced by its directory under replacement.
 func goMod(goVersion string, requires map[string]string, replacement string) []byte {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "module %s\n\ngo %s\n\nrequire (\n", bundleModule, goVersion)
 	// The order go mod edit keeps: by path, byte-wise.
-	fmt.Fprintf(&b, "\t%s %s\n\t%s v0.0.0\n\t%s v0.0.0\n)\n\nrequire (\n", frameworkModule, requires[frameworkModule], artifact.ModulePath, sdkModule)
-	paths := make([]string, 0, len(requires))
-	for p := range requires {
-		if p != frameworkModule && p != artifact.ModulePath && p != sdkModule {
-			paths = append(paths, p)
+	direct := []string{frameworkModule}
+	var indirect, glacier []string
+	for _, p := range slices.Sorted(maps.Keys(requires)) {
+		switch _, ok := glacierModules[p]; {
+		case ok:
+			direct, glacier = append(direct, p), append(glacier, p)
+		case p != frameworkModule:
+			indirect = append(indirect, p)
 		}
 	}
-	sort.Strings(paths)
-	for _, p := range paths {
+	slices.Sort(direct)
+	for _, p := range direct {
+		fmt.Fprintf(&b, "\t%s %s\n", p, requires[p])
+	}
+	b.WriteString(")\n\nrequire (\n")
+	for _, p := range indirect {
 		fmt.Fprintf(&b, "\t%s %s // indirect\n", p, requires[p])
 	}
-	fmt.Fprintf(&b, ")\n\n// The Glacier modules are not published: the function is built from\n// their packages in vendor/.\nreplace %s => %s\n\nreplace %s => %s\n",
-		artifact.ModulePath, replacement, sdkModule, replacement+"/sdk-guest")
-	return b.Bytes()
+	b.WriteString(")\n\n// The Glacier modules are not published: the function is built from\n// their packages in vendor/.\n")
+	for _, p := range glacier {
+		fmt.Fprintf(&b, "replace %s => %s\n\n", p, under(replacement, glacierModules[p]))
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n"))
+}
+
+// under returns the directory dir (slash-separated, "." for root itself)
+// below root, keeping root's "./": a replacement without it would name a
+// module, not a directory.
+func under(root, dir string) string {
+	if dir == "." {
+		return root
+	}
+	return root + "/" + dir
 }
 
 type modInfo struct {

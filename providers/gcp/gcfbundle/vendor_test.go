@@ -46,10 +46,13 @@ example.com/b v0.2.0/go.mod h1:bmod=
 
 func TestGoMod(t *testing.T) {
 	got := goMod("1.26.0", map[string]string{
-		frameworkModule:       "v1.9.2",
-		"example.com/z":       "v1.0.0",
-		"example.com/a":       "v0.1.0",
-		"github.com/x/unused": "v2.0.0",
+		frameworkModule:                    "v1.9.2",
+		"example.com/z":                    "v1.0.0",
+		"example.com/a":                    "v0.1.0",
+		"github.com/x/unused":              "v2.0.0",
+		artifact.ModulePath:                "v0.0.0",
+		artifact.ModulePath + "/abi":       "v0.0.0",
+		artifact.ModulePath + "/sdk-guest": "v0.0.0",
 	}, "./vendor/github.com/glacier-pipeline/glacier")
 	assert.Equal(t, `module glacier.local/function
 
@@ -58,6 +61,7 @@ go 1.26.0
 require (
 	github.com/GoogleCloudPlatform/functions-framework-go v1.9.2
 	github.com/glacier-pipeline/glacier v0.0.0
+	github.com/glacier-pipeline/glacier/abi v0.0.0
 	github.com/glacier-pipeline/glacier/sdk-guest v0.0.0
 )
 
@@ -70,6 +74,8 @@ require (
 // The Glacier modules are not published: the function is built from
 // their packages in vendor/.
 replace github.com/glacier-pipeline/glacier => ./vendor/github.com/glacier-pipeline/glacier
+
+replace github.com/glacier-pipeline/glacier/abi => ./vendor/github.com/glacier-pipeline/glacier/abi
 
 replace github.com/glacier-pipeline/glacier/sdk-guest => ./vendor/github.com/glacier-pipeline/glacier/sdk-guest
 `, string(got))

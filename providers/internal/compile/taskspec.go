@@ -1,8 +1,8 @@
 package compile
 
 import (
+	"github.com/glacier-pipeline/glacier/abi"
 	"github.com/glacier-pipeline/glacier/internal/fnspec"
-	"github.com/glacier-pipeline/glacier/sdk-guest/abi"
 )
 
 // TaskSpec is what a task's function runtime is told about it, in its

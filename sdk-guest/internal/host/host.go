@@ -8,7 +8,7 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/glacier-pipeline/glacier/sdk-guest/abi"
+	"github.com/glacier-pipeline/glacier/abi"
 )
 
 // Host mirrors the host functions of the ABI one to one, with Go types in

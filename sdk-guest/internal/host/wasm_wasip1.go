@@ -7,7 +7,7 @@ import (
 	"os"
 	"unsafe"
 
-	"github.com/glacier-pipeline/glacier/sdk-guest/abi"
+	"github.com/glacier-pipeline/glacier/abi"
 )
 
 // The imports below must match abi's function names and signatures;

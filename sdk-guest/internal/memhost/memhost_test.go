@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/glacier-pipeline/glacier/sdk-guest/abi"
+	"github.com/glacier-pipeline/glacier/abi"
 )
 
 func newHost(t *testing.T) *Host {

@@ -8,7 +8,7 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/glacier-pipeline/glacier/sdk-guest/abi"
+	"github.com/glacier-pipeline/glacier/abi"
 	"github.com/glacier-pipeline/glacier/testdata/wasm/internal/raw"
 )
 

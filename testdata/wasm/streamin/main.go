@@ -5,7 +5,7 @@ package main
 import (
 	"fmt"
 
-	"github.com/glacier-pipeline/glacier/sdk-guest/abi"
+	"github.com/glacier-pipeline/glacier/abi"
 	"github.com/glacier-pipeline/glacier/testdata/wasm/internal/raw"
 )
 

@@ -14,6 +14,7 @@ import (
 	"text/template"
 
 	"github.com/glacier-pipeline/glacier"
+	"github.com/glacier-pipeline/glacier/abi"
 	"github.com/glacier-pipeline/glacier/manifest"
 	sdkguest "github.com/glacier-pipeline/glacier/sdk-guest"
 	"github.com/spf13/cobra"
@@ -22,13 +23,20 @@ import (
 //go:embed scaffold
 var scaffold embed.FS
 
-// sdkModule is the guest SDK's module: what a project requires, and what
-// its copy under sdkDir declares itself to be.
-const sdkModule = "github.com/glacier-pipeline/glacier/sdk-guest"
+// The guest SDK's module and the host ABI's, which the SDK requires: what a
+// project requires, and what its copies under sdkDir and abiDir declare
+// themselves to be.
+const (
+	sdkModule = "github.com/glacier-pipeline/glacier/sdk-guest"
+	abiModule = "github.com/glacier-pipeline/glacier/abi"
+)
 
-// sdkDir is where a project keeps its copy of the SDK, which its go.mod
-// replaces sdkModule with until the SDK is fetched from a proxy.
-const sdkDir = "third_party/glacier-sdk"
+// Where a project keeps its copies of the SDK and the ABI, which its go.mod
+// replaces sdkModule and abiModule with until they are fetched from a proxy.
+const (
+	sdkDir = "third_party/glacier-sdk"
+	abiDir = "third_party/glacier-abi"
+)
 
 func newInitCmd(g *Globals) *cobra.Command {
 	return &cobra.Command{
@@ -36,9 +44,10 @@ func newInitCmd(g *Globals) *cobra.Command {
 		Short: "Create a working project: glacier.yaml, a Go task with a test, sample data",
 		Long: `Init creates a project in DIR (default: the current directory, or -C): a
 glacier.yaml, a go.mod, one task (tasks/wordcount) with a unit test, sample
-data, and a copy of the Glacier task SDK in third_party/glacier-sdk, which
-go.mod uses in place of the SDK module, so the project builds offline and
-takes other dependencies with go get as any Go module does.
+data, and copies of the Glacier task SDK and of the host ABI it speaks in
+third_party/glacier-sdk and third_party/glacier-abi, which go.mod uses in
+place of their modules, so the project builds offline and takes other
+dependencies with go get as any Go module does.
 
   glacier init demo && glacier run -C demo`,
 		Args: args(0, 1),
@@ -136,26 +145,35 @@ func invokedAs() string {
 }
 
 // vendorSDK adds to files a go.mod for module name that requires the SDK
-// module, replaced by a copy of its sources under sdkDir with a go.mod of
-// its own. The project then builds offline, and go get and go mod tidy
-// work in it: nothing asks a proxy for the SDK. Once the SDK is published,
-// dropping the replace line fetches it instead.
+// module (and the ABI module it requires), each replaced by a copy of its
+// sources, under sdkDir and abiDir, with a go.mod of its own. The project
+// then builds offline, and go get and go mod tidy work in it: nothing asks a
+// proxy for the SDK. Once the SDK is published, dropping the replace lines
+// fetches it instead.
 func vendorSDK(files map[string][]byte, name, version string) error {
-	files["go.mod"] = []byte(fmt.Sprintf("module %s\n\ngo 1.26\n\nrequire %s %s\n\n"+
-		"// The task SDK, copied here by glacier init. Drop this line to use a\n// published version instead.\nreplace %s => ./%s\n",
-		name, sdkModule, version, sdkModule, sdkDir))
-	files[sdkDir+"/go.mod"] = []byte("module " + sdkModule + "\n\ngo 1.26\n")
-	return fs.WalkDir(sdkguest.Sources, ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		content, err := sdkguest.Sources.ReadFile(p)
+	files["go.mod"] = []byte(fmt.Sprintf("module %s\n\ngo 1.26\n\nrequire %s %s\n\nrequire %s %s // indirect\n\n"+
+		"// The task SDK and the host ABI it speaks, copied here by glacier init.\n// Drop these lines to use published versions instead.\n"+
+		"replace %s => ./%s\n\nreplace %s => ./%s\n",
+		name, sdkModule, version, abiModule, version, sdkModule, sdkDir, abiModule, abiDir))
+	files[sdkDir+"/go.mod"] = []byte(fmt.Sprintf("module %s\n\ngo 1.26\n\nrequire %s %s\n", sdkModule, abiModule, version))
+	files[abiDir+"/go.mod"] = []byte("module " + abiModule + "\n\ngo 1.26\n")
+	for dir, src := range map[string]fs.FS{sdkDir: sdkguest.Sources, abiDir: abi.Sources} {
+		err := fs.WalkDir(src, ".", func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			content, err := fs.ReadFile(src, p)
+			if err != nil {
+				return err
+			}
+			files[path.Join(dir, p)] = content
+			return nil
+		})
 		if err != nil {
 			return err
 		}
-		files[path.Join(sdkDir, p)] = content
-		return nil
-	})
+	}
+	return nil
 }
 
 // VendorSDK makes dir a Go module named name that builds its tasks against

@@ -11,7 +11,7 @@ import (
 	"os"
 	"unsafe"
 
-	"github.com/glacier-pipeline/glacier/sdk-guest/abi"
+	"github.com/glacier-pipeline/glacier/abi"
 )
 
 //go:wasmimport glacier_v1 task_context

@@ -15,7 +15,7 @@ import (
 )
 
 // docPath is the normative description this package must match.
-const docPath = "../../docs/abi.md"
+const docPath = "../docs/abi.md"
 
 // declared are the constants of abi.go, read from its source so that a
 // constant added there without being documented fails the test.

@@ -1,0 +1,3 @@
+module github.com/glacier-pipeline/glacier/abi
+
+go 1.26
