@@ -13,6 +13,7 @@ import (
 	"io/fs"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"regexp"
 	"runtime"
@@ -96,7 +97,11 @@ func GoBuild(ctx context.Context, opts Options) (string, error) {
 		return "", err
 	}
 	if src.id == "" {
-		if src.id, err = treeID(src.dir); err != nil {
+		replaced, err := localReplacements(ctx, goCmd, src.dir)
+		if err != nil {
+			return "", err
+		}
+		if src.id, err = treeID(src.dir, replaced...); err != nil {
 			return "", err
 		}
 	}
@@ -209,7 +214,14 @@ func copyFile(src, dst string, mode fs.FileMode) error {
 }
 
 func goEnv(ctx context.Context, goCmd, dir, name string) (string, error) {
-	cmd := exec.CommandContext(ctx, goCmd, "env", name)
+	out, err := goOutput(ctx, goCmd, dir, "env", name)
+	return strings.TrimSpace(string(out)), err
+}
+
+// goOutput runs the go command in dir, outside any workspace, and returns
+// its standard output; its error quotes the command's standard error.
+func goOutput(ctx context.Context, goCmd, dir string, args ...string) ([]byte, error) {
+	cmd := exec.CommandContext(ctx, goCmd, args...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "GOWORK=off")
 	out, err := cmd.Output()
@@ -218,9 +230,9 @@ func goEnv(ctx context.Context, goCmd, dir, name string) (string, error) {
 		if errors.As(err, &ee) {
 			err = fmt.Errorf("%v: %s", err, bytes.TrimSpace(ee.Stderr))
 		}
-		return "", fmt.Errorf("artifact: go env %s in %s: %w", name, dir, err)
+		return nil, fmt.Errorf("artifact: go %s in %s: %w", strings.Join(args, " "), dir, err)
 	}
-	return strings.TrimSpace(string(out)), nil
+	return out, nil
 }
 
 // source is where the module's source is; id identifies its contents for
@@ -393,47 +405,78 @@ func download(ctx context.Context, goCmd, version string) (source, error) {
 
 // treeID identifies a source tree by a hash of the files a build may read:
 // every regular file outside testdata, hidden and underscore directories
-// and nested modules, except tests.
-func treeID(root string) (string, error) {
+// and nested modules, except tests; and those of the nested modules in
+// replaced (directories relative to root), which the build reads in place
+// of their published versions.
+func treeID(root string, replaced ...string) (string, error) {
 	h := sha256.New()
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		name := d.Name()
-		if d.IsDir() {
-			if p == root {
+	for _, dir := range append([]string{"."}, replaced...) {
+		top := filepath.Join(root, filepath.FromSlash(dir))
+		err := filepath.WalkDir(top, func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			name := d.Name()
+			if d.IsDir() {
+				if p == top {
+					return nil
+				}
+				if name == "testdata" || strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_") {
+					return filepath.SkipDir
+				}
+				if _, err := os.Stat(filepath.Join(p, "go.mod")); err == nil {
+					return filepath.SkipDir
+				}
 				return nil
 			}
-			if name == "testdata" || strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_") {
-				return filepath.SkipDir
+			if !d.Type().IsRegular() || strings.HasSuffix(name, "_test.go") {
+				return nil
 			}
-			if _, err := os.Stat(filepath.Join(p, "go.mod")); err == nil {
-				return filepath.SkipDir
+			f, err := os.Open(p)
+			if err != nil {
+				return err
 			}
+			defer f.Close()
+			rel, _ := filepath.Rel(root, p)
+			fh := sha256.New()
+			n, err := io.Copy(fh, f)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(h, "%s\x00%d\x00%x\n", filepath.ToSlash(rel), n, fh.Sum(nil))
 			return nil
-		}
-		if !d.Type().IsRegular() || strings.HasSuffix(name, "_test.go") {
-			return nil
-		}
-		f, err := os.Open(p)
+		})
 		if err != nil {
-			return err
+			return "", fmt.Errorf("artifact: hash the source in %s: %w", top, err)
 		}
-		defer f.Close()
-		rel, _ := filepath.Rel(root, p)
-		fh := sha256.New()
-		n, err := io.Copy(fh, f)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(h, "%s\x00%d\x00%x\n", filepath.ToSlash(rel), n, fh.Sum(nil))
-		return nil
-	})
-	if err != nil {
-		return "", fmt.Errorf("artifact: hash the source in %s: %w", root, err)
 	}
 	return "tree " + hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// localReplacements returns the directories, relative to the module in
+// dir, that its go.mod replaces requirements with: the repository's other
+// modules (the host ABI, the guest SDK), which a build reads from there.
+func localReplacements(ctx context.Context, goCmd, dir string) ([]string, error) {
+	out, err := goOutput(ctx, goCmd, dir, "mod", "edit", "-json")
+	if err != nil {
+		return nil, err
+	}
+	var mod struct {
+		Replace []struct {
+			New struct{ Path, Version string }
+		}
+	}
+	if err := json.Unmarshal(out, &mod); err != nil {
+		return nil, fmt.Errorf("artifact: go mod edit -json in %s: %w", dir, err)
+	}
+	var dirs []string
+	for _, r := range mod.Replace {
+		if p := r.New.Path; r.New.Version == "" && (strings.HasPrefix(p, "./") || strings.HasPrefix(p, "../")) {
+			dirs = append(dirs, path.Clean(p))
+		}
+	}
+	slices.Sort(dirs)
+	return slices.Compact(dirs), nil
 }
 
 func hashStrings(parts ...string) string {

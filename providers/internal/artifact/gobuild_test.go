@@ -183,6 +183,30 @@ func TestTreeSourceIdentity(t *testing.T) {
 	assert.NotEqual(t, base, changed)
 	write("cmd/template.txt", "embedded")
 	assert.NotEqual(t, changed, id())
+
+	// A nested module the go.mod puts in place of a requirement is read by
+	// the build, so its files count too.
+	replacing, err := treeID(root, "nested")
+	require.NoError(t, err)
+	assert.NotEqual(t, id(), replacing)
+	write("nested/x.go", "package x\n\nconst C = 1\n")
+	again, err := treeID(root, "nested")
+	require.NoError(t, err)
+	assert.NotEqual(t, replacing, again)
+}
+
+func TestLocalReplacements(t *testing.T) {
+	goCmd, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("the go command is not on PATH")
+	}
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module example.com/m\n\ngo 1.26\n\n"+
+		"replace example.com/a => ./a/\n\nreplace example.com/b v1.0.0 => ../b\n\nreplace example.com/c => example.com/fork v1.2.3\n\n"+
+		"replace example.com/d => ./a\n"), 0o644))
+	got, err := localReplacements(context.Background(), goCmd, dir)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"../b", "a"}, got)
 }
 
 func TestCacheDir(t *testing.T) {
