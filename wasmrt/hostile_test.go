@@ -30,17 +30,19 @@ var kindErr = map[hostile.Kind]error{
 	hostile.CompileMemory: wasmrt.ErrCompileBudget,
 }
 
-// TestPoolRefusesHostileModules gives every hostile module to a Pool
-// worker, as glacier run does, and checks the refusal, its time, and that
-// the pool still runs a real task afterwards.
-func TestPoolRefusesHostileModules(t *testing.T) {
-	p, err := wasmrt.NewPool(context.Background(), wasmrt.PoolOptions{Workers: 1, CacheDir: t.TempDir()})
-	require.NoError(t, err)
-	defer p.Close()
+// hostileBudget is the compile budget the hostile cases assume.
+func hostileBudget() wasmrt.CompileBudget {
 	budget := wasmrt.CompileBudget{Timeout: hostile.CompileSeconds * time.Second, Memory: hostile.CompileMemoryMiB << 20}
 	if raceEnabled {
 		budget.Memory *= 8
 	}
+	return budget
+}
+
+// refuseHostile gives every hostile module, as a file, to refuse and checks
+// that it is refused in bounded time with a clean error naming the task,
+// which check then examines.
+func refuseHostile(t *testing.T, refuse func(path string) error, check func(t *testing.T, c hostile.Case, err error)) {
 	for _, c := range hostile.Cases() {
 		t.Run(c.Name, func(t *testing.T) {
 			if raceEnabled && c.Kind == hostile.CompileMemory {
@@ -49,21 +51,37 @@ func TestPoolRefusesHostileModules(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "t.wasm")
 			require.NoError(t, c.WriteTo(path))
 			start := time.Now()
-			_, err = p.Run(context.Background(), wasmrt.Job{
-				Task: "t", RunID: "r", ModulePath: path,
-				MemoryLimit: hostile.MemoryMiB << 20, Timeout: hostile.TimeoutSeconds * time.Second,
-				Compile: budget,
-			})
+			err := refuse(path)
 			took := time.Since(start)
 			require.Error(t, err)
-			assert.ErrorIs(t, err, kindErr[c.Kind])
-			assert.Contains(t, err.Error(), c.Says)
 			assert.Contains(t, err.Error(), `task "t"`)
 			assert.NotContains(t, err.Error(), "goroutine", "no Go stack traces in the error")
 			assert.Less(t, took, hostileBound)
 			t.Logf("refused in %v: %v", took.Round(time.Millisecond), err)
+			check(t, c, err)
 		})
 	}
+}
+
+// TestPoolRefusesHostileModules gives every hostile module to a Pool
+// worker, as glacier run does, and checks the refusal, its time, and that
+// the pool still runs a real task afterwards.
+func TestPoolRefusesHostileModules(t *testing.T) {
+	p, err := wasmrt.NewPool(context.Background(), wasmrt.PoolOptions{Workers: 1, CacheDir: t.TempDir()})
+	require.NoError(t, err)
+	defer p.Close()
+	budget := hostileBudget()
+	refuseHostile(t, func(path string) error {
+		_, err := p.Run(context.Background(), wasmrt.Job{
+			Task: "t", RunID: "r", ModulePath: path,
+			MemoryLimit: hostile.MemoryMiB << 20, Timeout: hostile.TimeoutSeconds * time.Second,
+			Compile: budget,
+		})
+		return err
+	}, func(t *testing.T, c hostile.Case, err error) {
+		assert.ErrorIs(t, err, kindErr[c.Kind])
+		assert.Contains(t, err.Error(), c.Says)
+	})
 	t.Run("a real task still runs", func(t *testing.T) {
 		dir := t.TempDir()
 		job := fileJob(t, dir, "copy", map[string]string{"in": "still here"}, "out")
@@ -85,35 +103,19 @@ func TestPoolValidateRefusesHostileModules(t *testing.T) {
 	p, err := wasmrt.NewPool(context.Background(), wasmrt.PoolOptions{Workers: 1})
 	require.NoError(t, err)
 	defer p.Close()
-	budget := wasmrt.CompileBudget{Timeout: hostile.CompileSeconds * time.Second, Memory: hostile.CompileMemoryMiB << 20}
-	if raceEnabled {
-		budget.Memory *= 8
-	}
-	for _, c := range hostile.Cases() {
-		t.Run(c.Name, func(t *testing.T) {
-			if raceEnabled && c.Kind == hostile.CompileMemory {
-				t.Skip("the race detector's shadow memory counts against the compile budget")
-			}
-			path := filepath.Join(t.TempDir(), "t.wasm")
-			require.NoError(t, c.WriteTo(path))
-			start := time.Now()
-			err := p.Validate(context.Background(), wasmrt.Job{
-				Task: "t", ModulePath: path, MemoryLimit: hostile.MemoryMiB << 20, Compile: budget,
-			})
-			took := time.Since(start)
-			require.Error(t, err)
-			assert.Contains(t, err.Error(), `task "t"`)
-			assert.Less(t, took, hostileBound)
-			t.Logf("refused in %v: %v", took.Round(time.Millisecond), err)
-			if c.Kind == hostile.CompileTime {
-				assert.ErrorIs(t, err, wasmrt.ErrInvalidModule)
-				assert.Contains(t, err.Error(), "exports no _start function")
-				return
-			}
-			assert.ErrorIs(t, err, kindErr[c.Kind])
-			assert.Contains(t, err.Error(), c.Says)
+	refuseHostile(t, func(path string) error {
+		return p.Validate(context.Background(), wasmrt.Job{
+			Task: "t", ModulePath: path, MemoryLimit: hostile.MemoryMiB << 20, Compile: hostileBudget(),
 		})
-	}
+	}, func(t *testing.T, c hostile.Case, err error) {
+		if c.Kind == hostile.CompileTime {
+			assert.ErrorIs(t, err, wasmrt.ErrInvalidModule)
+			assert.Contains(t, err.Error(), "exports no _start function")
+			return
+		}
+		assert.ErrorIs(t, err, kindErr[c.Kind])
+		assert.Contains(t, err.Error(), c.Says)
+	})
 }
 
 // TestLoadRefusesHostileModules loads every hostile module in this process,
