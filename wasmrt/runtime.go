@@ -176,9 +176,9 @@ func (r *Runtime) load(ctx context.Context, wasm []byte, memLimit uint64) (*Modu
 // checks, the memory limit, the engine's own validation, the imports and
 // _start) and returns the error Load would, without keeping it or
 // generating machine code: wazero's interpreter compiles it, which is
-// several times faster. Compilers call it before they package a module
-// they cannot precompile. memLimit is the task's memory limit in bytes;
-// zero means none.
+// several times faster. The packagers' module checker calls it, through
+// Pool.Validate, for a module it does not precompile. memLimit is the
+// task's memory limit in bytes; zero means none.
 func Validate(ctx context.Context, wasm []byte, memLimit uint64) error {
 	rt, err := newRuntime(ctx, NewConfig(), wazero.NewRuntimeConfigInterpreter())
 	if err != nil {
