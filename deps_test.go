@@ -27,10 +27,6 @@ var engine = []string{
 	module + "/providers/internal/fnrt",
 }
 
-// engineFree are the packages under engine's paths that use the standard
-// library alone: wasmrt's structural module checks.
-var engineFree = []string{module + "/wasmrt/wasmcheck"}
-
 // TestDependencies keeps heavy dependencies where they belong: the core
 // model knows no cloud and no engine; the compilers, the packagers and the
 // planner build artifacts without linking the sandbox (they check modules
@@ -45,7 +41,6 @@ func TestDependencies(t *testing.T) {
 		what      string
 		pkgs      []string
 		forbidden []string // these paths and everything under them
-		allowed   []string // exceptions to forbidden
 		// only, when set, allows the standard library and these alone.
 		only []string
 	}{
@@ -54,7 +49,7 @@ func TestDependencies(t *testing.T) {
 		{what: "the compilers, packagers and planner", pkgs: []string{
 			module + "/providers/aws", module + "/providers/gcp", module + "/providers/internal/plan",
 			module + "/providers/aws/lambdazip", module + "/providers/gcp/gcfbundle", module + "/providers/internal/modcheck",
-		}, forbidden: engine, allowed: engineFree},
+		}, forbidden: engine},
 		{what: "the function contract", pkgs: []string{module + "/internal/fnspec"},
 			only: []string{module + "/internal/fnspec", module + "/abi"}},
 	} {
@@ -77,7 +72,7 @@ func TestDependencies(t *testing.T) {
 			if tc.only != nil {
 				return !slices.Contains(tc.only, dep)
 			}
-			return !slices.Contains(tc.allowed, dep) && slices.ContainsFunc(tc.forbidden, func(f string) bool {
+			return slices.ContainsFunc(tc.forbidden, func(f string) bool {
 				return dep == f || strings.HasPrefix(dep, f+"/")
 			})
 		}

@@ -24,7 +24,7 @@ import (
 	"sync"
 
 	"github.com/glacier-pipeline/glacier"
-	"github.com/glacier-pipeline/glacier/wasmrt/wasmcheck"
+	"github.com/glacier-pipeline/glacier/wasmcheck"
 )
 
 // Module is a task's WebAssembly module, ready to run.

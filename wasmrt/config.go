@@ -3,7 +3,7 @@ package wasmrt
 import (
 	"time"
 
-	"github.com/glacier-pipeline/glacier/wasmrt/wasmcheck"
+	"github.com/glacier-pipeline/glacier/wasmcheck"
 )
 
 // DefaultLogLimit is the number of bytes of a task's stdout and stderr kept

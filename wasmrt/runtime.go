@@ -25,11 +25,11 @@ import (
 
 	"github.com/glacier-pipeline/glacier/abi"
 	"github.com/glacier-pipeline/glacier/storage"
+	"github.com/glacier-pipeline/glacier/wasmcheck"
 	"github.com/glacier-pipeline/glacier/wasmrt/internal/datasec"
 	"github.com/glacier-pipeline/glacier/wasmrt/internal/hostabi"
 	"github.com/glacier-pipeline/glacier/wasmrt/internal/logcap"
 	"github.com/glacier-pipeline/glacier/wasmrt/internal/memlimit"
-	"github.com/glacier-pipeline/glacier/wasmrt/wasmcheck"
 )
 
 // Versions lists the host ABI versions this package speaks.

@@ -15,7 +15,7 @@ import (
 	"github.com/glacier-pipeline/glacier/storage"
 	// Workers serve the "file" scheme whatever else the program imports.
 	_ "github.com/glacier-pipeline/glacier/storage/filestore"
-	"github.com/glacier-pipeline/glacier/wasmrt/wasmcheck"
+	"github.com/glacier-pipeline/glacier/wasmcheck"
 )
 
 // ServeWorkerIfRequested turns this process into a Pool worker if it was

@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/glacier-pipeline/glacier/internal/fnspec"
+	"github.com/glacier-pipeline/glacier/wasmcheck"
 	"github.com/glacier-pipeline/glacier/wasmrt"
-	"github.com/glacier-pipeline/glacier/wasmrt/wasmcheck"
 )
 
 // minSandboxMiB is the least memory New gives a sandbox, however small the

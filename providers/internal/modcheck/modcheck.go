@@ -32,7 +32,7 @@ import (
 
 	"github.com/glacier-pipeline/glacier/internal/fnspec"
 	"github.com/glacier-pipeline/glacier/providers/internal/artifact"
-	"github.com/glacier-pipeline/glacier/wasmrt/wasmcheck"
+	"github.com/glacier-pipeline/glacier/wasmcheck"
 )
 
 // CheckerPkg is the import path of the checker program.

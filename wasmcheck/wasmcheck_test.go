@@ -17,7 +17,7 @@ import (
 
 	"github.com/glacier-pipeline/glacier/internal/testutil/hostile"
 	"github.com/glacier-pipeline/glacier/internal/testutil/wasmbuild"
-	"github.com/glacier-pipeline/glacier/wasmrt/wasmcheck"
+	"github.com/glacier-pipeline/glacier/wasmcheck"
 )
 
 func TestMain(m *testing.M) {
@@ -30,7 +30,7 @@ func TestMain(m *testing.M) {
 // fixtures and example tasks (built here), and the committed C, Rust and
 // WAT modules.
 func realModules(t *testing.T) map[string]string {
-	root := filepath.Join("..", "..")
+	root := ".."
 	var pkgs []string
 	for _, pattern := range []string{"testdata/wasm/*/main.go", "examples/*/tasks/*/main.go", "internal/conformance/testdata/*/main.go"} {
 		m, err := filepath.Glob(filepath.Join(root, pattern))
@@ -288,7 +288,7 @@ func TestFiles(t *testing.T) {
 // TestDocumentedDefaults checks docs/sandbox.md's table of module limits
 // against DefaultLimits: every field has a row, with its value.
 func TestDocumentedDefaults(t *testing.T) {
-	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "sandbox.md"))
+	doc, err := os.ReadFile(filepath.Join("..", "docs", "sandbox.md"))
 	require.NoError(t, err)
 	_, table, ok := strings.Cut(string(doc), "### Module limits")
 	require.True(t, ok, "docs/sandbox.md has no section Module limits")
