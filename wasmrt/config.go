@@ -34,8 +34,8 @@ func NewConfig() Config {
 }
 
 // WithCacheDir keeps compiled machine code in dir, so the next process that
-// loads the same module skips compilation (about 35 ms instead of close to a
-// second for a typical Go task). Several processes may share dir. An empty
+// loads the same module skips compilation, which takes most of a cold start
+// (BenchmarkCompile measures both). Several processes may share dir. An empty
 // dir turns the on-disk cache off.
 func (c Config) WithCacheDir(dir string) Config {
 	c.cacheDir = dir

@@ -30,9 +30,9 @@ var kindErr = map[hostile.Kind]error{
 	hostile.CompileMemory: wasmrt.ErrCompileBudget,
 }
 
-// hostileBudget is the compile budget the hostile cases assume.
-func hostileBudget() wasmrt.CompileBudget {
-	budget := wasmrt.CompileBudget{Timeout: hostile.CompileSeconds * time.Second, Memory: hostile.CompileMemoryMiB << 20}
+// hostileBudget is the compile budget to give c.
+func hostileBudget(c hostile.Case) wasmrt.CompileBudget {
+	budget := wasmrt.CompileBudget{Timeout: time.Duration(c.CompileTimeoutSeconds()) * time.Second, Memory: hostile.CompileMemoryMiB << 20}
 	if raceEnabled {
 		budget.Memory *= 8
 	}
@@ -42,7 +42,7 @@ func hostileBudget() wasmrt.CompileBudget {
 // refuseHostile gives every hostile module, as a file, to refuse and checks
 // that it is refused in bounded time with a clean error naming the task,
 // which check then examines.
-func refuseHostile(t *testing.T, refuse func(path string) error, check func(t *testing.T, c hostile.Case, err error)) {
+func refuseHostile(t *testing.T, refuse func(c hostile.Case, path string) error, check func(t *testing.T, c hostile.Case, err error)) {
 	for _, c := range hostile.Cases() {
 		t.Run(c.Name, func(t *testing.T) {
 			if raceEnabled && c.Kind == hostile.CompileMemory {
@@ -51,7 +51,7 @@ func refuseHostile(t *testing.T, refuse func(path string) error, check func(t *t
 			path := filepath.Join(t.TempDir(), "t.wasm")
 			require.NoError(t, c.WriteTo(path))
 			start := time.Now()
-			err := refuse(path)
+			err := refuse(c, path)
 			took := time.Since(start)
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), `task "t"`)
@@ -70,12 +70,11 @@ func TestPoolRefusesHostileModules(t *testing.T) {
 	p, err := wasmrt.NewPool(context.Background(), wasmrt.PoolOptions{Workers: 1, CacheDir: t.TempDir()})
 	require.NoError(t, err)
 	defer p.Close()
-	budget := hostileBudget()
-	refuseHostile(t, func(path string) error {
+	refuseHostile(t, func(c hostile.Case, path string) error {
 		_, err := p.Run(context.Background(), wasmrt.Job{
 			Task: "t", RunID: "r", ModulePath: path,
 			MemoryLimit: hostile.MemoryMiB << 20, Timeout: hostile.TimeoutSeconds * time.Second,
-			Compile: budget,
+			Compile: hostileBudget(c),
 		})
 		return err
 	}, func(t *testing.T, c hostile.Case, err error) {
@@ -85,7 +84,7 @@ func TestPoolRefusesHostileModules(t *testing.T) {
 	t.Run("a real task still runs", func(t *testing.T) {
 		dir := t.TempDir()
 		job := fileJob(t, dir, "copy", map[string]string{"in": "still here"}, "out")
-		job.Compile = wasmrt.CompileBudget{Timeout: hostile.CompileSeconds * 10 * time.Second, Memory: budget.Memory}
+		job.Compile = wasmrt.CompileBudget{Timeout: hostile.CompileSeconds * 10 * time.Second, Memory: hostileBudget(hostile.Case{}).Memory}
 		_, err := p.Run(context.Background(), job)
 		require.NoError(t, err)
 		got, err := os.ReadFile(filepath.Join(dir, "out", "out"))
@@ -103,9 +102,9 @@ func TestPoolValidateRefusesHostileModules(t *testing.T) {
 	p, err := wasmrt.NewPool(context.Background(), wasmrt.PoolOptions{Workers: 1})
 	require.NoError(t, err)
 	defer p.Close()
-	refuseHostile(t, func(path string) error {
+	refuseHostile(t, func(c hostile.Case, path string) error {
 		return p.Validate(context.Background(), wasmrt.Job{
-			Task: "t", ModulePath: path, MemoryLimit: hostile.MemoryMiB << 20, Compile: hostileBudget(),
+			Task: "t", ModulePath: path, MemoryLimit: hostile.MemoryMiB << 20, Compile: hostileBudget(c),
 		})
 	}, func(t *testing.T, c hostile.Case, err error) {
 		if c.Kind == hostile.CompileTime {

@@ -3,9 +3,11 @@ package wasmrt
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -278,6 +280,6 @@ func TestDocumentedWASIFunctions(t *testing.T) {
 	rt, err := NewRuntime(context.Background())
 	require.NoError(t, err)
 	defer rt.Close(context.Background())
-	assert.ElementsMatch(t, sortedKeys(rt.provided["wasi_snapshot_preview1"]), documented)
+	assert.ElementsMatch(t, slices.Sorted(maps.Keys(rt.provided["wasi_snapshot_preview1"])), documented)
 	assert.True(t, strings.HasPrefix(strings.Join(strings.Fields(list), " "), fmt.Sprintf("%d functions", len(documented))), "docs/abi.md gives the count")
 }

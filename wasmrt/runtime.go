@@ -8,8 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -32,8 +32,8 @@ import (
 	"github.com/glacier-pipeline/glacier/wasmrt/internal/memlimit"
 )
 
-// Versions lists the host ABI versions this package speaks.
-var Versions = []int{abi.Version}
+// Versions returns the host ABI versions this package speaks.
+func Versions() []int { return []int{abi.Version} }
 
 // Runtime runs task modules in a wazero sandbox. It is safe for concurrent
 // use: any number of Run calls may share it and its modules.
@@ -276,7 +276,7 @@ func (r *Runtime) checkImports(cm wazero.CompiledModule) error {
 			if mod == abi.ModuleName {
 				return failf(ErrABIVersion, nil,
 					"module imports %s.%s, which this host does not provide (it provides %s); the module needs a newer host, or was built with a mismatched guest SDK",
-					mod, name, strings.Join(sortedKeys(funcs), ", "))
+					mod, name, strings.Join(slices.Sorted(maps.Keys(funcs)), ", "))
 			}
 			return fmt.Errorf("module imports %s.%s, which the host does not provide", mod, name)
 		}
@@ -296,20 +296,12 @@ func (r *Runtime) checkImports(cm wazero.CompiledModule) error {
 }
 
 func versionList() string {
-	s := make([]string, len(Versions))
-	for i, v := range Versions {
+	vs := Versions()
+	s := make([]string, len(vs))
+	for i, v := range vs {
 		s[i] = strconv.Itoa(v)
 	}
 	return strings.Join(s, ", ")
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 func signature(fn api.FunctionDefinition) string {

@@ -35,7 +35,7 @@ func TestRunRefusesHostileModules(t *testing.T) {
 			}
 			var out bytes.Buffer
 			cmd := exec.Command(bin, "-C", dir, "run", "--parallel", "1",
-				"--compile-timeout", fmt.Sprint(hostile.CompileSeconds, "s"), "--compile-memory", fmt.Sprint(hostile.CompileMemoryMiB))
+				"--compile-timeout", fmt.Sprint(c.CompileTimeoutSeconds(), "s"), "--compile-memory", fmt.Sprint(hostile.CompileMemoryMiB))
 			cmd.Stdout, cmd.Stderr = &out, &out
 			start := time.Now()
 			if err := cmd.Start(); err != nil {

@@ -66,6 +66,17 @@ type Case struct {
 	AtLoad bool
 }
 
+// CompileTimeoutSeconds is the compile time budget to give c: CompileSeconds,
+// except for a module that must exhaust the compile memory budget, which
+// gets ample time, so that a machine slowed by other work never reports
+// the time budget first.
+func (c Case) CompileTimeoutSeconds() int {
+	if c.Kind == CompileMemory {
+		return 10 * CompileSeconds
+	}
+	return CompileSeconds
+}
+
 // WriteTo makes the case's module at path.
 func (c Case) WriteTo(path string) error {
 	if c.File != nil {

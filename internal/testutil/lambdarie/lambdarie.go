@@ -80,9 +80,9 @@ type Options struct {
 	// DefaultTimeout.
 	Timeout time.Duration
 
-	// MemoryMB is the memory size the emulator reports; it limits nothing.
+	// MemoryMiB is the memory size the emulator reports; it limits nothing.
 	// Zero means 512.
-	MemoryMB int
+	MemoryMiB int
 
 	// Emulator is the path of the aws-lambda-rie binary. Empty means
 	// $REPO/.tools/bin/aws-lambda-rie.
@@ -150,7 +150,7 @@ func Start(tb testing.TB, opts Options) *Function {
 	if timeout < time.Second || timeout%time.Second != 0 {
 		tb.Fatalf("lambdarie: Options.Timeout %v must be a whole number of seconds, at least 1s (Lambda counts in seconds)", opts.Timeout)
 	}
-	memory := opts.MemoryMB
+	memory := opts.MemoryMiB
 	if memory == 0 {
 		memory = 512
 	}

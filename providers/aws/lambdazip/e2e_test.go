@@ -31,16 +31,16 @@ import (
 // function starts the emulator on an unzipped function with S3 served by
 // srv and the given dataset URLs. It returns the function and the
 // directory it runs from.
-func function(tb testing.TB, srv *fakes3.Server, zb []byte, datasets map[string]string, timeout time.Duration, memoryMB int) (*lambdarie.Function, string) {
+func function(tb testing.TB, srv *fakes3.Server, zb []byte, datasets map[string]string, timeout time.Duration, memoryMiB int) (*lambdarie.Function, string) {
 	tb.Helper()
 	dir := ziptest.Extract(tb, zb)
-	fn, _ := functionIn(tb, srv, dir, datasets, timeout, memoryMB)
+	fn, _ := functionIn(tb, srv, dir, datasets, timeout, memoryMiB)
 	return fn, dir
 }
 
 // functionIn starts the emulator on the function laid out in dir. It
 // returns the function and its scratch directory (Lambda's /tmp).
-func functionIn(tb testing.TB, srv *fakes3.Server, dir string, datasets map[string]string, timeout time.Duration, memoryMB int) (*lambdarie.Function, string) {
+func functionIn(tb testing.TB, srv *fakes3.Server, dir string, datasets map[string]string, timeout time.Duration, memoryMiB int) (*lambdarie.Function, string) {
 	tb.Helper()
 	env := srv.Env()
 	urls, err := json.Marshal(datasets)
@@ -54,7 +54,7 @@ func functionIn(tb testing.TB, srv *fakes3.Server, dir string, datasets map[stri
 		BootstrapDir: dir,
 		Env:          env,
 		Timeout:      timeout,
-		MemoryMB:     memoryMB,
+		MemoryMiB:     memoryMiB,
 	}), scratch
 }
 

@@ -40,7 +40,7 @@ func TestHostileModulesUnderEmulator(t *testing.T) {
 			spec := fnspec.TaskSpec{
 				ABI: abi.Version, Pipeline: "hostile", Task: "t", ModuleSHA256: sha(c.Wasm),
 				Outputs: []string{"out"}, MemoryMiB: hostile.MemoryMiB, TimeoutSecs: 30,
-				CompileMemoryMiB: hostile.CompileMemoryMiB, CompileTimeoutSecs: hostile.CompileSeconds,
+				CompileMemoryMiB: hostile.CompileMemoryMiB, CompileTimeoutSecs: c.CompileTimeoutSeconds(),
 			}
 			specJSON, err := spec.Encode()
 			require.NoError(t, err)

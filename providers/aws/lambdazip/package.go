@@ -25,19 +25,10 @@
 //
 // # Costs
 //
-// Measured for examples/etl's clean_orders (a 3.8 MB module) on a shared
-// 2-core x86_64 machine under load, with
-//
-//	go test -run XXX -bench 'ArtifactSize|ColdStart' -benchtime 5x ./providers/aws/lambdazip/
-//
-// the bootstrap is 13.6 MB (x86_64) or 12.6 MB (arm64); the x86_64 zip is
-// 9.0 MB (31.7 MB unzipped, 14.3 MB of it precompiled code), the arm64 zip
-// 5.7 MB. Under the Lambda Runtime Interface Emulator a cold start with the
-// precompiled code costs about 17 ms of init (INIT REPORT) and 157 ms of
-// first invocation, 173 ms in all, against 2.2 s when the function compiles
-// the module itself; a warm invocation takes 20-30 ms. The bootstrap's
-// peak resident memory is 15 MiB, its sandbox worker's 51 MiB (89 MiB when
-// it compiles), the task's own memory included.
+// The precompiled code makes the zip several times larger and spares a
+// cold start the compilation, which takes most of it. BenchmarkArtifactSize
+// and BenchmarkColdStart measure both (scripts/bench runs them); the
+// README's table has the figures.
 package lambdazip
 
 import (

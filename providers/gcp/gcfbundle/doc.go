@@ -54,10 +54,9 @@
 //
 // Without it, a cold start compiles the module: well over a second here for
 // a 3 MiB module, and longer on a Cloud Function's fraction of a CPU. With
-// it the module loads in tens of milliseconds (BenchmarkColdStart, on the
-// etl example's first task: about 0.15 s from process start to the first
-// response, against 1.6 s). It adds 11 to 13 MiB unzipped, 2.2 to 2.5 MiB
-// zipped. wazero files it under a directory
+// it the module loads in tens of milliseconds, for a few MiB more of zip
+// (BenchmarkColdStart and BenchmarkPackage measure both; the README's
+// table has the figures). wazero files it under a directory
 // named after its version, the architecture and the OS, with a key hashing
 // the module and the CPU features it compiled for (SSE4.1, BMI1, ABM), and
 // checks its version again in the file's header; a function whose wazero or

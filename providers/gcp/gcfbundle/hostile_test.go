@@ -47,7 +47,7 @@ func TestHostileModules(t *testing.T) {
 			spec := fnspec.TaskSpec{
 				ABI: abi.Version, Pipeline: "hostile", Task: "t", ModuleSHA256: sha(c.Wasm),
 				Outputs: []string{"out"}, MemoryMiB: attacks.MemoryMiB, TimeoutSecs: 30,
-				CompileMemoryMiB: attacks.CompileMemoryMiB, CompileTimeoutSecs: attacks.CompileSeconds,
+				CompileMemoryMiB: attacks.CompileMemoryMiB, CompileTimeoutSecs: c.CompileTimeoutSeconds(),
 			}
 			specJSON, err := spec.Encode()
 			require.NoError(t, err)

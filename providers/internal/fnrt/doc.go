@@ -22,16 +22,13 @@
 // checks. A program using fnrt therefore calls ServeIfRequested first thing
 // in main.
 //
-// What the second process costs, measured on a shared 2-core x86_64 machine
-// (go test -run XXX -bench . ./providers/internal/fnrt/): starting it is
-// most of New's 7-15 ms; a warm invocation through it is no slower than
-// one in process (a small copy task: 2.6 ms against 4.3 ms in the
-// benchmark's own process); its resident memory besides the task's is that
-// of the module's machine code and the storage driver's buffers (see
-// fnspec.HostReserveMiB). After a task is stopped, the next invocation
-// starts a new worker and loads the module from the compilation cache
-// again, as a cold start does (about 140 ms for the copy task,
-// BenchmarkFirstInvoke).
+// The second process costs little (go test -bench . ./providers/internal/fnrt/
+// measures it): starting it is most of New's time, a warm invocation
+// through it is no slower than one in process, and its resident memory
+// besides the task's is that of the module's machine code and the storage
+// driver's buffers (see fnspec.HostReserveMiB). After a task is stopped,
+// the next invocation starts a new worker and loads the module from the
+// compilation cache again, as a cold start does (BenchmarkFirstInvoke).
 //
 // # Compilation cache
 //

@@ -389,11 +389,11 @@ func readOnly(t *testing.T, dir string) {
 // host ABI versions the sandbox speaks.
 func TestSpecSpeaksTheSandboxsVersions(t *testing.T) {
 	spec := moduleSpec(t, "copy", fixture(t, "copy"))
-	for _, v := range wasmrt.Versions {
+	for _, v := range wasmrt.Versions() {
 		spec.ABI = v
 		assert.NoError(t, spec.Validate(), "version %d", v)
 	}
-	for _, v := range []int{0, slices.Max(wasmrt.Versions) + 1} {
+	for _, v := range []int{0, slices.Max(wasmrt.Versions()) + 1} {
 		spec.ABI = v
 		assert.ErrorContains(t, spec.Validate(), "host ABI version", "version %d", v)
 	}

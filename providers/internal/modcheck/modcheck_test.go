@@ -173,7 +173,7 @@ func TestCheckRefusesHostileModules(t *testing.T) {
 				require.NoError(t, c.WriteTo(path))
 				s := fnspec.TaskSpec{ABI: abi.Version, Pipeline: "hostile", Task: "t", ModuleSHA256: sha(c.Wasm),
 					Outputs: []string{"out"}, MemoryMiB: hostile.MemoryMiB, TimeoutSecs: hostile.TimeoutSeconds,
-					CompileMemoryMiB: hostile.CompileMemoryMiB, CompileTimeoutSecs: hostile.CompileSeconds}
+					CompileMemoryMiB: hostile.CompileMemoryMiB, CompileTimeoutSecs: c.CompileTimeoutSeconds()}
 				start := time.Now()
 				_, err := modcheck.Check(context.Background(), modcheck.Options{Spec: s, ModulePath: path, CacheDir: cacheDir, Precompile: precompile})
 				took := time.Since(start)
