@@ -74,7 +74,7 @@ func TestEndToEnd(t *testing.T) {
 			BootstrapDir: ziptest.Extract(t, zb),
 			Env:          env,
 			Timeout:      time.Duration(task.Limits.TimeoutSecs) * time.Second,
-			MemoryMiB:     task.FunctionMemoryMiB,
+			MemoryMiB:    task.FunctionMemoryMiB,
 		})
 		byName[task.FunctionName] = task.Name
 	}

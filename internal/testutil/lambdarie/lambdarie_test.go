@@ -47,7 +47,7 @@ func TestFunction(t *testing.T) {
 	fn := lambdarie.Start(t, lambdarie.Options{
 		BootstrapDir: dir,
 		Env:          map[string]string{"GLACIER_TEST": "value=with=equals", "AWS_REGION": "eu-west-3"},
-		MemoryMiB:     256,
+		MemoryMiB:    256,
 	})
 
 	t.Run("echo", func(t *testing.T) {

@@ -54,7 +54,7 @@ func functionIn(tb testing.TB, srv *fakes3.Server, dir string, datasets map[stri
 		BootstrapDir: dir,
 		Env:          env,
 		Timeout:      timeout,
-		MemoryMiB:     memoryMiB,
+		MemoryMiB:    memoryMiB,
 	}), scratch
 }
 
