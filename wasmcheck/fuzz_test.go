@@ -17,7 +17,7 @@ func FuzzCheck(f *testing.F) {
 		f.Add(wat)
 	}
 	f.Fuzz(func(t *testing.T, wasm []byte) {
-		c := &checker{r: reader{b: wasm, end: len(wasm)}, l: Limits{}.withDefaults()}
+		c := &checker{r: reader{b: wasm, end: len(wasm)}, l: Limits{}.WithDefaults()}
 		_ = c.module()
 		if c.steps > 2*len(wasm)+16 {
 			t.Fatalf("%d steps for %d bytes", c.steps, len(wasm))

@@ -46,8 +46,10 @@ type Limits struct {
 	NestingDepth, BlocksPerFunction int
 	// DataSegments and ElementSegments bound those segments.
 	DataSegments, ElementSegments int
-	// TableSize bounds the initial size of each table, and the entries of
-	// all element segments together.
+	// TableSize bounds the entries of all of a module's tables together,
+	// and of all its element segments. The engine keeps a table in host
+	// memory, outside the linear memory a task's limit caps, so the sandbox
+	// also makes it the most the tables may grow to.
 	TableSize int
 }
 
@@ -67,15 +69,17 @@ const (
 	DefaultBlocksPerFunction = 10_000
 	DefaultDataSegments      = 1_000_000
 	DefaultElementSegments   = 100_000
-	DefaultTableSize         = 10_000_000
+	DefaultTableSize         = 1 << 20
 )
 
 // DefaultLimits returns the limits a zero Limits stands for.
 func DefaultLimits() Limits {
-	return Limits{}.withDefaults()
+	return Limits{}.WithDefaults()
 }
 
-func (l Limits) withDefaults() Limits {
+// WithDefaults returns l with each zero (or negative) limit replaced by
+// its default.
+func (l Limits) WithDefaults() Limits {
 	def := func(v *int, d int) {
 		if *v <= 0 {
 			*v = d
@@ -115,9 +119,9 @@ type Stats struct {
 	DataSegments, ElementSegments int
 	// DataBytes is the bytes of all data segments together.
 	DataBytes int64
-	// MaxTableSize is the largest initial table size; ElementEntries the
-	// entries of all element segments.
-	MaxTableSize, ElementEntries int
+	// TableEntries is the initial size of all tables together;
+	// ElementEntries the entries of all element segments.
+	TableEntries, ElementEntries int
 	// Memories is the number of memories defined (not imported);
 	// MemoryMinPages is the initial size of the first, in 64 KiB pages.
 	Memories       int
@@ -188,7 +192,7 @@ var order = [...]int{secType: 1, secImport: 2, secFunction: 3, secTable: 4, secM
 // Check checks wasm against l and returns what it declares. It takes time
 // linear in len(wasm) and memory independent of it; its error is an *Error.
 func Check(wasm []byte, l Limits) (Stats, error) {
-	l = l.withDefaults()
+	l = l.WithDefaults()
 	c := &checker{r: reader{b: wasm, end: len(wasm)}, l: l}
 	c.st.Size = int64(len(wasm))
 	if int64(len(wasm)) > l.Size {
@@ -614,10 +618,10 @@ func (c *checker) table() error {
 	if err != nil {
 		return err
 	}
-	if int64(min) > int64(c.l.TableSize) {
-		return r.limit(at, "a table of %d entries; a task module's tables may start with at most %d", min, c.l.TableSize)
+	if int64(c.st.TableEntries)+int64(min) > int64(c.l.TableSize) {
+		return r.limit(at, "tables of %d entries in all; a task module's tables may hold at most %d", int64(c.st.TableEntries)+int64(min), c.l.TableSize)
 	}
-	c.st.MaxTableSize = max(c.st.MaxTableSize, int(min))
+	c.st.TableEntries += int(min)
 	return nil
 }
 

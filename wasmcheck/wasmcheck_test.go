@@ -102,7 +102,7 @@ func TestAcceptsRealModules(t *testing.T) {
 		{"blocks per function", int64(most.MaxBlocks), int64(l.BlocksPerFunction)},
 		{"data segments", int64(most.DataSegments), int64(l.DataSegments)},
 		{"element segments", int64(most.ElementSegments), int64(l.ElementSegments)},
-		{"table size", int64(most.MaxTableSize), int64(l.TableSize)},
+		{"table size", int64(most.TableEntries), int64(l.TableSize)},
 	} {
 		assert.GreaterOrEqual(t, c.lim, 10*c.real, "the %s limit is not ten times what real modules declare", c.what)
 	}
@@ -123,7 +123,7 @@ func maxStats(a, b wasmcheck.Stats) wasmcheck.Stats {
 	a.DataSegments = max(a.DataSegments, b.DataSegments)
 	a.ElementSegments = max(a.ElementSegments, b.ElementSegments)
 	a.DataBytes = max(a.DataBytes, b.DataBytes)
-	a.MaxTableSize = max(a.MaxTableSize, b.MaxTableSize)
+	a.TableEntries = max(a.TableEntries, b.TableEntries)
 	a.ElementEntries = max(a.ElementEntries, b.ElementEntries)
 	return a
 }
@@ -214,6 +214,14 @@ func TestLimits(t *testing.T) {
 		section(10, code)
 		return []byte(b.String())
 	}
+	// tables is a module of funcref tables of these initial sizes.
+	tables := func(sizes ...uint64) []byte {
+		body := uleb(uint64(len(sizes)))
+		for _, n := range sizes {
+			body = append(append(body, 0x70, 0), uleb(n)...)
+		}
+		return append(append([]byte("\x00asm\x01\x00\x00\x00\x04"), uleb(uint64(len(body)))...), body...)
+	}
 	tests := []struct {
 		name   string
 		limits wasmcheck.Limits
@@ -227,6 +235,7 @@ func TestLimits(t *testing.T) {
 		{"locals", wasmcheck.Limits{Locals: 20}, funcs(4, 0, 5), funcs(5, 0, 5), "functions declare 25 locals in all by function 4; a task module may declare at most 20"},
 		{"function size", wasmcheck.Limits{FunctionSize: 10}, funcs(1, 2, 0), funcs(1, 3, 0), "function 0's body is 13 bytes"},
 		{"size", wasmcheck.Limits{Size: int64(len(funcs(1, 0, 0)))}, funcs(1, 0, 0), funcs(2, 0, 0), "a task module may be at most"},
+		{"tables", wasmcheck.Limits{TableSize: 100}, tables(60, 40), tables(60, 41), "tables of 101 entries in all; a task module's tables may hold at most 100"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

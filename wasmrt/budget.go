@@ -1,9 +1,34 @@
 package wasmrt
 
 import (
+	"runtime/debug"
+	"runtime/metrics"
 	"strings"
 	"time"
 )
+
+// runSlack is how far the Go memory of a worker may grow while a guest
+// runs before the garbage collector works to bring it back; see
+// collectPromptly.
+const runSlack = 64 << 20
+
+// collectPromptly sets a soft memory limit slack bytes above what the Go
+// runtime holds now, until restore is called. What a guest makes the host
+// allocate outside its linear memory is garbage soon after: the engine
+// grows the call stack by copying it to one twice the size, and the old
+// ones would otherwise stay until the heap doubled.
+func collectPromptly(slack uint64) (restore func()) {
+	prev := debug.SetMemoryLimit(int64(min(goMemory()+slack, 1<<62)))
+	return func() { debug.SetMemoryLimit(prev) }
+}
+
+// goMemory returns the memory the Go runtime holds, as debug.SetMemoryLimit
+// counts it.
+func goMemory() uint64 {
+	s := []metrics.Sample{{Name: "/memory/classes/total:bytes"}, {Name: "/memory/classes/heap/released:bytes"}}
+	metrics.Read(s)
+	return s[0].Value.Uint64() - s[1].Value.Uint64()
+}
 
 // outOfMemory reports whether text says an allocation failed: Go's fatal
 // "out of memory", an mmap refused with ENOMEM, or the race detector's

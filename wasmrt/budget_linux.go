@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"os"
 	"runtime/debug"
-	"runtime/metrics"
 	"strconv"
 	"syscall"
 )
@@ -48,12 +47,4 @@ func addressSpace() (uint64, error) {
 		return 0, err
 	}
 	return n * uint64(os.Getpagesize()), nil
-}
-
-// goMemory returns the memory the Go runtime holds, as debug.SetMemoryLimit
-// counts it.
-func goMemory() uint64 {
-	s := []metrics.Sample{{Name: "/memory/classes/total:bytes"}, {Name: "/memory/classes/heap/released:bytes"}}
-	metrics.Read(s)
-	return s[0].Value.Uint64() - s[1].Value.Uint64()
 }

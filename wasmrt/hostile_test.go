@@ -198,3 +198,34 @@ func TestHostBugStopsTheTask(t *testing.T) {
 type panicReader struct{}
 
 func (panicReader) Read([]byte) (int, error) { panic("driver exploded") }
+
+// TestHostileGuestsTrap runs every guest that drives the host to allocate
+// outside its linear memory, in a Pool worker and in this process (as a
+// library user may), and checks that each traps rather than takes the
+// memory. glacier run's test of the same guests measures the worker's peak.
+func TestHostileGuestsTrap(t *testing.T) {
+	ctx := context.Background()
+	p, err := wasmrt.NewPool(ctx, wasmrt.PoolOptions{Workers: 1})
+	require.NoError(t, err)
+	defer p.Close()
+	rt, err := wasmrt.NewRuntime(ctx)
+	require.NoError(t, err)
+	defer rt.Close(ctx)
+	for _, c := range hostile.RunCases() {
+		t.Run(c.Name+"/pool", func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "t.wasm")
+			require.NoError(t, os.WriteFile(path, c.Wasm, 0o644))
+			_, err := p.Run(ctx, wasmrt.Job{Task: "t", RunID: "r", ModulePath: path,
+				MemoryLimit: hostile.RunMemoryMiB << 20, Timeout: time.Minute})
+			require.ErrorIs(t, err, wasmrt.ErrTrap)
+			assert.Contains(t, err.Error(), c.Says)
+		})
+		t.Run(c.Name+"/in process", func(t *testing.T) {
+			m, err := rt.Load(ctx, c.Wasm)
+			require.NoError(t, err)
+			_, err = rt.Run(ctx, m, wasmrt.Invocation{Task: "t", MemoryLimit: hostile.RunMemoryMiB << 20})
+			require.ErrorIs(t, err, wasmrt.ErrTrap)
+			assert.Contains(t, err.Error(), c.Says)
+		})
+	}
+}

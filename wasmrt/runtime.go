@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -30,6 +31,7 @@ import (
 	"github.com/glacier-pipeline/glacier/wasmrt/internal/hostabi"
 	"github.com/glacier-pipeline/glacier/wasmrt/internal/logcap"
 	"github.com/glacier-pipeline/glacier/wasmrt/internal/memlimit"
+	"github.com/glacier-pipeline/glacier/wasmrt/internal/tablecap"
 )
 
 // Versions returns the host ABI versions this package speaks.
@@ -224,8 +226,14 @@ func (r *Runtime) compile(ctx context.Context, wasm []byte, sha string, memLimit
 			short, mib(minMem), mib(memlimit.New(memLimit).Limit()))
 	}
 	// Merging data segments changes nothing the guest can see, and makes
-	// every instantiation much cheaper (see package datasec).
-	cm, err := r.wr.CompileModule(ctx, datasec.Merge(wasm))
+	// every instantiation much cheaper (see package datasec). The engine
+	// keeps tables in host memory, outside the linear memory the task's
+	// limit caps: a maximum written into the module bounds them.
+	prepared, err := tablecap.Cap(datasec.Merge(wasm), uint32(min(r.cfg.moduleLimits.WithDefaults().TableSize, math.MaxUint32)))
+	if err != nil {
+		return nil, failf(ErrInvalidModule, err, "module %s refused: %v", short, err)
+	}
+	cm, err := r.wr.CompileModule(ctx, prepared)
 	if err != nil {
 		return nil, failf(ErrInvalidModule, err, "module %s: compile: %v", short, err)
 	}

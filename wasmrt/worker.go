@@ -158,7 +158,9 @@ func (w *worker) run(ctx context.Context, job *Job) error {
 	if err := w.enc.Encode(reply{Op: "loaded"}); err != nil {
 		return err
 	}
+	restore := collectPromptly(runSlack)
 	p, res, err := w.rt.execute(ctx, m, inv)
+	restore()
 	if logFile != nil {
 		logFile.Close()
 	}

@@ -73,3 +73,47 @@ func TestRunRefusesHostileModules(t *testing.T) {
 // hostileBound is how long glacier may take to refuse any hostile module
 // however slow the machine: the compile budget's 2 s, and a lot of room.
 const hostileBound = 30 * time.Second
+
+// TestRunBoundsHostileGuests runs glacier run on tasks whose guests, once
+// loaded, drive the host to allocate outside their linear memory (a table
+// grown by a billion bytes' worth of entries, a recursion with no end),
+// and checks that each fails as it should with the peak memory of glacier
+// and its worker within the task's limit and the documented overhead.
+func TestRunBoundsHostileGuests(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts worker processes")
+	}
+	bin := glacierBin(t)
+	for _, c := range hostile.RunCases() {
+		t.Run(c.Name, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := os.WriteFile(filepath.Join(dir, "t.wasm"), c.Wasm, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			manifest := fmt.Sprintf("name: hostile\ndatasets:\n  out: {}\ntasks:\n  t: {module: t.wasm, outputs: [out], compute: {type: local, memory: %d, timeout: 60}}\n",
+				hostile.RunMemoryMiB)
+			if err := os.WriteFile(filepath.Join(dir, "glacier.yaml"), []byte(manifest), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			var out bytes.Buffer
+			cmd := exec.Command(bin, "-C", dir, "run", "--parallel", "1")
+			cmd.Stdout, cmd.Stderr = &out, &out
+			err := cmd.Run()
+			var exit *exec.ExitError
+			if !errors.As(err, &exit) || exit.ExitCode() != 1 {
+				t.Errorf("exit = %v, want code 1; output:\n%s", err, &out)
+			}
+			if !bytes.Contains(out.Bytes(), []byte(c.Says)) {
+				t.Errorf("output does not say %q:\n%s", c.Says, &out)
+			}
+			peak, ok := hostile.PeakRSS(cmd)
+			if !ok {
+				t.Fatal("no resource usage for the glacier process")
+			}
+			if peak > hostile.RunPeakBound {
+				t.Errorf("peak RSS %d MiB, more than %d MiB", peak>>20, hostile.RunPeakBound>>20)
+			}
+			t.Logf("peak RSS %d MiB (largest process)", peak>>20)
+		})
+	}
+}

@@ -270,3 +270,41 @@ func PeakRSS(cmd *exec.Cmd) (int64, bool) {
 // PeakBound is the most PeakRSS may be for a process that loads a hostile
 // module: the compile budget, and room for the program itself.
 const PeakBound = (CompileMemoryMiB + 160) << 20
+
+// RunCase is a module that loads and then, as it runs, drives the host to
+// allocate memory outside its linear memory. Run it with a task memory of
+// RunMemoryMiB: the host must hold the task to RunPeakBound, and the guest
+// must see the failure Says names.
+type RunCase struct {
+	Name string
+	Wasm []byte
+	Says string
+}
+
+// RunMemoryMiB is the memory limit of the task a RunCase runs in.
+const RunMemoryMiB = 64
+
+// RunPeakBound is the most the resident memory of the process running a
+// RunCase may reach: the task's memory, the overhead docs/sandbox.md
+// ("Memory outside the limit") documents, and room for the program itself.
+const RunPeakBound = (RunMemoryMiB + 192) << 20
+
+// RunCases returns every run-time case.
+func RunCases() []RunCase {
+	// grow grows table 0 by n null entries and traps if that is refused.
+	grow := func(n uint32) []byte {
+		return cat(wasmenc.RefNullFunc, wasmenc.I32Const(n), wasmenc.TableGrow(0),
+			wasmenc.I32Const(0xffffffff), []byte{wasmenc.OpI32Eq, wasmenc.OpIf, 0x40, wasmenc.OpUnreachable, wasmenc.OpEnd})
+	}
+	return []RunCase{
+		{Name: "table.grow by 2^27 entries", Says: "unreachable", Wasm: wasmenc.Module{
+			Tables:   []wasmenc.Table{{Min: 1}},
+			Funcs:    []wasmenc.Func{{Export: "_start", Body: cat(grow(1<<26), grow(1<<26))}},
+			MemPages: 1,
+		}.Encode()},
+		{Name: "unbounded recursion", Says: "stack overflow", Wasm: wasmenc.Module{
+			Funcs:    []wasmenc.Func{{Export: "_start", Body: wasmenc.Call(1)}, {Body: wasmenc.Call(1)}},
+			MemPages: 1,
+		}.Encode()},
+	}
+}

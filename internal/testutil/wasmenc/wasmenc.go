@@ -23,11 +23,17 @@ type Data struct {
 	Bytes  []byte
 }
 
+// Table is a funcref table.
+type Table struct {
+	Min, Max uint32 // Max 0: no maximum
+}
+
 // Module is a module with one type per signature, an exported memory
-// (unless MemPages is 0) and the given functions and data.
+// (unless MemPages is 0) and the given functions, tables and data.
 type Module struct {
 	Imports  []Import
 	Funcs    []Func
+	Tables   []Table
 	MemPages uint32 // 0: no memory
 	Data     []Data
 }
@@ -35,12 +41,21 @@ type Module struct {
 // Instructions.
 const (
 	OpUnreachable = 0x00
+	OpIf          = 0x04 // followed by a block type (0x40: none)
 	OpCall        = 0x10
 	OpDrop        = 0x1a
 	OpLocalGet    = 0x20
 	OpI32Const    = 0x41
+	OpI32Eq       = 0x46
 	OpEnd         = 0x0b
 )
+
+// RefNullFunc pushes a null function reference.
+var RefNullFunc = []byte{0xd0, 0x70}
+
+// TableGrow grows table idx by the i32 on top of the stack, filling it with
+// the reference beneath; it pushes the old size, or -1 if refused.
+func TableGrow(idx uint32) []byte { return append([]byte{0xfc, 15}, ULEB(uint64(idx))...) }
 
 // ULEB encodes v as unsigned LEB128.
 func ULEB(v uint64) []byte {
@@ -154,6 +169,17 @@ func (m Module) Encode() []byte {
 		out = append(out, Section(2, Vec(imports))...)
 	}
 	out = append(out, Section(3, Vec(funcs))...)
+	if len(m.Tables) > 0 {
+		var tables [][]byte
+		for _, t := range m.Tables {
+			if t.Max == 0 {
+				tables = append(tables, append([]byte{0x70, 0}, ULEB(uint64(t.Min))...))
+			} else {
+				tables = append(tables, append(append([]byte{0x70, 1}, ULEB(uint64(t.Min))...), ULEB(uint64(t.Max))...))
+			}
+		}
+		out = append(out, Section(4, Vec(tables))...)
+	}
 	if m.MemPages > 0 {
 		mem := append([]byte{0x00}, ULEB(uint64(m.MemPages))...)
 		out = append(out, Section(5, Vec([][]byte{mem}))...)
