@@ -9,7 +9,6 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -18,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/glacier-pipeline/glacier/internal/fnspec"
+	"github.com/glacier-pipeline/glacier/internal/testutil/etlgolden"
 	"github.com/glacier-pipeline/glacier/internal/testutil/fakes3"
 	"github.com/glacier-pipeline/glacier/internal/testutil/lambdarie"
 	"github.com/glacier-pipeline/glacier/internal/testutil/ziptest"
@@ -118,7 +118,6 @@ func TestEndToEnd(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "SUCCEEDED", res.Status, "%+v", res)
 
-	golden := filepath.Join(m.Dir, "testdata", "golden")
 	for _, task := range dep.Tasks {
 		resp, ok := responses[task.Name]
 		require.True(t, ok, "task %s never ran", task.Name)
@@ -128,28 +127,11 @@ func TestEndToEnd(t *testing.T) {
 		for _, ds := range task.Writes {
 			got, ok := s3.GetObject(t, bucket[ds], ds)
 			require.True(t, ok, "%s wrote no %s", task.Name, ds)
-			want := goldenOutput(t, golden, ds)
-			assert.True(t, bytes.Equal(want, got), "%s: %d bytes in S3, %d in %s", ds, len(got), len(want), golden)
+			want := etlgolden.Output(t, ds)
+			assert.True(t, bytes.Equal(want, got), "%s: %d bytes in S3, %d in its golden file", ds, len(got), len(want))
 			sum := sha256.Sum256(want)
 			assert.Equal(t, fnspec.OutputInfo{Size: int64(len(want)), SHA256: hex.EncodeToString(sum[:])}, resp.Outputs[ds])
 		}
 	}
 	assert.Len(t, comp.Artifacts, len(dep.Tasks))
-}
-
-// goldenOutput reads examples/etl/testdata/golden/<dataset>.<ext>.
-func goldenOutput(t *testing.T, dir, dataset string) []byte {
-	t.Helper()
-	matches, err := filepath.Glob(filepath.Join(dir, dataset+".*"))
-	require.NoError(t, err)
-	var files []string
-	for _, m := range matches {
-		if !strings.HasSuffix(m, ".log") {
-			files = append(files, m)
-		}
-	}
-	require.Len(t, files, 1, "golden output of %s", dataset)
-	data, err := os.ReadFile(files[0])
-	require.NoError(t, err)
-	return data
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/glacier-pipeline/glacier/internal/fnspec"
+	"github.com/glacier-pipeline/glacier/internal/testutil/etlgolden"
 	"github.com/glacier-pipeline/glacier/internal/testutil/fakegcs"
 	"github.com/glacier-pipeline/glacier/internal/testutil/ziptest"
 	"github.com/glacier-pipeline/glacier/providers/gcp/gcfbundle"
@@ -181,5 +182,5 @@ func TestWithoutPrecompiledCode(t *testing.T) {
 	assert.NotEmpty(t, f.compiledFiles(t), "the function did not compile its module, yet its bundle has no precompiled code")
 	got, ok := srv.GetObject(t, bucketOf("bench", "orders"), "orders")
 	require.True(t, ok)
-	assert.Equal(t, sha(golden(t, "orders")), sha(got))
+	assert.Equal(t, sha(etlgolden.Output(t, "orders")), sha(got))
 }

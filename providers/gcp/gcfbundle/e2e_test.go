@@ -20,6 +20,7 @@ import (
 	"github.com/glacier-pipeline/glacier/abi"
 	"github.com/glacier-pipeline/glacier/build"
 	"github.com/glacier-pipeline/glacier/internal/fnspec"
+	"github.com/glacier-pipeline/glacier/internal/testutil/etlgolden"
 	"github.com/glacier-pipeline/glacier/internal/testutil/fakegcs"
 	"github.com/glacier-pipeline/glacier/internal/testutil/wasmbuild"
 	"github.com/glacier-pipeline/glacier/manifest"
@@ -160,7 +161,7 @@ func TestETL(t *testing.T) {
 		got, ok := srv.GetObject(t, bucketOf("etl", d.Name), d.Name)
 		require.True(t, ok, "dataset %s was not written", d.Name)
 		assert.Equal(t, sha(local[d.Name]), sha(got), "dataset %s differs from the local sandbox's", d.Name)
-		assert.Equal(t, sha(golden(t, d.Name)), sha(got), "dataset %s differs from its golden file", d.Name)
+		assert.Equal(t, sha(etlgolden.Output(t, d.Name)), sha(got), "dataset %s differs from its golden file", d.Name)
 		out := responses[d.Producer].Outputs[d.Name]
 		assert.Equal(t, fnspec.OutputInfo{Size: int64(len(got)), SHA256: sha(got)}, out, "response of %s", d.Producer)
 		assert.Equal(t, "e2e-run", responses[d.Producer].RunID)
@@ -173,23 +174,6 @@ func TestETL(t *testing.T) {
 			assert.Empty(t, f.compiledFiles(t), "function %s compiled its module instead of loading the bundle's precompiled code", name)
 		}
 	}
-}
-
-// golden returns examples/etl/testdata/golden/<dataset>.*.
-func golden(t testing.TB, dataset string) []byte {
-	t.Helper()
-	matches, err := filepath.Glob(filepath.Join(etlDir, "testdata", "golden", dataset+".*"))
-	require.NoError(t, err)
-	var data []string
-	for _, m := range matches {
-		if !strings.HasSuffix(m, ".log") {
-			data = append(data, m)
-		}
-	}
-	require.Len(t, data, 1, "golden file of %s", dataset)
-	b, err := os.ReadFile(data[0])
-	require.NoError(t, err)
-	return b
 }
 
 // runLocally runs the pipeline's modules in the local sandbox, in plan

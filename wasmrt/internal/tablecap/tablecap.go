@@ -170,9 +170,15 @@ func noTableImport(b []byte) error {
 		hasMax := b[0]&limitsMax != 0
 		return skip(1) && leb() && (!hasMax || leb())
 	}
+	malformed := errors.New("tablecap: malformed import section")
 	for range n {
-		if !name() || !name() || len(b) == 0 {
-			return errors.New("tablecap: malformed import section")
+		for range 2 { // the module's name, then the import's
+			if !name() {
+				return malformed
+			}
+		}
+		if len(b) == 0 {
+			return malformed
 		}
 		kind := b[0]
 		b = b[1:]
@@ -190,7 +196,7 @@ func noTableImport(b []byte) error {
 			ok = skip(1) && leb()
 		}
 		if !ok {
-			return errors.New("tablecap: malformed import section")
+			return malformed
 		}
 	}
 	return nil
