@@ -19,6 +19,10 @@ type Dataset struct {
 	// SourceOutsideProject allows Source to lie outside the project
 	// directory, or to be an absolute path: shared data, read where it is.
 	SourceOutsideProject bool
+	// Partitioned makes the dataset a set of named parts (see
+	// CheckPartKey) rather than one blob. A partitioned source is a folder
+	// or a glob, one part per file (see SourceParts).
+	Partitioned bool
 }
 
 // Task is one step of a pipeline: a WebAssembly module that reads its
@@ -38,6 +42,13 @@ type Task struct {
 	Params  map[string]string
 	// Retries is how many times a failed run of the task is retried.
 	Retries int
+	// Map names a partitioned input the task maps over: it runs once per
+	// part, sees that part as the input and its other inputs whole, and
+	// writes each of its outputs, all partitioned, under the part's key.
+	Map string
+	// ToleratedFailures is the percentage of a map task's parts that may
+	// fail (0 to under 100) with its outputs still committed, without them.
+	ToleratedFailures float64
 }
 
 // Pipeline is a set of datasets and the tasks that connect them. Build one

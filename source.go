@@ -54,6 +54,9 @@ func SourcePath(dir string, d Dataset) (string, error) {
 	}
 	if _, err := regfile.Check(real); err != nil {
 		var nr *regfile.Error
+		if errors.As(err, &nr) && nr.Mode.IsDir() {
+			return "", fmt.Errorf("source %s is a directory, not a regular file; point source: at a file, or set partitioned: true to make each file in it a part", d.Source)
+		}
 		if errors.As(err, &nr) {
 			return "", fmt.Errorf("source %s is %s, not a regular file; point source: at a file", d.Source, regfile.Kind(nr.Mode))
 		}
@@ -78,5 +81,17 @@ func unwrapPath(err error) error {
 	if errors.As(err, &pe) {
 		return pe.Err
 	}
+	return err
+}
+
+// CheckSource applies the source rule to d in a project in dir: SourcePath
+// for a dataset of one file, SourceParts, every part included, for a
+// partitioned one.
+func CheckSource(dir string, d Dataset) error {
+	if d.Partitioned {
+		_, err := SourceParts(dir, d)
+		return err
+	}
+	_, err := SourcePath(dir, d)
 	return err
 }

@@ -152,6 +152,7 @@ func (v *validator) run() {
 		v.task(t)
 	}
 	v.flow()
+	v.partitions()
 	v.cycles()
 }
 
@@ -411,4 +412,38 @@ func taskList(names []string) string {
 		return fmt.Sprintf("task %q", names[0])
 	}
 	return "tasks " + joinQuoted(names)
+}
+
+// partitions checks map tasks against the datasets they read and write.
+func (v *validator) partitions() {
+	p := v.p
+	partitioned := func(name string) (known, ok bool) {
+		i, known := p.datasetAt[name]
+		return known, known && p.datasets[i].Partitioned
+	}
+	for _, t := range p.tasks {
+		if t.ToleratedFailures != 0 && t.Map == "" {
+			v.errorf("task", t.Name, "sets tolerated_failures but maps over nothing; only a map task's parts can fail apart, so add map: or remove it")
+		}
+		if t.ToleratedFailures < 0 || t.ToleratedFailures >= 100 {
+			v.errorf("task", t.Name, "tolerated_failures is %g%%; it must be at least 0%% and under 100%%", t.ToleratedFailures)
+		}
+		if t.Map == "" {
+			continue
+		}
+		if !slices.Contains(t.Inputs, t.Map) {
+			v.errorf("task", t.Name, "maps over %q, which is not one of its inputs%s; map: names the partitioned input whose parts the task runs once each",
+				t.Map, suggest.DidYouMean(t.Map, t.Inputs))
+			continue
+		}
+		if known, ok := partitioned(t.Map); known && !ok {
+			v.errorf("task", t.Name, "maps over %q, which is not partitioned; set partitioned: true on dataset %q, or remove map:", t.Map, t.Map)
+		}
+		for _, out := range t.Outputs {
+			if known, ok := partitioned(out); known && !ok {
+				v.errorf("task", t.Name, "maps over %q, so it writes each output once per part, but output %q is not partitioned; set partitioned: true on it",
+					t.Map, out)
+			}
+		}
+	}
 }

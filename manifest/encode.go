@@ -31,6 +31,7 @@ func Marshal(p *glacier.Pipeline) ([]byte, error) {
 				add(n, "source", str(d.Source))
 			}
 			optBool(n, "source_outside_project", d.SourceOutsideProject)
+			optBool(n, "partitioned", d.Partitioned)
 			add(datasets, d.Name, n)
 		}
 		add(root, "datasets", datasets)
@@ -66,6 +67,12 @@ func Marshal(p *glacier.Pipeline) ([]byte, error) {
 		}
 		if t.Retries != 0 {
 			add(n, "retries", num(t.Retries))
+		}
+		if t.Map != "" {
+			add(n, "map", str(t.Map))
+		}
+		if t.ToleratedFailures != 0 {
+			add(n, "tolerated_failures", str(strconv.FormatFloat(t.ToleratedFailures, 'g', -1, 64)+"%"))
 		}
 		add(tasks, t.Name, n)
 	}

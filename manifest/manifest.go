@@ -123,7 +123,7 @@ func (m *Manifest) Diagnostics() (errs, warnings []string) {
 }
 
 // FileDiagnostics checks the files the manifest names, for a manifest read
-// from a file (Dir set): every source, as glacier.SourcePath does, every
+// from a file (Dir set): every source, as glacier.CheckSource does, every
 // build: directory and every module: file, so validate reports what run
 // and the compilers would refuse. Each problem has its position, as in
 // Diagnostics.
@@ -136,7 +136,7 @@ func (m *Manifest) FileDiagnostics() []string {
 		if d.Source == "" {
 			continue
 		}
-		if _, err := glacier.SourcePath(m.Dir, d); err != nil {
+		if err := glacier.CheckSource(m.Dir, d); err != nil {
 			errs = append(errs, fmt.Sprintf("%sdataset %q: %v", position(m.Path, m.Line("dataset", d.Name)), d.Name, err))
 		}
 	}
@@ -211,8 +211,8 @@ func syntaxIssue(data []byte, err error) Issue {
 // in step with these tables.
 var (
 	topKeys     = []string{"name", "datasets", "tasks"}
-	datasetKeys = []string{"storage", "source", "source_outside_project"}
-	taskKeys    = []string{"build", "module", "inputs", "outputs", "compute", "params", "retries"}
+	datasetKeys = []string{"storage", "source", "source_outside_project", "partitioned"}
+	taskKeys    = []string{"build", "module", "inputs", "outputs", "compute", "params", "retries", "map", "tolerated_failures"}
 	storageKeys = map[string][]string{
 		"object":   {"type", "access_pattern", "versioning", "encryption", "retention_days"},
 		"database": {"type", "encryption", "retention_days"},
@@ -376,6 +376,7 @@ func (p *parser) dataset(name string, n *yaml.Node) glacier.Dataset {
 		d.Source = p.str(e.val, what+" source")
 	}
 	d.SourceOutsideProject = p.optBool(fields, "source_outside_project", what)
+	d.Partitioned = p.optBool(fields, "partitioned", what)
 	if e, ok := fields["storage"]; ok {
 		d.Storage = p.storage(what, e.val)
 	} else {
@@ -483,6 +484,10 @@ func (p *parser) task(name string, n *yaml.Node) glacier.Task {
 	t.Inputs = p.optList(f, "inputs", what)
 	t.Outputs = p.optList(f, "outputs", what)
 	t.Retries = p.optInt(f, "retries", what, false)
+	t.Map = p.optStr(f, "map", what)
+	if e, ok := f["tolerated_failures"]; ok {
+		t.ToleratedFailures = p.percent(e.val, what+" tolerated_failures")
+	}
 	if e, ok := f["compute"]; ok {
 		t.Compute = p.compute(what, e.val)
 	}
@@ -502,6 +507,16 @@ func (p *parser) task(name string, n *yaml.Node) glacier.Task {
 		}
 	}
 	return t
+}
+
+// percent reads a percentage written "5%" (or a bare number, "5").
+func (p *parser) percent(n *yaml.Node, what string) float64 {
+	v, err := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(n.Value, "%")), 64)
+	if n.Kind != yaml.ScalarNode || err != nil {
+		p.errorf(n, "%s must be a percentage, like 5%%, got %q", what, n.Value)
+		return 0
+	}
+	return v
 }
 
 func (p *parser) str(n *yaml.Node, what string) string {

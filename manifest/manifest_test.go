@@ -95,6 +95,10 @@ func TestParseErrors(t *testing.T) {
 			[]string{`glacier.yaml:9: key "outputs" is given twice in one mapping, on lines 8 and 9`}},
 		{"task twice", "name: x\ntasks:\n  a: {module: a.wasm}\n  a: {module: b.wasm}\n",
 			[]string{`glacier.yaml:4: key "a" is given twice in one mapping, on lines 3 and 4`}},
+		{"tolerated failures not a percentage", "name: x\ntasks:\n  a: {module: a.wasm, map: i, tolerated_failures: some}\n",
+			[]string{`glacier.yaml:3: task "a" tolerated_failures must be a percentage, like 5%, got "some"`}},
+		{"partitioned not a boolean", "name: x\ndatasets:\n  d: {partitioned: yes please}\ntasks: {}\n",
+			[]string{`dataset "d" partitioned must be true or false, got "yes please"`}},
 		{"zero compile memory", "name: x\ntasks:\n  a: {module: a.wasm, compute: {type: local, compile_memory: 0}}\n",
 			[]string{`task "a" compute compile_memory is 0; it must be positive`}},
 		{"compile timeout not a number", "name: x\ntasks:\n  a: {module: a.wasm, compute: {type: serverless, compile_timeout: 1m}}\n",
@@ -213,6 +217,10 @@ func TestRoundTrip(t *testing.T) {
 	must(p.AddTask(glacier.Task{Name: "c", Module: "c.wasm", Inputs: []string{"q"}, Outputs: []string{"q2"},
 		Compute: glacier.Serverless{Memory: 128, Timeout: 900, Compile: glacier.CompileBudget{TimeoutSecs: 30}}}))
 	must(p.AddDataset(glacier.Dataset{Name: "q2", Storage: glacier.ObjectStorage{}}))
+	must(p.AddDataset(glacier.Dataset{Name: "logs", Source: "logs/**/*.log", Partitioned: true, Storage: glacier.ObjectStorage{}}))
+	must(p.AddDataset(glacier.Dataset{Name: "parsed", Partitioned: true, Storage: glacier.ObjectStorage{}}))
+	must(p.AddTask(glacier.Task{Name: "parse", Module: "p.wasm", Inputs: []string{"logs", "q2"}, Outputs: []string{"parsed"},
+		Map: "logs", ToleratedFailures: 2.5}))
 
 	data, err := Marshal(p)
 	if err != nil {

@@ -119,17 +119,19 @@ func TestCheck(t *testing.T) {
 		name    string
 		storage glacier.Storage
 		compute glacier.Compute
+		parted  bool
 		want    []string // culprits as Problem.String prefixes
 	}{
-		{"serverless and object", obj, glacier.Serverless{}, nil},
-		{"local", obj, glacier.Local{}, []string{`task "t": has local compute`}},
-		{"default compute is local", obj, nil, []string{`task "t": has local compute`}},
+		{"partitioned", obj, glacier.Serverless{}, true, []string{`dataset "out": is partitioned, which the AWS compiler does not compile yet`}},
+		{"serverless and object", obj, glacier.Serverless{}, false, nil},
+		{"local", obj, glacier.Local{}, false, []string{`task "t": has local compute`}},
+		{"default compute is local", obj, nil, false, []string{`task "t": has local compute`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			p := glacier.New("p")
 			require.NoError(t, p.AddDataset(glacier.Dataset{Name: "in", Storage: obj, Source: "in.csv"}))
-			require.NoError(t, p.AddDataset(glacier.Dataset{Name: "out", Storage: tt.storage}))
+			require.NoError(t, p.AddDataset(glacier.Dataset{Name: "out", Storage: tt.storage, Partitioned: tt.parted}))
 			require.NoError(t, p.AddTask(glacier.Task{Name: "t", Build: "./t", Inputs: []string{"in"}, Outputs: []string{"out"}, Compute: tt.compute}))
 			pl, err := plan.New(p, nil)
 			require.NoError(t, err)

@@ -1,0 +1,199 @@
+package glacier
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+	"unicode/utf8"
+)
+
+// MaxPartKey is the longest a part key may be, in bytes: S3 and Cloud
+// Storage allow 1,024-byte object names, and a stored part's name also
+// holds its pipeline, dataset and version.
+const MaxPartKey = 512
+
+// PartKeyRule says what a valid part key looks like.
+const PartKeyRule = "a part key is UTF-8 text of 1 to 512 bytes: segments separated by '/', none of them empty, '.' or '..', " +
+	"with no control characters and no '\\'"
+
+// CheckPartKey reports whether key follows PartKeyRule. Keys name the parts
+// of a partitioned dataset in every store (a directory, S3, Cloud Storage),
+// so a key is checked wherever one is made: by the host when a task
+// writes a part, and when a partitioned source is listed.
+func CheckPartKey(key string) error {
+	switch {
+	case key == "":
+		return errors.New("part key is empty; " + PartKeyRule)
+	case len(key) > MaxPartKey:
+		return fmt.Errorf("part key %.40q... is %d bytes; %s", key, len(key), PartKeyRule)
+	case !utf8.ValidString(key):
+		return fmt.Errorf("part key %q is not UTF-8; %s", key, PartKeyRule)
+	}
+	for _, r := range key {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == '\\' || r == utf8.RuneError {
+			return fmt.Errorf("part key %q holds %U; %s", key, r, PartKeyRule)
+		}
+	}
+	for seg := range strings.SplitSeq(key, "/") {
+		if seg == "" || seg == "." || seg == ".." {
+			return fmt.Errorf("part key %q has a segment %q; %s", key, seg, PartKeyRule)
+		}
+	}
+	return nil
+}
+
+// SourcePart is one part of a partitioned source: its key and the file
+// holding it.
+type SourcePart struct {
+	Key  string
+	Path string
+}
+
+// SourceParts lists the parts of d's source, a partitioned dataset, for a
+// project in dir, sorted by key. The source is a folder, whose every
+// regular file below it is a part keyed by its path relative to the folder,
+// or a glob ("logs/*.log", "logs/**/*.log": '**' matches any number of
+// folders), whose matches are keyed by their path relative to the folder
+// before the first wildcard. Parts obey SourcePath's rule: regular files
+// inside the project once links are followed, unless SourceOutsideProject.
+// Names starting with '.' are left out, as are links to folders.
+func SourceParts(dir string, d Dataset) ([]SourcePart, error) {
+	if d.Source == "" {
+		return nil, fmt.Errorf("dataset %q has no source", d.Name)
+	}
+	base, pattern := splitGlob(d.Source)
+	root, err := folder(dir, base, pattern, d)
+	if err != nil {
+		return nil, err
+	}
+	var parts []SourcePart
+	err = filepath.WalkDir(root, func(p string, e fs.DirEntry, err error) error {
+		switch {
+		case err != nil:
+			return err
+		case p == root:
+			return nil
+		case strings.HasPrefix(e.Name(), "."):
+			if e.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		case e.IsDir():
+			return nil
+		}
+		rel, err := filepath.Rel(root, p)
+		if err != nil {
+			return err
+		}
+		key := filepath.ToSlash(rel)
+		if pattern != "" && !matchGlob(strings.Split(pattern, "/"), strings.Split(key, "/")) {
+			return nil
+		}
+		real := p
+		if !e.Type().IsRegular() {
+			if fi, err := os.Stat(p); err == nil && fi.IsDir() {
+				return nil // a link to a folder
+			}
+			// A link, or something that is not a file: SourcePath decides.
+			if real, err = SourcePath(dir, Dataset{Name: d.Name, Source: filepath.Join(base, rel), SourceOutsideProject: d.SourceOutsideProject}); err != nil {
+				return err
+			}
+		}
+		if err := CheckPartKey(key); err != nil {
+			return fmt.Errorf("source %s: file %s cannot be a part: %w", d.Source, rel, err)
+		}
+		parts = append(parts, SourcePart{Key: key, Path: real})
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(parts, func(a, b SourcePart) int { return strings.Compare(a.Key, b.Key) })
+	return parts, nil
+}
+
+// folder resolves a partitioned source's folder by SourcePath's rule.
+func folder(dir, base, pattern string, d Dataset) (string, error) {
+	src := filepath.FromSlash(base)
+	if filepath.IsAbs(src) && !d.SourceOutsideProject {
+		return "", fmt.Errorf("source %s is an absolute path, but sources lie inside the project directory %s; give its relative path, or set source_outside_project: true to read shared data where it is",
+			d.Source, dir)
+	}
+	p := src
+	if !filepath.IsAbs(p) {
+		p = filepath.Join(dir, src)
+	}
+	if !d.SourceOutsideProject && !within(dir, p) {
+		return "", outside(d, dir, p)
+	}
+	real, err := filepath.EvalSymlinks(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", fmt.Errorf("source %s: folder %s does not exist; fix source: or create it", d.Source, p)
+	}
+	if err != nil {
+		return "", fmt.Errorf("source %s: %w", d.Source, err)
+	}
+	if !d.SourceOutsideProject {
+		root, err := filepath.EvalSymlinks(dir)
+		if err != nil {
+			return "", fmt.Errorf("project directory %s: %w", dir, err)
+		}
+		if !within(root, real) {
+			return "", outside(d, dir, real)
+		}
+	}
+	fi, err := os.Stat(real)
+	switch {
+	case err != nil:
+		return "", fmt.Errorf("source %s: %w", d.Source, unwrapPath(err))
+	case !fi.IsDir() && pattern == "":
+		return "", fmt.Errorf("source %s is a file, but dataset %q is partitioned; point source: at a folder or a glob such as %s/*, or remove partitioned: true",
+			d.Source, d.Name, path.Dir(d.Source))
+	case !fi.IsDir():
+		return "", fmt.Errorf("source %s: %s is a file, not a folder", d.Source, base)
+	}
+	return real, nil
+}
+
+// splitGlob splits a source into the folder before its first wildcard and
+// the pattern after it ("" when the source has none).
+func splitGlob(source string) (base, pattern string) {
+	segs := strings.Split(strings.TrimSuffix(source, "/"), "/")
+	for i, s := range segs {
+		if strings.ContainsAny(s, "*?[") {
+			base = strings.Join(segs[:i], "/")
+			if base == "" {
+				base = "."
+			}
+			return base, strings.Join(segs[i:], "/")
+		}
+	}
+	return strings.TrimSuffix(source, "/"), ""
+}
+
+// matchGlob matches path segments against pattern segments, where "**"
+// matches any number of segments and every other segment is a path.Match
+// pattern.
+func matchGlob(pattern, segs []string) bool {
+	if len(pattern) == 0 {
+		return len(segs) == 0
+	}
+	if pattern[0] == "**" {
+		for i := 0; i <= len(segs); i++ {
+			if matchGlob(pattern[1:], segs[i:]) {
+				return true
+			}
+		}
+		return false
+	}
+	if len(segs) == 0 {
+		return false
+	}
+	ok, err := path.Match(pattern[0], segs[0])
+	return err == nil && ok && matchGlob(pattern[1:], segs[1:])
+}
