@@ -60,6 +60,21 @@ const (
 	// The task still has to exit with a non-zero code; the message is what
 	// the host reports instead of a bare exit code.
 	FuncTaskFail = "task_fail"
+
+	// FuncDatasetParts is
+	//   dataset_parts(name_ptr, name_len, buf_ptr, buf_cap, len_ptr u32) errno
+	// It writes the keys of a partitioned input's parts into buf, sorted,
+	// each followed by '\n', and their length to len_ptr. Given too small a
+	// buf_cap, it writes only the length and returns ErrnoRange.
+	FuncDatasetParts = "dataset_parts"
+
+	// FuncDatasetOpenPart is
+	//   dataset_open_part(name_ptr, name_len, key_ptr, key_len, mode, handle_ptr u32) errno
+	// It opens the part with the given key of a partitioned input for
+	// reading (ModeRead), or starts the part with that key of a partitioned
+	// output (ModeWrite), and writes the new handle to handle_ptr. Handles
+	// are read, written and closed as dataset_open's are.
+	FuncDatasetOpenPart = "dataset_open_part"
 )
 
 // Modes for FuncDatasetOpen.
@@ -76,6 +91,9 @@ const (
 	MaxHandles = 64
 	// MaxFailMessage bounds the message kept from task_fail.
 	MaxFailMessage = 4096
+	// MaxKeyLen bounds a part key passed to dataset_open_part (the rule
+	// for keys is glacier.CheckPartKey's).
+	MaxKeyLen = 512
 )
 
 // Errno is the result of every host function. Zero is success.
@@ -107,6 +125,12 @@ const (
 	ErrnoMfile Errno = 9
 	// ErrnoCanceled: the invocation is being stopped (timeout or cancellation).
 	ErrnoCanceled Errno = 10
+	// ErrnoPartitioned: the dataset is partitioned, so it is read and
+	// written part by part (dataset_parts, dataset_open_part), not whole.
+	ErrnoPartitioned Errno = 11
+	// ErrnoNotPartitioned: the dataset is not partitioned, so it has no
+	// parts; open it whole with dataset_open.
+	ErrnoNotPartitioned Errno = 12
 )
 
 var errnoNames = [...]string{
@@ -121,6 +145,9 @@ var errnoNames = [...]string{
 	ErrnoBusy:     "output already opened",
 	ErrnoMfile:    "too many open handles",
 	ErrnoCanceled: "invocation canceled",
+
+	ErrnoPartitioned:    "dataset is partitioned",
+	ErrnoNotPartitioned: "dataset is not partitioned",
 }
 
 // Error returns a short description, so an Errno can be returned as an error.
@@ -144,4 +171,11 @@ type TaskContext struct {
 	// Inputs and Outputs are the declared dataset names, sorted.
 	Inputs  []string `json:"inputs,omitempty"`
 	Outputs []string `json:"outputs,omitempty"`
+	// Part is the key of the part this invocation of a map task runs
+	// over; empty for other tasks. The mapped input and every output are
+	// then that part: the guest opens them whole, with dataset_open.
+	Part string `json:"part,omitempty"`
+	// Partitioned lists, sorted, the declared inputs and outputs the guest
+	// reads and writes part by part (dataset_parts, dataset_open_part).
+	Partitioned []string `json:"partitioned,omitempty"`
 }
