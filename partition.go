@@ -9,43 +9,22 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"unicode/utf8"
+
+	"github.com/glacier-pipeline/glacier/abi"
 )
 
 // MaxPartKey is the longest a part key may be, in bytes: S3 and Cloud
 // Storage allow 1,024-byte object names, and a stored part's name also
 // holds its pipeline, dataset and version.
-const MaxPartKey = 512
+const MaxPartKey = abi.MaxKeyLen
 
 // PartKeyRule says what a valid part key looks like.
-const PartKeyRule = "a part key is UTF-8 text of 1 to 512 bytes: segments separated by '/', none of them empty, '.' or '..', " +
-	"with no control characters and no '\\'"
+const PartKeyRule = abi.KeyRule
 
-// CheckPartKey reports whether key follows PartKeyRule. Keys name the parts
-// of a partitioned dataset in every store (a directory, S3, Cloud Storage),
-// so a key is checked wherever one is made: by the host when a task
-// writes a part, and when a partitioned source is listed.
-func CheckPartKey(key string) error {
-	switch {
-	case key == "":
-		return errors.New("part key is empty; " + PartKeyRule)
-	case len(key) > MaxPartKey:
-		return fmt.Errorf("part key %.40q... is %d bytes; %s", key, len(key), PartKeyRule)
-	case !utf8.ValidString(key):
-		return fmt.Errorf("part key %q is not UTF-8; %s", key, PartKeyRule)
-	}
-	for _, r := range key {
-		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == '\\' || r == utf8.RuneError {
-			return fmt.Errorf("part key %q holds %U; %s", key, r, PartKeyRule)
-		}
-	}
-	for seg := range strings.SplitSeq(key, "/") {
-		if seg == "" || seg == "." || seg == ".." {
-			return fmt.Errorf("part key %q has a segment %q; %s", key, seg, PartKeyRule)
-		}
-	}
-	return nil
-}
+// CheckPartKey reports whether key follows PartKeyRule. The rule is the
+// host ABI's (abi.CheckKey), so the model, the host and the guest SDK
+// apply one rule.
+func CheckPartKey(key string) error { return abi.CheckKey(key) }
 
 // SourcePart is one part of a partitioned source: its key and the file
 // holding it.

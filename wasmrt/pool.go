@@ -32,6 +32,15 @@ type Job struct {
 	Params      map[string]string
 	// Inputs and Outputs map each declared dataset to its URL.
 	Inputs, Outputs map[string]string
+	// Part is as in Invocation: the key of the part a map task's
+	// invocation runs over.
+	Part string
+	// InputParts declares partitioned inputs: each part's URL, by key.
+	// OutputPrefixes declares partitioned outputs: the URL each one's
+	// parts are staged under (storage.PartURL). The guest reads and writes
+	// these part by part.
+	InputParts     map[string]map[string]string
+	OutputPrefixes map[string]string
 	// MemoryLimit is as in Invocation: bytes, zero for DefaultMemoryLimit.
 	MemoryLimit uint64
 	// Timeout bounds the task's run, counted from when the worker has the

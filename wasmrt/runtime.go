@@ -336,8 +336,15 @@ type Invocation struct {
 	// input or an output, not both.
 	Inputs, Outputs []string
 	// Storage holds the datasets. It may be nil only when the task declares
-	// none.
+	// none, and must be a storage.PartedDatasets when Partitioned is set.
 	Storage storage.Datasets
+	// Part is the key of the part an invocation of a map task runs over:
+	// the guest reads it in its task context. The mapped input and the
+	// outputs are then that part, in Storage as whole datasets.
+	Part string
+	// Partitioned names the inputs and outputs the guest reads and writes
+	// part by part (docs/abi.md: dataset_parts, dataset_open_part).
+	Partitioned []string
 	// MemoryLimit caps the task's linear memory in bytes, rounded down to
 	// whole 64 KiB pages; zero means DefaultMemoryLimit.
 	MemoryLimit uint64
@@ -362,6 +369,9 @@ type Result struct {
 	BytesIn, BytesOut int64
 	// Outputs describes each output written, by dataset name.
 	Outputs map[string]Output
+	// Parts describes, for each partitioned output, every part written, by
+	// key.
+	Parts map[string]map[string]Output
 	// LogBytes are the log bytes delivered to Invocation.Log, LogDropped
 	// those beyond the limit.
 	LogBytes, LogDropped int64
@@ -487,6 +497,7 @@ func (r *Runtime) execute(ctx context.Context, m *Module, inv Invocation) (*pend
 		Task: inv.Task, RunID: inv.RunID, Params: inv.Params,
 		Inputs: inv.Inputs, Outputs: inv.Outputs,
 		Storage: inv.Storage, Log: log, SkipDigests: inv.SkipDigests,
+		Part: inv.Part, Partitioned: inv.Partitioned,
 	}
 	state, err := hostabi.NewState(cfg)
 	if err != nil {
@@ -516,6 +527,15 @@ func (r *Runtime) execute(ctx context.Context, m *Module, inv Invocation) (*pend
 		res.Outputs = make(map[string]Output, len(outs))
 		for n, o := range outs {
 			res.Outputs[n] = Output(o)
+		}
+	}
+	for n, parts := range state.PartOutputs() {
+		if res.Parts == nil {
+			res.Parts = map[string]map[string]Output{}
+		}
+		res.Parts[n] = make(map[string]Output, len(parts))
+		for k, o := range parts {
+			res.Parts[n][k] = Output(o)
 		}
 	}
 	res.LogBytes, res.LogDropped = log.Kept(), log.Dropped()

@@ -125,7 +125,18 @@ func (w *worker) run(ctx context.Context, job *Job) error {
 
 	urls := storage.URLs{}
 	inv := Invocation{Task: job.Task, RunID: job.RunID, Params: job.Params, MemoryLimit: job.MemoryLimit,
-		Storage: urls, SkipDigests: job.SkipDigests}
+		Storage: urls, SkipDigests: job.SkipDigests, Part: job.Part}
+	if len(job.InputParts)+len(job.OutputPrefixes) > 0 {
+		inv.Storage = storage.PartedURLs{URLs: urls, Parts: job.InputParts, Prefixes: job.OutputPrefixes}
+		for name := range job.InputParts {
+			inv.Inputs = append(inv.Inputs, name)
+			inv.Partitioned = append(inv.Partitioned, name)
+		}
+		for name := range job.OutputPrefixes {
+			inv.Outputs = append(inv.Outputs, name)
+			inv.Partitioned = append(inv.Partitioned, name)
+		}
+	}
 	for name, u := range job.Inputs {
 		urls[name] = u
 		inv.Inputs = append(inv.Inputs, name)

@@ -11,9 +11,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/glacier-pipeline/glacier"
@@ -65,6 +67,9 @@ type Event struct {
 	// Elapsed is the task's running time so far, not counting time queued.
 	Elapsed time.Duration
 	Err     error
+	// Parts counts, for a running map task, what became of its parts so
+	// far.
+	Parts *PartCounts
 	// Record is the task's record once it has finished.
 	Record *TaskRecord
 }
@@ -106,6 +111,11 @@ func (e *Executor) Execute(ctx context.Context, p *glacier.Pipeline) (*glacier.R
 		modules: map[string]build.Module{},
 		current: map[string]Version{},
 		records: map[string]*TaskRecord{},
+
+		partitioned: map[string]bool{},
+	}
+	for _, d := range p.Datasets() {
+		r.partitioned[d.Name] = d.Partitioned
 	}
 	mods := e.opts.Modules
 	if mods == nil {
@@ -173,6 +183,10 @@ type run struct {
 	// queued, not running, while it waits for a worker.
 	slots chan struct{}
 
+	// partitioned holds the names of the partitioned datasets.
+	partitioned map[string]bool
+	jobs        atomic.Int64 // numbers each job's staging files
+
 	mu      sync.Mutex
 	current map[string]Version // dataset -> version in this run
 	records map[string]*TaskRecord
@@ -195,6 +209,20 @@ func (r *run) importSources(ctx context.Context) error {
 	var errs []error
 	for _, d := range r.p.Datasets() {
 		if d.Source == "" {
+			continue
+		}
+		if d.Partitioned {
+			files, err := glacier.SourceParts(r.e.opts.Dir, d)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("dataset %q: %w", d.Name, err))
+				continue
+			}
+			v, err := r.store.ImportParts(ctx, r.p.Name(), d.Name, files, r.rec.RunID, r.e.opts.Force)
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			r.current[d.Name] = v
 			continue
 		}
 		path, err := glacier.SourcePath(r.e.opts.Dir, d)
@@ -296,8 +324,10 @@ func (r *run) record(rec *TaskRecord) *TaskRecord {
 	return rec
 }
 
-// memoKey identifies a task run by everything that determines its outputs.
-func memoKey(t glacier.Task, module string, inputs map[string]Version) string {
+// memoKey identifies a task run by everything that determines its outputs:
+// for one part of a map task, part is its key (the guest sees it) and
+// inputs hold the part's version in place of the mapped input's.
+func memoKey(t glacier.Task, module string, inputs map[string]Version, part string) string {
 	outs := append([]string(nil), t.Outputs...)
 	sort.Strings(outs)
 	data, _ := json.Marshal(struct {
@@ -308,7 +338,8 @@ func memoKey(t glacier.Task, module string, inputs map[string]Version) string {
 		Params  map[string]string  `json:"params"`
 		Limits  string             `json:"limits"`
 		Outputs []string           `json:"outputs"`
-	}{abi.Version, t.Name, module, inputs, t.Params, glacier.LimitsOf(t.Compute).String(), outs})
+		Part    string             `json:"part,omitempty"`
+	}{abi.Version, t.Name, module, inputs, t.Params, glacier.LimitsOf(t.Compute).String(), outs, part})
 	sum := sha256.Sum256(data)
 	return hex.EncodeToString(sum[:])
 }
@@ -321,7 +352,7 @@ func (r *run) runTask(ctx context.Context, t glacier.Task) *TaskRecord {
 		rec.Inputs[in] = r.current[in]
 	}
 	r.mu.Unlock()
-	key := memoKey(t, mod.SHA256, rec.Inputs)
+	key := memoKey(t, mod.SHA256, rec.Inputs, "")
 
 	if !r.e.opts.Force {
 		if entry, ok := r.store.Memo(key); ok && r.hasOutputs(entry) {
@@ -337,6 +368,9 @@ func (r *run) runTask(ctx context.Context, t glacier.Task) *TaskRecord {
 	if ctx.Err() != nil {
 		rec.Status, rec.Error = glacier.StatusCanceled, "run interrupted before the task started"
 		return r.record(rec)
+	}
+	if t.Map != "" {
+		return r.runMap(ctx, t, mod, rec, key)
 	}
 
 	limits := glacier.LimitsOf(t.Compute)
@@ -365,16 +399,17 @@ func (r *run) runTask(ctx context.Context, t glacier.Task) *TaskRecord {
 		release := sync.OnceFunc(func() { <-r.slots })
 		r.emit(Event{Task: t.Name, State: state, Attempt: attempt, Elapsed: ran})
 		began := time.Now()
-		res, staged, err := r.attempt(ctx, t, mod, rec.Inputs, limits, logFile, attempt)
+		res, staged, err := r.attempt(ctx, t, mod, rec.Inputs, "", limits, logFile, attempt)
 		ran += time.Since(began)
 		rec.BytesIn += res.BytesIn
 		rec.BytesOut += res.BytesOut
+		var outs map[string]Version
+		if err == nil {
+			outs, err = r.settle(t, res, staged)
+		}
 		if err == nil {
 			entry := MemoEntry{Key: key, Task: t.Name, Module: mod.SHA256, Params: t.Params, Limits: limits.String(),
-				Inputs: rec.Inputs, Outputs: map[string]Version{}, RunID: r.rec.RunID, Time: time.Now().UTC()}
-			for name, o := range res.Outputs {
-				entry.Outputs[name] = Version{Digest: o.SHA256, Size: o.Size}
-			}
+				Inputs: rec.Inputs, Outputs: outs, RunID: r.rec.RunID, Time: time.Now().UTC()}
 			// Committing must finish even if the run is being interrupted:
 			// it is short, and stopping halfway is what it must never do.
 			err = r.store.commitTask(r.p.Name(), entry, staged)
@@ -408,9 +443,11 @@ func (r *run) runTask(ctx context.Context, t glacier.Task) *TaskRecord {
 	}
 }
 
-// attempt runs the task once. On success it returns where each output was
-// staged.
-func (r *run) attempt(ctx context.Context, t glacier.Task, mod build.Module, inputs map[string]Version,
+// attempt runs the task once, or with part set one part of a map task,
+// whose mapped input inputs then gives as that part. On success it returns
+// where each output was staged: a file, or for a partitioned output the
+// directory its parts are under.
+func (r *run) attempt(ctx context.Context, t glacier.Task, mod build.Module, inputs map[string]Version, part string,
 	limits glacier.Limits, logFile string, attempt int) (wasmrt.Result, map[string]string, error) {
 	job := wasmrt.Job{
 		ModulePath:   mod.Path,
@@ -424,6 +461,7 @@ func (r *run) attempt(ctx context.Context, t glacier.Task, mod build.Module, inp
 		Timeout:      time.Duration(limits.TimeoutSecs) * time.Second,
 		Compile:      r.e.opts.Compile,
 		LogPath:      logFile,
+		Part:         part,
 	}
 	if b := limits.Compile; b.MemoryMiB > 0 {
 		job.Compile.Memory = uint64(b.MemoryMiB) << 20
@@ -431,16 +469,46 @@ func (r *run) attempt(ctx context.Context, t glacier.Task, mod build.Module, inp
 	if b := limits.Compile; b.TimeoutSecs > 0 {
 		job.Compile.Timeout = time.Duration(b.TimeoutSecs) * time.Second
 	}
+	// In a part's invocation the mapped input and the outputs are that
+	// part; elsewhere a partitioned dataset is read and written by parts.
+	parted := func(name string) bool {
+		return r.partitioned[name] && (part == "" || (name != t.Map && !slices.Contains(t.Outputs, name)))
+	}
 	for name, v := range inputs {
-		job.Inputs[name] = storage.WithDigest(filestore.URL(r.store.ObjectPath(v.Digest)), v.Digest, v.Size)
+		if !parted(name) {
+			job.Inputs[name] = r.objectURL(v)
+			continue
+		}
+		parts, err := r.store.Parts(v)
+		if err != nil {
+			return wasmrt.Result{}, nil, fmt.Errorf("task %q: input %q: %w", t.Name, name, err)
+		}
+		urls := make(map[string]string, len(parts))
+		for _, p := range parts {
+			urls[p.Key] = r.objectURL(p.Version)
+		}
+		if job.InputParts == nil {
+			job.InputParts = map[string]map[string]string{}
+		}
+		job.InputParts[name] = urls
 	}
 	// One flat directory per run, since creating and removing directories
 	// per task costs more than the task. Names cannot collide: task and
-	// dataset names contain no dots. The worker does not sync what it
-	// stages: commitTask syncs each new object before it moves it in.
+	// dataset names contain no dots, and each job has its own number. The
+	// worker does not sync what it stages: commitTask syncs each new
+	// object before it moves it in.
 	staged := map[string]string{}
+	n := r.jobs.Add(1)
 	for _, name := range t.Outputs {
-		staged[name] = filepath.Join(r.stage, fmt.Sprintf("%s.%d.%s", t.Name, attempt, name))
+		staged[name] = filepath.Join(r.stage, fmt.Sprintf("%s.%d.%d.%s", t.Name, n, attempt, name))
+		if parted(name) {
+			if job.OutputPrefixes == nil {
+				job.OutputPrefixes = map[string]string{}
+			}
+			job.OutputPrefixes[name] = filestore.URLNoSync(staged[name])
+			delete(job.Outputs, name)
+			continue
+		}
 		job.Outputs[name] = filestore.URLNoSync(staged[name])
 	}
 	res, err := r.pool.Run(ctx, job)
@@ -448,11 +516,46 @@ func (r *run) attempt(ctx context.Context, t glacier.Task, mod build.Module, inp
 		// Outputs committed before a later one failed; what a killed worker
 		// left is removed with the staging directory.
 		for _, path := range staged {
-			_ = os.Remove(path)
+			_ = os.RemoveAll(path)
 		}
 		return res, nil, err
 	}
 	return res, staged, nil
+}
+
+// objectURL is where a worker reads the version v: its object, checked
+// against its digest as it streams.
+func (r *run) objectURL(v Version) string {
+	return storage.WithDigest(filestore.URL(r.store.ObjectPath(v.Digest)), v.Digest, v.Size)
+}
+
+// settle returns the versions a successful attempt made: each whole
+// output's, from its digest, and each partitioned output's list of parts,
+// whose objects it stores first. The whole outputs' staged files are left
+// for commitTask to move; staged then names only them.
+func (r *run) settle(t glacier.Task, res wasmrt.Result, staged map[string]string) (map[string]Version, error) {
+	outs := map[string]Version{}
+	for name, o := range res.Outputs {
+		outs[name] = Version{Digest: o.SHA256, Size: o.Size}
+	}
+	for name, written := range res.Parts {
+		parts := make([]Part, 0, len(written))
+		for key, o := range written {
+			v := Version{Digest: o.SHA256, Size: o.Size}
+			if err := r.store.adopt(filepath.Join(staged[name], filepath.FromSlash(key)), v, false); err != nil {
+				return nil, fmt.Errorf("commit part %q of output %q: %w", key, name, err)
+			}
+			parts = append(parts, Part{Key: key, Version: v})
+		}
+		v, err := r.store.writeParts(parts)
+		if err != nil {
+			return nil, fmt.Errorf("commit output %q: %w", name, err)
+		}
+		outs[name] = v
+		_ = os.RemoveAll(staged[name])
+		delete(staged, name)
+	}
+	return outs, nil
 }
 
 // permanent reports whether err is about the module itself, which no retry

@@ -101,6 +101,9 @@ type MemoEntry struct {
 	Outputs map[string]Version `json:"outputs"`
 	RunID   string             `json:"run_id"`
 	Time    time.Time          `json:"time"`
+	// Part is the key of the part this entry ran over, for one part of a
+	// map task.
+	Part string `json:"part,omitempty"`
 }
 
 // SourceRef records the version last read from a source file, with what
@@ -115,6 +118,9 @@ type SourceRef struct {
 	Inode   uint64    `json:"inode,omitempty"`
 	Ctime   int64     `json:"ctime_ns,omitempty"`
 	RunID   string    `json:"run_id"`
+	// Parts records, for a partitioned source, each file read; Version is
+	// then the list of parts.
+	Parts []SourcePartRef `json:"parts,omitempty"`
 }
 
 // ObjectPath returns where the version with the given digest is kept.
@@ -211,13 +217,27 @@ func (s *Store) ImportSource(ctx context.Context, pipeline, dataset, path, runID
 		prev.Inode == ino && prev.Ctime == ctime && s.HasObject(prev.Version) {
 		return prev.Version, nil
 	}
+	v, err := s.copyIn(ctx, f)
+	if err != nil {
+		return Version{}, fmt.Errorf("dataset %q: import source %s: %w", dataset, path, err)
+	}
+	ref := SourceRef{Dataset: dataset, Path: path, Version: v, ModTime: fi.ModTime(), Inode: ino, Ctime: ctime, RunID: runID}
+	if err := os.MkdirAll(filepath.Join(s.root, filepath.Dir(sourceRefPath(pipeline, dataset))), dirMode); err != nil {
+		return Version{}, err
+	}
+	return v, s.writeJSON(sourceRefPath(pipeline, dataset), ref)
+}
+
+// copyIn copies r into the objects, durably, and returns its version. The
+// copy stops when ctx ends.
+func (s *Store) copyIn(ctx context.Context, r io.Reader) (Version, error) {
 	tmp, err := s.tempFile()
 	if err != nil {
 		return Version{}, err
 	}
 	defer os.Remove(tmp.Name())
 	h := newHasher()
-	_, err = io.Copy(io.MultiWriter(tmp, h), ctxReader{ctx, f})
+	_, err = io.Copy(io.MultiWriter(tmp, h), ctxReader{ctx, r})
 	if err == nil {
 		err = tmp.Sync()
 	}
@@ -225,17 +245,10 @@ func (s *Store) ImportSource(ctx context.Context, pipeline, dataset, path, runID
 		err = cerr
 	}
 	if err != nil {
-		return Version{}, fmt.Errorf("dataset %q: import source %s: %w", dataset, path, err)
+		return Version{}, err
 	}
 	v := h.version()
-	if err := s.adopt(tmp.Name(), v, true); err != nil {
-		return Version{}, err
-	}
-	ref := SourceRef{Dataset: dataset, Path: path, Version: v, ModTime: fi.ModTime(), Inode: ino, Ctime: ctime, RunID: runID}
-	if err := os.MkdirAll(filepath.Join(s.root, filepath.Dir(sourceRefPath(pipeline, dataset))), dirMode); err != nil {
-		return Version{}, err
-	}
-	return v, s.writeJSON(sourceRefPath(pipeline, dataset), ref)
+	return v, s.adopt(tmp.Name(), v, true)
 }
 
 // ctxReader stops reading once its context ends, so copying a large file
@@ -297,19 +310,8 @@ func sourceRefPath(pipeline, dataset string) string {
 // task's ref. staged maps each output to its finished file, not yet synced
 // (empty for outputs already in the store, as when a memo entry is reused).
 func (s *Store) commitTask(pipeline string, e MemoEntry, staged map[string]string) error {
-	for name, path := range staged {
-		if err := s.adopt(path, e.Outputs[name], false); err != nil {
-			return fmt.Errorf("commit output %q: %w", name, err)
-		}
-	}
-	// A fresh run's entry replaces an older one of the same key whose
-	// outputs differ (a forced rerun of a task that makes other bytes from
-	// the same inputs), so the ref below names what this run made. Equal
-	// outputs keep the entry that first recorded them.
-	if old, ok := s.Memo(e.Key); !ok || (staged != nil && !maps.Equal(old.Outputs, e.Outputs)) {
-		if err := s.writeJSON(filepath.Join("memo", e.Key+".json"), e); err != nil {
-			return err
-		}
+	if err := s.commitMemo(e, staged); err != nil {
+		return err
 	}
 	// The ref is a symbolic link to the memo entry, which is durable by now:
 	// one file written and synced per task run, not two.
@@ -322,6 +324,24 @@ func (s *Store) commitTask(pipeline string, e MemoEntry, staged map[string]strin
 		return err
 	}
 	return s.writeLink(ref, target)
+}
+
+// commitMemo moves a finished run's staged outputs into the objects, then
+// writes its memo entry.
+func (s *Store) commitMemo(e MemoEntry, staged map[string]string) error {
+	for name, path := range staged {
+		if err := s.adopt(path, e.Outputs[name], false); err != nil {
+			return fmt.Errorf("commit output %q: %w", name, err)
+		}
+	}
+	// A fresh run's entry replaces an older one of the same key whose
+	// outputs differ (a forced rerun of a task that makes other bytes from
+	// the same inputs), so a ref to it names what this run made. Equal
+	// outputs keep the entry that first recorded them.
+	if old, ok := s.Memo(e.Key); !ok || (staged != nil && !maps.Equal(old.Outputs, e.Outputs)) {
+		return s.writeJSON(filepath.Join("memo", e.Key+".json"), e)
+	}
+	return nil
 }
 
 // writeLink makes path a symbolic link to target atomically: the link is
@@ -505,8 +525,11 @@ type TaskRecord struct {
 	Outputs  map[string]Version `json:"outputs,omitempty"`
 	Error    string             `json:"error,omitempty"`
 	// Log is the task's log file, relative to the store; empty if it did
-	// not run in this run.
+	// not run in this run. A map task's is the directory of its parts'
+	// logs, each at its key with ".log" added.
 	Log string `json:"log,omitempty"`
+	// Parts counts what became of a map task's parts.
+	Parts *PartCounts `json:"parts,omitempty"`
 }
 
 // Run returns a run's record. It refuses an id that is not a run id

@@ -5,7 +5,9 @@
 // (then the suffix), so chained tasks keep their outputs small. With the
 // param "fail" set, it writes part of its first output and then fails with
 // that message. With the param "clock" set, it writes the time of day in
-// nanoseconds before the suffix, so no two runs give the same bytes.
+// nanoseconds before the suffix, so no two runs give the same bytes. With
+// the param "poison" set, it fails, before writing, when an input holds
+// that text: one bad part of a map task.
 package main
 
 import (
@@ -13,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/glacier-pipeline/glacier/sdk-guest/task"
@@ -30,6 +33,22 @@ func main() {
 			outs = append(outs, w)
 		}
 		all := io.MultiWriter(outs...)
+		if poison := c.Param("poison"); poison != "" {
+			for _, name := range c.Inputs() {
+				r, err := c.Input(name)
+				if err != nil {
+					return err
+				}
+				b, err := io.ReadAll(r)
+				r.Close()
+				if err != nil {
+					return err
+				}
+				if strings.Contains(string(b), poison) {
+					return fmt.Errorf("input %s holds %q", name, poison)
+				}
+			}
+		}
 		if msg := c.Param("fail"); msg != "" {
 			io.WriteString(all, "partial")
 			return errors.New(msg)

@@ -28,6 +28,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"maps"
 	"os"
 	"reflect"
 	"runtime/debug"
@@ -54,6 +55,13 @@ type Config struct {
 	// Storage holds the invocation's datasets; it may be nil if none are
 	// declared.
 	Storage storage.Datasets
+	// Part is the key of the part a map task's invocation runs over; the
+	// guest reads it in the task context.
+	Part string
+	// Partitioned names the declared inputs and outputs the guest reads
+	// and writes part by part. Storage must then be a
+	// storage.PartedDatasets.
+	Partitioned []string
 	// SkipDigests leaves outputs unhashed: Output.SHA256 stays empty.
 	SkipDigests bool
 	// Log receives fault and access lines.
@@ -75,6 +83,10 @@ type State struct {
 	handles  map[uint32]*handle
 	next     uint32
 
+	partitioned map[string]bool
+	parted      storage.PartedDatasets
+	keyLists    map[string][]byte // dataset_parts' answers, made once
+
 	fault       string
 	hostBug     string
 	storageErr  error
@@ -86,6 +98,9 @@ type State struct {
 }
 
 type output struct {
+	// parts holds, for a partitioned output, the part written under each
+	// key; the output itself is then never staged.
+	parts  map[string]*output
 	staged storage.Staged
 	hash   hash.Hash // nil with Config.SkipDigests
 	size   int64
@@ -94,7 +109,7 @@ type output struct {
 }
 
 type handle struct {
-	name    string
+	name    string        // the dataset, and for a part " part " and its key
 	r       io.ReadCloser // set for inputs
 	out     *output       // set for outputs
 	eof     bool
@@ -108,9 +123,13 @@ func NewState(cfg Config) (*State, error) {
 	sort.Strings(in)
 	sort.Strings(out)
 	cfg.Inputs, cfg.Outputs = in, out
+	parted := slices.Clone(cfg.Partitioned)
+	sort.Strings(parted)
+	cfg.Partitioned = parted
 	tc, err := encodeTaskContext(abi.TaskContext{
 		ABI: abi.Version, Task: cfg.Task, RunID: cfg.RunID,
 		Params: cfg.Params, Inputs: in, Outputs: out,
+		Part: cfg.Part, Partitioned: parted,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("encode task context: %w", err)
@@ -128,6 +147,23 @@ func NewState(cfg Config) (*State, error) {
 	}
 	for _, n := range out {
 		s.outputs[n] = &output{}
+	}
+	if len(parted) > 0 {
+		pd, ok := cfg.Storage.(storage.PartedDatasets)
+		if !ok {
+			return nil, fmt.Errorf("partitioned datasets %s need a storage.PartedDatasets, not %T", list(parted), cfg.Storage)
+		}
+		s.parted, s.partitioned, s.keyLists = pd, map[string]bool{}, map[string][]byte{}
+		for _, n := range parted {
+			o, isOut := s.outputs[n]
+			switch {
+			case isOut:
+				o.parts = map[string]*output{}
+			case !s.inputs[n]:
+				return nil, fmt.Errorf("partitioned dataset %q is neither an input nor an output", n)
+			}
+			s.partitioned[n] = true
+		}
 	}
 	return s, nil
 }
@@ -186,19 +222,52 @@ func (s *State) Missing() []string {
 }
 
 // Outputs returns the size and SHA-256 (unless Config.SkipDigests) of
-// every output the guest opened.
+// every whole output the guest opened.
 func (s *State) Outputs() map[string]Output {
 	res := make(map[string]Output)
 	for n, o := range s.outputs {
-		if o.opened {
-			out := Output{Size: o.size}
-			if o.hash != nil {
-				out.SHA256 = hex.EncodeToString(o.hash.Sum(nil))
-			}
-			res[n] = out
+		if o.opened && o.parts == nil {
+			res[n] = o.described()
 		}
 	}
 	return res
+}
+
+// PartOutputs returns, for each partitioned output, the size and SHA-256
+// of every part the guest wrote, by key.
+func (s *State) PartOutputs() map[string]map[string]Output {
+	res := make(map[string]map[string]Output)
+	for n, o := range s.outputs {
+		if o.parts == nil {
+			continue
+		}
+		parts := make(map[string]Output, len(o.parts))
+		for k, p := range o.parts {
+			parts[k] = p.described()
+		}
+		res[n] = parts
+	}
+	return res
+}
+
+func (o *output) described() Output {
+	out := Output{Size: o.size}
+	if o.hash != nil {
+		out.SHA256 = hex.EncodeToString(o.hash.Sum(nil))
+	}
+	return out
+}
+
+// staged returns o's staged outputs: o itself, or its parts by key.
+func (o *output) stagedParts() []*output {
+	if o.parts == nil {
+		return []*output{o}
+	}
+	out := make([]*output, 0, len(o.parts))
+	for _, k := range slices.Sorted(maps.Keys(o.parts)) {
+		out = append(out, o.parts[k])
+	}
+	return out
 }
 
 // CloseHandles closes what the guest left open. Outputs stay staged until
@@ -233,19 +302,20 @@ func (s *State) Commit(ctx context.Context) error {
 	s.CloseHandles()
 	var done []string
 	for _, n := range s.cfg.Outputs {
-		o := s.outputs[n]
-		if o.staged == nil {
-			continue
-		}
-		if err := o.staged.Commit(ctx); err != nil {
-			o.staged = nil
-			_ = s.Discard(context.WithoutCancel(ctx))
-			if len(done) > 0 {
-				return fmt.Errorf("commit output %q (outputs already committed: %s): %w", n, strings.Join(done, ", "), err)
+		for _, o := range s.outputs[n].stagedParts() {
+			if o.staged == nil {
+				continue
 			}
-			return fmt.Errorf("commit output %q: %w", n, err)
+			if err := o.staged.Commit(ctx); err != nil {
+				o.staged = nil
+				_ = s.Discard(context.WithoutCancel(ctx))
+				if len(done) > 0 {
+					return fmt.Errorf("commit output %q (outputs already committed: %s): %w", n, strings.Join(done, ", "), err)
+				}
+				return fmt.Errorf("commit output %q: %w", n, err)
+			}
+			o.staged = nil
 		}
-		o.staged = nil
 		done = append(done, n)
 	}
 	return nil
@@ -256,14 +326,15 @@ func (s *State) Discard(ctx context.Context) error {
 	s.CloseHandles()
 	var first error
 	for _, n := range s.cfg.Outputs {
-		o := s.outputs[n]
-		if o.staged == nil {
-			continue
+		for _, o := range s.outputs[n].stagedParts() {
+			if o.staged == nil {
+				continue
+			}
+			if err := o.staged.Discard(ctx); err != nil && first == nil {
+				first = fmt.Errorf("discard output %q: %w", n, err)
+			}
+			o.staged = nil
 		}
-		if err := o.staged.Discard(ctx); err != nil && first == nil {
-			first = fmt.Errorf("discard output %q: %w", n, err)
-		}
-		o.staged = nil
 	}
 	return first
 }
@@ -383,31 +454,24 @@ func (s *State) open(ctx context.Context, mem api.Memory, namePtr, nameLen, mode
 		s.badSpan(fn, "name", mem, namePtr, nameLen)
 		return abi.ErrnoFault
 	}
-	if nameLen > abi.MaxNameLen {
-		s.cfg.Log.Notef("task %q: %s: dataset name of %d bytes is longer than %d", s.cfg.Task, fn, nameLen, abi.MaxNameLen)
-		return abi.ErrnoInval
+	name, e := s.datasetName(fn, nameBytes)
+	if e != abi.ErrnoSuccess {
+		return e
 	}
-	if nameLen == 0 || !utf8.Valid(nameBytes) {
-		s.cfg.Log.Notef("task %q: %s: dataset name %q is empty or not UTF-8", s.cfg.Task, fn, nameBytes)
-		return abi.ErrnoInval
+	if e := s.modeAndHandles(fn, name, mode); e != abi.ErrnoSuccess {
+		return e
 	}
-	name := string(nameBytes)
-	if mode != abi.ModeRead && mode != abi.ModeWrite {
-		s.cfg.Log.Notef("task %q: %s: dataset %q: bad mode %d (want %d to read or %d to write)", s.cfg.Task, fn, name, mode, abi.ModeRead, abi.ModeWrite)
-		return abi.ErrnoInval
+	if e := s.access(name, mode); e != abi.ErrnoSuccess {
+		return e
 	}
-	if len(s.handles) >= abi.MaxHandles || s.next == 0 {
-		s.cfg.Log.Notef("task %q: %s: dataset %q: %d handles already open; close some first", s.cfg.Task, fn, name, len(s.handles))
-		return abi.ErrnoMfile
+	if s.partitioned[name] {
+		s.cfg.Log.Notef("task %q: %s: dataset %q is partitioned; list its parts with %s and open one with %s",
+			s.cfg.Task, fn, name, abi.FuncDatasetParts, abi.FuncDatasetOpenPart)
+		return abi.ErrnoPartitioned
 	}
 
 	h := &handle{name: name}
 	if mode == abi.ModeRead {
-		if !s.inputs[name] {
-			s.cfg.Log.Notef("task %q: access denied: %q is not a declared input, so it cannot be read (inputs: %s)%s; declare it in the task's inputs",
-				s.cfg.Task, name, list(s.cfg.Inputs), suggest.DidYouMean(name, s.cfg.Inputs))
-			return abi.ErrnoAcces
-		}
 		r, err := s.cfg.Storage.Open(ctx, name)
 		switch {
 		case errors.Is(err, storage.ErrNotFound):
@@ -419,13 +483,8 @@ func (s *State) open(ctx context.Context, mem api.Memory, namePtr, nameLen, mode
 		}
 		h.r = r
 	} else {
-		o, declared := s.outputs[name]
-		switch {
-		case !declared:
-			s.cfg.Log.Notef("task %q: access denied: %q is not a declared output, so it cannot be written (outputs: %s)%s; declare it in the task's outputs",
-				s.cfg.Task, name, list(s.cfg.Outputs), suggest.DidYouMean(name, s.cfg.Outputs))
-			return abi.ErrnoAcces
-		case o.opened:
+		o := s.outputs[name]
+		if o.opened {
 			s.cfg.Log.Notef("task %q: %s: output %q was already opened; each output is written through one handle", s.cfg.Task, fn, name)
 			return abi.ErrnoBusy
 		}
@@ -434,16 +493,208 @@ func (s *State) open(ctx context.Context, mem api.Memory, namePtr, nameLen, mode
 			s.storageFailed(fn, name, err)
 			return abi.ErrnoIO
 		}
-		o.staged, o.opened = st, true
-		if !s.cfg.SkipDigests {
-			o.hash = sha256.New()
-		}
+		s.startOutput(o, st)
 		h.out = o
 	}
+	s.newHandle(mem, handlePtr, h)
+	return abi.ErrnoSuccess
+}
+
+// datasetName checks a dataset name from the guest.
+func (s *State) datasetName(fn string, b []byte) (string, abi.Errno) {
+	if len(b) > abi.MaxNameLen {
+		s.cfg.Log.Notef("task %q: %s: dataset name of %d bytes is longer than %d", s.cfg.Task, fn, len(b), abi.MaxNameLen)
+		return "", abi.ErrnoInval
+	}
+	if len(b) == 0 || !utf8.Valid(b) {
+		s.cfg.Log.Notef("task %q: %s: dataset name %q is empty or not UTF-8", s.cfg.Task, fn, b)
+		return "", abi.ErrnoInval
+	}
+	return string(b), abi.ErrnoSuccess
+}
+
+// modeAndHandles checks an open's mode, then that a handle is free.
+func (s *State) modeAndHandles(fn, name string, mode uint32) abi.Errno {
+	if mode != abi.ModeRead && mode != abi.ModeWrite {
+		s.cfg.Log.Notef("task %q: %s: dataset %q: bad mode %d (want %d to read or %d to write)", s.cfg.Task, fn, name, mode, abi.ModeRead, abi.ModeWrite)
+		return abi.ErrnoInval
+	}
+	if len(s.handles) >= abi.MaxHandles || s.next == 0 {
+		s.cfg.Log.Notef("task %q: %s: dataset %q: %d handles already open; close some first", s.cfg.Task, fn, name, len(s.handles))
+		return abi.ErrnoMfile
+	}
+	return abi.ErrnoSuccess
+}
+
+// access checks that name is declared for reading (mode ModeRead) or
+// writing.
+func (s *State) access(name string, mode uint32) abi.Errno {
+	if mode == abi.ModeRead && !s.inputs[name] {
+		s.cfg.Log.Notef("task %q: access denied: %q is not a declared input, so it cannot be read (inputs: %s)%s; declare it in the task's inputs",
+			s.cfg.Task, name, list(s.cfg.Inputs), suggest.DidYouMean(name, s.cfg.Inputs))
+		return abi.ErrnoAcces
+	}
+	if _, declared := s.outputs[name]; mode == abi.ModeWrite && !declared {
+		s.cfg.Log.Notef("task %q: access denied: %q is not a declared output, so it cannot be written (outputs: %s)%s; declare it in the task's outputs",
+			s.cfg.Task, name, list(s.cfg.Outputs), suggest.DidYouMean(name, s.cfg.Outputs))
+		return abi.ErrnoAcces
+	}
+	return abi.ErrnoSuccess
+}
+
+func (s *State) startOutput(o *output, st storage.Staged) {
+	o.staged, o.opened = st, true
+	if !s.cfg.SkipDigests {
+		o.hash = sha256.New()
+	}
+}
+
+func (s *State) newHandle(mem api.Memory, handlePtr uint32, h *handle) {
 	id := s.next
 	s.next++
 	s.handles[id] = h
 	mem.WriteUint32Le(handlePtr, id)
+}
+
+// notPartitioned refuses a part call on a dataset the guest sees whole.
+func (s *State) notPartitioned(fn, name string) abi.Errno {
+	why := "it is one blob"
+	if s.cfg.Part != "" {
+		why = fmt.Sprintf("this invocation of a map task sees it as part %q", s.cfg.Part)
+	}
+	s.cfg.Log.Notef("task %q: %s: dataset %q is not partitioned here (%s); open it with %s", s.cfg.Task, fn, name, why, abi.FuncDatasetOpen)
+	return abi.ErrnoNotPartitioned
+}
+
+func (s *State) parts(ctx context.Context, mem api.Memory, namePtr, nameLen, bufPtr, bufCap, lenPtr uint32) abi.Errno {
+	const fn = abi.FuncDatasetParts
+	if s.done(ctx) {
+		return abi.ErrnoCanceled
+	}
+	if _, ok := span(mem, lenPtr, 4); !ok {
+		s.badSpan(fn, "len_ptr", mem, lenPtr, 4)
+		return abi.ErrnoFault
+	}
+	nameBytes, ok := span(mem, namePtr, nameLen)
+	if !ok {
+		s.badSpan(fn, "name", mem, namePtr, nameLen)
+		return abi.ErrnoFault
+	}
+	name, e := s.datasetName(fn, nameBytes)
+	if e != abi.ErrnoSuccess {
+		return e
+	}
+	if e := s.access(name, abi.ModeRead); e != abi.ErrnoSuccess {
+		return e
+	}
+	if !s.partitioned[name] {
+		return s.notPartitioned(fn, name)
+	}
+	keys, ok := s.keyLists[name]
+	if !ok {
+		list, err := s.parted.PartKeys(ctx, name)
+		switch {
+		case errors.Is(err, storage.ErrNotFound):
+			s.cfg.Log.Notef("task %q: input %q has no data yet: %v", s.cfg.Task, name, err)
+			return abi.ErrnoNoent
+		case err != nil:
+			s.storageFailed(fn, name, err)
+			return abi.ErrnoIO
+		}
+		var b []byte
+		for _, k := range list {
+			b = append(append(b, k...), '\n')
+		}
+		s.keyLists[name], keys = b, b
+	}
+	n := uint32(len(keys))
+	if bufCap < n {
+		mem.WriteUint32Le(lenPtr, n)
+		return abi.ErrnoRange
+	}
+	buf, ok := span(mem, bufPtr, bufCap)
+	if !ok {
+		s.badSpan(fn, "buffer", mem, bufPtr, bufCap)
+		return abi.ErrnoFault
+	}
+	copy(buf, keys)
+	mem.WriteUint32Le(lenPtr, n)
+	return abi.ErrnoSuccess
+}
+
+func (s *State) openPart(ctx context.Context, mem api.Memory, namePtr, nameLen, keyPtr, keyLen, mode, handlePtr uint32) abi.Errno {
+	const fn = abi.FuncDatasetOpenPart
+	if s.done(ctx) {
+		return abi.ErrnoCanceled
+	}
+	if _, ok := span(mem, handlePtr, 4); !ok {
+		s.badSpan(fn, "handle_ptr", mem, handlePtr, 4)
+		return abi.ErrnoFault
+	}
+	nameBytes, ok := span(mem, namePtr, nameLen)
+	if !ok {
+		s.badSpan(fn, "name", mem, namePtr, nameLen)
+		return abi.ErrnoFault
+	}
+	keyBytes, ok := span(mem, keyPtr, keyLen)
+	if !ok {
+		s.badSpan(fn, "key", mem, keyPtr, keyLen)
+		return abi.ErrnoFault
+	}
+	name, e := s.datasetName(fn, nameBytes)
+	if e != abi.ErrnoSuccess {
+		return e
+	}
+	if mode != abi.ModeRead && mode != abi.ModeWrite {
+		return s.modeAndHandles(fn, name, mode)
+	}
+	key := string(keyBytes)
+	if err := abi.CheckKey(key); err != nil {
+		if mode == abi.ModeWrite {
+			s.faultf(fn, "output %q: %v", name, err)
+		} else {
+			s.cfg.Log.Notef("task %q: %s: input %q: %v", s.cfg.Task, fn, name, err)
+		}
+		return abi.ErrnoInval
+	}
+	if e := s.modeAndHandles(fn, name, mode); e != abi.ErrnoSuccess {
+		return e
+	}
+	if e := s.access(name, mode); e != abi.ErrnoSuccess {
+		return e
+	}
+	if !s.partitioned[name] {
+		return s.notPartitioned(fn, name)
+	}
+	h := &handle{name: fmt.Sprintf("%s part %q", name, key)}
+	if mode == abi.ModeRead {
+		r, err := s.parted.OpenPart(ctx, name, key)
+		switch {
+		case errors.Is(err, storage.ErrNotFound):
+			s.cfg.Log.Notef("task %q: input %q has no part %q: %v", s.cfg.Task, name, key, err)
+			return abi.ErrnoNoent
+		case err != nil:
+			s.storageFailed(fn, name, err)
+			return abi.ErrnoIO
+		}
+		h.r = r
+	} else {
+		o := s.outputs[name]
+		if _, busy := o.parts[key]; busy {
+			s.cfg.Log.Notef("task %q: %s: part %q of output %q was already opened; each part is written through one handle", s.cfg.Task, fn, key, name)
+			return abi.ErrnoBusy
+		}
+		st, err := s.parted.StagePart(ctx, name, key)
+		if err != nil {
+			s.storageFailed(fn, name, err)
+			return abi.ErrnoIO
+		}
+		p := &output{}
+		s.startOutput(p, st)
+		o.parts[key], o.opened = p, true
+		h.out = p
+	}
+	s.newHandle(mem, handlePtr, h)
 	return abi.ErrnoSuccess
 }
 
@@ -652,6 +903,12 @@ func Instantiate(ctx context.Context, r wazero.Runtime) error {
 	def(abi.FuncTaskFail, func(_ context.Context, s *State, mem api.Memory, st []uint64) abi.Errno {
 		return s.fail(mem, u32(st[0]), u32(st[1]))
 	}, "msg_ptr", "msg_len")
+	def(abi.FuncDatasetParts, func(ctx context.Context, s *State, mem api.Memory, st []uint64) abi.Errno {
+		return s.parts(ctx, mem, u32(st[0]), u32(st[1]), u32(st[2]), u32(st[3]), u32(st[4]))
+	}, "name_ptr", "name_len", "buf_ptr", "buf_cap", "len_ptr")
+	def(abi.FuncDatasetOpenPart, func(ctx context.Context, s *State, mem api.Memory, st []uint64) abi.Errno {
+		return s.openPart(ctx, mem, u32(st[0]), u32(st[1]), u32(st[2]), u32(st[3]), u32(st[4]), u32(st[5]))
+	}, "name_ptr", "name_len", "key_ptr", "key_len", "mode", "handle_ptr")
 
 	if _, err := b.Instantiate(ctx); err != nil {
 		return fmt.Errorf("instantiate %s host module: %w", abi.ModuleName, err)

@@ -1,0 +1,157 @@
+package local
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/glacier-pipeline/glacier"
+	"github.com/glacier-pipeline/glacier/internal/regfile"
+)
+
+// Part is one part of a partitioned dataset's version: its key and the
+// version of its bytes.
+type Part struct {
+	Key string `json:"key"`
+	Version
+}
+
+// partList is a partitioned version as the store keeps it: an object like
+// any other, holding its parts sorted by key, so a version is named by its
+// digest, two versions differ exactly in the parts that changed, and an
+// unchanged part costs nothing to keep.
+type partList struct {
+	Parts []Part `json:"parts"`
+}
+
+// writeParts stores parts as a partitioned version and returns it.
+func (s *Store) writeParts(parts []Part) (Version, error) {
+	parts = slices.Clone(parts)
+	slices.SortFunc(parts, func(a, b Part) int { return strings.Compare(a.Key, b.Key) })
+	if parts == nil {
+		parts = []Part{}
+	}
+	data, err := json.Marshal(partList{Parts: parts})
+	if err != nil {
+		return Version{}, err
+	}
+	h := newHasher()
+	h.Write(data)
+	v := h.version()
+	if s.HasObject(v) {
+		return v, nil
+	}
+	f, err := s.tempFile()
+	if err != nil {
+		return Version{}, err
+	}
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = s.adopt(f.Name(), v, true)
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return Version{}, fmt.Errorf("write partitioned version: %w", err)
+	}
+	return v, nil
+}
+
+// Parts returns the parts of a partitioned version, sorted by key, after
+// checking the list against its digest.
+func (s *Store) Parts(v Version) ([]Part, error) {
+	data, err := os.ReadFile(s.ObjectPath(v.Digest))
+	if err != nil {
+		return nil, err
+	}
+	h := newHasher()
+	h.Write(data)
+	if got := h.version(); got != v {
+		return nil, &CorruptError{Path: s.ObjectPath(v.Digest), Want: v, Got: got}
+	}
+	var l partList
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&l); err != nil {
+		return nil, fmt.Errorf("object %s is not a list of parts: %w", s.ObjectPath(v.Digest), err)
+	}
+	return l.Parts, nil
+}
+
+// SourcePartRef records one file of a partitioned source as ImportParts
+// last read it.
+type SourcePartRef struct {
+	Key     string    `json:"key"`
+	Path    string    `json:"path"`
+	Version Version   `json:"version"`
+	ModTime time.Time `json:"mod_time"`
+	Inode   uint64    `json:"inode,omitempty"`
+	Ctime   int64     `json:"ctime_ns,omitempty"`
+}
+
+// ImportParts makes the files of a partitioned source (what
+// glacier.SourceParts listed) the current version of dataset: each new or
+// changed file is copied into the objects, and an unchanged one (same path,
+// size, modification time, inode and change time as last recorded) is not
+// read again, unless force. A deleted file is simply not in the new version.
+func (s *Store) ImportParts(ctx context.Context, pipeline, dataset string, files []glacier.SourcePart, runID string, force bool) (Version, error) {
+	var prev SourceRef
+	known := map[string]SourcePartRef{}
+	if err := s.readJSON(sourceRefPath(pipeline, dataset), &prev); err == nil && !force {
+		for _, p := range prev.Parts {
+			known[p.Key] = p
+		}
+	}
+	refs := make([]SourcePartRef, 0, len(files))
+	parts := make([]Part, 0, len(files))
+	for _, file := range files {
+		if err := ctx.Err(); err != nil {
+			return Version{}, err
+		}
+		fi, err := os.Stat(file.Path)
+		if err != nil {
+			return Version{}, fmt.Errorf("dataset %q: source part %s: %w", dataset, file.Key, unwrapPathError(err))
+		}
+		ino, ctime := fileIdentity(fi)
+		p, ok := known[file.Key]
+		if !ok || p.Path != file.Path || p.Version.Size != fi.Size() || !p.ModTime.Equal(fi.ModTime()) ||
+			p.Inode != ino || p.Ctime != ctime || !s.HasObject(p.Version) {
+			v, fi2, err := s.importFile(ctx, file.Path)
+			if err != nil {
+				return Version{}, fmt.Errorf("dataset %q: source part %s: %w", dataset, file.Key, err)
+			}
+			ino, ctime = fileIdentity(fi2)
+			p = SourcePartRef{Key: file.Key, Path: file.Path, Version: v, ModTime: fi2.ModTime(), Inode: ino, Ctime: ctime}
+		}
+		refs = append(refs, p)
+		parts = append(parts, Part{Key: p.Key, Version: p.Version})
+	}
+	v, err := s.writeParts(parts)
+	if err != nil {
+		return Version{}, err
+	}
+	ref := SourceRef{Dataset: dataset, Version: v, RunID: runID, Parts: refs}
+	return v, s.writeJSON(sourceRefPath(pipeline, dataset), ref)
+}
+
+// importFile copies the regular file at path into the objects and returns
+// its version and what it was when read.
+func (s *Store) importFile(ctx context.Context, path string) (Version, os.FileInfo, error) {
+	f, fi, err := regfile.Open(path)
+	if err != nil {
+		return Version{}, nil, unwrapPathError(err)
+	}
+	defer f.Close()
+	v, err := s.copyIn(ctx, f)
+	return v, fi, err
+}
