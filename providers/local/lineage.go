@@ -4,9 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
+	"strings"
 
 	"github.com/glacier-pipeline/glacier"
 )
@@ -129,6 +132,45 @@ func (s *Store) OpenLog(tr TaskRecord) (io.ReadCloser, error) {
 	f, err := os.Open(filepath.Join(s.root, tr.Log))
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("task %q wrote no log in that run", tr.Task)
+	}
+	return f, err
+}
+
+// PartLogs returns the keys of the parts of a map task that have a log in
+// the run tr is from, sorted.
+func (s *Store) PartLogs(tr TaskRecord) ([]string, error) {
+	if tr.Log == "" || tr.Parts == nil {
+		return nil, fmt.Errorf("task %q is not a map task that ran, so it has no logs by part", tr.Task)
+	}
+	root := filepath.Join(s.root, tr.Log)
+	var keys []string
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".log") {
+			return err
+		}
+		rel, err := filepath.Rel(root, strings.TrimSuffix(path, ".log"))
+		keys = append(keys, filepath.ToSlash(rel))
+		return err
+	})
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	slices.Sort(keys)
+	return keys, err
+}
+
+// OpenPartLog opens the log of one part of a map task, from the run tr is
+// from.
+func (s *Store) OpenPartLog(tr TaskRecord, key string) (io.ReadCloser, error) {
+	if err := glacier.CheckPartKey(key); err != nil {
+		return nil, err
+	}
+	if tr.Log == "" || tr.Parts == nil {
+		return nil, fmt.Errorf("task %q is not a map task that ran, so it has no logs by part", tr.Task)
+	}
+	f, err := os.Open(filepath.Join(s.root, tr.Log, filepath.FromSlash(key)+".log"))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("part %q of task %q did not run in that run, so it has no log there", key, tr.Task)
 	}
 	return f, err
 }

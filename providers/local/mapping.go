@@ -100,6 +100,9 @@ func (r *run) runMap(ctx context.Context, t glacier.Task, mod build.Module, rec 
 	}
 	wg.Wait()
 	rec.Duration = time.Since(began)
+	if counts.Ran+counts.Failed == 0 {
+		rec.Log = "" // no part ran, so none has a log in this run
+	}
 	slices.SortFunc(counts.FailedKeys, func(a, b PartFailure) int { return strings.Compare(a.Key, b.Key) })
 
 	done := counts.Ran + counts.Cached + counts.Failed

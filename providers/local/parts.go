@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"slices"
 	"strings"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/glacier-pipeline/glacier"
 	"github.com/glacier-pipeline/glacier/internal/regfile"
+	"github.com/glacier-pipeline/glacier/internal/suggest"
 )
 
 // Part is one part of a partitioned dataset's version: its key and the
@@ -154,4 +156,39 @@ func (s *Store) importFile(ctx context.Context, path string) (Version, os.FileIn
 	defer f.Close()
 	v, err := s.copyIn(ctx, f)
 	return v, fi, err
+}
+
+// PartsOf returns the parts of the current version of a partitioned
+// dataset, sorted by key.
+func (s *Store) PartsOf(p *glacier.Pipeline, dataset string) ([]Part, error) {
+	v, err := s.Current(p, dataset)
+	if err != nil {
+		return nil, err
+	}
+	if d, _ := p.Dataset(dataset); !d.Partitioned {
+		return nil, fmt.Errorf("dataset %q is not partitioned: it has no parts", dataset)
+	}
+	parts, err := s.Parts(v)
+	if err != nil {
+		return nil, fmt.Errorf("dataset %q: %w", dataset, err)
+	}
+	return parts, nil
+}
+
+// OpenPart returns a reader of one part of the current version of a
+// partitioned dataset, checked as Open checks a whole one.
+func (s *Store) OpenPart(p *glacier.Pipeline, dataset, key string) (io.ReadCloser, Version, error) {
+	parts, err := s.PartsOf(p, dataset)
+	if err != nil {
+		return nil, Version{}, err
+	}
+	i, ok := slices.BinarySearchFunc(parts, key, func(p Part, k string) int { return strings.Compare(p.Key, k) })
+	if !ok {
+		keys := make([]string, len(parts))
+		for i, p := range parts {
+			keys[i] = p.Key
+		}
+		return nil, Version{}, fmt.Errorf("dataset %q has no part %q%s; glacier cat %s lists its parts", dataset, key, suggest.DidYouMean(key, keys), dataset)
+	}
+	return s.openVersion(fmt.Sprintf("%s part %q", dataset, key), parts[i].Version)
 }

@@ -610,6 +610,15 @@ func (s *Store) Open(p *glacier.Pipeline, dataset string) (io.ReadCloser, Versio
 	if err != nil {
 		return nil, v, err
 	}
+	if d, _ := p.Dataset(dataset); d.Partitioned {
+		return nil, v, fmt.Errorf("dataset %q is partitioned: read its parts one by one (glacier cat %s lists them, and --part KEY prints one)", dataset, dataset)
+	}
+	return s.openVersion(dataset, v)
+}
+
+// openVersion opens the object of v, a version of dataset, once it is
+// checked.
+func (s *Store) openVersion(dataset string, v Version) (io.ReadCloser, Version, error) {
 	if err := s.verify(v); err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, v, fmt.Errorf("dataset %q: version %s is missing from %s; run glacier run --force to rebuild it", dataset, v.Digest[:12], s.root)

@@ -17,6 +17,9 @@ type DatasetInfo struct {
 	SHA256 string `json:"sha256,omitempty"`
 	// RunID is the run that produced (or imported) the current version.
 	RunID string `json:"run_id,omitempty"`
+	// Partitioned datasets count their parts; Size is then all of them.
+	Partitioned bool `json:"partitioned,omitempty"`
+	Parts       int  `json:"parts,omitempty"`
 }
 
 func newDatasetsCmd(g *Globals) *cobra.Command {
@@ -45,6 +48,15 @@ func newDatasetsCmd(g *Globals) *cobra.Command {
 						info.Size, info.SHA256, info.RunID = v.Size, v.Digest, ref.RunID
 					}
 				}
+				if d.Partitioned {
+					info.Partitioned = true
+					if parts, err := store.PartsOf(m.Pipeline, d.Name); err == nil {
+						info.Parts, info.Size = len(parts), 0
+						for _, p := range parts {
+							info.Size += p.Size
+						}
+					}
+				}
 				infos = append(infos, info)
 			}
 			if asJSON {
@@ -55,6 +67,9 @@ func newDatasetsCmd(g *Globals) *cobra.Command {
 				size, sum, run := "-", "(none yet)", "-"
 				if in.SHA256 != "" {
 					size, sum, run = humanBytes(in.Size), short(in.SHA256), in.RunID
+					if in.Partitioned {
+						size += fmt.Sprintf(" in %s parts", thousands(in.Parts))
+					}
 				}
 				rows = append(rows, []string{in.Name, in.From, size, sum, run})
 			}
@@ -67,16 +82,38 @@ func newDatasetsCmd(g *Globals) *cobra.Command {
 }
 
 func newCatCmd(g *Globals) *cobra.Command {
-	return &cobra.Command{
+	var part string
+	cmd := &cobra.Command{
 		Use:   "cat DATASET",
 		Short: "Write the current version of a dataset to stdout",
-		Args:  args(1, 1),
+		Long: `Cat writes the current version of a dataset to stdout. For a partitioned
+dataset it lists the keys of its parts, one a line, and with --part KEY
+writes that part.`,
+		Args: args(1, 1),
 		RunE: func(cmd *cobra.Command, a []string) error {
 			m, store, err := g.openStore(cmd.Context())
 			if err != nil {
 				return err
 			}
-			r, _, err := store.Open(m.Pipeline, a[0])
+			d, ok := m.Pipeline.Dataset(a[0])
+			var r io.ReadCloser
+			switch {
+			case ok && d.Partitioned && part == "":
+				parts, err := store.PartsOf(m.Pipeline, a[0])
+				if err != nil {
+					return err
+				}
+				for _, p := range parts {
+					fmt.Fprintln(g.IO.Out, p.Key)
+				}
+				return nil
+			case ok && !d.Partitioned && part != "":
+				return fmt.Errorf("dataset %q is not partitioned, so it has no parts; leave out --part", a[0])
+			case part != "":
+				r, _, err = store.OpenPart(m.Pipeline, a[0], part)
+			default:
+				r, _, err = store.Open(m.Pipeline, a[0])
+			}
 			if err != nil {
 				return err
 			}
@@ -85,4 +122,6 @@ func newCatCmd(g *Globals) *cobra.Command {
 			return err
 		},
 	}
+	cmd.Flags().StringVar(&part, "part", "", "the key of the part of a partitioned dataset to write")
+	return cmd
 }

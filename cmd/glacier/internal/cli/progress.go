@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -20,13 +21,15 @@ type progress struct {
 	mu      sync.Mutex
 	state   map[string]glacier.TaskStatus
 	started map[string]time.Time
-	drawn   int // lines drawn last time, to move the cursor back over
+	parts   map[string]local.PartCounts // of the map tasks running
+	drawn   int                         // lines drawn last time, to move the cursor back over
 	done    chan struct{}
 	wg      sync.WaitGroup
 }
 
 func newProgress(io *IO, p *glacier.Pipeline) *progress {
-	pr := &progress{io: io, state: map[string]glacier.TaskStatus{}, started: map[string]time.Time{}, done: make(chan struct{})}
+	pr := &progress{io: io, state: map[string]glacier.TaskStatus{}, started: map[string]time.Time{},
+		parts: map[string]local.PartCounts{}, done: make(chan struct{})}
 	for _, t := range p.Tasks() {
 		pr.tasks = append(pr.tasks, t.Name)
 		pr.state[t.Name] = glacier.StatusPending
@@ -46,12 +49,27 @@ func (pr *progress) event(ev local.Event) {
 		// Elapsed is what the task ran before this attempt.
 		pr.started[ev.Task] = time.Now().Add(-ev.Elapsed)
 	}
+	before, had := pr.parts[ev.Task]
+	switch {
+	case ev.Parts != nil:
+		pr.parts[ev.Task] = *ev.Parts
+	case ev.Record != nil && ev.Record.Parts != nil:
+		pr.parts[ev.Task] = *ev.Record.Parts
+	}
+	repeated := pr.state[ev.Task] == ev.State
 	pr.state[ev.Task] = ev.State
 	if pr.io.ErrTTY {
 		pr.redraw()
 		return
 	}
+	// A map task reports every part; the log gets a line per tenth.
+	if c := ev.Parts; repeated && c != nil && (!had || decile(before) == decile(*c)) {
+		return
+	}
 	line := fmt.Sprintf("%-*s  %s", pr.width, ev.Task, ev.State)
+	if c, ok := pr.parts[ev.Task]; ok {
+		line += " " + partsDone(c)
+	}
 	switch {
 	case ev.State == glacier.StatusRetrying:
 		line += fmt.Sprintf(" (attempt %d)", ev.Attempt)
@@ -118,7 +136,36 @@ func (pr *progress) line(name string) string {
 	if st == glacier.StatusRunning || st == glacier.StatusRetrying {
 		extra = " " + time.Since(pr.started[name]).Round(100*time.Millisecond).String()
 	}
+	if c, ok := pr.parts[name]; ok {
+		extra += " " + partsDone(c)
+	}
 	return fmt.Sprintf("%-*s  %s%s", pr.width, name, pr.io.paint(st), extra)
+}
+
+// partsDone says how far a map task is: "4,213/10,000, 3 failed".
+func partsDone(c local.PartCounts) string {
+	s := thousands(c.Ran+c.Cached+c.Failed) + "/" + thousands(c.Total)
+	if c.Failed > 0 {
+		s += ", " + thousands(c.Failed) + " failed"
+	}
+	return s
+}
+
+// decile is how many tenths of its parts a map task has done.
+func decile(c local.PartCounts) int {
+	if c.Total == 0 {
+		return 10
+	}
+	return (c.Ran + c.Cached + c.Failed) * 10 / c.Total
+}
+
+// thousands writes n with commas between groups of three digits.
+func thousands(n int) string {
+	s := strconv.Itoa(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }
 
 func (pr *progress) lines() []string {
