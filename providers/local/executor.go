@@ -566,11 +566,23 @@ func permanent(err error) bool {
 }
 
 // hasOutputs reports whether every output a memo entry names is still in
-// the store.
+// the store, every part of a partitioned one included.
 func (r *run) hasOutputs(e MemoEntry) bool {
-	for _, v := range e.Outputs {
+	for name, v := range e.Outputs {
 		if !r.store.HasObject(v) {
 			return false
+		}
+		if !r.partitioned[name] || e.Part != "" {
+			continue
+		}
+		parts, err := r.store.Parts(v)
+		if err != nil {
+			return false
+		}
+		for _, p := range parts {
+			if !r.store.HasObject(p.Version) {
+				return false
+			}
 		}
 	}
 	return true
