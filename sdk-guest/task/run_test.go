@@ -297,7 +297,7 @@ func TestShortWrites(t *testing.T) {
 	if o := run(f, careless); o.Code != 0 {
 		t.Fatalf("run failed: %v", o.Err)
 	}
-	outs, err := f.Finish(0)
+	outs, _, err := f.Finish(0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -430,7 +430,7 @@ func TestBuffersGrow(t *testing.T) {
 				if o.Code != 0 {
 					t.Fatalf("run failed: %v", o.Err)
 				}
-				outs, err := f.Finish(0)
+				outs, _, err := f.Finish(0)
 				if err != nil {
 					t.Fatal(err)
 				}

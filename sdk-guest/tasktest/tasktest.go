@@ -111,7 +111,7 @@ func Run(fn func(*task.Context) error, cfg Config) (*Result, error) {
 		return nil, fmt.Errorf("tasktest: bad Config: %w", err)
 	}
 	out := host.RunTask(h, fn)
-	outputs, finishErr := h.Finish(out.Code)
+	outputs, _, finishErr := h.Finish(out.Code)
 	res := &Result{Log: h.Log(), ExitCode: out.Code}
 	if out.Code != 0 {
 		e := &Error{Task: cfg.Task, ExitCode: out.Code, Message: h.FailMessage(), Err: out.Err}
