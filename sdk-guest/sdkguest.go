@@ -16,6 +16,6 @@ import "embed"
 //
 //go:embed internal/host/host.go internal/host/key.go internal/host/wasm_other.go internal/host/wasm_wasip1.go
 //go:embed internal/memhost/memhost.go
-//go:embed task/dataset.go task/doc.go task/json.go task/run.go task/task.go
+//go:embed task/dataset.go task/doc.go task/json.go task/parts.go task/run.go task/task.go
 //go:embed tasktest/tasktest.go
 var Sources embed.FS

@@ -25,6 +25,8 @@ type faultyHost struct {
 	read        func(h uint32, buf []byte) (int, abi.Errno)
 	write       func(h uint32, buf []byte) (int, abi.Errno)
 	close       func(h uint32) abi.Errno
+	parts       func(name string, buf []byte) (int, abi.Errno)
+	openPart    func(name, key string, mode uint32) (uint32, abi.Errno)
 }
 
 func (f *faultyHost) TaskContext(buf []byte) (int, abi.Errno) {
@@ -60,6 +62,20 @@ func (f *faultyHost) Close(h uint32) abi.Errno {
 		return f.close(h)
 	}
 	return f.Host.Close(h)
+}
+
+func (f *faultyHost) Parts(name string, buf []byte) (int, abi.Errno) {
+	if f.parts != nil {
+		return f.parts(name, buf)
+	}
+	return f.Host.Parts(name, buf)
+}
+
+func (f *faultyHost) OpenPart(name, key string, mode uint32) (uint32, abi.Errno) {
+	if f.openPart != nil {
+		return f.openPart(name, key, mode)
+	}
+	return f.Host.OpenPart(name, key, mode)
 }
 
 func newFaulty(t *testing.T) *faultyHost {
