@@ -40,7 +40,7 @@ func nextBufSize(n int) int {
 // partitioned input (see Partitioned) is read part by part, with Parts and
 // InputPart.
 func (c *Context) Input(name string) (io.ReadCloser, error) {
-	return c.openReader(target{mode: abi.ModeRead, name: name})
+	return c.openReader(target{mode: abi.ModeRead, name: name}, c.openWhole)
 }
 
 // Output opens the declared output dataset name for writing. Writes are
@@ -53,7 +53,7 @@ func (c *Context) Input(name string) (io.ReadCloser, error) {
 // A partitioned output (see Partitioned) is written part by part, with
 // OutputPart.
 func (c *Context) Output(name string) (io.WriteCloser, error) {
-	return c.openWriter(target{mode: abi.ModeWrite, name: name})
+	return c.openWriter(target{mode: abi.ModeWrite, name: name}, c.openWhole)
 }
 
 // target is what a task opens: a whole dataset, or one part of a
@@ -74,8 +74,15 @@ func (t target) String() string {
 	return fmt.Sprintf("part %s of %s %q", host.QuoteKey(t.key), kindOf(t.mode), t.name)
 }
 
-func (c *Context) openReader(t target) (io.ReadCloser, error) {
-	h, err := c.openDataset(t)
+// An opener asks the host for a handle on t: openWhole, or openPart in
+// parts.go. Whole datasets and parts take separate paths so that a task
+// that never works part by part does not link the host's part functions:
+// its module then does not import them, and runs on a runtime that
+// predates them.
+type opener func(t target) (uint32, error)
+
+func (c *Context) openReader(t target, open opener) (io.ReadCloser, error) {
+	h, err := open(t)
 	if err != nil {
 		return nil, err
 	}
@@ -84,8 +91,8 @@ func (c *Context) openReader(t target) (io.ReadCloser, error) {
 	return r, nil
 }
 
-func (c *Context) openWriter(t target) (io.WriteCloser, error) {
-	h, err := c.openDataset(t)
+func (c *Context) openWriter(t target, open opener) (io.WriteCloser, error) {
+	h, err := open(t)
 	if err != nil {
 		return nil, err
 	}
@@ -97,31 +104,13 @@ func (c *Context) openWriter(t target) (io.WriteCloser, error) {
 	return w, nil
 }
 
-func (c *Context) openDataset(t target) (uint32, error) {
+func (c *Context) openWhole(t target) (uint32, error) {
 	if err := checkName(t.name); err != nil {
 		return 0, &datasetError{errno: abi.ErrnoInval, msg: fmt.Sprintf("task: open %s: %v", t, err)}
 	}
-	var (
-		h uint32
-		e abi.Errno
-	)
-	if t.part {
-		if err := host.CheckKey(t.key); err != nil {
-			err = &datasetError{errno: abi.ErrnoInval, msg: fmt.Sprintf("task: open %s: %v", t, err)}
-			if t.mode == abi.ModeWrite {
-				// As the runtime does: a key made up wrong is a bug in
-				// the task, and the part it meant would be missing from
-				// the output, so the task fails even if it carries on.
-				return 0, c.remember(err)
-			}
-			return 0, err
-		}
-		h, e = c.h.OpenPart(t.name, t.key, t.mode)
-	} else {
-		h, e = c.h.Open(t.name, t.mode)
-	}
+	h, e := c.h.Open(t.name, t.mode)
 	if e != abi.ErrnoSuccess {
-		return 0, c.openError(t, e)
+		return 0, c.openError(t, e, "")
 	}
 	return h, nil
 }
@@ -160,20 +149,17 @@ func (e *datasetError) Unwrap() error { return e.errno }
 // noVersion says what to do about an input that has no version.
 const noVersion = "the dataset has no version yet; give it a source: in glacier.yaml, or run the task that produces it first"
 
-func (c *Context) openError(t target, e abi.Errno) error {
-	var why string
+// openError describes a refused open of t. why, if not empty, is the
+// reason, which the caller knows better than the errno says.
+func (c *Context) openError(t target, e abi.Errno, why string) error {
+	if why != "" {
+		return &datasetError{errno: e, msg: fmt.Sprintf("task: open %s: %s", t, why)}
+	}
 	switch e {
 	case abi.ErrnoAcces:
 		why = c.accessHint(t.name, t.mode)
 	case abi.ErrnoNoent:
 		why = noVersion
-		if t.part {
-			// The runtime answers the same for a part that is not there;
-			// asking for the list of parts tells the two apart.
-			if _, e := c.h.Parts(t.name, nil); e != abi.ErrnoNoent {
-				why = "the input has no part with that key; Parts lists the keys it has"
-			}
-		}
 	case abi.ErrnoBusy:
 		why = fmt.Sprintf("task %q already opened this output; open each output once and write it through one writer", c.tc.Task)
 		if t.part {

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/glacier-pipeline/glacier/abi"
+	"github.com/glacier-pipeline/glacier/sdk-guest/internal/host"
 )
 
 // partsBufSize is the first buffer Parts lists keys into. A list that does
@@ -81,7 +82,7 @@ func (c *Context) partsError(name string, e abi.Errno) error {
 // has no part with that key, or no version, the error matches
 // abi.ErrnoNoent with errors.Is.
 func (c *Context) InputPart(name, key string) (io.ReadCloser, error) {
-	return c.openReader(target{mode: abi.ModeRead, name: name, key: key, part: true})
+	return c.openReader(target{mode: abi.ModeRead, name: name, key: key, part: true}, c.openPart)
 }
 
 // OutputPart starts the part with the given key of the declared partitioned
@@ -93,5 +94,36 @@ func (c *Context) InputPart(name, key string) (io.ReadCloser, error) {
 // A key that breaks the rule for keys (see InputPart) is a bug in the task,
 // so OutputPart refuses it and the task fails even if it carries on.
 func (c *Context) OutputPart(name, key string) (io.WriteCloser, error) {
-	return c.openWriter(target{mode: abi.ModeWrite, name: name, key: key, part: true})
+	return c.openWriter(target{mode: abi.ModeWrite, name: name, key: key, part: true}, c.openPart)
+}
+
+// openPart is the opener of parts (see opener).
+func (c *Context) openPart(t target) (uint32, error) {
+	if err := checkName(t.name); err != nil {
+		return 0, &datasetError{errno: abi.ErrnoInval, msg: fmt.Sprintf("task: open %s: %v", t, err)}
+	}
+	if err := host.CheckKey(t.key); err != nil {
+		err = &datasetError{errno: abi.ErrnoInval, msg: fmt.Sprintf("task: open %s: %v", t, err)}
+		if t.mode == abi.ModeWrite {
+			// As the runtime does: a key made up wrong is a bug in the
+			// task, and the part it meant would be missing from the
+			// output, so the task fails even if it carries on.
+			return 0, c.remember(err)
+		}
+		return 0, err
+	}
+	h, e := c.h.OpenPart(t.name, t.key, t.mode)
+	if e == abi.ErrnoSuccess {
+		return h, nil
+	}
+	var why string
+	if e == abi.ErrnoNoent {
+		// The runtime answers the same for a part that is not there as
+		// for an input with no version; the list of parts tells the two
+		// apart.
+		if _, pe := c.h.Parts(t.name, nil); pe != abi.ErrnoNoent {
+			why = "the input has no part with that key; Parts lists the keys it has"
+		}
+	}
+	return 0, c.openError(t, e, why)
 }
