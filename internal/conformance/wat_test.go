@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/glacier-pipeline/glacier/abi"
@@ -33,17 +34,29 @@ func wat2wasm(t *testing.T, src string) []byte {
 	return b
 }
 
-// TestCopyWasmUpToDate checks that the checked-in copy.wasm is what its
-// source assembles to.
-func TestCopyWasmUpToDate(t *testing.T) {
+// TestWatWasmUpToDate checks that each checked-in module in
+// testdata/wasm/wat (copy.wasm, parts.wasm) is what its .wat source
+// assembles to, and that every source has its module.
+func TestWatWasmUpToDate(t *testing.T) {
 	const dir = "../../testdata/wasm/wat"
-	want := wat2wasm(t, filepath.Join(dir, "copy.wat"))
-	got, err := os.ReadFile(filepath.Join(dir, "copy.wasm"))
+	srcs, err := filepath.Glob(filepath.Join(dir, "*.wat"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("testdata/wasm/wat/copy.wasm is not what copy.wat assembles to; run scripts/regen")
+	if len(srcs) < 2 {
+		t.Fatalf("found %d .wat files in %s, want copy.wat and parts.wat at least", len(srcs), dir)
+	}
+	for _, src := range srcs {
+		want := wat2wasm(t, src)
+		mod := strings.TrimSuffix(src, ".wat") + ".wasm"
+		got, err := os.ReadFile(mod)
+		if err != nil {
+			t.Errorf("%v; run scripts/regen", err)
+			continue
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("testdata/wasm/wat/%s is not what %s assembles to; run scripts/regen", filepath.Base(mod), filepath.Base(src))
+		}
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/glacier-pipeline/glacier/abi"
+	"github.com/glacier-pipeline/glacier/sdk-guest/internal/host"
 )
 
 // bufSize is the largest buffer an open dataset streams through. Each host
@@ -35,15 +36,11 @@ func nextBufSize(n int) int {
 // Opening a dataset that is not among the task's inputs in glacier.yaml
 // fails with an error that says so. If the input has no version yet (no
 // source and its producer has not run), the error matches abi.ErrnoNoent
-// with errors.Is; every error from the host matches its abi.Errno.
+// with errors.Is; every error from the host matches its abi.Errno. A
+// partitioned input (see Partitioned) is read part by part, with Parts and
+// InputPart.
 func (c *Context) Input(name string) (io.ReadCloser, error) {
-	h, err := c.openDataset(name, abi.ModeRead)
-	if err != nil {
-		return nil, err
-	}
-	r := &reader{c: c, name: name, h: h}
-	c.track(h, r)
-	return r, nil
+	return c.openReader(target{mode: abi.ModeRead, name: name}, c.openWhole)
 }
 
 // Output opens the declared output dataset name for writing. Writes are
@@ -53,27 +50,67 @@ func (c *Context) Input(name string) (io.ReadCloser, error) {
 //
 // Close the writer and check its error to learn that every byte reached the
 // host; Run closes writers left open, and fails the task if that fails.
+// A partitioned output (see Partitioned) is written part by part, with
+// OutputPart.
 func (c *Context) Output(name string) (io.WriteCloser, error) {
-	h, err := c.openDataset(name, abi.ModeWrite)
+	return c.openWriter(target{mode: abi.ModeWrite, name: name}, c.openWhole)
+}
+
+// target is what a task opens: a whole dataset, or one part of a
+// partitioned one.
+type target struct {
+	mode uint32
+	name string
+	key  string
+	part bool // key names a part, even when it is empty
+}
+
+// String names the target in a message: input "raw", or
+// part "2026-12-01.log" of input "logs".
+func (t target) String() string {
+	if !t.part {
+		return fmt.Sprintf("%s %q", kindOf(t.mode), t.name)
+	}
+	return fmt.Sprintf("part %s of %s %q", host.QuoteKey(t.key), kindOf(t.mode), t.name)
+}
+
+// An opener asks the host for a handle on t: openWhole, or openPart in
+// parts.go. Whole datasets and parts take separate paths so that a task
+// that never works part by part does not link the host's part functions:
+// its module then does not import them, and runs on a runtime that
+// predates them.
+type opener func(t target) (uint32, error)
+
+func (c *Context) openReader(t target, open opener) (io.ReadCloser, error) {
+	h, err := open(t)
 	if err != nil {
 		return nil, err
 	}
-	w := &writer{c: c, name: name, h: h}
+	r := &reader{c: c, what: t.String(), h: h}
+	c.track(h, r)
+	return r, nil
+}
+
+func (c *Context) openWriter(t target, open opener) (io.WriteCloser, error) {
+	h, err := open(t)
+	if err != nil {
+		return nil, err
+	}
+	w := &writer{c: c, what: t.String(), h: h}
 	c.mu.Lock()
-	c.opened[name] = true
+	c.opened[t.name] = true // one part is enough for a partitioned output
 	c.mu.Unlock()
 	c.track(h, w)
 	return w, nil
 }
 
-func (c *Context) openDataset(name string, mode uint32) (uint32, error) {
-	kind := kindOf(mode)
-	if err := checkName(name); err != nil {
-		return 0, &datasetError{errno: abi.ErrnoInval, msg: fmt.Sprintf("task: open %s %q: %v", kind, name, err)}
+func (c *Context) openWhole(t target) (uint32, error) {
+	if err := checkName(t.name); err != nil {
+		return 0, &datasetError{errno: abi.ErrnoInval, msg: fmt.Sprintf("task: open %s: %v", t, err)}
 	}
-	h, e := c.h.Open(name, mode)
+	h, e := c.h.Open(t.name, t.mode)
 	if e != abi.ErrnoSuccess {
-		return 0, c.openError(name, mode, e)
+		return 0, c.openError(t, e, "")
 	}
 	return h, nil
 }
@@ -109,23 +146,58 @@ type datasetError struct {
 func (e *datasetError) Error() string { return e.msg }
 func (e *datasetError) Unwrap() error { return e.errno }
 
-func (c *Context) openError(name string, mode uint32, e abi.Errno) error {
-	var why string
+// noVersion says what to do about an input that has no version.
+const noVersion = "the dataset has no version yet; give it a source: in glacier.yaml, or run the task that produces it first"
+
+// openError describes a refused open of t. why, if not empty, is the
+// reason, which the caller knows better than the errno says.
+func (c *Context) openError(t target, e abi.Errno, why string) error {
+	if why != "" {
+		return &datasetError{errno: e, msg: fmt.Sprintf("task: open %s: %s", t, why)}
+	}
 	switch e {
 	case abi.ErrnoAcces:
-		why = c.accessHint(name, mode)
+		why = c.accessHint(t.name, t.mode)
 	case abi.ErrnoNoent:
-		why = "the dataset has no version yet; give it a source: in glacier.yaml, or run the task that produces it first"
+		why = noVersion
 	case abi.ErrnoBusy:
 		why = fmt.Sprintf("task %q already opened this output; open each output once and write it through one writer", c.tc.Task)
+		if t.part {
+			why = fmt.Sprintf("task %q already opened this part; open each part of an output once and write it through one writer", c.tc.Task)
+		}
 	case abi.ErrnoMfile:
 		why = fmt.Sprintf("the task already holds %d datasets open, the most allowed; close the ones it is done with", abi.MaxHandles)
 	case abi.ErrnoInval:
 		why = "the runtime refused the dataset name"
+		if t.part {
+			why = "the runtime refused the dataset name or the part key"
+		}
+	case abi.ErrnoPartitioned:
+		why = "the dataset is partitioned; list its parts with Parts and open each with InputPart"
+		if t.mode == abi.ModeWrite {
+			why = "the dataset is partitioned; write each of its parts with OutputPart"
+		}
+	case abi.ErrnoNotPartitioned:
+		why = c.notPartitionedHint(t.mode)
 	default:
-		return c.hostError("open", kindOf(mode), name, e)
+		return c.hostError("open", t.String(), e)
 	}
-	return &datasetError{errno: e, msg: fmt.Sprintf("task: open %s %q: %s", kindOf(mode), name, why)}
+	return &datasetError{errno: e, msg: fmt.Sprintf("task: open %s: %s", t, why)}
+}
+
+// notPartitionedHint explains ErrnoNotPartitioned from a part function.
+func (c *Context) notPartitionedHint(mode uint32) string {
+	open := "Input"
+	if mode == abi.ModeWrite {
+		open = "Output"
+	}
+	why := "the dataset is not partitioned; open it whole with " + open
+	if c.tc.Part != "" {
+		// The likeliest cause: a map task treating its mapped input as the
+		// whole partitioned dataset.
+		why += fmt.Sprintf(" (this invocation of map task %q runs over part %s: its mapped input and its outputs are that one part)", c.tc.Task, host.QuoteKey(c.tc.Part))
+	}
+	return why
 }
 
 func (c *Context) accessHint(name string, mode uint32) string {
@@ -192,7 +264,7 @@ func distance(a, b string) int {
 // it: such a failure fails the task even if the task function ignores the
 // error, so an output computed from a partial read, or only partly written,
 // is never committed.
-func (c *Context) hostError(op, kind, name string, e abi.Errno) error {
+func (c *Context) hostError(op, what string, e abi.Errno) error {
 	why := e.Error()
 	switch e {
 	case abi.ErrnoIO:
@@ -202,7 +274,7 @@ func (c *Context) hostError(op, kind, name string, e abi.Errno) error {
 	case abi.ErrnoBadf:
 		why = "the runtime does not know the handle (bad handle)"
 	}
-	return c.remember(&datasetError{errno: e, msg: fmt.Sprintf("task: %s %s %q: %s", op, kind, name, why)})
+	return c.remember(&datasetError{errno: e, msg: fmt.Sprintf("task: %s %s: %s", op, what, why)})
 }
 
 // remember keeps the first failure of the host, for Run to fail the task.
@@ -215,10 +287,10 @@ func (c *Context) remember(err error) error {
 	return err
 }
 
-// reader streams an input through a buffer.
+// reader streams an input, or a part of one, through a buffer.
 type reader struct {
 	c    *Context
-	name string
+	what string // the input or part, as target.String names it
 	h    uint32
 
 	buf    []byte // allocated on the first small read
@@ -233,10 +305,10 @@ func (r *reader) fill(p []byte) int {
 	n, e := r.c.h.Read(r.h, p)
 	switch {
 	case e != abi.ErrnoSuccess:
-		r.err = r.c.hostError("read", "input", r.name, e)
+		r.err = r.c.hostError("read", r.what, e)
 		return 0
 	case n > len(p):
-		r.err = r.c.remember(fmt.Errorf("task: read input %q: the runtime reported %d bytes read into a %d-byte buffer", r.name, n, len(p)))
+		r.err = r.c.remember(fmt.Errorf("task: read %s: the runtime reported %d bytes read into a %d-byte buffer", r.what, n, len(p)))
 		return 0
 	case n == 0:
 		r.err = io.EOF
@@ -333,19 +405,19 @@ func (r *reader) Close() error {
 	r.buf = nil
 	r.c.untrack(r.h)
 	if e := r.c.h.Close(r.h); e != abi.ErrnoSuccess {
-		return r.c.hostError("close", "input", r.name, e)
+		return r.c.hostError("close", r.what, e)
 	}
 	return nil
 }
 
 func (r *reader) closedError() error {
-	return fmt.Errorf("task: read input %q: %w", r.name, fs.ErrClosed)
+	return fmt.Errorf("task: read %s: %w", r.what, fs.ErrClosed)
 }
 
-// writer buffers an output and streams it to the host.
+// writer buffers an output, or a part of one, and streams it to the host.
 type writer struct {
 	c    *Context
-	name string
+	what string // the output or part, as target.String names it
 	h    uint32
 
 	buf    []byte // pending bytes; its capacity grows up to bufSize
@@ -359,9 +431,9 @@ func (w *writer) send(p []byte) error {
 		n, e := w.c.h.Write(w.h, p)
 		switch {
 		case e != abi.ErrnoSuccess:
-			w.err = w.c.hostError("write", "output", w.name, e)
+			w.err = w.c.hostError("write", w.what, e)
 		case n == 0 || n > len(p):
-			w.err = w.c.remember(fmt.Errorf("task: write output %q: the runtime reported %d bytes written of %d", w.name, n, len(p)))
+			w.err = w.c.remember(fmt.Errorf("task: write %s: the runtime reported %d bytes written of %d", w.what, n, len(p)))
 		}
 		if w.err != nil {
 			return w.err
@@ -462,11 +534,11 @@ func (w *writer) Close() error {
 	w.buf = nil
 	w.c.untrack(w.h)
 	if e := w.c.h.Close(w.h); e != abi.ErrnoSuccess && err == nil {
-		err = w.c.hostError("close", "output", w.name, e)
+		err = w.c.hostError("close", w.what, e)
 	}
 	return err
 }
 
 func (w *writer) closedError() error {
-	return fmt.Errorf("task: write output %q: %w", w.name, fs.ErrClosed)
+	return fmt.Errorf("task: write %s: %w", w.what, fs.ErrClosed)
 }

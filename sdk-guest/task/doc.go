@@ -79,6 +79,36 @@
 // glacier.yaml; they match the abi.Errno the host returned (errors.Is), so
 // a task can treat an input without a version (abi.ErrnoNoent) as optional.
 //
+// # Partitioned datasets
+//
+// A partitioned dataset (partitioned: true in glacier.yaml) is a set of
+// parts, each named by a key such as 2026-12-01.log or eu/2026/12.csv. A
+// map task (map: in glacier.yaml) runs once per part of its mapped input,
+// and each invocation reads that part with Input and writes its outputs
+// with Output, exactly as a task over whole datasets does; the runtime
+// files each output under the part's key, which Part returns. Any other
+// task reads and writes its partitioned datasets, which Partitioned lists,
+// part by part:
+//
+//	keys, err := t.Parts("logs")
+//	if err != nil {
+//		return err
+//	}
+//	for _, key := range keys {
+//		in, err := t.InputPart("logs", key)
+//		if err != nil {
+//			return err
+//		}
+//		out, err := t.OutputPart("clean_logs", key)
+//		if err != nil {
+//			return err
+//		}
+//		// ... copy in to out, then close both.
+//	}
+//
+// Opening a partitioned dataset with Input or Output, or a dataset that is
+// not partitioned part by part, fails with an error that says which to use.
+//
 // The rules between the SDK and the runtime are in docs/abi.md; a task in
 // another language follows them directly.
 package task

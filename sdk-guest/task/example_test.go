@@ -146,3 +146,115 @@ func ExampleReadJSON() {
 	fmt.Print(string(res.Outputs["totals"]))
 	// Output: {"orders":3,"sum":7.5}
 }
+
+// A task that is not mapping reads every part of a partitioned input: here
+// it counts the lines of each day's log into one report.
+func ExampleContext_Parts() {
+	count := func(t *task.Context) error {
+		keys, err := t.Parts("access_logs")
+		if err != nil {
+			return err
+		}
+		out, err := t.Output("report")
+		if err != nil {
+			return err
+		}
+		for _, key := range keys {
+			in, err := t.InputPart("access_logs", key)
+			if err != nil {
+				return err
+			}
+			lines := 0
+			for s := bufio.NewScanner(in); s.Scan(); {
+				lines++
+			}
+			in.Close()
+			fmt.Fprintf(out, "%s %d\n", key, lines)
+		}
+		return out.Close()
+	}
+	res, err := tasktest.Run(count, tasktest.Config{
+		PartitionedInputs: map[string]map[string][]byte{"access_logs": {
+			"2026/12/02.log": []byte("GET /\n"),
+			"2026/12/01.log": []byte("GET /\nGET /about\n"),
+		}},
+		Outputs: []string{"report"},
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Print(string(res.Outputs["report"]))
+	// Output:
+	// 2026/12/01.log 2
+	// 2026/12/02.log 1
+}
+
+// A task writes a partitioned output under keys it chooses, one part per
+// day here, for a map task to fan out over.
+func ExampleContext_OutputPart() {
+	split := func(t *task.Context) error {
+		for _, day := range []string{"2026-12-01", "2026-12-02"} {
+			out, err := t.OutputPart("daily", day+".csv")
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(out, "orders of %s\n", day)
+			if err := out.Close(); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	res, err := tasktest.Run(split, tasktest.Config{PartitionedOutputs: []string{"daily"}})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Printf("%q\n", res.OutputParts["daily"]["2026-12-02.csv"])
+	// Output: "orders of 2026-12-02\n"
+}
+
+// Each invocation of a map task reads its part of the mapped input whole,
+// with Input, and writes its outputs whole; Part says which part it is.
+func ExampleContext_Part() {
+	parse := func(t *task.Context) error {
+		in, err := t.Input("access_logs")
+		if err != nil {
+			return err
+		}
+		defer in.Close()
+		data, err := io.ReadAll(in)
+		if err != nil {
+			return err
+		}
+		out, err := t.Output("sizes")
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "%s: %d bytes\n", t.Part(), len(data))
+		return out.Close()
+	}
+	res, err := tasktest.Run(parse, tasktest.Config{
+		Part:    "2026/12/01.log",
+		Inputs:  map[string][]byte{"access_logs": []byte("GET /\n")},
+		Outputs: []string{"sizes"},
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Print(string(res.Outputs["sizes"]))
+	// Output: 2026/12/01.log: 6 bytes
+}
+
+// Opening a partitioned input whole fails with a message that says how to
+// read it.
+func ExampleContext_Input_partitioned() {
+	_, err := tasktest.Run(func(t *task.Context) error {
+		_, err := t.Input("access_logs")
+		return err
+	}, tasktest.Config{Task: "report", PartitionedInputs: map[string]map[string][]byte{"access_logs": nil}})
+	fmt.Println(err)
+	// Output: task "report" failed: task: open input "access_logs": the dataset is partitioned; list its parts with Parts and open each with InputPart (exit code 1); nothing was committed
+}

@@ -25,6 +25,8 @@ type faultyHost struct {
 	read        func(h uint32, buf []byte) (int, abi.Errno)
 	write       func(h uint32, buf []byte) (int, abi.Errno)
 	close       func(h uint32) abi.Errno
+	parts       func(name string, buf []byte) (int, abi.Errno)
+	openPart    func(name, key string, mode uint32) (uint32, abi.Errno)
 }
 
 func (f *faultyHost) TaskContext(buf []byte) (int, abi.Errno) {
@@ -60,6 +62,20 @@ func (f *faultyHost) Close(h uint32) abi.Errno {
 		return f.close(h)
 	}
 	return f.Host.Close(h)
+}
+
+func (f *faultyHost) Parts(name string, buf []byte) (int, abi.Errno) {
+	if f.parts != nil {
+		return f.parts(name, buf)
+	}
+	return f.Host.Parts(name, buf)
+}
+
+func (f *faultyHost) OpenPart(name, key string, mode uint32) (uint32, abi.Errno) {
+	if f.openPart != nil {
+		return f.openPart(name, key, mode)
+	}
+	return f.Host.OpenPart(name, key, mode)
 }
 
 func newFaulty(t *testing.T) *faultyHost {
@@ -297,7 +313,7 @@ func TestShortWrites(t *testing.T) {
 	if o := run(f, careless); o.Code != 0 {
 		t.Fatalf("run failed: %v", o.Err)
 	}
-	outs, err := f.Finish(0)
+	outs, _, err := f.Finish(0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -430,7 +446,7 @@ func TestBuffersGrow(t *testing.T) {
 				if o.Code != 0 {
 					t.Fatalf("run failed: %v", o.Err)
 				}
-				outs, err := f.Finish(0)
+				outs, _, err := f.Finish(0)
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -101,6 +101,19 @@ func (c *Context) Inputs() []string { return slices.Clone(c.tc.Inputs) }
 // Outputs returns the names of the task's declared outputs, sorted.
 func (c *Context) Outputs() []string { return slices.Clone(c.tc.Outputs) }
 
+// Part returns the key of the part this invocation of a map task runs over,
+// or "" if the task is not a map task. The runtime runs a map task once per
+// part of its mapped input; each invocation reads that part as its mapped
+// input and writes its outputs whole, with Input and Output, and the
+// runtime files what it writes under the same key.
+func (c *Context) Part() string { return c.tc.Part }
+
+// Partitioned returns, sorted, the names of the declared inputs and outputs
+// the task reads and writes part by part (Parts, InputPart, OutputPart)
+// rather than whole. It never lists a map task's mapped input or its
+// outputs: an invocation sees those as the one part it runs over.
+func (c *Context) Partitioned() []string { return slices.Clone(c.tc.Partitioned) }
+
 // Param returns the value of the named param, or "" if glacier.yaml sets
 // none for this task.
 func (c *Context) Param(name string) string { return c.tc.Params[name] }
@@ -157,21 +170,39 @@ func (c *Context) finish() error {
 	if c.hostErr != nil {
 		return c.hostErr
 	}
-	var unwritten []string
+	var unwritten, noParts []string
 	for _, name := range c.tc.Outputs {
-		if !c.opened[name] {
+		switch {
+		case c.opened[name]:
+		case slices.Contains(c.tc.Partitioned, name):
+			noParts = append(noParts, fmt.Sprintf("%q", name))
+		default:
 			unwritten = append(unwritten, fmt.Sprintf("%q", name))
 		}
 	}
-	if len(unwritten) == 0 {
+	var problems []string
+	if len(unwritten) > 0 {
+		problems = append(problems, fmt.Sprintf("%q did not write declared %s %s; open every declared output with Output, even to write nothing, or remove it from outputs: in glacier.yaml",
+			c.tc.Task, plural(len(unwritten), "output"), strings.Join(unwritten, ", ")))
+	}
+	if len(noParts) > 0 {
+		// The runtime keeps no partitioned output without a part: an
+		// empty one would look like a task that forgot to write it.
+		problems = append(problems, fmt.Sprintf("%q wrote no part of declared partitioned %s %s; write at least one part of each with OutputPart, or remove it from outputs: in glacier.yaml",
+			c.tc.Task, plural(len(noParts), "output"), strings.Join(noParts, ", ")))
+	}
+	if len(problems) == 0 {
 		return nil
 	}
-	noun := "output"
-	if len(unwritten) > 1 {
-		noun = "outputs"
+	return errors.New("task: " + strings.Join(problems, "; and "))
+}
+
+// plural returns noun, with an s unless n is 1.
+func plural(n int, noun string) string {
+	if n == 1 {
+		return noun
 	}
-	return fmt.Errorf("task: %q did not write declared %s %s; open every declared output with Output, even to write nothing, or remove it from outputs: in glacier.yaml",
-		c.tc.Task, noun, strings.Join(unwritten, ", "))
+	return noun + "s"
 }
 
 // decodeTaskContext decodes the task context the host passes (docs/abi.md,
@@ -202,6 +233,10 @@ func decodeTaskContext(data []byte, tc *abi.TaskContext) error {
 				return d.stringSlice(&tc.Inputs)
 			case strings.EqualFold(key, "outputs"):
 				return d.stringSlice(&tc.Outputs)
+			case strings.EqualFold(key, "part"):
+				return d.string(&tc.Part)
+			case strings.EqualFold(key, "partitioned"):
+				return d.stringSlice(&tc.Partitioned)
 			}
 			return d.skip(0)
 		})

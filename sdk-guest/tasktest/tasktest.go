@@ -6,6 +6,11 @@
 // function runs through the same SDK code as under the runtime; only the
 // host behind it differs.
 //
+// A test declares partitioned datasets part by part (PartitionedInputs,
+// PartitionedOutputs) and gets back the parts the task wrote (OutputParts).
+// A map task's test runs one invocation: Part names the part it runs over,
+// and Inputs and Outputs hold that part, as the runtime hands it over.
+//
 //	func TestClean(t *testing.T) {
 //		res, err := tasktest.Run(clean, tasktest.Config{
 //			Task:    "clean",
@@ -47,12 +52,34 @@ type Config struct {
 	MissingInputs []string
 	// Outputs are the declared outputs.
 	Outputs []string
+
+	// PartitionedInputs are the declared partitioned inputs, each as its
+	// parts: key to contents. The task lists the keys with Parts and
+	// reads a part with InputPart.
+	PartitionedInputs map[string]map[string][]byte
+	// MissingPartitionedInputs are declared partitioned inputs that have
+	// no version yet.
+	MissingPartitionedInputs []string
+	// PartitionedOutputs are the declared partitioned outputs, which the
+	// task writes part by part with OutputPart.
+	PartitionedOutputs []string
+	// Part makes the run one invocation of a map task, over the part with
+	// this key: Context.Part returns it. As under the runtime, the
+	// invocation sees that part of each dataset as a whole dataset: give
+	// the part's contents as the mapped input in Inputs, and declare the
+	// outputs in Outputs. Result.Outputs then holds what the invocation
+	// wrote, which the runtime files under the key.
+	Part string
 }
 
 // Result is what a task run produced.
 type Result struct {
-	// Outputs holds every declared output, nil unless the task succeeded.
+	// Outputs holds every declared output but the partitioned ones, nil
+	// unless the task succeeded.
 	Outputs map[string][]byte
+	// OutputParts holds every declared partitioned output as the parts the
+	// task wrote, key to contents; nil unless the task succeeded.
+	OutputParts map[string]map[string][]byte
 	// Log is what the task wrote through Context.Logf, and the failure
 	// report of a task that failed (with the stack of a panic). Writes to
 	// os.Stdout and os.Stderr are not captured.
@@ -91,7 +118,7 @@ func (e *Error) Unwrap() error { return e.Err }
 // Run runs fn once as the task described by cfg and returns what it
 // produced. If the task fails, the error is an *Error and the Result still
 // holds its log and exit code. An error about cfg itself (a dataset declared
-// twice, a name the runtime refuses) is returned before fn runs.
+// twice, a name or part key the runtime refuses) is returned before fn runs.
 func Run(fn func(*task.Context) error, cfg Config) (*Result, error) {
 	if cfg.Task == "" {
 		cfg.Task = "task"
@@ -100,18 +127,22 @@ func Run(fn func(*task.Context) error, cfg Config) (*Result, error) {
 		cfg.RunID = "tasktest"
 	}
 	h, err := memhost.New(memhost.Config{
-		Task:    cfg.Task,
-		RunID:   cfg.RunID,
-		Params:  cfg.Params,
-		Inputs:  cfg.Inputs,
-		Missing: cfg.MissingInputs,
-		Outputs: cfg.Outputs,
+		Task:               cfg.Task,
+		RunID:              cfg.RunID,
+		Params:             cfg.Params,
+		Inputs:             cfg.Inputs,
+		Missing:            cfg.MissingInputs,
+		Outputs:            cfg.Outputs,
+		PartitionedInputs:  cfg.PartitionedInputs,
+		MissingPartitioned: cfg.MissingPartitionedInputs,
+		PartitionedOutputs: cfg.PartitionedOutputs,
+		Part:               cfg.Part,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("tasktest: bad Config: %w", err)
 	}
 	out := host.RunTask(h, fn)
-	outputs, finishErr := h.Finish(out.Code)
+	outputs, parts, finishErr := h.Finish(out.Code)
 	res := &Result{Log: h.Log(), ExitCode: out.Code}
 	if out.Code != 0 {
 		e := &Error{Task: cfg.Task, ExitCode: out.Code, Message: h.FailMessage(), Err: out.Err}
@@ -131,6 +162,6 @@ func Run(fn func(*task.Context) error, cfg Config) (*Result, error) {
 		res.ExitCode = 1
 		return res, &Error{Task: cfg.Task, ExitCode: 1, Message: finishErr.Error()}
 	}
-	res.Outputs = outputs
+	res.Outputs, res.OutputParts = outputs, parts
 	return res, nil
 }

@@ -29,6 +29,13 @@ type Host interface {
 	Close(handle uint32) abi.Errno
 	// Fail records why the task failed.
 	Fail(msg string) abi.Errno
+	// Parts writes the keys of a partitioned input's parts into buf, sorted,
+	// each followed by '\n', and returns their length. If buf is too small
+	// it returns the needed length and abi.ErrnoRange.
+	Parts(name string, buf []byte) (int, abi.Errno)
+	// OpenPart opens the part with the given key of a partitioned dataset
+	// in mode abi.ModeRead or abi.ModeWrite.
+	OpenPart(name, key string, mode uint32) (uint32, abi.Errno)
 	// Stderr is where the task's log lines and failure reports go.
 	Stderr() io.Writer
 }

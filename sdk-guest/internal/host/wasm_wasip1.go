@@ -36,6 +36,14 @@ func datasetClose(handle uint32) uint32
 //go:noescape
 func taskFail(msg string) uint32
 
+//go:wasmimport glacier_v1 dataset_parts
+//go:noescape
+func datasetParts(name string, buf unsafe.Pointer, bufCap uint32, length *uint32) uint32
+
+//go:wasmimport glacier_v1 dataset_open_part
+//go:noescape
+func datasetOpenPart(name, key string, mode uint32, handle *uint32) uint32
+
 // Wasm returns the Host served by the Glacier runtime through Wasm imports.
 func Wasm() Host { return wasmHost{} }
 
@@ -81,5 +89,18 @@ func (wasmHost) Write(handle uint32, buf []byte) (int, abi.Errno) {
 func (wasmHost) Close(handle uint32) abi.Errno { return abi.Errno(datasetClose(handle)) }
 
 func (wasmHost) Fail(msg string) abi.Errno { return abi.Errno(taskFail(msg)) }
+
+func (wasmHost) Parts(name string, buf []byte) (int, abi.Errno) {
+	buf = clip(buf)
+	var n uint32
+	e := datasetParts(name, unsafe.Pointer(unsafe.SliceData(buf)), uint32(len(buf)), &n)
+	return int(n), abi.Errno(e)
+}
+
+func (wasmHost) OpenPart(name, key string, mode uint32) (uint32, abi.Errno) {
+	var h uint32
+	e := datasetOpenPart(name, key, mode, &h)
+	return h, abi.Errno(e)
+}
 
 func (wasmHost) Stderr() io.Writer { return os.Stderr }

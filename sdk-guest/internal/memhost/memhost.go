@@ -1,6 +1,7 @@
 // Package memhost is an in-memory Host with the semantics of the Glacier
 // runtime: a task reads only its declared inputs, writes only its declared
-// outputs, and its outputs are kept only if it succeeds. Package tasktest
+// outputs, reads and writes a partitioned dataset only part by part, and
+// its outputs are kept only if it succeeds. Package tasktest
 // runs task functions against it; its tests pin the rules the runtime
 // follows (docs/abi.md).
 package memhost
@@ -10,6 +11,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -31,6 +33,18 @@ type Config struct {
 	Missing []string
 	// Outputs lists the declared outputs.
 	Outputs []string
+	// PartitionedInputs holds the declared partitioned inputs that have a
+	// version, each as its parts: key to bytes.
+	PartitionedInputs map[string]map[string][]byte
+	// MissingPartitioned lists declared partitioned inputs without a
+	// version.
+	MissingPartitioned []string
+	// PartitionedOutputs lists the declared partitioned outputs.
+	PartitionedOutputs []string
+	// Part is the key of the part a map task's invocation runs over, ""
+	// otherwise. It only goes into the task context: the runtime gives
+	// the invocation that part as its mapped input, so Inputs holds it.
+	Part string
 }
 
 // Host serves one invocation from memory. It is safe for concurrent use.
@@ -40,14 +54,19 @@ type Host struct {
 	missing map[string]bool
 	outputs []string
 
-	mu       sync.Mutex
-	handles  map[uint32]*handle
-	next     uint32
-	staged   map[string]*bytes.Buffer // outputs opened for writing
-	failMsg  string
-	fault    string // the first bad handle the task passed
-	finished bool
-	log      lockedBuffer
+	partInputs  map[string]map[string][]byte
+	partMissing map[string]bool
+	partOutputs []string
+
+	mu          sync.Mutex
+	handles     map[uint32]*handle
+	next        uint32
+	staged      map[string]*bytes.Buffer            // outputs opened for writing
+	stagedParts map[string]map[string]*bytes.Buffer // parts opened for writing, by output
+	failMsg     string
+	fault       string // the first bad handle, or key written to, the task passed
+	finished    bool
+	log         lockedBuffer
 }
 
 type handle struct {
@@ -59,15 +78,18 @@ type handle struct {
 
 var _ host.Host = (*Host)(nil)
 
-// New returns a Host for cfg. It reports a dataset that is declared twice, or
-// whose name the runtime would refuse.
+// New returns a Host for cfg. It reports a dataset that is declared twice,
+// or a dataset name or part key the runtime would refuse.
 func New(cfg Config) (*Host, error) {
 	h := &Host{
-		inputs:  make(map[string][]byte, len(cfg.Inputs)),
-		missing: make(map[string]bool, len(cfg.Missing)),
-		handles: make(map[uint32]*handle),
-		staged:  make(map[string]*bytes.Buffer),
-		next:    1,
+		inputs:      make(map[string][]byte, len(cfg.Inputs)),
+		missing:     make(map[string]bool, len(cfg.Missing)),
+		partInputs:  make(map[string]map[string][]byte, len(cfg.PartitionedInputs)),
+		partMissing: make(map[string]bool, len(cfg.MissingPartitioned)),
+		handles:     make(map[uint32]*handle),
+		staged:      make(map[string]*bytes.Buffer),
+		stagedParts: make(map[string]map[string]*bytes.Buffer),
+		next:        1,
 	}
 	seen := make(map[string]string)
 	declare := func(name, as string) error {
@@ -99,22 +121,54 @@ func New(cfg Config) (*Host, error) {
 		h.outputs = append(h.outputs, name)
 	}
 	sort.Strings(h.outputs)
+	for name, parts := range cfg.PartitionedInputs {
+		if err := declare(name, "partitioned input"); err != nil {
+			return nil, err
+		}
+		for key := range parts {
+			if err := host.CheckKey(key); err != nil {
+				return nil, fmt.Errorf("partitioned input %q: part %s: %w", name, host.QuoteKey(key), err)
+			}
+		}
+		h.partInputs[name] = parts
+	}
+	for _, name := range cfg.MissingPartitioned {
+		if err := declare(name, "missing partitioned input"); err != nil {
+			return nil, err
+		}
+		h.partMissing[name] = true
+	}
+	for _, name := range cfg.PartitionedOutputs {
+		if err := declare(name, "partitioned output"); err != nil {
+			return nil, err
+		}
+		h.partOutputs = append(h.partOutputs, name)
+	}
+	sort.Strings(h.partOutputs)
+	if cfg.Part != "" {
+		if err := host.CheckKey(cfg.Part); err != nil {
+			return nil, fmt.Errorf("part %s: %w", host.QuoteKey(cfg.Part), err)
+		}
+	}
 
 	tc := abi.TaskContext{
-		ABI:     abi.Version,
-		Task:    cfg.Task,
-		RunID:   cfg.RunID,
-		Outputs: h.outputs,
+		ABI:   abi.Version,
+		Task:  cfg.Task,
+		RunID: cfg.RunID,
+		Part:  cfg.Part,
 	}
 	if len(cfg.Params) > 0 {
 		tc.Params = cfg.Params
 	}
-	for name := range seen {
-		if seen[name] != "output" {
-			tc.Inputs = append(tc.Inputs, name)
-		}
+	// The context lists a partitioned dataset among the inputs or outputs,
+	// and again under partitioned.
+	partIns := slices.Concat(slices.Collect(maps.Keys(h.partInputs)), cfg.MissingPartitioned)
+	tc.Inputs = slices.Concat(slices.Collect(maps.Keys(h.inputs)), cfg.Missing, partIns)
+	tc.Outputs = slices.Concat(h.outputs, h.partOutputs)
+	tc.Partitioned = slices.Concat(partIns, h.partOutputs)
+	for _, l := range [][]string{tc.Inputs, tc.Outputs, tc.Partitioned} {
+		sort.Strings(l)
 	}
-	sort.Strings(tc.Inputs)
 	var err error
 	// As the host encodes it (docs/abi.md): compact, no HTML escaping.
 	var b bytes.Buffer
@@ -149,7 +203,8 @@ func (h *Host) TaskContext(buf []byte) (int, abi.Errno) {
 }
 
 // Open implements host.Host. It checks in the runtime's order: the name
-// and mode, the handle limit, then access, then the dataset itself.
+// and mode, the handle limit, then access, then whether the dataset is
+// partitioned, then the dataset itself.
 func (h *Host) Open(name string, mode uint32) (uint32, abi.Errno) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -163,26 +218,127 @@ func (h *Host) Open(name string, mode uint32) (uint32, abi.Errno) {
 	if mode == abi.ModeRead {
 		data, ok := h.inputs[name]
 		switch {
-		case h.missing[name]:
-			return 0, abi.ErrnoNoent
-		case !ok:
+		case !h.isInput(name):
 			return 0, abi.ErrnoAcces
+		case h.isPartitioned(name):
+			return 0, abi.ErrnoPartitioned
+		case !ok:
+			return 0, abi.ErrnoNoent
 		}
 		hd.data = data
 	} else {
 		switch {
-		case !slices.Contains(h.outputs, name):
+		case !h.isOutput(name):
 			return 0, abi.ErrnoAcces
+		case h.isPartitioned(name):
+			return 0, abi.ErrnoPartitioned
 		case h.staged[name] != nil:
 			return 0, abi.ErrnoBusy
 		}
 		hd.out = new(bytes.Buffer)
 		h.staged[name] = hd.out
 	}
+	return h.add(hd), abi.ErrnoSuccess
+}
+
+// add opens a handle on hd.
+func (h *Host) add(hd *handle) uint32 {
 	id := h.next
 	h.next++
 	h.handles[id] = hd
-	return id, abi.ErrnoSuccess
+	return id
+}
+
+// isInput reports whether name is a declared input, with a version or not.
+func (h *Host) isInput(name string) bool {
+	_, whole := h.inputs[name]
+	_, parts := h.partInputs[name]
+	return whole || parts || h.missing[name] || h.partMissing[name]
+}
+
+func (h *Host) isOutput(name string) bool {
+	return slices.Contains(h.outputs, name) || slices.Contains(h.partOutputs, name)
+}
+
+// isPartitioned reports whether name is a declared partitioned dataset.
+func (h *Host) isPartitioned(name string) bool {
+	_, ok := h.partInputs[name]
+	return ok || h.partMissing[name] || slices.Contains(h.partOutputs, name)
+}
+
+// Parts implements host.Host. It checks in the runtime's order: the name,
+// access, whether the input is partitioned, its version, then the buffer.
+func (h *Host) Parts(name string, buf []byte) (int, abi.Errno) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	switch {
+	case checkName(name) != nil:
+		return 0, abi.ErrnoInval
+	case !h.isInput(name):
+		return 0, abi.ErrnoAcces
+	case !h.isPartitioned(name):
+		return 0, abi.ErrnoNotPartitioned
+	case h.partMissing[name]:
+		return 0, abi.ErrnoNoent
+	}
+	var list []byte
+	for _, key := range slices.Sorted(maps.Keys(h.partInputs[name])) {
+		list = append(append(list, key...), '\n')
+	}
+	if len(buf) < len(list) {
+		return len(list), abi.ErrnoRange
+	}
+	return copy(buf, list), abi.ErrnoSuccess
+}
+
+// OpenPart implements host.Host. It checks in the runtime's order: the
+// name, mode and key, the handle limit, access, whether the dataset is
+// partitioned, then the part itself. Like the runtime, it records a bad key
+// written to as a failure of the task: the task has a bug, and what it
+// wrote cannot be trusted.
+func (h *Host) OpenPart(name, key string, mode uint32) (uint32, abi.Errno) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if checkName(name) != nil || (mode != abi.ModeRead && mode != abi.ModeWrite) {
+		return 0, abi.ErrnoInval
+	}
+	if err := host.CheckKey(key); err != nil {
+		if mode == abi.ModeWrite {
+			h.faultf("%s: output %q: part %s: %v", abi.FuncDatasetOpenPart, name, host.QuoteKey(key), err)
+		}
+		return 0, abi.ErrnoInval
+	}
+	if len(h.handles) >= abi.MaxHandles {
+		return 0, abi.ErrnoMfile
+	}
+	hd := &handle{name: name, mode: mode}
+	if mode == abi.ModeRead {
+		data, ok := h.partInputs[name][key]
+		switch {
+		case !h.isInput(name):
+			return 0, abi.ErrnoAcces
+		case !h.isPartitioned(name):
+			return 0, abi.ErrnoNotPartitioned
+		case !ok:
+			return 0, abi.ErrnoNoent
+		}
+		hd.data = data
+	} else {
+		switch {
+		case !h.isOutput(name):
+			return 0, abi.ErrnoAcces
+		case !h.isPartitioned(name):
+			return 0, abi.ErrnoNotPartitioned
+		case h.stagedParts[name][key] != nil:
+			return 0, abi.ErrnoBusy
+		}
+		if h.stagedParts[name] == nil {
+			h.stagedParts[name] = make(map[string]*bytes.Buffer)
+		}
+		hd.out = new(bytes.Buffer)
+		h.stagedParts[name][key] = hd.out
+	}
+	return h.add(hd), abi.ErrnoSuccess
 }
 
 // lookup returns the handle if it is open in mode, and records a fault
@@ -273,43 +429,65 @@ func (h *Host) FailMessage() string {
 
 // Finish ends the invocation with the task's exit code, as the runtime does
 // when the guest exits. On exit code 0 it closes the handles left open and
-// returns every declared output. It fails, and discards all outputs, if the
-// task passed a bad handle (whatever its exit code), exited with another
-// code (the error is an *ExitError carrying the task_fail message), or left
-// a declared output unopened. Finish may be called once.
-func (h *Host) Finish(code int) (map[string][]byte, error) {
+// returns every declared output: outs holds the unpartitioned ones, parts
+// the partitioned ones, each as the parts the task wrote (key to bytes). It
+// fails, and discards all outputs, if the task passed a bad handle or wrote
+// under a bad key (whatever its exit code), exited with another code (the
+// error is an *ExitError carrying the task_fail message), or left a
+// declared output unopened, or a partitioned one without a part. Finish may
+// be called once.
+func (h *Host) Finish(code int) (outs map[string][]byte, parts map[string]map[string][]byte, err error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.finished {
-		return nil, fmt.Errorf("the invocation already finished")
+		return nil, nil, fmt.Errorf("the invocation already finished")
 	}
 	h.finished = true
 	clear(h.handles)
-	staged := h.staged
-	h.staged = nil
+	staged, stagedParts := h.staged, h.stagedParts
+	h.staged, h.stagedParts = nil, nil
 	if h.fault != "" {
-		return nil, fmt.Errorf("the task passed an invalid argument to the host (%s)", h.fault)
+		return nil, nil, fmt.Errorf("the task passed an invalid argument to the host (%s)", h.fault)
 	}
 	if code != 0 {
 		if h.failMsg != "" {
-			return nil, &ExitError{Code: code, Message: h.failMsg}
+			return nil, nil, &ExitError{Code: code, Message: h.failMsg}
 		}
-		return nil, &ExitError{Code: code, Message: fmt.Sprintf("exit code %d", code)}
+		return nil, nil, &ExitError{Code: code, Message: fmt.Sprintf("exit code %d", code)}
 	}
-	var unwritten []string
+	var unwritten, noParts []string
 	for _, name := range h.outputs {
 		if staged[name] == nil {
 			unwritten = append(unwritten, name)
 		}
 	}
-	if len(unwritten) > 0 {
-		return nil, fmt.Errorf("the task succeeded but did not write its declared output %s (open and close the output even when it is empty, or remove it from the task's outputs)", quoteList(unwritten))
+	for _, name := range h.partOutputs {
+		if len(stagedParts[name]) == 0 {
+			noParts = append(noParts, name)
+		}
 	}
-	outs := make(map[string][]byte, len(staged))
+	var problems []string
+	if len(unwritten) > 0 {
+		problems = append(problems, fmt.Sprintf("did not write its declared output %s (open and close the output even when it is empty, or remove it from the task's outputs)", quoteList(unwritten)))
+	}
+	if len(noParts) > 0 {
+		problems = append(problems, fmt.Sprintf("wrote no part of its declared partitioned output %s (write at least one part, or remove it from the task's outputs)", quoteList(noParts)))
+	}
+	if len(problems) > 0 {
+		return nil, nil, fmt.Errorf("the task succeeded but %s", strings.Join(problems, ", and "))
+	}
+	outs = make(map[string][]byte, len(staged))
 	for name, buf := range staged {
 		outs[name] = buf.Bytes()
 	}
-	return outs, nil
+	parts = make(map[string]map[string][]byte, len(stagedParts))
+	for name, bufs := range stagedParts {
+		parts[name] = make(map[string][]byte, len(bufs))
+		for key, buf := range bufs {
+			parts[name][key] = buf.Bytes()
+		}
+	}
+	return outs, parts, nil
 }
 
 // ExitError reports a task that exited with a non-zero code.

@@ -134,7 +134,7 @@ func TestHandles(t *testing.T) {
 	if string(got) != "hello" {
 		t.Errorf("read %q, want hello", got)
 	}
-	if _, err := h.Finish(0); err == nil || !strings.Contains(err.Error(), "(dataset_write: handle 1 is \"in\", opened in mode 0)") {
+	if _, _, err := h.Finish(0); err == nil || !strings.Contains(err.Error(), "(dataset_write: handle 1 is \"in\", opened in mode 0)") {
 		t.Errorf("Finish after bad handles = %v, want the first fault", err)
 	}
 }
@@ -203,7 +203,7 @@ func TestFinish(t *testing.T) {
 			if tt.badHandle {
 				h.Close(77)
 			}
-			outs, err := h.Finish(tt.code)
+			outs, parts, err := h.Finish(tt.code)
 			if tt.errText != "" {
 				if err == nil || err.Error() != tt.errText {
 					t.Fatalf("Finish error = %v, want %q", err, tt.errText)
@@ -212,8 +212,8 @@ func TestFinish(t *testing.T) {
 				if tt.code != 0 && (!errors.As(err, &ee) || ee.Code != tt.code) {
 					t.Errorf("Finish error = %#v, want an *ExitError with code %d", err, tt.code)
 				}
-				if outs != nil {
-					t.Errorf("outputs %v returned with an error", outs)
+				if outs != nil || parts != nil {
+					t.Errorf("outputs %v and parts %v returned with an error", outs, parts)
 				}
 				return
 			}
@@ -223,7 +223,10 @@ func TestFinish(t *testing.T) {
 			if !reflect.DeepEqual(outs, tt.outs) {
 				t.Errorf("outputs = %q, want %q", outs, tt.outs)
 			}
-			if _, err := h.Finish(0); err == nil {
+			if len(parts) != 0 {
+				t.Errorf("parts = %q, want none: no output is partitioned", parts)
+			}
+			if _, _, err := h.Finish(0); err == nil {
 				t.Error("a second Finish succeeded")
 			}
 		})
