@@ -7,32 +7,58 @@ import (
 	"unicode/utf8"
 )
 
-// KeyRule says what a valid part key looks like.
+// KeyRule says what a valid part key looks like (docs/abi.md,
+// dataset_parts).
 const KeyRule = "a part key is UTF-8 text of 1 to 512 bytes: segments separated by '/', none of them empty, '.' or '..', " +
 	"with no control characters and no '\\'"
 
-// CheckKey reports whether key follows KeyRule. Keys name the parts of a
-// partitioned dataset in every store (a directory, S3, Cloud Storage) and
-// travel between host and guest separated by '\n', so the host checks one
-// wherever one is made, and the guest SDK before it asks.
+// CheckKey reports whether key follows KeyRule, saying what is wrong and
+// what the rule is. Keys name the parts of a partitioned dataset in every
+// store (a directory, S3, Cloud Storage) and travel between host and guest
+// separated by '\n', so the host checks a key wherever one is made, and
+// the guest SDK (and its in-memory host) before asking, with this one
+// function.
 func CheckKey(key string) error {
+	if err := checkKey(key); err != nil {
+		return fmt.Errorf("%w; %s", err, KeyRule)
+	}
+	return nil
+}
+
+func checkKey(key string) error {
 	switch {
 	case key == "":
-		return errors.New("part key is empty; " + KeyRule)
+		return errors.New("the part key is empty")
 	case len(key) > MaxKeyLen:
-		return fmt.Errorf("part key %.40q... is %d bytes; %s", key, len(key), KeyRule)
+		return fmt.Errorf("the part key is %d bytes long, over the limit of %d", len(key), MaxKeyLen)
 	case !utf8.ValidString(key):
-		return fmt.Errorf("part key %q is not UTF-8; %s", key, KeyRule)
+		return errors.New("the part key is not valid UTF-8")
 	}
 	for _, r := range key {
-		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == '\\' {
-			return fmt.Errorf("part key %q holds %U; %s", key, r, KeyRule)
+		switch {
+		case r == '\\':
+			return errors.New(`the part key holds '\'`)
+		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0):
+			return fmt.Errorf("the part key holds the control character %U", r)
 		}
 	}
 	for seg := range strings.SplitSeq(key, "/") {
-		if seg == "" || seg == "." || seg == ".." {
-			return fmt.Errorf("part key %q has a segment %q; %s", key, seg, KeyRule)
+		switch seg {
+		case "":
+			return errors.New("the part key has an empty segment")
+		case ".", "..":
+			return fmt.Errorf("the part key has a segment %q", seg)
 		}
 	}
 	return nil
+}
+
+// QuoteKey quotes a key for a message. A key too long to be valid may be
+// any length, so only its start is shown: a failure message is cut at
+// abi.MaxFailMessage bytes, and the rest of it should survive.
+func QuoteKey(key string) string {
+	if len(key) > MaxKeyLen {
+		return fmt.Sprintf("%.40q...", key)
+	}
+	return fmt.Sprintf("%q", key)
 }

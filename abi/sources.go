@@ -7,5 +7,5 @@ import "embed"
 // SDK, and the project's tasks build offline. A test checks that it holds
 // every file the package builds from.
 //
-//go:embed abi.go sources.go
+//go:embed abi.go key.go sources.go
 var Sources embed.FS

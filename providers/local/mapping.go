@@ -77,9 +77,11 @@ func (r *run) runMap(ctx context.Context, t glacier.Task, mod build.Module, rec 
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			outs, cached, err := r.runPart(ctx, t, mod, rec.Inputs, p, limits)
+			outs, cached, res, err := r.runPart(ctx, t, mod, rec.Inputs, p, limits)
 			<-r.slots
 			mu.Lock()
+			rec.BytesIn += res.BytesIn
+			rec.BytesOut += res.BytesOut
 			switch {
 			case err != nil:
 				counts.Failed++
@@ -99,7 +101,7 @@ func (r *run) runMap(ctx context.Context, t glacier.Task, mod build.Module, rec 
 		}()
 	}
 	wg.Wait()
-	rec.Duration = time.Since(began)
+	rec.Duration, rec.Attempts = time.Since(began), 1
 	if counts.Ran+counts.Failed == 0 {
 		rec.Log = "" // no part ran, so none has a log in this run
 	}
@@ -165,7 +167,8 @@ func failedParts(t glacier.Task, c *PartCounts) string {
 // and returns the version of each output's part. Its outputs are in the
 // objects and its memo entry written before it returns, so a run killed
 // later keeps them.
-func (r *run) runPart(ctx context.Context, t glacier.Task, mod build.Module, whole map[string]Version, p Part, limits glacier.Limits) (map[string]Version, bool, error) {
+func (r *run) runPart(ctx context.Context, t glacier.Task, mod build.Module, whole map[string]Version, p Part, limits glacier.Limits) (
+	outs map[string]Version, cached bool, moved wasmrt.Result, err error) {
 	inputs := make(map[string]Version, len(whole))
 	for name, v := range whole {
 		inputs[name] = v
@@ -174,13 +177,13 @@ func (r *run) runPart(ctx context.Context, t glacier.Task, mod build.Module, who
 	key := memoKey(t, mod.SHA256, inputs, p.Key)
 	if !r.e.opts.Force {
 		if e, ok := r.store.Memo(key); ok && r.hasOutputs(e) {
-			return e.Outputs, true, nil
+			return e.Outputs, true, moved, nil
 		}
 	}
 	logRel := partLogPath(r.rec.RunID, t.Name, p.Key)
 	logFile := filepath.Join(r.store.Root(), logRel)
 	if err := os.MkdirAll(filepath.Dir(logFile), dirMode); err != nil {
-		return nil, false, err
+		return nil, false, moved, err
 	}
 	backoff := r.e.opts.Backoff
 	for attempt := 1; ; attempt++ {
@@ -188,6 +191,8 @@ func (r *run) runPart(ctx context.Context, t glacier.Task, mod build.Module, who
 			appendLine(logFile, fmt.Sprintf("glacier: attempt %d of %d", attempt, t.Retries+1))
 		}
 		res, staged, err := r.attempt(ctx, t, mod, inputs, p.Key, limits, logFile, attempt)
+		moved.BytesIn += res.BytesIn
+		moved.BytesOut += res.BytesOut
 		if err == nil {
 			e := MemoEntry{Key: key, Task: t.Name, Module: mod.SHA256, Params: t.Params, Limits: limits.String(),
 				Inputs: inputs, Outputs: map[string]Version{}, RunID: r.rec.RunID, Time: time.Now().UTC(), Part: p.Key}
@@ -195,19 +200,19 @@ func (r *run) runPart(ctx context.Context, t glacier.Task, mod build.Module, who
 				e.Outputs[name] = Version{Digest: o.SHA256, Size: o.Size}
 			}
 			if err = r.store.commitMemo(e, staged); err == nil {
-				return e.Outputs, false, nil
+				return e.Outputs, false, moved, nil
 			}
 		}
 		if ctx.Err() != nil || errors.Is(err, wasmrt.ErrCanceled) || attempt > t.Retries || permanent(err) {
 			if errors.Is(err, storage.ErrCorrupt) {
 				err = fmt.Errorf("%w; the store is corrupt: %s", err, Repair)
 			}
-			return nil, false, err
+			return nil, false, moved, err
 		}
 		select {
 		case <-time.After(backoff):
 		case <-ctx.Done():
-			return nil, false, err
+			return nil, false, moved, err
 		}
 		backoff = min(backoff*2, time.Minute)
 	}

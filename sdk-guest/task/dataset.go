@@ -9,7 +9,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/glacier-pipeline/glacier/abi"
-	"github.com/glacier-pipeline/glacier/sdk-guest/internal/host"
 )
 
 // bufSize is the largest buffer an open dataset streams through. Each host
@@ -71,7 +70,7 @@ func (t target) String() string {
 	if !t.part {
 		return fmt.Sprintf("%s %q", kindOf(t.mode), t.name)
 	}
-	return fmt.Sprintf("part %s of %s %q", host.QuoteKey(t.key), kindOf(t.mode), t.name)
+	return fmt.Sprintf("part %s of %s %q", abi.QuoteKey(t.key), kindOf(t.mode), t.name)
 }
 
 // An opener asks the host for a handle on t: openWhole, or openPart in
@@ -195,7 +194,7 @@ func (c *Context) notPartitionedHint(mode uint32) string {
 	if c.tc.Part != "" {
 		// The likeliest cause: a map task treating its mapped input as the
 		// whole partitioned dataset.
-		why += fmt.Sprintf(" (this invocation of map task %q runs over part %s: its mapped input and its outputs are that one part)", c.tc.Task, host.QuoteKey(c.tc.Part))
+		why += fmt.Sprintf(" (this invocation of map task %q runs over part %s: its mapped input and its outputs are that one part)", c.tc.Task, abi.QuoteKey(c.tc.Part))
 	}
 	return why
 }

@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/glacier-pipeline/glacier/abi"
-	"github.com/glacier-pipeline/glacier/sdk-guest/internal/host"
 )
 
 // partsBufSize is the first buffer Parts lists keys into. A list that does
@@ -102,7 +101,7 @@ func (c *Context) openPart(t target) (uint32, error) {
 	if err := checkName(t.name); err != nil {
 		return 0, &datasetError{errno: abi.ErrnoInval, msg: fmt.Sprintf("task: open %s: %v", t, err)}
 	}
-	if err := host.CheckKey(t.key); err != nil {
+	if err := abi.CheckKey(t.key); err != nil {
 		err = &datasetError{errno: abi.ErrnoInval, msg: fmt.Sprintf("task: open %s: %v", t, err)}
 		if t.mode == abi.ModeWrite {
 			// As the runtime does: a key made up wrong is a bug in the

@@ -126,8 +126,8 @@ func New(cfg Config) (*Host, error) {
 			return nil, err
 		}
 		for key := range parts {
-			if err := host.CheckKey(key); err != nil {
-				return nil, fmt.Errorf("partitioned input %q: part %s: %w", name, host.QuoteKey(key), err)
+			if err := abi.CheckKey(key); err != nil {
+				return nil, fmt.Errorf("partitioned input %q: part %s: %w", name, abi.QuoteKey(key), err)
 			}
 		}
 		h.partInputs[name] = parts
@@ -146,8 +146,8 @@ func New(cfg Config) (*Host, error) {
 	}
 	sort.Strings(h.partOutputs)
 	if cfg.Part != "" {
-		if err := host.CheckKey(cfg.Part); err != nil {
-			return nil, fmt.Errorf("part %s: %w", host.QuoteKey(cfg.Part), err)
+		if err := abi.CheckKey(cfg.Part); err != nil {
+			return nil, fmt.Errorf("part %s: %w", abi.QuoteKey(cfg.Part), err)
 		}
 	}
 
@@ -302,9 +302,9 @@ func (h *Host) OpenPart(name, key string, mode uint32) (uint32, abi.Errno) {
 	if checkName(name) != nil || (mode != abi.ModeRead && mode != abi.ModeWrite) {
 		return 0, abi.ErrnoInval
 	}
-	if err := host.CheckKey(key); err != nil {
+	if err := abi.CheckKey(key); err != nil {
 		if mode == abi.ModeWrite {
-			h.faultf("%s: output %q: part %s: %v", abi.FuncDatasetOpenPart, name, host.QuoteKey(key), err)
+			h.faultf("%s: output %q: part %s: %v", abi.FuncDatasetOpenPart, name, abi.QuoteKey(key), err)
 		}
 		return 0, abi.ErrnoInval
 	}

@@ -651,9 +651,9 @@ func (s *State) openPart(ctx context.Context, mem api.Memory, namePtr, nameLen, 
 	key := string(keyBytes)
 	if err := abi.CheckKey(key); err != nil {
 		if mode == abi.ModeWrite {
-			s.faultf(fn, "output %q: %v", name, err)
+			s.faultf(fn, "output %q: part %s: %v", name, abi.QuoteKey(key), err)
 		} else {
-			s.cfg.Log.Notef("task %q: %s: input %q: %v", s.cfg.Task, fn, name, err)
+			s.cfg.Log.Notef("task %q: %s: input %q: part %s: %v", s.cfg.Task, fn, name, abi.QuoteKey(key), err)
 		}
 		return abi.ErrnoInval
 	}

@@ -1,9 +1,11 @@
-package host
+package abi_test
 
 import (
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/glacier-pipeline/glacier/abi"
 )
@@ -14,7 +16,7 @@ func TestCheckKey(t *testing.T) {
 		strings.Repeat("k", abi.MaxKeyLen),
 		strings.Repeat("é", abi.MaxKeyLen/2),
 	} {
-		if err := CheckKey(key); err != nil {
+		if err := abi.CheckKey(key); err != nil {
 			t.Errorf("CheckKey(%q) = %v, want nil", key, err)
 		}
 	}
@@ -34,25 +36,55 @@ func TestCheckKey(t *testing.T) {
 		"a/./b":                              `the part key has a segment "."`,
 		"../a":                               `the part key has a segment ".."`,
 	} {
-		err := CheckKey(key)
-		if err == nil || err.Error() != says+"; "+KeyRule {
+		err := abi.CheckKey(key)
+		if err == nil || err.Error() != says+"; "+abi.KeyRule {
 			t.Errorf("CheckKey(%q) = %v, want %q and the rule", key, err, says)
 		}
 	}
 }
 
 func TestKeyRuleStatesTheLimit(t *testing.T) {
-	if !strings.Contains(KeyRule, " 1 to "+strconv.Itoa(abi.MaxKeyLen)+" bytes") {
-		t.Errorf("KeyRule does not state abi.MaxKeyLen (%d): %s", abi.MaxKeyLen, KeyRule)
+	if !strings.Contains(abi.KeyRule, " 1 to "+strconv.Itoa(abi.MaxKeyLen)+" bytes") {
+		t.Errorf("KeyRule does not state MaxKeyLen (%d): %s", abi.MaxKeyLen, abi.KeyRule)
 	}
 }
 
 func TestQuoteKey(t *testing.T) {
-	if got := QuoteKey("a\"b"); got != `"a\"b"` {
+	if got := abi.QuoteKey("a\"b"); got != `"a\"b"` {
 		t.Errorf("QuoteKey = %s", got)
 	}
 	long := strings.Repeat("k", abi.MaxKeyLen+1)
-	if got, want := QuoteKey(long), strconv.Quote(long[:40])+"..."; got != want {
+	if got, want := abi.QuoteKey(long), strconv.Quote(long[:40])+"..."; got != want {
 		t.Errorf("QuoteKey(a long key) = %s, want %s", got, want)
 	}
+}
+
+// FuzzCheckKey checks that a key CheckKey accepts is safe as a
+// relative path and an object name: UTF-8, bounded, no control character,
+// and no segment that is empty, "." or "..".
+func FuzzCheckKey(f *testing.F) {
+	for _, s := range []string{"a", "a/b", "../x", "a//b", "a\x00", "é", "\xff"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, key string) {
+		if abi.CheckKey(key) != nil {
+			return
+		}
+		if key == "" || len(key) > abi.MaxKeyLen || !utf8.ValidString(key) {
+			t.Fatalf("accepted %q", key)
+		}
+		for _, r := range key {
+			if r < 0x20 || r == 0x7f || r == '\\' {
+				t.Fatalf("accepted %q with %U", key, r)
+			}
+		}
+		for _, seg := range strings.Split(key, "/") {
+			if seg == "" || seg == "." || seg == ".." {
+				t.Fatalf("accepted %q with segment %q", key, seg)
+			}
+		}
+		if filepath.IsAbs(key) || !filepath.IsLocal(filepath.FromSlash(key)) {
+			t.Fatalf("accepted %q, which is not a local relative path", key)
+		}
+	})
 }
