@@ -1,8 +1,12 @@
 package local_test
 
 import (
+	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -10,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/glacier-pipeline/glacier"
+	"github.com/glacier-pipeline/glacier/internal/testutil/wasmbuild"
 	"github.com/glacier-pipeline/glacier/providers/local"
 )
 
@@ -159,4 +164,102 @@ func TestMapTaskToleratedFailures(t *testing.T) {
 	assert.Equal(t, "failed", st)
 	assert.True(t, strings.Contains(err.Error(), "2 of 5 parts failed (tolerated: 20%)"), err.Error())
 	assert.Equal(t, "C+lookup", pr.parts("parsed")["c.log"])
+}
+
+// TestPartitionedPipeline runs, over a generated folder of 2,000 files of
+// "day,value" lines, a map task with a broadcast input (parse), dynamic
+// fan-out (split: one part per day), a second map task (daysum) and a
+// fan-in (total), checks the report against a computation made here, then
+// changes one file, adds one and deletes one, and checks after each
+// exactly which invocations ran.
+func TestPartitionedPipeline(t *testing.T) {
+	if testing.Short() {
+		t.Skip("maps 2,000 parts")
+	}
+	const files, days = 2000, 30
+	pr := newProject(t)
+	partsum := wasmbuild.Build(t, "../../testdata/wasm/partsum")
+	data := map[string]string{}
+	for i := range files {
+		key := fmt.Sprintf("%02d/%04d.log", i%40, i)
+		data[key] = fmt.Sprintf("d%02d,%d\nd%02d,%d\n", i%days, i, (i*7)%days, 1)
+		pr.writeSource("logs/"+key, data[key])
+	}
+	pr.source("header", "# parsed v1\n")
+	add := func(d glacier.Dataset) { require.NoError(t, pr.p.AddDataset(d)) }
+	add(glacier.Dataset{Name: "logs", Storage: glacier.ObjectStorage{}, Source: "data/logs", Partitioned: true})
+	for _, name := range []string{"parsed", "days", "daysums"} {
+		add(glacier.Dataset{Name: name, Storage: glacier.ObjectStorage{}, Partitioned: true})
+	}
+	add(glacier.Dataset{Name: "report", Storage: glacier.ObjectStorage{}})
+	task := func(tk glacier.Task) {
+		tk.Compute = glacier.Local{Timeout: 60}
+		require.NoError(t, pr.p.AddTask(tk))
+	}
+	task(glacier.Task{Name: "parse", Module: pr.module, Inputs: []string{"header", "logs"}, Outputs: []string{"parsed"}, Map: "logs"})
+	task(glacier.Task{Name: "split", Module: partsum, Inputs: []string{"parsed"}, Outputs: []string{"days"}, Params: map[string]string{"mode": "split"}})
+	task(glacier.Task{Name: "daysum", Module: partsum, Inputs: []string{"days"}, Outputs: []string{"daysums"}, Map: "days", Params: map[string]string{"mode": "sum"}})
+	task(glacier.Task{Name: "total", Module: partsum, Inputs: []string{"daysums"}, Outputs: []string{"report"}, Params: map[string]string{"mode": "total"}})
+	require.Empty(t, pr.p.Validate())
+
+	// want computes the report from the files alone.
+	want := func() string {
+		sums := map[string]int{}
+		for _, text := range data {
+			for line := range strings.Lines(text) {
+				day, v, _ := strings.Cut(strings.TrimSpace(line), ",")
+				n, err := strconv.Atoi(v)
+				require.NoError(t, err)
+				sums[day+".csv"] += n
+			}
+		}
+		var b strings.Builder
+		for _, k := range slices.Sorted(maps.Keys(sums)) {
+			fmt.Fprintf(&b, "%s,%d\n", k, sums[k])
+		}
+		return b.String()
+	}
+	// run runs the pipeline and returns, by task, its status and, for a
+	// map task, how many parts ran.
+	run := func() map[string]string {
+		t.Helper()
+		ran := map[string]string{}
+		_, st, err := pr.run(local.Options{Parallel: 2, Events: func(ev local.Event) {
+			if ev.Record != nil && ev.Record.Parts != nil {
+				ran[ev.Task] = fmt.Sprintf("%d of %d ran", ev.Record.Parts.Ran, ev.Record.Parts.Total)
+			}
+		}})
+		require.NoError(t, err)
+		for name, s := range st {
+			if r, ok := ran[name]; ok {
+				s += ", " + r
+			}
+			ran[name] = s
+		}
+		require.Equal(t, want(), pr.current("report"))
+		return ran
+	}
+
+	assert.Equal(t, map[string]string{"parse": "succeeded, 2000 of 2000 ran", "split": "succeeded",
+		"daysum": "succeeded, 30 of 30 ran", "total": "succeeded"}, run())
+	assert.Equal(t, map[string]string{"parse": "cached", "split": "cached", "daysum": "cached", "total": "cached"}, run(),
+		"nothing changed: each task's inputs are as they were, so not even a part is looked up")
+
+	// One file changed: one part parsed, two days (its lines') summed again.
+	data["07/0007.log"] = "d07,1000\nd19,1\n"
+	pr.writeSource("logs/07/0007.log", data["07/0007.log"])
+	assert.Equal(t, map[string]string{"parse": "succeeded, 1 of 2000 ran", "split": "succeeded",
+		"daysum": "succeeded, 1 of 30 ran", "total": "succeeded"}, run(), "one file changed")
+
+	// One file added, with a day of its own: one part parsed, one day new.
+	data["99/new.log"] = "d99,5\n"
+	pr.writeSource("logs/99/new.log", data["99/new.log"])
+	assert.Equal(t, map[string]string{"parse": "succeeded, 1 of 2001 ran", "split": "succeeded",
+		"daysum": "succeeded, 1 of 31 ran", "total": "succeeded"}, run(), "one file added")
+
+	// One file deleted: nothing parsed, its two days summed again.
+	delete(data, "00/0000.log")
+	require.NoError(t, os.Remove(filepath.Join(pr.dir, "data", "logs", "00", "0000.log")))
+	assert.Equal(t, map[string]string{"parse": "cached, 0 of 2000 ran", "split": "succeeded",
+		"daysum": "succeeded, 1 of 31 ran", "total": "succeeded"}, run(), "one file deleted")
 }
