@@ -1,7 +1,6 @@
 package glacier
 
 import (
-	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -98,33 +97,9 @@ func SourceParts(dir string, d Dataset) ([]SourcePart, error) {
 
 // folder resolves a partitioned source's folder by SourcePath's rule.
 func folder(dir, base, pattern string, d Dataset) (string, error) {
-	src := filepath.FromSlash(base)
-	if filepath.IsAbs(src) && !d.SourceOutsideProject {
-		return "", fmt.Errorf("source %s is an absolute path, but sources lie inside the project directory %s; give its relative path, or set source_outside_project: true to read shared data where it is",
-			d.Source, dir)
-	}
-	p := src
-	if !filepath.IsAbs(p) {
-		p = filepath.Join(dir, src)
-	}
-	if !d.SourceOutsideProject && !within(dir, p) {
-		return "", outside(d, dir, p)
-	}
-	real, err := filepath.EvalSymlinks(p)
-	if errors.Is(err, fs.ErrNotExist) {
-		return "", fmt.Errorf("source %s: folder %s does not exist; fix source: or create it", d.Source, p)
-	}
+	real, err := resolve(dir, base, "folder", d)
 	if err != nil {
-		return "", fmt.Errorf("source %s: %w", d.Source, err)
-	}
-	if !d.SourceOutsideProject {
-		root, err := filepath.EvalSymlinks(dir)
-		if err != nil {
-			return "", fmt.Errorf("project directory %s: %w", dir, err)
-		}
-		if !within(root, real) {
-			return "", outside(d, dir, real)
-		}
+		return "", err
 	}
 	fi, err := os.Stat(real)
 	switch {

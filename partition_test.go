@@ -69,7 +69,7 @@ func TestSourcePartsRefuses(t *testing.T) {
 		source, says string
 	}{
 		{"one.csv", "is a file, but dataset \"logs\" is partitioned; point source: at a folder or a glob"},
-		{"missing", "folder " + filepath.Join(dir, "missing") + " does not exist"},
+		{"missing", "source missing does not exist (looked for " + filepath.Join(dir, "missing") + "); fix source: or create the folder"},
 		{"../elsewhere/*", "leads outside the project directory"},
 		{"logs", "leads outside the project directory"},
 		{"bad", `file a\b cannot be a part: the part key holds '\'`},

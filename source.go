@@ -24,33 +24,9 @@ func SourcePath(dir string, d Dataset) (string, error) {
 	if d.Source == "" {
 		return "", fmt.Errorf("dataset %q has no source", d.Name)
 	}
-	src := filepath.FromSlash(d.Source)
-	if filepath.IsAbs(src) && !d.SourceOutsideProject {
-		return "", fmt.Errorf("source %s is an absolute path, but sources lie inside the project directory %s; move the file into it and give its relative path, or set source_outside_project: true to read shared data where it is",
-			d.Source, dir)
-	}
-	path := src
-	if !filepath.IsAbs(path) {
-		path = filepath.Join(dir, src)
-	}
-	if !d.SourceOutsideProject && !within(dir, path) {
-		return "", outside(d, dir, path)
-	}
-	real, err := filepath.EvalSymlinks(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return "", fmt.Errorf("source %s does not exist (looked for %s); fix source: or create the file", d.Source, path)
-	}
+	real, err := resolve(dir, d.Source, "file", d)
 	if err != nil {
-		return "", fmt.Errorf("source %s: %w", d.Source, err)
-	}
-	if !d.SourceOutsideProject {
-		root, err := filepath.EvalSymlinks(dir)
-		if err != nil {
-			return "", fmt.Errorf("project directory %s: %w", dir, err)
-		}
-		if !within(root, real) {
-			return "", outside(d, dir, real)
-		}
+		return "", err
 	}
 	if _, err := regfile.Check(real); err != nil {
 		var nr *regfile.Error
@@ -65,6 +41,41 @@ func SourcePath(dir string, d Dataset) (string, error) {
 	return real, nil
 }
 
+// resolve returns path, from d's source, with its links resolved, after
+// checking that it lies inside the project directory dir unless
+// d.SourceOutsideProject; what ("file" or "folder") names it in errors.
+func resolve(dir, path, what string, d Dataset) (string, error) {
+	src := filepath.FromSlash(path)
+	if filepath.IsAbs(src) && !d.SourceOutsideProject {
+		return "", fmt.Errorf("source %s is an absolute path, but sources lie inside the project directory %s; move the %s into it and give its relative path, or set source_outside_project: true to read shared data where it is",
+			d.Source, dir, what)
+	}
+	p := src
+	if !filepath.IsAbs(p) {
+		p = filepath.Join(dir, src)
+	}
+	if !d.SourceOutsideProject && !within(dir, p) {
+		return "", outside(d, dir, p)
+	}
+	real, err := filepath.EvalSymlinks(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", fmt.Errorf("source %s does not exist (looked for %s); fix source: or create the %s", d.Source, p, what)
+	}
+	if err != nil {
+		return "", fmt.Errorf("source %s: %w", d.Source, err)
+	}
+	if !d.SourceOutsideProject {
+		root, err := filepath.EvalSymlinks(dir)
+		if err != nil {
+			return "", fmt.Errorf("project directory %s: %w", dir, err)
+		}
+		if !within(root, real) {
+			return "", outside(d, dir, real)
+		}
+	}
+	return real, nil
+}
+
 // within reports whether path lies in dir.
 func within(dir, path string) bool {
 	rel, err := filepath.Rel(dir, path)
@@ -72,7 +83,7 @@ func within(dir, path string) bool {
 }
 
 func outside(d Dataset, dir, to string) error {
-	return fmt.Errorf("source %s leads outside the project directory %s (to %s); move the file into the project, or set source_outside_project: true to read shared data where it is",
+	return fmt.Errorf("source %s leads outside the project directory %s (to %s); move it into the project, or set source_outside_project: true to read shared data where it is",
 		d.Source, dir, to)
 }
 

@@ -442,17 +442,9 @@ func (s *State) taskContext(ctx context.Context, mem api.Memory, bufPtr, bufCap,
 
 func (s *State) open(ctx context.Context, mem api.Memory, namePtr, nameLen, mode, handlePtr uint32) abi.Errno {
 	const fn = abi.FuncDatasetOpen
-	if s.done(ctx) {
-		return abi.ErrnoCanceled
-	}
-	if _, ok := span(mem, handlePtr, 4); !ok {
-		s.badSpan(fn, "handle_ptr", mem, handlePtr, 4)
-		return abi.ErrnoFault
-	}
-	nameBytes, ok := span(mem, namePtr, nameLen)
-	if !ok {
-		s.badSpan(fn, "name", mem, namePtr, nameLen)
-		return abi.ErrnoFault
+	nameBytes, e := s.openArgs(ctx, fn, mem, handlePtr, namePtr, nameLen)
+	if e != abi.ErrnoSuccess {
+		return e
 	}
 	name, e := s.datasetName(fn, nameBytes)
 	if e != abi.ErrnoSuccess {
@@ -498,6 +490,25 @@ func (s *State) open(ctx context.Context, mem api.Memory, namePtr, nameLen, mode
 	}
 	s.newHandle(mem, handlePtr, h)
 	return abi.ErrnoSuccess
+}
+
+// openArgs checks, in the order docs/abi.md gives, what both opens take
+// first: the invocation is live, and handle_ptr and the name lie in guest
+// memory. It returns the name's bytes.
+func (s *State) openArgs(ctx context.Context, fn string, mem api.Memory, handlePtr, namePtr, nameLen uint32) ([]byte, abi.Errno) {
+	if s.done(ctx) {
+		return nil, abi.ErrnoCanceled
+	}
+	if _, ok := span(mem, handlePtr, 4); !ok {
+		s.badSpan(fn, "handle_ptr", mem, handlePtr, 4)
+		return nil, abi.ErrnoFault
+	}
+	nameBytes, ok := span(mem, namePtr, nameLen)
+	if !ok {
+		s.badSpan(fn, "name", mem, namePtr, nameLen)
+		return nil, abi.ErrnoFault
+	}
+	return nameBytes, abi.ErrnoSuccess
 }
 
 // datasetName checks a dataset name from the guest.
@@ -624,17 +635,9 @@ func (s *State) parts(ctx context.Context, mem api.Memory, namePtr, nameLen, buf
 
 func (s *State) openPart(ctx context.Context, mem api.Memory, namePtr, nameLen, keyPtr, keyLen, mode, handlePtr uint32) abi.Errno {
 	const fn = abi.FuncDatasetOpenPart
-	if s.done(ctx) {
-		return abi.ErrnoCanceled
-	}
-	if _, ok := span(mem, handlePtr, 4); !ok {
-		s.badSpan(fn, "handle_ptr", mem, handlePtr, 4)
-		return abi.ErrnoFault
-	}
-	nameBytes, ok := span(mem, namePtr, nameLen)
-	if !ok {
-		s.badSpan(fn, "name", mem, namePtr, nameLen)
-		return abi.ErrnoFault
+	nameBytes, e := s.openArgs(ctx, fn, mem, handlePtr, namePtr, nameLen)
+	if e != abi.ErrnoSuccess {
+		return e
 	}
 	keyBytes, ok := span(mem, keyPtr, keyLen)
 	if !ok {
