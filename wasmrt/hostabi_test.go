@@ -39,6 +39,8 @@ var hostFuncs = []struct {
 	{abi.FuncDatasetWrite, 4},
 	{abi.FuncDatasetClose, 1},
 	{abi.FuncTaskFail, 2},
+	{abi.FuncDatasetParts, 5},
+	{abi.FuncDatasetOpenPart, 6},
 }
 
 // Addresses in the proxy module's one page of memory.
@@ -93,9 +95,11 @@ func proxyRuntime(tb testing.TB) (*Runtime, wazero.CompiledModule) {
 	return proxyRT.r, proxyRT.cm
 }
 
-// mapStorage is a small storage.Datasets with hooks to make it fail.
+// mapStorage is a small storage.PartedDatasets with hooks to make it fail.
+// A part is stored under "<dataset>/<key>".
 type mapStorage struct {
 	data      map[string]string
+	parts     map[string][]string // partitioned inputs: their keys
 	committed map[string]string
 	openErr   error
 	stageErr  error
@@ -124,6 +128,22 @@ func (s *mapStorage) Stage(_ context.Context, name string) (storage.Staged, erro
 		return nil, s.stageErr
 	}
 	return &mapStaged{s: s, name: name}, nil
+}
+
+func (s *mapStorage) PartKeys(_ context.Context, name string) ([]string, error) {
+	keys, ok := s.parts[name]
+	if !ok {
+		return nil, fmt.Errorf("%w: %s", storage.ErrNotFound, name)
+	}
+	return keys, nil
+}
+
+func (s *mapStorage) OpenPart(ctx context.Context, name, key string) (io.ReadCloser, error) {
+	return s.Open(ctx, name+"/"+key)
+}
+
+func (s *mapStorage) StagePart(ctx context.Context, name, key string) (storage.Staged, error) {
+	return s.Stage(ctx, name+"/"+key)
 }
 
 type errReader struct{ err error }
@@ -165,13 +185,13 @@ type proxy struct {
 	log   bytes.Buffer
 }
 
-func newProxy(tb testing.TB, ctx context.Context, st *mapStorage, inputs, outputs []string) *proxy {
+func newProxy(tb testing.TB, ctx context.Context, st *mapStorage, inputs, outputs []string, partitioned ...string) *proxy {
 	tb.Helper()
 	r, cm := proxyRuntime(tb)
 	p := &proxy{tb: tb}
 	state, err := hostabi.NewState(hostabi.Config{
 		Task: "proxy", RunID: "run-1", Params: map[string]string{"k": "v"},
-		Inputs: inputs, Outputs: outputs,
+		Inputs: inputs, Outputs: outputs, Partitioned: partitioned,
 		Storage: st,
 		Log:     logcap.New(&p.log, 1<<20),
 	})
@@ -323,6 +343,113 @@ func TestHostFunctions(t *testing.T) {
 	assert.EqualValues(t, 5, p.state.BytesOut())
 	require.NoError(t, p.state.Commit(context.Background()))
 	assert.Equal(t, map[string]string{"out": "world"}, st.committed)
+}
+
+// TestHostParts calls dataset_parts and dataset_open_part through the
+// proxy module, in one invocation, and compares every errno and
+// out-parameter with docs/abi.md.
+func TestHostParts(t *testing.T) {
+	st := &mapStorage{
+		data:  map[string]string{"in": "whole", "logs/a": "part a", "logs/b/c": "part b/c"},
+		parts: map[string][]string{"logs": {"a", "b/c"}},
+	}
+	p := newProxy(t, context.Background(), st, []string{"in", "logs"}, []string{"days", "out"}, "logs", "days")
+	const (
+		logs, days, keyA, keyMissing, keyDotDot, keyBackslash, keyD1, text = 300, 310, 320, 330, 340, 350, 360, 400
+		lenSlot, hSlot, nSlot                                              = addrSlot, addrSlot + 4, addrSlot + 8
+	)
+	for addr, s := range map[uint32]string{logs: "logs", days: "days", keyA: "a", keyMissing: "zz", keyDotDot: "../x",
+		keyBackslash: `a\b`, keyD1: "d1", text: "day one"} {
+		p.put(addr, []byte(s))
+	}
+	steps := []struct {
+		name  string
+		fn    string
+		args  []uint32
+		want  abi.Errno
+		check func(t *testing.T)
+	}{
+		{"context lists what is partitioned", abi.FuncTaskContext, []uint32{addrBuf, 1024, lenSlot}, abi.ErrnoSuccess, func(t *testing.T) {
+			var tc abi.TaskContext
+			require.NoError(t, json.Unmarshal(p.bytes(addrBuf, p.u32(lenSlot)), &tc))
+			assert.Equal(t, []string{"days", "logs"}, tc.Partitioned)
+			assert.Empty(t, tc.Part)
+		}},
+		{"parts: buffer too small", abi.FuncDatasetParts, []uint32{logs, 4, addrBuf, 3, lenSlot}, abi.ErrnoRange, func(t *testing.T) {
+			assert.Equal(t, uint32(len("a\nb/c\n")), p.u32(lenSlot))
+		}},
+		{"parts", abi.FuncDatasetParts, []uint32{logs, 4, addrBuf, 64, lenSlot}, abi.ErrnoSuccess, func(t *testing.T) {
+			assert.Equal(t, "a\nb/c\n", string(p.bytes(addrBuf, p.u32(lenSlot))))
+		}},
+		{"parts: buffer past the end", abi.FuncDatasetParts, []uint32{logs, 4, memSize - 2, 64, lenSlot}, abi.ErrnoFault, nil},
+		{"parts: len_ptr past the end", abi.FuncDatasetParts, []uint32{logs, 4, addrBuf, 64, memSize}, abi.ErrnoFault, nil},
+		{"parts of a whole input", abi.FuncDatasetParts, []uint32{addrIn, 2, addrBuf, 64, lenSlot}, abi.ErrnoNotPartitioned, func(t *testing.T) {
+			assert.Contains(t, p.log.String(), `dataset "in" is not partitioned here (it is one blob); open it with dataset_open`)
+		}},
+		{"parts of an output", abi.FuncDatasetParts, []uint32{days, 4, addrBuf, 64, lenSlot}, abi.ErrnoAcces, nil},
+		{"parts of the undeclared", abi.FuncDatasetParts, []uint32{addrSecret, 6, addrBuf, 64, lenSlot}, abi.ErrnoAcces, nil},
+		{"parts: empty name", abi.FuncDatasetParts, []uint32{logs, 0, addrBuf, 64, lenSlot}, abi.ErrnoInval, nil},
+		{"open a partitioned input whole", abi.FuncDatasetOpen, []uint32{logs, 4, abi.ModeRead, hSlot}, abi.ErrnoPartitioned, func(t *testing.T) {
+			assert.Contains(t, p.log.String(), `dataset "logs" is partitioned; list its parts with dataset_parts and open one with dataset_open_part`)
+		}},
+		{"open a partitioned output whole", abi.FuncDatasetOpen, []uint32{days, 4, abi.ModeWrite, hSlot}, abi.ErrnoPartitioned, nil},
+		{"open a part", abi.FuncDatasetOpenPart, []uint32{logs, 4, keyA, 1, abi.ModeRead, hSlot}, abi.ErrnoSuccess, nil},
+		{"read the part", abi.FuncDatasetRead, []uint32{1, addrBuf, 64, nSlot}, abi.ErrnoSuccess, func(t *testing.T) {
+			assert.Equal(t, "part a", string(p.bytes(addrBuf, p.u32(nSlot))))
+		}},
+		{"open a part that is not there", abi.FuncDatasetOpenPart, []uint32{logs, 4, keyMissing, 2, abi.ModeRead, hSlot}, abi.ErrnoNoent, nil},
+		{"open a part under a bad key", abi.FuncDatasetOpenPart, []uint32{logs, 4, keyDotDot, 4, abi.ModeRead, hSlot}, abi.ErrnoInval, func(t *testing.T) {
+			assert.Contains(t, p.log.String(), `dataset_open_part: input "logs": part "../x": the part key has a segment ".."`)
+			assert.NotContains(t, p.log.String(), "fault: dataset_open_part", "a bad key read is refused, not a fault")
+		}},
+		{"open a part of a whole input", abi.FuncDatasetOpenPart, []uint32{addrIn, 2, keyA, 1, abi.ModeRead, hSlot}, abi.ErrnoNotPartitioned, nil},
+		{"open a part: key past the end", abi.FuncDatasetOpenPart, []uint32{logs, 4, memSize - 1, 4, abi.ModeRead, hSlot}, abi.ErrnoFault, nil},
+		{"open a part: bad mode", abi.FuncDatasetOpenPart, []uint32{logs, 4, keyA, 1, 9, hSlot}, abi.ErrnoInval, nil},
+		{"write a part", abi.FuncDatasetOpenPart, []uint32{days, 4, keyD1, 2, abi.ModeWrite, hSlot}, abi.ErrnoSuccess, func(t *testing.T) {
+			assert.Equal(t, uint32(2), p.u32(hSlot))
+		}},
+		{"write to it", abi.FuncDatasetWrite, []uint32{2, text, 7, nSlot}, abi.ErrnoSuccess, nil},
+		{"close it", abi.FuncDatasetClose, []uint32{2}, abi.ErrnoSuccess, nil},
+		{"write the part again", abi.FuncDatasetOpenPart, []uint32{days, 4, keyD1, 2, abi.ModeWrite, hSlot}, abi.ErrnoBusy, nil},
+		{"write a part of an input", abi.FuncDatasetOpenPart, []uint32{logs, 4, keyD1, 2, abi.ModeWrite, hSlot}, abi.ErrnoAcces, nil},
+		{"write a part under a bad key", abi.FuncDatasetOpenPart, []uint32{days, 4, keyBackslash, 3, abi.ModeWrite, hSlot}, abi.ErrnoInval, func(t *testing.T) {
+			assert.Contains(t, p.log.String(), `fault: dataset_open_part: output "days": part "a\\b": the part key holds '\'`,
+				"writing under a bad key fails the task")
+		}},
+	}
+	for _, s := range steps {
+		t.Run(s.name, func(t *testing.T) {
+			assert.Equal(t, s.want, p.call(s.fn, s.args...))
+			if s.check != nil {
+				s.check(t)
+			}
+		})
+	}
+	assert.Equal(t, []string{"out"}, p.state.Missing())
+	assert.Equal(t, map[string]map[string]hostabi.Output{"days": {"d1": {Size: 7, SHA256: shaHex("day one")}}}, p.state.PartOutputs())
+	require.NoError(t, p.state.Commit(context.Background()))
+	assert.Equal(t, map[string]string{"days/d1": "day one"}, st.committed)
+}
+
+// TestHostMapInvocation checks what the guest of one part of a map task
+// sees: the part's key in its context, and its mapped input and outputs
+// whole.
+func TestHostMapInvocation(t *testing.T) {
+	r, cm := proxyRuntime(t)
+	var log bytes.Buffer
+	state, err := hostabi.NewState(hostabi.Config{Task: "parse", RunID: "r", Inputs: []string{"in"}, Outputs: []string{"out"},
+		Part: "2026/12/01.log", Storage: &mapStorage{data: map[string]string{"in": "the part"}}, Log: logcap.New(&log, 1<<20)})
+	require.NoError(t, err)
+	p := &proxy{tb: t, state: state, ctx: hostabi.WithState(context.Background(), state)}
+	p.mod, err = r.wr.InstantiateModule(context.Background(), cm, wazero.NewModuleConfig().WithName("").WithStartFunctions())
+	require.NoError(t, err)
+	defer p.mod.Close(context.Background())
+	require.Equal(t, abi.ErrnoSuccess, p.call(abi.FuncTaskContext, addrBuf, 1024, addrSlot))
+	assert.Equal(t, `{"abi":1,"task":"parse","run_id":"r","inputs":["in"],"outputs":["out"],"part":"2026/12/01.log"}`,
+		string(p.bytes(addrBuf, p.u32(addrSlot))))
+	assert.Equal(t, abi.ErrnoNotPartitioned, p.call(abi.FuncDatasetParts, addrIn, 2, addrBuf, 64, addrSlot))
+	assert.Contains(t, log.String(), `this invocation of a map task sees it as part "2026/12/01.log"`)
+	assert.Equal(t, abi.ErrnoSuccess, p.call(abi.FuncDatasetOpen, addrIn, 2, abi.ModeRead, addrSlot))
 }
 
 func TestHostHandleLimit(t *testing.T) {

@@ -51,11 +51,16 @@ func sharedRuntime(t testing.TB) *wasmrt.Runtime {
 type memStorage struct {
 	mu      sync.Mutex
 	data    map[string][]byte
+	parts   map[string][]string // each partitioned input's keys
 	discard bool // count written bytes instead of keeping them
 }
 
 func newStorage(inputs map[string][]byte) *memStorage {
-	return &memStorage{data: maps.Clone(inputs)}
+	s := &memStorage{data: maps.Clone(inputs)}
+	if s.data == nil {
+		s.data = map[string][]byte{}
+	}
+	return s
 }
 
 func (s *memStorage) Open(_ context.Context, name string) (io.ReadCloser, error) {
@@ -70,6 +75,27 @@ func (s *memStorage) Open(_ context.Context, name string) (io.ReadCloser, error)
 
 func (s *memStorage) Stage(_ context.Context, name string) (storage.Staged, error) {
 	return &memStaged{s: s, name: name}, nil
+}
+
+// A part is kept under its dataset's name, a NUL and its key.
+func partName(dataset, key string) string { return dataset + "\x00" + key }
+
+func (s *memStorage) PartKeys(_ context.Context, name string) ([]string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	keys, ok := s.parts[name]
+	if !ok {
+		return nil, fmt.Errorf("dataset %q: %w", name, storage.ErrNotFound)
+	}
+	return slices.Sorted(slices.Values(keys)), nil
+}
+
+func (s *memStorage) OpenPart(ctx context.Context, name, key string) (io.ReadCloser, error) {
+	return s.Open(ctx, partName(name, key))
+}
+
+func (s *memStorage) StagePart(ctx context.Context, name, key string) (storage.Staged, error) {
+	return s.Stage(ctx, partName(name, key))
 }
 
 func (s *memStorage) get(name string) ([]byte, bool) {
@@ -103,7 +129,8 @@ func (m *memStaged) Discard(context.Context) error { return nil }
 
 // wasmRun is the outcome of a task under wasmrt.
 type wasmRun struct {
-	outputs map[string][]byte // the committed outputs
+	outputs map[string][]byte            // the committed outputs
+	parts   map[string]map[string][]byte // the committed parts of partitioned outputs
 	log     string
 	err     error
 }
@@ -124,16 +151,43 @@ func runWasm(t *testing.T, path string, cfg tasktest.Config) wasmRun {
 	}
 	store := newStorage(cfg.Inputs)
 	inputs := append(slices.Collect(maps.Keys(cfg.Inputs)), cfg.MissingInputs...)
+	outputs := slices.Clone(cfg.Outputs)
+	var parted []string
+	store.parts = map[string][]string{}
+	for name, parts := range cfg.PartitionedInputs {
+		for key, data := range parts {
+			store.data[partName(name, key)] = data
+			store.parts[name] = append(store.parts[name], key)
+		}
+		if store.parts[name] == nil {
+			store.parts[name] = []string{}
+		}
+		inputs, parted = append(inputs, name), append(parted, name)
+	}
+	for _, name := range cfg.MissingPartitionedInputs {
+		inputs, parted = append(inputs, name), append(parted, name)
+	}
+	for _, name := range cfg.PartitionedOutputs {
+		outputs, parted = append(outputs, name), append(parted, name)
+	}
 	var log bytes.Buffer
-	_, err = rt.Run(ctx, mod, wasmrt.Invocation{
+	result, err := rt.Run(ctx, mod, wasmrt.Invocation{
 		Task: cfg.Task, RunID: cfg.RunID, Params: cfg.Params,
-		Inputs: inputs, Outputs: cfg.Outputs,
+		Inputs: inputs, Outputs: outputs, Part: cfg.Part, Partitioned: parted,
 		Storage: store, Log: &log,
 	})
-	res := wasmRun{outputs: map[string][]byte{}, log: log.String(), err: err}
+	res := wasmRun{outputs: map[string][]byte{}, parts: map[string]map[string][]byte{}, log: log.String(), err: err}
 	for _, o := range cfg.Outputs {
 		if d, ok := store.get(o); ok {
 			res.outputs[o] = d
+		}
+	}
+	for name, written := range result.Parts {
+		res.parts[name] = map[string][]byte{}
+		for key := range written {
+			if d, ok := store.get(partName(name, key)); ok {
+				res.parts[name][key] = d
+			}
 		}
 	}
 	return res
@@ -308,6 +362,46 @@ func TestWATCopy(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestWATParts runs the WAT module that copies a partitioned input part by
+// part next to the Go task doing the same, under wasmrt and under
+// tasktest: every copy must hold the input's parts, byte for byte.
+func TestWATParts(t *testing.T) {
+	sdkModule := wasmbuild.Build(t, "testdata/sdktask")
+	in := map[string][]byte{"a": random(0), "b/c.log": random(65537), "é/ü": random(3), "2026/12/01.csv": lines(100)}
+	watCfg := tasktest.Config{Task: "parts", RunID: "r", PartitionedInputs: map[string]map[string][]byte{"in": in}, PartitionedOutputs: []string{"out"}}
+	wat := runWasm(t, "../../testdata/wasm/wat/parts.wasm", watCfg)
+	if wat.err != nil {
+		t.Fatalf("WAT parts: %v\n%s", wat.err, wat.log)
+	}
+	goCfg := watCfg
+	goCfg.Params, goCfg.Outputs = map[string]string{"mode": "parts"}, []string{"summary"}
+	sdk := runWasm(t, sdkModule, goCfg)
+	if sdk.err != nil {
+		t.Fatalf("Go parts: %v\n%s", sdk.err, sdk.log)
+	}
+	native, err := tasktest.Run(tasks.Conformance, goCfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, got := range map[string]map[string][]byte{
+		"WAT under wasmrt":  wat.parts["out"],
+		"Go under wasmrt":   sdk.parts["out"],
+		"Go under tasktest": native.OutputParts["out"],
+	} {
+		if len(got) != len(in) {
+			t.Errorf("%s: out has %d parts, want %d", name, len(got), len(in))
+		}
+		for key, want := range in {
+			if !bytes.Equal(got[key], want) {
+				t.Errorf("%s: part %q has %d bytes, not the %d of the input's", name, key, len(got[key]), len(want))
+			}
+		}
+	}
+	if !bytes.Equal(sdk.outputs["summary"], native.Outputs["summary"]) {
+		t.Errorf("summaries differ:\nwasmrt:   %s\ntasktest: %s", sdk.outputs["summary"], native.Outputs["summary"])
 	}
 }
 

@@ -34,6 +34,8 @@ type Summary struct {
 //   - "transform": prefixes each line of input "in" with the param
 //     "prefix" into "out", and describes the input in "summary";
 //   - "copy": copies "in" to "out" with io.Copy;
+//   - "parts": copies each part of the partitioned input "in" to the part
+//     of the partitioned output "out" with the same key;
 //   - "json": decodes "in" as a JSON value and re-encodes it into "out";
 //   - "optional": writes to "out" whether input "later" has a version;
 //   - "fail", "panic": write part of "out", then fail;
@@ -48,6 +50,10 @@ func Conformance(t *task.Context) error {
 		}
 	case "copy":
 		if err := copyInput(t, &sum); err != nil {
+			return err
+		}
+	case "parts":
+		if err := copyParts(t, &sum); err != nil {
 			return err
 		}
 	case "json":
@@ -138,6 +144,35 @@ func transform(t *task.Context, sum *Summary) error {
 		return err
 	}
 	return out.Close()
+}
+
+func copyParts(t *task.Context, sum *Summary) error {
+	keys, err := t.Parts("in")
+	if err != nil {
+		return err
+	}
+	for _, k := range keys {
+		in, err := t.InputPart("in", k)
+		if err != nil {
+			return err
+		}
+		out, err := t.OutputPart("out", k)
+		if err != nil {
+			in.Close()
+			return err
+		}
+		n, err := io.Copy(out, in)
+		in.Close()
+		if err != nil {
+			return err
+		}
+		sum.Bytes += n
+		sum.Lines++
+		if err := out.Close(); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func copyInput(t *task.Context, sum *Summary) error {
