@@ -52,7 +52,7 @@ type memStorage struct {
 	mu      sync.Mutex
 	data    map[string][]byte
 	parts   map[string][]string // each partitioned input's keys
-	discard bool // count written bytes instead of keeping them
+	discard bool                // count written bytes instead of keeping them
 }
 
 func newStorage(inputs map[string][]byte) *memStorage {
