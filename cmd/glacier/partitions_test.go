@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"flag"
 	"fmt"
 	"io"
 	"io/fs"
@@ -14,6 +15,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/glacier-pipeline/glacier/cmd/glacier/internal/cli"
 	"github.com/glacier-pipeline/glacier/internal/testutil/wasmbuild"
 	"github.com/glacier-pipeline/glacier/manifest"
 	"github.com/glacier-pipeline/glacier/providers/local"
@@ -184,4 +186,79 @@ func TestMapSurvivesSIGKILL(t *testing.T) {
 		t.Errorf("%d parts ran in all, more than %d parts and %d caught running by the kills", total, parts, kills*parallel)
 	}
 	t.Logf("%d part runs for %d parts over %d kills", total, parts, kills)
+}
+
+var update = flag.Bool("update", false, "rewrite examples/logs/testdata/all_time.csv")
+
+// TestLogsExample runs examples/logs as the README shows it, checks its
+// report, then adds a day's file and checks that only that day ran.
+func TestLogsExample(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the example")
+	}
+	bin := glacierBin(t)
+	dir := t.TempDir()
+	copyTree(t, filepath.Join("..", "..", "examples", "logs"), dir)
+	if err := cli.VendorSDK(dir, "github.com/glacier-pipeline/glacier/examples/logs"); err != nil {
+		t.Fatal(err)
+	}
+	golden := filepath.Join("..", "..", "examples", "logs", "testdata", "all_time.csv")
+	if _, errOut, err := glacier(t, bin, "run", "-C", dir); err != nil {
+		t.Fatalf("run: %v\n%s", err, errOut)
+	}
+	got, _, _ := glacier(t, bin, "-C", dir, "cat", "all_time")
+	if *update {
+		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != string(want) {
+		t.Fatalf("all_time:\n%s\nwant (%s; scripts/regen rewrites it):\n%s", got, golden, want)
+	}
+
+	day := "203.0.113.9 - - [06/Dec/2026:09:00:00 +0000] \"GET / HTTP/1.1\" 200 100\n"
+	if err := os.WriteFile(filepath.Join(dir, "data", "access", "2026-12-06.log"), []byte(day), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, errOut, err := glacier(t, bin, "run", "-C", dir)
+	if err != nil {
+		t.Fatalf("run: %v\n%s", err, errOut)
+	}
+	for _, line := range []string{`parse +succeeded 6/6`, `daily +succeeded 6/6`} {
+		if !regexp.MustCompile(`(?m)^` + line).MatchString(errOut) {
+			t.Errorf("no line %q in:\n%s", line, errOut)
+		}
+	}
+	rec := lastRun(t, dir)
+	for _, tr := range rec.Tasks {
+		if tr.Parts != nil && tr.Parts.Ran != 1 {
+			t.Errorf("task %s ran %d parts, want only the new day's", tr.Task, tr.Parts.Ran)
+		}
+	}
+	got, _, _ = glacier(t, bin, "-C", dir, "cat", "all_time")
+	if !strings.Contains(got, "\n2026-12-06,1,0,100\n") {
+		t.Errorf("all_time lacks the new day:\n%s", got)
+	}
+}
+
+// lastRun returns the record of the latest run in the project at dir.
+func lastRun(t *testing.T, dir string) local.RunRecord {
+	t.Helper()
+	store, err := local.OpenStore(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids, err := store.Runs()
+	if err != nil || len(ids) == 0 {
+		t.Fatalf("runs: %v, %v", ids, err)
+	}
+	rec, err := store.Run(ids[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rec
 }
