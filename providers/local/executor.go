@@ -409,7 +409,7 @@ func (r *run) runTask(ctx context.Context, t glacier.Task) *TaskRecord {
 		}
 		if err == nil {
 			entry := MemoEntry{Key: key, Task: t.Name, Module: mod.SHA256, Params: t.Params, Limits: limits.String(),
-				Inputs: rec.Inputs, Outputs: outs, RunID: r.rec.RunID, Time: time.Now().UTC()}
+				Inputs: rec.Inputs, Outputs: outs, RunID: r.rec.RunID, Time: time.Now().UTC(), Lists: r.lists(t.Outputs)}
 			// Committing must finish even if the run is being interrupted:
 			// it is short, and stopping halfway is what it must never do.
 			err = r.store.commitTask(r.p.Name(), entry, staged)
@@ -521,6 +521,18 @@ func (r *run) attempt(ctx context.Context, t glacier.Task, mod build.Module, inp
 		return res, nil, err
 	}
 	return res, staged, nil
+}
+
+// lists returns the partitioned datasets among names, whose versions are
+// lists of parts.
+func (r *run) lists(names []string) []string {
+	var out []string
+	for _, n := range names {
+		if r.partitioned[n] {
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 // objectURL is where a worker reads the version v: its object, checked

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -174,6 +175,9 @@ func (s *Store) recordVersions(rel string) ([]Version, error) {
 		if err := json.Unmarshal(data, &r); err != nil || !validVersion(r.Version) {
 			return nil, errors.New("is not a source ref")
 		}
+		if r.Parts != nil {
+			return s.withParts(r.Version)
+		}
 		return []Version{r.Version}, nil
 	}
 	var e MemoEntry
@@ -181,11 +185,36 @@ func (s *Store) recordVersions(rel string) ([]Version, error) {
 		return nil, errors.New("is not a memo entry")
 	}
 	var vs []Version
-	for _, v := range e.Outputs {
+	for name, v := range e.Outputs {
 		if !validVersion(v) {
 			return nil, errors.New("names an output that is not a version")
 		}
-		vs = append(vs, v)
+		if !slices.Contains(e.Lists, name) {
+			vs = append(vs, v)
+			continue
+		}
+		parts, err := s.withParts(v)
+		if err != nil {
+			return nil, fmt.Errorf("output %q: %v", name, err)
+		}
+		vs = append(vs, parts...)
+	}
+	return vs, nil
+}
+
+// withParts returns v, a list of parts, and the version of every part in
+// it. A list that is missing is returned alone, for the caller to report.
+func (s *Store) withParts(v Version) ([]Version, error) {
+	if !s.HasObject(v) {
+		return []Version{v}, nil
+	}
+	parts, err := s.Parts(v)
+	if err != nil {
+		return nil, fmt.Errorf("names a list of parts that cannot be read: %v", err)
+	}
+	vs := []Version{v}
+	for _, p := range parts {
+		vs = append(vs, p.Version)
 	}
 	return vs, nil
 }

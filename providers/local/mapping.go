@@ -118,7 +118,7 @@ func (r *run) runMap(ctx context.Context, t glacier.Task, mod build.Module, rec 
 		return r.record(rec)
 	}
 	entry := MemoEntry{Key: key, Task: t.Name, Module: mod.SHA256, Params: t.Params, Limits: limits.String(),
-		Inputs: rec.Inputs, Outputs: map[string]Version{}, RunID: r.rec.RunID, Time: time.Now().UTC()}
+		Inputs: rec.Inputs, Outputs: map[string]Version{}, RunID: r.rec.RunID, Time: time.Now().UTC(), Lists: t.Outputs}
 	for _, name := range t.Outputs {
 		v, err := r.store.writeParts(outputs[name])
 		if err != nil {

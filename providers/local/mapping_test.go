@@ -263,3 +263,38 @@ func TestPartitionedPipeline(t *testing.T) {
 	assert.Equal(t, map[string]string{"parse": "cached, 0 of 2000 ran", "split": "succeeded",
 		"daysum": "succeeded, 1 of 31 ran", "total": "succeeded"}, run(), "one file deleted")
 }
+
+// TestFsckChecksParts removes one part's object from the store: fsck names
+// the records whose lists of parts lead to it, --repair removes them, and
+// the next run makes the part again.
+func TestFsckChecksParts(t *testing.T) {
+	pr := mapProject(t, map[string]string{"a.log": "A", "b.log": "B"}, nil, 0)
+	_, _, err := pr.mapRun(local.Options{})
+	require.NoError(t, err)
+	store, err := local.OpenStore(pr.dir)
+	require.NoError(t, err)
+	v, err := store.Current(pr.p, "parsed")
+	require.NoError(t, err)
+	parts, err := store.Parts(v)
+	require.NoError(t, err)
+	obj := store.ObjectPath(parts[0].Digest) // a.log's part: "A+lookup"
+	require.NoError(t, os.Chmod(obj, 0o600))
+	require.NoError(t, os.Remove(obj))
+
+	rpt, err := store.Fsck(false)
+	require.NoError(t, err)
+	var flagged []string
+	for _, p := range rpt.Problems {
+		flagged = append(flagged, p.Path)
+		assert.Contains(t, p.What, "which is not in the store")
+	}
+	assert.Contains(t, flagged, filepath.Join("pipelines", "test", "tasks", "parse.json"), "the task's ref, through its list")
+	_, err = store.Fsck(true)
+	require.NoError(t, err)
+
+	c, st, err := pr.mapRun(local.Options{})
+	require.NoError(t, err)
+	assert.Equal(t, "succeeded", st)
+	assert.Equal(t, 1, c.Ran, "only the part whose object was lost runs again")
+	assert.Equal(t, "A+lookup", pr.parts("parsed")["a.log"])
+}

@@ -104,6 +104,9 @@ type MemoEntry struct {
 	// Part is the key of the part this entry ran over, for one part of a
 	// map task.
 	Part string `json:"part,omitempty"`
+	// Lists names the outputs whose versions are lists of parts, so that
+	// fsck checks the parts as well.
+	Lists []string `json:"lists,omitempty"`
 }
 
 // SourceRef records the version last read from a source file, with what
