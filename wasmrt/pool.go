@@ -50,8 +50,9 @@ type Job struct {
 	// Compile bounds reading and compiling the module, which come before
 	// Timeout starts; zero fields mean the defaults.
 	Compile CompileBudget
-	// LogPath is the file the task's stdout and stderr are appended to
-	// (created if needed, readable by its owner only). Empty discards them.
+	// LogPath is the file the task's stdout and stderr are appended to,
+	// made (with its directory, readable by its owner only) when the task
+	// first writes something. Empty discards them.
 	LogPath string
 	// SkipDigests is as in Invocation: outputs are not hashed.
 	SkipDigests bool
@@ -433,7 +434,7 @@ func (p *Pool) stop(proc *process, job *Job, why string) {
 	if job.LogPath == "" {
 		return
 	}
-	f, err := os.OpenFile(job.LogPath, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	f, err := openLog(job.LogPath)
 	if err != nil {
 		return
 	}

@@ -158,13 +158,10 @@ func (w *worker) run(ctx context.Context, job *Job) error {
 	if err != nil {
 		return done(nil, err)
 	}
-	var logFile *os.File
+	var log *logFile
 	if job.LogPath != "" {
-		logFile, err = os.OpenFile(job.LogPath, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
-		if err != nil {
-			return done(nil, fmt.Errorf("task %q: open log: %w", job.Task, err))
-		}
-		inv.Log = logFile
+		log = &logFile{path: job.LogPath}
+		inv.Log = log
 	}
 	if err := w.enc.Encode(reply{Op: "loaded"}); err != nil {
 		return err
@@ -172,8 +169,8 @@ func (w *worker) run(ctx context.Context, job *Job) error {
 	restore := collectPromptly(runSlack)
 	p, res, err := w.rt.execute(ctx, m, inv)
 	restore()
-	if logFile != nil {
-		logFile.Close()
+	if log != nil {
+		log.Close()
 	}
 	w.pending = p
 	return done(&res, err)

@@ -654,6 +654,9 @@ func (r *run) finish(ctx context.Context) (*glacier.Report, error) {
 }
 
 func appendLine(path, line string) {
+	if err := os.MkdirAll(filepath.Dir(path), dirMode); err != nil {
+		return
+	}
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
 	if err != nil {
 		return

@@ -170,7 +170,7 @@ func (s *Store) OpenPartLog(tr TaskRecord, key string) (io.ReadCloser, error) {
 	}
 	f, err := os.Open(filepath.Join(s.root, tr.Log, filepath.FromSlash(key)+".log"))
 	if errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("part %q of task %q did not run in that run, so it has no log there", key, tr.Task)
+		return nil, fmt.Errorf("part %q of task %q left no log in that run: it wrote nothing, or did not run", key, tr.Task)
 	}
 	return f, err
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -180,11 +179,7 @@ func (r *run) runPart(ctx context.Context, t glacier.Task, mod build.Module, who
 			return e.Outputs, true, moved, nil
 		}
 	}
-	logRel := partLogPath(r.rec.RunID, t.Name, p.Key)
-	logFile := filepath.Join(r.store.Root(), logRel)
-	if err := os.MkdirAll(filepath.Dir(logFile), dirMode); err != nil {
-		return nil, false, moved, err
-	}
+	logFile := filepath.Join(r.store.Root(), partLogPath(r.rec.RunID, t.Name, p.Key))
 	backoff := r.e.opts.Backoff
 	for attempt := 1; ; attempt++ {
 		if attempt > 1 {
