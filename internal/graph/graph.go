@@ -1,6 +1,8 @@
 // Package graph renders a pipeline's data flow as Mermaid or Graphviz DOT:
 // tasks and datasets are nodes, and edges run from each dataset to the tasks
-// that read it and from each task to the datasets it writes.
+// that read it and from each task to the datasets it writes. A partitioned
+// dataset says so in its label, and the edge a map task maps over is
+// labelled "map".
 package graph
 
 import (
@@ -31,6 +33,9 @@ func mermaid(w io.Writer, p *glacier.Pipeline) error {
 	b.WriteString("flowchart LR\n")
 	for _, d := range p.Datasets() {
 		label := d.Name
+		if d.Partitioned {
+			label += " (parts)"
+		}
 		if d.Source != "" {
 			label += "<br/><i>" + d.Source + "</i>"
 		}
@@ -41,7 +46,11 @@ func mermaid(w io.Writer, p *glacier.Pipeline) error {
 	}
 	for _, t := range p.Tasks() {
 		for _, in := range t.Inputs {
-			fmt.Fprintf(&b, "  d_%s --> t_%s\n", mermaidID(in), mermaidID(t.Name))
+			arrow := "-->"
+			if in == t.Map {
+				arrow = "-->|map|"
+			}
+			fmt.Fprintf(&b, "  d_%s %s t_%s\n", mermaidID(in), arrow, mermaidID(t.Name))
 		}
 		for _, out := range t.Outputs {
 			fmt.Fprintf(&b, "  t_%s --> d_%s\n", mermaidID(t.Name), mermaidID(out))
@@ -66,6 +75,9 @@ func dot(w io.Writer, p *glacier.Pipeline) error {
 	fmt.Fprintf(&b, "digraph %q {\n  rankdir=LR;\n", p.Name())
 	for _, d := range p.Datasets() {
 		label := d.Name
+		if d.Partitioned {
+			label += " (parts)"
+		}
 		if d.Source != "" {
 			label += "\n" + d.Source // %q below writes it as DOT's \n
 		}
@@ -76,7 +88,11 @@ func dot(w io.Writer, p *glacier.Pipeline) error {
 	}
 	for _, t := range p.Tasks() {
 		for _, in := range t.Inputs {
-			fmt.Fprintf(&b, "  %q -> %q;\n", "dataset:"+in, "task:"+t.Name)
+			attrs := ""
+			if in == t.Map {
+				attrs = ` [label="map"]`
+			}
+			fmt.Fprintf(&b, "  %q -> %q%s;\n", "dataset:"+in, "task:"+t.Name, attrs)
 		}
 		for _, out := range t.Outputs {
 			fmt.Fprintf(&b, "  %q -> %q;\n", "task:"+t.Name, "dataset:"+out)

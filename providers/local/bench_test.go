@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
+	"runtime/metrics"
 	"testing"
 	"time"
 
@@ -152,4 +154,75 @@ func BenchmarkMap(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkPlanParts measures what a run does before any part of a map
+// task starts, over a partitioned source of 100,000 files: listing them
+// (glacier.SourceParts), finding them unchanged (ImportParts, which reads
+// no file whose size, times and inode are as recorded) and reading the
+// list back. It reports the time and the heap the process used at most
+// (peak-heap-MiB, from the Go runtime), with
+//
+//	go test ./providers/local -run '^$' -bench PlanParts -benchtime 3x
+func BenchmarkPlanParts(b *testing.B) {
+	const n = 100_000
+	dir := b.TempDir()
+	for i := range n {
+		p := filepath.Join(dir, "logs", fmt.Sprintf("%03d", i/1000), fmt.Sprintf("%06d.log", i))
+		if i%1000 == 0 {
+			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := os.WriteFile(p, []byte(fmt.Sprintf("line %d\n", i)), 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
+	store, err := local.OpenStore(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	d := glacier.Dataset{Name: "logs", Source: "logs", Partitioned: true}
+	plan := func() {
+		files, err := glacier.SourceParts(dir, d)
+		if err != nil {
+			b.Fatal(err)
+		}
+		v, err := store.ImportParts(context.Background(), "bench", "logs", files, "r", false)
+		if err != nil {
+			b.Fatal(err)
+		}
+		parts, err := store.Parts(v)
+		if err != nil || len(parts) != n {
+			b.Fatalf("%d parts, %v", len(parts), err)
+		}
+	}
+	plan() // the first import reads every file
+	runtime.GC()
+	var peak uint64
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() { // sample the heap while the plans run
+		defer close(done)
+		s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+		t := time.NewTicker(time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				metrics.Read(s)
+				peak = max(peak, s[0].Value.Uint64())
+			}
+		}
+	}()
+	b.ResetTimer()
+	for b.Loop() {
+		plan()
+	}
+	b.StopTimer()
+	close(stop)
+	<-done
+	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
 }

@@ -29,6 +29,10 @@ type LineageNode struct {
 	Inputs []*LineageNode    `json:"inputs,omitempty"`
 	// Note explains a version whose origin is no longer recorded.
 	Note string `json:"note,omitempty"`
+	// Parts and PartsSize count, for a partitioned dataset, the parts of
+	// the version (a list of them) and their bytes.
+	Parts     int   `json:"parts,omitempty"`
+	PartsSize int64 `json:"parts_size,omitempty"`
 }
 
 // Lineage returns how the current version of dataset was produced,
@@ -44,6 +48,14 @@ func (s *Store) Lineage(p *glacier.Pipeline, dataset string) (*LineageNode, erro
 func (s *Store) lineage(p *glacier.Pipeline, dataset string, v Version, depth int) *LineageNode {
 	n := &LineageNode{Dataset: dataset, Version: v}
 	d, _ := p.Dataset(dataset)
+	if d.Partitioned {
+		if parts, err := s.Parts(v); err == nil {
+			n.Parts = len(parts)
+			for _, part := range parts {
+				n.PartsSize += part.Size
+			}
+		}
+	}
 	if d.Source != "" {
 		n.Source = d.Source
 		if ref, ok := s.SourceRef(p.Name(), dataset); !ok || ref.Version != v {

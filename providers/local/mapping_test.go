@@ -79,6 +79,13 @@ func TestMapTaskRunsOnlyWhatChanged(t *testing.T) {
 	assert.Equal(t, "succeeded", st)
 	assert.Equal(t, local.PartCounts{Total: 3, Ran: 3}, c)
 	assert.Equal(t, map[string]string{"a.log": "A+lookup", "b.log": "B+lookup", "2026/c.log": "C+lookup"}, pr.parts("parsed"))
+	store, err := local.OpenStore(pr.dir)
+	require.NoError(t, err)
+	lin, err := store.Lineage(pr.p, "parsed")
+	require.NoError(t, err)
+	assert.Equal(t, 3, lin.Parts, "lineage counts the parts")
+	assert.EqualValues(t, 3*len("A+lookup"), lin.PartsSize)
+	assert.Equal(t, "parse", lin.Task)
 
 	c, st, err = pr.mapRun(local.Options{})
 	require.NoError(t, err)

@@ -58,7 +58,11 @@ func printLineage(w io.Writer, n *local.LineageNode, first, rest string) {
 	default:
 		what = "origin unknown: " + n.Note
 	}
-	fmt.Fprintf(w, "%s%s  sha256:%s  %s  (%s)\n", first, n.Dataset, short(n.Version.Digest), humanBytes(n.Version.Size), what)
+	size := humanBytes(n.Version.Size)
+	if n.Parts > 0 {
+		size = fmt.Sprintf("%s in %s parts", humanBytes(n.PartsSize), thousands(n.Parts))
+	}
+	fmt.Fprintf(w, "%s%s  sha256:%s  %s  (%s)\n", first, n.Dataset, short(n.Version.Digest), size, what)
 	for i, in := range n.Inputs {
 		if i == len(n.Inputs)-1 {
 			printLineage(w, in, rest+"└── ", rest+"    ")
