@@ -57,14 +57,14 @@ func (d Dataset) SourcePath(dir string) string {
 	return p
 }
 
-// CheckSource returns a message if d has a source that glacier.SourcePath
-// refuses (not a regular file, or outside the project directory dir), and
-// "" otherwise.
+// CheckSource returns a message if d has a source that glacier.CheckSource
+// refuses (not a regular file, or a folder of them for a partitioned
+// dataset; or outside the project directory dir), and "" otherwise.
 func (d Dataset) CheckSource(dir string) string {
 	if d.Source == "" {
 		return ""
 	}
-	if _, err := glacier.SourcePath(dir, d.Dataset); err != nil {
+	if err := glacier.CheckSource(dir, d.Dataset); err != nil {
 		return err.Error()
 	}
 	return ""
