@@ -465,13 +465,8 @@ func (s *State) open(ctx context.Context, mem api.Memory, namePtr, nameLen, mode
 	h := &handle{name: name}
 	if mode == abi.ModeRead {
 		r, err := s.cfg.Storage.Open(ctx, name)
-		switch {
-		case errors.Is(err, storage.ErrNotFound):
-			s.cfg.Log.Notef("task %q: input %q has no data yet: %v", s.cfg.Task, name, err)
-			return abi.ErrnoNoent
-		case err != nil:
-			s.storageFailed(fn, name, err)
-			return abi.ErrnoIO
+		if e := s.inputOpened(fn, name, "has no data yet", err); e != abi.ErrnoSuccess {
+			return e
 		}
 		h.r = r
 	} else {
@@ -509,6 +504,21 @@ func (s *State) openArgs(ctx context.Context, fn string, mem api.Memory, handleP
 		return nil, abi.ErrnoFault
 	}
 	return nameBytes, abi.ErrnoSuccess
+}
+
+// inputOpened turns the error of opening input name into an errno: a
+// missing version (or part, as missing says) is the guest's to handle, any
+// other failure the storage's.
+func (s *State) inputOpened(fn, name, missing string, err error) abi.Errno {
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		s.cfg.Log.Notef("task %q: input %q %s: %v", s.cfg.Task, name, missing, err)
+		return abi.ErrnoNoent
+	case err != nil:
+		s.storageFailed(fn, name, err)
+		return abi.ErrnoIO
+	}
+	return abi.ErrnoSuccess
 }
 
 // datasetName checks a dataset name from the guest.
@@ -672,13 +682,8 @@ func (s *State) openPart(ctx context.Context, mem api.Memory, namePtr, nameLen, 
 	h := &handle{name: fmt.Sprintf("%s part %q", name, key)}
 	if mode == abi.ModeRead {
 		r, err := s.parted.OpenPart(ctx, name, key)
-		switch {
-		case errors.Is(err, storage.ErrNotFound):
-			s.cfg.Log.Notef("task %q: input %q has no part %q: %v", s.cfg.Task, name, key, err)
-			return abi.ErrnoNoent
-		case err != nil:
-			s.storageFailed(fn, name, err)
-			return abi.ErrnoIO
+		if e := s.inputOpened(fn, name, fmt.Sprintf("has no part %q", key), err); e != abi.ErrnoSuccess {
+			return e
 		}
 		h.r = r
 	} else {
