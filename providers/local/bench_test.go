@@ -161,7 +161,9 @@ func BenchmarkMap(b *testing.B) {
 // (glacier.SourceParts), finding them unchanged (ImportParts, which reads
 // no file whose size, times and inode are as recorded) and reading the
 // list back. It reports the time and the heap the process used at most
-// (peak-heap-MiB, from the Go runtime), with
+// (peak-heap-MiB, sampled from the Go runtime every millisecond), and the
+// peak resident memory of the whole benchmark process, setup included
+// (process-peak-rss-MiB, from the kernel), with
 //
 //	go test ./providers/local -run '^$' -bench PlanParts -benchtime 3x
 func BenchmarkPlanParts(b *testing.B) {
@@ -225,4 +227,7 @@ func BenchmarkPlanParts(b *testing.B) {
 	close(stop)
 	<-done
 	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
+	if rss := maxRSS(); rss > 0 {
+		b.ReportMetric(float64(rss)/(1<<20), "process-peak-rss-MiB")
+	}
 }

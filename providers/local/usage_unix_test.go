@@ -18,3 +18,13 @@ func cpuTime() time.Duration {
 	total := self.Utime.Nano() + self.Stime.Nano() + children.Utime.Nano() + children.Stime.Nano()
 	return time.Duration(total)
 }
+
+// maxRSS returns the peak resident memory of this process, in bytes (on
+// Linux the kernel counts ru_maxrss in KiB).
+func maxRSS() int64 {
+	var self syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &self) != nil {
+		return 0
+	}
+	return self.Maxrss << 10
+}
