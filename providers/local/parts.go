@@ -142,8 +142,13 @@ func (s *Store) ImportParts(ctx context.Context, pipeline, dataset string, files
 	if err != nil {
 		return Version{}, err
 	}
-	ref := SourceRef{Dataset: dataset, Version: v, RunID: runID, Parts: refs}
-	return v, s.writeJSON(sourceRefPath(pipeline, dataset), ref)
+	// Compact: a record of one entry per file is read and written whole on
+	// every run, and indenting it would double it.
+	data, err := json.Marshal(SourceRef{Dataset: dataset, Version: v, RunID: runID, Parts: refs})
+	if err != nil {
+		return Version{}, err
+	}
+	return v, s.writeFile(sourceRefPath(pipeline, dataset), data)
 }
 
 // importFile copies the regular file at path into the objects and returns
