@@ -119,7 +119,7 @@ func TestValidateMapTasks(t *testing.T) {
 		must(t, p.AddTask(glacier.Task{Name: "parse", Module: "p.wasm", Inputs: []string{"logs", "lookup"}, Outputs: []string{"parsed", "whole"}, Map: "lookup"}))
 		must(t, p.AddTask(glacier.Task{Name: "typo", Module: "t.wasm", Inputs: []string{"parsed"}, Outputs: []string{"report"}, Map: "parsd"}))
 		must(t, p.AddDataset(glacier.Dataset{Name: "other", Storage: glacier.ObjectStorage{}}))
-		must(t, p.AddTask(glacier.Task{Name: "tolerant", Module: "t.wasm", Inputs: []string{"whole"}, Outputs: []string{"other"}, ToleratedFailures: 100}))
+		must(t, p.AddTask(glacier.Task{Name: "tolerant", Module: "t.wasm", Inputs: []string{"whole"}, Outputs: []string{"other"}, ToleratedFailures: 100, MaxConcurrency: 3}))
 	})
 	got := bad.Validate().Errors()
 	for _, want := range []string{
@@ -128,6 +128,7 @@ func TestValidateMapTasks(t *testing.T) {
 		`task "typo": maps over "parsd", which is not one of its inputs (did you mean "parsed"?)`,
 		`task "tolerant": sets tolerated_failures but maps over nothing`,
 		`task "tolerant": tolerated_failures is 100%; it must be at least 0% and under 100%`,
+		`task "tolerant": sets max_concurrency but maps over nothing`,
 	} {
 		found := false
 		for _, p := range got {

@@ -49,6 +49,9 @@ type Task struct {
 	// ToleratedFailures is the percentage of a map task's parts that may
 	// fail (0 to under 100) with its outputs still committed, without them.
 	ToleratedFailures float64
+	// MaxConcurrency bounds how many of a map task's parts run at once;
+	// zero means as many as the runner allows.
+	MaxConcurrency int
 }
 
 // Pipeline is a set of datasets and the tasks that connect them. Build one

@@ -425,6 +425,12 @@ func (v *validator) partitions() {
 		if t.ToleratedFailures != 0 && t.Map == "" {
 			v.errorf("task", t.Name, "sets tolerated_failures but maps over nothing; only a map task's parts can fail apart, so add map: or remove it")
 		}
+		if t.MaxConcurrency != 0 && t.Map == "" {
+			v.errorf("task", t.Name, "sets max_concurrency but maps over nothing; it bounds how many parts run at once, so add map: or remove it")
+		}
+		if t.MaxConcurrency < 0 {
+			v.errorf("task", t.Name, "max_concurrency is %d; it must be positive", t.MaxConcurrency)
+		}
 		if t.ToleratedFailures < 0 || t.ToleratedFailures >= 100 {
 			v.errorf("task", t.Name, "tolerated_failures is %g%%; it must be at least 0%% and under 100%%", t.ToleratedFailures)
 		}

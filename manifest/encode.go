@@ -71,6 +71,9 @@ func Marshal(p *glacier.Pipeline) ([]byte, error) {
 		if t.Map != "" {
 			add(n, "map", str(t.Map))
 		}
+		if t.MaxConcurrency != 0 {
+			add(n, "max_concurrency", num(t.MaxConcurrency))
+		}
 		if t.ToleratedFailures != 0 {
 			add(n, "tolerated_failures", str(strconv.FormatFloat(t.ToleratedFailures, 'g', -1, 64)+"%"))
 		}

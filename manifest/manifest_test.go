@@ -220,7 +220,7 @@ func TestRoundTrip(t *testing.T) {
 	must(p.AddDataset(glacier.Dataset{Name: "logs", Source: "logs/**/*.log", Partitioned: true, Storage: glacier.ObjectStorage{}}))
 	must(p.AddDataset(glacier.Dataset{Name: "parsed", Partitioned: true, Storage: glacier.ObjectStorage{}}))
 	must(p.AddTask(glacier.Task{Name: "parse", Module: "p.wasm", Inputs: []string{"logs", "q2"}, Outputs: []string{"parsed"},
-		Map: "logs", ToleratedFailures: 2.5}))
+		Map: "logs", ToleratedFailures: 2.5, MaxConcurrency: 40}))
 
 	data, err := Marshal(p)
 	if err != nil {

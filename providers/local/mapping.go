@@ -69,8 +69,20 @@ func (r *run) runMap(ctx context.Context, t glacier.Task, mod build.Module, rec 
 	}
 	rec.Log = filepath.Join(logDir(r.rec.RunID), t.Name+".parts")
 	progress()
+	// bound holds a token per part of this task running, so at most
+	// MaxConcurrency run at once, whatever the workers free.
+	var bound chan struct{}
+	if t.MaxConcurrency > 0 {
+		bound = make(chan struct{}, t.MaxConcurrency)
+	}
 	for _, p := range parts {
-		if !r.acquire(ctx) {
+		if bound != nil {
+			select {
+			case bound <- struct{}{}:
+			case <-ctx.Done():
+			}
+		}
+		if ctx.Err() != nil || !r.acquire(ctx) {
 			break
 		}
 		wg.Add(1)
@@ -78,6 +90,9 @@ func (r *run) runMap(ctx context.Context, t glacier.Task, mod build.Module, rec 
 			defer wg.Done()
 			outs, cached, res, err := r.runPart(ctx, t, mod, rec.Inputs, p, limits)
 			<-r.slots
+			if bound != nil {
+				<-bound
+			}
 			mu.Lock()
 			rec.BytesIn += res.BytesIn
 			rec.BytesOut += res.BytesOut

@@ -1,7 +1,9 @@
 package local_test
 
 import (
+	"cmp"
 	"fmt"
+	"io"
 	"maps"
 	"os"
 	"path/filepath"
@@ -304,4 +306,42 @@ func TestFsckChecksParts(t *testing.T) {
 	assert.Equal(t, "succeeded", st)
 	assert.Equal(t, 1, c.Ran, "only the part whose object was lost runs again")
 	assert.Equal(t, "A+lookup", pr.parts("parsed")["a.log"])
+}
+
+// TestMapMaxConcurrency runs a map task with max_concurrency 1 on two
+// workers: no two parts' invocations overlap, as their logged spans show
+// (each stays busy 30 ms, so without the bound they do).
+func TestMapMaxConcurrency(t *testing.T) {
+	files := map[string]string{}
+	for i := range 8 {
+		files[fmt.Sprintf("%d.log", i)] = "x"
+	}
+	pr := mapProject(t, files, map[string]string{"span": "30"}, 0)
+	pr.p = rebuild(t, pr.p, "parse", func(tk *glacier.Task) { tk.MaxConcurrency = 1 })
+	_, _, err := pr.mapRun(local.Options{Parallel: 2})
+	require.NoError(t, err)
+	store, err := local.OpenStore(pr.dir)
+	require.NoError(t, err)
+	rec, tr, err := store.LatestRunOf(pr.p.Name(), "parse")
+	require.NoError(t, err, rec.RunID)
+	keys, err := store.PartLogs(tr)
+	require.NoError(t, err)
+	require.Len(t, keys, 8)
+	type span struct{ start, end int64 }
+	var spans []span
+	for _, k := range keys {
+		r, err := store.OpenPartLog(tr, k)
+		require.NoError(t, err)
+		b, err := io.ReadAll(r)
+		r.Close()
+		require.NoError(t, err)
+		var s span
+		_, err = fmt.Sscanf(string(b[strings.Index(string(b), "span "):]), "span %d %d", &s.start, &s.end)
+		require.NoError(t, err, "%s", b)
+		spans = append(spans, s)
+	}
+	slices.SortFunc(spans, func(a, b span) int { return cmp.Compare(a.start, b.start) })
+	for i := 1; i < len(spans); i++ {
+		assert.GreaterOrEqual(t, spans[i].start, spans[i-1].end, "parts %d and %d overlapped", i-1, i)
+	}
 }

@@ -7,7 +7,10 @@
 // that message. With the param "clock" set, it writes the time of day in
 // nanoseconds before the suffix, so no two runs give the same bytes. With
 // the param "poison" set, it fails, before writing, when an input holds
-// that text: one bad part of a map task.
+// that text: one bad part of a map task. With the param "span" set to n,
+// it stays busy n milliseconds and logs "span <start> <end>", the times in
+// nanoseconds it began and ended, so a test can see which invocations
+// overlapped.
 package main
 
 import (
@@ -23,6 +26,18 @@ import (
 
 func main() {
 	task.Run(func(c *task.Context) error {
+		if ms := c.Param("span"); ms != "" {
+			start := time.Now()
+			defer func() { c.Logf("span %d %d", start.UnixNano(), time.Now().UnixNano()) }()
+			// Stay busy the given milliseconds, so that invocations run in
+			// parallel overlap.
+			d, err := strconv.Atoi(ms)
+			if err != nil {
+				return fmt.Errorf("param span: want milliseconds, got %q", ms)
+			}
+			for time.Since(start) < time.Duration(d)*time.Millisecond {
+			}
+		}
 		var outs []io.Writer
 		for _, name := range c.Outputs() {
 			w, err := c.Output(name)
