@@ -44,26 +44,11 @@ func (s *Store) writeParts(parts []Part) (Version, error) {
 	}
 	h := newHasher()
 	h.Write(data)
-	v := h.version()
-	if s.HasObject(v) {
-		return v, nil
+	if v := h.version(); s.HasObject(v) {
+		return v, nil // an unchanged list: most reruns
 	}
-	f, err := s.tempFile()
+	v, err := s.copyIn(context.Background(), bytes.NewReader(data))
 	if err != nil {
-		return Version{}, err
-	}
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = s.adopt(f.Name(), v, true)
-	}
-	if err != nil {
-		os.Remove(f.Name())
 		return Version{}, fmt.Errorf("write partitioned version: %w", err)
 	}
 	return v, nil

@@ -442,7 +442,7 @@ func (s *State) taskContext(ctx context.Context, mem api.Memory, bufPtr, bufCap,
 
 func (s *State) open(ctx context.Context, mem api.Memory, namePtr, nameLen, mode, handlePtr uint32) abi.Errno {
 	const fn = abi.FuncDatasetOpen
-	nameBytes, e := s.openArgs(ctx, fn, mem, handlePtr, namePtr, nameLen)
+	nameBytes, e := s.nameArgs(ctx, fn, mem, "handle_ptr", handlePtr, namePtr, nameLen)
 	if e != abi.ErrnoSuccess {
 		return e
 	}
@@ -487,15 +487,16 @@ func (s *State) open(ctx context.Context, mem api.Memory, namePtr, nameLen, mode
 	return abi.ErrnoSuccess
 }
 
-// openArgs checks, in the order docs/abi.md gives, what both opens take
-// first: the invocation is live, and handle_ptr and the name lie in guest
+// nameArgs checks, in the order docs/abi.md gives, what every function
+// that names a dataset takes first: the invocation is live, and its u32
+// out-parameter (outName: handle_ptr, len_ptr) and the name lie in guest
 // memory. It returns the name's bytes.
-func (s *State) openArgs(ctx context.Context, fn string, mem api.Memory, handlePtr, namePtr, nameLen uint32) ([]byte, abi.Errno) {
+func (s *State) nameArgs(ctx context.Context, fn string, mem api.Memory, outName string, outPtr, namePtr, nameLen uint32) ([]byte, abi.Errno) {
 	if s.done(ctx) {
 		return nil, abi.ErrnoCanceled
 	}
-	if _, ok := span(mem, handlePtr, 4); !ok {
-		s.badSpan(fn, "handle_ptr", mem, handlePtr, 4)
+	if _, ok := span(mem, outPtr, 4); !ok {
+		s.badSpan(fn, outName, mem, outPtr, 4)
 		return nil, abi.ErrnoFault
 	}
 	nameBytes, ok := span(mem, namePtr, nameLen)
@@ -589,17 +590,9 @@ func (s *State) notPartitioned(fn, name string) abi.Errno {
 
 func (s *State) parts(ctx context.Context, mem api.Memory, namePtr, nameLen, bufPtr, bufCap, lenPtr uint32) abi.Errno {
 	const fn = abi.FuncDatasetParts
-	if s.done(ctx) {
-		return abi.ErrnoCanceled
-	}
-	if _, ok := span(mem, lenPtr, 4); !ok {
-		s.badSpan(fn, "len_ptr", mem, lenPtr, 4)
-		return abi.ErrnoFault
-	}
-	nameBytes, ok := span(mem, namePtr, nameLen)
-	if !ok {
-		s.badSpan(fn, "name", mem, namePtr, nameLen)
-		return abi.ErrnoFault
+	nameBytes, e := s.nameArgs(ctx, fn, mem, "len_ptr", lenPtr, namePtr, nameLen)
+	if e != abi.ErrnoSuccess {
+		return e
 	}
 	name, e := s.datasetName(fn, nameBytes)
 	if e != abi.ErrnoSuccess {
@@ -645,7 +638,7 @@ func (s *State) parts(ctx context.Context, mem api.Memory, namePtr, nameLen, buf
 
 func (s *State) openPart(ctx context.Context, mem api.Memory, namePtr, nameLen, keyPtr, keyLen, mode, handlePtr uint32) abi.Errno {
 	const fn = abi.FuncDatasetOpenPart
-	nameBytes, e := s.openArgs(ctx, fn, mem, handlePtr, namePtr, nameLen)
+	nameBytes, e := s.nameArgs(ctx, fn, mem, "handle_ptr", handlePtr, namePtr, nameLen)
 	if e != abi.ErrnoSuccess {
 		return e
 	}

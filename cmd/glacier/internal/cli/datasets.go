@@ -5,6 +5,8 @@ import (
 	"io"
 
 	"github.com/spf13/cobra"
+
+	"github.com/glacier-pipeline/glacier/providers/local"
 )
 
 // DatasetInfo is one row of glacier datasets.
@@ -48,9 +50,10 @@ func newDatasetsCmd(g *Globals) *cobra.Command {
 						info.Size, info.SHA256, info.RunID = v.Size, v.Digest, ref.RunID
 					}
 				}
-				if d.Partitioned {
-					info.Partitioned = true
-					if parts, err := store.PartsOf(m.Pipeline, d.Name); err == nil {
+				info.Partitioned = d.Partitioned
+				if d.Partitioned && info.SHA256 != "" {
+					// The version found above is the list of parts.
+					if parts, err := store.Parts(local.Version{Digest: info.SHA256, Size: info.Size}); err == nil {
 						info.Parts, info.Size = len(parts), 0
 						for _, p := range parts {
 							info.Size += p.Size
