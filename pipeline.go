@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/glacier-pipeline/glacier/schema"
 )
 
 // Dataset is a named piece of data that tasks read and write.
@@ -23,6 +25,15 @@ type Dataset struct {
 	// CheckPartKey) rather than one blob. A partitioned source is a folder
 	// or a glob, one part per file (see SourceParts).
 	Partitioned bool
+	// Schema is the dataset's contract: the format and fields its bytes
+	// have, which the host checks as a task writes them (and, for a
+	// source, as it is imported) before anything is committed. Every part
+	// of a partitioned dataset has it. Nil declares none.
+	Schema *schema.Schema
+	// SchemaFile is the file Schema was read from, relative to the
+	// project directory, when the manifest names one; empty when the
+	// schema is written inline or built in Go.
+	SchemaFile string
 }
 
 // Task is one step of a pipeline: a WebAssembly module that reads its

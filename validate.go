@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/glacier-pipeline/glacier/internal/suggest"
+	"github.com/glacier-pipeline/glacier/schema"
 )
 
 // NameRule says what a valid pipeline, dataset or task name looks like.
@@ -145,6 +146,7 @@ func (v *validator) run() {
 	for _, d := range p.datasets {
 		v.name("dataset", d.Name, seen)
 		v.storage(d)
+		v.schema(d)
 	}
 	seen = map[string]bool{}
 	for _, t := range p.tasks {
@@ -189,6 +191,19 @@ func (v *validator) storage(d Dataset) {
 	}
 	if d.Storage != nil {
 		v.hints("dataset", d.Name, d.Storage.ProviderHints())
+	}
+}
+
+// schema checks a dataset's contract compiles.
+func (v *validator) schema(d Dataset) {
+	if d.Schema == nil {
+		return
+	}
+	if _, err := schema.Compile(d.Schema); err != nil {
+		if d.SchemaFile != "" {
+			err = fmt.Errorf("%s: %w", d.SchemaFile, err)
+		}
+		v.errorf("dataset", d.Name, "%v", err)
 	}
 }
 

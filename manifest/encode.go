@@ -32,6 +32,13 @@ func Marshal(p *glacier.Pipeline) ([]byte, error) {
 			}
 			optBool(n, "source_outside_project", d.SourceOutsideProject)
 			optBool(n, "partitioned", d.Partitioned)
+			if d.Schema != nil || d.SchemaFile != "" {
+				s, err := schemaNode(d.Schema, d.SchemaFile)
+				if err != nil {
+					return nil, fmt.Errorf("dataset %q: schema: %w", d.Name, err)
+				}
+				add(n, "schema", s)
+			}
 			add(datasets, d.Name, n)
 		}
 		add(root, "datasets", datasets)

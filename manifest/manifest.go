@@ -211,7 +211,7 @@ func syntaxIssue(data []byte, err error) Issue {
 // in step with these tables.
 var (
 	topKeys     = []string{"name", "datasets", "tasks"}
-	datasetKeys = []string{"storage", "source", "source_outside_project", "partitioned"}
+	datasetKeys = []string{"storage", "source", "source_outside_project", "partitioned", "schema"}
 	taskKeys    = []string{"build", "module", "inputs", "outputs", "compute", "params", "retries", "map", "tolerated_failures", "max_concurrency"}
 	storageKeys = map[string][]string{
 		"object":   {"type", "access_pattern", "versioning", "encryption", "retention_days"},
@@ -377,6 +377,9 @@ func (p *parser) dataset(name string, n *yaml.Node) glacier.Dataset {
 	}
 	d.SourceOutsideProject = p.optBool(fields, "source_outside_project", what)
 	d.Partitioned = p.optBool(fields, "partitioned", what)
+	if e, ok := fields["schema"]; ok {
+		d.Schema, d.SchemaFile = p.datasetSchema(what, e.val)
+	}
 	if e, ok := fields["storage"]; ok {
 		d.Storage = p.storage(what, e.val)
 	} else {

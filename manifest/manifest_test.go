@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/glacier-pipeline/glacier"
+	"github.com/glacier-pipeline/glacier/schema"
 )
 
 const designExample = `name: etl
@@ -221,6 +222,11 @@ func TestRoundTrip(t *testing.T) {
 	must(p.AddDataset(glacier.Dataset{Name: "parsed", Partitioned: true, Storage: glacier.ObjectStorage{}}))
 	must(p.AddTask(glacier.Task{Name: "parse", Module: "p.wasm", Inputs: []string{"logs", "q2"}, Outputs: []string{"parsed"},
 		Map: "logs", ToleratedFailures: 2.5, MaxConcurrency: 40}))
+	must(p.AddDataset(glacier.Dataset{Name: "typed", Storage: glacier.ObjectStorage{}, Schema: &schema.Schema{Format: schema.CSV, Columns: []schema.Column{
+		{Name: "id", Type: schema.Integer}, {Name: "cur", Type: schema.String, Nullable: true, Pattern: "[A-Z]{3}", Enum: []string{"EUR", "USD"}}}}}))
+	must(p.AddDataset(glacier.Dataset{Name: "events", Storage: glacier.ObjectStorage{}, Schema: &schema.Schema{Format: schema.JSONL,
+		JSONSchema: []byte(`{"properties":{"a":{"type":"integer"}},"type":"object"}`)}}))
+	must(p.AddTask(glacier.Task{Name: "typing", Module: "t.wasm", Inputs: []string{"parsed"}, Outputs: []string{"typed", "events"}}))
 
 	data, err := Marshal(p)
 	if err != nil {

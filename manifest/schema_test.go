@@ -73,6 +73,8 @@ func TestSchemaInStepWithParser(t *testing.T) {
 	check("top level", doc.Properties, topKeys)
 	check("dataset", doc.Defs["dataset"].Properties, datasetKeys)
 	check("task", doc.Defs["task"].Properties, taskKeys)
+	check("dataset schema", doc.Defs["contract"].Properties, schemaKeys)
+	check("schema column", doc.Defs["column"].Properties, columnKeys)
 	for typ, keys := range storageKeys {
 		def := map[string]string{"object": "objectStorage"}[typ]
 		if def == "" {
@@ -105,19 +107,22 @@ func TestSchemaAcceptsExamples(t *testing.T) {
 func TestSchemaRejectsBadManifests(t *testing.T) {
 	s := loadSchema(t)
 	bad := map[string]string{
-		"typo'd task key":      "name: x\ntasks:\n  a: {module: a.wasm, outputz: [b]}\n",
-		"typo'd top key":       "name: x\ntask: {}\n",
-		"unknown storage type": "name: x\ndatasets:\n  d: {storage: {type: blob}}\ntasks: {}\n",
-		"unknown compute type": "name: x\ntasks:\n  a: {module: a.wasm, outputs: [b], compute: {type: gpu}}\n",
-		"zero memory":          "name: x\ntasks:\n  a: {module: a.wasm, outputs: [b], compute: {type: serverless, memory: 0}}\n",
-		"image on serverless":  "name: x\ntasks:\n  a: {module: a.wasm, outputs: [b], compute: {type: serverless, image: i}}\n",
-		"no module":            "name: x\ntasks:\n  a: {outputs: [b]}\n",
-		"build and module":     "name: x\ntasks:\n  a: {build: ./a, module: a.wasm, outputs: [b]}\n",
-		"bad name":             "name: My Pipeline\ntasks: {}\n",
-		"no name":              "tasks: {}\n",
-		"bad access pattern":   "name: x\ndatasets:\n  d: {storage: {type: object, access_pattern: often}}\ntasks: {}\n",
-		"unknown hint prefix":  "name: x\ndatasets:\n  d: {storage: {type: object, ibm_tier: gold}}\ntasks: {}\n",
-		"negative retries":     "name: x\ntasks:\n  a: {module: a.wasm, outputs: [b], retries: -1}\n",
+		"typo'd task key":       "name: x\ntasks:\n  a: {module: a.wasm, outputz: [b]}\n",
+		"typo'd top key":        "name: x\ntask: {}\n",
+		"unknown storage type":  "name: x\ndatasets:\n  d: {storage: {type: blob}}\ntasks: {}\n",
+		"unknown compute type":  "name: x\ntasks:\n  a: {module: a.wasm, outputs: [b], compute: {type: gpu}}\n",
+		"zero memory":           "name: x\ntasks:\n  a: {module: a.wasm, outputs: [b], compute: {type: serverless, memory: 0}}\n",
+		"image on serverless":   "name: x\ntasks:\n  a: {module: a.wasm, outputs: [b], compute: {type: serverless, image: i}}\n",
+		"no module":             "name: x\ntasks:\n  a: {outputs: [b]}\n",
+		"build and module":      "name: x\ntasks:\n  a: {build: ./a, module: a.wasm, outputs: [b]}\n",
+		"bad name":              "name: My Pipeline\ntasks: {}\n",
+		"no name":               "tasks: {}\n",
+		"bad access pattern":    "name: x\ndatasets:\n  d: {storage: {type: object, access_pattern: often}}\ntasks: {}\n",
+		"unknown hint prefix":   "name: x\ndatasets:\n  d: {storage: {type: object, ibm_tier: gold}}\ntasks: {}\n",
+		"negative retries":      "name: x\ntasks:\n  a: {module: a.wasm, outputs: [b], retries: -1}\n",
+		"schema with no format": "name: x\ndatasets:\n  d: {schema: {columns: [{name: a, type: string}]}}\ntasks: {}\n",
+		"csv with json_schema":  "name: x\ndatasets:\n  d: {schema: {format: csv, json_schema: {}}}\ntasks: {}\n",
+		"unknown column type":   "name: x\ndatasets:\n  d: {schema: {format: csv, columns: [{name: a, type: text}]}}\ntasks: {}\n",
 	}
 	for name, src := range bad {
 		if err := s.Validate(yamlToJSONValue(t, []byte(src))); err == nil {

@@ -2,6 +2,7 @@ package schema
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -124,7 +125,11 @@ func (c *Contract) compileColumns() error {
 		}
 		cc := column{Column: col}
 		if col.Pattern != "" {
-			re, err := regexp.Compile(`^(?:` + col.Pattern + `)$`)
+			_, err := regexp.Compile(col.Pattern)
+			re, err2 := regexp.Compile(`^(?:` + col.Pattern + `)$`)
+			if err == nil {
+				err = err2
+			}
 			if err != nil {
 				return errorf(at+"/pattern", "column %q: pattern %q is not a valid regular expression: %v", col.Name, col.Pattern, unprefix(err))
 			}
@@ -192,11 +197,37 @@ func (c *Contract) compileJSON() error {
 	}
 	lib, err := comp.Compile(loc)
 	if err != nil {
-		return errorf("/json_schema", "json_schema is not a valid JSON Schema (draft 2020-12): %s", strings.ReplaceAll(err.Error(), "file://", ""))
+		return schemaError(err)
 	}
 	c.lib = lib
 	c.fast = fastSubset(doc)
 	return nil
+}
+
+// schemaError locates what is wrong with a JSON Schema: the first place
+// the metaschema refuses, as a path under /json_schema.
+func schemaError(err error) *Error {
+	var sve *jsonschema.SchemaValidationError
+	var ve *jsonschema.ValidationError
+	if !errors.As(err, &sve) || !errors.As(sve.Err, &ve) {
+		msg := err.Error()
+		if i := strings.Index(msg, "glacier-contract.json"); i >= 0 {
+			msg = msg[i+len("glacier-contract.json"):]
+		}
+		return errorf("/json_schema", "json_schema is not a valid JSON Schema (draft 2020-12): %s", msg)
+	}
+	for len(ve.Causes) > 0 {
+		ve = ve.Causes[0]
+	}
+	path := "/json_schema"
+	for _, p := range ve.InstanceLocation {
+		path += "/" + strings.ReplaceAll(strings.ReplaceAll(p, "~", "~0"), "/", "~1")
+	}
+	msg := ve.Error()
+	if _, rest, ok := strings.Cut(msg, ": "); ok {
+		msg = rest
+	}
+	return errorf(path, "json_schema is not a valid JSON Schema (draft 2020-12): at %s: %s", strings.TrimPrefix(path, "/json_schema"), msg)
 }
 
 // noLoader refuses every external reference.

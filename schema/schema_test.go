@@ -31,7 +31,7 @@ func TestCompileRefuses(t *testing.T) {
 		{"empty enum", &schema.Schema{Format: schema.CSV, Columns: []schema.Column{{Name: "a", Type: schema.String, Enum: []string{}}}}, "/columns/0/enum", "enum is empty"},
 		{"enum of wrong type", &schema.Schema{Format: schema.CSV, Columns: []schema.Column{{Name: "a", Type: schema.Integer, Enum: []string{"1", "x"}}}}, "/columns/0/enum/1", "not an integer"},
 		{"not JSON", &schema.Schema{Format: schema.JSONL, JSONSchema: []byte(`{`)}, "/json_schema", "not JSON"},
-		{"not a JSON Schema", &schema.Schema{Format: schema.JSONL, JSONSchema: []byte(`{"type": "strnig"}`)}, "/json_schema", "not a valid JSON Schema"},
+		{"not a JSON Schema", &schema.Schema{Format: schema.JSONL, JSONSchema: []byte(`{"type": "strnig"}`)}, "/json_schema/type", "not a valid JSON Schema (draft 2020-12): at /type"},
 		{"remote ref", &schema.Schema{Format: schema.JSONL, JSONSchema: []byte(`{"$ref": "https://example.com/s.json"}`)}, "/json_schema", "not a valid JSON Schema"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
