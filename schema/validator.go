@@ -20,8 +20,9 @@ const (
 
 // Violation is the first place a stream breaks its contract.
 type Violation struct {
-	// Dataset names the dataset, or the file, being checked.
-	Dataset string
+	// Dataset names the dataset, or the file, being checked; Part the
+	// part of a partitioned dataset, if it is one.
+	Dataset, Part string
 	// Line is the line the record starts on, counted from 1; Record is
 	// the record's number, counted from 1 (a csv header is record 0).
 	// Both are 0 for a json dataset's one value.
@@ -43,6 +44,9 @@ type Violation struct {
 //	dataset "orders": line 12 (record 11), column 4 "amount": "12x" is not a number (header order_id,...,amount)
 func (v *Violation) Error() string {
 	s := fmt.Sprintf("dataset %q: ", v.Dataset)
+	if v.Part != "" {
+		s = fmt.Sprintf("dataset %q part %q: ", v.Dataset, v.Part)
+	}
 	switch {
 	case v.Line > 0 && v.Record > 0:
 		s += fmt.Sprintf("line %d (record %d)", v.Line, v.Record)
@@ -72,6 +76,7 @@ func (v *Violation) Error() string {
 type Validator struct {
 	c       *Contract
 	dataset string
+	part    string
 	err     error
 	closed  bool
 
@@ -94,6 +99,12 @@ type Validator struct {
 // violations) against c.
 func (c *Contract) NewValidator(dataset string) *Validator {
 	return &Validator{c: c, dataset: dataset, line: 1}
+}
+
+// NewPartValidator returns a validator of one part of a partitioned
+// dataset (or of dataset itself when part is empty).
+func (c *Contract) NewPartValidator(dataset, part string) *Validator {
+	return &Validator{c: c, dataset: dataset, part: part, line: 1}
 }
 
 // Write checks p. It returns len(p), or 0 and the first *Violation.
@@ -183,7 +194,7 @@ func (v *Validator) Records() int64 {
 }
 
 func (v *Validator) fail(vi *Violation) error {
-	vi.Dataset = v.dataset
+	vi.Dataset, vi.Part = v.dataset, v.part
 	if v.c.schema.Format == CSV {
 		vi.Header = string(v.c.header)
 	}

@@ -65,6 +65,11 @@ var (
 	// ErrHostBug: a host function failed in a way guest input must never
 	// cause. The task fails; please report it.
 	ErrHostBug error = &sentinel{msg: "host bug"}
+
+	// ErrContract: the task wrote an output that breaks its dataset's
+	// contract (Invocation.Contracts). The error also matches the
+	// *schema.Violation, which says where and how. Retrying cannot help.
+	ErrContract error = &sentinel{msg: "output breaks its contract"}
 )
 
 // kinds pairs each sentinel with the name of its kind of failure, in the
@@ -87,6 +92,7 @@ var kinds = []struct {
 	{fnspec.KindInvalidModule, ErrInvalidModule},
 	{fnspec.KindCompileBudget, ErrCompileBudget},
 	{fnspec.KindHostBug, ErrHostBug},
+	{fnspec.KindContract, ErrContract},
 }
 
 // KindOf names the kind of failure err reports, for callers that pass it
@@ -94,8 +100,8 @@ var kinds = []struct {
 // *ExitError, "Timeout" for ErrTimeout (or a bare context deadline),
 // "Canceled" for ErrCanceled (or a bare context cancellation), and for the
 // other sentinels "MemoryLimit", "MissingOutput", "ABIVersion", "Fault",
-// "Trap", "Storage", "WorkerCrashed", "InvalidModule", "CompileBudget" and
-// "HostBug". An error matching several gets the first of that list; one
+// "Trap", "Storage", "WorkerCrashed", "InvalidModule", "CompileBudget",
+// "HostBug" and "Contract". An error matching several gets the first of that list; one
 // matching none gets "". The names never change: Glacier's function
 // runtimes report them to Lambda and Cloud Functions callers.
 func KindOf(err error) string {

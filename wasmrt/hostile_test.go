@@ -2,6 +2,7 @@ package wasmrt_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"os"
@@ -13,8 +14,12 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/glacier-pipeline/glacier/internal/fnspec"
 	"github.com/glacier-pipeline/glacier/internal/testutil/hostile"
 	"github.com/glacier-pipeline/glacier/internal/testutil/syncbuf"
+	"github.com/glacier-pipeline/glacier/schema"
+	"github.com/glacier-pipeline/glacier/storage"
+	"github.com/glacier-pipeline/glacier/storage/filestore"
 	"github.com/glacier-pipeline/glacier/wasmrt"
 )
 
@@ -200,9 +205,11 @@ type panicReader struct{}
 func (panicReader) Read([]byte) (int, error) { panic("driver exploded") }
 
 // TestHostileGuestsTrap runs every guest that drives the host to allocate
-// outside its linear memory, in a Pool worker and in this process (as a
-// library user may), and checks that each traps rather than takes the
-// memory. glacier run's test of the same guests measures the worker's peak.
+// outside its linear memory, or writes what breaks its output's contract,
+// in a Pool worker and in this process (as a library user may), and checks
+// that each fails as it must (a trap rather than the memory; a broken
+// contract with nothing committed). glacier run's test of the same guests
+// measures the worker's peak.
 func TestHostileGuestsTrap(t *testing.T) {
 	ctx := context.Background()
 	p, err := wasmrt.NewPool(ctx, wasmrt.PoolOptions{Workers: 1})
@@ -212,20 +219,46 @@ func TestHostileGuestsTrap(t *testing.T) {
 	require.NoError(t, err)
 	defer rt.Close(ctx)
 	for _, c := range hostile.RunCases() {
+		want := wasmrt.ErrTrap
+		if c.Kind == fnspec.KindContract {
+			want = wasmrt.ErrContract
+		}
 		t.Run(c.Name+"/pool", func(t *testing.T) {
-			path := filepath.Join(t.TempDir(), "t.wasm")
+			dir := t.TempDir()
+			path := filepath.Join(dir, "t.wasm")
 			require.NoError(t, os.WriteFile(path, c.Wasm, 0o644))
-			_, err := p.Run(ctx, wasmrt.Job{Task: "t", RunID: "r", ModulePath: path,
-				MemoryLimit: hostile.RunMemoryMiB << 20, Timeout: time.Minute})
-			require.ErrorIs(t, err, wasmrt.ErrTrap)
+			job := wasmrt.Job{Task: "t", RunID: "r", ModulePath: path,
+				MemoryLimit: hostile.RunMemoryMiB << 20, Timeout: time.Minute}
+			out := filepath.Join(dir, "out")
+			if c.Schema != nil {
+				job.Outputs = map[string]string{"out": filestore.URL(out)}
+				job.Schemas = map[string]json.RawMessage{"out": c.Contract()}
+			}
+			_, err := p.Run(ctx, job)
+			require.ErrorIs(t, err, want)
 			assert.Contains(t, err.Error(), c.Says)
+			assert.NoFileExists(t, out, "a broken contract commits nothing")
 		})
 		t.Run(c.Name+"/in process", func(t *testing.T) {
 			m, err := rt.Load(ctx, c.Wasm)
 			require.NoError(t, err)
-			_, err = rt.Run(ctx, m, wasmrt.Invocation{Task: "t", MemoryLimit: hostile.RunMemoryMiB << 20})
-			require.ErrorIs(t, err, wasmrt.ErrTrap)
+			inv := wasmrt.Invocation{Task: "t", MemoryLimit: hostile.RunMemoryMiB << 20}
+			out := filepath.Join(t.TempDir(), "out")
+			if c.Schema != nil {
+				contract, err := schema.Compile(c.Schema)
+				require.NoError(t, err)
+				inv.Outputs, inv.Storage = []string{"out"}, storage.URLs{"out": filestore.URL(out)}
+				inv.Contracts = map[string]*schema.Contract{"out": contract}
+			}
+			_, err = rt.Run(ctx, m, inv)
+			require.ErrorIs(t, err, want)
 			assert.Contains(t, err.Error(), c.Says)
+			assert.NoFileExists(t, out, "a broken contract commits nothing")
+			if c.Schema != nil {
+				var vi *schema.Violation
+				assert.ErrorAs(t, err, &vi, "the error carries the violation")
+				assert.Equal(t, string(fnspec.KindContract), wasmrt.KindOf(err))
+			}
 		})
 	}
 }

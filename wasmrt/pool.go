@@ -56,6 +56,10 @@ type Job struct {
 	LogPath string
 	// SkipDigests is as in Invocation: outputs are not hashed.
 	SkipDigests bool
+	// Schemas holds, by output, the contract its bytes must keep, as
+	// schema.Schema.Encode writes it (see Invocation.Contracts). A
+	// partitioned output's parts each keep it.
+	Schemas map[string]json.RawMessage
 }
 
 // PoolOptions configures a Pool.

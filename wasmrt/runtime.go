@@ -25,6 +25,7 @@ import (
 	"github.com/tetratelabs/wazero/sys"
 
 	"github.com/glacier-pipeline/glacier/abi"
+	"github.com/glacier-pipeline/glacier/schema"
 	"github.com/glacier-pipeline/glacier/storage"
 	"github.com/glacier-pipeline/glacier/wasmcheck"
 	"github.com/glacier-pipeline/glacier/wasmrt/internal/datasec"
@@ -358,6 +359,10 @@ type Invocation struct {
 	// then bounds how fast a task can write; without it, writes go at the
 	// speed of the Storage. Set it when nothing needs the digests.
 	SkipDigests bool
+	// Contracts holds, by output, the contract its bytes must keep. They
+	// are validated as the task writes them; the first violation fails
+	// the write and the task (ErrContract), and nothing is committed.
+	Contracts map[string]*schema.Contract
 }
 
 // Result describes a finished invocation. Run fills in what it knows even when
@@ -497,7 +502,7 @@ func (r *Runtime) execute(ctx context.Context, m *Module, inv Invocation) (*pend
 		Task: inv.Task, RunID: inv.RunID, Params: inv.Params,
 		Inputs: inv.Inputs, Outputs: inv.Outputs,
 		Storage: inv.Storage, Log: log, SkipDigests: inv.SkipDigests,
-		Part: inv.Part, Partitioned: inv.Partitioned,
+		Part: inv.Part, Partitioned: inv.Partitioned, Contracts: inv.Contracts,
 	}
 	state, err := hostabi.NewState(cfg)
 	if err != nil {
@@ -521,6 +526,9 @@ func (r *Runtime) execute(ctx context.Context, m *Module, inv Invocation) (*pend
 	res.Duration = time.Since(start)
 	alloc.Release() // the instance is closed: nothing touches its memory now
 	state.CloseInputs()
+	if exitedCleanly(runErr) {
+		state.CheckContracts()
+	}
 	log.Finish()
 	res.BytesIn, res.BytesOut = state.BytesIn(), state.BytesOut()
 	if outs := state.Outputs(); len(outs) > 0 {
@@ -545,6 +553,13 @@ func (r *Runtime) execute(ctx context.Context, m *Module, inv Invocation) (*pend
 		return nil, res, err
 	}
 	return &pending{task: inv.Task, state: state}, res, nil
+}
+
+// exitedCleanly reports whether the guest ended with exit code 0: only
+// then do its outputs' ends need checking against their contracts.
+func exitedCleanly(runErr error) bool {
+	var exit *sys.ExitError
+	return runErr == nil || errors.As(runErr, &exit) && exit.ExitCode() == 0
 }
 
 // instantiate runs the module's _start. A panic inside wazero (which guest
@@ -593,6 +608,9 @@ func (r *Runtime) classify(ctx context.Context, task string, state *hostabi.Stat
 	if f := state.Fault(); f != "" {
 		return failf(ErrFault, nil,
 			"task %q passed an invalid argument to the host (%s); nothing was committed (this is a bug in the task or its guest SDK)", task, f)
+	}
+	if v := state.Violation(); v != nil {
+		return failf(ErrContract, v, "task %q wrote an output that breaks its contract: %v; nothing was committed", task, v)
 	}
 	if name, err := state.StorageError(); err != nil {
 		return failf(ErrStorage, err, "task %q: storage failed on dataset %q: %v; nothing was committed", task, name, err)

@@ -12,6 +12,7 @@ import (
 	"sort"
 	"sync/atomic"
 
+	"github.com/glacier-pipeline/glacier/schema"
 	"github.com/glacier-pipeline/glacier/storage"
 	// Workers serve the "file" scheme whatever else the program imports.
 	_ "github.com/glacier-pipeline/glacier/storage/filestore"
@@ -107,7 +108,44 @@ type worker struct {
 	rt      *Runtime
 	enc     *json.Encoder
 	pending *pending
+	// compiled keeps the contracts jobs named, by their encoding: a map
+	// task's parts all name the same ones.
+	compiled map[string]*schema.Contract
 }
+
+// contracts compiles the job's schemas, each once per worker.
+func (w *worker) contracts(job *Job) (map[string]*schema.Contract, error) {
+	if len(job.Schemas) == 0 {
+		return nil, nil
+	}
+	out := make(map[string]*schema.Contract, len(job.Schemas))
+	for name, raw := range job.Schemas {
+		if _, declared := job.Outputs[name]; !declared {
+			if _, parted := job.OutputPrefixes[name]; !parted {
+				return nil, fmt.Errorf("task %q: a schema is given for %q, which is not one of its outputs", job.Task, name)
+			}
+		}
+		c, ok := w.compiled[string(raw)]
+		if !ok {
+			s, err := schema.Parse(raw)
+			if err != nil {
+				return nil, fmt.Errorf("task %q: output %q: %w", job.Task, name, err)
+			}
+			if c, err = schema.Compile(s); err != nil {
+				return nil, fmt.Errorf("task %q: output %q: %w", job.Task, name, err)
+			}
+			if w.compiled == nil || len(w.compiled) >= maxCompiled {
+				w.compiled = map[string]*schema.Contract{}
+			}
+			w.compiled[string(raw)] = c
+		}
+		out[name] = c
+	}
+	return out, nil
+}
+
+// maxCompiled bounds the contracts a worker keeps compiled.
+const maxCompiled = 256
 
 // run runs one job and replies "loaded" (once the module is compiled) and
 // "done". An error return means the pipe broke.
@@ -154,6 +192,11 @@ func (w *worker) run(ctx context.Context, job *Job) error {
 		return done(nil, fmt.Errorf("task %q: %w", job.Task, err))
 	}
 
+	contracts, err := w.contracts(job)
+	if err != nil {
+		return done(nil, err)
+	}
+	inv.Contracts = contracts
 	m, err := w.load(ctx, job)
 	if err != nil {
 		return done(nil, err)

@@ -76,8 +76,9 @@ const hostileBound = 30 * time.Second
 
 // TestRunBoundsHostileGuests runs glacier run on tasks whose guests, once
 // loaded, drive the host to allocate outside their linear memory (a table
-// grown by a billion bytes' worth of entries, a recursion with no end),
-// and checks that each fails as it should with the peak memory of glacier
+// grown by a billion bytes' worth of entries, a recursion with no end), or
+// write what breaks their output's contract (a bad value, a truncated last
+// record, a record that never ends), and checks that each fails as it should with the peak memory of glacier
 // and its worker within the task's limit and the documented overhead.
 func TestRunBoundsHostileGuests(t *testing.T) {
 	if testing.Short() {
@@ -90,8 +91,8 @@ func TestRunBoundsHostileGuests(t *testing.T) {
 			if err := os.WriteFile(filepath.Join(dir, "t.wasm"), c.Wasm, 0o644); err != nil {
 				t.Fatal(err)
 			}
-			manifest := fmt.Sprintf("name: hostile\ndatasets:\n  out: {}\ntasks:\n  t: {module: t.wasm, outputs: [out], compute: {type: local, memory: %d, timeout: 60}}\n",
-				hostile.RunMemoryMiB)
+			manifest := fmt.Sprintf("name: hostile\ndatasets:\n  out: {%s}\ntasks:\n  t: {module: t.wasm, outputs: [out], compute: {type: local, memory: %d, timeout: 60}}\n",
+				c.Manifest(), hostile.RunMemoryMiB)
 			if err := os.WriteFile(filepath.Join(dir, "glacier.yaml"), []byte(manifest), 0o644); err != nil {
 				t.Fatal(err)
 			}

@@ -7,7 +7,7 @@ package fnspec
 type Kind string
 
 // Kinds of failure. The sandbox reports those from TaskFailed to
-// HostBug (wasmrt.KindOf); the function runtimes add the others.
+// Contract (wasmrt.KindOf); the function runtimes add the others.
 const (
 	KindTaskFailed    Kind = "TaskFailed"    // the task exited with a non-zero code or returned an error
 	KindTimeout       Kind = "Timeout"       // the task ran out of time
@@ -22,6 +22,7 @@ const (
 	KindInvalidModule Kind = "InvalidModule" // the module was refused before it ran
 	KindCompileBudget Kind = "CompileBudget" // compiling the module took too long or too much memory
 	KindHostBug       Kind = "HostBug"       // the host failed in a way no task may cause
+	KindContract      Kind = "Contract"      // the task wrote an output that breaks its dataset's schema
 
 	KindInit       Kind = "Init"       // the function could not start: its deployment is broken
 	KindBadRequest Kind = "BadRequest" // the invocation's payload is not a valid Request

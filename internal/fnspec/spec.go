@@ -41,6 +41,11 @@ type TaskSpec struct {
 	// function's own memory caps it further.
 	CompileMemoryMiB   int `json:"compile_memory_mib,omitempty"`
 	CompileTimeoutSecs int `json:"compile_timeout_s,omitempty"`
+	// Schemas holds, by output, the contract of its dataset (a JSON
+	// object, as package schema encodes it): the runtime validates what
+	// the task writes against it before anything is committed. This
+	// package does not read it, so the compilers link no validator.
+	Schemas map[string]json.RawMessage `json:"schemas,omitempty"`
 }
 
 var sha256Hex = regexp.MustCompile(`^[0-9a-f]{64}$`)
@@ -87,6 +92,13 @@ func (s TaskSpec) Validate() error {
 	}
 	if s.CompileTimeoutSecs < 0 {
 		bad("compile_timeout_s is %d; it must be positive", s.CompileTimeoutSecs)
+	}
+	for _, n := range slices.Sorted(maps.Keys(s.Schemas)) {
+		if seen[n] != "output" {
+			bad("schemas names %q, which is not one of the outputs %q", n, s.Outputs)
+		} else if raw := bytes.TrimSpace(s.Schemas[n]); len(raw) == 0 || raw[0] != '{' || !json.Valid(raw) {
+			bad("schemas of %q is not a JSON object", n)
+		}
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("task spec of %q: %w", s.Task, err)

@@ -190,7 +190,7 @@ func BenchmarkPlanParts(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		v, err := store.ImportParts(context.Background(), "bench", "logs", files, "r", false)
+		v, err := store.ImportParts(context.Background(), "bench", "logs", files, "r", false, local.Checked{})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -113,9 +113,17 @@ func (e *Executor) Execute(ctx context.Context, p *glacier.Pipeline) (*glacier.R
 		records: map[string]*TaskRecord{},
 
 		partitioned: map[string]bool{},
+		schemas:     map[string]json.RawMessage{},
 	}
 	for _, d := range p.Datasets() {
 		r.partitioned[d.Name] = d.Partitioned
+		if d.Schema != nil {
+			raw, err := d.Schema.Encode()
+			if err != nil {
+				return nil, fmt.Errorf("dataset %q: %w", d.Name, err)
+			}
+			r.schemas[d.Name] = raw
+		}
 	}
 	mods := e.opts.Modules
 	if mods == nil {
@@ -185,7 +193,9 @@ type run struct {
 
 	// partitioned holds the names of the partitioned datasets.
 	partitioned map[string]bool
-	jobs        atomic.Int64 // numbers each job's staging files
+	// schemas holds the encoded contract of each dataset that has one.
+	schemas map[string]json.RawMessage
+	jobs    atomic.Int64 // numbers each job's staging files
 
 	mu      sync.Mutex
 	current map[string]Version // dataset -> version in this run
@@ -204,11 +214,17 @@ func (r *run) emit(ev Event) {
 }
 
 // importSources reads every source file into the store before any task
-// starts, so a missing source fails the run at once, naming every file.
+// starts, so a missing source, or one that breaks its dataset's contract,
+// fails the run at once, naming every file.
 func (r *run) importSources(ctx context.Context) error {
 	var errs []error
 	for _, d := range r.p.Datasets() {
 		if d.Source == "" {
+			continue
+		}
+		check, err := CheckedBy(d)
+		if err != nil {
+			errs = append(errs, err)
 			continue
 		}
 		if d.Partitioned {
@@ -217,7 +233,7 @@ func (r *run) importSources(ctx context.Context) error {
 				errs = append(errs, fmt.Errorf("dataset %q: %w", d.Name, err))
 				continue
 			}
-			v, err := r.store.ImportParts(ctx, r.p.Name(), d.Name, files, r.rec.RunID, r.e.opts.Force)
+			v, err := r.store.ImportParts(ctx, r.p.Name(), d.Name, files, r.rec.RunID, r.e.opts.Force, check)
 			if err != nil {
 				errs = append(errs, err)
 				continue
@@ -230,7 +246,7 @@ func (r *run) importSources(ctx context.Context) error {
 			errs = append(errs, fmt.Errorf("dataset %q: %w", d.Name, err))
 			continue
 		}
-		v, err := r.store.ImportSource(ctx, r.p.Name(), d.Name, path, r.rec.RunID, r.e.opts.Force)
+		v, err := r.store.ImportSource(ctx, r.p.Name(), d.Name, path, r.rec.RunID, r.e.opts.Force, check)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -327,7 +343,19 @@ func (r *run) record(rec *TaskRecord) *TaskRecord {
 // memoKey identifies a task run by everything that determines its outputs:
 // for one part of a map task, part is its key (the guest sees it) and
 // inputs hold the part's version in place of the mapped input's.
-func memoKey(t glacier.Task, module string, inputs map[string]Version, part string) string {
+func (r *run) memoKey(t glacier.Task, module string, inputs map[string]Version, part string) string {
+	// A contract added or changed makes the task run again, so a version
+	// made before it was declared is checked against it.
+	var contracts map[string]string
+	for _, o := range t.Outputs {
+		if raw, ok := r.schemas[o]; ok {
+			if contracts == nil {
+				contracts = map[string]string{}
+			}
+			sum := sha256.Sum256(raw)
+			contracts[o] = hex.EncodeToString(sum[:])
+		}
+	}
 	outs := append([]string(nil), t.Outputs...)
 	sort.Strings(outs)
 	data, _ := json.Marshal(struct {
@@ -339,7 +367,8 @@ func memoKey(t glacier.Task, module string, inputs map[string]Version, part stri
 		Limits  string             `json:"limits"`
 		Outputs []string           `json:"outputs"`
 		Part    string             `json:"part,omitempty"`
-	}{abi.Version, t.Name, module, inputs, t.Params, glacier.LimitsOf(t.Compute).String(), outs, part})
+		Schemas map[string]string  `json:"schemas,omitempty"`
+	}{abi.Version, t.Name, module, inputs, t.Params, glacier.LimitsOf(t.Compute).String(), outs, part, contracts})
 	sum := sha256.Sum256(data)
 	return hex.EncodeToString(sum[:])
 }
@@ -352,7 +381,7 @@ func (r *run) runTask(ctx context.Context, t glacier.Task) *TaskRecord {
 		rec.Inputs[in] = r.current[in]
 	}
 	r.mu.Unlock()
-	key := memoKey(t, mod.SHA256, rec.Inputs, "")
+	key := r.memoKey(t, mod.SHA256, rec.Inputs, "")
 
 	if !r.e.opts.Force {
 		if entry, ok := r.store.Memo(key); ok && r.hasOutputs(entry) {
@@ -474,6 +503,14 @@ func (r *run) attempt(ctx context.Context, t glacier.Task, mod build.Module, inp
 	parted := func(name string) bool {
 		return r.partitioned[name] && (part == "" || (name != t.Map && !slices.Contains(t.Outputs, name)))
 	}
+	for _, name := range t.Outputs {
+		if raw, ok := r.schemas[name]; ok {
+			if job.Schemas == nil {
+				job.Schemas = map[string]json.RawMessage{}
+			}
+			job.Schemas[name] = raw
+		}
+	}
 	for name, v := range inputs {
 		if !parted(name) {
 			job.Inputs[name] = r.objectURL(v)
@@ -574,6 +611,7 @@ func (r *run) settle(t glacier.Task, res wasmrt.Result, staged map[string]string
 // can change.
 func permanent(err error) bool {
 	return errors.Is(err, wasmrt.ErrInvalidModule) || errors.Is(err, wasmrt.ErrABIVersion) || errors.Is(err, wasmrt.ErrCompileBudget) ||
+		errors.Is(err, wasmrt.ErrContract) ||
 		errors.Is(err, storage.ErrCorrupt)
 }
 

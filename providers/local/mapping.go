@@ -144,7 +144,7 @@ func (r *run) runMap(ctx context.Context, t glacier.Task, mod build.Module, rec 
 	if counts.Failed > 0 {
 		// Committed without the failed parts: under a key of its own, so
 		// the next run misses it and tries those parts again.
-		entry.Key = memoKey(t, mod.SHA256, rec.Inputs, "\x00partial:"+r.rec.RunID)
+		entry.Key = r.memoKey(t, mod.SHA256, rec.Inputs, "\x00partial:"+r.rec.RunID)
 	}
 	if err := r.store.commitTask(r.p.Name(), entry, nil); err != nil {
 		rec.Status, rec.Error = glacier.StatusFailed, err.Error()
@@ -188,7 +188,7 @@ func (r *run) runPart(ctx context.Context, t glacier.Task, mod build.Module, who
 		inputs[name] = v
 	}
 	inputs[t.Map] = p.Version
-	key := memoKey(t, mod.SHA256, inputs, p.Key)
+	key := r.memoKey(t, mod.SHA256, inputs, p.Key)
 	if !r.e.opts.Force {
 		if e, ok := r.store.Memo(key); ok && r.hasOutputs(e) {
 			return e.Outputs, true, moved, nil

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -14,6 +15,7 @@ import (
 	"github.com/glacier-pipeline/glacier"
 	"github.com/glacier-pipeline/glacier/internal/regfile"
 	"github.com/glacier-pipeline/glacier/internal/suggest"
+	"github.com/glacier-pipeline/glacier/schema"
 )
 
 // Part is one part of a partitioned dataset's version: its key and the
@@ -47,7 +49,7 @@ func (s *Store) writeParts(parts []Part) (Version, error) {
 	if v := h.version(); s.HasObject(v) {
 		return v, nil // an unchanged list: most reruns
 	}
-	v, err := s.copyIn(context.Background(), bytes.NewReader(data))
+	v, err := s.copyIn(context.Background(), bytes.NewReader(data), nil)
 	if err != nil {
 		return Version{}, fmt.Errorf("write partitioned version: %w", err)
 	}
@@ -91,10 +93,10 @@ type SourcePartRef struct {
 // changed file is copied into the objects, and an unchanged one (same path,
 // size, modification time, inode and change time as last recorded) is not
 // read again, unless force. A deleted file is simply not in the new version.
-func (s *Store) ImportParts(ctx context.Context, pipeline, dataset string, files []glacier.SourcePart, runID string, force bool) (Version, error) {
+func (s *Store) ImportParts(ctx context.Context, pipeline, dataset string, files []glacier.SourcePart, runID string, force bool, check Checked) (Version, error) {
 	var prev SourceRef
 	known := map[string]SourcePartRef{}
-	if err := s.readJSON(sourceRefPath(pipeline, dataset), &prev); err == nil && !force {
+	if err := s.readJSON(sourceRefPath(pipeline, dataset), &prev); err == nil && !force && prev.Schema == check.Digest {
 		for _, p := range prev.Parts {
 			known[p.Key] = p
 		}
@@ -113,7 +115,11 @@ func (s *Store) ImportParts(ctx context.Context, pipeline, dataset string, files
 		p, ok := known[file.Key]
 		if !ok || p.Path != file.Path || p.Version.Size != fi.Size() || !p.ModTime.Equal(fi.ModTime()) ||
 			p.Inode != ino || p.Ctime != ctime || !s.HasObject(p.Version) {
-			v, fi2, err := s.importFile(ctx, file.Path)
+			v, fi2, err := s.importFile(ctx, file.Path, check.validator(dataset, file.Key))
+			var vi *schema.Violation
+			if errors.As(err, &vi) {
+				return Version{}, fmt.Errorf("source %s breaks its contract: %w", file.Path, vi)
+			}
 			if err != nil {
 				return Version{}, fmt.Errorf("dataset %q: source part %s: %w", dataset, file.Key, err)
 			}
@@ -129,7 +135,7 @@ func (s *Store) ImportParts(ctx context.Context, pipeline, dataset string, files
 	}
 	// Compact: a record of one entry per file is read and written whole on
 	// every run, and indenting it would double it.
-	data, err := json.Marshal(SourceRef{Dataset: dataset, Version: v, RunID: runID, Parts: refs})
+	data, err := json.Marshal(SourceRef{Dataset: dataset, Version: v, RunID: runID, Parts: refs, Schema: check.Digest})
 	if err != nil {
 		return Version{}, err
 	}
@@ -138,13 +144,13 @@ func (s *Store) ImportParts(ctx context.Context, pipeline, dataset string, files
 
 // importFile copies the regular file at path into the objects and returns
 // its version and what it was when read.
-func (s *Store) importFile(ctx context.Context, path string) (Version, os.FileInfo, error) {
+func (s *Store) importFile(ctx context.Context, path string, check *schema.Validator) (Version, os.FileInfo, error) {
 	f, fi, err := regfile.Open(path)
 	if err != nil {
 		return Version{}, nil, unwrapPathError(err)
 	}
 	defer f.Close()
-	v, err := s.copyIn(ctx, f)
+	v, err := s.copyIn(ctx, f, check)
 	return v, fi, err
 }
 

@@ -22,6 +22,7 @@ import (
 	"github.com/glacier-pipeline/glacier/internal/fnspec"
 	"github.com/glacier-pipeline/glacier/internal/regfile"
 	"github.com/glacier-pipeline/glacier/internal/suggest"
+	"github.com/glacier-pipeline/glacier/schema"
 )
 
 // StateDir is the directory, beside the manifest, that holds everything the
@@ -124,6 +125,43 @@ type SourceRef struct {
 	// Parts records, for a partitioned source, each file read; Version is
 	// then the list of parts.
 	Parts []SourcePartRef `json:"parts,omitempty"`
+	// Schema is the SHA-256 of the contract (schema.Schema.Encode) the
+	// files were checked against when read, empty for none: a file is
+	// read again when its dataset's contract changes.
+	Schema string `json:"schema,omitempty"`
+}
+
+// Checked is a dataset's contract as an import checks it: the compiled
+// contract and the digest SourceRef.Schema records. The zero value checks
+// nothing.
+type Checked struct {
+	Contract *schema.Contract
+	Digest   string
+}
+
+// CheckedBy returns what checks a source against d's schema.
+func CheckedBy(d glacier.Dataset) (Checked, error) {
+	if d.Schema == nil {
+		return Checked{}, nil
+	}
+	c, err := schema.Compile(d.Schema)
+	if err != nil {
+		return Checked{}, fmt.Errorf("dataset %q: %w", d.Name, err)
+	}
+	enc, err := d.Schema.Encode()
+	if err != nil {
+		return Checked{}, fmt.Errorf("dataset %q: %w", d.Name, err)
+	}
+	sum := sha256.Sum256(enc)
+	return Checked{Contract: c, Digest: hex.EncodeToString(sum[:])}, nil
+}
+
+// validator returns a validator of one file of dataset, or nil.
+func (c Checked) validator(dataset, part string) *schema.Validator {
+	if c.Contract == nil {
+		return nil
+	}
+	return c.Contract.NewPartValidator(dataset, part)
 }
 
 // ObjectPath returns where the version with the given digest is kept.
@@ -207,7 +245,7 @@ const Repair = "run glacier fsck --repair to remove corrupt objects, then glacie
 // modification time, inode and change time as last recorded) is not read
 // again, unless force.
 // The copy stops when ctx ends.
-func (s *Store) ImportSource(ctx context.Context, pipeline, dataset, path, runID string, force bool) (Version, error) {
+func (s *Store) ImportSource(ctx context.Context, pipeline, dataset, path, runID string, force bool, check Checked) (Version, error) {
 	f, fi, err := regfile.Open(path)
 	if err != nil {
 		return Version{}, fmt.Errorf("dataset %q: source %s: %w", dataset, path, unwrapPathError(err))
@@ -217,30 +255,48 @@ func (s *Store) ImportSource(ctx context.Context, pipeline, dataset, path, runID
 	var prev SourceRef
 	if err := s.readJSON(sourceRefPath(pipeline, dataset), &prev); err == nil && !force &&
 		prev.Path == path && prev.Version.Size == fi.Size() && prev.ModTime.Equal(fi.ModTime()) &&
-		prev.Inode == ino && prev.Ctime == ctime && s.HasObject(prev.Version) {
+		prev.Inode == ino && prev.Ctime == ctime && prev.Schema == check.Digest && s.HasObject(prev.Version) {
 		return prev.Version, nil
 	}
-	v, err := s.copyIn(ctx, f)
+	v, err := s.copyIn(ctx, f, check.validator(dataset, ""))
 	if err != nil {
-		return Version{}, fmt.Errorf("dataset %q: import source %s: %w", dataset, path, err)
+		return Version{}, sourceError(dataset, path, err)
 	}
-	ref := SourceRef{Dataset: dataset, Path: path, Version: v, ModTime: fi.ModTime(), Inode: ino, Ctime: ctime, RunID: runID}
+	ref := SourceRef{Dataset: dataset, Path: path, Version: v, ModTime: fi.ModTime(), Inode: ino, Ctime: ctime, RunID: runID, Schema: check.Digest}
 	if err := os.MkdirAll(filepath.Join(s.root, filepath.Dir(sourceRefPath(pipeline, dataset))), dirMode); err != nil {
 		return Version{}, err
 	}
 	return v, s.writeJSON(sourceRefPath(pipeline, dataset), ref)
 }
 
+// sourceError says which source an import failed on: a contract broken,
+// or another error.
+func sourceError(dataset, path string, err error) error {
+	var vi *schema.Violation
+	if errors.As(err, &vi) {
+		return fmt.Errorf("source %s breaks its contract: %w", path, vi)
+	}
+	return fmt.Errorf("dataset %q: import source %s: %w", dataset, path, err)
+}
+
 // copyIn copies r into the objects, durably, and returns its version. The
-// copy stops when ctx ends.
-func (s *Store) copyIn(ctx context.Context, r io.Reader) (Version, error) {
+// copy stops when ctx ends. With a validator, the bytes are checked as
+// they are copied, and nothing is stored if they break its contract.
+func (s *Store) copyIn(ctx context.Context, r io.Reader, check *schema.Validator) (Version, error) {
 	tmp, err := s.tempFile()
 	if err != nil {
 		return Version{}, err
 	}
 	defer os.Remove(tmp.Name())
 	h := newHasher()
-	_, err = io.Copy(io.MultiWriter(tmp, h), ctxReader{ctx, r})
+	w := io.MultiWriter(tmp, h)
+	if check != nil {
+		w = io.MultiWriter(check, tmp, h)
+	}
+	_, err = io.Copy(w, ctxReader{ctx, r})
+	if err == nil && check != nil {
+		err = check.Close()
+	}
 	if err == nil {
 		err = tmp.Sync()
 	}

@@ -255,7 +255,7 @@ func TestImportStopsWhenInterrupted(t *testing.T) {
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, err = store.ImportSource(ctx, "p", "big", path, "r", false)
+	_, err = store.ImportSource(ctx, "p", "big", path, "r", false, local.Checked{})
 	require.ErrorIs(t, err, context.Canceled)
 }
 

@@ -8,12 +8,15 @@
 package hostile
 
 import (
+	"encoding/json"
 	"os"
 	"os/exec"
 	"syscall"
 
+	"github.com/glacier-pipeline/glacier/abi"
 	"github.com/glacier-pipeline/glacier/internal/fnspec"
 	"github.com/glacier-pipeline/glacier/internal/testutil/wasmenc"
+	"github.com/glacier-pipeline/glacier/schema"
 )
 
 // Kind is how the host must refuse a case.
@@ -279,6 +282,32 @@ type RunCase struct {
 	Name string
 	Wasm []byte
 	Says string
+	// Schema, when set, is the contract of the task's one output, "out";
+	// the guest writes what breaks it. Kind is then fnspec.KindContract,
+	// and otherwise fnspec.KindTrap.
+	Schema *schema.Schema
+	Kind   fnspec.Kind
+}
+
+// Contract returns c.Schema encoded, as a task spec or a job carries it.
+func (c RunCase) Contract() json.RawMessage {
+	if c.Schema == nil {
+		return nil
+	}
+	b, err := c.Schema.Encode()
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+// Manifest returns the schema: line of the output's declaration in a
+// glacier.yaml, or "".
+func (c RunCase) Manifest() string {
+	if c.Schema == nil {
+		return ""
+	}
+	return "schema: " + string(c.Contract())
 }
 
 // RunMemoryMiB is the memory limit of the task a RunCase runs in.
@@ -296,15 +325,59 @@ func RunCases() []RunCase {
 		return cat(wasmenc.RefNullFunc, wasmenc.I32Const(n), wasmenc.TableGrow(0),
 			wasmenc.I32Const(0xffffffff), []byte{wasmenc.OpI32Eq, wasmenc.OpIf, 0x40, wasmenc.OpUnreachable, wasmenc.OpEnd})
 	}
+	orders := &schema.Schema{Format: schema.CSV, Columns: []schema.Column{{Name: "id", Type: schema.Integer}, {Name: "amount", Type: schema.Number}}}
 	return []RunCase{
-		{Name: "table.grow by 2^27 entries", Says: "unreachable", Wasm: wasmenc.Module{
+		{Name: "violating record", Schema: orders, Kind: fnspec.KindContract,
+			Says: `dataset "out": line 3 (record 2), column 2 "amount": "oops" is not a number`,
+			Wasm: writesOut([]byte("id,amount\n1,2.5\n2,oops\n3,4\n"), 1)},
+		{Name: "truncated last record", Schema: orders, Kind: fnspec.KindContract,
+			Says: `dataset "out": line 3 (record 2): the last record has no line ending`,
+			Wasm: writesOut([]byte("id,amount\n1,2.5\n2,3"), 1)},
+		{Name: "a record that never ends", Schema: &schema.Schema{Format: schema.JSONL}, Kind: fnspec.KindContract,
+			Says: "the record is longer than 16 MiB without a line ending",
+			Wasm: writesOut(make([]byte, 64<<10), 1024)},
+		{Name: "table.grow by 2^27 entries", Kind: fnspec.KindTrap, Says: "unreachable", Wasm: wasmenc.Module{
 			Tables:   []wasmenc.Table{{Min: 1}},
 			Funcs:    []wasmenc.Func{{Export: "_start", Body: cat(grow(1<<26), grow(1<<26))}},
 			MemPages: 1,
 		}.Encode()},
-		{Name: "unbounded recursion", Says: "stack overflow", Wasm: wasmenc.Module{
+		{Name: "unbounded recursion", Kind: fnspec.KindTrap, Says: "stack overflow", Wasm: wasmenc.Module{
 			Funcs:    []wasmenc.Func{{Export: "_start", Body: wasmenc.Call(1)}, {Body: wasmenc.Call(1)}},
 			MemPages: 1,
 		}.Encode()},
 	}
+}
+
+// writesOut is a module that opens output "out" and writes data to it n
+// times, ignoring what the host answers, then returns: its exit is clean,
+// so only the host's contract check can fail it.
+func writesOut(data []byte, n uint32) []byte {
+	const (
+		name    = 0  // "out"
+		handle  = 16 // the handle dataset_open writes
+		written = 24 // n_ptr of dataset_write
+		count   = 32 // the loop's counter
+		buf     = 4096
+	)
+	load := func(addr uint32) []byte { return cat(wasmenc.I32Const(addr), []byte{0x28, 0x02, 0x00}) }
+	body := cat(
+		// dataset_open("out", ModeWrite, &handle)
+		wasmenc.I32Const(name), wasmenc.I32Const(3), wasmenc.I32Const(1), wasmenc.I32Const(handle), wasmenc.Call(0), []byte{wasmenc.OpDrop},
+		[]byte{0x02, 0x40, 0x03, 0x40}, // block, loop
+		load(handle), wasmenc.I32Const(buf), wasmenc.I32Const(uint32(len(data))), wasmenc.I32Const(written), wasmenc.Call(1), []byte{wasmenc.OpDrop},
+		// count++, and go round while count < n
+		wasmenc.I32Const(count), load(count), wasmenc.I32Const(1), []byte{0x6a, 0x36, 0x02, 0x00},
+		load(count), wasmenc.I32Const(n), []byte{0x49, 0x0d, 0x00},
+		[]byte{wasmenc.OpEnd, wasmenc.OpEnd},
+	)
+	pages := uint32((buf+len(data))>>16) + 1
+	return wasmenc.Module{
+		Imports: []wasmenc.Import{
+			{Module: abi.ModuleName, Name: abi.FuncDatasetOpen, Params: 4, Results: 1},
+			{Module: abi.ModuleName, Name: abi.FuncDatasetWrite, Params: 4, Results: 1},
+		},
+		Funcs:    []wasmenc.Func{{Export: "_start", Body: body}},
+		MemPages: pages,
+		Data:     []wasmenc.Data{{Offset: name, Bytes: []byte("out")}, {Offset: buf, Bytes: data}},
+	}.Encode()
 }

@@ -2,6 +2,7 @@ package lambdazip_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -34,7 +35,7 @@ func TestHostileModulesUnderEmulator(t *testing.T) {
 	srv.CreateBucket(t, "hostile")
 	for _, c := range hostile.Cases() {
 		t.Run(c.Name, func(t *testing.T) {
-			fe, took, peak := invokeHostile(t, srv, base, c.Wasm, c.WriteTo, hostile.MemoryMiB, c.CompileTimeoutSeconds())
+			fe, took, peak := invokeHostile(t, srv, base, c.Wasm, c.WriteTo, nil, hostile.MemoryMiB, c.CompileTimeoutSeconds())
 			if c.File != nil {
 				assert.Equal(t, "Glacier.Init", fe.Type, fe.Message)
 			} else {
@@ -49,8 +50,9 @@ func TestHostileModulesUnderEmulator(t *testing.T) {
 }
 
 // TestHostileGuestsUnderEmulator runs every guest that drives the host to
-// allocate outside its linear memory under the Lambda emulator, and checks
-// that each traps with the emulator's process tree within the task's
+// allocate outside its linear memory, or writes what breaks its output's
+// contract, under the Lambda emulator, and checks that each fails as it
+// must (a trap; a broken contract, nothing committed) with the emulator's process tree within the task's
 // memory and the documented overhead.
 func TestHostileGuestsUnderEmulator(t *testing.T) {
 	requireEmulator(t)
@@ -63,8 +65,8 @@ func TestHostileGuestsUnderEmulator(t *testing.T) {
 	for _, c := range hostile.RunCases() {
 		t.Run(c.Name, func(t *testing.T) {
 			write := func(path string) error { return os.WriteFile(path, c.Wasm, 0o644) }
-			fe, _, peak := invokeHostile(t, srv, base, c.Wasm, write, hostile.RunMemoryMiB, hostile.CompileSeconds*10)
-			assert.Equal(t, "Glacier."+string(fnspec.KindTrap), fe.Type, fe.Message)
+			fe, _, peak := invokeHostile(t, srv, base, c.Wasm, write, c.Contract(), hostile.RunMemoryMiB, hostile.CompileSeconds*10)
+			assert.Equal(t, "Glacier."+string(c.Kind), fe.Type, fe.Message)
 			assert.Contains(t, fe.Message, c.Says)
 			assert.LessOrEqual(t, peak, int64(hostile.RunPeakBound), "the emulator's process tree peaked at %d MiB", peak>>20)
 			t.Logf("%s; the process tree peaked at %d MiB (sampled)", fe.Type, peak>>20)
@@ -73,11 +75,12 @@ func TestHostileGuestsUnderEmulator(t *testing.T) {
 }
 
 // invokeHostile runs the module write makes (wasm, or a special file when
-// wasm is nil) as task t of a function with
+// wasm is nil) as task t of a function whose output has the contract
+// given (none when nil), with
 // the bootstrap in base, and returns its failure, how long the invocation
 // took and the peak memory of the emulator's process tree. The function
 // must fail cleanly, before Lambda's timeout, and commit nothing.
-func invokeHostile(t *testing.T, srv *fakes3.Server, base string, wasm []byte, write func(string) error, memoryMiB, compileSeconds int) (*lambdarie.FunctionError, time.Duration, int64) {
+func invokeHostile(t *testing.T, srv *fakes3.Server, base string, wasm []byte, write func(string) error, contract json.RawMessage, memoryMiB, compileSeconds int) (*lambdarie.FunctionError, time.Duration, int64) {
 	t.Helper()
 	dir := t.TempDir()
 	require.NoError(t, os.Link(filepath.Join(base, lambdazip.BootstrapFile), filepath.Join(dir, lambdazip.BootstrapFile)))
@@ -86,6 +89,9 @@ func invokeHostile(t *testing.T, srv *fakes3.Server, base string, wasm []byte, w
 		ABI: abi.Version, Pipeline: "hostile", Task: "t", ModuleSHA256: sha(wasm),
 		Outputs: []string{"out"}, MemoryMiB: memoryMiB, TimeoutSecs: 30,
 		CompileMemoryMiB: hostile.CompileMemoryMiB, CompileTimeoutSecs: compileSeconds,
+	}
+	if contract != nil {
+		spec.Schemas = map[string]json.RawMessage{"out": contract}
 	}
 	specJSON, err := spec.Encode()
 	require.NoError(t, err)

@@ -1,6 +1,7 @@
 package compile
 
 import (
+	"encoding/json"
 	"fmt"
 	"io/fs"
 	"slices"
@@ -78,6 +79,9 @@ type Task struct {
 	ReadVars, WriteVars string
 	// Comment says what it reads and writes.
 	Comment string
+	// Schemas are the contracts of its outputs that declare one, as its
+	// spec carries them.
+	Schemas map[string]json.RawMessage
 }
 
 // Naming is how a target names one kind of resource after a dataset or a
@@ -173,6 +177,21 @@ func newDeployment(pl *plan.Flow, spec *Spec, opts Options, probs *glacier.Probl
 			ReadVars:     d.DatasetVars(pt.Reads),
 			WriteVars:    d.DatasetVars(pt.Writes),
 			Comment:      taskComment(pt),
+		}
+		for _, out := range pt.Writes {
+			ds, _ := pl.Dataset(out)
+			if ds.Schema == nil {
+				continue
+			}
+			raw, err := ds.Schema.Encode()
+			if err != nil {
+				errorf("output %q: %v", out, err)
+				continue
+			}
+			if t.Schemas == nil {
+				t.Schemas = map[string]json.RawMessage{}
+			}
+			t.Schemas[out] = raw
 		}
 		functions.claim(t.FunctionName, "task", pt.Name, errorf)
 		d.taskVars[pt.Name] = t.Var

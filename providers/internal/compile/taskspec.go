@@ -22,5 +22,6 @@ func (t *Task) TaskSpec(pipeline string) fnspec.TaskSpec {
 
 		CompileMemoryMiB:   t.Limits.Compile.MemoryMiB,
 		CompileTimeoutSecs: t.Limits.Compile.TimeoutSecs,
+		Schemas:            t.Schemas,
 	}
 }

@@ -235,6 +235,7 @@ func (h *Handler) Invoke(ctx context.Context, req fnspec.Request) (fnspec.Respon
 		MemoryLimit:  h.memory,
 		Compile:      h.compile,
 		LogPath:      h.pipe.path,
+		Schemas:      h.spec.Schemas,
 	}
 	for _, n := range h.spec.Inputs {
 		job.Inputs[n] = h.datasets[n]

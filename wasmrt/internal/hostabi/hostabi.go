@@ -42,6 +42,7 @@ import (
 
 	"github.com/glacier-pipeline/glacier/abi"
 	"github.com/glacier-pipeline/glacier/internal/suggest"
+	"github.com/glacier-pipeline/glacier/schema"
 	"github.com/glacier-pipeline/glacier/storage"
 	"github.com/glacier-pipeline/glacier/wasmrt/internal/logcap"
 )
@@ -64,6 +65,9 @@ type Config struct {
 	Partitioned []string
 	// SkipDigests leaves outputs unhashed: Output.SHA256 stays empty.
 	SkipDigests bool
+	// Contracts holds, by output, the contract its bytes are validated
+	// against as they are written (every part's, for a partitioned one).
+	Contracts map[string]*schema.Contract
 	// Log receives fault and access lines.
 	Log *logcap.Writer
 }
@@ -92,6 +96,7 @@ type State struct {
 	storageErr  error
 	storageName string
 	failMsg     string
+	violation   error // the first contract broken, a *schema.Violation
 	canceled    bool
 	bytesIn     int64
 	bytesOut    int64
@@ -102,7 +107,8 @@ type output struct {
 	// key; the output itself is then never staged.
 	parts  map[string]*output
 	staged storage.Staged
-	hash   hash.Hash // nil with Config.SkipDigests
+	hash   hash.Hash         // nil with Config.SkipDigests
+	check  *schema.Validator // nil when the output has no contract
 	size   int64
 	opened bool
 	failed bool // a write failed; later ones fail too
@@ -200,6 +206,39 @@ func (s *State) HostBug() string { return s.hostBug }
 
 // StorageError returns the first storage failure and its dataset, if any.
 func (s *State) StorageError() (dataset string, err error) { return s.storageName, s.storageErr }
+
+// Violation returns the first contract an output broke, a
+// *schema.Violation, or nil.
+func (s *State) Violation() error { return s.violation }
+
+// CheckContracts ends the validation of every output the guest wrote: a
+// last record without its line ending, a csv output without its header,
+// a json output's value. It records the first violation, for Violation.
+// Call it once the guest has exited.
+func (s *State) CheckContracts() {
+	for _, n := range s.cfg.Outputs {
+		o := s.outputs[n]
+		if !o.opened {
+			continue
+		}
+		for _, p := range o.stagedParts() {
+			if p.check == nil || p.failed {
+				continue
+			}
+			if err := p.check.Close(); err != nil {
+				s.violated(err)
+				return
+			}
+		}
+	}
+}
+
+func (s *State) violated(err error) {
+	if s.violation == nil {
+		s.violation = err
+	}
+	s.cfg.Log.Notef("task %q: contract broken: %v; the task fails and nothing is committed", s.cfg.Task, err)
+}
 
 // FailMessage returns the last message passed to task_fail, or "".
 func (s *State) FailMessage() string { return s.failMsg }
@@ -480,7 +519,7 @@ func (s *State) open(ctx context.Context, mem api.Memory, namePtr, nameLen, mode
 			s.storageFailed(fn, name, err)
 			return abi.ErrnoIO
 		}
-		s.startOutput(o, st)
+		s.startOutput(name, s.cfg.Part, o, st)
 		h.out = o
 	}
 	s.newHandle(mem, handlePtr, h)
@@ -564,10 +603,13 @@ func (s *State) access(name string, mode uint32) abi.Errno {
 	return abi.ErrnoSuccess
 }
 
-func (s *State) startOutput(o *output, st storage.Staged) {
+func (s *State) startOutput(name, part string, o *output, st storage.Staged) {
 	o.staged, o.opened = st, true
 	if !s.cfg.SkipDigests {
 		o.hash = sha256.New()
+	}
+	if c := s.cfg.Contracts[name]; c != nil {
+		o.check = c.NewPartValidator(name, part)
 	}
 }
 
@@ -691,7 +733,7 @@ func (s *State) openPart(ctx context.Context, mem api.Memory, namePtr, nameLen, 
 			return abi.ErrnoIO
 		}
 		p := &output{}
-		s.startOutput(p, st)
+		s.startOutput(name, key, p, st)
 		o.parts[key], o.opened = p, true
 		h.out = p
 	}
@@ -784,6 +826,14 @@ func (s *State) write(ctx context.Context, mem api.Memory, id, bufPtr, bufLen, n
 	o := h.out
 	if o.failed || o.staged == nil {
 		return abi.ErrnoIO // an earlier write failed; the reason is recorded
+	}
+	if o.check != nil {
+		if _, err := o.check.Write(buf); err != nil {
+			// The bytes go no further: nothing after a violation is kept.
+			o.failed = true
+			s.violated(err)
+			return abi.ErrnoIO
+		}
 	}
 	n, err := o.staged.Write(buf)
 	if err == nil && n != len(buf) {
