@@ -147,6 +147,36 @@ func ExampleReadJSON() {
 	// Output: {"orders":3,"sum":7.5}
 }
 
+// ReadJSONLines decodes JSON Lines into a struct, one record at a time, as
+// the input streams.
+func ExampleReadJSONLines() {
+	type order struct {
+		Customer string  `json:"customer"`
+		Amount   float64 `json:"amount"`
+	}
+	sum := func(t *task.Context) error {
+		totals := map[string]float64{}
+		err := task.ReadJSONLines(t, "orders", func(o order) error {
+			totals[o.Customer] += o.Amount
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		return task.WriteJSON(t, "totals", totals)
+	}
+	res, err := tasktest.Run(sum, tasktest.Config{
+		Inputs:  map[string][]byte{"orders": []byte("{\"customer\":\"C1\",\"amount\":2.5}\n{\"customer\":\"C2\",\"amount\":1}\n{\"customer\":\"C1\",\"amount\":4}\n")},
+		Outputs: []string{"totals"},
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Print(string(res.Outputs["totals"]))
+	// Output: {"C1":6.5,"C2":1}
+}
+
 // A task that is not mapping reads every part of a partitioned input: here
 // it counts the lines of each day's log into one report.
 func ExampleContext_Parts() {

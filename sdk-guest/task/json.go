@@ -1,6 +1,7 @@
 package task
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -59,4 +60,70 @@ func marshal(v any) ([]byte, error) {
 		return nil, err
 	}
 	return buf.Bytes(), nil
+}
+
+// MaxJSONLine is the longest line DecodeJSONLines reads: the longest
+// record a jsonl contract lets the host accept.
+const MaxJSONLine = 16 << 20
+
+// ReadJSONLines reads the input dataset named input as JSON Lines, one
+// JSON value a line, and calls fn with each record decoded into a T (as
+// json.Unmarshal does), in order, as the input streams: a dataset of any
+// size takes the memory of one record. See DecodeJSONLines.
+func ReadJSONLines[T any](c *Context, input string, fn func(T) error) error {
+	in, err := c.Input(input)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	if err := DecodeJSONLines(in, fn); err != nil {
+		return fmt.Errorf("task: read JSON Lines input %q: %w", input, err)
+	}
+	return in.Close()
+}
+
+// DecodeJSONLines reads r as JSON Lines and calls fn with each record
+// decoded into a T, in order. Blank lines are skipped. It stops at the
+// first line that does not decode into a T, is longer than MaxJSONLine or
+// holds more than one value, and at the first error fn returns; the error
+// names the line. Read a part of a partitioned input with it:
+//
+//	in, err := t.InputPart("events", key)
+//	...
+//	err = task.DecodeJSONLines(in, func(e Event) error { ... })
+func DecodeJSONLines[T any](r io.Reader, fn func(T) error) error {
+	br := bufio.NewReaderSize(r, 64<<10)
+	var long []byte // a line longer than the buffer, put together
+	for n := 1; ; n++ {
+		line, err := br.ReadSlice('\n')
+		if errors.Is(err, bufio.ErrBufferFull) {
+			long = append(long[:0], line...)
+			for errors.Is(err, bufio.ErrBufferFull) {
+				if len(long) > MaxJSONLine {
+					return fmt.Errorf("line %d is longer than %d MiB; is it JSON Lines?", n, MaxJSONLine>>20)
+				}
+				line, err = br.ReadSlice('\n')
+				long = append(long, line...)
+			}
+			line = long
+		}
+		if err != nil && err != io.EOF {
+			return fmt.Errorf("line %d: %w", n, err)
+		}
+		if len(line) > MaxJSONLine {
+			return fmt.Errorf("line %d is longer than %d MiB; is it JSON Lines?", n, MaxJSONLine>>20)
+		}
+		if trimmed := bytes.TrimSpace(line); len(trimmed) > 0 {
+			var v T
+			if derr := json.Unmarshal(trimmed, &v); derr != nil {
+				return fmt.Errorf("line %d: %w", n, derr)
+			}
+			if ferr := fn(v); ferr != nil {
+				return fmt.Errorf("line %d: %w", n, ferr)
+			}
+		}
+		if err == io.EOF {
+			return nil
+		}
+	}
 }

@@ -674,3 +674,65 @@ func TestConcurrentUse(t *testing.T) {
 		t.Errorf("log has %d lines, want %d:\n%s", lines, n, res.Log)
 	}
 }
+
+func TestJSONLines(t *testing.T) {
+	type event struct {
+		ID   int    `json:"id"`
+		Kind string `json:"kind"`
+	}
+	long := `{"id":3,"kind":"` + strings.Repeat("x", 200<<10) + `"}`
+	tests := []struct {
+		name   string
+		in     string
+		want   []event
+		errMsg string
+	}{
+		{name: "records", in: "{\"id\":1,\"kind\":\"a\"}\n{\"id\":2}\r\n", want: []event{{1, "a"}, {2, ""}}},
+		{name: "no final newline", in: "{\"id\":1}\n{\"id\":2}", want: []event{{1, ""}, {2, ""}}},
+		{name: "blank lines", in: "\n{\"id\":1}\n  \n\n{\"id\":2}\n", want: []event{{1, ""}, {2, ""}}},
+		{name: "empty", in: ""},
+		{name: "a line longer than the buffer", in: "{\"id\":1}\n" + long + "\n", want: []event{{1, ""}, {3, strings.Repeat("x", 200<<10)}}},
+		{name: "bad line", in: "{\"id\":1}\n{\"id\":\"two\"}\n", want: []event{{1, ""}},
+			errMsg: `task: read JSON Lines input "in": line 2: json: cannot unmarshal string into Go struct field event.id of type int`},
+		{name: "two values on a line", in: "{\"id\":1} {\"id\":2}\n",
+			errMsg: `task: read JSON Lines input "in": line 1: invalid character '{' after top-level value`},
+		{name: "fn stops it", in: "{\"id\":1}\n{\"id\":-1}\n{\"id\":3}\n", want: []event{{1, ""}},
+			errMsg: `task: read JSON Lines input "in": line 2: negative id`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got []event
+			_, err := tasktest.Run(func(c *task.Context) error {
+				return task.ReadJSONLines(c, "in", func(e event) error {
+					if e.ID < 0 {
+						return errors.New("negative id")
+					}
+					got = append(got, e)
+					return nil
+				})
+			}, tasktest.Config{Inputs: map[string][]byte{"in": []byte(tt.in)}})
+			if tt.errMsg != "" {
+				var te *tasktest.Error
+				if !errors.As(err, &te) || te.Message != tt.errMsg {
+					t.Fatalf("error = %v, want message %q", err, tt.errMsg)
+				}
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("decoded %d records %.200v, want %d", len(got), got, len(tt.want))
+			}
+		})
+	}
+}
+
+func TestJSONLinesTooLong(t *testing.T) {
+	in := bytes.Repeat([]byte("x"), task.MaxJSONLine+2)
+	_, err := tasktest.Run(func(c *task.Context) error {
+		return task.ReadJSONLines(c, "in", func(any) error { return nil })
+	}, tasktest.Config{Inputs: map[string][]byte{"in": in}})
+	var te *tasktest.Error
+	if !errors.As(err, &te) || te.Message != `task: read JSON Lines input "in": line 1 is longer than 16 MiB; is it JSON Lines?` {
+		t.Fatalf("error = %v", err)
+	}
+}
