@@ -123,9 +123,9 @@ func (m *Manifest) Diagnostics() (errs, warnings []string) {
 }
 
 // FileDiagnostics checks the files the manifest names, for a manifest read
-// from a file (Dir set): every source, as glacier.CheckSource does, every
-// build: directory and every module: file, so validate reports what run
-// and the compilers would refuse. Each problem has its position, as in
+// from a file (Dir set): every source, as glacier.CheckSource does, and
+// against its dataset's contract, every build: directory and every module:
+// file, so validate reports what run and the compilers would refuse. Each problem has its position, as in
 // Diagnostics.
 func (m *Manifest) FileDiagnostics() []string {
 	if m.Dir == "" {
@@ -138,6 +138,8 @@ func (m *Manifest) FileDiagnostics() []string {
 		}
 		if err := glacier.CheckSource(m.Dir, d); err != nil {
 			errs = append(errs, fmt.Sprintf("%sdataset %q: %v", position(m.Path, m.Line("dataset", d.Name)), d.Name, err))
+		} else if err := checkSourceContract(m.Dir, d); err != nil {
+			errs = append(errs, fmt.Sprintf("%s%v", position(m.Path, m.Line("dataset", d.Name)), err))
 		}
 	}
 	for _, t := range m.Pipeline.Tasks() {

@@ -1,12 +1,17 @@
 package cli
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/glacier-pipeline/glacier"
 	"github.com/glacier-pipeline/glacier/providers/local"
+	"github.com/glacier-pipeline/glacier/schema"
 )
 
 // DatasetInfo is one row of glacier datasets.
@@ -22,15 +27,30 @@ type DatasetInfo struct {
 	// Partitioned datasets count their parts; Size is then all of them.
 	Partitioned bool `json:"partitioned,omitempty"`
 	Parts       int  `json:"parts,omitempty"`
+	// Schema is the dataset's contract, and SchemaFile the file it is
+	// read from; both only with --schema.
+	Schema     *schema.Schema `json:"schema,omitempty"`
+	SchemaFile string         `json:"schema_file,omitempty"`
 }
 
 func newDatasetsCmd(g *Globals) *cobra.Command {
-	var asJSON bool
+	var asJSON, contracts bool
 	cmd := &cobra.Command{
 		Use:   "datasets",
 		Short: "List the datasets with their current version: size, digest, producing run",
-		Args:  args(0, 0),
+		Long: `Datasets lists the datasets with their current version: size, digest,
+producing run. With --schema it shows each dataset's contract instead: its
+format and, for csv, every column with its type and rules, for jsonl and
+json its JSON Schema.`,
+		Args: args(0, 0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if contracts {
+				m, err := g.LoadManifest(cmd.Context())
+				if err != nil {
+					return err
+				}
+				return showContracts(g.IO.Out, m.Pipeline.Datasets(), asJSON)
+			}
 			m, store, err := g.openStore(cmd.Context())
 			if err != nil {
 				return err
@@ -81,7 +101,69 @@ func newDatasetsCmd(g *Globals) *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	cmd.Flags().BoolVar(&contracts, "schema", false, "show each dataset's contract (its schema) instead of its version")
 	return cmd
+}
+
+// showContracts prints each dataset's contract: a heading line, then for
+// csv a table of its columns, for jsonl and json its JSON Schema.
+func showContracts(w io.Writer, ds []glacier.Dataset, asJSON bool) error {
+	if asJSON {
+		infos := make([]DatasetInfo, len(ds))
+		for i, d := range ds {
+			infos[i] = DatasetInfo{Name: d.Name, Storage: d.Storage.StorageType(), Partitioned: d.Partitioned, Schema: d.Schema, SchemaFile: d.SchemaFile}
+		}
+		return writeJSON(w, infos)
+	}
+	for i, d := range ds {
+		if i > 0 {
+			fmt.Fprintln(w)
+		}
+		s := d.Schema
+		if s == nil {
+			fmt.Fprintf(w, "%s: no contract\n", d.Name)
+			continue
+		}
+		head := fmt.Sprintf("%s: %s", d.Name, s.Format)
+		if d.SchemaFile != "" {
+			head += " (" + d.SchemaFile + ")"
+		}
+		if d.Partitioned {
+			head += ", every part"
+		}
+		fmt.Fprintln(w, head)
+		switch s.Format {
+		case schema.CSV:
+			rows := [][]string{{"  COLUMN", "TYPE", "EMPTY", "RULE"}}
+			for _, c := range s.Columns {
+				empty, rule := "no", "-"
+				if c.Nullable {
+					empty = "yes"
+				}
+				switch {
+				case c.Pattern != "" && len(c.Enum) > 0:
+					rule = "pattern " + c.Pattern + ", one of " + strings.Join(c.Enum, " ")
+				case c.Pattern != "":
+					rule = "pattern " + c.Pattern
+				case len(c.Enum) > 0:
+					rule = "one of " + strings.Join(c.Enum, " ")
+				}
+				rows = append(rows, []string{"  " + c.Name, string(c.Type), empty, rule})
+			}
+			fmt.Fprint(w, table(rows))
+		case schema.JSONL, schema.JSON:
+			if len(s.JSONSchema) == 0 {
+				fmt.Fprintln(w, "  any JSON value")
+				break
+			}
+			var b bytes.Buffer
+			if err := json.Indent(&b, s.JSONSchema, "  ", "  "); err != nil {
+				return fmt.Errorf("dataset %q: %w", d.Name, err)
+			}
+			fmt.Fprintf(w, "  %s\n", b.String())
+		}
+	}
+	return nil
 }
 
 func newCatCmd(g *Globals) *cobra.Command {
