@@ -224,6 +224,8 @@ func runLocally(t *testing.T, fix *etlFixture) map[string][]byte {
 // hostile is a guest that misbehaves, and how its function must fail.
 type hostile struct {
 	fixture string
+	// name tells apart two cases of one fixture; empty means the fixture's.
+	name    string
 	outputs []string
 	edit    func(*fnspec.TaskSpec)
 	// kind is the fnspec Kind of the failure; empty for a task that succeeds.
@@ -239,6 +241,20 @@ var hostiles = []hostile{
 	{fixture: "undeclared", kind: fnspec.KindTaskFailed, msg: "secret"},
 	{fixture: "loop", outputs: []string{"out"}, edit: func(s *fnspec.TaskSpec) { s.TimeoutSecs = 2 }, kind: fnspec.KindTimeout, msg: "before the function's deadline"},
 	{fixture: "environ", outputs: []string{"env"}},
+	// A task that succeeds, but writes what breaks its output's contract.
+	{fixture: "environ", name: "environ-contract", outputs: []string{"env"},
+		edit: func(s *fnspec.TaskSpec) {
+			s.Schemas = map[string]json.RawMessage{"env": json.RawMessage(`{"format":"jsonl"}`)}
+		},
+		kind: fnspec.KindContract, msg: `breaks its contract: dataset "env": line 1 (record 1): the record is not valid JSON: unexpected "e" at byte 1`},
+}
+
+// id names the case: its bundle, its bucket and its subtest.
+func (h hostile) id() string {
+	if h.name != "" {
+		return h.name
+	}
+	return h.fixture
 }
 
 func (h hostile) spec(tb testing.TB, wasmPath string) fnspec.TaskSpec {
@@ -271,8 +287,8 @@ func hostileBundles(tb testing.TB) map[string]builtBundle {
 			zb, err := gcfbundle.Package(context.Background(), gcfbundle.PackageOptions{
 				Spec: h.spec(tb, wasmPath), WasmPath: wasmPath, CacheDir: testCacheDir(tb),
 			})
-			require.NoError(tb, err, "package %s", h.fixture)
-			out[h.fixture] = buildBundle(tb, h.fixture, zb)
+			require.NoError(tb, err, "package %s", h.id())
+			out[h.id()] = buildBundle(tb, h.id(), zb)
 		}
 		hostileBuilds.bundles = out
 	})
@@ -287,7 +303,7 @@ func hostileBundles(tb testing.TB) map[string]builtBundle {
 // and that the guest sees nothing of the function's environment.
 func TestHostile(t *testing.T) {
 	if testing.Short() {
-		t.Skip("skipping: builds and serves seven Cloud Functions bundles (minutes); run without -short")
+		t.Skip("skipping: builds and serves eight Cloud Functions bundles (minutes); run without -short")
 	}
 	bundles := hostileBundles(t)
 	srv := fakegcs.Start(t)
@@ -299,15 +315,15 @@ func TestHostile(t *testing.T) {
 	t.Cleanup(func() { pool.Close() })
 
 	for _, h := range hostiles {
-		t.Run(h.fixture, func(t *testing.T) {
+		t.Run(h.id(), func(t *testing.T) {
 			t.Parallel()
-			bucket := bucketOf("hostile", h.fixture)
+			bucket := bucketOf("hostile", h.id())
 			srv.CreateBucket(t, bucket)
 			urls := map[string]string{}
 			for _, o := range h.outputs {
 				urls[o] = "gs://" + bucket + "/" + o
 			}
-			f := serve(t, bundles[h.fixture], map[string]string{
+			f := serve(t, bundles[h.id()], map[string]string{
 				"STORAGE_EMULATOR_HOST": srv.Host,
 				fnspec.DatasetsEnv:      datasetsEnv(t, urls, h.outputs...),
 			})
@@ -365,7 +381,7 @@ func runHostileLocally(t *testing.T, pool *wasmrt.Pool, h hostile) (map[string][
 	job := wasmrt.Job{
 		ModulePath: wasmPath, ModuleSHA256: spec.ModuleSHA256, Task: spec.Task, RunID: "local",
 		Outputs: map[string]string{}, MemoryLimit: uint64(spec.MemoryMiB) << 20,
-		Timeout: time.Duration(spec.TimeoutSecs) * time.Second,
+		Timeout: time.Duration(spec.TimeoutSecs) * time.Second, Schemas: spec.Schemas,
 	}
 	for _, o := range h.outputs {
 		job.Outputs[o] = filestore.URL(filepath.Join(dir, o))
