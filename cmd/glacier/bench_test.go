@@ -6,8 +6,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	glacierpkg "github.com/glacier-pipeline/glacier"
 	"github.com/glacier-pipeline/glacier/cmd/glacier/internal/cli"
+	"github.com/glacier-pipeline/glacier/manifest"
 )
 
 // BenchmarkETL times `glacier run` on examples/etl: cold is a fresh project
@@ -48,6 +51,68 @@ func BenchmarkETL(b *testing.B) {
 			run(dir)
 		}
 	})
+}
+
+// BenchmarkETLContracts measures what checking contracts costs a run of
+// examples/etl: glacier run --force (modules built, every task run again)
+// on the example as it is, every cleaned dataset under a contract, and on
+// a copy whose contracts are removed, the two alternating so both see the
+// same machine. It reports each run's seconds and the overhead in percent.
+//
+//	go test ./cmd/glacier -run '^$' -bench ETLContracts -benchtime 5x
+func BenchmarkETLContracts(b *testing.B) {
+	bin := glacierBin(b)
+	project := func(contracts bool) string {
+		dir := b.TempDir()
+		copyTree(b, filepath.Join("..", "..", "examples", "etl"), dir)
+		if err := cli.VendorSDK(dir, etlModule); err != nil {
+			b.Fatal(err)
+		}
+		if !contracts {
+			m, err := manifest.Load(filepath.Join(dir, manifest.DefaultFile))
+			if err != nil {
+				b.Fatal(err)
+			}
+			p := glacierpkg.New(m.Pipeline.Name())
+			for _, d := range m.Pipeline.Datasets() {
+				d.Schema, d.SchemaFile = nil, ""
+				if err := p.AddDataset(d); err != nil {
+					b.Fatal(err)
+				}
+			}
+			for _, t := range m.Pipeline.Tasks() {
+				if err := p.AddTask(t); err != nil {
+					b.Fatal(err)
+				}
+			}
+			data, err := manifest.Marshal(p)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, manifest.DefaultFile), data, 0o644); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if _, errOut, err := glacier(b, bin, "run", "-C", dir); err != nil {
+			b.Fatalf("%v\n%s", err, errOut)
+		}
+		return dir
+	}
+	with, without := project(true), project(false)
+	var took [2]time.Duration
+	for b.Loop() {
+		for i, dir := range []string{with, without} {
+			start := time.Now()
+			if _, errOut, err := glacier(b, bin, "run", "--force", "-C", dir); err != nil {
+				b.Fatalf("%v\n%s", err, errOut)
+			}
+			took[i] += time.Since(start)
+		}
+	}
+	n := float64(b.N)
+	b.ReportMetric(took[0].Seconds()/n, "s/run-contracts")
+	b.ReportMetric(took[1].Seconds()/n, "s/run-none")
+	b.ReportMetric(100*(took[0].Seconds()-took[1].Seconds())/took[1].Seconds(), "overhead-%")
 }
 
 // BenchmarkManyTasks times glacier on a project of 400 trivial tasks that
