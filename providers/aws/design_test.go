@@ -1,12 +1,14 @@
 package aws
 
 import (
+	"encoding/json"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/glacier-pipeline/glacier"
+	"github.com/glacier-pipeline/glacier/schema"
 )
 
 // TestFunctionMemory: a function has its task's memory and the runtime's
@@ -52,4 +54,19 @@ func TestBucketNameClash(t *testing.T) {
 		glacier.Dataset{Name: "a-b", Storage: glacier.ObjectStorage{}})
 	errs, _ := check(t, p, Options{})
 	assertProblems(t, errs, []string{`dataset "a-b": would share the bucket name "p-a-b" with dataset "a_b"`})
+}
+
+// TestSchemasReachSpec: each output's contract is in the task's spec, for
+// the bootstrap to enforce; an input's is not (its producer enforced it).
+func TestSchemasReachSpec(t *testing.T) {
+	ids := &schema.Schema{Format: schema.CSV, Columns: []schema.Column{{Name: "id", Type: schema.Integer}}}
+	p := pipeline(t, glacier.Task{Compute: glacier.Serverless{}},
+		glacier.Dataset{Name: "in", Storage: glacier.ObjectStorage{}, Source: "in.csv", Schema: &schema.Schema{Format: schema.Bytes}},
+		glacier.Dataset{Name: "out", Storage: glacier.ObjectStorage{}, Schema: ids})
+	dep, probs := designFor(t, p, Options{Dir: project(t)})
+	require.NoError(t, probs.Err())
+	spec := dep.Tasks[0].TaskSpec(dep.Pipeline)
+	want, err := ids.Encode()
+	require.NoError(t, err)
+	assert.Equal(t, map[string]json.RawMessage{"out": want}, spec.Schemas)
 }
