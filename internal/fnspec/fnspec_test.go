@@ -1,6 +1,7 @@
 package fnspec_test
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"slices"
@@ -103,4 +104,18 @@ func TestNewRunID(t *testing.T) {
 
 func TestFunctionMemory(t *testing.T) {
 	assert.Equal(t, 256+fnspec.HostReserveMiB, fnspec.FunctionMemoryMiB(256))
+}
+
+func TestSpecSchemas(t *testing.T) {
+	spec := validSpec()
+	spec.Schemas = map[string]json.RawMessage{"clean": json.RawMessage(`{"format":"bytes"}`)}
+	require.NoError(t, spec.Validate())
+	data, err := spec.Encode()
+	require.NoError(t, err)
+	assert.Contains(t, string(data), `"schemas"`)
+
+	spec.Schemas = map[string]json.RawMessage{"raw": json.RawMessage(`{"format":"bytes"}`), "clean": json.RawMessage(`[1]`)}
+	err = spec.Validate()
+	assert.ErrorContains(t, err, `schemas names "raw", which is not one of the outputs ["clean"]`)
+	assert.ErrorContains(t, err, `schemas of "clean" is not a JSON object`)
 }
