@@ -75,3 +75,39 @@ func TestContracts(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), `dataset "src": line 3 (record 2), column 1 "id": "2" does not match the column's pattern "1"`)
 }
+
+// TestPartitionedContracts: every part of a partitioned dataset keeps the
+// dataset's contract. A part of the source that breaks it stops the run,
+// naming the file; a map task's part that writes what breaks it fails, the
+// violation naming the part.
+func TestPartitionedContracts(t *testing.T) {
+	pr := newProject(t)
+	pr.writeSource("logs/a.csv", "id\n1\n")
+	pr.writeSource("logs/b.csv", "id\n2\n")
+	declare := func(logs, parsed *schema.Schema, suffix string) {
+		pr.p = glacier.New("test")
+		require.NoError(t, pr.p.AddDataset(glacier.Dataset{Name: "logs", Storage: glacier.ObjectStorage{}, Source: "data/logs", Partitioned: true, Schema: logs}))
+		require.NoError(t, pr.p.AddDataset(glacier.Dataset{Name: "parsed", Storage: glacier.ObjectStorage{}, Partitioned: true, Schema: parsed}))
+		require.NoError(t, pr.p.AddTask(glacier.Task{Name: "parse", Module: pr.module, Inputs: []string{"logs"}, Outputs: []string{"parsed"},
+			Map: "logs", Params: map[string]string{"suffix": suffix}, Compute: glacier.Local{Timeout: 60}}))
+	}
+	declare(ids(""), ids(""), "3\n")
+	_, st, err := pr.run(local.Options{})
+	require.NoError(t, err)
+	assert.Equal(t, map[string]string{"parse": "succeeded"}, st)
+	assert.Equal(t, map[string]string{"a.csv": "id\n1\n3\n", "b.csv": "id\n2\n3\n"}, pr.parts("parsed"))
+
+	// Each part's output breaks the contract on its third record.
+	declare(ids(""), ids(""), "x\n")
+	rep, st, err := pr.run(local.Options{})
+	require.Error(t, err)
+	assert.Equal(t, map[string]string{"parse": "failed"}, st)
+	assert.Regexp(t, `dataset "parsed" part "[ab].csv": line 3 \(record 2\), column 1 "id": "x" is not an integer`, rep.Tasks[0].Err.Error())
+	assert.Equal(t, map[string]string{"a.csv": "id\n1\n3\n", "b.csv": "id\n2\n3\n"}, pr.parts("parsed"), "nothing was committed")
+
+	pr.writeSource("logs/b.csv", "id\nnot a number\n")
+	declare(ids(""), ids(""), "3\n")
+	_, _, err = pr.run(local.Options{})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `logs/b.csv breaks its contract: dataset "logs" part "b.csv": line 2 (record 1), column 1 "id": "not a number" is not an integer`)
+}

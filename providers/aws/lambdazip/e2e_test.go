@@ -134,6 +134,19 @@ func TestETLUnderEmulator(t *testing.T) {
 				Params: task.Params, Inputs: task.Inputs, Outputs: task.Outputs,
 				MemoryMiB: limits.MemoryMiB, TimeoutSecs: limits.TimeoutSecs,
 			}
+			// The example's contracts, as the compiler puts them in the
+			// spec: the bootstrap checks every output against its own.
+			for _, out := range task.Outputs {
+				if d, _ := p.Dataset(out); d.Schema != nil {
+					raw, err := d.Schema.Encode()
+					require.NoError(t, err)
+					if spec.Schemas == nil {
+						spec.Schemas = map[string]json.RawMessage{}
+					}
+					spec.Schemas[out] = raw
+				}
+			}
+			require.NotEmpty(t, spec.Schemas, "task %s: examples/etl declares a contract for every output", task.Name)
 			zb := pack(t, spec, mod.Path, nil)
 			zfiles := ziptest.Files(t, zb)
 			require.Equal(t, mod.SHA256, sha(zfiles[fnspec.ModuleFile]), "task %s: the zip must hold the built module", task.Name)

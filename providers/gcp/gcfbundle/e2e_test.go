@@ -59,13 +59,27 @@ func etlBundles(tb testing.TB) *etlFixture {
 	return etl.fix
 }
 
-// etlSpec is the spec the compiler gives a task.
+// etlSpec is the spec the compiler gives a task, its outputs' contracts
+// included.
 func etlSpec(pl *plan.Flow, t plan.Task) fnspec.TaskSpec {
-	return fnspec.TaskSpec{
+	spec := fnspec.TaskSpec{
 		ABI: abi.Version, Pipeline: pl.Name, Task: t.Name, ModuleSHA256: t.Module.SHA256,
 		Params: t.Params, Inputs: t.Reads, Outputs: t.Writes,
 		MemoryMiB: t.Limits.MemoryMiB, TimeoutSecs: t.Limits.TimeoutSecs,
 	}
+	for _, out := range t.Writes {
+		if d, _ := pl.Dataset(out); d.Schema != nil {
+			raw, err := d.Schema.Encode()
+			if err != nil {
+				panic(err)
+			}
+			if spec.Schemas == nil {
+				spec.Schemas = map[string]json.RawMessage{}
+			}
+			spec.Schemas[out] = raw
+		}
+	}
+	return spec
 }
 
 func makeETL(tb testing.TB) *etlFixture {
