@@ -86,7 +86,8 @@ func Compile(s *Schema) (*Contract, error) {
 	return c, nil
 }
 
-// Schema returns the schema c was compiled from.
+// Schema returns the schema c was compiled from. Its slices are c's own:
+// do not modify them.
 func (c *Contract) Schema() *Schema { s := c.schema; return &s }
 
 func (c *Contract) compileColumns() error {
