@@ -15,7 +15,7 @@ const (
 	// MaxRecord bounds one csv or jsonl record, its line ending included.
 	MaxRecord = 16 << 20
 	// MaxJSON bounds a json dataset, which is validated as one value.
-	MaxJSON = 256 << 20
+	MaxJSON = 64 << 20
 )
 
 // Violation is the first place a stream breaks its contract.
