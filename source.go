@@ -3,11 +3,13 @@ package glacier
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"path/filepath"
 	"strings"
 
 	"github.com/glacier-pipeline/glacier/internal/regfile"
+	"github.com/glacier-pipeline/glacier/schema"
 )
 
 // SourcePath returns the file d's source names, for a project in dir, after
@@ -105,4 +107,55 @@ func CheckSource(dir string, d Dataset) error {
 	}
 	_, err := SourcePath(dir, d)
 	return err
+}
+
+// CheckSourceContract reads d's source, every file of a partitioned one,
+// through its dataset's contract, for a project in dir, as glacier run
+// imports them; a compiler checks what it will upload the same way. It
+// returns the first violation, naming the file, or nil when d has no
+// contract or no source. A source CheckSource refuses, or a contract that
+// does not compile, is left to the checks that report them.
+func CheckSourceContract(dir string, d Dataset) error {
+	if d.Schema == nil || d.Source == "" {
+		return nil
+	}
+	c, err := schema.Compile(d.Schema)
+	if err != nil {
+		return nil
+	}
+	var files []SourcePart
+	if d.Partitioned {
+		if files, err = SourceParts(dir, d); err != nil {
+			return nil
+		}
+	} else {
+		path, err := SourcePath(dir, d)
+		if err != nil {
+			return nil
+		}
+		files = []SourcePart{{Path: path}}
+	}
+	for _, f := range files {
+		if err := checkFile(c.NewPartValidator(d.Name, f.Key), f.Path); err != nil {
+			rel, rerr := filepath.Rel(dir, f.Path)
+			if rerr != nil || strings.HasPrefix(rel, "..") {
+				rel = f.Path
+			}
+			return fmt.Errorf("source %s breaks its contract: %w", filepath.ToSlash(rel), err)
+		}
+	}
+	return nil
+}
+
+// checkFile streams the file at path through v.
+func checkFile(v *schema.Validator, path string) error {
+	f, _, err := regfile.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if _, err := io.Copy(v, f); err != nil {
+		return err
+	}
+	return v.Close()
 }

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -12,7 +11,6 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/glacier-pipeline/glacier"
 	"github.com/glacier-pipeline/glacier/schema"
 )
 
@@ -178,51 +176,4 @@ func schemaNode(s *schema.Schema, file string) (*yaml.Node, error) {
 		return nil, err
 	}
 	return doc.Content[0], nil
-}
-
-// checkSourceContract reads d's source files, every part of a partitioned
-// one, through its contract, as glacier run imports them, and returns the
-// first violation, naming the file.
-func checkSourceContract(dir string, d glacier.Dataset) error {
-	if d.Schema == nil {
-		return nil
-	}
-	c, err := schema.Compile(d.Schema)
-	if err != nil {
-		return nil // reported with the schema
-	}
-	var files []glacier.SourcePart
-	if d.Partitioned {
-		if files, err = glacier.SourceParts(dir, d); err != nil {
-			return err
-		}
-	} else {
-		path, err := glacier.SourcePath(dir, d)
-		if err != nil {
-			return err
-		}
-		files = []glacier.SourcePart{{Path: path}}
-	}
-	for _, f := range files {
-		if err := checkFile(c.NewPartValidator(d.Name, f.Key), f.Path); err != nil {
-			rel, rerr := filepath.Rel(dir, f.Path)
-			if rerr != nil || strings.HasPrefix(rel, "..") {
-				rel = f.Path
-			}
-			return fmt.Errorf("source %s breaks its contract: %w", filepath.ToSlash(rel), err)
-		}
-	}
-	return nil
-}
-
-func checkFile(v *schema.Validator, path string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	if _, err := io.Copy(v, f); err != nil {
-		return err
-	}
-	return v.Close()
 }

@@ -138,7 +138,7 @@ func (m *Manifest) FileDiagnostics() []string {
 		}
 		if err := glacier.CheckSource(m.Dir, d); err != nil {
 			errs = append(errs, fmt.Sprintf("%sdataset %q: %v", position(m.Path, m.Line("dataset", d.Name)), d.Name, err))
-		} else if err := checkSourceContract(m.Dir, d); err != nil {
+		} else if err := glacier.CheckSourceContract(m.Dir, d); err != nil {
 			errs = append(errs, fmt.Sprintf("%s%v", position(m.Path, m.Line("dataset", d.Name)), err))
 		}
 	}

@@ -70,3 +70,32 @@ func TestSchemasReachSpec(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, map[string]json.RawMessage{"out": want}, spec.Schemas)
 }
+
+// TestSourceBreaksContract: a source the program would upload is checked
+// against its contract, as glacier run checks what it imports.
+func TestSourceBreaksContract(t *testing.T) {
+	cols := func(names ...string) *schema.Schema {
+		s := &schema.Schema{Format: schema.CSV}
+		for _, n := range names {
+			s.Columns = append(s.Columns, schema.Column{Name: n, Type: schema.String})
+		}
+		return s
+	}
+	for _, tt := range []struct {
+		contract *schema.Schema
+		problem  string
+	}{
+		{cols("a", "b"), ""},
+		{cols("a", "c"), `dataset "in": source in.csv breaks its contract: dataset "in": line 1, column 2 "c": the header names column 2 "b", but the contract names it "c"`},
+	} {
+		p := pipeline(t, glacier.Task{Compute: glacier.Serverless{}},
+			glacier.Dataset{Name: "in", Storage: glacier.ObjectStorage{}, Source: "in.csv", Schema: tt.contract},
+			glacier.Dataset{Name: "out", Storage: glacier.ObjectStorage{}})
+		errs, _ := check(t, p, Options{})
+		if tt.problem == "" {
+			assert.Empty(t, errs)
+		} else {
+			assertProblems(t, errs, []string{tt.problem})
+		}
+	}
+}

@@ -59,12 +59,18 @@ func (d Dataset) SourcePath(dir string) string {
 
 // CheckSource returns a message if d has a source that glacier.CheckSource
 // refuses (not a regular file, or a folder of them for a partitioned
-// dataset; or outside the project directory dir), and "" otherwise.
+// dataset; or outside the project directory dir) or that breaks its
+// dataset's contract (glacier.CheckSourceContract), and "" otherwise.
 func (d Dataset) CheckSource(dir string) string {
 	if d.Source == "" {
 		return ""
 	}
 	if err := glacier.CheckSource(dir, d.Dataset); err != nil {
+		return err.Error()
+	}
+	// What a compiler uploads keeps its contract, as glacier run checks
+	// what it imports.
+	if err := glacier.CheckSourceContract(dir, d.Dataset); err != nil {
 		return err.Error()
 	}
 	return ""
