@@ -226,3 +226,25 @@ func TestFunctionDir(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, filepath.Join(wd, SourceDir), dir)
 }
+
+// TestContract: an output that breaks the contract the spec carries fails
+// the function with kind Contract, naming the line and the rule, and
+// nothing is committed.
+func TestContract(t *testing.T) {
+	f := serve(t, "copy", []string{"in"}, []string{"out"}, func(s *fnspec.TaskSpec) {
+		s.Params = map[string]string{"suffix": `{"a": 2}`}
+		s.Schemas = map[string]json.RawMessage{"out": json.RawMessage(`{"format":"jsonl","json_schema":{"type":"object"}}`)}
+	})
+	b, o, err := gcsstore.ParseURL(f.urls["in"])
+	require.NoError(t, err)
+	f.srv.PutObject(t, b, o, []byte("{\"a\": 1}\n"))
+
+	var fail Failure
+	res := f.post(t, http.MethodPost, `{"run_id": "r"}`, &fail)
+	assert.Equal(t, http.StatusInternalServerError, res.StatusCode, "log: %s", f.log.String())
+	assert.Equal(t, Failure{Task: "copy", RunID: "r", Status: "failed", Kind: fnspec.KindContract, Error: fail.Error}, fail)
+	assert.Contains(t, fail.Error, `dataset "out": line 2 (record 2): the last record has no line ending`)
+	assert.Contains(t, fail.Error, "nothing was committed")
+	_, ok := f.object(t, "out")
+	assert.False(t, ok, "a task that broke its contract committed its output")
+}
