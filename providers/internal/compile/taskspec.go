@@ -22,5 +22,10 @@ func (t *Task) TaskSpec(pipeline string) fnspec.TaskSpec {
 
 		CompileMemoryMiB:   t.Limits.Compile.MemoryMiB,
 		CompileTimeoutSecs: t.Limits.Compile.TimeoutSecs,
+
+		Partitioned:       t.Partitioned,
+		Map:               t.Map,
+		MapBatch:          t.Batch(),
+		ToleratedFailures: t.ToleratedFailures,
 	}
 }
