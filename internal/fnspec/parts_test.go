@@ -29,16 +29,16 @@ func TestPartList(t *testing.T) {
 	assert.Equal(t, "[]\n", string(empty))
 
 	for list, want := range map[string]string{
-		`{"parts":[]}`:                                                              "not a part list",
-		`[{"key":"../x","object":"o","size":1}]`:                                    "part list entry 0",
-		`[{"key":"a","object":"../o","size":1}]`:                                    "not a clean relative name",
-		`[{"key":"a","object":"/o","size":1}]`:                                      "not a clean relative name",
-		`[{"key":"b","object":"o","size":1},{"key":"a","object":"p","size":1}]`:     "not sorted",
-		`[{"key":"a","object":"o","size":1},{"key":"a","object":"p","size":1}]`:     "without duplicates",
-		`[{"key":"a","object":"x/./o","size":1}]`:                                   "not a clean relative name",
-		`[{"key":"a","object":"","size":1}]`:                                        "not a clean relative name",
-		`[{"key":"a/","object":"o","size":1}]`:                                      "part list entry 0",
-		`[{"key":"a","object":"o","size":1},{"key":"b\n","object":"p"}]`: "entry 1",
+		`{"parts":[]}`:                                                          "not a part list",
+		`[{"key":"../x","object":"o","size":1}]`:                                "part list entry 0",
+		`[{"key":"a","object":"../o","size":1}]`:                                "not a clean relative name",
+		`[{"key":"a","object":"/o","size":1}]`:                                  "not a clean relative name",
+		`[{"key":"b","object":"o","size":1},{"key":"a","object":"p","size":1}]`: "not sorted",
+		`[{"key":"a","object":"o","size":1},{"key":"a","object":"p","size":1}]`: "without duplicates",
+		`[{"key":"a","object":"x/./o","size":1}]`:                               "not a clean relative name",
+		`[{"key":"a","object":"","size":1}]`:                                    "not a clean relative name",
+		`[{"key":"a/","object":"o","size":1}]`:                                  "part list entry 0",
+		`[{"key":"a","object":"o","size":1},{"key":"b\n","object":"p"}]`:        "entry 1",
 	} {
 		_, err := fnspec.DecodeParts([]byte(list))
 		assert.ErrorContains(t, err, want, "%s", list)
