@@ -63,7 +63,19 @@ type Task struct {
 	// MaxConcurrency bounds how many of a map task's parts run at once;
 	// zero means as many as the runner allows.
 	MaxConcurrency int
+	// MapBatch is how many of a map task's parts one cloud invocation
+	// runs, one after another; zero means DefaultMapBatch. The task's
+	// timeout bounds the invocation, so the whole batch. glacier run
+	// schedules parts one by one and ignores it.
+	MapBatch int
 }
+
+// DefaultMapBatch is how many parts a cloud invocation of a map task runs
+// when the task does not say.
+const DefaultMapBatch = 50
+
+// MaxMapBatch bounds Task.MapBatch.
+const MaxMapBatch = 1000
 
 // Pipeline is a set of datasets and the tasks that connect them. Build one
 // with New and the Add methods, or load a glacier.yaml with package

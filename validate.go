@@ -443,6 +443,12 @@ func (v *validator) partitions() {
 		if t.MaxConcurrency != 0 && t.Map == "" {
 			v.errorf("task", t.Name, "sets max_concurrency but maps over nothing; it bounds how many parts run at once, so add map: or remove it")
 		}
+		if t.MapBatch != 0 && t.Map == "" {
+			v.errorf("task", t.Name, "sets map_batch but maps over nothing; it says how many parts one cloud invocation runs, so add map: or remove it")
+		}
+		if t.MapBatch < 0 || t.MapBatch > MaxMapBatch {
+			v.errorf("task", t.Name, "map_batch is %d; it must be 1 to %d", t.MapBatch, MaxMapBatch)
+		}
 		if t.MaxConcurrency < 0 {
 			v.errorf("task", t.Name, "max_concurrency is %d; it must be positive", t.MaxConcurrency)
 		}

@@ -78,6 +78,9 @@ func Marshal(p *glacier.Pipeline) ([]byte, error) {
 		if t.Map != "" {
 			add(n, "map", str(t.Map))
 		}
+		if t.MapBatch != 0 {
+			add(n, "map_batch", num(t.MapBatch))
+		}
 		if t.MaxConcurrency != 0 {
 			add(n, "max_concurrency", num(t.MaxConcurrency))
 		}

@@ -214,7 +214,7 @@ func syntaxIssue(data []byte, err error) Issue {
 var (
 	topKeys     = []string{"name", "datasets", "tasks"}
 	datasetKeys = []string{"storage", "source", "source_outside_project", "partitioned", "schema"}
-	taskKeys    = []string{"build", "module", "inputs", "outputs", "compute", "params", "retries", "map", "tolerated_failures", "max_concurrency"}
+	taskKeys    = []string{"build", "module", "inputs", "outputs", "compute", "params", "retries", "map", "tolerated_failures", "max_concurrency", "map_batch"}
 	storageKeys = map[string][]string{
 		"object":   {"type", "access_pattern", "versioning", "encryption", "retention_days"},
 		"database": {"type", "encryption", "retention_days"},
@@ -491,6 +491,7 @@ func (p *parser) task(name string, n *yaml.Node) glacier.Task {
 	t.Retries = p.optInt(f, "retries", what, false)
 	t.Map = p.optStr(f, "map", what)
 	t.MaxConcurrency = p.optInt(f, "max_concurrency", what, true)
+	t.MapBatch = p.optInt(f, "map_batch", what, true)
 	if e, ok := f["tolerated_failures"]; ok {
 		t.ToleratedFailures = p.percent(e.val, what+" tolerated_failures")
 	}

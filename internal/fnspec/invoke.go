@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"github.com/glacier-pipeline/glacier/abi"
 	"regexp"
 	"time"
 )
@@ -13,15 +14,63 @@ type Request struct {
 	// RunID identifies the pipeline run; empty means a new one (NewRunID).
 	// A non-empty one must pass CheckRunID.
 	RunID string `json:"run_id,omitempty"`
+
+	// A map task is invoked in one of these ways instead, each with the
+	// run's RunID: to run some of its parts (Parts, or Batch) and stage
+	// their outputs under the run; to count its batches (Plan); and, once
+	// every part has run, to Commit the run's parts as its outputs' new
+	// versions.
+	//
+	// Parts are the keys of the parts to run (Step Functions' ItemBatcher
+	// sends them). Batch is the index of a batch of the mapped input's
+	// parts, TaskSpec.MapBatch of them in key order (Workflows sends it,
+	// so no list of keys passes through its variables). Plan answers with
+	// Response.Batches.
+	Parts  []string `json:"parts,omitempty"`
+	Batch  *int     `json:"batch,omitempty"`
+	Plan   bool     `json:"plan,omitempty"`
+	Commit bool     `json:"commit,omitempty"`
 }
+
+// MaxRequestParts bounds Request.Parts.
+const MaxRequestParts = 10000
 
 // Validate reports what is wrong with the request, with the offending
 // value quoted, so nothing from a request reaches a log unescaped.
 func (r Request) Validate() error {
-	if r.RunID == "" {
-		return nil
+	if r.RunID != "" {
+		if err := CheckRunID(r.RunID); err != nil {
+			return err
+		}
 	}
-	return CheckRunID(r.RunID)
+	modes := 0
+	for _, set := range []bool{r.Parts != nil, r.Batch != nil, r.Plan, r.Commit} {
+		if set {
+			modes++
+		}
+	}
+	switch {
+	case modes > 1:
+		return fmt.Errorf("a request may hold at most one of parts, batch, plan and commit")
+	case modes == 1 && r.RunID == "" && !r.Plan:
+		return fmt.Errorf("a map task's parts and commit need the run's run_id, so the commit finds what the parts staged")
+	case r.Batch != nil && *r.Batch < 0:
+		return fmt.Errorf("batch %d is negative", *r.Batch)
+	case len(r.Parts) > MaxRequestParts:
+		return fmt.Errorf("parts holds %d keys, over the limit of %d", len(r.Parts), MaxRequestParts)
+	}
+	for _, k := range r.Parts {
+		if err := abi.CheckKey(k); err != nil {
+			return fmt.Errorf("parts: key %.200q: %w", k, err)
+		}
+	}
+	return nil
+}
+
+// MapMode reports whether r asks a map task for parts, a plan or a commit
+// rather than a whole invocation.
+func (r Request) MapMode() bool {
+	return r.Parts != nil || r.Batch != nil || r.Plan || r.Commit
 }
 
 // Response is a successful invocation's result.
@@ -33,6 +82,12 @@ type Response struct {
 	// DurationMS is the invocation's wall time in milliseconds, from the
 	// request to the outputs' commit.
 	DurationMS int64 `json:"duration_ms"`
+	// Parts says what became of the parts an invocation of a map task ran
+	// or committed.
+	Parts *PartCounts `json:"parts,omitempty"`
+	// Batches answers a Plan: how many batches the mapped input's parts
+	// make.
+	Batches *int `json:"batches,omitempty"`
 }
 
 // OutputInfo describes a committed output.

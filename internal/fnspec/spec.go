@@ -41,6 +41,18 @@ type TaskSpec struct {
 	// function's own memory caps it further.
 	CompileMemoryMiB   int `json:"compile_memory_mib,omitempty"`
 	CompileTimeoutSecs int `json:"compile_timeout_s,omitempty"`
+	// Partitioned names the inputs and outputs that are partitioned: their
+	// URLs name part lists (see PartEntry).
+	Partitioned []string `json:"partitioned,omitempty"`
+	// Map is the partitioned input a map task runs over, once per part;
+	// empty for a task that does not map. A map task is invoked per batch
+	// of parts and then once to commit (see Request).
+	Map string `json:"map,omitempty"`
+	// MapBatch is how many parts a Request's Batch holds.
+	MapBatch int `json:"map_batch,omitempty"`
+	// ToleratedFailures is the percentage of a map task's parts that may
+	// fail with its outputs still committed (see Tolerated).
+	ToleratedFailures float64 `json:"tolerated_failures,omitempty"`
 	// Schemas holds, by output, the contract of its dataset (a JSON
 	// object, as package schema encodes it): the runtime validates what
 	// the task writes against it before anything is committed. This
@@ -89,6 +101,27 @@ func (s TaskSpec) Validate() error {
 	}
 	if s.CompileMemoryMiB < 0 {
 		bad("compile_memory_mib is %d; it must be positive", s.CompileMemoryMiB)
+	}
+	for _, n := range s.Partitioned {
+		if seen[n] == "" {
+			bad("partitioned dataset %q is neither an input nor an output", n)
+		}
+	}
+	if s.Map != "" && (seen[s.Map] != "input" || !slices.Contains(s.Partitioned, s.Map)) {
+		bad("map %q is not a partitioned input", s.Map)
+	}
+	if s.Map != "" {
+		for _, n := range s.Outputs {
+			if !slices.Contains(s.Partitioned, n) {
+				bad("output %q of a map task is not partitioned", n)
+			}
+		}
+	}
+	if s.Map != "" && s.MapBatch <= 0 {
+		bad("map_batch is %d; a map task's must be positive", s.MapBatch)
+	}
+	if s.ToleratedFailures < 0 || s.ToleratedFailures > 100 {
+		bad("tolerated_failures is %g; it must be a percentage, 0 to 100", s.ToleratedFailures)
 	}
 	if s.CompileTimeoutSecs < 0 {
 		bad("compile_timeout_s is %d; it must be positive", s.CompileTimeoutSecs)

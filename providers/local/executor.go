@@ -2,8 +2,6 @@ package local
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,14 +10,12 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/glacier-pipeline/glacier"
-	"github.com/glacier-pipeline/glacier/abi"
 	"github.com/glacier-pipeline/glacier/build"
 	"github.com/glacier-pipeline/glacier/internal/fnspec"
 	"github.com/glacier-pipeline/glacier/storage"
@@ -344,33 +340,10 @@ func (r *run) record(rec *TaskRecord) *TaskRecord {
 // for one part of a map task, part is its key (the guest sees it) and
 // inputs hold the part's version in place of the mapped input's.
 func (r *run) memoKey(t glacier.Task, module string, inputs map[string]Version, part string) string {
-	// A contract added or changed makes the task run again, so a version
-	// made before it was declared is checked against it.
-	var contracts map[string]string
-	for _, o := range t.Outputs {
-		if raw, ok := r.schemas[o]; ok {
-			if contracts == nil {
-				contracts = map[string]string{}
-			}
-			sum := sha256.Sum256(raw)
-			contracts[o] = hex.EncodeToString(sum[:])
-		}
-	}
-	outs := append([]string(nil), t.Outputs...)
-	sort.Strings(outs)
-	data, _ := json.Marshal(struct {
-		ABI     int                `json:"abi"`
-		Task    string             `json:"task"`
-		Module  string             `json:"module"`
-		Inputs  map[string]Version `json:"inputs"`
-		Params  map[string]string  `json:"params"`
-		Limits  string             `json:"limits"`
-		Outputs []string           `json:"outputs"`
-		Part    string             `json:"part,omitempty"`
-		Schemas map[string]string  `json:"schemas,omitempty"`
-	}{abi.Version, t.Name, module, inputs, t.Params, glacier.LimitsOf(t.Compute).String(), outs, part, contracts})
-	sum := sha256.Sum256(data)
-	return hex.EncodeToString(sum[:])
+	l := glacier.LimitsOf(t.Compute)
+	return fnspec.CacheKey{Task: t.Name, Module: module, Inputs: inputs, Params: t.Params,
+		MemoryMiB: l.MemoryMiB, TimeoutSecs: l.TimeoutSecs, Outputs: t.Outputs, Part: part,
+		Schemas: fnspec.SchemaDigests(r.schemas, t.Outputs)}.Sum()
 }
 
 func (r *run) runTask(ctx context.Context, t glacier.Task) *TaskRecord {

@@ -304,7 +304,16 @@ func write[D any](t Target[D], dep D, d *Deployment, arts []Artifact) error {
 		p.Files = append(p.Files, pulumiproject.File{Name: a.Path, Data: a.Data})
 	}
 	for _, ds := range d.Datasets {
-		if ds.Source != "" {
+		switch {
+		case ds.Source == "":
+		case ds.Partitioned:
+			list, copies, err := sourceParts(d.Options.Dir, ds.Dataset)
+			if err != nil {
+				return err
+			}
+			p.Files = append(p.Files, list)
+			p.Copies = append(p.Copies, copies...)
+		default:
 			p.Copies = append(p.Copies, pulumiproject.Copy{Src: ds.SourcePath(d.Options.Dir), Name: ds.SourceFile()})
 		}
 	}

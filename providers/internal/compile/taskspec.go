@@ -23,5 +23,10 @@ func (t *Task) TaskSpec(pipeline string) fnspec.TaskSpec {
 		CompileMemoryMiB:   t.Limits.Compile.MemoryMiB,
 		CompileTimeoutSecs: t.Limits.Compile.TimeoutSecs,
 		Schemas:            t.Schemas,
+
+		Partitioned:       t.Partitioned,
+		Map:               t.Map,
+		MapBatch:          t.Batch(),
+		ToleratedFailures: t.ToleratedFailures,
 	}
 }

@@ -7,8 +7,8 @@ import (
 )
 
 // Check returns the problems every cloud target shares, all at once and in
-// declaration order: tasks whose compute is local, and partitioned
-// datasets, which no cloud target compiles yet. target names the cloud
+// declaration order: datasets whose storage is not object storage, and
+// tasks whose compute is local. target names the cloud
 // in the messages ("AWS", "GCP"); serverless names its function service
 // ("AWS Lambda", "Cloud Functions"). Storage and compute kinds nothing runs
 // yet (database, cache, queue, container) never get here: glacier's
@@ -21,9 +21,6 @@ func (pl *Flow) Check(target, serverless string) glacier.Problems {
 	for _, d := range pl.Datasets {
 		if _, ok := d.Storage.(glacier.ObjectStorage); !ok && d.Storage != nil {
 			errorf("dataset", d.Name, "has %s storage, which the %s compiler does not know", d.Storage.StorageType(), target)
-		}
-		if d.Partitioned {
-			errorf("dataset", d.Name, "is partitioned, which the %s compiler does not compile yet; glacier run runs it on this machine", target)
 		}
 	}
 	for _, t := range pl.Tasks {

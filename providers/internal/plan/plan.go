@@ -57,6 +57,8 @@ type Task struct {
 	// inputs and outputs, in declaration order. They are all its
 	// permissions ever grant.
 	Reads, Writes []string
+	// Partitioned are those of Reads and Writes that are partitioned.
+	Partitioned []string
 	// Limits are the task's memory and timeout with defaults applied.
 	Limits glacier.Limits
 	// Wave is the index in Flow.Waves of the wave the task runs in.
@@ -96,14 +98,20 @@ func New(p *glacier.Pipeline, mods []build.Module) (*Flow, error) {
 		if mods != nil && !ok {
 			return nil, fmt.Errorf("plan: no module for task %q; build it first (glacier build)", t.Name)
 		}
-		pl.Tasks = append(pl.Tasks, Task{
+		pt := Task{
 			Task:   t,
 			Reads:  dedup(t.Inputs),
 			Writes: dedup(t.Outputs),
 			Limits: glacier.LimitsOf(t.Compute),
 			Wave:   wave[t.Name],
 			Module: m,
-		})
+		}
+		for _, n := range pt.Touches() {
+			if d, ok := p.Dataset(n); ok && d.Partitioned {
+				pt.Partitioned = append(pt.Partitioned, n)
+			}
+		}
+		pl.Tasks = append(pl.Tasks, pt)
 	}
 	for _, d := range p.Datasets() {
 		pd := Dataset{Dataset: d}
@@ -116,6 +124,17 @@ func New(p *glacier.Pipeline, mods []build.Module) (*Flow, error) {
 		pl.Datasets = append(pl.Datasets, pd)
 	}
 	return pl, nil
+}
+
+// Batch is how many parts one invocation of the task runs, if it maps.
+func (t Task) Batch() int {
+	switch {
+	case t.Map == "":
+		return 0
+	case t.MapBatch > 0:
+		return t.MapBatch
+	}
+	return glacier.DefaultMapBatch
 }
 
 // Task returns the named task.

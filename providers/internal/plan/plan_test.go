@@ -122,7 +122,7 @@ func TestCheck(t *testing.T) {
 		parted  bool
 		want    []string // culprits as Problem.String prefixes
 	}{
-		{"partitioned", obj, glacier.Serverless{}, true, []string{`dataset "out": is partitioned, which the AWS compiler does not compile yet`}},
+		{"partitioned", obj, glacier.Serverless{}, true, nil},
 		{"serverless and object", obj, glacier.Serverless{}, false, nil},
 		{"local", obj, glacier.Local{}, false, []string{`task "t": has local compute`}},
 		{"default compute is local", obj, nil, false, []string{`task "t": has local compute`}},
@@ -268,4 +268,29 @@ func TestFunctionMemory(t *testing.T) {
 func TestDefaultPrefix(t *testing.T) {
 	assert.Equal(t, "orders-etl", plan.DefaultPrefix("orders_etl"))
 	assert.NoError(t, plan.CheckPrefix(plan.DefaultPrefix("orders_etl")))
+}
+
+func TestPartitionedTask(t *testing.T) {
+	p := glacier.New("p")
+	obj := glacier.ObjectStorage{}
+	require.NoError(t, p.AddDataset(glacier.Dataset{Name: "logs", Storage: obj, Source: "logs", Partitioned: true}))
+	require.NoError(t, p.AddDataset(glacier.Dataset{Name: "days", Storage: obj, Partitioned: true}))
+	require.NoError(t, p.AddDataset(glacier.Dataset{Name: "total", Storage: obj}))
+	require.NoError(t, p.AddTask(glacier.Task{Name: "parse", Build: "./t", Inputs: []string{"logs"}, Outputs: []string{"days"}, Map: "logs", Compute: glacier.Serverless{}}))
+	require.NoError(t, p.AddTask(glacier.Task{Name: "sum", Build: "./t", Inputs: []string{"days"}, Outputs: []string{"total"}, Compute: glacier.Serverless{}, MapBatch: 0}))
+	pl, err := plan.New(p, nil)
+	require.NoError(t, err)
+	parse, _ := pl.Task("parse")
+	sum, _ := pl.Task("sum")
+	assert.Equal(t, []string{"logs", "days"}, parse.Partitioned)
+	assert.Equal(t, []string{"days"}, sum.Partitioned)
+	assert.Equal(t, glacier.DefaultMapBatch, parse.Batch(), "a map task without map_batch runs the default")
+	assert.Zero(t, sum.Batch(), "a task that maps over nothing runs no batches")
+	parse.MapBatch = 7
+	assert.Equal(t, 7, parse.Batch())
+	logs, _ := pl.Dataset("logs")
+	assert.Equal(t, "sources/logs", logs.SourceFile())
+	assert.Equal(t, "sources/logs.parts.json", logs.PartListFile())
+	total, _ := pl.Dataset("total")
+	assert.Empty(t, total.PartListFile())
 }

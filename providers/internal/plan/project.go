@@ -40,13 +40,27 @@ func Modules(ctx context.Context, p *glacier.Pipeline, dir string, given map[str
 }
 
 // SourceFile is where a compiled project keeps its copy of d's source,
-// slash-separated: sources/<dataset>/<file name>. It is empty when d has
-// no source.
+// slash-separated: sources/<dataset>/<file name>, or, for a partitioned
+// source, the folder sources/<dataset> holding each part at its key. It is
+// empty when d has no source.
 func (d Dataset) SourceFile() string {
-	if d.Source == "" {
+	switch {
+	case d.Source == "":
 		return ""
+	case d.Partitioned:
+		return path.Join("sources", d.Name)
 	}
 	return path.Join("sources", d.Name, path.Base(filepath.ToSlash(d.Source)))
+}
+
+// PartListFile is where a compiled project keeps the part list of d's
+// partitioned source (see fnspec.PartEntry), which the program uploads as
+// the dataset's object; empty unless d is a partitioned source.
+func (d Dataset) PartListFile() string {
+	if d.Source == "" || !d.Partitioned {
+		return ""
+	}
+	return path.Join("sources", d.Name+".parts.json")
 }
 
 // SourcePath is d's source in the local file system, for a pipeline whose
