@@ -40,7 +40,7 @@ func TestHostileModules(t *testing.T) {
 
 	for i, c := range attacks.Cases() {
 		t.Run(c.Name, func(t *testing.T) {
-			fail, took, peak := serveHostile(t, srv, base, fmt.Sprintf("hostile-module-%d", i), c.Wasm, c.WriteTo, attacks.MemoryMiB, c.CompileTimeoutSeconds())
+			fail, took, peak := serveHostile(t, srv, base, fmt.Sprintf("hostile-module-%d", i), c.Wasm, c.WriteTo, nil, attacks.MemoryMiB, c.CompileTimeoutSeconds())
 			if c.File != nil {
 				assert.Equal(t, gcfrt.KindInit, fail.Kind, fail.Error)
 			} else {
@@ -55,9 +55,11 @@ func TestHostileModules(t *testing.T) {
 }
 
 // TestHostileGuests serves every guest that drives the host to allocate
-// outside its linear memory, as TestHostileModules serves the modules, and
-// checks that each traps with the function's process tree within the
-// task's memory and the documented overhead.
+// outside its linear memory, or writes what breaks its output's contract,
+// as TestHostileModules serves the modules, and checks that each fails as
+// it must (a trap; a broken contract, nothing committed) with the
+// function's process tree within the task's memory and the documented
+// overhead.
 func TestHostileGuests(t *testing.T) {
 	if testing.Short() {
 		t.Skip("skipping: builds a Cloud Functions bundle and serves it once per hostile guest; run without -short")
@@ -73,8 +75,8 @@ func TestHostileGuests(t *testing.T) {
 	for i, c := range attacks.RunCases() {
 		t.Run(c.Name, func(t *testing.T) {
 			write := func(path string) error { return os.WriteFile(path, c.Wasm, 0o644) }
-			fail, _, peak := serveHostile(t, srv, base, fmt.Sprintf("hostile-guest-%d", i), c.Wasm, write, attacks.RunMemoryMiB, attacks.CompileSeconds*10)
-			assert.Equal(t, fnspec.KindTrap, fail.Kind, fail.Error)
+			fail, _, peak := serveHostile(t, srv, base, fmt.Sprintf("hostile-guest-%d", i), c.Wasm, write, c.Contract(), attacks.RunMemoryMiB, attacks.CompileSeconds*10)
+			assert.Equal(t, c.Kind, fail.Kind, fail.Error)
 			assert.Contains(t, fail.Error, c.Says)
 			assert.LessOrEqual(t, peak, int64(attacks.RunPeakBound), "the function's process tree peaked at %d MiB", peak>>20)
 			t.Logf("%s; the process tree peaked at %d MiB (sampled)", fail.Kind, peak>>20)
@@ -83,11 +85,12 @@ func TestHostileGuests(t *testing.T) {
 }
 
 // serveHostile serves the module write makes (wasm, or a special file when
-// wasm is nil) as task t from a copy of base in work directory name, invokes
+// wasm is nil) as task t, whose output has the contract given (none when
+// nil), from a copy of base in work directory name, invokes
 // it once, and returns its failure, how long the invocation took and the
 // peak memory of the function's process tree. The invocation must fail
 // cleanly and commit nothing.
-func serveHostile(t *testing.T, srv *fakegcs.Server, base builtBundle, name string, wasm []byte, write func(string) error, memoryMiB, compileSeconds int) (gcfrt.Failure, time.Duration, int64) {
+func serveHostile(t *testing.T, srv *fakegcs.Server, base builtBundle, name string, wasm []byte, write func(string) error, contract json.RawMessage, memoryMiB, compileSeconds int) (gcfrt.Failure, time.Duration, int64) {
 	t.Helper()
 	root := workDir(t, name)
 	src := filepath.Join(root, gcfrt.SourceDir)
@@ -97,6 +100,9 @@ func serveHostile(t *testing.T, srv *fakegcs.Server, base builtBundle, name stri
 		ABI: abi.Version, Pipeline: "hostile", Task: "t", ModuleSHA256: sha(wasm),
 		Outputs: []string{"out"}, MemoryMiB: memoryMiB, TimeoutSecs: 30,
 		CompileMemoryMiB: attacks.CompileMemoryMiB, CompileTimeoutSecs: compileSeconds,
+	}
+	if contract != nil {
+		spec.Schemas = map[string]json.RawMessage{"out": contract}
 	}
 	specJSON, err := spec.Encode()
 	require.NoError(t, err)
