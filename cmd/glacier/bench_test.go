@@ -59,7 +59,7 @@ func BenchmarkETL(b *testing.B) {
 // a copy whose contracts are removed, the two alternating so both see the
 // same machine. It reports each run's seconds and the overhead in percent.
 //
-//	go test ./cmd/glacier -run '^$' -bench ETLContracts -benchtime 5x
+//	go test ./cmd/glacier -run '^$' -bench ETLContracts -benchtime 10x
 func BenchmarkETLContracts(b *testing.B) {
 	bin := glacierBin(b)
 	project := func(contracts bool) string {
