@@ -48,10 +48,12 @@ type Conditional interface {
 type Attrs struct {
 	// Size is the object's length in bytes.
 	Size int64
-	// Generation names the object's current content: every write of the
-	// object, even of the same bytes, gives it a new one. Its form is the
-	// driver's (S3's ETag, Cloud Storage's generation number, a file's
-	// stamp); compare it only for equality, and pass it to StageIf.
+	// Generation names the object's current version: any write that
+	// changes its bytes gives it a new one, so a compare-and-swap from it
+	// never replaces bytes its writer did not see. A write of the same
+	// bytes may keep it (S3's ETag is a digest of them); Cloud Storage
+	// and files give every write a new one. Its form is the driver's;
+	// compare it only for equality, and pass it to StageIf.
 	Generation string
 }
 

@@ -786,9 +786,8 @@ func (s *suite) testStat(t *testing.T) {
 		t.Fatalf("Stat(%s) of a missing object: error = %v, want one matching storage.ErrNotFound that names the URL", u, err)
 	}
 	seen := map[string]int{}
-	for i, n := range []int{0, 1000, 1000, s.h.Large} {
-		// The same bytes twice: a new write is a new generation even so.
-		s.put(t, u, data(80, n))
+	for i, n := range []int{0, 1000, 1001, s.h.Large} {
+		s.put(t, u, data(uint64(80+i), n))
 		a := s.stat(t, u)
 		if a.Size != int64(n) {
 			t.Errorf("write %d: Stat(%s).Size = %d, want %d", i, u, a.Size, n)
@@ -797,7 +796,7 @@ func (s *suite) testStat(t *testing.T) {
 			t.Fatalf("write %d: Stat(%s).Generation is empty", i, u)
 		}
 		if j, dup := seen[a.Generation]; dup {
-			t.Errorf("writes %d and %d of %s have the same generation %q", j, i, u, a.Generation)
+			t.Errorf("writes %d and %d of %s, of different bytes, have the same generation %q", j, i, u, a.Generation)
 		}
 		seen[a.Generation] = i
 		if again := s.stat(t, u); again != a {
@@ -940,12 +939,12 @@ func (s *suite) testSwap(t *testing.T) {
 // driver's chunked path.
 func (s *suite) testSwapLarge(t *testing.T) {
 	u := s.h.URL(t, "cas-large")
-	a, b := data(93, 1000), data(94, s.h.Large)
+	a, a2, b := data(93, 1000), data(193, 1000), data(94, s.h.Large)
 	s.put(t, u, a)
 	genA := s.stat(t, u).Generation
-	s.put(t, u, a)
+	s.put(t, u, a2)
 	wantLost(t, "a large write from a stale generation", u, s.putIf(t, u, genA, b))
-	s.wantObject(t, u, a)
+	s.wantObject(t, u, a2)
 	s.wantNoLeftovers(t, u)
 	if err := s.putIf(t, u, s.stat(t, u).Generation, b); err != nil {
 		t.Fatalf("a large write from the current generation: %v", err)

@@ -59,6 +59,9 @@ type Server struct {
 	mu       sync.Mutex
 	requests []Request
 	deny     func(Request) bool
+
+	backend *s3mem.Backend
+	writeMu sync.Mutex // held while an object is replaced or removed
 }
 
 // Request is one request the server received, in arrival order.
@@ -74,8 +77,9 @@ type Request struct {
 // with tb.Cleanup.
 func Start(tb testing.TB) *Server {
 	tb.Helper()
-	faker := gofakes3.New(s3mem.New())
-	s := &Server{}
+	backend := s3mem.New()
+	faker := gofakes3.New(backend)
+	s := &Server{backend: backend}
 	handler := faker.Server()
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		req := Request{Method: r.Method, Path: r.URL.EscapedPath(), Query: r.URL.Query(), ContentLength: r.ContentLength}
@@ -93,6 +97,16 @@ func Start(tb testing.TB) *Server {
 			w.WriteHeader(http.StatusForbidden)
 			_, _ = io.WriteString(w, accessDenied)
 			return
+		}
+		if replacesObject(r) {
+			s.writeMu.Lock()
+			defer s.writeMu.Unlock()
+			if !s.conditionsMet(r) {
+				w.Header().Set("Content-Type", "application/xml")
+				w.WriteHeader(http.StatusPreconditionFailed)
+				_, _ = io.WriteString(w, preconditionFailed)
+				return
+			}
 		}
 		handler.ServeHTTP(w, r)
 	}))
@@ -195,6 +209,49 @@ func (s *Server) Deny(f func(Request) bool) {
 func IsAbortMultipartUpload(r Request) bool {
 	return r.Method == http.MethodDelete && r.Query.Has("uploadId")
 }
+
+// replacesObject reports whether r replaces or removes an object (rather
+// than a part, a bucket, or nothing): PutObject, CopyObject,
+// CompleteMultipartUpload, DeleteObject.
+func replacesObject(r *http.Request) bool {
+	q := r.URL.Query()
+	objectPath := strings.Count(strings.Trim(r.URL.Path, "/"), "/") >= 1
+	switch r.Method {
+	case http.MethodPut:
+		return objectPath && !q.Has("partNumber") && !q.Has("tagging") && !q.Has("acl")
+	case http.MethodPost:
+		return objectPath && q.Has("uploadId")
+	case http.MethodDelete:
+		return objectPath && !q.Has("uploadId")
+	}
+	return false
+}
+
+// conditionsMet checks r's If-Match and If-None-Match against the object
+// it writes, for the requests gofakes3 does not check itself. The caller
+// holds writeMu.
+func (s *Server) conditionsMet(r *http.Request) bool {
+	copying := r.Method == http.MethodPut && r.Header.Get("X-Amz-Copy-Source") != ""
+	completing := r.Method == http.MethodPost
+	ifMatch, ifNoneMatch := r.Header.Get("If-Match"), r.Header.Get("If-None-Match")
+	if (!copying && !completing) || (ifMatch == "" && ifNoneMatch == "") {
+		return true
+	}
+	bucket, key, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
+	obj, err := s.backend.HeadObject(bucket, key)
+	if err != nil {
+		// No such object (or bucket, which gofakes3 then reports).
+		return ifMatch == ""
+	}
+	etag := gofakes3.FormatETag(obj.Hash)
+	if ifNoneMatch == "*" {
+		return false
+	}
+	return ifMatch == "" || strings.Trim(ifMatch, `"`) == strings.Trim(etag, `"`)
+}
+
+const preconditionFailed = `<?xml version="1.0" encoding="UTF-8"?>
+<Error><Code>PreconditionFailed</Code><Message>At least one of the pre-conditions you specified did not hold</Message></Error>`
 
 const accessDenied = `<?xml version="1.0" encoding="UTF-8"?>
 <Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>`

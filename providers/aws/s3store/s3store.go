@@ -43,6 +43,22 @@
 // buckets that receive outputs should carry a lifecycle rule with
 // AbortIncompleteMultipartUpload.
 //
+// # Conditional writes
+//
+// The driver is a storage.Conditional. An object's generation is its ETag,
+// which S3 derives from its bytes. StageIf sends the output as Stage does
+// and makes its PutObject or CompleteMultipartUpload conditional
+// (If-Match: the ETag, or If-None-Match: * to create only), so S3 checks
+// and replaces in one step; a loser's multipart upload is aborted. S3
+// answers a lost condition with 412 PreconditionFailed, with 409
+// ConditionalRequestConflict when another conditional write of the key is
+// in flight, and with 404 NoSuchKey when an If-Match object is gone: each
+// is a storage.ErrPrecondition. Copy is CopyObject, with If-None-Match: *
+// for CopyIfAbsent; it copies at most 5 GiB (S3's limit for one
+// CopyObject; a larger object would need UploadPartCopy, which the driver
+// does not do). A missing bucket and 403 AccessDenied match
+// storage.ErrPermanent.
+//
 // # Endpoints
 //
 // NewFromEnv loads the standard AWS configuration (environment, shared files,
@@ -56,6 +72,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"net/url"
 	"slices"
 	"strings"
@@ -65,6 +82,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/glacier-pipeline/glacier/storage"
 )
@@ -105,7 +123,11 @@ type Driver struct {
 	partSize int
 }
 
-var _ storage.Driver = (*Driver)(nil)
+var (
+	_ storage.Driver      = (*Driver)(nil)
+	_ storage.Lister      = (*Driver)(nil)
+	_ storage.Conditional = (*Driver)(nil)
+)
 
 // New returns a Driver that uses client. It fails only if opts is invalid.
 func New(client *s3.Client, opts *Options) (*Driver, error) {
@@ -186,7 +208,7 @@ func (d *Driver) Stage(ctx context.Context, u *url.URL) (storage.Staged, error) 
 	if err != nil {
 		return nil, err
 	}
-	return newUpload(ctx, d, bucket, key), nil
+	return newUpload(ctx, d, bucket, key, nil), nil
 }
 
 // urls is the form of the driver's URLs.
@@ -198,11 +220,18 @@ func ParseURL(u string) (bucket, key string, err error) { return urls.Parse(u) }
 
 // bucketError names the bucket in err if S3 says it does not exist: that
 // is a deployment fault, which the error must not hide behind the call
-// that met it.
+// that met it. A missing bucket and a denied request match
+// storage.ErrPermanent: no retry can fix them.
 func bucketError(bucket string, err error) error {
 	var api smithy.APIError
-	if errors.As(err, &api) && api.ErrorCode() == "NoSuchBucket" {
-		return fmt.Errorf("bucket %q does not exist: %w", bucket, err)
+	var resp *smithyhttp.ResponseError
+	switch {
+	case errors.As(err, &api) && api.ErrorCode() == "NoSuchBucket":
+		return fmt.Errorf("%w: bucket %q does not exist: %w", storage.ErrPermanent, bucket, err)
+	case errors.As(err, &api) && api.ErrorCode() == "AccessDenied",
+		errors.As(err, &resp) && resp.HTTPStatusCode() == http.StatusForbidden:
+		return fmt.Errorf("%w: S3 denied access in bucket %q; check that the caller's IAM policy allows this action on this key: %w",
+			storage.ErrPermanent, bucket, err)
 	}
 	return err
 }
