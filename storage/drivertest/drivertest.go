@@ -74,7 +74,7 @@ type Harness struct {
 	// the driver (an emulator that ignores a condition the cloud
 	// enforces), each with the reason, which the subtest logs as it
 	// skips. A name is a subtest's path below the suite, such as
-	// "Conditional/SwapLarge".
+	// "Conditional/SwapLarge" or "Conditional/Copy/large".
 	Gaps map[string]string
 }
 
@@ -999,8 +999,13 @@ func (s *suite) testLostCanceled(t *testing.T) {
 }
 
 func (s *suite) testCopy(t *testing.T) {
-	for _, n := range []int{0, 1000, s.h.Large} {
-		t.Run(fmt.Sprint(n), func(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		n    int
+	}{{"empty", 0}, {"small", 1000}, {"large", s.h.Large}} {
+		n := tc.n
+		t.Run(tc.name, func(t *testing.T) {
+			s.gap(t)
 			src, dst := s.h.URL(t, "src"), s.h.URL(t, "dst")
 			want := data(uint64(500+n), n)
 			s.put(t, src, want)

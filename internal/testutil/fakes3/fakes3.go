@@ -18,9 +18,6 @@
 package fakes3
 
 import (
-	"bytes"
-	"context"
-	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -33,9 +30,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
+
+	"github.com/glacier-pipeline/glacier/internal/testutil/s3test"
 )
 
 // Credentials and region the server accepts (it checks none of them, but the
@@ -144,55 +142,27 @@ func (s *Server) Env() map[string]string {
 // CreateBucket creates a bucket, failing the test on error.
 func (s *Server) CreateBucket(tb testing.TB, bucket string) {
 	tb.Helper()
-	if _, err := s.Client.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: &bucket}); err != nil {
-		tb.Fatalf("fakes3: create bucket %q: %v", bucket, err)
-	}
+	s3test.CreateBucket(tb, s.Client, bucket)
 }
 
 // PutObject stores data at bucket/key, failing the test on error.
 func (s *Server) PutObject(tb testing.TB, bucket, key string, data []byte) {
 	tb.Helper()
-	_, err := s.Client.PutObject(context.Background(), &s3.PutObjectInput{
-		Bucket: &bucket, Key: &key, Body: bytes.NewReader(data), ContentLength: aws.Int64(int64(len(data))),
-	})
-	if err != nil {
-		tb.Fatalf("fakes3: put s3://%s/%s: %v", bucket, key, err)
-	}
+	s3test.PutObject(tb, s.Client, bucket, key, data)
 }
 
 // GetObject returns the object at bucket/key and whether it exists, failing
 // the test on any other error.
 func (s *Server) GetObject(tb testing.TB, bucket, key string) ([]byte, bool) {
 	tb.Helper()
-	out, err := s.Client.GetObject(context.Background(), &s3.GetObjectInput{Bucket: &bucket, Key: &key})
-	var noKey *types.NoSuchKey
-	if errors.As(err, &noKey) {
-		return nil, false
-	}
-	if err != nil {
-		tb.Fatalf("fakes3: get s3://%s/%s: %v", bucket, key, err)
-	}
-	defer out.Body.Close()
-	data, err := io.ReadAll(out.Body)
-	if err != nil {
-		tb.Fatalf("fakes3: read s3://%s/%s: %v", bucket, key, err)
-	}
-	return data, true
+	return s3test.GetObject(tb, s.Client, bucket, key)
 }
 
 // MultipartUploads returns the keys of the multipart uploads in progress in
 // bucket (created, neither completed nor aborted).
 func (s *Server) MultipartUploads(tb testing.TB, bucket string) []string {
 	tb.Helper()
-	out, err := s.Client.ListMultipartUploads(context.Background(), &s3.ListMultipartUploadsInput{Bucket: &bucket})
-	if err != nil {
-		tb.Fatalf("fakes3: list multipart uploads in %q: %v", bucket, err)
-	}
-	var keys []string
-	for _, u := range out.Uploads {
-		keys = append(keys, aws.ToString(u.Key))
-	}
-	return keys
+	return s3test.MultipartUploads(tb, s.Client, bucket)
 }
 
 // Deny makes the server answer 403 AccessDenied, as S3 does for an action

@@ -135,6 +135,9 @@ func (d *Driver) Copy(ctx context.Context, dst, src *url.URL, ifAbsent bool) err
 		Bucket:     &dbucket,
 		Key:        &dkey,
 		CopySource: str(copySource(sbucket, skey)),
+		// A checksum of the copy's own bytes, whole: a multipart source's
+		// checksum is of its parts, which the copy does not have.
+		ChecksumAlgorithm: types.ChecksumAlgorithmCrc32,
 	}
 	var cond *condition
 	if ifAbsent {
