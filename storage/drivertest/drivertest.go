@@ -3,7 +3,9 @@
 // server speaking the cloud's API on loopback), so they all keep the
 // promises of storage.Datasets: a missing object is ErrNotFound and a
 // missing bucket is not, nothing is visible before Commit, Discard leaves
-// nothing, a digest is checked whatever the scheme.
+// nothing, a digest is checked whatever the scheme; and, for a
+// storage.Conditional, that of writers racing for one object exactly one
+// commits and the losers leave nothing.
 //
 // The suite reaches the driver through a storage.URLMux, as every program
 // does, so the portable layer is tested with it. A driver's test needs only
