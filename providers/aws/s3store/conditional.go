@@ -118,10 +118,12 @@ func (d *Driver) StageIf(ctx context.Context, u *url.URL, generation string) (st
 	return newUpload(ctx, d, bucket, key, &condition{etag: generation}), nil
 }
 
-// Copy implements storage.Conditional.Copy with CopyObject, sending
-// If-None-Match: * when ifAbsent. S3 copies at most 5 GiB in one
-// CopyObject and refuses a larger source; such an object must be read and
-// staged again.
+// Copy implements storage.Conditional.Copy. An object no larger than
+// Options.CopyLimit (5 GiB, S3's limit for one CopyObject, by default) is
+// copied with CopyObject; a larger one part by part (UploadPartCopy, each
+// part conditional on the source's ETag, so a source replaced mid-copy
+// fails the copy) into a multipart upload completed as a staged output is.
+// Either way the last call carries If-None-Match: * when ifAbsent.
 func (d *Driver) Copy(ctx context.Context, dst, src *url.URL, ifAbsent bool) error {
 	dbucket, dkey, err := urls.Split(dst)
 	if err != nil {
@@ -131,20 +133,30 @@ func (d *Driver) Copy(ctx context.Context, dst, src *url.URL, ifAbsent bool) err
 	if err != nil {
 		return err
 	}
-	in := &s3.CopyObjectInput{
+	var cond *condition
+	if ifAbsent {
+		cond = &condition{}
+	}
+	head, err := d.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &sbucket, Key: &skey})
+	if err != nil {
+		err = d.missing(ctx, sbucket, err)
+		if errors.Is(err, storage.ErrNotFound) {
+			return fmt.Errorf("the source s3://%s/%s: %w", sbucket, skey, err)
+		}
+		return err
+	}
+	if size := aws.ToInt64(head.ContentLength); size > d.copyLimit {
+		return d.copyParts(ctx, dbucket, dkey, sbucket, skey, aws.ToString(head.ETag), size, cond)
+	}
+	_, err = d.client.CopyObject(ctx, &s3.CopyObjectInput{
 		Bucket:     &dbucket,
 		Key:        &dkey,
 		CopySource: str(copySource(sbucket, skey)),
 		// A checksum of the copy's own bytes, whole: a multipart source's
 		// checksum is of its parts, which the copy does not have.
 		ChecksumAlgorithm: types.ChecksumAlgorithmCrc32,
-	}
-	var cond *condition
-	if ifAbsent {
-		cond = &condition{}
-		in.IfNoneMatch = cond.ifNoneMatch()
-	}
-	_, err = d.client.CopyObject(ctx, in)
+		IfNoneMatch:       cond.ifNoneMatch(),
+	})
 	var api smithy.APIError
 	switch {
 	case err == nil:
@@ -153,6 +165,60 @@ func (d *Driver) Copy(ctx context.Context, dst, src *url.URL, ifAbsent bool) err
 		return fmt.Errorf("%w: the source s3://%s/%s: %w", storage.ErrNotFound, sbucket, skey, err)
 	}
 	return cond.lost(dbucket, dkey, err)
+}
+
+// maxParts is the most parts S3 takes in one multipart upload.
+const maxParts = 10000
+
+// copyParts copies the size bytes of sbucket/skey, at ETag etag, to
+// dbucket/dkey with UploadPartCopy, in parts of the driver's part size (or
+// larger, to stay within maxParts), one after the other.
+func (d *Driver) copyParts(ctx context.Context, dbucket, dkey, sbucket, skey, etag string, size int64, cond *condition) (err error) {
+	part := max(int64(d.partSize), (size+maxParts-1)/maxParts)
+	out, err := d.client.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: &dbucket, Key: &dkey})
+	if err != nil {
+		return fmt.Errorf("create multipart upload: %w", bucketError(dbucket, err))
+	}
+	id := aws.ToString(out.UploadId)
+	defer func() {
+		if err != nil {
+			actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), abortTimeout)
+			defer cancel()
+			_, _ = d.client.AbortMultipartUpload(actx, &s3.AbortMultipartUploadInput{Bucket: &dbucket, Key: &dkey, UploadId: &id})
+		}
+	}()
+	var parts []types.CompletedPart
+	for off := int64(0); off < size; off += part {
+		num := int32(len(parts) + 1)
+		res, err := d.client.UploadPartCopy(ctx, &s3.UploadPartCopyInput{
+			Bucket:            &dbucket,
+			Key:               &dkey,
+			UploadId:          &id,
+			PartNumber:        &num,
+			CopySource:        str(copySource(sbucket, skey)),
+			CopySourceRange:   str(fmt.Sprintf("bytes=%d-%d", off, min(off+part, size)-1)),
+			CopySourceIfMatch: str(etag),
+		})
+		if err != nil {
+			return fmt.Errorf("copy part %d of s3://%s/%s: %w", num, sbucket, skey, bucketError(dbucket, err))
+		}
+		etag := ""
+		if res.CopyPartResult != nil {
+			etag = aws.ToString(res.CopyPartResult.ETag)
+		}
+		parts = append(parts, types.CompletedPart{PartNumber: &num, ETag: &etag})
+	}
+	_, err = d.client.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{
+		Bucket:          &dbucket,
+		Key:             &dkey,
+		UploadId:        &id,
+		MultipartUpload: &types.CompletedMultipartUpload{Parts: parts},
+		IfNoneMatch:     cond.ifNoneMatch(),
+	})
+	if err != nil {
+		return fmt.Errorf("complete multipart upload %s: %w", id, cond.lost(dbucket, dkey, err))
+	}
+	return nil
 }
 
 // copySource is CopyObject's x-amz-copy-source: bucket/key with every

@@ -53,11 +53,9 @@
 // answers a lost condition with 412 PreconditionFailed, with 409
 // ConditionalRequestConflict when another conditional write of the key is
 // in flight, and with 404 NoSuchKey when an If-Match object is gone: each
-// is a storage.ErrPrecondition. Copy is CopyObject, with If-None-Match: *
-// for CopyIfAbsent; it copies at most 5 GiB (S3's limit for one
-// CopyObject; a larger object would need UploadPartCopy, which the driver
-// does not do). A missing bucket and 403 AccessDenied match
-// storage.ErrPermanent.
+// is a storage.ErrPrecondition. Copy is CopyObject (UploadPartCopy, part by
+// part, for an object over 5 GiB), with If-None-Match: * for CopyIfAbsent.
+// A missing bucket and 403 AccessDenied match storage.ErrPermanent.
 //
 // # Endpoints
 //
@@ -98,6 +96,8 @@ const (
 	MinPartSize = 5 << 20
 	// MaxPartSize is the largest part S3 accepts.
 	MaxPartSize = 5 << 30
+	// MaxCopyObjectSize is the largest object one CopyObject copies.
+	MaxCopyObjectSize = 5 << 30
 )
 
 // Options are the optional settings of a Driver. A nil *Options means the
@@ -109,6 +109,11 @@ type Options struct {
 	// between MinPartSize and MaxPartSize.
 	PartSize int
 
+	// CopyLimit is the largest object Copy copies with one CopyObject;
+	// larger ones are copied part by part. Zero means MaxCopyObjectSize;
+	// otherwise it must be between 1 and MaxCopyObjectSize.
+	CopyLimit int64
+
 	// UsePathStyle makes NewFromEnv address buckets as
 	// https://endpoint/bucket/key rather than https://bucket.endpoint/key
 	// even without an endpoint override. New ignores it: configure the
@@ -119,8 +124,9 @@ type Options struct {
 // Driver reads and writes objects in S3 through one client. It is safe for
 // concurrent use.
 type Driver struct {
-	client   *s3.Client
-	partSize int
+	client    *s3.Client
+	partSize  int
+	copyLimit int64
 }
 
 var (
@@ -145,7 +151,15 @@ func New(client *s3.Client, opts *Options) (*Driver, error) {
 		return nil, fmt.Errorf("s3store: Options.PartSize %d is out of range: S3 parts are %d to %d bytes (0 means the default, %d)",
 			partSize, MinPartSize, MaxPartSize, DefaultPartSize)
 	}
-	return &Driver{client: client, partSize: partSize}, nil
+	copyLimit := opts.CopyLimit
+	switch {
+	case copyLimit == 0:
+		copyLimit = MaxCopyObjectSize
+	case copyLimit < 0 || copyLimit > MaxCopyObjectSize:
+		return nil, fmt.Errorf("s3store: Options.CopyLimit %d is out of range: one CopyObject copies 1 to %d bytes (0 means that)",
+			copyLimit, int64(MaxCopyObjectSize))
+	}
+	return &Driver{client: client, partSize: partSize, copyLimit: copyLimit}, nil
 }
 
 // NewFromEnv returns a Driver whose client is configured from the environment

@@ -81,11 +81,38 @@ func TestConformance(t *testing.T) {
 func TestConformanceMoto(t *testing.T) {
 	srv := motos3.Start(t)
 	srv.CreateBucket(t, bucket)
-	drv, err := s3store.New(srv.Client, nil)
+	// Objects over one part are copied part by part (UploadPartCopy),
+	// which gofakes3 lacks.
+	drv, err := s3store.New(srv.Client, &s3store.Options{CopyLimit: s3store.MinPartSize})
 	require.NoError(t, err)
 	h := harness(srv, drv)
 	h.Gaps = motoGaps
 	drivertest.RunConformanceTests(t, h)
+}
+
+// TestCopyPartsIfAbsent copies an object part by part onto one that
+// exists, with moto's server, which checks If-None-Match on
+// CompleteMultipartUpload: the copy loses and leaves no upload behind.
+func TestCopyPartsIfAbsent(t *testing.T) {
+	srv := motos3.Start(t)
+	srv.CreateBucket(t, bucket)
+	drv, err := s3store.New(srv.Client, &s3store.Options{PartSize: s3store.MinPartSize, CopyLimit: s3store.MinPartSize})
+	require.NoError(t, err)
+	m := mux(drv)
+	src, dst := "s3://"+bucket+"/src", "s3://"+bucket+"/dst"
+	want := bytes.Repeat([]byte("0123456789abcdef"), (2*s3store.MinPartSize+100)/16)
+	srv.PutObject(t, bucket, "src", want)
+
+	require.NoError(t, m.CopyIfAbsent(t.Context(), dst, src))
+	got, ok := srv.GetObject(t, bucket, "dst")
+	require.True(t, ok)
+	assert.True(t, bytes.Equal(want, got), "the copy differs from its source")
+
+	err = m.CopyIfAbsent(t.Context(), dst, src)
+	require.ErrorIs(t, err, storage.ErrPrecondition)
+	assert.Empty(t, srv.MultipartUploads(t, bucket), "a lost copy left its upload")
+	err = m.Copy(t.Context(), dst, "s3://"+bucket+"/missing")
+	assert.ErrorIs(t, err, storage.ErrNotFound)
 }
 
 // motoGaps are the conditions moto 5.2.1 does not check, though S3 does
@@ -216,7 +243,13 @@ func TestNewOptions(t *testing.T) {
 			assert.ErrorContains(t, err, tc.wantErr, "PartSize %d", tc.partSize)
 		}
 	}
-	_, err := s3store.New(nil, nil)
+	for _, limit := range []int64{-1, s3store.MaxCopyObjectSize + 1} {
+		_, err := s3store.New(srv.Client, &s3store.Options{CopyLimit: limit})
+		assert.ErrorContains(t, err, "Options.CopyLimit", "CopyLimit %d", limit)
+	}
+	_, err := s3store.New(srv.Client, &s3store.Options{CopyLimit: 1})
+	assert.NoError(t, err)
+	_, err = s3store.New(nil, nil)
 	assert.ErrorContains(t, err, "client is nil")
 }
 
