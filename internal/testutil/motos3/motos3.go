@@ -53,6 +53,9 @@ type Server struct {
 // it.
 func Find() (string, error) {
 	if p := os.Getenv("GLACIER_MOTO_SERVER"); p != "" {
+		if _, err := os.Stat(p); err != nil {
+			return "", fmt.Errorf("GLACIER_MOTO_SERVER names %s: %w", p, err)
+		}
 		return p, nil
 	}
 	if dir, err := os.Getwd(); err == nil {
