@@ -104,3 +104,14 @@ func TestNewRunID(t *testing.T) {
 func TestFunctionMemory(t *testing.T) {
 	assert.Equal(t, 256+fnspec.HostReserveMiB, fnspec.FunctionMemoryMiB(256))
 }
+
+// TestPermanentKinds: only a refusal of the storage is never retried, and
+// its errorType is what the state machine's Retry names.
+func TestPermanentKinds(t *testing.T) {
+	for _, k := range []fnspec.Kind{fnspec.KindStorage, fnspec.KindTaskFailed, fnspec.KindTimeout, fnspec.KindError} {
+		assert.False(t, k.Permanent(), k)
+	}
+	assert.True(t, fnspec.KindStorageDenied.Permanent())
+	assert.Equal(t, []fnspec.Kind{fnspec.KindStorageDenied}, fnspec.PermanentKinds())
+	assert.Equal(t, "Glacier.StorageDenied", fnspec.KindStorageDenied.ErrorType())
+}

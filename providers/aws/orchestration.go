@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/glacier-pipeline/glacier/internal/fnspec"
 	"github.com/glacier-pipeline/glacier/providers/internal/compile"
 	"github.com/glacier-pipeline/glacier/providers/internal/pulumiproject"
 )
@@ -81,11 +82,13 @@ type aslPayload struct {
 	RunID string `json:"run_id.$"`
 }
 
+// aslRetrier is a Retry rule. MaxAttempts is always written: zero means
+// "never retry", not the default of three.
 type aslRetrier struct {
 	ErrorEquals     []string `json:"ErrorEquals"`
-	IntervalSeconds int      `json:"IntervalSeconds"`
+	IntervalSeconds int      `json:"IntervalSeconds,omitempty"`
 	MaxAttempts     int      `json:"MaxAttempts"`
-	BackoffRate     int      `json:"BackoffRate"`
+	BackoffRate     int      `json:"BackoffRate,omitempty"`
 }
 
 // aslBranch is one branch of a Parallel state.
@@ -152,7 +155,16 @@ func taskState(t taskDecl) aslState {
 		BackoffRate:     retryBackoff,
 	}}
 	if t.Retries > 0 {
+		// The first retrier that names an error decides, so the failures
+		// no retry fixes are named, with no attempts, before States.ALL.
+		var never []string
+		for _, k := range fnspec.PermanentKinds() {
+			never = append(never, k.ErrorType())
+		}
 		retry = append(retry, aslRetrier{
+			ErrorEquals: never,
+			MaxAttempts: 0,
+		}, aslRetrier{
 			ErrorEquals:     []string{"States.ALL"},
 			IntervalSeconds: retryIntervalSecs,
 			MaxAttempts:     t.Retries,

@@ -2,6 +2,7 @@ package aws
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"path/filepath"
@@ -75,8 +76,10 @@ func TestDefinition(t *testing.T) {
 		assert.Equal(t, lambdaServiceErrors, st.Retry[0].ErrorEquals, name)
 	}
 	assert.True(t, wave.hasNullResultPath)
-	require.Len(t, b.Retry, 2)
-	assert.Equal(t, retrier{ErrorEquals: []string{"States.ALL"}, IntervalSeconds: 2, MaxAttempts: 3, BackoffRate: 2}, b.Retry[1])
+	require.Len(t, b.Retry, 3)
+	assert.Equal(t, retrier{ErrorEquals: []string{"Glacier.StorageDenied"}, MaxAttempts: 0}, b.Retry[1],
+		"a refusal of the storage is never retried, and is named before States.ALL")
+	assert.Equal(t, retrier{ErrorEquals: []string{"States.ALL"}, IntervalSeconds: 2, MaxAttempts: 3, BackoffRate: 2}, b.Retry[2])
 	assert.Len(t, c.Retry, 1, "no retries asked, none beyond Lambda's service errors")
 
 	// States appear in the order they run.
@@ -148,8 +151,9 @@ type recorder struct {
 	all     map[int]chan struct{}
 	wave    map[string]int
 	sizes   map[int]int
-	// fail makes a task's first n invocations fail.
-	fail map[string]int
+	// fail makes a task's first n invocations fail, with errType.
+	fail    map[string]int
+	errType string
 }
 
 func newRecorder(waves [][]string) *recorder {
@@ -189,7 +193,7 @@ func (r *recorder) handle(ctx context.Context, state string, input json.RawMessa
 	r.seq++
 	r.calls[state][n].end = r.seq
 	if failing {
-		return nil, &sfntest.TaskError{Type: "Boom", Message: state + " failed"}
+		return nil, &sfntest.TaskError{Type: r.errType, Message: state + " failed"}
 	}
 	return json.RawMessage(`{"status":"succeeded"}`), nil
 }
@@ -203,9 +207,11 @@ func TestStateMachineRuns(t *testing.T) {
 	require.Equal(t, etlWaves, pl.Waves)
 
 	tests := []struct {
-		name   string
-		fail   map[string]int
-		status string
+		name string
+		fail map[string]int
+		// errType is the failures' error type; "Boom" if empty.
+		errType string
+		status  string
 		// calls is how often each task runs.
 		calls map[string]int
 	}{
@@ -217,6 +223,10 @@ func TestStateMachineRuns(t *testing.T) {
 			calls: map[string]int{"clean_orders": 3, "clean_customers": 1}},
 		{name: "no retries asked", fail: map[string]int{"enrich": 1}, status: "FAILED",
 			calls: map[string]int{"clean_orders": 1, "clean_customers": 1, "enrich": 1}},
+		{name: "a refusal of the storage is not retried", fail: map[string]int{"clean_orders": 1}, errType: "Glacier.StorageDenied",
+			status: "FAILED", calls: map[string]int{"clean_orders": 1, "clean_customers": 1}},
+		{name: "a storage error is", fail: map[string]int{"clean_orders": 1}, errType: "Glacier.Storage",
+			status: "SUCCEEDED", calls: map[string]int{"clean_orders": 2, "clean_customers": 1, "enrich": 1, "daily_revenue": 1, "customer_stats": 1}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -226,13 +236,14 @@ func TestStateMachineRuns(t *testing.T) {
 			defer cancel()
 			rec := newRecorder(pl.Waves)
 			rec.fail = tt.fail
+			rec.errType = cmp.Or(tt.errType, "Boom")
 			res, err := node.Run(ctx, filepath.Join(out, "statemachine.asl.json"), sfntest.Options{
 				ExecutionName: "run-42", Handler: rec.handle, NoRetryWait: true,
 			})
 			require.NoError(t, err)
 			require.Equal(t, tt.status, res.Status, "%+v", res)
 			if tt.status == "FAILED" {
-				assert.Equal(t, "Boom", res.Error)
+				assert.Equal(t, rec.errType, res.Error)
 			}
 			got := map[string]int{}
 			for task, calls := range rec.calls {

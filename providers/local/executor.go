@@ -554,11 +554,12 @@ func (r *run) settle(t glacier.Task, res wasmrt.Result, staged map[string]string
 	return outs, nil
 }
 
-// permanent reports whether err is about the module itself, which no retry
-// can change.
+// permanent reports whether err is about the module itself, or a refusal
+// of the storage (a missing bucket, denied access), which no retry can
+// change.
 func permanent(err error) bool {
 	return errors.Is(err, wasmrt.ErrInvalidModule) || errors.Is(err, wasmrt.ErrABIVersion) || errors.Is(err, wasmrt.ErrCompileBudget) ||
-		errors.Is(err, storage.ErrCorrupt)
+		errors.Is(err, storage.ErrCorrupt) || errors.Is(err, wasmrt.ErrStorageDenied) || errors.Is(err, storage.ErrPermanent)
 }
 
 // hasOutputs reports whether every output a memo entry names is still in
