@@ -2,6 +2,7 @@ package s3store_test
 
 import (
 	"bytes"
+	"fmt"
 	"net/http"
 	"slices"
 	"testing"
@@ -14,6 +15,8 @@ import (
 	"github.com/glacier-pipeline/glacier/providers/aws/s3store"
 	"github.com/glacier-pipeline/glacier/storage"
 	"github.com/glacier-pipeline/glacier/storage/drivertest"
+	"github.com/glacier-pipeline/glacier/store"
+	"github.com/glacier-pipeline/glacier/store/storetest"
 )
 
 const bucket = "glacier-test"
@@ -284,4 +287,26 @@ func TestURLs(t *testing.T) {
 	drivertest.CheckScheme(t, harness(explicit, drv), "set explicitly")
 	got, _ := fromEnv.GetObject(t, bucket, t.Name()+"/out")
 	assert.Equal(t, "configured from the environment", string(got), "the explicit driver must not write to the first server")
+}
+
+// TestStore runs the store's conformance suite on S3: its state in one
+// bucket, dataset "a" in a bucket of its own, as a deployment lays them
+// out.
+func TestStore(t *testing.T) {
+	srv := fakes3.Start(t)
+	srv.CreateBucket(t, "state")
+	srv.CreateBucket(t, "dataset-a")
+	drv, err := s3store.New(srv.Client, &s3store.Options{PartSize: s3store.MinPartSize})
+	require.NoError(t, err)
+	n := 0
+	storetest.Run(t, storetest.Harness{
+		Mux: mux(drv),
+		Layout: func(t *testing.T) store.Layout {
+			n++
+			return store.Layout{
+				State:    fmt.Sprintf("s3://state/t%d", n),
+				Datasets: map[string]string{"a": fmt.Sprintf("s3://dataset-a/t%d", n)},
+			}
+		},
+	})
 }
