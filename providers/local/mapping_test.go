@@ -391,3 +391,28 @@ func partEntry(t *testing.T, pr *project, key string) string {
 	t.Fatalf("no memo entry for part %q of parse in %s", key, dir)
 	return ""
 }
+
+// TestPartListBytes: a list of parts is written part by part, and must
+// hold exactly the bytes json.Marshal makes of it, as lists stored before
+// did, so that the same parts keep the same version.
+func TestPartListBytes(t *testing.T) {
+	pr := mapProject(t, map[string]string{"a.log": "A", "b/c.log": "<C&>"}, nil, 0)
+	_, _, err := pr.mapRun(local.Options{})
+	require.NoError(t, err)
+	store, err := local.OpenStore(pr.dir)
+	require.NoError(t, err)
+	for _, name := range []string{"logs", "parsed"} {
+		v, err := store.Current(pr.p, name)
+		require.NoError(t, err)
+		parts, err := store.Parts(v)
+		require.NoError(t, err)
+		require.Len(t, parts, 2)
+		want, err := json.Marshal(struct {
+			Parts []local.Part `json:"parts"`
+		}{parts})
+		require.NoError(t, err)
+		got, err := os.ReadFile(store.ObjectPath(v.Digest))
+		require.NoError(t, err)
+		assert.Equal(t, string(want), string(got), name)
+	}
+}

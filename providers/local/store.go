@@ -1,6 +1,7 @@
 package local
 
 import (
+	"bufio"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -568,6 +569,27 @@ func (s *Store) writeFileDeferred(rel string, data []byte) error {
 }
 
 func (s *Store) writeFileAs(rel string, data []byte, d durability) error {
+	return s.writeTemp(rel, d, func(f *os.File) error {
+		_, err := f.Write(data)
+		return err
+	})
+}
+
+// writeFileFunc writes to rel, atomically, what write writes, buffered; d
+// is as for writeFileAs.
+func (s *Store) writeFileFunc(rel string, d durability, write func(io.Writer) error) error {
+	return s.writeTemp(rel, d, func(f *os.File) error {
+		w := bufio.NewWriterSize(f, 64<<10)
+		if err := write(w); err != nil {
+			return err
+		}
+		return w.Flush()
+	})
+}
+
+// writeTemp writes a temporary file with write, then syncs it (as d says)
+// and renames it to rel.
+func (s *Store) writeTemp(rel string, d durability, write func(*os.File) error) error {
 	dst := filepath.Join(s.root, rel)
 	if err := os.MkdirAll(filepath.Dir(dst), dirMode); err != nil {
 		return err
@@ -576,7 +598,7 @@ func (s *Store) writeFileAs(rel string, data []byte, d durability) error {
 	if err != nil {
 		return err
 	}
-	_, err = f.Write(data)
+	err = write(f)
 	if err == nil && d == unsynced {
 		err = f.Sync()
 	}
