@@ -97,14 +97,14 @@ func benchScheduler(b *testing.B, limit string, changeSource bool) {
 // "cold" runs every part (the memo is cleared before each run, the
 // compilation cache is warm); "one-changed" changes one file before each
 // run, so one part runs and 9,999 are found in the memo; its figure is the
-// time of the whole run. Both cold runs also report the CPU time a part
-// took, in this process and its workers (cpu-ms/part), which unlike
-// parts/s barely changes when other work shares the machine; on an idle
-// machine parts/s is at most the cores' 2,000 ms/s over it.
-// "one-invocation" makes the same parts with a task
-// that does not map: one invocation of the partsum fixture reads every
-// part and writes each one's output, so its figure is what the parts cost
-// without a module started for each (see docs/local.md).
+// time of the whole run. "one-invocation" makes the same parts, cold, with
+// a task that does not map: one invocation of the partsum fixture reads
+// every part and writes each one's output, so its figure is what the parts
+// cost without a module started for each (see docs/local.md). The cold
+// cases also report the CPU time a part took, in this process and its
+// workers (cpu-ms/part), which unlike parts/s barely changes when other
+// work shares the machine; two idle cores run at most 2,000 over it parts
+// a second.
 func BenchmarkMap(b *testing.B) {
 	const n = 10_000
 	setup := func(b *testing.B, mapped bool) (*project, *local.Executor) {

@@ -6,18 +6,13 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// syncDeferred makes durable every file written to the store without a
-// sync: one syncfs(2) of the store's file system, whatever their number,
-// so paths is not needed.
-func syncDeferred(root string, _ []string) error {
+// syncFS makes durable everything written to the file system that holds
+// root, with one syncfs(2). It reports false where there is no such call.
+func syncFS(root string) (bool, error) {
 	d, err := os.Open(root)
 	if err != nil {
-		return err
+		return true, err
 	}
 	defer d.Close()
-	return unix.Syncfs(int(d.Fd()))
+	return true, unix.Syncfs(int(d.Fd()))
 }
-
-// deferredPaths says whether syncDeferred needs the paths it makes
-// durable; syncfs does not.
-const deferredPaths = false

@@ -544,8 +544,7 @@ func (r *run) objectURL(v Version) string {
 // settle returns the versions a successful attempt made: each whole
 // output's, from its digest, and each partitioned output's list of parts,
 // whose objects it stores first, with deferred durability (commitTask's
-// Sync makes them durable, one system call for them all, before the entry
-// that names them). The whole outputs' staged files are left for
+// Sync makes them durable together, before the entry that names them). The whole outputs' staged files are left for
 // commitTask to move; staged then names only them.
 func (r *run) settle(t glacier.Task, res wasmrt.Result, staged map[string]string) (map[string]Version, error) {
 	outs := map[string]Version{}

@@ -67,11 +67,9 @@ const (
 // its favour, and Fsck checks them all.
 type Store struct {
 	root string
-	// deferred counts the files written without a sync since the last
-	// Sync (and, where syncDeferred needs them, names them).
+	// deferred names the files written without a sync since the last Sync.
 	deferred struct {
 		sync.Mutex
-		n     int
 		paths []string
 	}
 	// syncing serialises Syncs, so one that returns has covered every file
@@ -193,38 +191,68 @@ func (s *Store) adopt(path string, v Version, d durability) error {
 	return err
 }
 
-// noteDeferred counts a file written without a sync, for the next Sync.
+// noteDeferred records a file written without a sync, for the next Sync.
 func (s *Store) noteDeferred(path string) {
 	s.deferred.Lock()
 	defer s.deferred.Unlock()
-	s.deferred.n++
-	if deferredPaths {
-		s.deferred.paths = append(s.deferred.paths, path)
-	}
+	s.deferred.paths = append(s.deferred.paths, path)
 }
 
+// syncEachMax is how many files Sync syncs one by one at most; beyond it,
+// one syncfs is cheaper. Below it, syncing each is cheaper, and costs
+// what this store wrote only: syncfs also flushes what every other program
+// wrote to the file system, which on a busy one can take seconds.
+const syncEachMax = 256
+
 // Sync makes durable every file the store wrote with deferred durability
-// before Sync was called. It costs one system call on Linux (syncfs),
-// however many files there are, and nothing when there are none.
+// before Sync was called: a few files one by one, more with one syncfs(2)
+// where there is one, and nothing when there are none.
 func (s *Store) Sync() error {
 	s.syncing.Lock()
 	defer s.syncing.Unlock()
 	s.deferred.Lock()
-	n, paths := s.deferred.n, s.deferred.paths
-	s.deferred.n, s.deferred.paths = 0, nil
+	paths := s.deferred.paths
+	s.deferred.paths = nil
 	s.deferred.Unlock()
-	if n == 0 {
+	if len(paths) == 0 {
 		return nil
 	}
-	if err := syncDeferred(s.root, paths); err != nil {
-		// Keep them counted, so the next Sync tries again.
+	done, err := false, error(nil)
+	if len(paths) > syncEachMax {
+		done, err = syncFS(s.root)
+	}
+	if !done {
+		err = syncEach(paths)
+	}
+	if err != nil {
+		// Keep them, so the next Sync tries again.
 		s.deferred.Lock()
-		s.deferred.n += n
 		s.deferred.paths = append(s.deferred.paths, paths...)
 		s.deferred.Unlock()
 		return fmt.Errorf("sync %s: %w", s.root, err)
 	}
 	return nil
+}
+
+// syncEach syncs each file, a few at once, since a sync mostly waits. A
+// file gone since it was noted (replaced by rename under another path)
+// has nothing left to sync.
+func syncEach(paths []string) error {
+	errs := make([]error, len(paths))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 8)
+	for i, p := range paths {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			if err := syncFile(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				errs[i] = err
+			}
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 // verify checks that the object of v holds exactly v's bytes. Its error
