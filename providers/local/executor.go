@@ -527,8 +527,9 @@ func (r *run) objectURL(v Version) string {
 
 // settle returns the versions a successful attempt made: each whole
 // output's, from its digest, and each partitioned output's list of parts,
-// whose objects it stores first. The whole outputs' staged files are left
-// for commitTask to move; staged then names only them.
+// whose objects it stores first, with deferred durability (commitTask's
+// Sync makes them durable together, before the entry that names them). The whole outputs' staged files are left for
+// commitTask to move; staged then names only them.
 func (r *run) settle(t glacier.Task, res wasmrt.Result, staged map[string]string) (map[string]Version, error) {
 	outs := map[string]Version{}
 	for name, o := range res.Outputs {
@@ -538,7 +539,7 @@ func (r *run) settle(t glacier.Task, res wasmrt.Result, staged map[string]string
 		parts := make([]Part, 0, len(written))
 		for key, o := range written {
 			v := Version{Digest: o.SHA256, Size: o.Size}
-			if err := r.store.adopt(filepath.Join(staged[name], filepath.FromSlash(key)), v, false); err != nil {
+			if err := r.store.adopt(filepath.Join(staged[name], filepath.FromSlash(key)), v, deferred); err != nil {
 				return nil, fmt.Errorf("commit part %q of output %q: %w", key, name, err)
 			}
 			parts = append(parts, Part{Key: key, Version: v})

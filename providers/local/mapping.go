@@ -115,6 +115,13 @@ func (r *run) runMap(ctx context.Context, t glacier.Task, mod build.Module, rec 
 		}()
 	}
 	wg.Wait()
+	// The parts' results are durable before anything that names them is
+	// written (commitTask syncs too; this also covers a map that commits
+	// nothing, so what its parts did is kept).
+	if err := r.store.Sync(); err != nil {
+		rec.Status, rec.Error = glacier.StatusFailed, err.Error()
+		return r.record(rec)
+	}
 	rec.Duration, rec.Attempts = time.Since(began), 1
 	if counts.Ran+counts.Failed == 0 {
 		rec.Log = "" // no part ran, so none has a log in this run
@@ -209,7 +216,7 @@ func (r *run) runPart(ctx context.Context, t glacier.Task, mod build.Module, who
 			for name, o := range res.Outputs {
 				e.Outputs[name] = Version{Digest: o.SHA256, Size: o.Size}
 			}
-			if err = r.store.commitMemo(e, staged); err == nil {
+			if err = r.store.commitPart(e, staged); err == nil {
 				return e.Outputs, false, moved, nil
 			}
 		}
