@@ -132,6 +132,7 @@ func (t target) Design(d *compile.Deployment, report plan.Report) *deployment {
 		}
 		td.CPU, _ = CPUFor(task.FunctionMemoryMiB)
 		checkFunction(td, report(glacier.Error, "task", task.Name))
+		checkMap(td, report(glacier.Warning, "task", task.Name))
 		dep.Tasks = append(dep.Tasks, td)
 	}
 	dep.WorkflowAccount = accounts.unique(serviceAccountRule, d.Prefix, "workflow")
