@@ -32,10 +32,11 @@ func TestGolden(t *testing.T) {
 	compiletest.Golden(t, out, "main.go", "workflow.yaml")
 }
 
-// TestGoldenMap compares the workflow written for examples/logs, whose
-// tasks map, with testdata/golden/logs; -update rewrites it.
+// TestGoldenMap compares the program and the workflow written for
+// examples/logs, whose
+// tasks map, with testdata/golden/logs; -update rewrites them.
 func TestGoldenMap(t *testing.T) {
 	out := t.TempDir()
 	compileLogs(t, filepath.Join(out, "logs"), Options{Project: "my-project"})
-	compiletest.Golden(t, out, "logs/workflow.yaml")
+	compiletest.Golden(t, out, "logs/main.go", "logs/workflow.yaml")
 }
