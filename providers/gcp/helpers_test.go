@@ -2,6 +2,7 @@ package gcp
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -9,11 +10,25 @@ import (
 
 	"github.com/glacier-pipeline/glacier"
 	"github.com/glacier-pipeline/glacier/internal/fnspec"
+	"github.com/glacier-pipeline/glacier/internal/testutil/wasmbuild"
 	"github.com/glacier-pipeline/glacier/manifest"
+	"github.com/glacier-pipeline/glacier/providers/gcp/internal/gcftest"
 	"github.com/glacier-pipeline/glacier/providers/internal/artifact"
 	"github.com/glacier-pipeline/glacier/providers/internal/compile"
 	"github.com/glacier-pipeline/glacier/providers/internal/compile/compiletest"
+	"github.com/glacier-pipeline/glacier/wasmrt"
 )
+
+// TestMain lets the test binary serve as a wasmrt.Pool worker, for the
+// glacier run the end-to-end tests compare with, and removes what the
+// tests built.
+func TestMain(m *testing.M) {
+	wasmrt.ServeWorkerIfRequested()
+	code := m.Run()
+	wasmbuild.Cleanup()
+	gcftest.Cleanup()
+	os.Exit(code)
+}
 
 // etl loads examples/etl.
 func etl(t *testing.T) *manifest.Manifest { return compiletest.ETL(t) }
