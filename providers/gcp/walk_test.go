@@ -34,7 +34,7 @@ type walker struct {
 	tasks map[string]string
 	def   struct {
 		Main       struct{ Steps []any } `yaml:"main"`
-		TaskFailed map[string]any      `yaml:"task_failed"`
+		TaskFailed map[string]any        `yaml:"task_failed"`
 	}
 
 	mu    sync.Mutex // guards variables, Calls and Logs
