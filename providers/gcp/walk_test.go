@@ -7,14 +7,21 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/glacier-pipeline/glacier/internal/fnspec"
 )
 
 // walker runs a workflow definition the compiler wrote the way Workflows
@@ -457,4 +464,75 @@ func (w *walker) decodeEnv(name string) any {
 	var v any
 	require.NoError(w.t, json.Unmarshal([]byte(raw), &v))
 	return v
+}
+
+// TestMapWorkflowFlow walks the workflow compiled for examples/logs with
+// stand-in functions that answer a plan with a chosen number of batches
+// and fail chosen batches: no batches skip the loop; a failed batch fails
+// the workflow before the commit, once the other batches have run; with
+// tolerated_failures (parse) it is logged and the commit runs.
+func TestMapWorkflowFlow(t *testing.T) {
+	out := t.TempDir()
+	compileLogs(t, out, Options{})
+	def, err := os.ReadFile(filepath.Join(out, "workflow.yaml"))
+	require.NoError(t, err)
+
+	tests := []struct {
+		name    string
+		batches map[string]int
+		fail    map[string]int // task → the batch that fails
+		wantErr bool
+		want    map[string]int
+		logs    int
+	}{
+		{"no batches", map[string]int{"parse": 0, "daily": 2}, nil, false,
+			map[string]int{"parse plan": 1, "parse commit": 1, "daily plan": 1, "daily batch 0": 1, "daily batch 1": 1, "daily commit": 1, "all_time run": 1}, 0},
+		{"a failed batch", map[string]int{"parse": 1, "daily": 3}, map[string]int{"daily": 1}, true,
+			map[string]int{"parse plan": 1, "parse batch 0": 1, "parse commit": 1, "daily plan": 1, "daily batch 0": 1, "daily batch 1": 1, "daily batch 2": 1}, 0},
+		{"a tolerated failed batch", map[string]int{"parse": 3, "daily": 1}, map[string]int{"parse": 2}, false,
+			map[string]int{"parse plan": 1, "parse batch 0": 1, "parse batch 1": 1, "parse batch 2": 1, "parse commit": 1, "daily plan": 1, "daily batch 0": 1, "daily commit": 1, "all_time run": 1}, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+				task := strings.TrimPrefix(r.URL.Path, "/")
+				var req fnspec.Request
+				if err := json.NewDecoder(r.Body).Decode(&req); err != nil || req.RunID != "run-1" {
+					http.Error(rw, "bad request", http.StatusBadRequest)
+					return
+				}
+				resp := fnspec.Response{Task: task, RunID: req.RunID, Status: "succeeded"}
+				switch {
+				case req.Plan:
+					n := tt.batches[task]
+					resp.Batches = &n
+				case req.Batch != nil:
+					if f, ok := tt.fail[task]; ok && f == *req.Batch {
+						http.Error(rw, `{"error": "part failed"}`, http.StatusInternalServerError)
+						return
+					}
+				}
+				rw.Header().Set("Content-Type", "application/json")
+				_ = json.NewEncoder(rw).Encode(resp)
+			}))
+			defer srv.Close()
+			urls, tasks := map[string]string{}, map[string]string{}
+			for _, task := range []string{"parse", "daily", "all_time"} {
+				urls[task] = srv.URL + "/" + task
+				tasks[urls[task]] = task
+			}
+			js, err := json.Marshal(urls)
+			require.NoError(t, err)
+			w := newWalker(t, def, map[string]string{urlsEnv: string(js), "GOOGLE_CLOUD_WORKFLOW_EXECUTION_ID": "run-1"}, tasks)
+			_, err = w.Run(t.Context())
+			if tt.wantErr {
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), "HTTP 500")
+			} else {
+				require.NoError(t, err)
+			}
+			assert.Equal(t, tt.want, calls(w))
+			assert.Len(t, w.Logs, tt.logs)
+		})
+	}
 }
