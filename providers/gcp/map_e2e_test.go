@@ -330,9 +330,11 @@ func TestMapEndToEnd(t *testing.T) {
 		data[fmt.Sprintf("%02d/%04d.log", i%40, i)] = fmt.Sprintf("d%02d,%d\nd%02d,%d\n", i%mapDays, i, (i*7)%mapDays, 1)
 	}
 	pr := newMapProject(t, concat, partsum, data, 0)
-	c := deploy(t, pr)
-
 	start := time.Now()
+	c := deploy(t, pr)
+	t.Logf("compiled, seeded and served four bundles in %v", time.Since(start).Round(time.Millisecond))
+
+	start = time.Now()
 	w, ret, err := c.run(t, "e2e-1")
 	require.NoError(t, err, "the workflow failed; functions' output:\n%s", c.output())
 	t.Logf("2,000 parts through the workflow in %v", time.Since(start).Round(time.Millisecond))
@@ -344,7 +346,9 @@ func TestMapEndToEnd(t *testing.T) {
 
 	got := c.outputs(t)
 	assert.Equal(t, pr.want(t), got["report"][""], "the report is what the files add up to")
+	start = time.Now()
 	local := pr.runLocally(t)
+	t.Logf("glacier run's executor ran the 2,000 parts in %v", time.Since(start).Round(time.Millisecond))
 	for _, d := range []string{"parsed", "days", "daysums", "report"} {
 		assert.Equal(t, local[d], got[d], "%s differs from glacier run's", d)
 	}
