@@ -202,7 +202,8 @@ func (a assignment) MarshalYAML() (any, error) {
 // definition that runs dep's tasks wave by wave: a wave of one task calls
 // it; a wave of several runs one parallel branch per task. Each call posts
 // {"run_id": <execution ID>} to the task's function with an OIDC token and
-// keeps the answer in results, which the workflow returns.
+// keeps the answer in results, which the workflow returns; a map task is a
+// plan, a parallel loop over its batches and a commit (see mapSteps).
 func (target) Definition(dep *deployment) (pulumiproject.File, error) {
 	init := step{Name: "init", Body: stepBody{}}
 	for i, v := range dep.URLVars {
