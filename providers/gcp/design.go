@@ -114,7 +114,6 @@ func (t target) Design(d *compile.Deployment, report plan.Report) *deployment {
 		Project:    t.opts.Project,
 		Runtime:    t.opts.Runtime,
 		Workflow:   d.OrchestratorName(workflowRule),
-		// Role IDs take no hyphens; the prefix's become underscores.
 		WriterRole: customRole(d.Prefix, "objectReplacer"),
 	}
 	if slices.ContainsFunc(d.Tasks, func(t *compile.Task) bool { return t.Map != "" }) {
