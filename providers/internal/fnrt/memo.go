@@ -153,10 +153,13 @@ func (h *Handler) runGuest(ctx context.Context, runID, key string, inputs map[st
 	return e, nil
 }
 
-// storageKind is the kind of a failure of the store: permanent ones are
-// not worth a retry.
+// storageKind is the kind of a failure of the store: a refusal for good
+// is not worth a retry, nor is a corrupt record.
 func storageKind(err error) fnspec.Kind {
-	if errors.Is(err, storage.ErrPermanent) || errors.Is(err, storage.ErrCorrupt) {
+	switch {
+	case errors.Is(err, storage.ErrPermanent):
+		return fnspec.KindStorageDenied
+	case errors.Is(err, storage.ErrCorrupt):
 		return fnspec.KindError
 	}
 	return fnspec.KindStorage
