@@ -116,21 +116,33 @@ func (s *Store) Adopt(ctx context.Context, dataset, staged string, v Version) er
 		return fmt.Errorf("adopt %s: %q is not a hex SHA-256", staged, v.Digest)
 	}
 	dst := s.objectURL(dataset, v)
-	err := s.mux.CopyIfAbsent(ctx, dst, staged)
-	if errors.Is(err, storage.ErrPrecondition) {
-		a, serr := s.mux.Stat(ctx, dst)
-		switch {
-		case serr != nil:
-			return serr
-		case a.Size != v.Size:
-			return fmt.Errorf("%s holds %d bytes, not the %d of its name's version: %w", dst, a.Size, v.Size, storage.ErrCorrupt)
+	// Most outputs are new; one the store has costs a look, not a copy.
+	// The copy is create-only besides, for a writer racing this one (and
+	// a backend that ignores the condition writes the same bytes).
+	err := s.checkSize(ctx, dst, v)
+	if errors.Is(err, storage.ErrNotFound) {
+		err = s.mux.CopyIfAbsent(ctx, dst, staged)
+		if errors.Is(err, storage.ErrPrecondition) {
+			err = s.checkSize(ctx, dst, v)
 		}
-		err = nil
 	}
 	if err != nil {
 		return err
 	}
 	return s.mux.Delete(ctx, staged)
+}
+
+// checkSize checks that the object at u has v's size; the error matches
+// storage.ErrNotFound if there is none.
+func (s *Store) checkSize(ctx context.Context, u string, v Version) error {
+	a, err := s.mux.Stat(ctx, u)
+	switch {
+	case err != nil:
+		return err
+	case a.Size != v.Size:
+		return fmt.Errorf("%s holds %d bytes, not the %d of its name's version: %w", u, a.Size, v.Size, storage.ErrCorrupt)
+	}
+	return nil
 }
 
 // Has reports whether version v of dataset is in the store, whole.

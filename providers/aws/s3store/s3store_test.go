@@ -3,6 +3,7 @@ package s3store_test
 import (
 	"bytes"
 	"fmt"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"net/http"
 	"slices"
 	"testing"
@@ -294,9 +295,19 @@ func TestURLs(t *testing.T) {
 // out.
 func TestStore(t *testing.T) {
 	srv := fakes3.Start(t)
-	srv.CreateBucket(t, "state")
-	srv.CreateBucket(t, "dataset-a")
-	drv, err := s3store.New(srv.Client, &s3store.Options{PartSize: s3store.MinPartSize})
+	runStore(t, srv.Client, srv.CreateBucket)
+}
+
+// TestStoreMoto runs it against moto's S3 server too.
+func TestStoreMoto(t *testing.T) {
+	srv := motos3.Start(t)
+	runStore(t, srv.Client, srv.CreateBucket)
+}
+
+func runStore(t *testing.T, client *s3.Client, create func(testing.TB, string)) {
+	create(t, "state")
+	create(t, "dataset-a")
+	drv, err := s3store.New(client, &s3store.Options{PartSize: s3store.MinPartSize})
 	require.NoError(t, err)
 	n := 0
 	storetest.Run(t, storetest.Harness{
