@@ -15,8 +15,31 @@ import (
 	"github.com/glacier-pipeline/glacier/providers/internal/compile/compiletest"
 )
 
-// etlDir is the example every end-to-end test compiles.
-const etlDir = "../../examples/etl"
+// etlDir is the example every end-to-end test compiles; logsDir the
+// example with map tasks over partitioned datasets.
+const (
+	etlDir  = "../../examples/etl"
+	logsDir = "../../examples/logs"
+)
+
+// logsExample loads examples/logs, its tasks made serverless (the example
+// runs them locally), so that it compiles for AWS.
+func logsExample(t *testing.T) *manifest.Manifest {
+	t.Helper()
+	m, err := manifest.Load(filepath.Join(logsDir, manifest.DefaultFile))
+	require.NoError(t, err)
+	p := glacier.New(m.Pipeline.Name())
+	for _, d := range m.Pipeline.Datasets() {
+		require.NoError(t, p.AddDataset(d))
+	}
+	for _, task := range m.Pipeline.Tasks() {
+		task.Compute = glacier.Serverless{}
+		require.NoError(t, p.AddTask(task))
+	}
+	require.NoError(t, p.Validate().Err())
+	m.Pipeline = p
+	return m
+}
 
 var (
 	modDir  string // where TestMain's tests build modules
