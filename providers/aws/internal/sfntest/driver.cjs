@@ -22,7 +22,6 @@ if (typeof Promise.withResolvers !== "function") {
 }
 
 const fs = require("fs");
-
 const { StateMachine } = require("aws-local-stepfunctions");
 
 // taskStates lists the names of the Task states in states, in branches
