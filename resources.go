@@ -1,8 +1,9 @@
 package glacier
 
 import (
-	"fmt"
 	"slices"
+
+	"github.com/glacier-pipeline/glacier/internal/fnspec"
 )
 
 // Hints are opaque provider-specific settings, keyed "<provider>_<setting>"
@@ -228,5 +229,5 @@ func LimitsOf(c Compute) Limits {
 // String formats the limits for messages and cache keys. It leaves out the
 // compile budget, which cannot change what a task computes.
 func (l Limits) String() string {
-	return fmt.Sprintf("memory=%dMiB timeout=%ds", l.MemoryMiB, l.TimeoutSecs)
+	return fnspec.FormatLimits(l.MemoryMiB, l.TimeoutSecs)
 }

@@ -62,3 +62,17 @@ func TestPartedURLs(t *testing.T) {
 	_, err = in.PartKeys(ctx, "other")
 	assert.True(t, errors.Is(err, storage.ErrNotFound), "%v", err)
 }
+
+func TestSiblingURL(t *testing.T) {
+	for _, tt := range []struct{ u, name, want string }{
+		{"s3://b/logs", "logs.source/2026/01 a.log", "s3://b/logs.source/2026/01%20a.log"},
+		{"gs://b/dir/logs", "logs.runs/r1/k", "gs://b/dir/logs.runs/r1/k"},
+		{"file:///tmp/x/logs?sync=false", "logs.runs/r/k", "file:///tmp/x/logs.runs/r/k?sync=false"},
+	} {
+		got, err := storage.SiblingURL(tt.u, tt.name)
+		require.NoError(t, err)
+		assert.Equal(t, tt.want, got)
+	}
+	_, err := storage.SiblingURL("s3://b/logs#sha256=00", "x")
+	assert.ErrorContains(t, err, "digest")
+}

@@ -44,6 +44,7 @@ func BenchmarkCompile(b *testing.B) {
 		for b.Loop() {
 			load(b, wasmrt.NewConfig())
 		}
+		b.ReportMetric(float64(len(wasm))/(1<<20), "wasm-MiB")
 	})
 	b.Run("disk-cache", func(b *testing.B) {
 		cfg := wasmrt.NewConfig().WithCacheDir(b.TempDir())

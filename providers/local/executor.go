@@ -2,9 +2,6 @@ package local
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -12,14 +9,12 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/glacier-pipeline/glacier"
-	"github.com/glacier-pipeline/glacier/abi"
 	"github.com/glacier-pipeline/glacier/build"
 	"github.com/glacier-pipeline/glacier/internal/fnspec"
 	"github.com/glacier-pipeline/glacier/storage"
@@ -328,20 +323,9 @@ func (r *run) record(rec *TaskRecord) *TaskRecord {
 // for one part of a map task, part is its key (the guest sees it) and
 // inputs hold the part's version in place of the mapped input's.
 func memoKey(t glacier.Task, module string, inputs map[string]Version, part string) string {
-	outs := append([]string(nil), t.Outputs...)
-	sort.Strings(outs)
-	data, _ := json.Marshal(struct {
-		ABI     int                `json:"abi"`
-		Task    string             `json:"task"`
-		Module  string             `json:"module"`
-		Inputs  map[string]Version `json:"inputs"`
-		Params  map[string]string  `json:"params"`
-		Limits  string             `json:"limits"`
-		Outputs []string           `json:"outputs"`
-		Part    string             `json:"part,omitempty"`
-	}{abi.Version, t.Name, module, inputs, t.Params, glacier.LimitsOf(t.Compute).String(), outs, part})
-	sum := sha256.Sum256(data)
-	return hex.EncodeToString(sum[:])
+	l := glacier.LimitsOf(t.Compute)
+	return fnspec.CacheKey{Task: t.Name, Module: module, Inputs: inputs, Params: t.Params,
+		MemoryMiB: l.MemoryMiB, TimeoutSecs: l.TimeoutSecs, Outputs: t.Outputs, Part: part}.Sum()
 }
 
 func (r *run) runTask(ctx context.Context, t glacier.Task) *TaskRecord {

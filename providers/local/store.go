@@ -83,10 +83,7 @@ func OpenStore(dir string) (*Store, error) {
 func (s *Store) Root() string { return s.root }
 
 // Version is one version of a dataset.
-type Version struct {
-	Digest string `json:"sha256"`
-	Size   int64  `json:"size"`
-}
+type Version = fnspec.Version
 
 // MemoEntry records one successful run of a task: what went in, what came
 // out. It is both the cache entry that lets a rerun skip the task and the

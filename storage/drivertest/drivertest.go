@@ -98,6 +98,7 @@ func RunConformanceTests(t *testing.T, h Harness) {
 	t.Run("Keys", s.testKeys)
 	t.Run("ReadWhileReplaced", s.testReadWhileReplaced)
 	t.Run("Digest", s.testDigest)
+	t.Run("List", s.testList)
 }
 
 // CheckScheme checks that storage.URLs reaches the backend through the
@@ -305,6 +306,39 @@ func (s *suite) testMissingBucket(t *testing.T) {
 			}
 		}
 		check(fmt.Sprintf("Stage, Write %d bytes and Commit", n), err)
+	}
+	if _, ok := s.h.Driver.(storage.Lister); ok {
+		_, err := s.mux.List(t.Context(), u)
+		check("List", err)
+	}
+}
+
+// testList lists a prefix holding objects at several depths, beside an
+// object whose name merely starts with it, and an output still staged
+// under it.
+func (s *suite) testList(t *testing.T) {
+	if _, ok := s.h.Driver.(storage.Lister); !ok {
+		t.Skip("the driver is not a storage.Lister")
+	}
+	ctx := t.Context()
+	u := s.h.URL(t, "list")
+	empty, err := s.mux.List(ctx, u)
+	if err != nil || len(empty) != 0 {
+		t.Fatalf("List(%s) of an empty prefix = %v, %v; want no objects and no error", u, empty, err)
+	}
+	want := []storage.Object{{Name: "a", Size: 3}, {Name: "b/c", Size: 1}, {Name: "b/d/e", Size: 0}, {Name: "z z", Size: 2}}
+	for _, o := range want {
+		s.put(t, storage.PartURL(u, o.Name), data(uint64(o.Size), int(o.Size)))
+	}
+	s.put(t, s.h.URL(t, "listx"), []byte("a name that starts with the prefix"))
+	st := s.stage(t, ctx, storage.PartURL(u, "staged"), []byte("not yet"))
+	defer st.Discard(ctx)
+	got, err := s.mux.List(ctx, u)
+	if err != nil {
+		t.Fatalf("List(%s): %v", u, err)
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("List(%s) = %v, want %v", u, got, want)
 	}
 }
 

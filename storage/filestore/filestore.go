@@ -39,6 +39,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -191,8 +192,7 @@ func SweepStaged(root string, olderThan time.Duration) (int, error) {
 			}
 			return err
 		}
-		name := d.Name()
-		if d.IsDir() || !strings.HasPrefix(name, ".") || !strings.HasSuffix(name, StagedSuffix) {
+		if d.IsDir() || !isStaged(d.Name()) {
 			return nil
 		}
 		if info, err := d.Info(); err != nil || info.ModTime().After(cutoff) {
@@ -208,4 +208,45 @@ func SweepStaged(root string, olderThan time.Duration) (int, error) {
 		return removed, fmt.Errorf("sweep staged files under %s: %w", root, err)
 	}
 	return removed, nil
+}
+
+// List implements storage.Lister: the regular files below the directory u
+// names, but not the temporary files outputs are staged in.
+func (driver) List(_ context.Context, u *url.URL) ([]storage.Object, error) {
+	root, _, err := filePath(u)
+	if err != nil {
+		return nil, err
+	}
+	var out []storage.Object
+	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		switch {
+		case err != nil && p == root && errors.Is(err, fs.ErrNotExist):
+			return fs.SkipAll
+		case err != nil:
+			return err
+		case d.IsDir(), !d.Type().IsRegular(), isStaged(d.Name()):
+			return nil
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(root, p)
+		if err != nil {
+			return err
+		}
+		out = append(out, storage.Object{Name: filepath.ToSlash(rel), Size: info.Size()})
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(out, func(a, b storage.Object) int { return strings.Compare(a.Name, b.Name) })
+	return out, nil
+}
+
+// isStaged reports whether a file's name is that of an output being
+// staged.
+func isStaged(name string) bool {
+	return strings.HasPrefix(name, ".") && strings.HasSuffix(name, StagedSuffix)
 }

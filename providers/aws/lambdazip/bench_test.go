@@ -78,11 +78,11 @@ func BenchmarkArtifactSize(b *testing.B) {
 					cache += len(data)
 				}
 			}
-			b.ReportMetric(float64(len(files[lambdazip.BootstrapFile])), "bootstrap-bytes")
-			b.ReportMetric(float64(len(files[fnspec.ModuleFile])), "wasm-bytes")
-			b.ReportMetric(float64(cache), "precompiled-bytes")
-			b.ReportMetric(float64(len(zb)), "zip-bytes")
-			b.ReportMetric(float64(unzipped), "unzipped-bytes")
+			b.ReportMetric(mib(len(files[lambdazip.BootstrapFile])), "bootstrap-MiB")
+			b.ReportMetric(mib(len(files[fnspec.ModuleFile])), "wasm-MiB")
+			b.ReportMetric(mib(cache), "precompiled-MiB")
+			b.ReportMetric(mib(len(zb)), "zip-MiB")
+			b.ReportMetric(mib(unzipped), "unzipped-MiB")
 		})
 	}
 }
@@ -197,3 +197,6 @@ func peakRSS(b *testing.B, dir string) (bootstrap, worker float64) {
 	}
 	return bootstrap, worker
 }
+
+// mib is n bytes in MiB, the unit every size in the README is given in.
+func mib[N int | int64 | uint64](n N) float64 { return float64(n) / (1 << 20) }

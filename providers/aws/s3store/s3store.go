@@ -57,6 +57,8 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"slices"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -207,3 +209,27 @@ func bucketError(bucket string, err error) error {
 
 // str returns a pointer to a copy of s, for SDK inputs.
 func str(s string) *string { return aws.String(s) }
+
+// List implements storage.Lister with ListObjectsV2, page by page. S3
+// shows an object only once its upload completed, so no staged output is
+// ever listed.
+func (d *Driver) List(ctx context.Context, u *url.URL) ([]storage.Object, error) {
+	bucket, key, err := urls.Split(u)
+	if err != nil {
+		return nil, err
+	}
+	prefix := key + "/"
+	var out []storage.Object
+	pages := s3.NewListObjectsV2Paginator(d.client, &s3.ListObjectsV2Input{Bucket: &bucket, Prefix: &prefix})
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			return nil, bucketError(bucket, err)
+		}
+		for _, o := range page.Contents {
+			out = append(out, storage.Object{Name: strings.TrimPrefix(aws.ToString(o.Key), prefix), Size: aws.ToInt64(o.Size)})
+		}
+	}
+	slices.SortFunc(out, func(a, b storage.Object) int { return strings.Compare(a.Name, b.Name) })
+	return out, nil
+}

@@ -56,9 +56,12 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
+	"strings"
 
 	"cloud.google.com/go/storage"
 	"google.golang.org/api/googleapi"
+	"google.golang.org/api/iterator"
 
 	glstorage "github.com/glacier-pipeline/glacier/storage"
 )
@@ -227,3 +230,34 @@ var urls = glstorage.BucketURLs{Scheme: Scheme, Name: "object name"}
 // ParseURL splits a gs://bucket/object URL into its bucket and object name.
 // The error names the URL and the expected form.
 func ParseURL(u string) (bucket, object string, err error) { return urls.Parse(u) }
+
+// List implements storage.Lister. Cloud Storage shows an object only once
+// its upload completed, so no staged output is ever listed.
+func (d *Driver) List(ctx context.Context, u *url.URL) ([]glstorage.Object, error) {
+	bucket, object, err := urls.Split(u)
+	if err != nil {
+		return nil, err
+	}
+	prefix := object + "/"
+	q := &storage.Query{Prefix: prefix}
+	if err := q.SetAttrSelection([]string{"Name", "Size"}); err != nil {
+		return nil, err
+	}
+	var out []glstorage.Object
+	it := d.client.Bucket(bucket).Objects(ctx, q)
+	for {
+		attrs, err := it.Next()
+		if errors.Is(err, iterator.Done) {
+			break
+		}
+		if errors.Is(err, storage.ErrBucketNotExist) {
+			return nil, fmt.Errorf("bucket %q does not exist: %w", bucket, err)
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, glstorage.Object{Name: strings.TrimPrefix(attrs.Name, prefix), Size: attrs.Size})
+	}
+	slices.SortFunc(out, func(a, b glstorage.Object) int { return strings.Compare(a.Name, b.Name) })
+	return out, nil
+}

@@ -7,9 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/glacier-pipeline/glacier/internal/fnspec"
@@ -210,13 +212,15 @@ func (h *Handler) MemoryLimit() uint64 { return h.memory }
 // CompileBudget returns what compiling the task's module may cost.
 func (h *Handler) CompileBudget() wasmrt.CompileBudget { return h.compile }
 
-// Invoke runs the task once and commits its outputs if it succeeds. If ctx
-// has a deadline, the task is stopped StopMargin before it; otherwise it is
-// stopped after the spec's timeout. A failed task commits nothing and
-// returns an *Error whose message says what happened.
+// Invoke runs the task once and commits its outputs if it succeeds; a
+// map task's invocation runs some of its parts, plans its batches or
+// commits its parts instead (see fnspec.Request). If ctx has a deadline,
+// the task is stopped StopMargin before it; otherwise it is stopped after
+// the spec's timeout. A failed task commits nothing and returns an *Error
+// whose message says what happened.
 func (h *Handler) Invoke(ctx context.Context, req fnspec.Request) (fnspec.Response, error) {
 	start := time.Now()
-	if err := req.Validate(); err != nil {
+	if err := h.checkRequest(req); err != nil {
 		h.logf("refused a request: %v", err)
 		return fnspec.Response{}, &Error{Kind: fnspec.KindBadRequest, Task: h.spec.Task, Err: err}
 	}
@@ -224,7 +228,35 @@ func (h *Handler) Invoke(ctx context.Context, req fnspec.Request) (fnspec.Respon
 	if runID == "" {
 		runID = fnspec.NewRunID(start)
 	}
-	job := wasmrt.Job{
+	out := fnspec.Response{Task: h.spec.Task, RunID: runID, Status: "succeeded", Outputs: map[string]fnspec.OutputInfo{}}
+	var err error
+	switch {
+	case req.Plan:
+		err = h.plan(ctx, &out)
+	case req.Commit:
+		err = h.commit(ctx, &out)
+	case req.MapMode():
+		err = h.runParts(ctx, req, &out)
+	default:
+		err = h.runWhole(ctx, &out)
+	}
+	if err != nil {
+		var e *Error
+		if !errors.As(err, &e) {
+			e = &Error{Kind: kindOf(err), Err: err}
+		}
+		e.Task, e.RunID = h.spec.Task, runID
+		h.logf("run %q failed: %v", runID, err)
+		return fnspec.Response{}, e
+	}
+	out.DurationMS = time.Since(start).Milliseconds()
+	return out, nil
+}
+
+// job returns the job of one invocation of the task in run runID, without
+// its datasets.
+func (h *Handler) job(runID string) wasmrt.Job {
+	return wasmrt.Job{
 		ModulePath:   h.module,
 		ModuleSHA256: h.spec.ModuleSHA256,
 		Task:         h.spec.Task,
@@ -236,12 +268,39 @@ func (h *Handler) Invoke(ctx context.Context, req fnspec.Request) (fnspec.Respon
 		Compile:      h.compile,
 		LogPath:      h.pipe.path,
 	}
-	for _, n := range h.spec.Inputs {
-		job.Inputs[n] = h.datasets[n]
+}
+
+// runWhole runs a task that does not map, once, and commits the lists of
+// its partitioned outputs after the sandbox committed the rest.
+func (h *Handler) runWhole(ctx context.Context, out *fnspec.Response) error {
+	job := h.job(out.RunID)
+	if err := h.addDatasets(ctx, &job, ""); err != nil {
+		return err
 	}
-	for _, n := range h.spec.Outputs {
-		job.Outputs[n] = h.datasets[n]
+	res, err := h.run(ctx, job)
+	if err != nil {
+		return err
 	}
+	for n, o := range res.Outputs {
+		out.Outputs[n] = fnspec.OutputInfo{Size: o.Size, SHA256: o.SHA256}
+	}
+	for _, n := range slices.Sorted(maps.Keys(res.Parts)) {
+		var entries []fnspec.PartEntry
+		for k, o := range res.Parts[n] {
+			entries = append(entries, fnspec.PartEntry{Key: k, Object: fnspec.RunPartObject(n, out.RunID, k), Size: o.Size, SHA256: o.SHA256})
+		}
+		info, err := h.writeList(ctx, n, entries)
+		if err != nil {
+			return err
+		}
+		out.Outputs[n] = info
+	}
+	return nil
+}
+
+// run runs job in the sandbox, stopping it StopMargin before ctx's
+// deadline or after the spec's timeout, and forwards its log.
+func (h *Handler) run(ctx context.Context, job wasmrt.Job) (wasmrt.Result, error) {
 	runCtx, margin := ctx, time.Duration(0)
 	if dl, ok := ctx.Deadline(); ok {
 		margin = h.margin(time.Until(dl))
@@ -263,21 +322,9 @@ func (h *Handler) Invoke(ctx context.Context, req fnspec.Request) (fnspec.Respon
 		if ctx.Err() == nil && runCtx.Err() != nil && errors.Is(err, wasmrt.ErrTimeout) {
 			err = fmt.Errorf("%w; the runtime stops tasks %v before the function's deadline, to report the timeout", err, margin.Round(time.Millisecond))
 		}
-		e := &Error{Kind: kindOf(err), Task: h.spec.Task, RunID: runID, Err: err}
-		h.logf("run %q failed: %v", runID, err)
-		return fnspec.Response{}, e
+		return res, &Error{Kind: kindOf(err), Err: err}
 	}
-	out := fnspec.Response{
-		Task:       h.spec.Task,
-		RunID:      runID,
-		Status:     "succeeded",
-		Outputs:    make(map[string]fnspec.OutputInfo, len(res.Outputs)),
-		DurationMS: time.Since(start).Milliseconds(),
-	}
-	for n, o := range res.Outputs {
-		out.Outputs[n] = fnspec.OutputInfo{Size: o.Size, SHA256: o.SHA256}
-	}
-	return out, nil
+	return res, nil
 }
 
 // flushWait bounds how long Invoke waits for the task's log to be
