@@ -13,6 +13,7 @@ import (
 	"github.com/glacier-pipeline/glacier/build"
 	"github.com/glacier-pipeline/glacier/manifest"
 	"github.com/glacier-pipeline/glacier/providers/internal/compile/compiletest"
+	"github.com/glacier-pipeline/glacier/wasmrt"
 )
 
 // etlDir is the example every end-to-end test compiles; logsDir the
@@ -93,6 +94,8 @@ func sharedETL(t *testing.T) (string, *glacier.Compilation) {
 }
 
 func TestMain(m *testing.M) {
+	// glacier run's sandbox workers are this test binary, run again.
+	wasmrt.ServeWorkerIfRequested()
 	dir, err := os.MkdirTemp("", "glacier-aws-test-")
 	if err != nil {
 		panic(err)
