@@ -3,6 +3,7 @@ package aws
 import (
 	"embed"
 	"fmt"
+	"slices"
 	"strings"
 	"text/template"
 
@@ -23,6 +24,12 @@ var tmpl = pulumiproject.ParseTemplates(files, "templates/*.tmpl", template.Func
 // mainNames are the names main.go.tmpl declares, imports and uses in
 // program, which no dataset's or task's variable may take.
 var mainNames = []string{"lambda", "pulumi", "definition", "tags", "datasetsEnv", "main", "program", "ctx", "err", "machine"}
+
+// HasPartitioned reports whether a dataset is partitioned, for the
+// template.
+func (dep *deployment) HasPartitioned() bool {
+	return slices.ContainsFunc(dep.Datasets, func(d datasetDecl) bool { return d.Partitioned })
+}
 
 // Placeholder is bucketPlaceholder, for the template.
 func (dep *deployment) Placeholder(dataset string) string { return bucketPlaceholder(dataset) }
