@@ -40,13 +40,13 @@ func TestProject(t *testing.T) {
 	compiletest.Project(t, &spec, out, func(t *testing.T, prog projecttest.Program) { checkProgram(t, out, prog) })
 }
 
-// TestProjectMaps compiles examples/logs, whose tasks map over
+// TestProjectMap compiles examples/logs, whose tasks map over
 // partitioned datasets, builds its program and runs it under Pulumi's
 // mocks: a partitioned source's parts are uploaded where its part list
 // says, the list after them; the definition's bucket placeholders become
 // the buckets' names; the roles hold exactly the map's permissions, with
 // real ARNs. GLACIER_PULUMI_TESTS=1 runs it.
-func TestProjectMaps(t *testing.T) {
+func TestProjectMap(t *testing.T) {
 	projecttest.Require(t)
 	out := standInLogs(t)
 	compiletest.Project(t, &spec, out, func(t *testing.T, prog projecttest.Program) { checkMapProgram(t, out, prog) })
