@@ -70,8 +70,9 @@ func siblingARN(arn, resource string) (string, error) {
 }
 
 // substitute replaces each placeholder of def by its dataset's bucket
-// name, and fails if a placeholder is left, so a definition never
-// reaches Step Functions naming a bucket that does not exist.
+// name, and fails if a placeholder (the compiler writes them as
+// ${bucket:<dataset>}) is left, so a definition never reaches Step
+// Functions naming a bucket that does not exist.
 func substitute(def string, buckets map[string]*dataset) pulumi.StringOutput {
 	placeholders := make([]string, 0, len(buckets))
 	names := make([]any, 0, len(buckets))
