@@ -119,6 +119,7 @@ func (t target) Design(d *compile.Deployment, report plan.Report) *deployment {
 			td.LogRetentionDays = n
 		}
 		checkFunction(td, errorf)
+		checkMap(td, report(glacier.Warning, "task", task.Name))
 		dep.Tasks = append(dep.Tasks, td)
 	}
 	dep.DefinitionBuckets = mapped(dep.Tasks)

@@ -284,7 +284,7 @@ func mapStates(t taskDecl) aslStates {
 			StartAt:         partsStateName(t.Name),
 			States:          aslStates{{partsStateName(t.Name), parts}},
 		},
-		MaxConcurrency:             t.MaxConcurrency,
+		MaxConcurrency:             min(t.MaxConcurrency, MaxMapConcurrency),
 		ToleratedFailurePercentage: int(math.Ceil(t.ToleratedFailures)),
 		ResultWriter: &aslResultWriter{
 			Resource:   s3PutObject,
