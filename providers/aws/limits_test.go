@@ -154,7 +154,9 @@ func TestMapConcurrencyLimit(t *testing.T) {
 		dep, _ := designFor(t, p, Options{Dir: dir})
 		def, err := target{}.Definition(dep)
 		require.NoError(t, err)
-		var sm struct{ States map[string]struct{ MaxConcurrency float64 } }
+		var sm struct {
+			States map[string]struct{ MaxConcurrency float64 }
+		}
 		require.NoError(t, json.Unmarshal(def.Data, &sm))
 		assert.Equal(t, tt.written, sm.States["t"].MaxConcurrency)
 	}
