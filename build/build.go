@@ -169,24 +169,36 @@ func ready(path string) (Module, error) {
 func buildPackage(ctx context.Context, pkg, out string) (Module, error) {
 	key := sha256.Sum256([]byte(pkg))
 	target := filepath.Join(out, "build", filepath.Base(pkg)+"-"+hex.EncodeToString(key[:8])+".wasm")
-	before, _, _ := HashFile(target)
+	_, before, _ := kept(target)
 	if err := GoBuild(ctx, pkg, target); err != nil {
 		return Module{}, err
 	}
 	if err := checkMain(pkg, target); err != nil {
 		return Module{}, err
 	}
-	sum, size, err := HashFile(target)
+	wasm, sum, err := kept(target)
 	if err != nil {
 		return Module{}, err
 	}
-	kept := filepath.Join(out, sum+".wasm")
-	if _, err := os.Stat(kept); err != nil {
-		if err := copyFile(target, kept); err != nil {
-			return Module{}, fmt.Errorf("keep module %s: %w", kept, err)
+	path := filepath.Join(out, sum+".wasm")
+	if _, err := os.Stat(path); err != nil {
+		if err := writeFile(path, wasm); err != nil {
+			return Module{}, fmt.Errorf("keep module %s: %w", path, err)
 		}
 	}
-	return Module{Path: kept, SHA256: sum, Size: size, Built: sum != before}, nil
+	return Module{Path: path, SHA256: sum, Size: int64(len(wasm)), Built: sum != before}, nil
+}
+
+// kept returns the module kept of what the go command built at target,
+// without its build ID (see stripBuildID), and its hex SHA-256.
+func kept(target string) ([]byte, string, error) {
+	wasm, err := wasmcheck.ReadFile(target, 0)
+	if err != nil {
+		return nil, "", err
+	}
+	wasm = stripBuildID(wasm)
+	sum := sha256.Sum256(wasm)
+	return wasm, hex.EncodeToString(sum[:]), nil
 }
 
 // checkMain refuses what go build makes of a package that is not a main
@@ -204,19 +216,14 @@ func checkMain(pkg, built string) error {
 	return nil
 }
 
-// copyFile copies src to dst through a temporary file and a rename, so dst
-// is whole or absent.
-func copyFile(src, dst string) error {
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
+// writeFile writes data to dst through a temporary file and a rename, so
+// dst is whole or absent.
+func writeFile(dst string, data []byte) error {
 	tmp, err := os.CreateTemp(filepath.Dir(dst), ".tmp-*.wasm")
 	if err != nil {
 		return err
 	}
-	_, err = io.Copy(tmp, in)
+	_, err = tmp.Write(data)
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}

@@ -66,6 +66,19 @@ func TestModules(t *testing.T) {
 	if again[0].Built || again[0].SHA256 != mods[0].SHA256 {
 		t.Errorf("unchanged sources rebuilt: %+v", again[0])
 	}
+	// A comment at the end changes the build ID, not the code: the same
+	// module, so no task reruns.
+	write("tasks/a/main.go", "package main\n\nfunc main() { println(\"a\") }\n\n// a comment\n")
+	commented, err := Modules(ctx, p, Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if commented[0].Built || commented[0].SHA256 != mods[0].SHA256 {
+		t.Errorf("a comment changed the module: %+v, was %+v", commented[0], mods[0])
+	}
+	wasm, err := os.ReadFile(commented[0].Path)
+	require.NoError(t, err)
+	assert.Len(t, stripBuildID(wasm), len(wasm), "the kept module has no build ID left to strip")
 	write("tasks/a/main.go", "package main\n\nfunc main() { println(\"a2\") }\n")
 	changed, err := Modules(ctx, p, Options{Dir: dir})
 	if err != nil {
@@ -129,4 +142,15 @@ func TestSharedPackage(t *testing.T) {
 	_, err = Modules(context.Background(), p, Options{Dir: dir})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), `task "lib": build: `+filepath.Join(dir, "lib")+" is not a main package")
+}
+
+func TestStripBuildID(t *testing.T) {
+	section := func(id byte, body string) string { return string([]byte{id, byte(len(body))}) + body }
+	custom := func(name, data string) string { return section(0, string([]byte{byte(len(name))})+name+data) }
+	head := "\x00asm\x01\x00\x00\x00"
+	mod := head + custom(goBuildID, "abc") + section(1, "\x00") + custom("name", "xyz") + custom(goBuildID, "")
+	assert.Equal(t, head+section(1, "\x00")+custom("name", "xyz"), string(stripBuildID([]byte(mod))))
+	for _, bad := range []string{"", "\x00as", head + "\x00\x05ab", head + "\x00\x80", "not wasm at all"} {
+		assert.Equal(t, bad, string(stripBuildID([]byte(bad))), "%q is left as it is", bad)
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strings"
 
@@ -98,9 +99,17 @@ func (h *Handler) writeList(ctx context.Context, dataset string, entries []fnspe
 // input is that part's object and each output the part's object under the
 // run, both whole to the guest.
 func (h *Handler) addDatasets(ctx context.Context, job *wasmrt.Job, part string) error {
-	parted := func(n string) bool { return slices.Contains(h.spec.Partitioned, n) }
+	if err := h.addInputs(ctx, job); err != nil {
+		return err
+	}
+	return h.addOutputs(job, part)
+}
+
+// addInputs gives job the task's inputs; a map task's mapped input is
+// left to the caller.
+func (h *Handler) addInputs(ctx context.Context, job *wasmrt.Job) error {
 	for _, n := range h.spec.Inputs {
-		if !parted(n) || n == h.spec.Map {
+		if !slices.Contains(h.spec.Partitioned, n) || n == h.spec.Map {
 			job.Inputs[n] = h.datasets[n]
 			continue
 		}
@@ -119,9 +128,15 @@ func (h *Handler) addDatasets(ctx context.Context, job *wasmrt.Job, part string)
 		}
 		job.InputParts[n] = urls
 	}
+	return nil
+}
+
+// addOutputs gives job the task's outputs: for an invocation over part,
+// each output's part object under the run.
+func (h *Handler) addOutputs(job *wasmrt.Job, part string) error {
 	for _, n := range h.spec.Outputs {
 		switch {
-		case !parted(n):
+		case !slices.Contains(h.spec.Partitioned, n):
 			job.Outputs[n] = h.datasets[n]
 		case part != "":
 			u, err := h.url(n, fnspec.RunPartObject(n, job.RunID, part))
@@ -187,6 +202,11 @@ func (h *Handler) runParts(ctx context.Context, req fnspec.Request, out *fnspec.
 	}
 	counts := &fnspec.PartCounts{Total: len(todo)}
 	out.Parts = counts
+	// The broadcast inputs are the same for every part: resolved once.
+	base := h.job(out.RunID)
+	if err := h.addInputs(ctx, &base); err != nil {
+		return err
+	}
 	var first error
 	for _, e := range todo {
 		if ctx.Err() != nil {
@@ -194,9 +214,10 @@ func (h *Handler) runParts(ctx context.Context, req fnspec.Request, out *fnspec.
 			first = cmp.Or(first, ctx.Err())
 			continue
 		}
-		job := h.job(out.RunID)
+		job := base
 		job.Part = e.Key
-		if err := h.addDatasets(ctx, &job, e.Key); err != nil {
+		job.Inputs, job.Outputs = maps.Clone(base.Inputs), map[string]string{}
+		if err := h.addOutputs(&job, e.Key); err != nil {
 			return err
 		}
 		if job.Inputs[h.spec.Map], err = h.url(h.spec.Map, e.Object); err != nil {

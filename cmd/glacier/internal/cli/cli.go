@@ -242,6 +242,7 @@ Lambda and Google Cloud Functions.
 		newCatCmd(g),
 		newLogsCmd(g),
 		newLineageCmd(g),
+		newRunsCmd(g),
 		newGraphCmd(g),
 		newCompileCmd(g),
 		newFsckCmd(g),

@@ -66,6 +66,12 @@ func partLogs(g *Globals, store *local.Store, tr local.TaskRecord, part string) 
 		if keys, err = store.PartLogs(tr); err != nil {
 			return err
 		}
+		if len(keys) == 0 {
+			// Say why there is nothing, rather than print nothing.
+			fmt.Fprintf(g.IO.ErrOut, "no part left a log in that run: %s; a part that ran and wrote nothing to stdout or stderr leaves none\n",
+				partsSummary(tr.Parts))
+			return nil
+		}
 	}
 	for _, key := range keys {
 		r, err := store.OpenPartLog(tr, key)

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/glacier-pipeline/glacier"
@@ -107,9 +109,15 @@ func runRun(cmd *cobra.Command, g *Globals, opts RunOptions) error {
 	return nil
 }
 
-// printSummary prints the table of tasks and the failures.
+// printSummary prints the table of tasks and the failures. A map task's
+// row says how many of its parts ran, were found in the memo or failed.
 func printSummary(g *Globals, rec local.RunRecord, wall time.Duration) {
-	rows := [][]string{{"TASK", "STATUS", "TIME", "IN", "OUT", "ATTEMPTS"}}
+	header := []string{"TASK", "STATUS", "TIME", "IN", "OUT", "ATTEMPTS"}
+	mapped := slices.ContainsFunc(rec.Tasks, func(t local.TaskRecord) bool { return t.Parts != nil })
+	if mapped {
+		header = append(header, "PARTS")
+	}
+	rows := [][]string{header}
 	counts := map[glacier.TaskStatus]int{}
 	for _, t := range rec.Tasks {
 		counts[t.Status]++
@@ -119,7 +127,11 @@ func printSummary(g *Globals, rec local.RunRecord, wall time.Duration) {
 			in, out = humanBytes(t.BytesIn), humanBytes(t.BytesOut)
 			attempts = fmt.Sprint(t.Attempts)
 		}
-		rows = append(rows, []string{t.Task, g.IO.paint(t.Status), dur, in, out, attempts})
+		row := []string{t.Task, g.IO.paint(t.Status), dur, in, out, attempts}
+		if mapped {
+			row = append(row, partsSummary(t.Parts))
+		}
+		rows = append(rows, row)
 	}
 	fmt.Fprint(g.IO.Out, table(rows))
 	canceled := ""
@@ -130,10 +142,54 @@ func printSummary(g *Globals, rec local.RunRecord, wall time.Duration) {
 		rec.RunID, rec.Status, wall.Round(time.Millisecond), counts[glacier.StatusSucceeded], counts[glacier.StatusCached],
 		counts[glacier.StatusFailed], counts[glacier.StatusSkipped], canceled)
 	for _, t := range rec.Tasks {
-		if t.Status == glacier.StatusFailed {
-			fmt.Fprintf(g.IO.ErrOut, "\n%s\n  see its log: glacier logs %s\n", t.Error, t.Task)
+		switch {
+		case t.Status == glacier.StatusFailed:
+			fmt.Fprintf(g.IO.ErrOut, "\n%s\n  see its log: %s\n", t.Error, logsCommand(t))
+		case t.Error != "" && t.Parts != nil:
+			// A map task committed without the parts it tolerates to fail.
+			fmt.Fprintf(g.IO.ErrOut, "\ntask %q committed without the parts that failed: %s\n  see a part's log: %s\n", t.Task, t.Error, logsCommand(t))
 		}
 	}
+}
+
+// partsSummary says what became of a map task's parts: "2 ran, 198
+// cached, 1 failed"; "-" for a task that does not map.
+func partsSummary(c *local.PartCounts) string {
+	if c == nil {
+		return "-"
+	}
+	var out []string
+	for _, n := range []struct {
+		n    int
+		what string
+	}{{c.Ran, "ran"}, {c.Cached, "cached"}, {c.Failed, "failed"}} {
+		if n.n > 0 {
+			out = append(out, thousands(n.n)+" "+n.what)
+		}
+	}
+	if len(out) == 0 {
+		return "none"
+	}
+	return strings.Join(out, ", ")
+}
+
+// logsCommand is the command that shows t's log: a failed part's, for a
+// map task.
+func logsCommand(t local.TaskRecord) string {
+	if t.Parts != nil && len(t.Parts.FailedKeys) > 0 {
+		return fmt.Sprintf("glacier logs %s --part %s", t.Task, shellQuote(t.Parts.FailedKeys[0].Key))
+	}
+	return "glacier logs " + t.Task
+}
+
+// shellQuote quotes s for a POSIX shell when it needs it.
+func shellQuote(s string) string {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r == '/' || r == '.' || r == '-' || r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z')
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // statusColor is the terminal color of each status word.
