@@ -115,10 +115,10 @@ func wantReport(t *testing.T, data map[string]string) string {
 // the task's own zip under the Lambda emulator, the datasets in gofakes3
 // seeded as the program would. The outputs must equal, byte for byte and
 // part by part, those glacier run gives for the same project, and the
-// report a computation made here. Then a poison part in three batches
-// (150 of 2,000 items, over parse's 5%) fails the execution and nothing
-// new is committed; a poison part in one batch (50 items, within 5%) is
-// left out of the commit, and the rest follows.
+// report a computation made here. Then 101 poisoned parts (over parse's
+// 5% of 2,000) fail the execution at the commit and nothing new is
+// committed; one poisoned part is left out of the commit, and the rest
+// follows.
 func TestMapEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("maps 2,000 parts under the Lambda emulator; run without -short")
@@ -315,10 +315,14 @@ func TestMapEndToEnd(t *testing.T) {
 	}
 	assert.Equal(t, string(localReport), object("report"))
 
-	// 2. A poison part in three batches: 150 items fail, over 5%: the
-	// execution fails and no list changes.
+	// 2. More poisoned parts than 5% tolerates (101 of 2,000, in every
+	// batch): the map runs every batch, and the commit, counting parts,
+	// fails and commits nothing.
 	keys := slices.Sorted(maps.Keys(data))
-	poisoned := []string{keys[0], keys[2*glacier.DefaultMapBatch], keys[4*glacier.DefaultMapBatch]}
+	var poisoned []string
+	for i := 0; len(poisoned) <= mapFiles*5/100; i += 19 {
+		poisoned = append(poisoned, keys[i])
+	}
 	for _, k := range poisoned {
 		s3.PutObject(t, bucket["logs"], fnspec.SourcePartObject("logs", k), []byte("POISON\n"))
 	}
@@ -328,14 +332,15 @@ func TestMapEndToEnd(t *testing.T) {
 	}
 	res, calls, _ = run("e2e-2")
 	assert.Equal(t, "FAILED", res.Status)
-	assert.Equal(t, sfntest.ExceedToleratedFailureThreshold, res.Error)
-	assert.Equal(t, map[string]int{"parse parts": batches}, calls, "no commit, nothing downstream")
+	assert.Equal(t, "Glacier."+string(fnspec.KindTaskFailed), res.Error)
+	assert.Contains(t, res.Cause, fmt.Sprintf("%d of %d parts failed (tolerated: 5%%)", len(poisoned), mapFiles))
+	assert.Equal(t, map[string]int{"parse parts": batches, "parse commit": 1}, calls, "the commit fails; nothing downstream runs")
 	for d, before := range lists {
 		assert.Equal(t, before, object(d), "%s is as it was", d)
 	}
 
-	// 3. One poison part: its batch's 50 items are within 5%; the commit
-	// leaves the part out and the rest follows.
+	// 3. One poison part: within 5%; the commit leaves the part out and
+	// the rest follows.
 	for _, k := range poisoned[1:] {
 		s3.PutObject(t, bucket["logs"], fnspec.SourcePartObject("logs", k), []byte(data[k]))
 	}

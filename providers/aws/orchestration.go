@@ -288,7 +288,7 @@ func mapStates(t taskDecl) aslStates {
 			States:          aslStates{{partsStateName(t.Name), parts}},
 		},
 		MaxConcurrency:             min(t.MaxConcurrency, MaxMapConcurrency),
-		ToleratedFailurePercentage: int(math.Ceil(t.ToleratedFailures)),
+		ToleratedFailurePercentage: mapTolerance(t.Task),
 		ResultWriter: &aslResultWriter{
 			Resource:   s3PutObject,
 			Parameters: aslResultPrefix{Bucket: bucketPlaceholder(out), Prefix: mapResultsPrefix(out)},
@@ -377,4 +377,15 @@ func (ss aslStates) MarshalJSON() ([]byte, error) {
 	}
 	b.WriteByte('}')
 	return b.Bytes(), nil
+}
+
+// mapTolerance is the ToleratedFailurePercentage of t's Distributed Map.
+// The map counts a failed child as a failure of every item of its batch,
+// though one bad part fails it, so the map tolerates tolerated_failures
+// times the batch size (at most 100%): it then fails only when more parts
+// than tolerated certainly failed, and otherwise the commit applies the
+// exact rule to the parts that did not stage their outputs, as on every
+// other target.
+func mapTolerance(t *compile.Task) int {
+	return int(math.Ceil(min(100, t.ToleratedFailures*float64(t.Batch()))))
 }

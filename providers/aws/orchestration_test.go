@@ -360,12 +360,13 @@ func TestMapDefinition(t *testing.T) {
 	      "Retry": [
 	        {"ErrorEquals": ["Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException", "Lambda.TooManyRequestsException"],
 	         "IntervalSeconds": 1, "MaxAttempts": 3, "BackoffRate": 2},
+	        {"ErrorEquals": ["Glacier.StorageDenied"], "MaxAttempts": 0},
 	        {"ErrorEquals": ["States.ALL"], "IntervalSeconds": 2, "MaxAttempts": 1, "BackoffRate": 2}
 	      ],
 	      "ResultPath": null, "End": true}}
 	  },
 	  "MaxConcurrency": 7,
-	  "ToleratedFailurePercentage": 3,
+	  "ToleratedFailurePercentage": 50,
 	  "ResultWriter": {"Resource": "arn:aws:states:::s3:putObject", "Parameters": {"Bucket": "${bucket:parsed}", "Prefix": "parsed.map-results"}},
 	  "ResultPath": null,
 	  "Next": "parse commit"
