@@ -6,6 +6,10 @@
 #   .tools/bin/staticcheck      the linter CI runs
 #   .tools/node/node_modules    asl-validator and aws-local-stepfunctions,
 #                               pinned by scripts/node/package-lock.json
+#   .tools/moto                 moto's S3 server (moto_server) in a Python venv,
+#                               only if the machine has no moto_server of the
+#                               pinned version on PATH (internal/testutil/motos3
+#                               looks here first, then on PATH)
 #   .tools/node/with-resolvers.mjs
 #                               the Promise.withResolvers polyfill that
 #                               aws-local-stepfunctions needs on Node < 22:
@@ -40,8 +44,33 @@ go_tool() {
 	CGO_ENABLED=0 GOBIN="$bin" go install "$pkg@$version"
 }
 
+MOTO_VERSION=5.2.1
+
+# moto_has_version PYTHON says whether PYTHON imports moto at MOTO_VERSION.
+moto_has_version() {
+	[ "$("$1" -c 'import moto; print(moto.__version__)' 2>/dev/null)" = "$MOTO_VERSION" ]
+}
+
 go_tool aws-lambda-rie "$RIE_MODULE" "$RIE_MODULE/cmd/aws-lambda-rie" "$RIE_VERSION"
 go_tool staticcheck "$STATICCHECK_MODULE" "$STATICCHECK_MODULE/cmd/staticcheck" "$STATICCHECK_VERSION"
+
+# moto's S3 server, the stricter S3 the S3 driver's conformance suite also
+# runs against. A moto_server on PATH whose Python has the pinned moto is
+# used as it is; otherwise the pinned moto goes into a venv under .tools.
+if [ -x "$tools/moto/bin/moto_server" ] && moto_has_version "$tools/moto/bin/python"; then
+	:
+elif command -v moto_server >/dev/null 2>&1 && command -v python3 >/dev/null 2>&1 && moto_has_version python3; then
+	:
+else
+	if ! command -v python3 >/dev/null 2>&1; then
+		echo "install-test-tools.sh: python3 is not on PATH; install Python 3.9 or later (Debian: apt-get install python3 python3-venv)" >&2
+		exit 1
+	fi
+	echo "install-test-tools.sh: installing moto[server]==$MOTO_VERSION into $tools/moto" >&2
+	rm -rf "$tools/moto"
+	python3 -m venv "$tools/moto"
+	"$tools/moto/bin/pip" install --quiet --disable-pip-version-check "moto[server]==$MOTO_VERSION"
+fi
 
 # Node tools: install exactly what the committed lock file pins. The lock's
 # hash is kept beside node_modules so an unchanged lock is not reinstalled.

@@ -39,5 +39,15 @@
 // An input with no version gives an error matching ErrNotFound; bytes that
 // differ from the URL's digest, ErrCorrupt. A bucket that does not exist is
 // a deployment fault, not a missing version: its error names the bucket and
-// never matches ErrNotFound.
+// never matches ErrNotFound. It, and a request the caller may not make,
+// match ErrPermanent, as no retry fixes them.
+//
+// # Conditional writes
+//
+// A store that several executions write at once commits with conditional
+// writes (Conditional, URLMux.StageIf): an output committed only if the
+// object is still at the generation its writer read (Stat), or does not
+// exist yet. Of writers racing from one generation exactly one commits;
+// the others get ErrPrecondition and leave nothing. docs/storage.md says
+// how each driver does it.
 package storage

@@ -92,6 +92,38 @@ func BenchmarkRunEmpty(b *testing.B) {
 	})
 }
 
+// BenchmarkRunPart runs one part of a map task as the local Map benchmark
+// does (the concat fixture over a one-line input, its output kept in
+// memory), in process: what instantiating and starting a typical Go task
+// costs each part, without the worker pool or the store; "empty" is a Go
+// module that does nothing, for comparison. Each reports the CPU time of
+// a run (cpu-ms/op), which unlike ns/op barely changes when other work
+// shares the machine. See docs/local.md.
+func BenchmarkRunPart(b *testing.B) {
+	for _, name := range []string{"empty", "concat"} {
+		b.Run(name, func(b *testing.B) {
+			m := load(b, name)
+			rt := sharedRuntime(b)
+			_, before := usage()
+			for b.Loop() {
+				st := newMemStorage(map[string]string{"logs": "line 1\n"})
+				inv := wasmrt.Invocation{Task: "parse", Storage: st, Part: "000/00001.log", Params: map[string]string{"suffix": "+x"}}
+				if name == "concat" {
+					inv.Inputs, inv.Outputs = []string{"logs"}, []string{"parsed"}
+				}
+				if _, err := rt.Run(context.Background(), m, inv); err != nil {
+					b.Fatal(err)
+				}
+				if got, _ := st.get("parsed"); name == "concat" && got != "line 1\n+x" {
+					b.Fatalf("parsed = %q", got)
+				}
+			}
+			_, after := usage()
+			b.ReportMetric((after-before).Seconds()*1000/float64(b.N), "cpu-ms/op")
+		})
+	}
+}
+
 const streamSize = 256 << 20
 
 // BenchmarkStream moves 256 MiB through the data plane in 1 MiB guest

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/glacier-pipeline/glacier/internal/fnspec"
+	"github.com/glacier-pipeline/glacier/storage"
 )
 
 // Sentinel errors a failed invocation matches with errors.Is. The error
@@ -47,6 +48,11 @@ var (
 	// a retry; the others are not.
 	ErrStorage error = &sentinel{msg: "storage error"}
 
+	// ErrStorageDenied: the storage refused in a way no retry fixes (the
+	// bucket does not exist, access is denied; see storage.ErrPermanent).
+	// It also matches ErrStorage.
+	ErrStorageDenied error = &sentinel{msg: "storage refused", also: ErrStorage}
+
 	// ErrWorkerCrashed: the Pool's worker process died while it ran the
 	// task (not through a timeout or cancellation). The worker is replaced.
 	ErrWorkerCrashed error = &sentinel{msg: "sandbox worker crashed"}
@@ -87,6 +93,7 @@ var kinds = []struct {
 	{fnspec.KindABIVersion, ErrABIVersion},
 	{fnspec.KindFault, ErrFault},
 	{fnspec.KindTrap, ErrTrap},
+	{fnspec.KindStorageDenied, ErrStorageDenied},
 	{fnspec.KindStorage, ErrStorage},
 	{fnspec.KindWorkerCrashed, ErrWorkerCrashed},
 	{fnspec.KindInvalidModule, ErrInvalidModule},
@@ -100,9 +107,10 @@ var kinds = []struct {
 // *ExitError, "Timeout" for ErrTimeout (or a bare context deadline),
 // "Canceled" for ErrCanceled (or a bare context cancellation), and for the
 // other sentinels "MemoryLimit", "MissingOutput", "ABIVersion", "Fault",
-// "Trap", "Storage", "WorkerCrashed", "InvalidModule", "CompileBudget",
-// "HostBug" and "Contract". An error matching several gets the first of that list; one
-// matching none gets "". The names never change: Glacier's function
+// "Trap", "StorageDenied", "Storage", "WorkerCrashed", "InvalidModule",
+// "CompileBudget", "HostBug" and "Contract". An error matching several gets the first
+// of that list; one matching none gets "StorageDenied" if it matches
+// storage.ErrPermanent, and otherwise "". The names never change: Glacier's function
 // runtimes report them to Lambda and Cloud Functions callers.
 func KindOf(err error) string {
 	var exit *ExitError
@@ -119,20 +127,31 @@ func KindOf(err error) string {
 		return string(fnspec.KindTimeout)
 	case errors.Is(err, context.Canceled):
 		return string(fnspec.KindCanceled)
+	case errors.Is(err, storage.ErrPermanent):
+		return string(fnspec.KindStorageDenied)
 	}
 	return ""
 }
 
-// sentinel is the type of the Err values; ctx, when set, is the context
-// error the sentinel also matches.
+// storageFailure is the sentinel of a storage error: ErrStorageDenied if
+// no retry can fix it, else ErrStorage.
+func storageFailure(err error) error {
+	if errors.Is(err, storage.ErrPermanent) {
+		return ErrStorageDenied
+	}
+	return ErrStorage
+}
+
+// sentinel is the type of the Err values; also, when set, is the error
+// (a context error, or a broader sentinel) the sentinel also matches.
 type sentinel struct {
-	msg string
-	ctx error
+	msg  string
+	also error
 }
 
 func (s *sentinel) Error() string { return s.msg }
 
-func (s *sentinel) Is(target error) bool { return s.ctx != nil && target == s.ctx }
+func (s *sentinel) Is(target error) bool { return s.also != nil && target == s.also }
 
 // taskError is a failed invocation: kind is one of the sentinels, cause the
 // underlying error if there is one.

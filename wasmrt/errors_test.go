@@ -28,6 +28,9 @@ func TestKindOf(t *testing.T) {
 		{failf(ErrFault, nil, "bad pointer"), "Fault"},
 		{failf(ErrTrap, nil, "unreachable"), "Trap"},
 		{failf(ErrStorage, context.DeadlineExceeded, "slow bucket"), "Storage"},
+		{failf(storageFailure(storage.ErrPermanent), storage.ErrPermanent, "no bucket"), "StorageDenied"},
+		{failf(storageFailure(storage.ErrPrecondition), storage.ErrPrecondition, "lost a race"), "Storage"},
+		{fmt.Errorf("list: %w", storage.ErrPermanent), "StorageDenied"},
 		{failf(ErrWorkerCrashed, nil, "died"), "WorkerCrashed"},
 		{fmt.Errorf("module x: %w", failf(ErrInvalidModule, failf(ErrABIVersion, nil, "v2"), "refused")), "ABIVersion"}, // the first of the list
 		{failf(ErrInvalidModule, nil, "refused"), "InvalidModule"},
@@ -57,6 +60,10 @@ func TestWireErrorsKeepKinds(t *testing.T) {
 	if assert.True(t, errors.As(encodeError(exit).decode(), &got)) {
 		assert.Equal(t, *exit, *got)
 	}
+	denied := encodeError(failf(ErrStorageDenied, storage.ErrPermanent, "no bucket")).decode()
+	assert.ErrorIs(t, denied, ErrStorageDenied)
+	assert.ErrorIs(t, denied, ErrStorage, "a refusal of the storage is a storage error")
+	assert.NotErrorIs(t, failf(ErrStorage, nil, "slow"), ErrStorageDenied)
 	corrupt := encodeError(failf(ErrStorage, storage.ErrCorrupt, "digest")).decode()
 	assert.ErrorIs(t, corrupt, ErrStorage)
 	assert.ErrorIs(t, corrupt, storage.ErrCorrupt)

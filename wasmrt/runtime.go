@@ -422,8 +422,8 @@ func (inv *Invocation) validate() error {
 //   - *ExitError: the task exited with a non-zero code;
 //   - ErrTimeout, ErrCanceled: ctx ended (see Config.WithCloseOnContextDone
 //     for how a running task notices);
-//   - ErrMemoryLimit, ErrFault, ErrTrap, ErrStorage, ErrMissingOutput: see
-//     each.
+//   - ErrMemoryLimit, ErrFault, ErrTrap, ErrStorage (ErrStorageDenied
+//     when no retry can fix it), ErrMissingOutput: see each.
 //
 // Other errors report a bad Invocation.
 func (r *Runtime) Run(ctx context.Context, m *Module, inv Invocation) (Result, error) {
@@ -447,7 +447,7 @@ func (p *pending) commit(ctx context.Context) error {
 		return stopped(ctx, p.task, 0)
 	}
 	if err := p.state.Commit(ctx); err != nil {
-		return failf(ErrStorage, err, "task %q succeeded, but its outputs could not be committed: %v", p.task, err)
+		return failf(storageFailure(err), err, "task %q succeeded, but its outputs could not be committed: %v", p.task, err)
 	}
 	return nil
 }
@@ -613,7 +613,7 @@ func (r *Runtime) classify(ctx context.Context, task string, state *hostabi.Stat
 		return failf(ErrContract, v, "task %q wrote an output that breaks its contract: %v; nothing was committed", task, v)
 	}
 	if name, err := state.StorageError(); err != nil {
-		return failf(ErrStorage, err, "task %q: storage failed on dataset %q: %v; nothing was committed", task, name, err)
+		return failf(storageFailure(err), err, "task %q: storage failed on dataset %q: %v; nothing was committed", task, name, err)
 	}
 	if trap != nil {
 		first, rest, _ := strings.Cut(trap.Error(), "\n")

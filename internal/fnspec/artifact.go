@@ -18,3 +18,11 @@ const (
 // outputs, and nothing else, to the URL of its object, such as
 // {"orders":"s3://bucket/orders"}.
 const DatasetsEnv = "GLACIER_DATASETS"
+
+// StateEnv names the environment variable that gives the URL of the
+// store's state (memo entries, refs, run records; see package store), such
+// as s3://bucket/glacier. When it is set, the function memoises: it finds
+// its inputs' versions through refs, skips the guest when the memo has
+// its cache key, and commits through its ref; each dataset's URL is then
+// its stable name, in the folder holding its versions.
+const StateEnv = "GLACIER_STATE"

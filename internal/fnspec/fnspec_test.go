@@ -119,3 +119,14 @@ func TestSpecSchemas(t *testing.T) {
 	assert.ErrorContains(t, err, `schemas names "raw", which is not one of the outputs ["clean"]`)
 	assert.ErrorContains(t, err, `schemas of "clean" is not a JSON object`)
 }
+
+// TestPermanentKinds: only a refusal of the storage is never retried, and
+// its errorType is what the state machine's Retry names.
+func TestPermanentKinds(t *testing.T) {
+	for _, k := range []fnspec.Kind{fnspec.KindStorage, fnspec.KindTaskFailed, fnspec.KindTimeout, fnspec.KindError} {
+		assert.False(t, k.Permanent(), k)
+	}
+	assert.True(t, fnspec.KindStorageDenied.Permanent())
+	assert.Equal(t, []fnspec.Kind{fnspec.KindStorageDenied}, fnspec.PermanentKinds())
+	assert.Equal(t, "Glacier.StorageDenied", fnspec.KindStorageDenied.ErrorType())
+}

@@ -75,9 +75,11 @@ func (r Request) MapMode() bool {
 
 // Response is a successful invocation's result.
 type Response struct {
-	Task    string                `json:"task"`
-	RunID   string                `json:"run_id"`
-	Status  string                `json:"status"` // always "succeeded"
+	Task  string `json:"task"`
+	RunID string `json:"run_id"`
+	// Status is "succeeded", or "cached" when the outputs came from the
+	// memo and no guest ran.
+	Status  string                `json:"status"`
 	Outputs map[string]OutputInfo `json:"outputs"`
 	// DurationMS is the invocation's wall time in milliseconds, from the
 	// request to the outputs' commit.

@@ -18,6 +18,7 @@ const (
 	KindFault         Kind = "Fault"         // the task passed a bad argument to the host
 	KindTrap          Kind = "Trap"          // the module trapped
 	KindStorage       Kind = "Storage"       // reading or writing a dataset failed; worth a retry
+	KindStorageDenied Kind = "StorageDenied" // the storage refused for good (missing bucket, access denied); not retried
 	KindWorkerCrashed Kind = "WorkerCrashed" // the sandbox process died
 	KindInvalidModule Kind = "InvalidModule" // the module was refused before it ran
 	KindCompileBudget Kind = "CompileBudget" // compiling the module took too long or too much memory
@@ -28,3 +29,16 @@ const (
 	KindBadRequest Kind = "BadRequest" // the invocation's payload is not a valid Request
 	KindError      Kind = "Error"      // anything else
 )
+
+// Permanent reports whether a failure of kind k is one no retry can fix,
+// so that no platform retries it: KindStorageDenied. The state machine's
+// and the workflow's retries skip it.
+func (k Kind) Permanent() bool { return k == KindStorageDenied }
+
+// PermanentKinds returns the kinds whose Permanent is true.
+func PermanentKinds() []Kind { return []Kind{KindStorageDenied} }
+
+// ErrorType returns the errorType a Lambda function reports for a failure
+// of kind k, "Glacier." and k, which a Step Functions Retry's ErrorEquals
+// names.
+func (k Kind) ErrorType() string { return "Glacier." + string(k) }

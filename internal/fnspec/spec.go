@@ -53,6 +53,11 @@ type TaskSpec struct {
 	// ToleratedFailures is the percentage of a map task's parts that may
 	// fail with its outputs still committed (see Tolerated).
 	ToleratedFailures float64 `json:"tolerated_failures,omitempty"`
+	// Producers names, for each input some task writes, that task; an
+	// input it does not name is a source. With a store (StateEnv), the
+	// function finds each input's current version through its producer's
+	// ref or the source's record.
+	Producers map[string]string `json:"producers,omitempty"`
 	// Schemas holds, by output, the contract of its dataset (a JSON
 	// object, as package schema encodes it): the runtime validates what
 	// the task writes against it before anything is committed. This
@@ -119,6 +124,11 @@ func (s TaskSpec) Validate() error {
 	}
 	if s.Map != "" && s.MapBatch <= 0 {
 		bad("map_batch is %d; a map task's must be positive", s.MapBatch)
+	}
+	for _, n := range slices.Sorted(maps.Keys(s.Producers)) {
+		if seen[n] != "input" {
+			bad("producers names %q, which is not an input", n)
+		}
 	}
 	if s.ToleratedFailures < 0 || s.ToleratedFailures > 100 {
 		bad("tolerated_failures is %g; it must be a percentage, 0 to 100", s.ToleratedFailures)

@@ -29,6 +29,15 @@
 // fails with a clear memory-limit error instead of Lambda killing the
 // function. Lambda's "MB" are MiB.
 //
+// # Map tasks
+//
+// A task that maps over a partitioned dataset becomes a Step Functions
+// Distributed Map, reading the dataset's part list from S3 and invoking
+// the function per batch of map_batch keys, then a state that commits
+// the parts. The definition names the buckets it reads and writes by
+// placeholder (${bucket:<dataset>}), which the program replaces with the
+// names Pulumi gives them.
+//
 // # Provider hints
 //
 //	aws_storage_class       dataset: the S3 storage class (see StorageClasses)

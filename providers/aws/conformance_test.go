@@ -2,6 +2,7 @@ package aws
 
 import (
 	"context"
+	"path/filepath"
 	"testing"
 
 	"github.com/glacier-pipeline/glacier/internal/fnspec"
@@ -30,7 +31,9 @@ func TestConformance(t *testing.T) {
 }
 
 // TestGolden compares the program and the state machine written for
-// examples/etl with testdata/golden; -update rewrites them.
+// examples/etl, and for examples/logs (map tasks over partitioned
+// datasets) under testdata/golden/logs, with testdata/golden; -update
+// rewrites them.
 func TestGolden(t *testing.T) {
 	m := compiletest.ETL(t)
 	out := t.TempDir()
@@ -40,4 +43,11 @@ func TestGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	compiletest.Golden(t, out, "main.go", "statemachine.asl.json")
+
+	logs := logsExample(t)
+	c = withPacker(compile.Options{Dir: logs.Dir, Out: filepath.Join(out, "logs"), Modules: compiletest.Modules(t, logs.Pipeline), Tags: sharedOpts.Tags}, standIn)
+	if _, err := logs.Pipeline.Compile(context.Background(), c); err != nil {
+		t.Fatal(err)
+	}
+	compiletest.Golden(t, out, "logs/main.go", "logs/statemachine.asl.json")
 }

@@ -52,6 +52,9 @@ type deployment struct {
 	StateMachine       string
 	StateMachineRole   string
 	StateMachinePolicy []iamStatement
+	// DefinitionBuckets are the datasets whose buckets the definition
+	// names by bucketPlaceholder, for the program to fill in.
+	DefinitionBuckets []string
 	// LogRetentionDays is how long the state machine's execution logs
 	// are kept: as long as the functions' by default.
 	LogRetentionDays int
@@ -97,7 +100,7 @@ func (t target) Design(d *compile.Deployment, report plan.Report) *deployment {
 		td := taskDecl{
 			Task:             task,
 			RoleLogical:      roleRule.Name(d.Prefix, task.Name),
-			Policy:           taskPolicy(task.Task),
+			Policy:           taskPolicy(task.Task, isSource(d.Flow)),
 			Arch:             t.opts.Arch,
 			LogRetentionDays: t.opts.Defaults.LogRetentionDays,
 		}
@@ -116,10 +119,20 @@ func (t target) Design(d *compile.Deployment, report plan.Report) *deployment {
 			td.LogRetentionDays = n
 		}
 		checkFunction(td, errorf)
+		checkMap(td, report(glacier.Warning, "task", task.Name))
 		dep.Tasks = append(dep.Tasks, td)
 	}
-	dep.StateMachinePolicy = stateMachinePolicy(d.Tasks)
+	dep.DefinitionBuckets = mapped(dep.Tasks)
+	dep.StateMachinePolicy = stateMachinePolicy(dep.Tasks)
 	return dep
+}
+
+// isSource reports whether a dataset of fl is a source.
+func isSource(fl *plan.Flow) func(string) bool {
+	return func(name string) bool {
+		d, ok := fl.Dataset(name)
+		return ok && d.Source != ""
+	}
 }
 
 // resolve fills in the defaults of AWS's own options; compile.Run

@@ -13,10 +13,34 @@ import (
 	"github.com/glacier-pipeline/glacier/build"
 	"github.com/glacier-pipeline/glacier/manifest"
 	"github.com/glacier-pipeline/glacier/providers/internal/compile/compiletest"
+	"github.com/glacier-pipeline/glacier/wasmrt"
 )
 
-// etlDir is the example every end-to-end test compiles.
-const etlDir = "../../examples/etl"
+// etlDir is the example every end-to-end test compiles; logsDir the
+// example with map tasks over partitioned datasets.
+const (
+	etlDir  = "../../examples/etl"
+	logsDir = "../../examples/logs"
+)
+
+// logsExample loads examples/logs, its tasks made serverless (the example
+// runs them locally), so that it compiles for AWS.
+func logsExample(t *testing.T) *manifest.Manifest {
+	t.Helper()
+	m, err := manifest.Load(filepath.Join(logsDir, manifest.DefaultFile))
+	require.NoError(t, err)
+	p := glacier.New(m.Pipeline.Name())
+	for _, d := range m.Pipeline.Datasets() {
+		require.NoError(t, p.AddDataset(d))
+	}
+	for _, task := range m.Pipeline.Tasks() {
+		task.Compute = glacier.Serverless{}
+		require.NoError(t, p.AddTask(task))
+	}
+	require.NoError(t, p.Validate().Err())
+	m.Pipeline = p
+	return m
+}
 
 var (
 	modDir  string // where TestMain's tests build modules
@@ -70,6 +94,8 @@ func sharedETL(t *testing.T) (string, *glacier.Compilation) {
 }
 
 func TestMain(m *testing.M) {
+	// glacier run's sandbox workers are this test binary, run again.
+	wasmrt.ServeWorkerIfRequested()
 	dir, err := os.MkdirTemp("", "glacier-aws-test-")
 	if err != nil {
 		panic(err)

@@ -1,7 +1,9 @@
 package aws
 
 import (
-	"github.com/glacier-pipeline/glacier/providers/internal/compile"
+	"slices"
+
+	"github.com/glacier-pipeline/glacier/internal/fnspec"
 	"github.com/glacier-pipeline/glacier/providers/internal/plan"
 )
 
@@ -14,42 +16,109 @@ type iamStatement struct {
 	Actions []string
 	// Objects are datasets whose object the statement covers.
 	Objects []string
+	// Keys are objects of datasets' buckets by key, where a trailing '*'
+	// matches any rest: the parts of partitioned datasets.
+	Keys []objectKey
+	// Buckets are datasets whose bucket itself the statement covers, for
+	// listing it; Prefixes, if any, are the only key prefixes a listing
+	// may ask for (the s3:prefix condition).
+	Buckets  []string
+	Prefixes []string
 	// Functions are tasks whose function it covers.
 	Functions []string
 	// OwnLogs covers the task's own log group and its streams.
 	OwnLogs bool
+	// OwnStateMachine covers the state machine itself, and
+	// OwnExecutions the child executions its Distributed Maps start.
+	OwnStateMachine, OwnExecutions bool
 	// Any covers every resource, for actions that take no other.
 	Any bool
 }
 
+// objectKey is the key (or key pattern) of objects in a dataset's bucket.
+type objectKey struct {
+	Dataset, Key string
+}
+
+// Key patterns of a partitioned dataset's parts (fnspec.SourcePartObject
+// and fnspec.RunPartObject with a wildcard).
+func sourceParts(d string) objectKey { return objectKey{d, fnspec.SourcePartObject(d, "*")} }
+func runParts(d string) objectKey    { return objectKey{d, fnspec.RunPrefix(d, "*")} }
+
 // taskPolicy is the policy of t's role, derived from its data flow:
 // s3:GetObject on its inputs' objects, s3:PutObject on its outputs'
-// objects, and writing its own logs. Nothing else, not even listing a
-// bucket, so S3 answers a read of a missing object with 403.
-func taskPolicy(t plan.Task) []iamStatement {
+// objects, and writing its own logs. A partitioned input's parts are read
+// where they live (a source's under <input>.source/, a task's under
+// <input>.runs/); a partitioned output's parts are written under
+// <output>.runs/, and a map task's commit lists them there, so it may
+// list its outputs' buckets under those prefixes only. Nothing else, so
+// S3 answers a read of a missing object with 403. source reports whether
+// a dataset is a source.
+func taskPolicy(t plan.Task, source func(string) bool) []iamStatement {
+	parted := func(d string) bool { return slices.Contains(t.Partitioned, d) }
 	var out []iamStatement
 	if len(t.Reads) > 0 {
-		out = append(out, iamStatement{Sid: "ReadInputs", Actions: []string{"s3:GetObject"}, Objects: t.Reads})
+		read := iamStatement{Sid: "ReadInputs", Actions: []string{"s3:GetObject"}, Objects: t.Reads}
+		for _, d := range t.Reads {
+			switch {
+			case !parted(d):
+			case source(d):
+				read.Keys = append(read.Keys, sourceParts(d))
+			default:
+				read.Keys = append(read.Keys, runParts(d))
+			}
+		}
+		out = append(out, read)
 	}
-	return append(out,
-		iamStatement{Sid: "WriteOutputs", Actions: []string{"s3:PutObject"}, Objects: t.Writes},
-		iamStatement{Sid: "WriteOwnLogs", Actions: []string{"logs:CreateLogStream", "logs:PutLogEvents"}, OwnLogs: true},
-	)
+	write := iamStatement{Sid: "WriteOutputs", Actions: []string{"s3:PutObject"}, Objects: t.Writes}
+	for _, d := range t.Writes {
+		if parted(d) {
+			write.Keys = append(write.Keys, runParts(d))
+		}
+	}
+	out = append(out, write)
+	if t.Map != "" {
+		list := iamStatement{Sid: "ListStagedParts", Actions: []string{"s3:ListBucket"}, Buckets: t.Writes}
+		for _, d := range t.Writes {
+			list.Prefixes = append(list.Prefixes, runParts(d).Key)
+		}
+		out = append(out, list)
+	}
+	return append(out, iamStatement{Sid: "WriteOwnLogs", Actions: []string{"logs:CreateLogStream", "logs:PutLogEvents"}, OwnLogs: true})
 }
 
 // stateMachinePolicy is the policy of the state machine's role: invoking
 // exactly the tasks' functions, and delivering its execution logs through
 // CloudWatch Logs' log delivery, whose actions take no resource but "*".
-func stateMachinePolicy(tasks []*compile.Task) []iamStatement {
-	var functions []string
+// If a task maps, its Distributed Map also reads the mapped input's part
+// list, writes its results under mapResultsPrefix (ResultWriter uploads
+// in parts, so it may also list and abort its own uploads), and starts,
+// watches and stops child executions of this very state machine.
+func stateMachinePolicy(tasks []taskDecl) []iamStatement {
+	var functions, lists []string
+	var results []objectKey
 	for _, t := range tasks {
 		functions = append(functions, t.Name)
+		if t.Map != "" {
+			if !slices.Contains(lists, t.Map) {
+				lists = append(lists, t.Map)
+			}
+			results = append(results, objectKey{t.Writes[0], mapResultsPrefix(t.Writes[0]) + "/*"})
+		}
 	}
-	return []iamStatement{
-		{Sid: "InvokeTasks", Actions: []string{"lambda:InvokeFunction"}, Functions: functions},
-		{Sid: "DeliverLogs", Actions: []string{
-			"logs:CreateLogDelivery", "logs:GetLogDelivery", "logs:UpdateLogDelivery", "logs:DeleteLogDelivery",
-			"logs:ListLogDeliveries", "logs:PutResourcePolicy", "logs:DescribeResourcePolicies", "logs:DescribeLogGroups",
-		}, Any: true},
+	out := []iamStatement{{Sid: "InvokeTasks", Actions: []string{"lambda:InvokeFunction"}, Functions: functions}}
+	if len(lists) > 0 {
+		out = append(out,
+			iamStatement{Sid: "ReadMapItems", Actions: []string{"s3:GetObject"}, Objects: lists},
+			iamStatement{Sid: "WriteMapResults", Actions: []string{
+				"s3:PutObject", "s3:GetObject", "s3:ListMultipartUploadParts", "s3:AbortMultipartUpload",
+			}, Keys: results},
+			iamStatement{Sid: "StartMapRuns", Actions: []string{"states:StartExecution"}, OwnStateMachine: true},
+			iamStatement{Sid: "ManageMapRuns", Actions: []string{"states:DescribeExecution", "states:StopExecution"}, OwnExecutions: true},
+		)
 	}
+	return append(out, iamStatement{Sid: "DeliverLogs", Actions: []string{
+		"logs:CreateLogDelivery", "logs:GetLogDelivery", "logs:UpdateLogDelivery", "logs:DeleteLogDelivery",
+		"logs:ListLogDeliveries", "logs:PutResourcePolicy", "logs:DescribeResourcePolicies", "logs:DescribeLogGroups",
+	}, Any: true})
 }

@@ -27,6 +27,9 @@ const (
 	// MaxEnvBytes bounds a function's environment variables, keys and
 	// values together.
 	MaxEnvBytes = 4 << 10
+	// MaxMapConcurrency is the most child executions a Distributed Map
+	// runs at once.
+	MaxMapConcurrency = 10000
 )
 
 // lambdaMemory are the memory sizes of a Lambda function: every MiB from
@@ -91,6 +94,17 @@ func checkFunction(t taskDecl, errorf func(string, ...any)) {
 	if n := envSize(t.Touches()); n > MaxEnvBytes {
 		errorf("touches %d datasets, and naming their objects in GLACIER_DATASETS may take %d bytes, over Lambda's %d-byte "+
 			"environment limit; split the task", len(t.Touches()), n, MaxEnvBytes)
+	}
+}
+
+// checkMap warns of a map task's max_concurrency over what a Distributed
+// Map runs at once: the state machine runs its batches at that limit
+// instead.
+func checkMap(t taskDecl, warnf func(string, ...any)) {
+	if t.Map != "" && t.MaxConcurrency > MaxMapConcurrency {
+		warnf("max_concurrency is %d; a Step Functions Distributed Map runs at most %d child executions at once, "+
+			"each a batch of %d parts one after another, so at most %d parts run at once",
+			t.MaxConcurrency, MaxMapConcurrency, t.Batch(), MaxMapConcurrency)
 	}
 }
 

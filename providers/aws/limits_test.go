@@ -2,7 +2,10 @@ package aws
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -123,6 +126,39 @@ func TestOptionsChecks(t *testing.T) {
 			errs, _ := check(t, pipeline(t, serverless(0, 0, nil)), tt.opts)
 			assertProblems(t, errs, tt.errs)
 		})
+	}
+}
+
+// TestMapConcurrencyLimit: a map task's max_concurrency over Distributed
+// Map's limit is warned about, and the state machine runs at the limit.
+func TestMapConcurrencyLimit(t *testing.T) {
+	dir := project(t)
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, "logs"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "logs", "a.log"), []byte("a"), 0o644))
+	for _, tt := range []struct {
+		concurrency int
+		warns       []string
+		written     float64
+	}{
+		{concurrency: MaxMapConcurrency, written: MaxMapConcurrency},
+		{concurrency: MaxMapConcurrency + 1, written: MaxMapConcurrency, warns: []string{`task "t": max_concurrency is 10001; ` +
+			`a Step Functions Distributed Map runs at most 10000 child executions at once, each a batch of 50 parts one after another, so at most 10000 parts run at once`}},
+	} {
+		task := serverless(0, 0, nil)
+		task.Map, task.MaxConcurrency = "in", tt.concurrency
+		p := pipeline(t, task, glacier.Dataset{Name: "in", Storage: glacier.ObjectStorage{}, Source: "logs", Partitioned: true},
+			glacier.Dataset{Name: "out", Storage: glacier.ObjectStorage{}, Partitioned: true})
+		errs, warns := check(t, p, Options{Dir: dir})
+		assert.Empty(t, errs)
+		assertProblems(t, warns, tt.warns)
+		dep, _ := designFor(t, p, Options{Dir: dir})
+		def, err := target{}.Definition(dep)
+		require.NoError(t, err)
+		var sm struct {
+			States map[string]struct{ MaxConcurrency float64 }
+		}
+		require.NoError(t, json.Unmarshal(def.Data, &sm))
+		assert.Equal(t, tt.written, sm.States["t"].MaxConcurrency)
 	}
 }
 

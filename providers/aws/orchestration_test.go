@@ -2,8 +2,10 @@ package aws
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -14,6 +16,8 @@ import (
 
 	"github.com/glacier-pipeline/glacier"
 	"github.com/glacier-pipeline/glacier/providers/aws/internal/sfntest"
+	"github.com/glacier-pipeline/glacier/providers/internal/compile"
+	"github.com/glacier-pipeline/glacier/providers/internal/compile/compiletest"
 	"github.com/glacier-pipeline/glacier/providers/internal/plan"
 )
 
@@ -75,8 +79,10 @@ func TestDefinition(t *testing.T) {
 		assert.Equal(t, lambdaServiceErrors, st.Retry[0].ErrorEquals, name)
 	}
 	assert.True(t, wave.hasNullResultPath)
-	require.Len(t, b.Retry, 2)
-	assert.Equal(t, retrier{ErrorEquals: []string{"States.ALL"}, IntervalSeconds: 2, MaxAttempts: 3, BackoffRate: 2}, b.Retry[1])
+	require.Len(t, b.Retry, 3)
+	assert.Equal(t, retrier{ErrorEquals: []string{"Glacier.StorageDenied"}, MaxAttempts: 0}, b.Retry[1],
+		"a refusal of the storage is never retried, and is named before States.ALL")
+	assert.Equal(t, retrier{ErrorEquals: []string{"States.ALL"}, IntervalSeconds: 2, MaxAttempts: 3, BackoffRate: 2}, b.Retry[2])
 	assert.Len(t, c.Retry, 1, "no retries asked, none beyond Lambda's service errors")
 
 	// States appear in the order they run.
@@ -122,12 +128,26 @@ func (s *state) UnmarshalJSON(b []byte) error {
 // etlWaves are examples/etl's waves, as the state machine must run them.
 var etlWaves = [][]string{{"clean_orders", "clean_customers"}, {"enrich"}, {"daily_revenue", "customer_stats"}}
 
-// TestStateMachineValidates checks the written definition with
-// asl-validator.
+// TestStateMachineValidates checks the written definitions with
+// asl-validator: examples/etl's, and examples/logs', whose map tasks are
+// Distributed Maps.
 func TestStateMachineValidates(t *testing.T) {
 	node := sfntest.Find(t)
 	out, _ := sharedETL(t)
 	require.NoError(t, node.Validate(context.Background(), filepath.Join(out, "statemachine.asl.json")))
+	require.NoError(t, node.Validate(context.Background(), filepath.Join(standInLogs(t), "statemachine.asl.json")))
+}
+
+// standInLogs compiles examples/logs with stand-in modules and artifacts
+// and returns where.
+func standInLogs(t *testing.T) string {
+	t.Helper()
+	m := logsExample(t)
+	out := filepath.Join(t.TempDir(), "logs")
+	c := withPacker(compile.Options{Dir: m.Dir, Out: out, Modules: compiletest.Modules(t, m.Pipeline)}, standIn)
+	_, err := m.Pipeline.Compile(context.Background(), c)
+	require.NoError(t, err)
+	return out
 }
 
 // call is one Task state invocation, numbered in the order invocations
@@ -148,8 +168,9 @@ type recorder struct {
 	all     map[int]chan struct{}
 	wave    map[string]int
 	sizes   map[int]int
-	// fail makes a task's first n invocations fail.
-	fail map[string]int
+	// fail makes a task's first n invocations fail, with errType.
+	fail    map[string]int
+	errType string
 }
 
 func newRecorder(waves [][]string) *recorder {
@@ -189,7 +210,7 @@ func (r *recorder) handle(ctx context.Context, state string, input json.RawMessa
 	r.seq++
 	r.calls[state][n].end = r.seq
 	if failing {
-		return nil, &sfntest.TaskError{Type: "Boom", Message: state + " failed"}
+		return nil, &sfntest.TaskError{Type: r.errType, Message: state + " failed"}
 	}
 	return json.RawMessage(`{"status":"succeeded"}`), nil
 }
@@ -203,9 +224,11 @@ func TestStateMachineRuns(t *testing.T) {
 	require.Equal(t, etlWaves, pl.Waves)
 
 	tests := []struct {
-		name   string
-		fail   map[string]int
-		status string
+		name string
+		fail map[string]int
+		// errType is the failures' error type; "Boom" if empty.
+		errType string
+		status  string
 		// calls is how often each task runs.
 		calls map[string]int
 	}{
@@ -217,6 +240,10 @@ func TestStateMachineRuns(t *testing.T) {
 			calls: map[string]int{"clean_orders": 3, "clean_customers": 1}},
 		{name: "no retries asked", fail: map[string]int{"enrich": 1}, status: "FAILED",
 			calls: map[string]int{"clean_orders": 1, "clean_customers": 1, "enrich": 1}},
+		{name: "a refusal of the storage is not retried", fail: map[string]int{"clean_orders": 1}, errType: "Glacier.StorageDenied",
+			status: "FAILED", calls: map[string]int{"clean_orders": 1, "clean_customers": 1}},
+		{name: "a storage error is", fail: map[string]int{"clean_orders": 1}, errType: "Glacier.Storage",
+			status: "SUCCEEDED", calls: map[string]int{"clean_orders": 2, "clean_customers": 1, "enrich": 1, "daily_revenue": 1, "customer_stats": 1}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -226,13 +253,14 @@ func TestStateMachineRuns(t *testing.T) {
 			defer cancel()
 			rec := newRecorder(pl.Waves)
 			rec.fail = tt.fail
+			rec.errType = cmp.Or(tt.errType, "Boom")
 			res, err := node.Run(ctx, filepath.Join(out, "statemachine.asl.json"), sfntest.Options{
 				ExecutionName: "run-42", Handler: rec.handle, NoRetryWait: true,
 			})
 			require.NoError(t, err)
 			require.Equal(t, tt.status, res.Status, "%+v", res)
 			if tt.status == "FAILED" {
-				assert.Equal(t, "Boom", res.Error)
+				assert.Equal(t, rec.errType, res.Error)
 			}
 			got := map[string]int{}
 			for task, calls := range rec.calls {
@@ -260,4 +288,116 @@ func TestStateMachineRuns(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestMapDefinition: a map task is a Distributed Map over its input's part
+// list and a commit, in a wave of its own or as a branch of a wider one;
+// the map's settings come from the manifest.
+func TestMapDefinition(t *testing.T) {
+	p := glacier.New("maps")
+	obj := glacier.ObjectStorage{}
+	for _, d := range []glacier.Dataset{
+		{Name: "logs", Storage: obj, Source: "logs", Partitioned: true},
+		{Name: "lookup", Storage: obj, Source: "in.csv"},
+		{Name: "parsed", Storage: obj, Partitioned: true},
+		{Name: "copy", Storage: obj},
+		{Name: "days", Storage: obj, Partitioned: true},
+	} {
+		require.NoError(t, p.AddDataset(d))
+	}
+	for _, task := range []glacier.Task{
+		{Name: "parse", Inputs: []string{"logs", "lookup"}, Outputs: []string{"parsed"}, Map: "logs",
+			MapBatch: 20, MaxConcurrency: 7, ToleratedFailures: 2.5, Retries: 1},
+		{Name: "other", Inputs: []string{"lookup"}, Outputs: []string{"copy"}},
+		{Name: "daily", Inputs: []string{"parsed"}, Outputs: []string{"days"}, Map: "parsed"},
+	} {
+		task.Module = task.Name + ".wasm"
+		task.Compute = glacier.Serverless{Timeout: 100}
+		require.NoError(t, p.AddTask(task))
+	}
+	dir := project(t)
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, "logs"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "logs", "a.log"), []byte("a"), 0o644))
+	dep, probs := designFor(t, p, Options{Dir: dir})
+	require.NoError(t, probs.Err())
+	def, err := target{}.Definition(dep)
+	require.NoError(t, err)
+
+	var sm struct {
+		StartAt string
+		States  map[string]json.RawMessage
+	}
+	require.NoError(t, json.Unmarshal(def.Data, &sm))
+	assert.Equal(t, "Wave 1", sm.StartAt)
+	var wave struct {
+		Type     string
+		Next     string
+		Branches []struct {
+			StartAt string
+			States  map[string]json.RawMessage
+		}
+	}
+	require.NoError(t, json.Unmarshal(sm.States["Wave 1"], &wave))
+	assert.Equal(t, "daily", wave.Next)
+	require.Len(t, wave.Branches, 2)
+	assert.Equal(t, "parse", wave.Branches[0].StartAt)
+
+	parse := wave.Branches[0].States["parse"]
+	assert.JSONEq(t, `{
+	  "Type": "Map",
+	  "Comment": "Runs task parse once per part of logs, 20 parts per child execution; parse commit commits the parts.",
+	  "ItemReader": {"Resource": "arn:aws:states:::s3:getObject", "ReaderConfig": {"InputType": "JSON"},
+	    "Parameters": {"Bucket": "${bucket:logs}", "Key": "logs"}},
+	  "ItemSelector": {"key.$": "$$.Map.Item.Value.key"},
+	  "ItemBatcher": {"MaxItemsPerBatch": 20, "BatchInput": {"run_id.$": "$$.Execution.Name"}},
+	  "ItemProcessor": {
+	    "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+	    "StartAt": "parse parts",
+	    "States": {"parse parts": {
+	      "Type": "Task", "Comment": "Runs a batch of up to 20 parts of logs.", "Resource": "arn:aws:states:::lambda:invoke",
+	      "Parameters": {"FunctionName": "maps-parse", "Payload": {"run_id.$": "$.BatchInput.run_id", "parts.$": "$.Items[*].key"}},
+	      "TimeoutSeconds": 160,
+	      "Retry": [
+	        {"ErrorEquals": ["Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException", "Lambda.TooManyRequestsException"],
+	         "IntervalSeconds": 1, "MaxAttempts": 3, "BackoffRate": 2},
+	        {"ErrorEquals": ["Glacier.StorageDenied"], "MaxAttempts": 0},
+	        {"ErrorEquals": ["States.ALL"], "IntervalSeconds": 2, "MaxAttempts": 1, "BackoffRate": 2}
+	      ],
+	      "ResultPath": null, "End": true}}
+	  },
+	  "MaxConcurrency": 7,
+	  "ToleratedFailurePercentage": 50,
+	  "ResultWriter": {"Resource": "arn:aws:states:::s3:putObject", "Parameters": {"Bucket": "${bucket:parsed}", "Prefix": "parsed.map-results"}},
+	  "ResultPath": null,
+	  "Next": "parse commit"
+	}`, string(parse))
+
+	var commit struct {
+		Type       string
+		Parameters struct {
+			FunctionName string
+			Payload      map[string]any
+		}
+		ResultPath json.RawMessage
+		End        bool
+	}
+	require.NoError(t, json.Unmarshal(wave.Branches[0].States["parse commit"], &commit))
+	assert.Equal(t, "Task", commit.Type)
+	assert.True(t, commit.End, "the commit ends its branch")
+	assert.Equal(t, "null", string(commit.ResultPath))
+	assert.Equal(t, "maps-parse", commit.Parameters.FunctionName)
+	assert.Equal(t, map[string]any{"run_id.$": "$$.Execution.Name", "commit": true}, commit.Parameters.Payload)
+
+	// The wave of one map task: its Map, then its commit, which ends the
+	// machine. No tolerance and no concurrency asked: neither is written.
+	var daily map[string]any
+	require.NoError(t, json.Unmarshal(sm.States["daily"], &daily))
+	assert.Equal(t, "daily commit", daily["Next"])
+	assert.NotContains(t, daily, "ToleratedFailurePercentage")
+	assert.NotContains(t, daily, "MaxConcurrency")
+	assert.Equal(t, float64(glacier.DefaultMapBatch), daily["ItemBatcher"].(map[string]any)["MaxItemsPerBatch"])
+	var dailyCommit map[string]any
+	require.NoError(t, json.Unmarshal(sm.States["daily commit"], &dailyCommit))
+	assert.Equal(t, true, dailyCommit["End"])
+	assert.Equal(t, []string{"logs", "parsed", "days"}, dep.DefinitionBuckets)
 }

@@ -3,6 +3,7 @@ package aws
 import (
 	"embed"
 	"fmt"
+	"slices"
 	"strings"
 	"text/template"
 
@@ -24,6 +25,18 @@ var tmpl = pulumiproject.ParseTemplates(files, "templates/*.tmpl", template.Func
 // program, which no dataset's or task's variable may take.
 var mainNames = []string{"lambda", "pulumi", "definition", "tags", "datasetsEnv", "main", "program", "ctx", "err", "machine"}
 
+// HasPartitioned reports whether a dataset is partitioned, for the
+// template.
+func (dep *deployment) HasPartitioned() bool {
+	return slices.ContainsFunc(dep.Datasets, func(d datasetDecl) bool { return d.Partitioned })
+}
+
+// Placeholder is bucketPlaceholder, for the template.
+func (dep *deployment) Placeholder(dataset string) string { return bucketPlaceholder(dataset) }
+
+// DatasetVar is the variable of the named dataset in main.go.
+func (dep *deployment) DatasetVar(name string) string { return dep.DatasetVars([]string{name}) }
+
 // Statement returns s as the program's statement type, a Go composite
 // literal.
 func (dep *deployment) Statement(s iamStatement) string {
@@ -42,11 +55,30 @@ func (dep *deployment) Statement(s iamStatement) string {
 	if len(s.Objects) > 0 {
 		fmt.Fprintf(&b, "Objects: []*dataset{%s},\n", dep.DatasetVars(s.Objects))
 	}
+	if len(s.Keys) > 0 {
+		b.WriteString("Keys: []objectKey{\n")
+		for _, k := range s.Keys {
+			fmt.Fprintf(&b, "{%s, %q},\n", dep.DatasetVars([]string{k.Dataset}), k.Key)
+		}
+		b.WriteString("},\n")
+	}
+	if len(s.Buckets) > 0 {
+		fmt.Fprintf(&b, "Buckets: []*dataset{%s},\n", dep.DatasetVars(s.Buckets))
+	}
+	if len(s.Prefixes) > 0 {
+		fmt.Fprintf(&b, "Prefixes: %#v,\n", s.Prefixes)
+	}
 	if len(s.Functions) > 0 {
 		fmt.Fprintf(&b, "Functions: []*lambda.Function{%s},\n", dep.TaskVars(s.Functions))
 	}
 	if s.OwnLogs {
 		b.WriteString("OwnLogs: true,\n")
+	}
+	if s.OwnStateMachine {
+		b.WriteString("OwnStateMachine: true,\n")
+	}
+	if s.OwnExecutions {
+		b.WriteString("OwnExecutions: true,\n")
 	}
 	if s.Any {
 		b.WriteString("Any: true,\n")

@@ -5,11 +5,13 @@ import (
 	"maps"
 	"os"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/glacier-pipeline/glacier/internal/fnspec"
 	"github.com/glacier-pipeline/glacier/providers/internal/compile/compiletest"
 	"github.com/glacier-pipeline/glacier/providers/internal/plan"
 	"github.com/glacier-pipeline/glacier/providers/internal/pulumiproject/projecttest"
@@ -36,6 +38,90 @@ func TestProject(t *testing.T) {
 	out := t.TempDir()
 	require.NoError(t, os.CopyFS(out, os.DirFS(shared)))
 	compiletest.Project(t, &spec, out, func(t *testing.T, prog projecttest.Program) { checkProgram(t, out, prog) })
+}
+
+// TestProjectMap compiles examples/logs, whose tasks map over
+// partitioned datasets, builds its program and runs it under Pulumi's
+// mocks: a partitioned source's parts are uploaded where its part list
+// says, the list after them; the definition's bucket placeholders become
+// the buckets' names; the roles hold exactly the map's permissions, with
+// real ARNs. GLACIER_PULUMI_TESTS=1 runs it.
+func TestProjectMap(t *testing.T) {
+	projecttest.Require(t)
+	out := standInLogs(t)
+	compiletest.Project(t, &spec, out, func(t *testing.T, prog projecttest.Program) { checkMapProgram(t, out, prog) })
+}
+
+func checkMapProgram(t *testing.T, out string, prog projecttest.Program) {
+	m := logsExample(t)
+	dep, probs := designFor(t, m.Pipeline, Options{Dir: m.Dir})
+	require.NoError(t, probs.Err())
+	bucket := map[string]string{} // dataset -> bucket name
+	ds := map[string]datasetDecl{}
+	for _, d := range dep.Datasets {
+		bucket[d.Name] = d.Logical + mockSuffix
+		ds[d.Name] = d
+	}
+
+	// The source's parts, each where the list says, then the list.
+	logs := ds["access_logs"]
+	var entries []fnspec.PartEntry
+	require.NoError(t, json.Unmarshal([]byte(read(t, out, logs.PartListFile())), &entries))
+	require.Len(t, entries, 5)
+	var parts []string
+	for _, e := range entries {
+		name := logs.Logical + "/" + e.Object
+		obj := get(t, prog, "aws:s3/bucketObjectv2:BucketObjectv2", name)
+		assert.Equal(t, bucket["access_logs"], obj.Inputs["bucket"])
+		assert.Equal(t, "access_logs.source/"+e.Key, obj.Inputs["key"])
+		assert.Equal(t, map[string]any{"asset": "sources/access_logs/" + e.Key}, obj.Inputs["source"])
+		parts = append(parts, "aws:s3/bucketObjectv2:BucketObjectv2::"+name)
+	}
+	list := get(t, prog, "aws:s3/bucketObjectv2:BucketObjectv2", logs.Logical)
+	assert.Equal(t, "access_logs", list.Inputs["key"])
+	assert.Equal(t, map[string]any{"asset": "sources/access_logs.parts.json"}, list.Inputs["source"])
+	assert.Subset(t, list.DependsOn, parts, "the list goes up after its parts")
+
+	// The definition, its placeholders filled in.
+	sm := get(t, prog, "aws:sfn/stateMachine:StateMachine", "logs")
+	def := read(t, out, "statemachine.asl.json")
+	require.Contains(t, def, "${bucket:access_logs}")
+	for _, d := range dep.DefinitionBuckets {
+		def = strings.ReplaceAll(def, bucketPlaceholder(d), bucket[d])
+	}
+	assert.NotContains(t, def, "${")
+	assert.Equal(t, def, sm.Inputs["definition"])
+
+	// The state machine's role, with the ARNs the statements stand for.
+	arn := func(d, key string) string { return "arn:aws:s3:::" + bucket[d] + "/" + key }
+	var functions []string
+	for _, task := range dep.Tasks {
+		functions = append(functions, "arn:aws:lambda:"+mockRegion+":"+mockAccount+":function:"+task.FunctionName)
+	}
+	got := policy(t, get(t, prog, "aws:iam/rolePolicy:RolePolicy", "logs-StateMachine"))
+	require.Len(t, got, 6)
+	assert.Equal(t, []statement{
+		{Sid: "InvokeTasks", Effect: "Allow", Action: []string{"lambda:InvokeFunction"}, Resource: functions},
+		{Sid: "ReadMapItems", Effect: "Allow", Action: []string{"s3:GetObject"}, Resource: []string{arn("access_logs", "access_logs"), arn("hits", "hits")}},
+		{Sid: "WriteMapResults", Effect: "Allow", Action: []string{"s3:PutObject", "s3:GetObject", "s3:ListMultipartUploadParts", "s3:AbortMultipartUpload"},
+			Resource: []string{arn("hits", "hits.map-results/*"), arn("daily", "daily.map-results/*")}},
+		{Sid: "StartMapRuns", Effect: "Allow", Action: []string{"states:StartExecution"},
+			Resource: []string{"arn:aws:states:" + mockRegion + ":" + mockAccount + ":stateMachine:logs"}},
+		{Sid: "ManageMapRuns", Effect: "Allow", Action: []string{"states:DescribeExecution", "states:StopExecution"},
+			Resource: []string{"arn:aws:states:" + mockRegion + ":" + mockAccount + ":execution:logs/*"}},
+	}, got[:5])
+
+	// A map task's role: its input's parts, its output's runs, and a
+	// listing of those runs alone.
+	parse := policy(t, get(t, prog, "aws:iam/rolePolicy:RolePolicy", dep.Tasks[0].RoleLogical))
+	require.Len(t, parse, 4)
+	assert.Equal(t, []statement{
+		{Sid: "ReadInputs", Effect: "Allow", Action: []string{"s3:GetObject"},
+			Resource: []string{arn("access_logs", "access_logs"), arn("ignore", "ignore"), arn("access_logs", "access_logs.source/*")}},
+		{Sid: "WriteOutputs", Effect: "Allow", Action: []string{"s3:PutObject"}, Resource: []string{arn("hits", "hits"), arn("hits", "hits.runs/*")}},
+		{Sid: "ListStagedParts", Effect: "Allow", Action: []string{"s3:ListBucket"}, Resource: []string{"arn:aws:s3:::" + bucket["hits"]},
+			Condition: map[string]map[string][]string{"StringLike": {"s3:prefix": {"hits.runs/*"}}}},
+	}, parse[:3])
 }
 
 // TestModuleFiles checks that the embedded go.mod pins the SDK versions
@@ -248,6 +334,7 @@ type statement struct {
 	Sid, Effect string
 	Action      []string
 	Resource    []string
+	Condition   map[string]map[string][]string `json:",omitempty"`
 }
 
 // policy parses a RolePolicy's document, refusing fields the checks do not
@@ -262,7 +349,11 @@ func policy(t *testing.T, r projecttest.Resource) []statement {
 	assert.Equal(t, "2012-10-17", doc.Version)
 	var out []statement
 	for _, raw := range doc.Statement {
-		assert.Equal(t, []string{"Action", "Effect", "Resource", "Sid"}, slices.Sorted(maps.Keys(raw)), "statement fields")
+		fields := []string{"Action", "Effect", "Resource", "Sid"}
+		if _, ok := raw["Condition"]; ok {
+			fields = []string{"Action", "Condition", "Effect", "Resource", "Sid"}
+		}
+		assert.Equal(t, fields, slices.Sorted(maps.Keys(raw)), "statement fields")
 		b, err := json.Marshal(raw)
 		require.NoError(t, err)
 		var s statement

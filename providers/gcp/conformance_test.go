@@ -2,6 +2,7 @@ package gcp
 
 import (
 	"context"
+	"path/filepath"
 	"testing"
 
 	"github.com/glacier-pipeline/glacier/internal/fnspec"
@@ -29,4 +30,13 @@ func TestGolden(t *testing.T) {
 	out := t.TempDir()
 	compileETL(t, out, Options{Project: "my-project", Labels: map[string]string{"team": "data"}})
 	compiletest.Golden(t, out, "main.go", "workflow.yaml")
+}
+
+// TestGoldenMap compares the program and the workflow written for
+// examples/logs, whose
+// tasks map, with testdata/golden/logs; -update rewrites them.
+func TestGoldenMap(t *testing.T) {
+	out := t.TempDir()
+	compileLogs(t, filepath.Join(out, "logs"), Options{Project: "my-project"})
+	compiletest.Golden(t, out, "logs/main.go", "logs/workflow.yaml")
 }

@@ -2,6 +2,7 @@ package gcp
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/glacier-pipeline/glacier"
@@ -63,8 +64,11 @@ type deployment struct {
 	// source bundles; Pulumi names the bucket from it.
 	Bundles string
 	// WriterRole is the ID of the custom role that lets a task replace
-	// its outputs' objects (see docs/gcp.md).
+	// its outputs' objects (see docs/gcp.md); ListerRole, of the one that
+	// lets a map task list the parts its run staged, empty when no task
+	// maps.
 	WriterRole string
+	ListerRole string
 	// Runtime is Options.Runtime: empty picks the newest runtime that can
 	// build each bundle.
 	Runtime string
@@ -110,8 +114,10 @@ func (t target) Design(d *compile.Deployment, report plan.Report) *deployment {
 		Project:    t.opts.Project,
 		Runtime:    t.opts.Runtime,
 		Workflow:   d.OrchestratorName(workflowRule),
-		// Role IDs take no hyphens; the prefix's become underscores.
-		WriterRole: roleRule.Name("", "glacier_"+strings.ReplaceAll(d.Prefix, "-", "_")+"_objectReplacer"),
+		WriterRole: customRole(d.Prefix, "objectReplacer"),
+	}
+	if slices.ContainsFunc(d.Tasks, func(t *compile.Task) bool { return t.Map != "" }) {
+		dep.ListerRole = customRole(d.Prefix, "runLister")
 	}
 	buckets := names{}
 	for _, ds := range d.Datasets {
@@ -126,12 +132,13 @@ func (t target) Design(d *compile.Deployment, report plan.Report) *deployment {
 		td := taskDecl{
 			Task:            task,
 			Account:         accounts.unique(serviceAccountRule, d.Prefix, accountBase(d.Prefix, task.Name)),
-			Grants:          taskGrants(task.Task, dep.WriterRole),
+			Grants:          taskGrants(task.Task, dep.WriterRole, dep.ListerRole),
 			CallTimeoutSecs: min(task.Limits.TimeoutSecs+callMargin, MaxCallTimeoutSecs),
 			Step:            steps.step(task.Name),
 		}
 		td.CPU, _ = CPUFor(task.FunctionMemoryMiB)
 		checkFunction(td, report(glacier.Error, "task", task.Name))
+		checkMap(td, report(glacier.Warning, "task", task.Name))
 		dep.Tasks = append(dep.Tasks, td)
 	}
 	dep.WorkflowAccount = accounts.unique(serviceAccountRule, d.Prefix, "workflow")
@@ -143,6 +150,12 @@ func (t target) Design(d *compile.Deployment, report plan.Report) *deployment {
 			"and Workflows allows %d; split the pipeline", len(dep.Tasks), len(dep.URLVars), maxEnvVars)
 	}
 	return dep
+}
+
+// customRole is the ID of the program's custom role base: role IDs take
+// no hyphens, so the prefix's become underscores.
+func customRole(prefix, base string) string {
+	return roleRule.Name("", "glacier_"+strings.ReplaceAll(prefix, "-", "_")+"_"+base)
 }
 
 // accountBase is what a task's service account ID is made from: the task's

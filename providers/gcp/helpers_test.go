@@ -2,17 +2,33 @@ package gcp
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/glacier-pipeline/glacier"
 	"github.com/glacier-pipeline/glacier/internal/fnspec"
+	"github.com/glacier-pipeline/glacier/internal/testutil/wasmbuild"
 	"github.com/glacier-pipeline/glacier/manifest"
+	"github.com/glacier-pipeline/glacier/providers/gcp/internal/gcftest"
 	"github.com/glacier-pipeline/glacier/providers/internal/artifact"
 	"github.com/glacier-pipeline/glacier/providers/internal/compile"
 	"github.com/glacier-pipeline/glacier/providers/internal/compile/compiletest"
+	"github.com/glacier-pipeline/glacier/wasmrt"
 )
+
+// TestMain lets the test binary serve as a wasmrt.Pool worker, for the
+// glacier run the end-to-end tests compare with, and removes what the
+// tests built.
+func TestMain(m *testing.M) {
+	wasmrt.ServeWorkerIfRequested()
+	code := m.Run()
+	wasmbuild.Cleanup()
+	gcftest.Cleanup()
+	os.Exit(code)
+}
 
 // etl loads examples/etl.
 func etl(t *testing.T) *manifest.Manifest { return compiletest.ETL(t) }
@@ -56,4 +72,42 @@ func compileETL(t *testing.T, out string, opts Options) *glacier.Compilation {
 func designFor(t *testing.T, p *glacier.Pipeline, opts Options) (*deployment, glacier.Problems) {
 	t.Helper()
 	return compiletest.Design(t, p, target{opts: opts, pack: packBundle}, opts.common())
+}
+
+// logs loads examples/logs, a pipeline of map tasks, with every task
+// serverless (the example runs locally) and, for the workflow to show
+// both, parse bounded to 8 parts at once and daily in batches of 10.
+func logs(t *testing.T) *manifest.Manifest {
+	t.Helper()
+	etl := compiletest.ETL(t)
+	m, err := manifest.Load(filepath.Join(filepath.Dir(etl.Dir), "logs", manifest.DefaultFile))
+	require.NoError(t, err)
+	p := glacier.New(m.Pipeline.Name())
+	for _, d := range m.Pipeline.Datasets() {
+		require.NoError(t, p.AddDataset(d))
+	}
+	for _, task := range m.Pipeline.Tasks() {
+		task.Compute = glacier.Serverless{Memory: 256, Timeout: 60}
+		switch task.Name {
+		case "parse":
+			task.MaxConcurrency = 8
+		case "daily":
+			task.MapBatch = 10
+		}
+		require.NoError(t, p.AddTask(task))
+	}
+	require.NoError(t, p.Validate().Err())
+	m.Pipeline = p
+	return m
+}
+
+// compileLogs compiles logs(t) with stand-in modules and bundles into out.
+func compileLogs(t *testing.T, out string, opts Options) *glacier.Compilation {
+	t.Helper()
+	m := logs(t)
+	opts.Dir, opts.Out = m.Dir, out
+	opts.Modules = compiletest.Modules(t, m.Pipeline)
+	comp, err := m.Pipeline.Compile(context.Background(), withOptions(opts, standInPack))
+	require.NoError(t, err)
+	return comp
 }

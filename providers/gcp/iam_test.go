@@ -6,14 +6,16 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/glacier-pipeline/glacier"
 	"github.com/glacier-pipeline/glacier/providers/internal/plan"
 )
 
 // TestTaskGrants: a task's account may view exactly its inputs' buckets,
 // create objects in its outputs' buckets and replace its outputs' objects
-// alone.
+// alone, and a partitioned output's runs' parts; a map task may list its
+// outputs' runs.
 func TestTaskGrants(t *testing.T) {
-	const writer = "glacier_p_objectReplacer"
+	const writer, lister = "glacier_p_objectReplacer", "glacier_p_runLister"
 	tests := []struct {
 		name string
 		task plan.Task
@@ -23,15 +25,33 @@ func TestTaskGrants(t *testing.T) {
 			{What: "reads", Dataset: "orders", Role: "roles/storage.objectViewer"},
 			{What: "reads", Dataset: "customers", Role: "roles/storage.objectViewer"},
 			{What: "writes", Dataset: "enriched", Role: "roles/storage.objectCreator"},
-			{What: "replaces", Dataset: "enriched", Role: writer, ObjectOnly: true},
+			{What: "replaces", Dataset: "enriched", Role: writer, Scope: objectScope},
 		}},
 		{"writes only", plan.Task{Writes: []string{"a"}}, []grant{
 			{What: "writes", Dataset: "a", Role: "roles/storage.objectCreator"},
-			{What: "replaces", Dataset: "a", Role: writer, ObjectOnly: true},
+			{What: "replaces", Dataset: "a", Role: writer, Scope: objectScope},
+		}},
+		{"map", plan.Task{Task: glacier.Task{Map: "logs"}, Reads: []string{"logs", "lookup"}, Writes: []string{"parsed", "errors"},
+			Partitioned: []string{"logs", "parsed", "errors"}}, []grant{
+			{What: "reads", Dataset: "logs", Role: "roles/storage.objectViewer"},
+			{What: "reads", Dataset: "lookup", Role: "roles/storage.objectViewer"},
+			{What: "writes", Dataset: "parsed", Role: "roles/storage.objectCreator"},
+			{What: "replaces", Dataset: "parsed", Role: writer, Scope: objectAndRunsScope},
+			{What: "lists", Dataset: "parsed", Role: lister, Scope: runListingScope},
+			{What: "writes", Dataset: "errors", Role: "roles/storage.objectCreator"},
+			{What: "replaces", Dataset: "errors", Role: writer, Scope: objectAndRunsScope},
+			{What: "lists", Dataset: "errors", Role: lister, Scope: runListingScope},
+		}},
+		{"fan-out", plan.Task{Reads: []string{"parsed"}, Writes: []string{"days", "total"}, Partitioned: []string{"parsed", "days"}}, []grant{
+			{What: "reads", Dataset: "parsed", Role: "roles/storage.objectViewer"},
+			{What: "writes", Dataset: "days", Role: "roles/storage.objectCreator"},
+			{What: "replaces", Dataset: "days", Role: writer, Scope: objectAndRunsScope},
+			{What: "writes", Dataset: "total", Role: "roles/storage.objectCreator"},
+			{What: "replaces", Dataset: "total", Role: writer, Scope: objectScope},
 		}},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) { assert.Equal(t, tt.want, taskGrants(tt.task, writer)) })
+		t.Run(tt.name, func(t *testing.T) { assert.Equal(t, tt.want, taskGrants(tt.task, writer, lister)) })
 	}
 }
 
@@ -42,7 +62,34 @@ func TestWorkflowInvokes(t *testing.T) {
 	dep, probs := designFor(t, m.Pipeline, Options{Dir: m.Dir})
 	require.NoError(t, probs.Err())
 	assert.Equal(t, []string{"clean_orders", "clean_customers", "enrich", "daily_revenue", "customer_stats"}, dep.Invokes)
+	assert.Empty(t, dep.ListerRole, "no task maps: no lister role")
 	for _, td := range dep.Tasks {
-		assert.Equal(t, taskGrants(td.Task.Task, "glacier_etl_objectReplacer"), td.Grants, td.Name)
+		assert.Equal(t, taskGrants(td.Task.Task, "glacier_etl_objectReplacer", ""), td.Grants, td.Name)
 	}
+}
+
+// TestMapGrants: examples/logs' map tasks may list their outputs' runs,
+// through the lister role the program declares once.
+func TestMapGrants(t *testing.T) {
+	m := logs(t)
+	dep, probs := designFor(t, m.Pipeline, Options{Dir: m.Dir})
+	require.NoError(t, probs.Err())
+	assert.Equal(t, "glacier_logs_runLister", dep.ListerRole)
+	byTask := map[string][]grant{}
+	for _, td := range dep.Tasks {
+		byTask[td.Name] = td.Grants
+	}
+	const writer, lister = "glacier_logs_objectReplacer", "glacier_logs_runLister"
+	assert.Equal(t, []grant{
+		{What: "reads", Dataset: "access_logs", Role: roleObjectViewer},
+		{What: "reads", Dataset: "ignore", Role: roleObjectViewer},
+		{What: "writes", Dataset: "hits", Role: roleObjectCreator},
+		{What: "replaces", Dataset: "hits", Role: writer, Scope: objectAndRunsScope},
+		{What: "lists", Dataset: "hits", Role: lister, Scope: runListingScope},
+	}, byTask["parse"])
+	assert.Equal(t, []grant{
+		{What: "reads", Dataset: "daily", Role: roleObjectViewer},
+		{What: "writes", Dataset: "all_time", Role: roleObjectCreator},
+		{What: "replaces", Dataset: "all_time", Role: writer, Scope: objectScope},
+	}, byTask["all_time"])
 }

@@ -206,3 +206,13 @@ func checkFunction(t taskDecl, errorf func(string, ...any)) {
 		errorf("timeout is %d s; set a positive compute timeout", timeout)
 	}
 }
+
+// checkMap warns of a map task's max_concurrency over what Workflows runs
+// at once: the workflow runs its batches at Workflows' limit instead.
+func checkMap(t taskDecl, warnf func(string, ...any)) {
+	if t.Map != "" && t.MaxConcurrency > maxConcurrentIterations {
+		warnf("max_concurrency is %d; Workflows runs at most %d iterations of an execution at once, "+
+			"and a batch runs its %d parts one after another, so at most %d parts run at once",
+			t.MaxConcurrency, maxConcurrentIterations, t.Batch(), maxConcurrentIterations)
+	}
+}

@@ -92,9 +92,12 @@ type stepBody struct {
 	Assign   []assignment `yaml:"assign,omitempty"`
 	Try      *httpCall    `yaml:"try,omitempty"`
 	Retry    *retryPolicy `yaml:"retry,omitempty"`
+	Except   *except      `yaml:"except,omitempty"`
 	Parallel *parallel    `yaml:"parallel,omitempty"`
 	Steps    []step       `yaml:"steps,omitempty"`
 	Switch   []condition  `yaml:"switch,omitempty"`
+	Call     string       `yaml:"call,omitempty"`
+	Args     any          `yaml:"args,omitempty"`
 	Return   any          `yaml:"return,omitempty"`
 }
 
@@ -104,7 +107,8 @@ type assignment struct {
 	Value any
 }
 
-// httpCall posts the run's ID to a task's function with an OIDC token.
+// httpCall posts the run's ID, and for a map task what to do, to a task's
+// function with an OIDC token.
 type httpCall struct {
 	Call   string   `yaml:"call"`
 	Args   httpArgs `yaml:"args"`
@@ -114,8 +118,37 @@ type httpCall struct {
 type httpArgs struct {
 	URL     string            `yaml:"url"`
 	Auth    map[string]string `yaml:"auth"`
-	Body    map[string]string `yaml:"body"`
+	Body    callBody          `yaml:"body"`
 	Timeout int               `yaml:"timeout"`
+}
+
+// callBody is an fnspec.Request: the run's ID and, for a map task, what
+// to do.
+type callBody struct {
+	RunID  string `yaml:"run_id"`
+	Plan   bool   `yaml:"plan,omitempty"`
+	Batch  string `yaml:"batch,omitempty"`
+	Commit bool   `yaml:"commit,omitempty"`
+}
+
+// logArgs are sys.log's arguments.
+type logArgs struct {
+	Severity string `yaml:"severity"`
+	JSON     any    `yaml:"json"`
+}
+
+// batchFailure is what the workflow logs of a map task's batch that
+// failed.
+type batchFailure struct {
+	Task  string `yaml:"task"`
+	Batch string `yaml:"batch"`
+	Error string `yaml:"error"`
+}
+
+// except handles what its step's try raised, once the retries are spent.
+type except struct {
+	As    string `yaml:"as"`
+	Steps []step `yaml:"steps"`
 }
 
 type retryPolicy struct {
@@ -130,14 +163,28 @@ type backoff struct {
 	Multiplier   int `yaml:"multiplier"`
 }
 
+// parallel runs branches, or the iterations of a for loop, at once.
 type parallel struct {
-	Shared   []string `yaml:"shared,flow"`
-	Branches []step   `yaml:"branches"`
+	Shared           []string `yaml:"shared,omitempty,flow"`
+	ConcurrencyLimit int      `yaml:"concurrency_limit,omitempty"`
+	Branches         []step   `yaml:"branches,omitempty"`
+	For              *forLoop `yaml:"for,omitempty"`
 }
 
+// forLoop runs its steps once for each integer of Range, both ends
+// included, as Value.
+type forLoop struct {
+	Value string `yaml:"value"`
+	Range []any  `yaml:"range,flow"`
+	Steps []step `yaml:"steps"`
+}
+
+// condition is one case of a switch: it returns Return, or jumps to the
+// step Next.
 type condition struct {
 	Condition string `yaml:"condition"`
-	Return    bool   `yaml:"return"`
+	Next      string `yaml:"next,omitempty"`
+	Return    any    `yaml:"return,omitempty"`
 }
 
 // MarshalYAML writes the step as a map with one key; marshal adds its
@@ -155,7 +202,8 @@ func (a assignment) MarshalYAML() (any, error) {
 // definition that runs dep's tasks wave by wave: a wave of one task calls
 // it; a wave of several runs one parallel branch per task. Each call posts
 // {"run_id": <execution ID>} to the task's function with an OIDC token and
-// keeps the answer in results, which the workflow returns.
+// keeps the answer in results, which the workflow returns; a map task is a
+// plan, a parallel loop over its batches and a commit (see mapSteps).
 func (target) Definition(dep *deployment) (pulumiproject.File, error) {
 	init := step{Name: "init", Body: stepBody{}}
 	for i, v := range dep.URLVars {
@@ -169,6 +217,11 @@ func (target) Definition(dep *deployment) (pulumiproject.File, error) {
 	steps := []step{init}
 	for i, wave := range dep.TaskWaves() {
 		comment := fmt.Sprintf("Wave %d: %s.", i+1, strings.Join(dep.Waves[i], ", "))
+		for _, j := range wave {
+			if t := dep.Tasks[j]; t.Map != "" {
+				comment += "\n" + mapComment(t)
+			}
+		}
 		if len(wave) == 1 {
 			call := callSteps(dep.Tasks[wave[0]])
 			call[0].Comment = comment
@@ -192,9 +245,9 @@ func (target) Definition(dep *deployment) (pulumiproject.File, error) {
 		Main: subworkflow{Steps: steps},
 		TaskFailed: subworkflow{Params: []string{"e"}, Steps: []step{
 			{Name: "classify", Body: stepBody{Switch: []condition{
-				{`${"ConnectionError" in e.tags or "TimeoutError" in e.tags}`, true},
-				{`${not("HttpError" in e.tags)}`, false},
-				{`${e.code == 429 or e.code >= 500}`, true},
+				{Condition: `${"ConnectionError" in e.tags or "TimeoutError" in e.tags}`, Return: true},
+				{Condition: `${not("HttpError" in e.tags)}`, Return: false},
+				{Condition: `${e.code == 429 or e.code >= 500}`, Return: true},
 			}}},
 			{Name: "other", Body: stepBody{Return: false}},
 		}},
@@ -204,9 +257,88 @@ func (target) Definition(dep *deployment) (pulumiproject.File, error) {
 }
 
 // callSteps are the steps that run one task: its call, then keeping its
-// answer.
+// answer; a map task's are mapSteps.
 func callSteps(t taskDecl) []step {
-	q := strconv.Quote(t.Name)
+	if t.Map != "" {
+		return mapSteps(t)
+	}
+	return []step{
+		{Name: "run_" + t.Step, Body: t.invoke(callBody{}, t.Step+"_response")},
+		t.save(),
+	}
+}
+
+// maxConcurrentIterations is how many branches and iterations Workflows
+// runs at once in one execution: a map task's batches run at most this
+// many at a time, whatever its max_concurrency.
+const maxConcurrentIterations = 20
+
+// mapSteps are the steps that run a map task: a call asks its function
+// how many batches of parts the mapped input makes; a parallel loop calls
+// it once per batch index, at most concurrency(t) at once; a last call
+// commits the run's parts, and its answer is kept. Only batch indexes
+// pass through the workflow's variables, never keys: Workflows holds at
+// most 512 KB of them in an execution.
+//
+// A batch that fails, once its retries are spent, fails the loop, and so
+// the workflow, before the commit: nothing is committed. A task with
+// tolerated_failures logs the failure instead and lets the commit decide,
+// since only the function knows how many parts failed and how many there
+// are. With no batches at all the loop is skipped: the commit writes
+// empty outputs.
+func mapSteps(t taskDecl) []step {
+	plan, index := t.Step+"_plan", t.Step+"_batch"
+	batch := t.invoke(callBody{Batch: "${" + index + "}"}, t.Step+"_batch_response")
+	if t.ToleratedFailures > 0 {
+		batch.Except = &except{As: "e", Steps: []step{{Name: "tolerate_" + t.Step, Body: stepBody{
+			Call: "sys.log",
+			Args: logArgs{Severity: "WARNING", JSON: batchFailure{Task: t.Name, Batch: "${" + index + "}", Error: "${e}"}},
+		}}}}
+	}
+	return []step{
+		{Name: "plan_" + t.Step, Body: t.invoke(callBody{Plan: true}, plan)},
+		{Name: "skip_" + t.Step, Body: stepBody{Switch: []condition{
+			{Condition: "${" + plan + ".body.batches == 0}", Next: "commit_" + t.Step},
+		}}},
+		{Name: "map_" + t.Step, Body: stepBody{Parallel: &parallel{
+			ConcurrencyLimit: concurrency(t),
+			For: &forLoop{
+				Value: index,
+				Range: []any{0, "${" + plan + ".body.batches - 1}"},
+				Steps: []step{{Name: "batch_" + t.Step, Body: batch}},
+			},
+		}}},
+		{Name: "commit_" + t.Step, Body: t.invoke(callBody{Commit: true}, t.Step+"_response")},
+		t.save(),
+	}
+}
+
+// mapComment says how a map task's steps run it.
+func mapComment(t taskDecl) string {
+	s := fmt.Sprintf("%s maps over %s: plan_%s counts its batches of %d parts, map_%s runs them, at most %d at once,\n"+
+		"and commit_%s publishes its outputs", t.Name, t.Map, t.Step, t.Batch(), t.Step, concurrency(t), t.Step)
+	if t.ToleratedFailures > 0 {
+		return s + fmt.Sprintf(" if at most %g%% of its parts failed.", t.ToleratedFailures)
+	}
+	return s + " if every batch succeeded."
+}
+
+// concurrency is how many of a map task's batches run at once: its
+// max_concurrency, within Workflows' limit. A batch runs its parts one
+// after another, so it bounds the parts running at once too.
+func concurrency(t taskDecl) int {
+	if t.MaxConcurrency > 0 && t.MaxConcurrency < maxConcurrentIterations {
+		return t.MaxConcurrency
+	}
+	return maxConcurrentIterations
+}
+
+// invoke is a step posting body, with the run's ID, to t's function and
+// keeping the answer in result, with t's retry policy: its own retries of
+// a failed task, or only those of calls Cloud Functions refused before
+// running it.
+func (t taskDecl) invoke(body callBody, result string) stepBody {
+	body.RunID = `${sys.get_env("GOOGLE_CLOUD_WORKFLOW_EXECUTION_ID")}`
 	retry := &retryPolicy{
 		Predicate:  "${http.default_retry_predicate_non_idempotent}",
 		MaxRetries: serviceRetries,
@@ -215,24 +347,26 @@ func callSteps(t taskDecl) []step {
 	if t.Retries > 0 {
 		retry.Predicate, retry.MaxRetries = "${task_failed}", t.Retries
 	}
-	return []step{
-		{Name: "run_" + t.Step, Body: stepBody{
-			Try: &httpCall{
-				Call: "http.post",
-				Args: httpArgs{
-					URL:     "${urls[" + q + "]}",
-					Auth:    map[string]string{"type": "OIDC"},
-					Body:    map[string]string{"run_id": `${sys.get_env("GOOGLE_CLOUD_WORKFLOW_EXECUTION_ID")}`},
-					Timeout: t.CallTimeoutSecs,
-				},
-				Result: t.Step + "_response",
+	return stepBody{
+		Try: &httpCall{
+			Call: "http.post",
+			Args: httpArgs{
+				URL:     "${urls[" + strconv.Quote(t.Name) + "]}",
+				Auth:    map[string]string{"type": "OIDC"},
+				Body:    body,
+				Timeout: t.CallTimeoutSecs,
 			},
-			Retry: retry,
-		}},
-		{Name: "save_" + t.Step, Body: stepBody{Assign: []assignment{
-			{"results[" + q + "]", "${" + t.Step + "_response.body}"},
-		}}},
+			Result: result,
+		},
+		Retry: retry,
 	}
+}
+
+// save keeps the answer of t's last call in results.
+func (t taskDecl) save() step {
+	return step{Name: "save_" + t.Step, Body: stepBody{Assign: []assignment{
+		{"results[" + strconv.Quote(t.Name) + "]", "${" + t.Step + "_response.body}"},
+	}}}
 }
 
 // marshal writes the definition as YAML, with its comments.
@@ -248,7 +382,8 @@ func (d workflowDef) marshal() ([]byte, error) {
 	doc.HeadComment = d.Comment
 	doc.Content[2].HeadComment = "task_failed says whether a failed call is worth retrying: the task failed\n" +
 		"(HTTP 500), Cloud Functions could not run it (429, 502, 503, 504), or the\n" +
-		"connection broke or timed out. A refused request (400, 403, 404) is not."
+		"connection broke or timed out. A refused request (400, 403, 404) is not, nor\n" +
+		"is a task the storage refused for good (424: a missing bucket, denied access)."
 	// The steps of main, each a map with one key, get their comments.
 	comments := map[string]string{}
 	for _, s := range d.Main.Steps {

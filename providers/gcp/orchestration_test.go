@@ -3,6 +3,7 @@ package gcp
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/glacier-pipeline/glacier"
 	"github.com/glacier-pipeline/glacier/providers/internal/compile"
+	"github.com/glacier-pipeline/glacier/providers/internal/compile/compiletest"
 	"github.com/glacier-pipeline/glacier/providers/internal/plan"
 )
 
@@ -25,6 +27,16 @@ type call struct {
 	Predicate  string
 	MaxRetries int
 	Timeout    int
+	// Map is how a map task's batches run; nil for a task that does not
+	// map.
+	Map *mapRun
+}
+
+// mapRun is how the workflow runs a map task's batches.
+type mapRun struct {
+	Concurrency int
+	// Tolerant: a batch that fails is logged, and the commit decides.
+	Tolerant bool
 }
 
 // yamlStep is a workflow step: a map with one key, the step's name.
@@ -74,20 +86,75 @@ func parseWorkflow(t *testing.T, src []byte) (urlVars []string, waves [][]call) 
 			var wave []call
 			for _, br := range par["branches"].([]any) {
 				bname, branch := only(t, toStep(t, br))
-				inner := branch["steps"].([]any)
-				require.Len(t, inner, 2, "branch %s runs and saves one task", bname)
-				c := callOf(t, toStep(t, inner[0]), toStep(t, inner[1]))
+				var inner []yamlStep
+				for _, s := range branch["steps"].([]any) {
+					inner = append(inner, toStep(t, s))
+				}
+				c, n := taskCall(t, inner)
+				require.Len(t, inner, n, "branch %s runs one task", bname)
 				assert.Equal(t, "task_"+stepID(c.Task), bname)
 				wave = append(wave, c)
 			}
 			waves = append(waves, wave)
 			continue
 		}
-		require.Less(t, i+1, len(body), "step %s has no save step", name)
-		waves = append(waves, []call{callOf(t, body[i], body[i+1])})
-		i++
+		c, n := taskCall(t, body[i:])
+		waves = append(waves, []call{c})
+		i += n - 1
 	}
 	return urlVars, waves
+}
+
+// taskCall checks the steps that run one task at the head of steps: a
+// call and its save step, or a map task's five steps. It returns the call
+// and how many steps it took.
+func taskCall(t *testing.T, steps []yamlStep) (call, int) {
+	t.Helper()
+	name, _ := only(t, steps[0])
+	if !strings.HasPrefix(name, "plan_") {
+		require.GreaterOrEqual(t, len(steps), 2, "step %s has no save step", name)
+		return callOf(t, steps[0], steps[1], nil), 2
+	}
+	require.GreaterOrEqual(t, len(steps), 5, "map task %s has plan, skip, map, commit and save steps", name)
+	id := strings.TrimPrefix(name, "plan_")
+	plan := postOf(t, steps[0], map[string]any{"plan": true})
+	assert.Equal(t, id+"_plan", plan.result)
+
+	sname, skip := only(t, steps[1])
+	assert.Equal(t, "skip_"+id, sname)
+	assert.Equal(t, []any{map[string]any{"condition": "${" + id + "_plan.body.batches == 0}", "next": "commit_" + id}}, skip["switch"],
+		"no batches: straight to the commit")
+
+	mname, m := only(t, steps[2])
+	assert.Equal(t, "map_"+id, mname)
+	par := m["parallel"].(map[string]any)
+	run := &mapRun{Concurrency: par["concurrency_limit"].(int)}
+	assert.NotContains(t, par, "shared", "an iteration writes nothing the workflow keeps")
+	loop := par["for"].(map[string]any)
+	assert.Equal(t, id+"_batch", loop["value"])
+	assert.Equal(t, []any{0, "${" + id + "_plan.body.batches - 1}"}, loop["range"])
+	inner := loop["steps"].([]any)
+	require.Len(t, inner, 1)
+	batch := toStep(t, inner[0])
+	bname, b := only(t, batch)
+	assert.Equal(t, "batch_"+id, bname)
+	bc := postOf(t, batch, map[string]any{"batch": "${" + id + "_batch}"})
+	assert.Equal(t, id+"_batch_response", bc.result)
+	if exc, ok := b["except"].(map[string]any); ok {
+		run.Tolerant = true
+		assert.Equal(t, "e", exc["as"])
+		assert.Equal(t, []any{map[string]any{"tolerate_" + id: map[string]any{"call": "sys.log", "args": map[string]any{
+			"severity": "WARNING", "json": map[string]any{"task": bc.Task, "batch": "${" + id + "_batch}", "error": "${e}"},
+		}}}}, exc["steps"])
+	}
+
+	c := callOf(t, steps[3], steps[4], map[string]any{"commit": true})
+	c.Map = run
+	for _, other := range []call{plan.call, bc.call} {
+		other.Map = run
+		assert.Equal(t, c, other, "every call of map task %s is the same but for its body", c.Task)
+	}
+	return c, 5
 }
 
 // urlsRE and moreURLsRE match the assignments of the functions' URLs:
@@ -121,29 +188,53 @@ func toStep(t *testing.T, v any) yamlStep {
 
 var urlRE = regexp.MustCompile(`^\$\{urls\["([a-z0-9_-]+)"\]\}$`)
 
-// callOf checks a run step and its save step and returns the call.
-func callOf(t *testing.T, run, save yamlStep) call {
+// post is a call step: the call, and the variable its answer goes to.
+type post struct {
+	call
+	result string
+}
+
+// postOf checks a step posting the run's ID and the fields of body to a
+// task's function.
+func postOf(t *testing.T, s yamlStep, body map[string]any) post {
 	t.Helper()
-	rname, r := only(t, run)
+	_, r := only(t, s)
 	try := r["try"].(map[string]any)
 	assert.Equal(t, "http.post", try["call"])
 	args := try["args"].(map[string]any)
 	m := urlRE.FindStringSubmatch(args["url"].(string))
 	require.NotNil(t, m, "url %q", args["url"])
 	c := call{Task: m[1], URL: args["url"].(string)}
-	assert.Equal(t, "run_"+stepID(c.Task), rname)
 	assert.Equal(t, map[string]any{"type": "OIDC"}, args["auth"])
-	assert.Equal(t, map[string]any{"run_id": `${sys.get_env("GOOGLE_CLOUD_WORKFLOW_EXECUTION_ID")}`}, args["body"])
+	want := map[string]any{"run_id": `${sys.get_env("GOOGLE_CLOUD_WORKFLOW_EXECUTION_ID")}`}
+	maps.Copy(want, body)
+	assert.Equal(t, want, args["body"])
 	c.Timeout = args["timeout"].(int)
-	result := try["result"].(string)
 	retry := r["retry"].(map[string]any)
 	c.Predicate = retry["predicate"].(string)
 	c.MaxRetries = retry["max_retries"].(int)
 	assert.Equal(t, map[string]any{"initial_delay": 2, "max_delay": 60, "multiplier": 2}, retry["backoff"])
+	return post{call: c, result: try["result"].(string)}
+}
+
+// callOf checks a call step posting body and its save step, and returns
+// the call.
+func callOf(t *testing.T, run, save yamlStep, body map[string]any) call {
+	t.Helper()
+	rname, r := only(t, run)
+	p := postOf(t, run, body)
+	c := p.call
+	want := "run_"
+	if body != nil {
+		want = "commit_"
+	}
+	assert.Equal(t, want+stepID(c.Task), rname)
+	assert.NotContains(t, r, "except", "a failed %s fails the workflow", rname)
+	assert.Equal(t, stepID(c.Task)+"_response", p.result)
 
 	sname, s := only(t, save)
 	assert.Equal(t, "save_"+stepID(c.Task), sname)
-	assert.Equal(t, []any{map[string]any{fmt.Sprintf("results[%q]", c.Task): "${" + result + ".body}"}}, s["assign"])
+	assert.Equal(t, []any{map[string]any{fmt.Sprintf("results[%q]", c.Task): "${" + p.result + ".body}"}}, s["assign"])
 	return c
 }
 
@@ -237,4 +328,62 @@ func TestURLVars(t *testing.T) {
 	_, probs := designFor(t, p, Options{Dir: dir})
 	require.Len(t, probs.Errors(), 1)
 	assert.Contains(t, probs.Errors()[0].String(), "pipeline: has 600 tasks, whose functions' URLs take")
+}
+
+// TestMapWorkflow: examples/logs' map tasks are each a plan, a parallel
+// loop over batch indexes and a commit; a task that does not map is the
+// usual call.
+func TestMapWorkflow(t *testing.T) {
+	out := t.TempDir()
+	compileLogs(t, out, Options{})
+	src, err := os.ReadFile(filepath.Join(out, "workflow.yaml"))
+	require.NoError(t, err)
+	_, waves := parseWorkflow(t, src)
+	require.Len(t, waves, 3)
+	for _, w := range waves {
+		require.Len(t, w, 1)
+	}
+	// parse: max_concurrency 8 and tolerated_failures 10%; daily:
+	// Workflows' limit, and a failed batch fails the workflow.
+	assert.Equal(t, &mapRun{Concurrency: 8, Tolerant: true}, waves[0][0].Map)
+	assert.Equal(t, "parse", waves[0][0].Task)
+	assert.Equal(t, &mapRun{Concurrency: maxConcurrentIterations}, waves[1][0].Map)
+	assert.Nil(t, waves[2][0].Map, "all_time does not map")
+}
+
+// TestMapInWave: a map task sharing a wave with another task runs its
+// steps in its branch, and a max_concurrency over Workflows' limit is
+// warned of and capped.
+func TestMapInWave(t *testing.T) {
+	dir := t.TempDir()
+	for _, f := range []string{"a.log", "b/c.log"} {
+		require.NoError(t, os.MkdirAll(filepath.Dir(filepath.Join(dir, "logs", f)), 0o755))
+		require.NoError(t, os.WriteFile(filepath.Join(dir, "logs", f), []byte(f), 0o644))
+	}
+	obj := glacier.ObjectStorage{}
+	p := glacier.New("wave")
+	require.NoError(t, p.AddDataset(glacier.Dataset{Name: "logs", Storage: obj, Source: "logs", Partitioned: true}))
+	require.NoError(t, p.AddDataset(glacier.Dataset{Name: "parsed", Storage: obj, Partitioned: true}))
+	require.NoError(t, p.AddDataset(glacier.Dataset{Name: "count", Storage: obj}))
+	require.NoError(t, p.AddTask(glacier.Task{Name: "parse", Module: "m.wasm", Inputs: []string{"logs"}, Outputs: []string{"parsed"},
+		Map: "logs", MaxConcurrency: 50, Compute: glacier.Serverless{}}))
+	require.NoError(t, p.AddTask(glacier.Task{Name: "count", Module: "m.wasm", Inputs: []string{"logs"}, Outputs: []string{"count"},
+		Compute: glacier.Serverless{}}))
+	require.NoError(t, p.Validate().Err())
+
+	dep, probs := designFor(t, p, Options{Dir: dir})
+	require.NoError(t, probs.Err())
+	errs, warns := compiletest.Problems(probs)
+	assert.Empty(t, errs)
+	assert.Equal(t, []string{`task "parse": max_concurrency is 50; Workflows runs at most 20 iterations of an execution at once, ` +
+		`and a batch runs its 50 parts one after another, so at most 20 parts run at once`}, warns)
+
+	def, err := target{}.Definition(dep)
+	require.NoError(t, err)
+	_, waves := parseWorkflow(t, def.Data)
+	require.Len(t, waves, 1)
+	require.Len(t, waves[0], 2, "parse and count run in one wave")
+	assert.Equal(t, "parse", waves[0][0].Task)
+	assert.Equal(t, &mapRun{Concurrency: maxConcurrentIterations}, waves[0][0].Map)
+	assert.Nil(t, waves[0][1].Map)
 }

@@ -24,8 +24,8 @@ var mainNames = []string{"pulumi", "definition", "region", "labels", "datasetsEn
 // Grant returns g as the program's grant type, a Go composite literal.
 func (dep *deployment) Grant(g grant) string {
 	s := fmt.Sprintf("{What: %q, Dataset: %s, Role: %q", g.What, dep.DatasetVars([]string{g.Dataset}), g.Role)
-	if g.ObjectOnly {
-		s += ", ObjectOnly: true"
+	if g.Scope != bucketScope {
+		s += ", Scope: " + scopeNames[g.Scope]
 	}
 	return s + "}"
 }

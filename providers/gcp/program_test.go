@@ -15,6 +15,8 @@ func TestGrant(t *testing.T) {
 	}
 	assert.Equal(t, `{What: "reads", Dataset: ordersRaw, Role: "roles/storage.objectViewer"}`,
 		dep.Grant(grant{What: "reads", Dataset: "orders_raw", Role: roleObjectViewer}))
-	assert.Equal(t, `{What: "replaces", Dataset: orders, Role: "glacier_etl_objectReplacer", ObjectOnly: true}`,
-		dep.Grant(grant{What: "replaces", Dataset: "orders", Role: dep.WriterRole, ObjectOnly: true}))
+	assert.Equal(t, `{What: "replaces", Dataset: orders, Role: "glacier_etl_objectReplacer", Scope: objectScope}`,
+		dep.Grant(grant{What: "replaces", Dataset: "orders", Role: dep.WriterRole, Scope: objectScope}))
+	assert.Equal(t, `{What: "lists", Dataset: orders, Role: "glacier_etl_runLister", Scope: runListingScope}`,
+		dep.Grant(grant{What: "lists", Dataset: "orders", Role: "glacier_etl_runLister", Scope: runListingScope}))
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/glacier-pipeline/glacier/internal/fnspec"
 	"github.com/glacier-pipeline/glacier/providers/gcp/gcfbundle"
 	"github.com/glacier-pipeline/glacier/providers/internal/compile/compiletest"
 	"github.com/glacier-pipeline/glacier/providers/internal/plan"
@@ -304,4 +305,116 @@ func mustGet(t *testing.T, r projecttest.Resource, keys ...string) any {
 	v, ok := r.Get(keys...)
 	require.True(t, ok, "%s has no %s", r.Name, strings.Join(keys, "."))
 	return v
+}
+
+// TestProjectMap compiles examples/logs, whose tasks map, and runs its
+// program under Pulumi's mocks: the partitioned source's parts are
+// uploaded where its part list says, the list last, and the map tasks'
+// grants are exactly theirs, conditions included. Like TestProject, it
+// runs only with GLACIER_PULUMI_TESTS=1.
+func TestProjectMap(t *testing.T) {
+	projecttest.Require(t)
+	out := t.TempDir()
+	compileLogs(t, out, Options{Project: "my-project"})
+	compiletest.Project(t, &spec, out, func(t *testing.T, prog projecttest.Program) { checkMapProgram(t, out, prog) })
+}
+
+// checkMapProgram checks what examples/logs' program declares.
+func checkMapProgram(t *testing.T, out string, prog projecttest.Program) {
+	resources := prog.Resources
+	bucketOf := map[string]string{} // dataset → bucket
+	for _, b := range projecttest.Of(resources, "gcp:storage/bucket:Bucket") {
+		if ds := b.String("labels", "glacier-dataset"); ds != "" {
+			bucketOf[ds] = b.Name + mockSuffix
+		}
+	}
+	datasetOf := map[string]string{}
+	for ds, b := range bucketOf {
+		datasetOf[b] = ds
+	}
+
+	// access_logs: every part of the list, then the list.
+	listData, err := os.ReadFile(filepath.Join(out, "sources", "access_logs.parts.json"))
+	require.NoError(t, err)
+	entries, err := fnspec.DecodeParts(listData)
+	require.NoError(t, err)
+	require.Len(t, entries, 5, "examples/logs has five days of logs")
+	wantParts := map[string]string{} // object → asset
+	for _, e := range entries {
+		wantParts[e.Object] = "sources/access_logs/" + e.Key
+		data, err := os.ReadFile(filepath.Join(out, "sources", "access_logs", filepath.FromSlash(e.Key)))
+		require.NoError(t, err, "the project holds part %s", e.Key)
+		assert.Equal(t, e.Size, int64(len(data)))
+	}
+	gotParts := map[string]string{}
+	var partRefs []string
+	var list projecttest.Resource
+	for _, o := range projecttest.Of(resources, "gcp:storage/bucketObject:BucketObject") {
+		if datasetOf[o.String("bucket")] != "access_logs" {
+			continue
+		}
+		asset, _ := o.Get("source", "asset")
+		if o.String("name") == "access_logs" {
+			list = o
+			assert.Equal(t, "sources/access_logs.parts.json", asset)
+			continue
+		}
+		gotParts[o.String("name")] = asset.(string)
+		partRefs = append(partRefs, o.Ref())
+	}
+	assert.Equal(t, wantParts, gotParts, "each part is uploaded to the object its list entry names")
+	require.NotEmpty(t, list.Name, "the part list is the dataset's object")
+	assert.Subset(t, list.DependsOn, partRefs, "the list is uploaded once every part is")
+
+	// Custom roles: the replacer, and the lister the map tasks' commits use.
+	roles := map[string]any{}
+	for _, r := range projecttest.Of(resources, "gcp:projects/iAMCustomRole:IAMCustomRole") {
+		roles[r.String("roleId")] = mustGet(t, r, "permissions")
+	}
+	assert.Equal(t, map[string]any{
+		"glacier_logs_objectReplacer": []any{"storage.objects.delete"},
+		"glacier_logs_runLister":      []any{"storage.objects.list"},
+	}, roles)
+
+	// Every task binding, with its condition.
+	account := func(task string) string {
+		return "serviceAccount:" + serviceAccountRule.Name("logs", task) + "@" + mockProject + ".iam.gserviceaccount.com"
+	}
+	role := func(id string) string { return "projects/" + mockProject + "/roles/" + id }
+	object := func(ds string) string { return "projects/_/buckets/" + bucketOf[ds] + "/objects/" + ds }
+	type binding struct{ Member, Role, Dataset, Condition string }
+	var got []binding
+	for _, g := range projecttest.Of(resources, "gcp:storage/bucketIAMMember:BucketIAMMember") {
+		if g.Name == "logs-build-reads-bundles" {
+			continue
+		}
+		got = append(got, binding{g.String("member"), g.String("role"), datasetOf[g.String("bucket")], g.String("condition", "expression")})
+	}
+	viewer, creator, replacer, lister := "roles/storage.objectViewer", "roles/storage.objectCreator", role("glacier_logs_objectReplacer"), role("glacier_logs_runLister")
+	runs := func(ds string) string {
+		return `resource.name == "` + object(ds) + `" || resource.name.startsWith("` + object(ds) + `.runs/")`
+	}
+	listing := func(ds string) string {
+		return `api.getAttribute("storage.googleapis.com/objectListPrefix", "").startsWith("` + ds + `.runs/")`
+	}
+	assert.ElementsMatch(t, []binding{
+		{account("parse"), viewer, "access_logs", ""},
+		{account("parse"), viewer, "ignore", ""},
+		{account("parse"), creator, "hits", ""},
+		{account("parse"), replacer, "hits", runs("hits")},
+		{account("parse"), lister, "hits", listing("hits")},
+		{account("daily"), viewer, "hits", ""},
+		{account("daily"), creator, "daily", ""},
+		{account("daily"), replacer, "daily", runs("daily")},
+		{account("daily"), lister, "daily", listing("daily")},
+		{account("all_time"), viewer, "daily", ""},
+		{account("all_time"), creator, "all_time", ""},
+		{account("all_time"), replacer, "all_time", `resource.name == "` + object("all_time") + `"`},
+	}, got)
+
+	// The workflow deployed is the one written.
+	written, err := os.ReadFile(filepath.Join(out, "workflow.yaml"))
+	require.NoError(t, err)
+	wf := projecttest.Of(resources, "gcp:workflows/workflow:Workflow")[0]
+	assert.Equal(t, string(written), wf.String("sourceContents"))
 }

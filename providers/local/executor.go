@@ -553,8 +553,9 @@ func (r *run) objectURL(v Version) string {
 
 // settle returns the versions a successful attempt made: each whole
 // output's, from its digest, and each partitioned output's list of parts,
-// whose objects it stores first. The whole outputs' staged files are left
-// for commitTask to move; staged then names only them.
+// whose objects it stores first, with deferred durability (commitTask's
+// Sync makes them durable together, before the entry that names them). The whole outputs' staged files are left for
+// commitTask to move; staged then names only them.
 func (r *run) settle(t glacier.Task, res wasmrt.Result, staged map[string]string) (map[string]Version, error) {
 	outs := map[string]Version{}
 	for name, o := range res.Outputs {
@@ -564,7 +565,7 @@ func (r *run) settle(t glacier.Task, res wasmrt.Result, staged map[string]string
 		parts := make([]Part, 0, len(written))
 		for key, o := range written {
 			v := Version{Digest: o.SHA256, Size: o.Size}
-			if err := r.store.adopt(filepath.Join(staged[name], filepath.FromSlash(key)), v, false); err != nil {
+			if err := r.store.adopt(filepath.Join(staged[name], filepath.FromSlash(key)), v, deferred); err != nil {
 				return nil, fmt.Errorf("commit part %q of output %q: %w", key, name, err)
 			}
 			parts = append(parts, Part{Key: key, Version: v})
@@ -580,12 +581,13 @@ func (r *run) settle(t glacier.Task, res wasmrt.Result, staged map[string]string
 	return outs, nil
 }
 
-// permanent reports whether err is about the module itself, which no retry
-// can change.
+// permanent reports whether err is about the module itself, or a refusal
+// of the storage (a missing bucket, denied access), which no retry can
+// change.
 func permanent(err error) bool {
 	return errors.Is(err, wasmrt.ErrInvalidModule) || errors.Is(err, wasmrt.ErrABIVersion) || errors.Is(err, wasmrt.ErrCompileBudget) ||
 		errors.Is(err, wasmrt.ErrContract) ||
-		errors.Is(err, storage.ErrCorrupt)
+		errors.Is(err, storage.ErrCorrupt) || errors.Is(err, wasmrt.ErrStorageDenied) || errors.Is(err, storage.ErrPermanent)
 }
 
 // hasOutputs reports whether every output a memo entry names is still in

@@ -12,28 +12,17 @@ import (
 
 	"github.com/glacier-pipeline/glacier"
 	"github.com/glacier-pipeline/glacier/build"
+	"github.com/glacier-pipeline/glacier/internal/fnspec"
 	"github.com/glacier-pipeline/glacier/storage"
 	"github.com/glacier-pipeline/glacier/wasmrt"
 )
 
-// PartCounts says what became of the parts of a map task in a run.
-type PartCounts struct {
-	Total  int `json:"total"`
-	Ran    int `json:"ran"`
-	Cached int `json:"cached"`
-	Failed int `json:"failed"`
-	// FailedKeys are the keys of the first parts that failed, with why.
-	FailedKeys []PartFailure `json:"failed_keys,omitempty"`
-}
+// PartCounts says what became of the parts of a map task in a run; every
+// target counts them so.
+type PartCounts = fnspec.PartCounts
 
 // PartFailure is a part that failed and why.
-type PartFailure struct {
-	Key   string `json:"key"`
-	Error string `json:"error"`
-}
-
-// maxFailedKeys bounds the failures a record names; the rest are counted.
-const maxFailedKeys = 20
+type PartFailure = fnspec.PartFailure
 
 // partLogPath is where a part's log goes, relative to the store: keys are
 // relative paths, so each part's log sits at its key under the task's.
@@ -98,10 +87,7 @@ func (r *run) runMap(ctx context.Context, t glacier.Task, mod build.Module, rec 
 			rec.BytesOut += res.BytesOut
 			switch {
 			case err != nil:
-				counts.Failed++
-				if len(counts.FailedKeys) < maxFailedKeys {
-					counts.FailedKeys = append(counts.FailedKeys, PartFailure{Key: p.Key, Error: err.Error()})
-				}
+				counts.AddFailure(p.Key, err)
 			case cached:
 				counts.Cached++
 			default:
@@ -115,6 +101,13 @@ func (r *run) runMap(ctx context.Context, t glacier.Task, mod build.Module, rec 
 		}()
 	}
 	wg.Wait()
+	// The parts' results are durable before anything that names them is
+	// written (commitTask syncs too; this also covers a map that commits
+	// nothing, so what its parts did is kept).
+	if err := r.store.Sync(); err != nil {
+		rec.Status, rec.Error = glacier.StatusFailed, err.Error()
+		return r.record(rec)
+	}
 	rec.Duration, rec.Attempts = time.Since(began), 1
 	if counts.Ran+counts.Failed == 0 {
 		rec.Log = "" // no part ran, so none has a log in this run
@@ -127,8 +120,8 @@ func (r *run) runMap(ctx context.Context, t glacier.Task, mod build.Module, rec 
 		rec.Status, rec.Error = glacier.StatusCanceled,
 			fmt.Sprintf("run interrupted after %d of %d parts; nothing was committed, and the parts that finished are kept for the next run", done, counts.Total)
 		return r.record(rec)
-	case counts.Failed > 0 && float64(counts.Failed)*100 > t.ToleratedFailures*float64(counts.Total):
-		rec.Status, rec.Error = glacier.StatusFailed, failedParts(t, counts)
+	case !fnspec.Tolerated(counts.Failed, counts.Total, t.ToleratedFailures):
+		rec.Status, rec.Error = glacier.StatusFailed, counts.Summary(t.ToleratedFailures)
 		return r.record(rec)
 	}
 	entry := MemoEntry{Key: key, Task: t.Name, Module: mod.SHA256, Params: t.Params, Limits: limits.String(),
@@ -155,26 +148,10 @@ func (r *run) runMap(ctx context.Context, t glacier.Task, mod build.Module, rec 
 		rec.Status = glacier.StatusCached
 	}
 	if counts.Failed > 0 {
-		rec.Error = failedParts(t, counts)
+		rec.Error = counts.Summary(t.ToleratedFailures)
 	}
 	r.publish(entry.Outputs)
 	return r.record(rec)
-}
-
-// failedParts says which parts of t failed.
-func failedParts(t glacier.Task, c *PartCounts) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%d of %d parts failed", c.Failed, c.Total)
-	if t.ToleratedFailures > 0 {
-		fmt.Fprintf(&b, " (tolerated: %g%%)", t.ToleratedFailures)
-	}
-	for _, f := range c.FailedKeys {
-		fmt.Fprintf(&b, "\n    part %q: %s", f.Key, f.Error)
-	}
-	if n := c.Failed - len(c.FailedKeys); n > 0 {
-		fmt.Fprintf(&b, "\n    and %d more", n)
-	}
-	return b.String()
 }
 
 // runPart runs one part of map task t, or finds its outputs in the memo,
@@ -209,7 +186,7 @@ func (r *run) runPart(ctx context.Context, t glacier.Task, mod build.Module, who
 			for name, o := range res.Outputs {
 				e.Outputs[name] = Version{Digest: o.SHA256, Size: o.Size}
 			}
-			if err = r.store.commitMemo(e, staged); err == nil {
+			if err = r.store.commitPart(e, staged); err == nil {
 				return e.Outputs, false, moved, nil
 			}
 		}

@@ -2,6 +2,7 @@ package local_test
 
 import (
 	"cmp"
+	"encoding/json"
 	"fmt"
 	"io"
 	"maps"
@@ -343,5 +344,75 @@ func TestMapMaxConcurrency(t *testing.T) {
 	slices.SortFunc(spans, func(a, b span) int { return cmp.Compare(a.start, b.start) })
 	for i := 1; i < len(spans); i++ {
 		assert.GreaterOrEqual(t, spans[i].start, spans[i-1].end, "parts %d and %d overlapped", i-1, i)
+	}
+}
+
+// TestMapPartEntryCutShort: a part's memo entry is written in place, not
+// renamed into place, so a kill mid-write can leave it cut short. Such an
+// entry is a miss: its part runs again, and the entry is replaced whole.
+func TestMapPartEntryCutShort(t *testing.T) {
+	pr := mapProject(t, map[string]string{"a.log": "A", "b.log": "B", "c.log": "C"}, nil, 0)
+	c, _, err := pr.mapRun(local.Options{})
+	require.NoError(t, err)
+	require.Equal(t, local.PartCounts{Total: 3, Ran: 3}, c)
+
+	entry := partEntry(t, pr, "a.log")
+	data, err := os.ReadFile(entry)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(entry, data[:len(data)/2], 0o600))
+	pr.writeSource("logs/b.log", "BB") // so the map task runs, not its memo hit
+
+	c, st, err := pr.mapRun(local.Options{})
+	require.NoError(t, err)
+	assert.Equal(t, "succeeded", st)
+	assert.Equal(t, local.PartCounts{Total: 3, Ran: 2, Cached: 1}, c, "the changed part and the one whose entry was cut short run")
+	again, err := os.ReadFile(entry)
+	require.NoError(t, err)
+	var e local.MemoEntry
+	require.NoError(t, json.Unmarshal(again, &e), "the entry is whole again")
+	assert.Equal(t, "a.log", e.Part)
+	assert.Equal(t, map[string]string{"a.log": "A+lookup", "b.log": "BB+lookup", "c.log": "C+lookup"}, pr.parts("parsed"))
+}
+
+// partEntry returns the file of the memo entry of task parse's part key.
+func partEntry(t *testing.T, pr *project, key string) string {
+	t.Helper()
+	dir := filepath.Join(pr.dir, local.StateDir, "memo")
+	files, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	for _, f := range files {
+		data, err := os.ReadFile(filepath.Join(dir, f.Name()))
+		require.NoError(t, err)
+		var e local.MemoEntry
+		if json.Unmarshal(data, &e) == nil && e.Task == "parse" && e.Part == key {
+			return filepath.Join(dir, f.Name())
+		}
+	}
+	t.Fatalf("no memo entry for part %q of parse in %s", key, dir)
+	return ""
+}
+
+// TestPartListBytes: a list of parts is written part by part, and must
+// hold exactly the bytes json.Marshal makes of it, as lists stored before
+// did, so that the same parts keep the same version.
+func TestPartListBytes(t *testing.T) {
+	pr := mapProject(t, map[string]string{"a.log": "A", "b/c.log": "<C&>"}, nil, 0)
+	_, _, err := pr.mapRun(local.Options{})
+	require.NoError(t, err)
+	store, err := local.OpenStore(pr.dir)
+	require.NoError(t, err)
+	for _, name := range []string{"logs", "parsed"} {
+		v, err := store.Current(pr.p, name)
+		require.NoError(t, err)
+		parts, err := store.Parts(v)
+		require.NoError(t, err)
+		require.Len(t, parts, 2)
+		want, err := json.Marshal(struct {
+			Parts []local.Part `json:"parts"`
+		}{parts})
+		require.NoError(t, err)
+		got, err := os.ReadFile(store.ObjectPath(v.Digest))
+		require.NoError(t, err)
+		assert.Equal(t, string(want), string(got), name)
 	}
 }

@@ -1,6 +1,7 @@
 package local
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -37,23 +38,42 @@ type partList struct {
 func (s *Store) writeParts(parts []Part) (Version, error) {
 	parts = slices.Clone(parts)
 	slices.SortFunc(parts, func(a, b Part) int { return strings.Compare(a.Key, b.Key) })
-	if parts == nil {
-		parts = []Part{}
-	}
-	data, err := json.Marshal(partList{Parts: parts})
-	if err != nil {
+	// The list is encoded twice, streaming, rather than held whole: once
+	// to hash it, and only if the store lacks it, once more to store it.
+	h := newHasher()
+	if err := encodeParts(h, parts); err != nil {
 		return Version{}, err
 	}
-	h := newHasher()
-	h.Write(data)
 	if v := h.version(); s.HasObject(v) {
 		return v, nil // an unchanged list: most reruns
 	}
-	v, err := s.copyIn(context.Background(), bytes.NewReader(data), nil)
+	r, w := io.Pipe()
+	go func() { w.CloseWithError(encodeParts(w, parts)) }()
+	v, err := s.copyIn(context.Background(), r, nil)
+	r.Close()
 	if err != nil {
 		return Version{}, fmt.Errorf("write partitioned version: %w", err)
 	}
 	return v, nil
+}
+
+// encodeParts writes the bytes json.Marshal makes of partList{parts},
+// part by part.
+func encodeParts(w io.Writer, parts []Part) error {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	bw.WriteString(`{"parts":[`)
+	for i, p := range parts {
+		if i > 0 {
+			bw.WriteByte(',')
+		}
+		b, err := json.Marshal(p)
+		if err != nil {
+			return err
+		}
+		bw.Write(b)
+	}
+	bw.WriteString("]}")
+	return bw.Flush()
 }
 
 // Parts returns the parts of a partitioned version, sorted by key, after
@@ -95,14 +115,20 @@ type SourcePartRef struct {
 // read again, unless force. A deleted file is simply not in the new version.
 func (s *Store) ImportParts(ctx context.Context, pipeline, dataset string, files []glacier.SourcePart, runID string, force bool, check Checked) (Version, error) {
 	var prev SourceRef
-	known := map[string]SourcePartRef{}
-	if err := s.readJSON(sourceRefPath(pipeline, dataset), &prev); err == nil && !force && prev.Schema == check.Digest {
-		for _, p := range prev.Parts {
-			known[p.Key] = p
-		}
+	// A record made against another contract (or none) is not reused: every
+	// file is read, and checked, again.
+	if force || s.readJSON(sourceRefPath(pipeline, dataset), &prev) != nil || prev.Schema != check.Digest {
+		prev.Parts = nil
+	}
+	// Both lists are sorted by key, so each file's last record is found by
+	// walking them together, with no index of 100,000 entries beside them.
+	// (A record written before it was sorted is only searched in vain.)
+	if !slices.IsSortedFunc(prev.Parts, func(a, b SourcePartRef) int { return strings.Compare(a.Key, b.Key) }) {
+		prev.Parts = nil
 	}
 	refs := make([]SourcePartRef, 0, len(files))
 	parts := make([]Part, 0, len(files))
+	next := 0 // the first record of prev.Parts not yet passed
 	for _, file := range files {
 		if err := ctx.Err(); err != nil {
 			return Version{}, err
@@ -112,7 +138,14 @@ func (s *Store) ImportParts(ctx context.Context, pipeline, dataset string, files
 			return Version{}, fmt.Errorf("dataset %q: source part %s: %w", dataset, file.Key, unwrapPathError(err))
 		}
 		ino, ctime := fileIdentity(fi)
-		p, ok := known[file.Key]
+		for next < len(prev.Parts) && prev.Parts[next].Key < file.Key {
+			next++
+		}
+		var p SourcePartRef
+		ok := next < len(prev.Parts) && prev.Parts[next].Key == file.Key
+		if ok {
+			p = prev.Parts[next]
+		}
 		if !ok || p.Path != file.Path || p.Version.Size != fi.Size() || !p.ModTime.Equal(fi.ModTime()) ||
 			p.Inode != ino || p.Ctime != ctime || !s.HasObject(p.Version) {
 			v, fi2, err := s.importFile(ctx, file.Path, check.validator(dataset, file.Key))
@@ -134,12 +167,32 @@ func (s *Store) ImportParts(ctx context.Context, pipeline, dataset string, files
 		return Version{}, err
 	}
 	// Compact: a record of one entry per file is read and written whole on
-	// every run, and indenting it would double it.
-	data, err := json.Marshal(SourceRef{Dataset: dataset, Version: v, RunID: runID, Parts: refs, Schema: check.Digest})
+	// every run, and indenting it would double it. It is encoded entry by
+	// entry as it is written, never whole in memory: it is the largest thing
+	// planning a map makes.
+	head, err := json.Marshal(SourceRef{Dataset: dataset, Version: v, RunID: runID, Schema: check.Digest})
 	if err != nil {
 		return Version{}, err
 	}
-	return v, s.writeFile(sourceRefPath(pipeline, dataset), data)
+	return v, s.writeFileFunc(sourceRefPath(pipeline, dataset), unsynced, func(w io.Writer) error {
+		// head is {...}: reopen it to add the parts.
+		if _, err := fmt.Fprintf(w, `%s,"parts":[`, head[:len(head)-1]); err != nil {
+			return err
+		}
+		enc := json.NewEncoder(w)
+		for i, r := range refs {
+			if i > 0 {
+				if _, err := io.WriteString(w, ","); err != nil {
+					return err
+				}
+			}
+			if err := enc.Encode(r); err != nil { // one entry and a newline
+				return err
+			}
+		}
+		_, err := io.WriteString(w, "]}")
+		return err
+	})
 }
 
 // importFile copies the regular file at path into the objects and returns

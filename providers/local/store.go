@@ -1,6 +1,7 @@
 package local
 
 import (
+	"bufio"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -15,6 +16,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -53,7 +55,10 @@ const (
 // ref, a symbolic link, is made and renamed), so a process killed at any
 // moment leaves each file whole or absent. A task's outputs become current
 // only when its ref is renamed into place, after its objects and memo entry
-// are durable.
+// are durable. The parts of a map task are the exception, since a sync per
+// file would cost more than the part: their objects and memo entries are
+// written with deferred durability (commitPart), and one Sync makes them
+// all durable before anything that names them is committed.
 //
 // The store is private to its owner: its directory is mode 0700 and
 // objects are read-only (0400). Nothing that hands out an object's bytes
@@ -63,6 +68,14 @@ const (
 // its favour, and Fsck checks them all.
 type Store struct {
 	root string
+	// deferred names the files written without a sync since the last Sync.
+	deferred struct {
+		sync.Mutex
+		paths []string
+	}
+	// syncing serialises Syncs, so one that returns has covered every file
+	// written before it was called.
+	syncing sync.Mutex
 }
 
 // OpenStore opens (creating if needed) the store under dir/.glacier.
@@ -172,27 +185,109 @@ func (s *Store) HasObject(v Version) bool {
 	return err == nil && fi.Size() == v.Size
 }
 
+// durability says how a file the store writes becomes durable.
+type durability int
+
+const (
+	// unsynced: the file is synced before it is renamed into place.
+	unsynced durability = iota
+	// synced: the file is durable already.
+	synced
+	// deferred: the file is renamed into place unsynced and counted; the
+	// next Sync makes it durable, together with every other one.
+	deferred
+)
+
 // adopt moves a finished file into the objects as the version v, syncing
-// it first unless synced says it is durable already. If an intact object
-// of that digest exists already, the file is removed instead; a corrupt
-// one is replaced.
-func (s *Store) adopt(path string, v Version, synced bool) error {
+// it first as d says. If an intact object of that digest exists already,
+// the file is removed instead; a corrupt one is replaced.
+func (s *Store) adopt(path string, v Version, d durability) error {
 	dst := s.ObjectPath(v.Digest)
 	if s.HasObject(v) && s.verify(v) == nil {
 		return os.Remove(path)
 	}
-	if !synced {
+	if d == unsynced {
 		if err := syncFile(path); err != nil {
 			return err
 		}
 	}
-	if err := os.MkdirAll(filepath.Dir(dst), dirMode); err != nil {
-		return err
-	}
 	if err := os.Chmod(path, objectMode); err != nil {
 		return err
 	}
-	return os.Rename(path, dst)
+	err := os.Rename(path, dst)
+	if errors.Is(err, fs.ErrNotExist) { // the first object under its prefix
+		if err = os.MkdirAll(filepath.Dir(dst), dirMode); err == nil {
+			err = os.Rename(path, dst)
+		}
+	}
+	if err == nil && d == deferred {
+		s.noteDeferred(dst)
+	}
+	return err
+}
+
+// noteDeferred records a file written without a sync, for the next Sync.
+func (s *Store) noteDeferred(path string) {
+	s.deferred.Lock()
+	defer s.deferred.Unlock()
+	s.deferred.paths = append(s.deferred.paths, path)
+}
+
+// syncEachMax is how many files Sync syncs one by one at most; beyond it,
+// one syncfs is cheaper. Below it, syncing each is cheaper, and costs
+// what this store wrote only: syncfs also flushes what every other program
+// wrote to the file system, which on a busy one can take seconds.
+const syncEachMax = 256
+
+// Sync makes durable every file the store wrote with deferred durability
+// before Sync was called: a few files one by one, more with one syncfs(2)
+// where there is one, and nothing when there are none.
+func (s *Store) Sync() error {
+	s.syncing.Lock()
+	defer s.syncing.Unlock()
+	s.deferred.Lock()
+	paths := s.deferred.paths
+	s.deferred.paths = nil
+	s.deferred.Unlock()
+	if len(paths) == 0 {
+		return nil
+	}
+	done, err := false, error(nil)
+	if len(paths) > syncEachMax {
+		done, err = syncFS(s.root)
+	}
+	if !done {
+		err = syncEach(paths)
+	}
+	if err != nil {
+		// Keep them, so the next Sync tries again.
+		s.deferred.Lock()
+		s.deferred.paths = append(s.deferred.paths, paths...)
+		s.deferred.Unlock()
+		return fmt.Errorf("sync %s: %w", s.root, err)
+	}
+	return nil
+}
+
+// syncEach syncs each file, a few at once, since a sync mostly waits. A
+// file gone since it was noted (replaced by rename under another path)
+// has nothing left to sync.
+func syncEach(paths []string) error {
+	errs := make([]error, len(paths))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 8)
+	for i, p := range paths {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			if err := syncFile(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				errs[i] = err
+			}
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 // verify checks that the object of v holds exactly v's bytes. Its error
@@ -304,7 +399,7 @@ func (s *Store) copyIn(ctx context.Context, r io.Reader, check *schema.Validator
 		return Version{}, err
 	}
 	v := h.version()
-	return v, s.adopt(tmp.Name(), v, true)
+	return v, s.adopt(tmp.Name(), v, synced)
 }
 
 // ctxReader stops reading once its context ends, so copying a large file
@@ -366,6 +461,11 @@ func sourceRefPath(pipeline, dataset string) string {
 // task's ref. staged maps each output to its finished file, not yet synced
 // (empty for outputs already in the store, as when a memo entry is reused).
 func (s *Store) commitTask(pipeline string, e MemoEntry, staged map[string]string) error {
+	// What this entry names may have been stored with deferred durability
+	// (a map task's part made the same bytes): it is made durable first.
+	if err := s.Sync(); err != nil {
+		return err
+	}
 	if err := s.commitMemo(e, staged); err != nil {
 		return err
 	}
@@ -386,7 +486,7 @@ func (s *Store) commitTask(pipeline string, e MemoEntry, staged map[string]strin
 // writes its memo entry.
 func (s *Store) commitMemo(e MemoEntry, staged map[string]string) error {
 	for name, path := range staged {
-		if err := s.adopt(path, e.Outputs[name], false); err != nil {
+		if err := s.adopt(path, e.Outputs[name], unsynced); err != nil {
 			return fmt.Errorf("commit output %q: %w", name, err)
 		}
 	}
@@ -397,6 +497,55 @@ func (s *Store) commitMemo(e MemoEntry, staged map[string]string) error {
 	if old, ok := s.Memo(e.Key); !ok || (staged != nil && !maps.Equal(old.Outputs, e.Outputs)) {
 		return s.writeJSON(filepath.Join("memo", e.Key+".json"), e)
 	}
+	return nil
+}
+
+// commitPart is commitMemo for one part of a map task, with deferred
+// durability: its outputs are renamed into the objects and its memo entry
+// is written, neither synced, so the part's result survives the process
+// being killed from then on, and costs no sync of its own; the map task's
+// Sync, before it commits its outputs, makes them durable.
+//
+// If the machine fails before that Sync, the entry may outlive the object
+// it names: the object is then missing or short, which the memo hit's
+// check (hasOutputs) sees, and the part runs again. The entry itself is
+// whole or unreadable (cut short, it is not JSON), and an unreadable entry
+// is a miss.
+func (s *Store) commitPart(e MemoEntry, staged map[string]string) error {
+	for name, path := range staged {
+		if err := s.adopt(path, e.Outputs[name], deferred); err != nil {
+			return fmt.Errorf("commit output %q: %w", name, err)
+		}
+	}
+	data, err := json.Marshal(e)
+	if err != nil {
+		return err
+	}
+	data = append(data, '\n')
+	rel := filepath.Join("memo", e.Key+".json")
+	path := filepath.Join(s.root, rel)
+	// A new entry is written in place: created exclusively, so a kill
+	// mid-write can cut short only an entry no one has read yet. One that
+	// exists is kept if it names the same outputs (as commitMemo keeps
+	// it), and otherwise (unreadable, or naming other outputs) replaced by
+	// rename.
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		if old, ok := s.Memo(e.Key); ok && maps.Equal(old.Outputs, e.Outputs) {
+			return nil
+		}
+		return s.writeFileDeferred(rel, data)
+	}
+	if err == nil {
+		_, err = f.Write(data)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	s.noteDeferred(path)
 	return nil
 }
 
@@ -491,6 +640,37 @@ func (s *Store) writeJSON(rel string, v any) error {
 }
 
 func (s *Store) writeFile(rel string, data []byte) error {
+	return s.writeFileAs(rel, data, unsynced)
+}
+
+// writeFileDeferred writes data to rel atomically, but not durably: the
+// next Sync makes it durable.
+func (s *Store) writeFileDeferred(rel string, data []byte) error {
+	return s.writeFileAs(rel, data, deferred)
+}
+
+func (s *Store) writeFileAs(rel string, data []byte, d durability) error {
+	return s.writeTemp(rel, d, func(f *os.File) error {
+		_, err := f.Write(data)
+		return err
+	})
+}
+
+// writeFileFunc writes to rel, atomically, what write writes, buffered; d
+// is as for writeFileAs.
+func (s *Store) writeFileFunc(rel string, d durability, write func(io.Writer) error) error {
+	return s.writeTemp(rel, d, func(f *os.File) error {
+		w := bufio.NewWriterSize(f, 64<<10)
+		if err := write(w); err != nil {
+			return err
+		}
+		return w.Flush()
+	})
+}
+
+// writeTemp writes a temporary file with write, then syncs it (as d says)
+// and renames it to rel.
+func (s *Store) writeTemp(rel string, d durability, write func(*os.File) error) error {
 	dst := filepath.Join(s.root, rel)
 	if err := os.MkdirAll(filepath.Dir(dst), dirMode); err != nil {
 		return err
@@ -499,8 +679,8 @@ func (s *Store) writeFile(rel string, data []byte) error {
 	if err != nil {
 		return err
 	}
-	_, err = f.Write(data)
-	if err == nil {
+	err = write(f)
+	if err == nil && d == unsynced {
 		err = f.Sync()
 	}
 	if cerr := f.Close(); err == nil {
@@ -512,6 +692,9 @@ func (s *Store) writeFile(rel string, data []byte) error {
 	if err != nil {
 		os.Remove(f.Name())
 		return fmt.Errorf("write %s: %w", dst, err)
+	}
+	if d == deferred {
+		s.noteDeferred(dst)
 	}
 	return nil
 }

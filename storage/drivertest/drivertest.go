@@ -3,7 +3,9 @@
 // server speaking the cloud's API on loopback), so they all keep the
 // promises of storage.Datasets: a missing object is ErrNotFound and a
 // missing bucket is not, nothing is visible before Commit, Discard leaves
-// nothing, a digest is checked whatever the scheme.
+// nothing, a digest is checked whatever the scheme; and, for a
+// storage.Conditional, that of writers racing for one object exactly one
+// commits and the losers leave nothing.
 //
 // The suite reaches the driver through a storage.URLMux, as every program
 // does, so the portable layer is tested with it. A driver's test needs only
@@ -69,6 +71,13 @@ type Harness struct {
 	// does not exist, and that bucket's name. Leave it nil for a driver
 	// whose URLs name no bucket; the subtest that needs it then skips.
 	MissingBucket func(t *testing.T) (u, bucket string)
+
+	// Gaps names subtests the backend cannot pass through no fault of
+	// the driver (an emulator that ignores a condition the cloud
+	// enforces), each with the reason, which the subtest logs as it
+	// skips. A name is a subtest's path below the suite, such as
+	// "Conditional/SwapLarge" or "Conditional/Copy/large".
+	Gaps map[string]string
 }
 
 // RunConformanceTests runs the suite as subtests of t.
@@ -99,6 +108,7 @@ func RunConformanceTests(t *testing.T, h Harness) {
 	t.Run("ReadWhileReplaced", s.testReadWhileReplaced)
 	t.Run("Digest", s.testDigest)
 	t.Run("List", s.testList)
+	t.Run("Conditional", s.testConditional)
 }
 
 // CheckScheme checks that storage.URLs reaches the backend through the
@@ -146,11 +156,8 @@ type suite struct {
 
 // data returns n pseudo-random bytes, a different stream for each seed.
 func data(seed uint64, n int) []byte {
-	r := rand.New(rand.NewChaCha8([32]byte{byte(seed), byte(seed >> 8), byte(seed >> 16)}))
 	b := make([]byte, n)
-	for i := range b {
-		b[i] = byte(r.Uint32())
-	}
+	_, _ = rand.NewChaCha8([32]byte{byte(seed), byte(seed >> 8), byte(seed >> 16)}).Read(b) // never fails
 	return b
 }
 
@@ -311,6 +318,36 @@ func (s *suite) testMissingBucket(t *testing.T) {
 		_, err := s.mux.List(t.Context(), u)
 		check("List", err)
 	}
+	if _, ok := s.h.Driver.(storage.Conditional); !ok {
+		return
+	}
+	permanent := func(op string, err error) {
+		t.Helper()
+		check(op, err)
+		if err != nil && !errors.Is(err, storage.ErrPermanent) {
+			t.Errorf("%s(%s) error %q does not match storage.ErrPermanent; no retry brings a bucket into being", op, u, err)
+		}
+	}
+	_, err = s.mux.Stat(t.Context(), u)
+	permanent("Stat", err)
+	for _, gen := range []string{"", "1"} {
+		st, err := s.mux.StageIf(t.Context(), u, gen)
+		if err == nil {
+			if _, err = st.Write(data(51, 1000)); err != nil {
+				_ = st.Discard(t.Context())
+			} else {
+				err = st.Commit(t.Context())
+			}
+		}
+		if errors.Is(err, storage.ErrPrecondition) {
+			t.Errorf("StageIf(%s, %q) error %q matches storage.ErrPrecondition; a missing bucket is a deployment fault", u, gen, err)
+		}
+		permanent(fmt.Sprintf("StageIf(generation %q), Write and Commit", gen), err)
+	}
+	other := u + "-copy"
+	permanent("Copy", s.mux.Copy(t.Context(), other, u))
+	permanent("CopyIfAbsent", s.mux.CopyIfAbsent(t.Context(), other, u))
+	permanent("Delete", s.mux.Delete(t.Context(), u))
 }
 
 // testList lists a prefix holding objects at several depths, beside an
@@ -663,4 +700,372 @@ func (s *suite) testDigest(t *testing.T) {
 			t.Fatalf("Open(%s) with a digest, no object: error = %v, want one matching storage.ErrCorrupt and not storage.ErrNotFound", u, err)
 		}
 	})
+}
+
+// gap skips t if the harness says the backend cannot pass it.
+func (s *suite) gap(t *testing.T) {
+	t.Helper()
+	name := t.Name()
+	for k, why := range s.h.Gaps {
+		if strings.HasSuffix(name, "/"+k) {
+			t.Skipf("the backend cannot pass this: %s", why)
+		}
+	}
+}
+
+// testConditional checks storage.Conditional: the conditional writes a
+// store commits with, and what it needs beside them.
+func (s *suite) testConditional(t *testing.T) {
+	if _, ok := s.h.Driver.(storage.Conditional); !ok {
+		t.Skip("the driver is not a storage.Conditional")
+	}
+	for _, tc := range []struct {
+		name string
+		f    func(*testing.T)
+	}{
+		{"Stat", s.testStat},
+		{"CreateOnly", s.testCreateOnly},
+		{"CreateOnlyLarge", s.testCreateOnlyLarge},
+		{"CreateOnlyRace", s.testCreateOnlyRace},
+		{"Swap", s.testSwap},
+		{"SwapLarge", s.testSwapLarge},
+		{"SwapRace", s.testSwapRace},
+		{"LostCommitContextCanceled", s.testLostCanceled},
+		{"Copy", s.testCopy},
+		{"CopyIfAbsent", s.testCopyIfAbsent},
+		{"Delete", s.testDelete},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s.gap(t)
+			tc.f(t)
+		})
+	}
+}
+
+// stat returns u's attributes through the driver, failing t on error.
+func (s *suite) stat(t *testing.T, u string) storage.Attrs {
+	t.Helper()
+	a, err := s.mux.Stat(t.Context(), u)
+	if err != nil {
+		t.Fatalf("Stat(%s): %v", u, err)
+	}
+	return a
+}
+
+// putIf stages b at u under generation and commits it, returning
+// Commit's error; a failure before Commit fails t.
+func (s *suite) putIf(t *testing.T, u, generation string, b []byte) error {
+	t.Helper()
+	st, err := s.mux.StageIf(t.Context(), u, generation)
+	if err != nil {
+		t.Fatalf("StageIf(%s, %q): %v", u, generation, err)
+	}
+	writeChunks(t, st, b)
+	return st.Commit(t.Context())
+}
+
+// wantLost checks that err is a lost precondition, which names u.
+func wantLost(t *testing.T, what, u string, err error) {
+	t.Helper()
+	if !errors.Is(err, storage.ErrPrecondition) {
+		t.Fatalf("%s at %s: error = %v, want one matching storage.ErrPrecondition", what, u, err)
+	}
+	if errors.Is(err, storage.ErrPermanent) {
+		t.Errorf("%s at %s: error %q matches storage.ErrPermanent; a lost precondition is not a deployment fault", what, u, err)
+	}
+	if !strings.Contains(err.Error(), u) {
+		t.Errorf("%s at %s: error %q does not name the URL", what, u, err)
+	}
+}
+
+func (s *suite) testStat(t *testing.T) {
+	u := s.h.URL(t, "stat")
+	_, err := s.mux.Stat(t.Context(), u)
+	if !errors.Is(err, storage.ErrNotFound) || !strings.Contains(err.Error(), u) {
+		t.Fatalf("Stat(%s) of a missing object: error = %v, want one matching storage.ErrNotFound that names the URL", u, err)
+	}
+	seen := map[string]int{}
+	for i, n := range []int{0, 1000, 1001, s.h.Large} {
+		s.put(t, u, data(uint64(80+i), n))
+		a := s.stat(t, u)
+		if a.Size != int64(n) {
+			t.Errorf("write %d: Stat(%s).Size = %d, want %d", i, u, a.Size, n)
+		}
+		if a.Generation == "" {
+			t.Fatalf("write %d: Stat(%s).Generation is empty", i, u)
+		}
+		if j, dup := seen[a.Generation]; dup {
+			t.Errorf("writes %d and %d of %s, of different bytes, have the same generation %q", j, i, u, a.Generation)
+		}
+		seen[a.Generation] = i
+		if again := s.stat(t, u); again != a {
+			t.Errorf("Stat(%s) changed with no write: %+v, then %+v", u, a, again)
+		}
+	}
+}
+
+func (s *suite) testCreateOnly(t *testing.T) {
+	u := s.h.URL(t, "once")
+	first := data(81, 3000)
+	if err := s.putIf(t, u, "", first); err != nil {
+		t.Fatalf("StageIf(%s, \"\") of a missing object, Commit: %v", u, err)
+	}
+	s.wantObject(t, u, first)
+	gen := s.stat(t, u).Generation
+	err := s.putIf(t, u, "", data(82, 5000))
+	wantLost(t, "a second create-only write", u, err)
+	s.wantObject(t, u, first)
+	s.wantNoLeftovers(t, u)
+	if g := s.stat(t, u).Generation; g != gen {
+		t.Errorf("a lost write changed the generation of %s from %q to %q", u, gen, g)
+	}
+}
+
+// testCreateOnlyLarge loses a create-only write that took the driver's
+// chunked path (a multipart upload): nothing of it may stay.
+func (s *suite) testCreateOnlyLarge(t *testing.T) {
+	u := s.h.URL(t, "once-large")
+	first := data(83, 1000)
+	s.put(t, u, first)
+	err := s.putIf(t, u, "", data(84, s.h.Large))
+	wantLost(t, "a large create-only write over an existing object", u, err)
+	s.wantObject(t, u, first)
+	s.wantNoLeftovers(t, u)
+
+	fresh := s.h.URL(t, "fresh-large")
+	want := data(85, s.h.Large)
+	if err := s.putIf(t, fresh, "", want); err != nil {
+		t.Fatalf("a large create-only write of a missing object: %v", err)
+	}
+	s.wantObject(t, fresh, want)
+}
+
+// raceN is how many writers race for one object.
+const raceN = 8
+
+// commitAll commits every output at once, from its own goroutine, and
+// returns their errors.
+func commitAll(t *testing.T, staged []storage.Staged) []error {
+	errs := make([]error, len(staged))
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i, st := range staged {
+		wg.Go(func() {
+			<-start
+			errs[i] = st.Commit(t.Context())
+		})
+	}
+	close(start)
+	wg.Wait()
+	return errs
+}
+
+// winner checks that exactly one of errs is nil and the rest lost, and
+// returns the winner's index.
+func winner(t *testing.T, u string, errs []error) int {
+	t.Helper()
+	won := -1
+	for i, err := range errs {
+		switch {
+		case err == nil && won >= 0:
+			t.Fatalf("%s: writers %d and %d both committed; want exactly one", u, won, i)
+		case err == nil:
+			won = i
+		default:
+			wantLost(t, fmt.Sprintf("writer %d", i), u, err)
+		}
+	}
+	if won < 0 {
+		t.Fatalf("%s: no writer committed; want exactly one", u)
+	}
+	return won
+}
+
+// testCreateOnlyRace: writers race to create one object. Exactly one
+// wins, the others are told they lost, and every reader sees the winner's
+// bytes.
+func (s *suite) testCreateOnlyRace(t *testing.T) {
+	u := s.h.URL(t, "contended")
+	outs := make([][]byte, raceN)
+	staged := make([]storage.Staged, raceN)
+	for i := range raceN {
+		outs[i] = data(uint64(200+i), 2000+i)
+		st, err := s.mux.StageIf(t.Context(), u, "")
+		if err != nil {
+			t.Fatalf("StageIf(%s, \"\"): %v", u, err)
+		}
+		writeChunks(t, st, outs[i])
+		staged[i] = st
+	}
+	won := winner(t, u, commitAll(t, staged))
+	s.wantObject(t, u, outs[won])
+	s.wantNoLeftovers(t, u)
+}
+
+func (s *suite) testSwap(t *testing.T) {
+	u := s.h.URL(t, "cas")
+	a, b, c := data(90, 1500), data(91, 2500), data(92, 3500)
+	s.put(t, u, a)
+	genA := s.stat(t, u).Generation
+	if err := s.putIf(t, u, genA, b); err != nil {
+		t.Fatalf("StageIf(%s, its current generation), Commit: %v", u, err)
+	}
+	s.wantObject(t, u, b)
+	genB := s.stat(t, u).Generation
+
+	wantLost(t, "a write from a stale generation", u, s.putIf(t, u, genA, c))
+	s.wantObject(t, u, b)
+	wantLost(t, "a write from a made-up generation", u, s.putIf(t, u, "1234", c))
+	s.wantObject(t, u, b)
+	s.wantNoLeftovers(t, u)
+	if err := s.putIf(t, u, genB, c); err != nil {
+		t.Fatalf("StageIf(%s, its current generation) after lost writes, Commit: %v", u, err)
+	}
+	s.wantObject(t, u, c)
+
+	gone := s.h.URL(t, "gone")
+	s.put(t, gone, a)
+	genGone := s.stat(t, gone).Generation
+	if err := s.mux.Delete(t.Context(), gone); err != nil {
+		t.Fatalf("Delete(%s): %v", gone, err)
+	}
+	wantLost(t, "a write from the generation of a deleted object", gone, s.putIf(t, gone, genGone, c))
+	s.wantMissing(t, gone)
+	s.wantNoLeftovers(t, gone)
+}
+
+// testSwapLarge loses and wins compare-and-swap writes that took the
+// driver's chunked path.
+func (s *suite) testSwapLarge(t *testing.T) {
+	u := s.h.URL(t, "cas-large")
+	a, a2, b := data(93, 1000), data(193, 1000), data(94, s.h.Large)
+	s.put(t, u, a)
+	genA := s.stat(t, u).Generation
+	s.put(t, u, a2)
+	wantLost(t, "a large write from a stale generation", u, s.putIf(t, u, genA, b))
+	s.wantObject(t, u, a2)
+	s.wantNoLeftovers(t, u)
+	if err := s.putIf(t, u, s.stat(t, u).Generation, b); err != nil {
+		t.Fatalf("a large write from the current generation: %v", err)
+	}
+	s.wantObject(t, u, b)
+}
+
+// testSwapRace: in each round every writer reads the object's generation,
+// then all write from it at once. Exactly one wins each round, and the
+// next round starts from its bytes.
+func (s *suite) testSwapRace(t *testing.T) {
+	u := s.h.URL(t, "contended")
+	s.put(t, u, data(300, 100))
+	for round := range 4 {
+		gen := s.stat(t, u).Generation
+		outs := make([][]byte, raceN)
+		staged := make([]storage.Staged, raceN)
+		for i := range raceN {
+			outs[i] = data(uint64(400+10*round+i), 1000+i)
+			st, err := s.mux.StageIf(t.Context(), u, gen)
+			if err != nil {
+				t.Fatalf("StageIf(%s, %q): %v", u, gen, err)
+			}
+			writeChunks(t, st, outs[i])
+			staged[i] = st
+		}
+		won := winner(t, u, commitAll(t, staged))
+		s.wantObject(t, u, outs[won])
+		if g := s.stat(t, u).Generation; g == gen {
+			t.Fatalf("round %d: %s kept generation %q through a write", round, u, g)
+		}
+	}
+	s.wantNoLeftovers(t, u)
+}
+
+// testLostCanceled: a conditional output whose Commit is refused because
+// its context is done leaves nothing, as an unconditional one does.
+func (s *suite) testLostCanceled(t *testing.T) {
+	u := s.h.URL(t, "canceled")
+	st, err := s.mux.StageIf(t.Context(), u, "")
+	if err != nil {
+		t.Fatalf("StageIf(%s): %v", u, err)
+	}
+	writeChunks(t, st, data(95, s.h.Large))
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if err := st.Commit(ctx); err == nil || errors.Is(err, storage.ErrPrecondition) {
+		t.Fatalf("Commit with a canceled context: error = %v, want a cancellation", err)
+	}
+	s.wantMissing(t, u)
+	s.wantNoLeftovers(t, u)
+}
+
+func (s *suite) testCopy(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		n    int
+	}{{"empty", 0}, {"small", 1000}, {"large", s.h.Large}} {
+		n := tc.n
+		t.Run(tc.name, func(t *testing.T) {
+			s.gap(t)
+			src, dst := s.h.URL(t, "src"), s.h.URL(t, "dst")
+			want := data(uint64(500+n), n)
+			s.put(t, src, want)
+			s.put(t, dst, data(96, 10))
+			if err := s.mux.Copy(t.Context(), dst, src); err != nil {
+				t.Fatalf("Copy(%s, %s): %v", dst, src, err)
+			}
+			s.wantObject(t, dst, want)
+			s.wantObject(t, src, want)
+			if a := s.stat(t, dst); a.Size != int64(n) {
+				t.Errorf("Stat(%s).Size = %d after the copy, want %d", dst, a.Size, n)
+			}
+		})
+	}
+	t.Run("missing source", func(t *testing.T) {
+		src, dst := s.h.URL(t, "src"), s.h.URL(t, "dst")
+		err := s.mux.Copy(t.Context(), dst, src)
+		if !errors.Is(err, storage.ErrNotFound) || !strings.Contains(err.Error(), src) {
+			t.Fatalf("Copy from a missing %s: error = %v, want one matching storage.ErrNotFound that names it", src, err)
+		}
+		s.wantMissing(t, dst)
+	})
+}
+
+func (s *suite) testCopyIfAbsent(t *testing.T) {
+	src, dst := s.h.URL(t, "src"), s.h.URL(t, "dst")
+	want := data(97, 4000)
+	s.put(t, src, want)
+	if err := s.mux.CopyIfAbsent(t.Context(), dst, src); err != nil {
+		t.Fatalf("CopyIfAbsent(%s, %s) to a missing object: %v", dst, src, err)
+	}
+	s.wantObject(t, dst, want)
+	gen := s.stat(t, dst).Generation
+
+	s.put(t, src, data(98, 4000))
+	err := s.mux.CopyIfAbsent(t.Context(), dst, src)
+	wantLost(t, "CopyIfAbsent to an existing object", dst, err)
+	s.wantObject(t, dst, want)
+	if g := s.stat(t, dst).Generation; g != gen {
+		t.Errorf("a lost copy changed the generation of %s from %q to %q", dst, gen, g)
+	}
+}
+
+func (s *suite) testDelete(t *testing.T) {
+	u := s.h.URL(t, "deleted")
+	s.put(t, u, data(99, 1234))
+	if err := s.mux.Delete(t.Context(), u); err != nil {
+		t.Fatalf("Delete(%s): %v", u, err)
+	}
+	s.wantMissing(t, u)
+	_, err := s.mux.Stat(t.Context(), u)
+	if !errors.Is(err, storage.ErrNotFound) {
+		t.Fatalf("Stat(%s) after Delete: error = %v, want one matching storage.ErrNotFound", u, err)
+	}
+	if err := s.mux.Delete(t.Context(), u); err != nil {
+		t.Fatalf("Delete(%s) of a missing object: %v, want no error", u, err)
+	}
+	// A deleted object can be created again, create-only.
+	want := data(100, 10)
+	if err := s.putIf(t, u, "", want); err != nil {
+		t.Fatalf("create-only write after Delete: %v", err)
+	}
+	s.wantObject(t, u, want)
 }

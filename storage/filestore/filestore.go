@@ -27,6 +27,25 @@
 //
 // There are no buckets: a missing directory is made on Stage, and on Open
 // it means the dataset has no version.
+//
+// # Conditional writes
+//
+// The driver is a storage.Conditional. A file's generation joins its
+// inode, size and modification time with a random stamp each commit
+// stores in the extended attribute user.glacier.stamp (on Linux, where
+// the file system keeps user attributes): a file replaced or edited by
+// anyone gets a new generation, and two commits of the driver never share
+// one even if the kernel reuses an inode within one tick of its clock.
+// Elsewhere the generation is the size and modification time.
+//
+// A create-only commit (generation "") places the file with link(2),
+// which fails if the name exists: atomic, with no lock. A
+// compare-and-swap holds flock(2) on the directory's LockName file from
+// reading the generation to the rename, as Delete does, so it is atomic
+// across processes on one machine (and on network file systems whose
+// flock is shared, which NFS's is not always). An unconditional Stage
+// commit takes no lock: mixing it with conditional writes of the same
+// file lets the last rename win.
 package filestore
 
 import (
@@ -53,6 +72,12 @@ const Scheme = "file"
 // StagedSuffix ends the name of every temporary file the driver stages an
 // output in, beside its destination: ".<name>.<random>.glacier-tmp".
 const StagedSuffix = ".glacier-tmp"
+
+// LockName is the file, in a directory, that conditional writes, copies
+// and deletes of the files in it lock (flock(2)) while they compare and
+// replace. It is created on first use and never removed, as a lock file
+// removed while in use would let two writers lock different files.
+const LockName = ".glacier-lock"
 
 // URL returns the file:// URL of path, made absolute.
 func URL(path string) string {
@@ -121,6 +146,12 @@ func (driver) Open(_ context.Context, u *url.URL) (io.ReadCloser, error) {
 
 // Stage implements storage.Driver.Stage.
 func (driver) Stage(_ context.Context, u *url.URL) (storage.Staged, error) {
+	return stage(u, false, "")
+}
+
+// stage starts an output at u, committed unconditionally or, if cond, only
+// while the file's generation is gen ("" for "only if it does not exist").
+func stage(u *url.URL, cond bool, gen string) (*staged, error) {
 	path, sync, err := filePath(u)
 	if err != nil {
 		return nil, err
@@ -133,7 +164,7 @@ func (driver) Stage(_ context.Context, u *url.URL) (storage.Staged, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &staged{f: f, w: bufio.NewWriterSize(f, 64<<10), dst: path, sync: sync}, nil
+	return &staged{f: f, w: bufio.NewWriterSize(f, 64<<10), dst: path, sync: sync, cond: cond, gen: gen}, nil
 }
 
 // staged is an output being written to its temporary file.
@@ -142,6 +173,8 @@ type staged struct {
 	w    *bufio.Writer // small writes are batched; large ones go straight through
 	dst  string
 	sync bool
+	cond bool   // commit only if the destination's generation is gen
+	gen  string // "": only if the destination does not exist
 }
 
 func (s *staged) Write(p []byte) (int, error) { return s.w.Write(p) }
@@ -155,7 +188,9 @@ func (s *staged) Commit(context.Context) error {
 		err = cerr
 	}
 	if err == nil {
-		err = os.Rename(s.f.Name(), s.dst)
+		// A new stamp for every write, so a generation never comes back.
+		setStamp(s.f.Name())
+		err = s.place()
 	}
 	if err != nil {
 		_ = os.Remove(s.f.Name())
@@ -172,9 +207,121 @@ func (s *staged) Commit(context.Context) error {
 	return nil
 }
 
+// place puts the closed temporary file at the destination, under the
+// output's condition. A link(2) refuses an existing destination
+// atomically; a compare-and-swap holds the directory's lock from the
+// comparison to the rename.
+func (s *staged) place() error {
+	tmp := s.f.Name()
+	switch {
+	case !s.cond:
+		return os.Rename(tmp, s.dst)
+	case s.gen == "":
+		err := os.Link(tmp, s.dst)
+		if errors.Is(err, fs.ErrExist) {
+			return fmt.Errorf("%w: %s exists", storage.ErrPrecondition, s.dst)
+		}
+		if err != nil {
+			return fmt.Errorf("create %s only if absent needs hard links: %w", s.dst, err)
+		}
+		return os.Remove(tmp)
+	}
+	unlock, err := lockDir(filepath.Dir(s.dst))
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	cur, err := stat(s.dst)
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		return fmt.Errorf("%w: %s no longer exists", storage.ErrPrecondition, s.dst)
+	case err != nil:
+		return err
+	case cur.Generation != s.gen:
+		return fmt.Errorf("%w: %s is at generation %s, not %s", storage.ErrPrecondition, s.dst, cur.Generation, s.gen)
+	}
+	return os.Rename(tmp, s.dst)
+}
+
 func (s *staged) Discard(context.Context) error {
 	s.f.Close()
 	return os.Remove(s.f.Name())
+}
+
+// StageIf implements storage.Conditional.StageIf.
+func (driver) StageIf(_ context.Context, u *url.URL, generation string) (storage.Staged, error) {
+	return stage(u, true, generation)
+}
+
+// Stat implements storage.Conditional.Stat.
+func (driver) Stat(_ context.Context, u *url.URL) (storage.Attrs, error) {
+	path, _, err := filePath(u)
+	if err != nil {
+		return storage.Attrs{}, err
+	}
+	return stat(path)
+}
+
+// Copy implements storage.Conditional.Copy: the bytes are copied into a
+// temporary file beside dst (the kernel copies them where it can) and
+// placed as a staged output is.
+func (driver) Copy(_ context.Context, dst, src *url.URL, ifAbsent bool) error {
+	from, _, err := filePath(src)
+	if err != nil {
+		return err
+	}
+	in, err := os.Open(from)
+	if errors.Is(err, fs.ErrNotExist) {
+		return storage.ErrNotFound
+	}
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	if st, err := in.Stat(); err == nil && st.IsDir() {
+		return fmt.Errorf("%s is a directory, not a dataset", from)
+	}
+	s, err := stage(dst, ifAbsent, "")
+	if err != nil {
+		return err
+	}
+	if _, err := s.f.ReadFrom(in); err != nil {
+		_ = s.Discard(context.Background())
+		return err
+	}
+	return s.Commit(context.Background())
+}
+
+// Delete implements storage.Conditional.Delete. It holds the directory's
+// lock, so a compare-and-swap in progress never recreates what it removed.
+func (driver) Delete(_ context.Context, u *url.URL) error {
+	path, sync, err := filePath(u)
+	if err != nil {
+		return err
+	}
+	dir := filepath.Dir(path)
+	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	unlock, err := lockDir(dir)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return fmt.Errorf("%s is a directory, not a dataset", path)
+	}
+	err = os.Remove(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err == nil && sync {
+		if d, err := os.Open(dir); err == nil {
+			_ = d.Sync()
+			d.Close()
+		}
+	}
+	return err
 }
 
 // SweepStaged removes, under root, the temporary files the driver stages
@@ -224,7 +371,7 @@ func (driver) List(_ context.Context, u *url.URL) ([]storage.Object, error) {
 			return fs.SkipAll
 		case err != nil:
 			return err
-		case d.IsDir(), !d.Type().IsRegular(), isStaged(d.Name()):
+		case d.IsDir(), !d.Type().IsRegular(), isStaged(d.Name()), d.Name() == LockName:
 			return nil
 		}
 		info, err := d.Info()

@@ -7,7 +7,9 @@ import (
 	"io/fs"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -124,5 +126,76 @@ func TestFileDriverRefusesBadParameters(t *testing.T) {
 			require.Error(t, err)
 			require.True(t, strings.Contains(err.Error(), "sync=true or sync=false"), err.Error())
 		})
+	}
+}
+
+// TestSwapAcrossProcesses has several processes add to one counter file
+// by compare-and-swap, each retrying when it loses: only if the check and
+// the rename are one step across processes is no increment lost.
+func TestSwapAcrossProcesses(t *testing.T) {
+	if os.Getenv("FILESTORE_COUNTER") != "" {
+		return // a child, run by TestCounterChild
+	}
+	const procs, adds = 4, 25
+	u := URL(filepath.Join(t.TempDir(), "counter"))
+	m := new(storage.URLMux)
+	m.RegisterScheme(Scheme, driver{})
+	st, err := m.StageIf(t.Context(), u, "")
+	require.NoError(t, err)
+	_, err = io.WriteString(st, "0")
+	require.NoError(t, err)
+	require.NoError(t, st.Commit(t.Context()))
+
+	cmds := make([]*exec.Cmd, procs)
+	for i := range cmds {
+		cmds[i] = exec.CommandContext(t.Context(), os.Args[0], "-test.run=^TestCounterChild$", "-test.count=1")
+		cmds[i].Env = append(os.Environ(), "FILESTORE_COUNTER="+u, "FILESTORE_ADDS="+strconv.Itoa(adds))
+		require.NoError(t, cmds[i].Start())
+	}
+	for _, c := range cmds {
+		require.NoError(t, c.Wait())
+	}
+	rc, err := m.Open(t.Context(), u)
+	require.NoError(t, err)
+	b, err := io.ReadAll(rc)
+	require.NoError(t, err)
+	rc.Close()
+	require.Equal(t, strconv.Itoa(procs*adds), string(b), "increments were lost")
+}
+
+// TestCounterChild is TestSwapAcrossProcesses's child: it adds
+// FILESTORE_ADDS to the counter at FILESTORE_COUNTER.
+func TestCounterChild(t *testing.T) {
+	u := os.Getenv("FILESTORE_COUNTER")
+	if u == "" {
+		t.Skip("run by TestSwapAcrossProcesses")
+	}
+	adds, err := strconv.Atoi(os.Getenv("FILESTORE_ADDS"))
+	require.NoError(t, err)
+	m := new(storage.URLMux)
+	m.RegisterScheme(Scheme, driver{})
+	ctx := context.Background()
+	for range adds {
+		for {
+			a, err := m.Stat(ctx, u)
+			require.NoError(t, err)
+			rc, err := m.Open(ctx, u)
+			require.NoError(t, err)
+			b, err := io.ReadAll(rc)
+			rc.Close()
+			require.NoError(t, err)
+			n, err := strconv.Atoi(string(b))
+			require.NoError(t, err, "the counter holds %q", b)
+			st, err := m.StageIf(ctx, u, a.Generation)
+			require.NoError(t, err)
+			_, err = io.WriteString(st, strconv.Itoa(n+1))
+			require.NoError(t, err)
+			err = st.Commit(ctx)
+			if errors.Is(err, storage.ErrPrecondition) {
+				continue
+			}
+			require.NoError(t, err)
+			break
+		}
 	}
 }

@@ -4,7 +4,9 @@
 //
 // The server speaks plain HTTP on 127.0.0.1, as the storage library expects
 // of an emulator named by STORAGE_EMULATOR_HOST, and serves both the JSON API
-// (uploads) and the XML API (the library's reads) on the same host.
+// (uploads) and the XML API (the library's reads) on the same host. It
+// checks the generation precondition of a rewrite (a copy), which
+// fake-gcs-server ignores.
 package fakegcs
 
 import (
@@ -16,6 +18,8 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 
@@ -88,6 +92,12 @@ func Start(tb testing.TB) *Server {
 			Method: r.Method, Path: r.URL.EscapedPath(), Query: r.URL.Query(), ContentLength: r.ContentLength,
 		})
 		s.mu.Unlock()
+		if !s.rewriteConditionsMet(r) {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusPreconditionFailed)
+			_, _ = io.WriteString(w, `{"error":{"code":412,"message":"At least one of the pre-conditions you specified did not hold.","errors":[{"reason":"conditionNotMet"}]}}`)
+			return
+		}
 		handler.ServeHTTP(w, r)
 	}))
 	ts.Listener.Close()
@@ -110,6 +120,28 @@ func Start(tb testing.TB) *Server {
 	tb.Cleanup(func() { client.Close() })
 	s.Client = client
 	return s
+}
+
+// rewriteConditionsMet checks the ifGenerationMatch of a rewrite (an
+// object copy), which fake-gcs-server ignores. Unlike Cloud Storage's, the
+// check is not atomic with the copy: a test may rely on it to see a copy
+// refused, not to race two copies.
+func (s *Server) rewriteConditionsMet(r *http.Request) bool {
+	// POST /storage/v1/b/{bucket}/o/{object}/rewriteTo/b/{bucket}/o/{object}
+	_, dst, ok := strings.Cut(r.URL.Path, "/rewriteTo/b/")
+	want := r.URL.Query().Get("ifGenerationMatch")
+	if r.Method != http.MethodPost || !ok || want == "" {
+		return true
+	}
+	bucket, object, ok := strings.Cut(dst, "/o/")
+	if !ok {
+		return true
+	}
+	obj, err := s.fake.GetObject(bucket, object)
+	if err != nil {
+		return want == "0"
+	}
+	return want == strconv.FormatInt(obj.Generation, 10)
 }
 
 // Env returns the environment variables that point the storage library's

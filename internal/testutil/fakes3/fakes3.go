@@ -18,9 +18,6 @@
 package fakes3
 
 import (
-	"bytes"
-	"context"
-	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -33,9 +30,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
+
+	"github.com/glacier-pipeline/glacier/internal/testutil/s3test"
 )
 
 // Credentials and region the server accepts (it checks none of them, but the
@@ -59,6 +57,9 @@ type Server struct {
 	mu       sync.Mutex
 	requests []Request
 	deny     func(Request) bool
+
+	backend *s3mem.Backend
+	writeMu sync.Mutex // held while an object is replaced or removed
 }
 
 // Request is one request the server received, in arrival order.
@@ -74,8 +75,9 @@ type Request struct {
 // with tb.Cleanup.
 func Start(tb testing.TB) *Server {
 	tb.Helper()
-	faker := gofakes3.New(s3mem.New())
-	s := &Server{}
+	backend := s3mem.New()
+	faker := gofakes3.New(backend)
+	s := &Server{backend: backend}
 	handler := faker.Server()
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		req := Request{Method: r.Method, Path: r.URL.EscapedPath(), Query: r.URL.Query(), ContentLength: r.ContentLength}
@@ -93,6 +95,16 @@ func Start(tb testing.TB) *Server {
 			w.WriteHeader(http.StatusForbidden)
 			_, _ = io.WriteString(w, accessDenied)
 			return
+		}
+		if replacesObject(r) {
+			s.writeMu.Lock()
+			defer s.writeMu.Unlock()
+			if !s.conditionsMet(r) {
+				w.Header().Set("Content-Type", "application/xml")
+				w.WriteHeader(http.StatusPreconditionFailed)
+				_, _ = io.WriteString(w, preconditionFailed)
+				return
+			}
 		}
 		handler.ServeHTTP(w, r)
 	}))
@@ -130,55 +142,27 @@ func (s *Server) Env() map[string]string {
 // CreateBucket creates a bucket, failing the test on error.
 func (s *Server) CreateBucket(tb testing.TB, bucket string) {
 	tb.Helper()
-	if _, err := s.Client.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: &bucket}); err != nil {
-		tb.Fatalf("fakes3: create bucket %q: %v", bucket, err)
-	}
+	s3test.CreateBucket(tb, s.Client, bucket)
 }
 
 // PutObject stores data at bucket/key, failing the test on error.
 func (s *Server) PutObject(tb testing.TB, bucket, key string, data []byte) {
 	tb.Helper()
-	_, err := s.Client.PutObject(context.Background(), &s3.PutObjectInput{
-		Bucket: &bucket, Key: &key, Body: bytes.NewReader(data), ContentLength: aws.Int64(int64(len(data))),
-	})
-	if err != nil {
-		tb.Fatalf("fakes3: put s3://%s/%s: %v", bucket, key, err)
-	}
+	s3test.PutObject(tb, s.Client, bucket, key, data)
 }
 
 // GetObject returns the object at bucket/key and whether it exists, failing
 // the test on any other error.
 func (s *Server) GetObject(tb testing.TB, bucket, key string) ([]byte, bool) {
 	tb.Helper()
-	out, err := s.Client.GetObject(context.Background(), &s3.GetObjectInput{Bucket: &bucket, Key: &key})
-	var noKey *types.NoSuchKey
-	if errors.As(err, &noKey) {
-		return nil, false
-	}
-	if err != nil {
-		tb.Fatalf("fakes3: get s3://%s/%s: %v", bucket, key, err)
-	}
-	defer out.Body.Close()
-	data, err := io.ReadAll(out.Body)
-	if err != nil {
-		tb.Fatalf("fakes3: read s3://%s/%s: %v", bucket, key, err)
-	}
-	return data, true
+	return s3test.GetObject(tb, s.Client, bucket, key)
 }
 
 // MultipartUploads returns the keys of the multipart uploads in progress in
 // bucket (created, neither completed nor aborted).
 func (s *Server) MultipartUploads(tb testing.TB, bucket string) []string {
 	tb.Helper()
-	out, err := s.Client.ListMultipartUploads(context.Background(), &s3.ListMultipartUploadsInput{Bucket: &bucket})
-	if err != nil {
-		tb.Fatalf("fakes3: list multipart uploads in %q: %v", bucket, err)
-	}
-	var keys []string
-	for _, u := range out.Uploads {
-		keys = append(keys, aws.ToString(u.Key))
-	}
-	return keys
+	return s3test.MultipartUploads(tb, s.Client, bucket)
 }
 
 // Deny makes the server answer 403 AccessDenied, as S3 does for an action
@@ -195,6 +179,49 @@ func (s *Server) Deny(f func(Request) bool) {
 func IsAbortMultipartUpload(r Request) bool {
 	return r.Method == http.MethodDelete && r.Query.Has("uploadId")
 }
+
+// replacesObject reports whether r replaces or removes an object (rather
+// than a part, a bucket, or nothing): PutObject, CopyObject,
+// CompleteMultipartUpload, DeleteObject.
+func replacesObject(r *http.Request) bool {
+	q := r.URL.Query()
+	objectPath := strings.Count(strings.Trim(r.URL.Path, "/"), "/") >= 1
+	switch r.Method {
+	case http.MethodPut:
+		return objectPath && !q.Has("partNumber") && !q.Has("tagging") && !q.Has("acl")
+	case http.MethodPost:
+		return objectPath && q.Has("uploadId")
+	case http.MethodDelete:
+		return objectPath && !q.Has("uploadId")
+	}
+	return false
+}
+
+// conditionsMet checks r's If-Match and If-None-Match against the object
+// it writes, for the requests gofakes3 does not check itself. The caller
+// holds writeMu.
+func (s *Server) conditionsMet(r *http.Request) bool {
+	copying := r.Method == http.MethodPut && r.Header.Get("X-Amz-Copy-Source") != ""
+	completing := r.Method == http.MethodPost
+	ifMatch, ifNoneMatch := r.Header.Get("If-Match"), r.Header.Get("If-None-Match")
+	if (!copying && !completing) || (ifMatch == "" && ifNoneMatch == "") {
+		return true
+	}
+	bucket, key, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
+	obj, err := s.backend.HeadObject(bucket, key)
+	if err != nil {
+		// No such object (or bucket, which gofakes3 then reports).
+		return ifMatch == ""
+	}
+	etag := gofakes3.FormatETag(obj.Hash)
+	if ifNoneMatch == "*" {
+		return false
+	}
+	return ifMatch == "" || strings.Trim(ifMatch, `"`) == strings.Trim(etag, `"`)
+}
+
+const preconditionFailed = `<?xml version="1.0" encoding="UTF-8"?>
+<Error><Code>PreconditionFailed</Code><Message>At least one of the pre-conditions you specified did not hold</Message></Error>`
 
 const accessDenied = `<?xml version="1.0" encoding="UTF-8"?>
 <Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>`

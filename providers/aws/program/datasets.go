@@ -3,6 +3,12 @@
 package main
 
 import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path"
+	"strings"
+
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/s3"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
@@ -159,6 +165,49 @@ func uploadSource(ctx *pulumi.Context, d *dataset, file, storageClass string) er
 		args.StorageClass = pulumi.String(storageClass)
 	}
 	_, err := s3.NewBucketObjectv2(ctx, d.Logical, args)
+	return err
+}
+
+// uploadParts uploads a partitioned source dataset's parts, from the
+// folder dir, each to the object its entry in the part list names, and
+// then the list, the file list, as the dataset's object: the version
+// every task reads. Each part is a resource named after its object, so
+// adding or changing one file uploads that file alone.
+func uploadParts(ctx *pulumi.Context, d *dataset, dir, list, storageClass string) error {
+	data, err := os.ReadFile(list)
+	if err != nil {
+		return err
+	}
+	var entries []struct{ Key, Object string }
+	if err := json.Unmarshal(data, &entries); err != nil {
+		return fmt.Errorf("part list %s: %w", list, err)
+	}
+	var parts []pulumi.Resource
+	for _, e := range entries {
+		args := &s3.BucketObjectv2Args{
+			Bucket: d.Bucket.ID(),
+			Key:    pulumi.String(e.Object),
+			Source: pulumi.NewFileAsset(path.Join(dir, e.Key)),
+		}
+		if storageClass != "" {
+			args.StorageClass = pulumi.String(storageClass)
+		}
+		// Resource names may not hold "::"; escaping ':' and '%' keeps
+		// distinct objects distinct.
+		name := d.Logical + "/" + strings.NewReplacer("%", "%25", ":", "%3A").Replace(e.Object)
+		obj, err := s3.NewBucketObjectv2(ctx, name, args)
+		if err != nil {
+			return err
+		}
+		parts = append(parts, obj)
+	}
+	// The list goes up after its parts, so it never names a missing one.
+	_, err = s3.NewBucketObjectv2(ctx, d.Logical, &s3.BucketObjectv2Args{
+		Bucket:      d.Bucket.ID(),
+		Key:         pulumi.String(d.Name),
+		Source:      pulumi.NewFileAsset(list),
+		ContentType: pulumi.String("application/json"),
+	}, pulumi.DependsOn(parts))
 	return err
 }
 

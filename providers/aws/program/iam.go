@@ -16,38 +16,82 @@ type statement struct {
 	Actions []string
 	// Objects are datasets whose object the statement covers.
 	Objects []*dataset
+	// Keys are objects of datasets' buckets by key; a trailing '*'
+	// matches any rest.
+	Keys []objectKey
+	// Buckets are datasets whose bucket itself the statement covers;
+	// Prefixes, if any, are the only prefixes a listing may ask for.
+	Buckets  []*dataset
+	Prefixes []string
 	// Functions are functions it covers.
 	Functions []*lambda.Function
 	// OwnLogs covers the role's own log group and its streams.
 	OwnLogs bool
+	// OwnStateMachine covers the state machine whose role holds the
+	// statement; OwnExecutions its executions, among them the child
+	// executions of its Distributed Maps.
+	OwnStateMachine, OwnExecutions bool
 	// Any covers every resource, for actions that take no other.
 	Any bool
 }
 
-// policyDocument is the IAM policy of statements; ownLogs is the log group
-// OwnLogs covers, nil where none does.
-func policyDocument(statements []statement, ownLogs *cloudwatch.LogGroup) pulumi.StringOutput {
+// objectKey is the key, or a key pattern, of objects in a dataset's
+// bucket.
+type objectKey struct {
+	Dataset *dataset
+	Key     string
+}
+
+// owner are the resources a statement's Own fields stand for, nil where
+// the role has none.
+type owner struct {
+	// Logs is the role's function's log group.
+	Logs *cloudwatch.LogGroup
+	// StateMachine and Executions are the ARN of the role's state machine
+	// and the pattern of its executions' ARNs.
+	StateMachine, Executions pulumi.StringInput
+}
+
+// policyDocument is the IAM policy of statements, whose Own fields stand
+// for own's resources.
+func policyDocument(statements []statement, own owner) pulumi.StringOutput {
 	doc := pulumi.Array{}
 	for _, s := range statements {
 		resources := pulumi.StringArray{}
 		for _, d := range s.Objects {
 			resources = append(resources, d.ObjectARN())
 		}
+		for _, k := range s.Keys {
+			resources = append(resources, pulumi.Sprintf("%s/%s", k.Dataset.Bucket.Arn, k.Key))
+		}
+		for _, d := range s.Buckets {
+			resources = append(resources, d.Bucket.Arn)
+		}
 		for _, f := range s.Functions {
 			resources = append(resources, f.Arn)
 		}
-		if s.OwnLogs && ownLogs != nil {
-			resources = append(resources, pulumi.Sprintf("%s:*", ownLogs.Arn))
+		if s.OwnLogs && own.Logs != nil {
+			resources = append(resources, pulumi.Sprintf("%s:*", own.Logs.Arn))
+		}
+		if s.OwnStateMachine && own.StateMachine != nil {
+			resources = append(resources, own.StateMachine)
+		}
+		if s.OwnExecutions && own.Executions != nil {
+			resources = append(resources, own.Executions)
 		}
 		if s.Any {
 			resources = append(resources, pulumi.String("*"))
 		}
-		doc = append(doc, pulumi.Map{
+		st := pulumi.Map{
 			"Sid":      pulumi.String(s.Sid),
 			"Effect":   pulumi.String("Allow"),
 			"Action":   pulumi.ToStringArray(s.Actions),
 			"Resource": resources,
-		})
+		}
+		if len(s.Prefixes) > 0 {
+			st["Condition"] = pulumi.Map{"StringLike": pulumi.Map{"s3:prefix": pulumi.ToStringArray(s.Prefixes)}}
+		}
+		doc = append(doc, st)
 	}
 	return pulumi.JSONMarshal(pulumi.Map{
 		"Version":   pulumi.String("2012-10-17"),

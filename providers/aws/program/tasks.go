@@ -51,7 +51,7 @@ func newTask(ctx *pulumi.Context, args taskArgs) (*lambda.Function, error) {
 	}
 	policy, err := iam.NewRolePolicy(ctx, args.Role, &iam.RolePolicyArgs{
 		Role:   role.ID(),
-		Policy: policyDocument(args.Policy, logs),
+		Policy: policyDocument(args.Policy, owner{Logs: logs}),
 	})
 	if err != nil {
 		return nil, err

@@ -43,6 +43,20 @@
 // buckets that receive outputs should carry a lifecycle rule with
 // AbortIncompleteMultipartUpload.
 //
+// # Conditional writes
+//
+// The driver is a storage.Conditional. An object's generation is its ETag,
+// which S3 derives from its bytes. StageIf sends the output as Stage does
+// and makes its PutObject or CompleteMultipartUpload conditional
+// (If-Match: the ETag, or If-None-Match: * to create only), so S3 checks
+// and replaces in one step; a loser's multipart upload is aborted. S3
+// answers a lost condition with 412 PreconditionFailed, with 409
+// ConditionalRequestConflict when another conditional write of the key is
+// in flight, and with 404 NoSuchKey when an If-Match object is gone: each
+// is a storage.ErrPrecondition. Copy is CopyObject (UploadPartCopy, part by
+// part, for an object over 5 GiB), with If-None-Match: * for CopyIfAbsent.
+// A missing bucket and 403 AccessDenied match storage.ErrPermanent.
+//
 // # Endpoints
 //
 // NewFromEnv loads the standard AWS configuration (environment, shared files,
@@ -56,6 +70,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"net/url"
 	"slices"
 	"strings"
@@ -65,6 +80,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/glacier-pipeline/glacier/storage"
 )
@@ -80,6 +96,8 @@ const (
 	MinPartSize = 5 << 20
 	// MaxPartSize is the largest part S3 accepts.
 	MaxPartSize = 5 << 30
+	// MaxCopyObjectSize is the largest object one CopyObject copies.
+	MaxCopyObjectSize = 5 << 30
 )
 
 // Options are the optional settings of a Driver. A nil *Options means the
@@ -91,6 +109,11 @@ type Options struct {
 	// between MinPartSize and MaxPartSize.
 	PartSize int
 
+	// CopyLimit is the largest object Copy copies with one CopyObject;
+	// larger ones are copied part by part. Zero means MaxCopyObjectSize;
+	// otherwise it must be between 1 and MaxCopyObjectSize.
+	CopyLimit int64
+
 	// UsePathStyle makes NewFromEnv address buckets as
 	// https://endpoint/bucket/key rather than https://bucket.endpoint/key
 	// even without an endpoint override. New ignores it: configure the
@@ -101,11 +124,16 @@ type Options struct {
 // Driver reads and writes objects in S3 through one client. It is safe for
 // concurrent use.
 type Driver struct {
-	client   *s3.Client
-	partSize int
+	client    *s3.Client
+	partSize  int
+	copyLimit int64
 }
 
-var _ storage.Driver = (*Driver)(nil)
+var (
+	_ storage.Driver      = (*Driver)(nil)
+	_ storage.Lister      = (*Driver)(nil)
+	_ storage.Conditional = (*Driver)(nil)
+)
 
 // New returns a Driver that uses client. It fails only if opts is invalid.
 func New(client *s3.Client, opts *Options) (*Driver, error) {
@@ -123,7 +151,15 @@ func New(client *s3.Client, opts *Options) (*Driver, error) {
 		return nil, fmt.Errorf("s3store: Options.PartSize %d is out of range: S3 parts are %d to %d bytes (0 means the default, %d)",
 			partSize, MinPartSize, MaxPartSize, DefaultPartSize)
 	}
-	return &Driver{client: client, partSize: partSize}, nil
+	copyLimit := opts.CopyLimit
+	switch {
+	case copyLimit == 0:
+		copyLimit = MaxCopyObjectSize
+	case copyLimit < 0 || copyLimit > MaxCopyObjectSize:
+		return nil, fmt.Errorf("s3store: Options.CopyLimit %d is out of range: one CopyObject copies 1 to %d bytes (0 means that)",
+			copyLimit, int64(MaxCopyObjectSize))
+	}
+	return &Driver{client: client, partSize: partSize, copyLimit: copyLimit}, nil
 }
 
 // NewFromEnv returns a Driver whose client is configured from the environment
@@ -186,7 +222,7 @@ func (d *Driver) Stage(ctx context.Context, u *url.URL) (storage.Staged, error) 
 	if err != nil {
 		return nil, err
 	}
-	return newUpload(ctx, d, bucket, key), nil
+	return newUpload(ctx, d, bucket, key, nil), nil
 }
 
 // urls is the form of the driver's URLs.
@@ -198,11 +234,18 @@ func ParseURL(u string) (bucket, key string, err error) { return urls.Parse(u) }
 
 // bucketError names the bucket in err if S3 says it does not exist: that
 // is a deployment fault, which the error must not hide behind the call
-// that met it.
+// that met it. A missing bucket and a denied request match
+// storage.ErrPermanent: no retry can fix them.
 func bucketError(bucket string, err error) error {
 	var api smithy.APIError
-	if errors.As(err, &api) && api.ErrorCode() == "NoSuchBucket" {
-		return fmt.Errorf("bucket %q does not exist: %w", bucket, err)
+	var resp *smithyhttp.ResponseError
+	switch {
+	case errors.As(err, &api) && api.ErrorCode() == "NoSuchBucket":
+		return fmt.Errorf("%w: bucket %q does not exist: %w", storage.ErrPermanent, bucket, err)
+	case errors.As(err, &api) && api.ErrorCode() == "AccessDenied",
+		errors.As(err, &resp) && resp.HTTPStatusCode() == http.StatusForbidden:
+		return fmt.Errorf("%w: S3 denied access in bucket %q; check that the caller's IAM policy allows this action on this key: %w",
+			storage.ErrPermanent, bucket, err)
 	}
 	return err
 }

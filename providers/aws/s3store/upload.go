@@ -20,6 +20,7 @@ import (
 type upload struct {
 	d           *Driver
 	bucket, key string
+	cond        *condition // nil: commit unconditionally
 
 	// partCtx bounds the background part uploads; Discard cancels it.
 	partCtx    context.Context
@@ -41,11 +42,11 @@ type partResult struct {
 	err  error
 }
 
-func newUpload(ctx context.Context, d *Driver, bucket, key string) *upload {
+func newUpload(ctx context.Context, d *Driver, bucket, key string, cond *condition) *upload {
 	// A part upload started by Write must not outlive the Stage's context,
 	// but must be stoppable on its own by Discard.
 	partCtx, cancel := context.WithCancel(ctx)
-	return &upload{d: d, bucket: bucket, key: key, partCtx: partCtx, cancelPart: cancel}
+	return &upload{d: d, bucket: bucket, key: key, cond: cond, partCtx: partCtx, cancelPart: cancel}
 }
 
 // Write buffers p, uploading each part once it is full and more bytes follow
@@ -196,9 +197,11 @@ func (w *upload) commit(ctx context.Context) error {
 			Key:           str(w.key),
 			Body:          bytes.NewReader(w.buf),
 			ContentLength: new(int64(len(w.buf))),
+			IfMatch:       w.cond.ifMatch(),
+			IfNoneMatch:   w.cond.ifNoneMatch(),
 		})
 		if err != nil {
-			return fmt.Errorf("put object: %w", bucketError(w.bucket, err))
+			return fmt.Errorf("put object: %w", w.cond.lost(w.bucket, w.key, err))
 		}
 		return nil
 	}
@@ -217,9 +220,11 @@ func (w *upload) commit(ctx context.Context) error {
 		Key:             str(w.key),
 		UploadId:        str(w.uploadID),
 		MultipartUpload: &types.CompletedMultipartUpload{Parts: w.parts},
+		IfMatch:         w.cond.ifMatch(),
+		IfNoneMatch:     w.cond.ifNoneMatch(),
 	})
 	if err != nil {
-		return fmt.Errorf("complete multipart upload %s: %w", w.uploadID, err)
+		return fmt.Errorf("complete multipart upload %s: %w", w.uploadID, w.cond.lost(w.bucket, w.key, err))
 	}
 	return nil
 }

@@ -138,7 +138,7 @@ func TestETL(t *testing.T) {
 		})
 	}
 	for name, f := range fns {
-		require.NoError(t, f.waitReady(2*time.Minute), "function %s:\n%s", name, f.out.String())
+		require.NoError(t, f.WaitReady(2*time.Minute), "function %s:\n%s", name, f.Output())
 	}
 
 	responses := map[string]fnspec.Response{}
@@ -147,11 +147,11 @@ func TestETL(t *testing.T) {
 		var wg sync.WaitGroup
 		for _, name := range wave {
 			wg.Go(func() {
-				status, body, err := fns[name].invoke(ctx, "e2e-run")
+				status, body, err := fns[name].Invoke(ctx, "e2e-run")
 				mu.Lock()
 				defer mu.Unlock()
 				if !assert.NoError(t, err, "invoke %s", name) ||
-					!assert.Equal(t, http.StatusOK, status, "task %s (wave %d): %s\nfunction output:\n%s", name, i, body, fns[name].out.String()) {
+					!assert.Equal(t, http.StatusOK, status, "task %s (wave %d): %s\nfunction output:\n%s", name, i, body, fns[name].Output()) {
 					return
 				}
 				var r fnspec.Response
@@ -181,11 +181,11 @@ func TestETL(t *testing.T) {
 		assert.Equal(t, "e2e-run", responses[d.Producer].RunID)
 	}
 	// The task's log reaches the function's log, prefixed.
-	assert.Contains(t, fns["clean_orders"].out.String(), "[clean_orders] ")
+	assert.Contains(t, fns["clean_orders"].Output(), "[clean_orders] ")
 	// The precompiled code was used: no function compiled its module.
 	if gcfbundle.Precompilable() {
 		for name, f := range fns {
-			assert.Empty(t, f.compiledFiles(t), "function %s compiled its module instead of loading the bundle's precompiled code", name)
+			assert.Empty(t, f.CompiledFiles(t), "function %s compiled its module instead of loading the bundle's precompiled code", name)
 		}
 	}
 }
@@ -341,12 +341,12 @@ func TestHostile(t *testing.T) {
 				"STORAGE_EMULATOR_HOST": srv.Host,
 				fnspec.DatasetsEnv:      datasetsEnv(t, urls, h.outputs...),
 			})
-			status, body, err := f.invoke(t.Context(), "hostile-run")
+			status, body, err := f.Invoke(t.Context(), "hostile-run")
 			require.NoError(t, err)
 			local, localErr := runHostileLocally(t, pool, h)
 
 			if h.kind == "" {
-				require.Equal(t, http.StatusOK, status, "%s\nfunction output:\n%s", body, f.out.String())
+				require.Equal(t, http.StatusOK, status, "%s\nfunction output:\n%s", body, f.Output())
 				require.NoError(t, localErr)
 				for _, o := range h.outputs {
 					got, ok := srv.GetObject(t, bucket, o)
@@ -356,7 +356,7 @@ func TestHostile(t *testing.T) {
 				checkEnviron(t, string(local["env"]))
 				return
 			}
-			require.Equal(t, http.StatusInternalServerError, status, "%s\nfunction output:\n%s", body, f.out.String())
+			require.Equal(t, http.StatusInternalServerError, status, "%s\nfunction output:\n%s", body, f.Output())
 			var fail gcfrt.Failure
 			require.NoError(t, json.Unmarshal(body, &fail))
 			assert.Equal(t, gcfrt.Failure{Task: h.fixture, RunID: "hostile-run", Status: "failed", Kind: h.kind, Error: fail.Error}, fail)

@@ -112,14 +112,14 @@ func serveHostile(t *testing.T, srv *fakegcs.Server, base builtBundle, name stri
 		"STORAGE_EMULATOR_HOST": srv.Host,
 		fnspec.DatasetsEnv:      datasetsEnv(t, map[string]string{"out": "gs://hostile-modules/out"}, "out"),
 	})
-	tree := attacks.WatchTree(f.cmd.Process.Pid)
+	tree := attacks.WatchTree(f.Pid())
 	start := time.Now()
-	status, body, err := f.invoke(t.Context(), "r")
+	status, body, err := f.Invoke(t.Context(), "r")
 	took := time.Since(start)
 	peak := tree.Stop()
 	require.NoError(t, err)
 
-	require.Equal(t, http.StatusInternalServerError, status, "%s\nfunction output:\n%s", body, f.out.String())
+	require.Equal(t, http.StatusInternalServerError, status, "%s\nfunction output:\n%s", body, f.Output())
 	var fail gcfrt.Failure
 	require.NoError(t, json.Unmarshal(body, &fail))
 	assert.NotContains(t, fail.Error, "goroutine")

@@ -42,6 +42,16 @@
 // The context given to Stage bounds the whole upload, Commit included:
 // once it is done the output can only be discarded.
 //
+// # Conditional writes
+//
+// The driver is a storage.Conditional. An object's generation is Cloud
+// Storage's generation number, new with every write. StageIf's upload
+// carries the precondition (ifGenerationMatch, or DoesNotExist to create
+// only), which Cloud Storage checks as it finalizes the object, in one
+// step; a lost precondition (412) is storage.ErrPrecondition and leaves
+// the object as it was. Copy is a rewrite (a Copier), under DoesNotExist
+// for CopyIfAbsent. A missing bucket and 403 match storage.ErrPermanent.
+//
 // # Endpoints
 //
 // NewFromEnv uses storage.NewClient, which finds credentials the usual way
@@ -89,7 +99,11 @@ type Driver struct {
 	chunkSize int
 }
 
-var _ glstorage.Driver = (*Driver)(nil)
+var (
+	_ glstorage.Driver      = (*Driver)(nil)
+	_ glstorage.Lister      = (*Driver)(nil)
+	_ glstorage.Conditional = (*Driver)(nil)
+)
 
 // New returns a Driver that uses client. It fails only if its arguments are
 // invalid.
@@ -149,19 +163,25 @@ func (d *Driver) Open(ctx context.Context, u *url.URL) (io.ReadCloser, error) {
 		return nil, err
 	}
 	r, err := d.client.Bucket(bucket).Object(object).NewReader(ctx)
-	if errors.Is(err, storage.ErrObjectNotExist) {
-		// Also what a missing bucket looks like; Attrs tells them apart
-		// (a role without storage.buckets.get is refused, with 403, only
-		// if the bucket exists).
-		if _, berr := d.client.Bucket(bucket).Attrs(ctx); errors.Is(berr, storage.ErrBucketNotExist) {
-			return nil, fmt.Errorf("bucket %q does not exist: %w", bucket, berr)
-		}
-		return nil, fmt.Errorf("%w: %w", glstorage.ErrNotFound, err)
-	}
 	if err != nil {
-		return nil, err
+		return nil, d.notFound(ctx, bucket, err)
 	}
 	return r, nil
+}
+
+// notFound tells a missing object (glstorage.ErrNotFound) from a missing
+// bucket in err, as Cloud Storage answers both with 404; other errors go
+// to bucketError.
+func (d *Driver) notFound(ctx context.Context, bucket string, err error) error {
+	if !errors.Is(err, storage.ErrObjectNotExist) {
+		return bucketError(bucket, err)
+	}
+	// Attrs tells them apart (a role without storage.buckets.get is
+	// refused, with 403, only if the bucket exists).
+	if _, berr := d.client.Bucket(bucket).Attrs(ctx); errors.Is(berr, storage.ErrBucketNotExist) {
+		return fmt.Errorf("%w: bucket %q does not exist: %w", glstorage.ErrPermanent, bucket, berr)
+	}
+	return fmt.Errorf("%w: %w", glstorage.ErrNotFound, err)
 }
 
 // Stage implements storage.Driver.Stage; see the package documentation for
@@ -179,9 +199,19 @@ func (d *Driver) Stage(ctx context.Context, u *url.URL) (glstorage.Staged, error
 	return &upload{bucket: bucket, w: w, cancel: cancel}, nil
 }
 
+// stageIf is Stage with the writer's object under conds.
+func (d *Driver) stageIf(ctx context.Context, bucket, object string, conds storage.Conditions) *upload {
+	wctx, cancel := context.WithCancelCause(ctx)
+	w := d.client.Bucket(bucket).Object(object).If(conds).NewWriter(wctx)
+	w.ChunkSize = d.chunkSize
+	return &upload{bucket: bucket, object: object, cond: true, w: w, cancel: cancel}
+}
+
 // upload is a staged output: an open storage.Writer.
 type upload struct {
 	bucket string
+	object string // set with cond
+	cond   bool   // the writer carries a generation precondition
 	w      *storage.Writer
 	cancel context.CancelCauseFunc
 }
@@ -215,11 +245,29 @@ func (u *upload) Discard(context.Context) error {
 }
 
 // bucketError names the bucket in err if Cloud Storage says it does not
-// exist: an upload's only 404.
+// exist: an upload's only 404. A lost precondition (412) matches
+// glstorage.ErrPrecondition.
 func (u *upload) bucketError(err error) error {
 	var api *googleapi.Error
-	if errors.As(err, &api) && api.Code == http.StatusNotFound {
-		return fmt.Errorf("bucket %q does not exist: %w", u.bucket, err)
+	switch {
+	case errors.As(err, &api) && api.Code == http.StatusNotFound:
+		return fmt.Errorf("%w: bucket %q does not exist: %w", glstorage.ErrPermanent, u.bucket, err)
+	case u.cond && errors.As(err, &api) && api.Code == http.StatusPreconditionFailed:
+		return fmt.Errorf("%w: gs://%s/%s is not at the generation the write expected: %w", glstorage.ErrPrecondition, u.bucket, u.object, err)
+	}
+	return bucketError(u.bucket, err)
+}
+
+// bucketError marks the errors no retry can fix: a missing bucket, and a
+// request the caller's IAM roles do not allow.
+func bucketError(bucket string, err error) error {
+	var api *googleapi.Error
+	switch {
+	case errors.Is(err, storage.ErrBucketNotExist):
+		return fmt.Errorf("%w: bucket %q does not exist: %w", glstorage.ErrPermanent, bucket, err)
+	case errors.As(err, &api) && api.Code == http.StatusForbidden:
+		return fmt.Errorf("%w: Cloud Storage denied access in bucket %q; check that the caller's IAM roles allow this action on this object: %w",
+			glstorage.ErrPermanent, bucket, err)
 	}
 	return err
 }
@@ -250,11 +298,8 @@ func (d *Driver) List(ctx context.Context, u *url.URL) ([]glstorage.Object, erro
 		if errors.Is(err, iterator.Done) {
 			break
 		}
-		if errors.Is(err, storage.ErrBucketNotExist) {
-			return nil, fmt.Errorf("bucket %q does not exist: %w", bucket, err)
-		}
 		if err != nil {
-			return nil, err
+			return nil, bucketError(bucket, err)
 		}
 		out = append(out, glstorage.Object{Name: strings.TrimPrefix(attrs.Name, prefix), Size: attrs.Size})
 	}

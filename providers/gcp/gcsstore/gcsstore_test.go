@@ -1,6 +1,7 @@
 package gcsstore_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -11,6 +12,8 @@ import (
 	"github.com/glacier-pipeline/glacier/providers/gcp/gcsstore"
 	"github.com/glacier-pipeline/glacier/storage"
 	"github.com/glacier-pipeline/glacier/storage/drivertest"
+	"github.com/glacier-pipeline/glacier/store"
+	"github.com/glacier-pipeline/glacier/store/storetest"
 )
 
 const bucket = "glacier-test"
@@ -151,4 +154,28 @@ func TestURLs(t *testing.T) {
 	require.NoError(t, err)
 	gcsstore.SetDefault(drv)
 	drivertest.CheckScheme(t, harness(explicit, drv, 1), "set explicitly")
+}
+
+// TestStore runs the store's conformance suite on Cloud Storage: its state
+// in one bucket, dataset "a" in a bucket of its own, as a deployment lays
+// them out.
+func TestStore(t *testing.T) {
+	srv := fakegcs.Start(t)
+	srv.CreateBucket(t, "state")
+	srv.CreateBucket(t, "dataset-a")
+	drv, err := gcsstore.New(srv.Client, nil)
+	require.NoError(t, err)
+	m := new(storage.URLMux)
+	m.RegisterScheme(gcsstore.Scheme, drv)
+	n := 0
+	storetest.Run(t, storetest.Harness{
+		Mux: m,
+		Layout: func(t *testing.T) store.Layout {
+			n++
+			return store.Layout{
+				State:    fmt.Sprintf("gs://state/t%d", n),
+				Datasets: map[string]string{"a": fmt.Sprintf("gs://dataset-a/t%d", n)},
+			}
+		},
+	})
 }

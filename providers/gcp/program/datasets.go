@@ -3,6 +3,12 @@
 package main
 
 import (
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/pulumi/pulumi-gcp/sdk/v9/go/gcp/storage"
@@ -76,6 +82,53 @@ func uploadSource(ctx *pulumi.Context, d *dataset, file string) error {
 		Name:   pulumi.String(d.Name),
 		Source: pulumi.NewFileAsset(file),
 	})
+	return err
+}
+
+// partEntry is the part of an entry of a part list that uploading needs:
+// the part's key and the object, relative to the list's folder, the
+// bucket's root, that holds it.
+type partEntry struct {
+	Key    string `json:"key"`
+	Object string `json:"object"`
+}
+
+// uploadParts uploads a partitioned source: each part of the list in
+// listFile, from dir/<key>, as the object the list names for it, and then
+// the list as the dataset's object, so that the list never names a part
+// not yet uploaded. A part's resource is named after a digest of its key,
+// which may hold any character a resource name should not.
+func uploadParts(ctx *pulumi.Context, d *dataset, listFile, dir string) error {
+	data, err := os.ReadFile(listFile)
+	if err != nil {
+		return fmt.Errorf("dataset %s: %w; compile the pipeline again", d.Name, err)
+	}
+	var entries []partEntry
+	if err := json.Unmarshal(data, &entries); err != nil {
+		return fmt.Errorf("dataset %s: %s is not a part list: %w; compile the pipeline again", d.Name, listFile, err)
+	}
+	var parts []pulumi.Resource
+	for _, e := range entries {
+		if !fs.ValidPath(e.Key) || !fs.ValidPath(e.Object) {
+			return fmt.Errorf("dataset %s: %s names part %q at %q, which is not a clean relative name; compile the pipeline again",
+				d.Name, listFile, e.Key, e.Object)
+		}
+		sum := sha256.Sum256([]byte(e.Key))
+		part, err := storage.NewBucketObject(ctx, fmt.Sprintf("%s-part-%x", d.Logical, sum[:8]), &storage.BucketObjectArgs{
+			Bucket: d.Bucket.Name,
+			Name:   pulumi.String(e.Object),
+			Source: pulumi.NewFileAsset(filepath.Join(dir, filepath.FromSlash(e.Key))),
+		})
+		if err != nil {
+			return err
+		}
+		parts = append(parts, part)
+	}
+	_, err = storage.NewBucketObject(ctx, d.Logical, &storage.BucketObjectArgs{
+		Bucket: d.Bucket.Name,
+		Name:   pulumi.String(d.Name),
+		Source: pulumi.NewFileAsset(listFile),
+	}, pulumi.DependsOn(parts))
 	return err
 }
 

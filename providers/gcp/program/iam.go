@@ -21,9 +21,47 @@ type grant struct {
 	// Role is a predefined role (roles/...) or the ID of one of the
 	// program's custom roles.
 	Role string
-	// ObjectOnly limits the grant, by an IAM condition, to the dataset's
-	// object.
-	ObjectOnly bool
+	// Scope limits the grant, by an IAM condition, within the bucket; zero
+	// is the whole bucket.
+	Scope scope
+}
+
+// scope is what an IAM condition limits a grant to. Cloud Storage checks
+// an object's request against its name and a listing against its prefix.
+type scope int
+
+const (
+	// objectScope is the dataset's object alone.
+	objectScope scope = iota + 1
+	// objectAndRunsScope is the dataset's object and the parts its runs
+	// stage under <dataset>.runs/.
+	objectAndRunsScope
+	// runListingScope is listings of <dataset>.runs/.
+	runListingScope
+)
+
+// condition is the IAM condition of scope s on d's bucket.
+func (s scope) condition(d *dataset) *storage.BucketIAMMemberConditionArgs {
+	object := pulumi.Sprintf("projects/_/buckets/%s/objects/%s", d.Bucket.Name, d.Name)
+	runs := d.Name + ".runs/"
+	switch s {
+	case objectScope:
+		return &storage.BucketIAMMemberConditionArgs{
+			Title:      pulumi.String("only-the-dataset-object"),
+			Expression: pulumi.Sprintf(`resource.name == "%s"`, object),
+		}
+	case objectAndRunsScope:
+		return &storage.BucketIAMMemberConditionArgs{
+			Title:      pulumi.String("the-dataset-object-and-its-runs"),
+			Expression: pulumi.Sprintf(`resource.name == "%s" || resource.name.startsWith("%s.runs/")`, object, object),
+		}
+	case runListingScope:
+		return &storage.BucketIAMMemberConditionArgs{
+			Title:      pulumi.String("listing-the-dataset-runs"),
+			Expression: pulumi.String(`api.getAttribute("storage.googleapis.com/objectListPrefix", "").startsWith("` + runs + `")`),
+		}
+	}
+	return nil
 }
 
 // grantAll binds account, whose ID is accountID, to its roles on the
@@ -41,11 +79,10 @@ func grantAll(ctx *pulumi.Context, s *shared, accountID string, account *service
 			role = custom.Name
 		}
 		args := &storage.BucketIAMMemberArgs{Bucket: g.Dataset.Bucket.Name, Role: role, Member: member}
-		if g.ObjectOnly {
-			args.Condition = &storage.BucketIAMMemberConditionArgs{
-				Title:      pulumi.String("only-the-dataset-object"),
-				Expression: pulumi.Sprintf(`resource.name == "projects/_/buckets/%s/objects/%s"`, g.Dataset.Bucket.Name, g.Dataset.Name),
-			}
+		if c := g.Scope.condition(g.Dataset); c != nil {
+			args.Condition = c
+		} else if g.Scope != 0 {
+			return nil, fmt.Errorf("grant of %s to %s: unknown scope %d", g.What, accountID, g.Scope)
 		}
 		b, err := storage.NewBucketIAMMember(ctx, accountID+"-"+g.What+"-"+g.Dataset.Name, args)
 		if err != nil {

@@ -28,5 +28,6 @@ func (t *Task) TaskSpec(pipeline string) fnspec.TaskSpec {
 		Map:               t.Map,
 		MapBatch:          t.Batch(),
 		ToleratedFailures: t.ToleratedFailures,
+		Producers:         t.Producers,
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/glacier-pipeline/glacier/internal/fnspec"
+	"github.com/glacier-pipeline/glacier/store"
 	"github.com/glacier-pipeline/glacier/wasmcheck"
 	"github.com/glacier-pipeline/glacier/wasmrt"
 )
@@ -63,6 +64,10 @@ type Options struct {
 	// which is what Lambda needs (it sends one request at a time). The
 	// lines of invocations running at once share Log and may interleave.
 	Workers int
+	// State is the URL of the store's state, which turns memoisation on
+	// (see fnspec.StateEnv); empty means the value of that variable, and
+	// no memoisation when it is unset too.
+	State string
 	// WorkerCommand starts a worker process; nil means this program again.
 	// See wasmrt.PoolOptions.Command.
 	WorkerCommand func() *exec.Cmd
@@ -80,6 +85,7 @@ type Handler struct {
 	spec     fnspec.TaskSpec
 	module   string
 	datasets map[string]string
+	store    *store.Store // nil without memoisation
 	memory   uint64
 	compile  wasmrt.CompileBudget
 	margin   func(time.Duration) time.Duration
@@ -118,6 +124,15 @@ func New(ctx context.Context, opts Options) (*Handler, error) {
 		compile:  compileBudget(spec),
 		margin:   opts.StopMargin,
 		log:      opts.Log,
+	}
+	state := opts.State
+	if state == "" {
+		state = os.Getenv(fnspec.StateEnv)
+	}
+	if state != "" {
+		if h.store, err = openStore(spec, datasets, state); err != nil {
+			return nil, err
+		}
 	}
 	if h.margin == nil {
 		h.margin = DefaultStopMargin
@@ -237,6 +252,8 @@ func (h *Handler) Invoke(ctx context.Context, req fnspec.Request) (fnspec.Respon
 		err = h.commit(ctx, &out)
 	case req.MapMode():
 		err = h.runParts(ctx, req, &out)
+	case h.store != nil:
+		err = h.runMemoised(ctx, &out, start)
 	default:
 		err = h.runWhole(ctx, &out)
 	}

@@ -49,16 +49,16 @@ func (h *Handler) url(dataset, name string) (string, error) {
 func (h *Handler) readList(ctx context.Context, dataset string) ([]fnspec.PartEntry, error) {
 	rc, err := storage.DefaultURLMux().Open(ctx, h.datasets[dataset])
 	if errors.Is(err, storage.ErrNotFound) {
-		return nil, &Error{Kind: fnspec.KindStorage, Err: fmt.Errorf("partitioned input %q has no version yet (no part list at %s): %w; "+
-			"check that the task writing it succeeded, or that the deployment uploaded its source", dataset, h.datasets[dataset], err)}
+		return nil, storageError(fmt.Errorf("partitioned input %q has no version yet (no part list at %s): %w; "+
+			"check that the task writing it succeeded, or that the deployment uploaded its source", dataset, h.datasets[dataset], err))
 	}
 	if err != nil {
-		return nil, &Error{Kind: fnspec.KindStorage, Err: fmt.Errorf("partitioned input %q: %w", dataset, err)}
+		return nil, storageError(fmt.Errorf("partitioned input %q: %w", dataset, err))
 	}
 	defer rc.Close()
 	data, err := io.ReadAll(io.LimitReader(rc, maxListBytes+1))
 	if err != nil {
-		return nil, &Error{Kind: fnspec.KindStorage, Err: fmt.Errorf("partitioned input %q: %w", dataset, err)}
+		return nil, storageError(fmt.Errorf("partitioned input %q: %w", dataset, err))
 	}
 	if len(data) > maxListBytes {
 		return nil, fmt.Errorf("partitioned input %q: its part list is over %d MiB", dataset, maxListBytes>>20)
@@ -77,7 +77,7 @@ func (h *Handler) writeList(ctx context.Context, dataset string, entries []fnspe
 		return fnspec.OutputInfo{}, fmt.Errorf("output %q: %w", dataset, err)
 	}
 	fail := func(err error) (fnspec.OutputInfo, error) {
-		return fnspec.OutputInfo{}, &Error{Kind: fnspec.KindStorage, Err: fmt.Errorf("commit the part list of output %q: %w", dataset, err)}
+		return fnspec.OutputInfo{}, storageError(fmt.Errorf("commit the part list of output %q: %w", dataset, err))
 	}
 	st, err := storage.DefaultURLMux().Stage(ctx, h.datasets[dataset])
 	if err != nil {
@@ -259,7 +259,7 @@ func (h *Handler) commit(ctx context.Context, out *fnspec.Response) error {
 		}
 		objs, err := storage.DefaultURLMux().List(ctx, prefix)
 		if err != nil {
-			return &Error{Kind: fnspec.KindStorage, Err: fmt.Errorf("output %q: %w", n, err)}
+			return storageError(fmt.Errorf("output %q: %w", n, err))
 		}
 		staged[i] = make(map[string]int64, len(objs))
 		for _, o := range objs {

@@ -13,6 +13,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/glacier-pipeline/glacier/internal/fnspec"
+	"github.com/glacier-pipeline/glacier/internal/testutil/fakes3"
+	"github.com/glacier-pipeline/glacier/providers/aws/s3store"
 	"github.com/glacier-pipeline/glacier/providers/internal/fnrt"
 )
 
@@ -170,4 +172,28 @@ func TestInvokePoisonPart(t *testing.T) {
 	_, err = h.Invoke(ctx, fnspec.Request{RunID: "r1", Commit: true})
 	assert.ErrorContains(t, err, `part "b.csv"`)
 	assert.NoFileExists(t, filepath.Join(s.dir, "sums"))
+}
+
+// TestPartsStorageDenied: a part list in a bucket that does not exist
+// fails the invocation with kind StorageDenied, which no platform retries,
+// naming the bucket.
+func TestPartsStorageDenied(t *testing.T) {
+	srv := fakes3.Start(t)
+	drv, err := s3store.New(srv.Client, nil)
+	require.NoError(t, err)
+	s3store.SetDefault(drv)
+	t.Cleanup(func() { s3store.SetDefault(nil) })
+	fn, _ := artifact(t, "partsum", func(sp *fnspec.TaskSpec) {
+		sp.Task = "split"
+		sp.Inputs, sp.Outputs, sp.Partitioned = []string{"logs"}, []string{"days"}, []string{"logs", "days"}
+		sp.Params = map[string]string{"mode": "split"}
+	})
+	h := newHandler(t, fnrt.Options{Dir: fn, Datasets: map[string]string{
+		"logs": "s3://no-such-bucket/logs", "days": "s3://no-such-bucket/days",
+	}})
+	_, err = h.Invoke(context.Background(), fnspec.Request{RunID: "r1"})
+	var fe *fnrt.Error
+	require.True(t, errors.As(err, &fe), "%v", err)
+	assert.Equal(t, fnspec.KindStorageDenied, fe.Kind)
+	assert.Contains(t, err.Error(), `bucket "no-such-bucket" does not exist`)
 }

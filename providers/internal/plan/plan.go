@@ -59,6 +59,9 @@ type Task struct {
 	Reads, Writes []string
 	// Partitioned are those of Reads and Writes that are partitioned.
 	Partitioned []string
+	// Producers names the task writing each of Reads that a task writes;
+	// the others are sources.
+	Producers map[string]string
 	// Limits are the task's memory and timeout with defaults applied.
 	Limits glacier.Limits
 	// Wave is the index in Flow.Waves of the wave the task runs in.
@@ -105,6 +108,14 @@ func New(p *glacier.Pipeline, mods []build.Module) (*Flow, error) {
 			Limits: glacier.LimitsOf(t.Compute),
 			Wave:   wave[t.Name],
 			Module: m,
+		}
+		for _, n := range pt.Reads {
+			if w, ok := p.Producer(n); ok {
+				if pt.Producers == nil {
+					pt.Producers = map[string]string{}
+				}
+				pt.Producers[n] = w.Name
+			}
 		}
 		for _, n := range pt.Touches() {
 			if d, ok := p.Dataset(n); ok && d.Partitioned {

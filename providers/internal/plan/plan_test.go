@@ -284,6 +284,8 @@ func TestPartitionedTask(t *testing.T) {
 	sum, _ := pl.Task("sum")
 	assert.Equal(t, []string{"logs", "days"}, parse.Partitioned)
 	assert.Equal(t, []string{"days"}, sum.Partitioned)
+	assert.Nil(t, parse.Producers, "parse reads a source")
+	assert.Equal(t, map[string]string{"days": "parse"}, sum.Producers)
 	assert.Equal(t, glacier.DefaultMapBatch, parse.Batch(), "a map task without map_batch runs the default")
 	assert.Zero(t, sum.Batch(), "a task that maps over nothing runs no batches")
 	parse.MapBatch = 7

@@ -8,7 +8,11 @@
 //   - sum: read the input whole (in a map task, its part) and write the
 //     sum of its values;
 //   - total: read every part of the partitioned input and write, whole,
-//     a line "<key>,<the part, trimmed>" per part, in key order: fan-in.
+//     a line "<key>,<the part, trimmed>" per part, in key order: fan-in;
+//   - each: read every part of the partitioned input and write it, then
+//     the param "suffix", to the part of the partitioned output with the
+//     same key: what a map task of the concat fixture makes, in one
+//     invocation, so a benchmark can compare the two (any lines).
 package main
 
 import (
@@ -31,8 +35,10 @@ func main() {
 			return sum(c)
 		case "total":
 			return total(c)
+		case "each":
+			return each(c)
 		default:
-			return fmt.Errorf("param mode is %q; want split, sum or total", mode)
+			return fmt.Errorf("param mode is %q; want split, sum, total or each", mode)
 		}
 	})
 }
@@ -131,4 +137,35 @@ func total(c *task.Context) error {
 		fmt.Fprintf(w, "%s,%s\n", k, strings.TrimSpace(string(b)))
 	}
 	return w.Close()
+}
+
+func each(c *task.Context) error {
+	in, out := c.Inputs()[0], c.Outputs()[0]
+	keys, err := c.Parts(in)
+	if err != nil {
+		return err
+	}
+	for _, k := range keys {
+		r, err := c.InputPart(in, k)
+		if err != nil {
+			return err
+		}
+		w, err := c.OutputPart(out, k)
+		if err != nil {
+			r.Close()
+			return err
+		}
+		_, err = io.Copy(w, r)
+		r.Close()
+		if err == nil {
+			_, err = io.WriteString(w, c.Param("suffix"))
+		}
+		if err == nil {
+			err = w.Close()
+		}
+		if err != nil {
+			return fmt.Errorf("part %s: %w", k, err)
+		}
+	}
+	return nil
 }

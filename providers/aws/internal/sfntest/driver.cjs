@@ -24,11 +24,14 @@ if (typeof Promise.withResolvers !== "function") {
 const fs = require("fs");
 const { StateMachine } = require("aws-local-stepfunctions");
 
-// taskStates lists the names of the Task states in states, in branches too.
+// taskStates lists the names of the Task states in states, in branches
+// and in Map processors too.
 function taskStates(states, out) {
   for (const [name, state] of Object.entries(states)) {
     if (state.Type === "Task") out.push(name);
     for (const branch of state.Branches || []) taskStates(branch.States, out);
+    const processor = state.ItemProcessor || state.Iterator;
+    if (processor) taskStates(processor.States, out);
   }
   return out;
 }
@@ -68,13 +71,17 @@ async function main() {
       },
     },
   });
+  let result;
   try {
     const output = await execution.result;
-    console.log(JSON.stringify({ status: "SUCCEEDED", output }));
+    result = { status: "SUCCEEDED", output };
   } catch (err) {
     const cause = err.cause || err;
-    console.log(JSON.stringify({ status: "FAILED", error: cause.name, cause: cause.message }));
+    result = { status: "FAILED", error: cause.name, cause: cause.message };
   }
+  // Exit once the line is written: fetch keeps its connections open for
+  // a while, which would keep the process alive for seconds.
+  process.stdout.write(JSON.stringify(result) + "\n", () => process.exit(0));
 }
 
 main().catch((err) => {

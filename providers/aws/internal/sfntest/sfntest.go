@@ -10,6 +10,9 @@
 //	require.NoError(t, node.Validate(ctx, "statemachine.asl.json"))
 //	res, err := node.Run(ctx, "statemachine.asl.json", sfntest.Options{Handler: h})
 //
+// A Distributed Map, which the library does not run, is rewritten first
+// into states it runs with the same items (Inline).
+//
 // Tests skip when the tools are missing, naming the script that installs
 // them, and fail instead when GLACIER_REQUIRE_TOOLS=1.
 package sfntest
@@ -129,6 +132,9 @@ type Options struct {
 	// NoRetryWait retries failed Task states at once instead of after
 	// their Retry intervals.
 	NoRetryWait bool
+	// S3 reads an object for a Distributed Map's ItemReader (see Inline);
+	// a definition without one does not need it.
+	S3 func(ctx context.Context, bucket, key string) ([]byte, error)
 }
 
 // Result is how an execution ended.
@@ -141,15 +147,39 @@ type Result struct {
 	Cause string `json:"cause"`
 }
 
-// Run executes the definition in path with aws-local-stepfunctions. It
-// returns an error only when the execution could not be run at all; a
-// failed execution is a Result with Status FAILED.
+// Run executes the definition in path with aws-local-stepfunctions, its
+// Distributed Maps inlined (Inline) and their items read through
+// Options.S3. It returns an error only when the execution could not be
+// run at all; a failed execution is a Result with Status FAILED.
 func (n *Node) Run(ctx context.Context, path string, opts Options) (*Result, error) {
 	if opts.ExecutionName == "" {
 		opts.ExecutionName = "local-run"
 	}
 	if opts.Input == nil {
 		opts.Input = json.RawMessage("{}")
+	}
+	def, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	in, err := Inline(def)
+	if err != nil {
+		return nil, err
+	}
+	if string(in.Definition) != string(def) {
+		f, err := os.CreateTemp(filepath.Dir(n.driver), "inlined-*.json")
+		if err != nil {
+			return nil, err
+		}
+		_, err = f.Write(in.Definition)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return nil, err
+		}
+		defer os.Remove(f.Name())
+		path = f.Name()
 	}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		state := strings.TrimPrefix(r.URL.Path, "/")
@@ -158,7 +188,10 @@ func (n *Node) Run(ctx context.Context, path string, opts Options) (*Result, err
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
-		out, err := opts.Handler(r.Context(), state, body)
+		out, served, err := in.serve(r.Context(), opts, state, body)
+		if !served {
+			out, err = opts.Handler(r.Context(), state, body)
+		}
 		w.Header().Set("Content-Type", "application/json")
 		if err != nil {
 			te := &TaskError{Type: "Error", Message: err.Error()}

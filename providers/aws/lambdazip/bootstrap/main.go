@@ -9,8 +9,9 @@
 // {"run_id": "..."} names the pipeline run (optional); the response is the
 // fnspec.Response as JSON. A failed task returns a handler error whose
 // errorType is "Glacier." followed by an fnspec Kind (Glacier.TaskFailed,
-// Glacier.Timeout, Glacier.Storage, ...) and whose errorMessage says what
-// happened; it commits nothing. A deployment error found at cold start
+// Glacier.Timeout, Glacier.Storage, ...; fnspec.Kind.ErrorType) and whose
+// errorMessage says what happened; it commits nothing. The state machine
+// never retries Glacier.StorageDenied (fnspec.PermanentKinds). A deployment error found at cold start
 // (a missing dataset URL, a corrupt artifact) fails every invocation with
 // errorType Glacier.Init.
 //
@@ -42,9 +43,6 @@ import (
 	"github.com/glacier-pipeline/glacier/providers/internal/fnrt"
 )
 
-// errorTypePrefix starts the errorType of every handler error.
-const errorTypePrefix = "Glacier."
-
 func main() {
 	// The sandbox worker, a copy of this program, reads and writes the
 	// datasets through the s3 scheme s3store registered when it was
@@ -61,7 +59,7 @@ func main() {
 	h, err := fnrt.New(context.Background(), fnrt.Options{Dir: dir, PlatformMemoryMiB: mem})
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "glacier: cold start failed: %v\n", err)
-		lambda.Start(failing{messages.InvokeResponse_Error{Message: "cold start failed: " + err.Error(), Type: errorTypePrefix + string(fnspec.KindInit)}})
+		lambda.Start(failing{messages.InvokeResponse_Error{Message: "cold start failed: " + err.Error(), Type: fnspec.KindInit.ErrorType()}})
 		return
 	}
 	lambda.Start(handler{h})
@@ -77,7 +75,7 @@ func (s handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 		if err := json.Unmarshal(p, &req); err != nil {
 			return nil, messages.InvokeResponse_Error{
 				Message: fmt.Sprintf(`the payload is not a JSON object such as {"run_id": "..."}: %v`, err),
-				Type:    errorTypePrefix + string(fnspec.KindBadRequest),
+				Type:    fnspec.KindBadRequest.ErrorType(),
 			}
 		}
 	}
@@ -88,7 +86,7 @@ func (s handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 		if errors.As(err, &fe) {
 			kind = fe.Kind
 		}
-		return nil, messages.InvokeResponse_Error{Message: err.Error(), Type: errorTypePrefix + string(kind)}
+		return nil, messages.InvokeResponse_Error{Message: err.Error(), Type: kind.ErrorType()}
 	}
 	return json.Marshal(resp)
 }

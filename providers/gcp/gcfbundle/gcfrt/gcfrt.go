@@ -13,7 +13,8 @@
 // answers 200 with the fnspec.Response as JSON. A task that fails answers 500
 // with a Failure as JSON, whose Kind is one of fnspec's Kind constants and
 // whose Error says what happened; nothing it wrote is committed, so the
-// caller may retry. A deployment error found at cold start (a missing
+// caller may retry. A failure no retry can fix (the storage refused: a
+// missing bucket, denied access) answers StatusPermanent instead. A deployment error found at cold start (a missing
 // dataset URL, a corrupt bundle) fails every request with kind Init.
 //
 // # Timeouts
@@ -71,6 +72,12 @@ const EntryPoint = "GlacierTask"
 // source, relative to the function's working directory. The bundle's
 // files (the module, the spec, the precompiled code) are read from there.
 const SourceDir = "serverless_function_source_code"
+
+// StatusPermanent is the HTTP status of a failure no retry can fix
+// (fnspec.Kind.Permanent: the storage refused, for good): 424 Failed
+// Dependency, a 4xx the workflow's task_failed predicate does not retry,
+// where it retries the 500 of every other failure.
+const StatusPermanent = http.StatusFailedDependency
 
 // KindInit is the Failure kind of every request when the function could not
 // start: its deployment is broken, and retrying will not help.
@@ -212,8 +219,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			f.Kind, f.RunID = fe.Kind, fe.RunID
 		}
 		status := http.StatusInternalServerError
-		if f.Kind == KindBadRequest {
+		switch {
+		case f.Kind == KindBadRequest:
 			status = http.StatusBadRequest
+		case f.Kind.Permanent():
+			status = StatusPermanent
 		}
 		writeJSON(w, status, f)
 		return

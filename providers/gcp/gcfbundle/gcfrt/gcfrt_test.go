@@ -53,6 +53,12 @@ func (f *fixture) object(t *testing.T, dataset string) ([]byte, bool) {
 // spec declaring inputs and outputs, its datasets in a fake Cloud Storage.
 func serve(t *testing.T, name string, inputs, outputs []string, edit func(*fnspec.TaskSpec)) *fixture {
 	t.Helper()
+	return serveAt(t, name, inputs, outputs, edit, nil)
+}
+
+// serveAt is serve with the datasets' URLs changed by at, if set.
+func serveAt(t *testing.T, name string, inputs, outputs []string, edit func(*fnspec.TaskSpec), at func(urls map[string]string)) *fixture {
+	t.Helper()
 	wasmPath := wasmbuild.Build(t, filepath.Join("..", "..", "..", "..", "testdata", "wasm", name))
 	wasm, err := os.ReadFile(wasmPath)
 	require.NoError(t, err)
@@ -80,6 +86,9 @@ func serve(t *testing.T, name string, inputs, outputs []string, edit func(*fnspe
 	urls := map[string]string{}
 	for _, n := range append(append([]string{}, inputs...), outputs...) {
 		urls[n] = "gs://" + bucket + "/" + t.Name() + "/" + n
+	}
+	if at != nil {
+		at(urls)
 	}
 	log := &syncbuf.Buffer{}
 	h := NewHandler(t.Context(), fnrt.Options{Dir: dir, Datasets: urls, Log: log, ScratchDir: t.TempDir()})
@@ -188,6 +197,29 @@ func TestFailures(t *testing.T) {
 			assert.Contains(t, fail.Error, "nothing was committed")
 			_, ok := f.object(t, "out")
 			assert.False(t, ok, "a failed task committed its output")
+		})
+	}
+}
+
+// TestStorageDenied checks that a task the storage refuses for good (here
+// a missing bucket, for its input or its output) answers StatusPermanent,
+// which the workflow does not retry, with kind StorageDenied.
+func TestStorageDenied(t *testing.T) {
+	for _, dataset := range []string{"in", "out"} {
+		t.Run(dataset, func(t *testing.T) {
+			f := serveAt(t, "copy", []string{"in"}, []string{"out"}, nil, func(urls map[string]string) {
+				urls[dataset] = "gs://no-such-bucket/" + t.Name()
+			})
+			if dataset == "out" {
+				b, o, err := gcsstore.ParseURL(f.urls["in"])
+				require.NoError(t, err)
+				f.srv.PutObject(t, b, o, []byte("hello"))
+			}
+			var fail Failure
+			res := f.post(t, http.MethodPost, `{"run_id": "r"}`, &fail)
+			assert.Equal(t, StatusPermanent, res.StatusCode)
+			assert.Equal(t, fnspec.KindStorageDenied, fail.Kind)
+			assert.Contains(t, fail.Error, `bucket "no-such-bucket" does not exist`)
 		})
 	}
 }

@@ -1,0 +1,413 @@
+package gcp
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/glacier-pipeline/glacier"
+	"github.com/glacier-pipeline/glacier/build"
+	"github.com/glacier-pipeline/glacier/internal/fnspec"
+	"github.com/glacier-pipeline/glacier/internal/testutil/fakegcs"
+	"github.com/glacier-pipeline/glacier/internal/testutil/wasmbuild"
+	"github.com/glacier-pipeline/glacier/providers/gcp/internal/gcftest"
+	"github.com/glacier-pipeline/glacier/providers/local"
+)
+
+// mapFiles and mapDays shape the generated folder of TestMapEndToEnd, as
+// in providers/local's TestPartitionedPipeline: mapFiles files of two
+// "day,value" lines over mapDays days.
+const mapFiles, mapDays = 2000, 30
+
+// poisonKey is the part TestMapEndToEnd poisons.
+const poisonKey = "07/0007.log"
+
+// mapProject is the 2,000-file pipeline of providers/local's
+// TestPartitionedPipeline, serverless, in a project directory of its own:
+// parse maps over logs with a broadcast input (header); split fans out
+// one part per day; daysum maps over the days in batches of 7; total fans
+// in. parse fails on a part holding "POISON" and tolerates tolerated% of
+// its parts failing.
+type mapProject struct {
+	dir  string
+	p    *glacier.Pipeline
+	mods map[string]build.Module
+	data map[string]string // key → the file's text
+}
+
+func newMapProject(t *testing.T, concat, partsum string, data map[string]string, tolerated float64) *mapProject {
+	t.Helper()
+	pr := &mapProject{dir: t.TempDir(), p: glacier.New("maps"), data: data}
+	write := func(name, text string) {
+		path := filepath.Join(pr.dir, "data", filepath.FromSlash(name))
+		require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
+		require.NoError(t, os.WriteFile(path, []byte(text), 0o644))
+	}
+	for key, text := range data {
+		write("logs/"+key, text)
+	}
+	write("header", "# parsed v1\n")
+	obj := glacier.ObjectStorage{}
+	add := func(d glacier.Dataset) { require.NoError(t, pr.p.AddDataset(d)) }
+	add(glacier.Dataset{Name: "logs", Storage: obj, Source: "data/logs", Partitioned: true})
+	add(glacier.Dataset{Name: "header", Storage: obj, Source: "data/header"})
+	for _, name := range []string{"parsed", "days", "daysums"} {
+		add(glacier.Dataset{Name: name, Storage: obj, Partitioned: true})
+	}
+	add(glacier.Dataset{Name: "report", Storage: obj})
+	task := func(tk glacier.Task) {
+		tk.Compute = glacier.Serverless{Memory: 128, Timeout: 120}
+		require.NoError(t, pr.p.AddTask(tk))
+	}
+	task(glacier.Task{Name: "parse", Module: concat, Inputs: []string{"header", "logs"}, Outputs: []string{"parsed"}, Map: "logs",
+		Params: map[string]string{"poison": "POISON"}, ToleratedFailures: tolerated})
+	task(glacier.Task{Name: "split", Module: partsum, Inputs: []string{"parsed"}, Outputs: []string{"days"}, Params: map[string]string{"mode": "split"}})
+	task(glacier.Task{Name: "daysum", Module: partsum, Inputs: []string{"days"}, Outputs: []string{"daysums"}, Map: "days",
+		MapBatch: 7, Params: map[string]string{"mode": "sum"}})
+	task(glacier.Task{Name: "total", Module: partsum, Inputs: []string{"daysums"}, Outputs: []string{"report"}, Params: map[string]string{"mode": "total"}})
+	require.Empty(t, pr.p.Validate())
+	built, err := build.Modules(context.Background(), pr.p, build.Options{Dir: pr.dir})
+	require.NoError(t, err)
+	pr.mods = map[string]build.Module{}
+	for _, m := range built {
+		pr.mods[m.Task] = m
+	}
+	return pr
+}
+
+// want is the report computed from the files alone, leaving out the
+// files holding POISON.
+func (pr *mapProject) want(t *testing.T) string {
+	sums := map[string]int{}
+	for _, text := range pr.data {
+		if strings.Contains(text, "POISON") {
+			continue
+		}
+		for line := range strings.Lines(text) {
+			day, v, _ := strings.Cut(strings.TrimSpace(line), ",")
+			n, err := strconv.Atoi(v)
+			require.NoError(t, err)
+			sums[day+".csv"] += n
+		}
+	}
+	var b strings.Builder
+	for _, k := range slices.Sorted(maps.Keys(sums)) {
+		fmt.Fprintf(&b, "%s,%d\n", k, sums[k])
+	}
+	return b.String()
+}
+
+// runLocally runs the project with glacier run's executor and returns
+// every output: a partitioned one's parts by key, the report under "".
+func (pr *mapProject) runLocally(t *testing.T) map[string]map[string]string {
+	t.Helper()
+	_, err := pr.p.Run(context.Background(), local.New(local.Options{Dir: pr.dir, Modules: slices.Collect(maps.Values(pr.mods)), Parallel: 2}))
+	require.NoError(t, err)
+	store, err := local.OpenStore(pr.dir)
+	require.NoError(t, err)
+	out := map[string]map[string]string{}
+	for _, d := range []string{"parsed", "days", "daysums"} {
+		parts, err := store.PartsOf(pr.p, d)
+		require.NoError(t, err)
+		out[d] = map[string]string{}
+		for _, p := range parts {
+			b, err := os.ReadFile(store.ObjectPath(p.Digest))
+			require.NoError(t, err)
+			out[d][p.Key] = string(b)
+		}
+	}
+	report, err := store.Read(pr.p, "report")
+	require.NoError(t, err)
+	out["report"] = map[string]string{"": string(report)}
+	return out
+}
+
+// cloud is a deployment of a mapProject on this machine: a bucket per
+// dataset on a fake Cloud Storage, seeded as the program seeds it, and
+// each task's bundle served by the Functions Framework.
+type cloud struct {
+	srv     *fakegcs.Server
+	buckets map[string]string // dataset → bucket
+	fns     map[string]*gcftest.Function
+	out     string // the compiled project
+}
+
+// bucketFor names the bucket of a dataset in the fake Cloud Storage.
+func bucketFor(dataset string) string { return "e2e-" + strings.ReplaceAll(dataset, "_", "-") }
+
+// compileMap compiles pr with the real packer into a new directory.
+func compileMap(t *testing.T, pr *mapProject) string {
+	t.Helper()
+	out := t.TempDir()
+	_, err := pr.p.Compile(context.Background(), New(Options{Dir: pr.dir, Out: out, Modules: pr.mods, CacheDir: gcftest.CacheDir()}))
+	require.NoError(t, err)
+	return out
+}
+
+// deploy compiles pr, seeds the buckets with its sources as the program
+// uploads them, and serves each task's bundle.
+func deploy(t *testing.T, pr *mapProject) *cloud {
+	t.Helper()
+	c := &cloud{srv: fakegcs.Start(t), buckets: map[string]string{}, fns: map[string]*gcftest.Function{}, out: compileMap(t, pr)}
+	urls := map[string]string{}
+	for _, d := range pr.p.Datasets() {
+		c.buckets[d.Name] = bucketFor(d.Name)
+		c.srv.CreateBucket(t, c.buckets[d.Name])
+		urls[d.Name] = "gs://" + c.buckets[d.Name] + "/" + d.Name
+	}
+	// The sources, as uploadParts and uploadSource do.
+	list, err := os.ReadFile(filepath.Join(c.out, "sources", "logs.parts.json"))
+	require.NoError(t, err)
+	entries, err := fnspec.DecodeParts(list)
+	require.NoError(t, err)
+	require.Len(t, entries, len(pr.data))
+	for _, e := range entries {
+		data, err := os.ReadFile(filepath.Join(c.out, "sources", "logs", filepath.FromSlash(e.Key)))
+		require.NoError(t, err)
+		c.srv.PutObject(t, c.buckets["logs"], e.Object, data)
+	}
+	c.srv.PutObject(t, c.buckets["logs"], "logs", list)
+	header, err := os.ReadFile(filepath.Join(c.out, "sources", "header", "header"))
+	require.NoError(t, err)
+	c.srv.PutObject(t, c.buckets["header"], "header", header)
+
+	for _, task := range pr.p.Tasks() {
+		c.serve(t, task, urls)
+	}
+	for name, f := range c.fns {
+		require.NoError(t, f.WaitReady(2*time.Minute), "function %s:\n%s", name, f.Output())
+	}
+	return c
+}
+
+// serve builds task's bundle from the compiled project and launches it
+// with the environment the program gives its function.
+func (c *cloud) serve(t *testing.T, task glacier.Task, urls map[string]string) {
+	t.Helper()
+	zb, err := os.ReadFile(filepath.Join(c.out, "bundles", task.Name+".zip"))
+	require.NoError(t, err)
+	if f := c.fns[task.Name]; f != nil {
+		f.Stop()
+	}
+	c.fns[task.Name] = gcftest.Launch(t, gcftest.Build(t, task.Name, zb), map[string]string{
+		"STORAGE_EMULATOR_HOST": c.srv.Host,
+		fnspec.DatasetsEnv:      gcftest.DatasetsEnv(t, urls, append(slices.Clone(task.Inputs), task.Outputs...)...),
+	})
+}
+
+// run walks the compiled workflow with the functions' URLs in its
+// environment, as the program sets them, and execution ID runID.
+func (c *cloud) run(t *testing.T, runID string) (*walker, any, error) {
+	t.Helper()
+	def, err := os.ReadFile(filepath.Join(c.out, "workflow.yaml"))
+	require.NoError(t, err)
+	urls, tasks := map[string]string{}, map[string]string{}
+	for name, f := range c.fns {
+		urls[name], tasks[f.URL] = f.URL, name
+	}
+	js, err := json.Marshal(urls)
+	require.NoError(t, err)
+	w := newWalker(t, def, map[string]string{urlsEnv: string(js), "GOOGLE_CLOUD_WORKFLOW_EXECUTION_ID": runID}, tasks)
+	ret, err := w.Run(t.Context())
+	return w, ret, err
+}
+
+// outputs reads every output as the cloud holds it: a partitioned one's
+// parts through its part list, the report under "".
+func (c *cloud) outputs(t *testing.T) map[string]map[string]string {
+	t.Helper()
+	out := map[string]map[string]string{}
+	for _, d := range []string{"parsed", "days", "daysums"} {
+		list, ok := c.srv.GetObject(t, c.buckets[d], d)
+		require.True(t, ok, "dataset %s has no part list", d)
+		entries, err := fnspec.DecodeParts(list)
+		require.NoError(t, err)
+		out[d] = map[string]string{}
+		for _, e := range entries {
+			data, ok := c.srv.GetObject(t, c.buckets[d], e.Object)
+			require.True(t, ok, "dataset %s: part %s's object %s is missing", d, e.Key, e.Object)
+			out[d][e.Key] = string(data)
+		}
+	}
+	report, ok := c.srv.GetObject(t, c.buckets["report"], "report")
+	require.True(t, ok)
+	out["report"] = map[string]string{"": string(report)}
+	return out
+}
+
+// lists are the current objects of the outputs: what a run commits.
+func (c *cloud) lists(t *testing.T) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for _, d := range []string{"parsed", "days", "daysums", "report"} {
+		data, _ := c.srv.GetObject(t, c.buckets[d], d)
+		out[d] = string(data)
+	}
+	return out
+}
+
+// putPart redeploys part key of the logs source with data: the part's
+// object and a new part list, as a deployment after the file changed.
+func (c *cloud) putPart(t *testing.T, key, data string) {
+	t.Helper()
+	list, ok := c.srv.GetObject(t, c.buckets["logs"], "logs")
+	require.True(t, ok)
+	entries, err := fnspec.DecodeParts(list)
+	require.NoError(t, err)
+	i := slices.IndexFunc(entries, func(e fnspec.PartEntry) bool { return e.Key == key })
+	require.GreaterOrEqual(t, i, 0, "no part %s", key)
+	sum := sha256.Sum256([]byte(data))
+	entries[i].Size, entries[i].SHA256 = int64(len(data)), hex.EncodeToString(sum[:])
+	c.srv.PutObject(t, c.buckets["logs"], entries[i].Object, []byte(data))
+	list, err = fnspec.EncodeParts(entries)
+	require.NoError(t, err)
+	c.srv.PutObject(t, c.buckets["logs"], "logs", list)
+}
+
+// calls counts the workflow's calls by task and kind (run, plan, batch
+// I, commit).
+func calls(w *walker) map[string]int {
+	out := map[string]int{}
+	for _, c := range w.Calls {
+		kind := "run"
+		switch {
+		case c.Body["plan"] == true:
+			kind = "plan"
+		case c.Body["commit"] == true:
+			kind = "commit"
+		case c.Body["batch"] != nil:
+			kind = fmt.Sprintf("batch %v", c.Body["batch"])
+		}
+		out[c.Task+" "+kind]++
+	}
+	return out
+}
+
+// wantCalls are the calls of a run that succeeds: each map task's plan,
+// each of its batches once, and its commit; each other task once.
+func wantCalls(parseBatches, daysumBatches int) map[string]int {
+	out := map[string]int{"parse plan": 1, "parse commit": 1, "split run": 1, "daysum plan": 1, "daysum commit": 1, "total run": 1}
+	for i := range parseBatches {
+		out[fmt.Sprintf("parse batch %d", i)] = 1
+	}
+	for i := range daysumBatches {
+		out[fmt.Sprintf("daysum batch %d", i)] = 1
+	}
+	return out
+}
+
+// TestMapEndToEnd runs the 2,000-file pipeline of providers/local's
+// TestPartitionedPipeline on Google Cloud as far as this machine can: the
+// compiled bundles under the Functions Framework over a fake Cloud
+// Storage, called in the order of the compiled workflow, which a walker
+// runs step by step (plan, the parallel loop of batches, commit). The
+// outputs are byte for byte glacier run's, and the report is what the
+// files add up to. Then a poison part: the run fails and commits nothing;
+// with tolerated_failures, the commit leaves the part out, as glacier run
+// does.
+func TestMapEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and serves four Cloud Functions bundles and runs 2,000 parts; run without -short")
+	}
+	gcftest.NeedGo(t)
+	concat := wasmbuild.Build(t, "../../testdata/wasm/concat")
+	partsum := wasmbuild.Build(t, "../../testdata/wasm/partsum")
+	data := map[string]string{}
+	for i := range mapFiles {
+		data[fmt.Sprintf("%02d/%04d.log", i%40, i)] = fmt.Sprintf("d%02d,%d\nd%02d,%d\n", i%mapDays, i, (i*7)%mapDays, 1)
+	}
+	pr := newMapProject(t, concat, partsum, data, 0)
+	start := time.Now()
+	c := deploy(t, pr)
+	t.Logf("compiled, seeded and served four bundles in %v", time.Since(start).Round(time.Millisecond))
+
+	start = time.Now()
+	w, ret, err := c.run(t, "e2e-1")
+	require.NoError(t, err, "the workflow failed; functions' output:\n%s", c.output())
+	t.Logf("2,000 parts through the workflow in %v", time.Since(start).Round(time.Millisecond))
+	parseBatches := (mapFiles + glacier.DefaultMapBatch - 1) / glacier.DefaultMapBatch
+	assert.Equal(t, wantCalls(parseBatches, (mapDays+6)/7), calls(w))
+	results := ret.(map[string]any)
+	assert.Equal(t, map[string]any{"total": float64(mapFiles), "ran": float64(mapFiles), "cached": 0.0, "failed": 0.0},
+		results["parse"].(map[string]any)["parts"], "parse's commit counts its parts")
+
+	got := c.outputs(t)
+	assert.Equal(t, pr.want(t), got["report"][""], "the report is what the files add up to")
+	start = time.Now()
+	local := pr.runLocally(t)
+	t.Logf("glacier run's executor ran the 2,000 parts in %v", time.Since(start).Round(time.Millisecond))
+	for _, d := range []string{"parsed", "days", "daysums", "report"} {
+		assert.Equal(t, local[d], got[d], "%s differs from glacier run's", d)
+	}
+	assert.Len(t, got["parsed"], mapFiles)
+
+	// A poison part: the batch holding it fails, so the loop and the
+	// workflow do, before any commit.
+	before := c.lists(t)
+	c.putPart(t, poisonKey, "POISON\n")
+	w, _, err = c.run(t, "e2e-2")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `part \"`+poisonKey+`\"`)
+	assert.Equal(t, before, c.lists(t), "a failed run commits nothing: every output is as it was")
+	assert.Zero(t, calls(w)["parse commit"], "the commit never ran")
+	assert.Zero(t, calls(w)["split run"], "nothing downstream ran")
+	assert.Equal(t, 1, calls(w)["parse plan"])
+
+	// The same with tolerated_failures: 1% of 2,000 parts may fail. The
+	// commit leaves the part out, and the outputs follow, as glacier
+	// run's do.
+	data[poisonKey] = "POISON\n"
+	tolerant := newMapProject(t, concat, partsum, data, 1)
+	c.out = compileMap(t, tolerant)
+	parse, _ := tolerant.p.Task("parse")
+	urls := map[string]string{}
+	for d, b := range c.buckets {
+		urls[d] = "gs://" + b + "/" + d
+	}
+	c.serve(t, parse, urls)
+	require.NoError(t, c.fns["parse"].WaitReady(2*time.Minute))
+	w, ret, err = c.run(t, "e2e-3")
+	require.NoError(t, err, "one failed part of 2,000 is within 1%%; functions' output:\n%s", c.output())
+	assert.Equal(t, 1, calls(w)["parse commit"])
+	require.Len(t, w.Logs, 1, "the failed batch is logged")
+	assert.Equal(t, "parse", w.Logs[0].(map[string]any)["json"].(map[string]any)["task"])
+	assert.Equal(t, map[string]any{"total": float64(mapFiles), "ran": float64(mapFiles - 1), "cached": 0.0, "failed": 1.0},
+		withoutKeys(ret.(map[string]any)["parse"].(map[string]any)["parts"]))
+	got = c.outputs(t)
+	assert.NotContains(t, got["parsed"], poisonKey)
+	assert.Len(t, got["parsed"], mapFiles-1)
+	assert.Equal(t, tolerant.want(t), got["report"][""], "the report leaves the poisoned file out")
+	local = tolerant.runLocally(t)
+	for _, d := range []string{"parsed", "days", "daysums", "report"} {
+		assert.Equal(t, local[d], got[d], "%s differs from glacier run's with the same tolerance", d)
+	}
+}
+
+// withoutKeys drops the failures' list from a PartCounts as JSON.
+func withoutKeys(v any) any {
+	m := maps.Clone(v.(map[string]any))
+	delete(m, "failed_keys")
+	return m
+}
+
+// output is every function's output, for a failure's message.
+func (c *cloud) output() string {
+	var b strings.Builder
+	for _, name := range slices.Sorted(maps.Keys(c.fns)) {
+		fmt.Fprintf(&b, "--- %s\n%s\n", name, c.fns[name].Output())
+	}
+	return b.String()
+}

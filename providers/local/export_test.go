@@ -1,0 +1,4 @@
+package local
+
+// Permanent exposes permanent to the tests.
+var Permanent = permanent

@@ -1,0 +1,341 @@
+// Package storetest is the conformance suite of the store: every backend
+// the store runs on (a directory, S3, Cloud Storage) runs it from its own
+// tests, so the commit protocol is proven where it is used.
+//
+//	func TestStore(t *testing.T) {
+//		storetest.Run(t, storetest.Harness{
+//			Mux:    mux,
+//			Layout: func(t *testing.T) store.Layout { ... },
+//		})
+//	}
+package storetest
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/glacier-pipeline/glacier/storage"
+	"github.com/glacier-pipeline/glacier/store"
+)
+
+// Harness gives the suite a backend.
+type Harness struct {
+	// Mux reaches the backend; its drivers must be storage.Conditional
+	// and storage.Lister.
+	Mux *storage.URLMux
+	// Layout returns a layout no other test uses, whose roots exist
+	// (buckets created). Datasets "a" and "b" may have roots of their own.
+	Layout func(t *testing.T) store.Layout
+}
+
+// Run runs the suite as subtests of t.
+func Run(t *testing.T, h Harness) {
+	if h.Mux == nil || h.Layout == nil {
+		t.Fatal("storetest: Harness needs Mux and Layout")
+	}
+	t.Run("Adopt", func(t *testing.T) { testAdopt(t, h) })
+	t.Run("MemoCreateOnly", func(t *testing.T) { testMemo(t, h) })
+	t.Run("RefRace", func(t *testing.T) { testRefRace(t, h) })
+	t.Run("InterruptedCommit", func(t *testing.T) { testInterrupted(t, h) })
+	t.Run("Publish", func(t *testing.T) { testPublish(t, h) })
+	t.Run("RunTasks", func(t *testing.T) { testRunTasks(t, h) })
+	t.Run("BadNames", func(t *testing.T) { testBadNames(t, h) })
+}
+
+func open(t *testing.T, h Harness) *store.Store {
+	t.Helper()
+	s, err := store.New(h.Mux, h.Layout(t))
+	if err != nil {
+		t.Fatalf("store.New: %v", err)
+	}
+	return s
+}
+
+func version(b []byte) store.Version {
+	sum := sha256.Sum256(b)
+	return store.Version{Digest: hex.EncodeToString(sum[:]), Size: int64(len(b))}
+}
+
+// stage writes b where run's task stages dataset, and returns its version.
+func stage(t *testing.T, h Harness, s *store.Store, run, task, dataset string, b []byte) (string, store.Version) {
+	t.Helper()
+	u := s.StagingURL(run, task, dataset)
+	w, err := h.Mux.Stage(t.Context(), u)
+	if err != nil {
+		t.Fatalf("Stage(%s): %v", u, err)
+	}
+	if _, err := w.Write(b); err != nil {
+		t.Fatalf("Write(%s): %v", u, err)
+	}
+	if err := w.Commit(t.Context()); err != nil {
+		t.Fatalf("Commit(%s): %v", u, err)
+	}
+	return u, version(b)
+}
+
+func read(t *testing.T, h Harness, u string) []byte {
+	t.Helper()
+	rc, err := h.Mux.Open(t.Context(), u)
+	if err != nil {
+		t.Fatalf("Open(%s): %v", u, err)
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(rc)
+	if err != nil {
+		t.Fatalf("read %s: %v", u, err)
+	}
+	return b
+}
+
+func missing(t *testing.T, h Harness, u string) bool {
+	t.Helper()
+	_, err := h.Mux.Stat(t.Context(), u)
+	if err != nil && !errors.Is(err, storage.ErrNotFound) {
+		t.Fatalf("Stat(%s): %v", u, err)
+	}
+	return err != nil
+}
+
+// testAdopt: a staged output becomes a content-addressed version, read
+// back through its digest; the same bytes staged again cost nothing more,
+// and an object of the wrong size under a version's name is refused.
+func testAdopt(t *testing.T, h Harness) {
+	s := open(t, h)
+	ctx := t.Context()
+	data := bytes.Repeat([]byte("glacier\n"), 1000)
+	u, v := stage(t, h, s, "r1", "t", "a", data)
+	if ok, err := s.Has(ctx, "a", v); err != nil || ok {
+		t.Fatalf("Has before Adopt = %v, %v; want false", ok, err)
+	}
+	if err := s.Adopt(ctx, "a", u, v); err != nil {
+		t.Fatalf("Adopt: %v", err)
+	}
+	if ok, err := s.Has(ctx, "a", v); err != nil || !ok {
+		t.Fatalf("Has after Adopt = %v, %v; want true", ok, err)
+	}
+	if got := read(t, h, s.ObjectURL("a", v)); !bytes.Equal(got, data) {
+		t.Fatalf("the version reads %d bytes, want the %d staged", len(got), len(data))
+	}
+	if !missing(t, h, u) {
+		t.Errorf("the staged copy %s is still there after Adopt", u)
+	}
+	u2, _ := stage(t, h, s, "r2", "t", "a", data)
+	if err := s.Adopt(ctx, "a", u2, v); err != nil {
+		t.Fatalf("Adopt of bytes the store has: %v", err)
+	}
+	if !missing(t, h, u2) {
+		t.Errorf("the second staged copy %s is still there", u2)
+	}
+	short, _ := stage(t, h, s, "r3", "t", "a", data[:10])
+	if err := s.Adopt(ctx, "a", short, store.Version{Digest: v.Digest, Size: 10}); !errors.Is(err, storage.ErrCorrupt) {
+		t.Errorf("Adopt under a name whose object has another size: %v, want storage.ErrCorrupt", err)
+	}
+	if got := read(t, h, s.ObjectURL("a", v)); !bytes.Equal(got, data) {
+		t.Errorf("a refused Adopt changed the version")
+	}
+}
+
+// testMemo: racing writers of one cache key all succeed, and one entry,
+// whole, is kept.
+func testMemo(t *testing.T, h Harness) {
+	s := open(t, h)
+	ctx := t.Context()
+	key := version([]byte("key")).Digest
+	if _, ok, err := s.Memo(ctx, "t", key); err != nil || ok {
+		t.Fatalf("Memo of a new key = %v, %v", ok, err)
+	}
+	const n = 8
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := range n {
+		wg.Go(func() {
+			errs[i] = s.PutMemo(ctx, store.MemoEntry{Key: key, Task: "t", RunID: fmt.Sprintf("r%d", i),
+				Outputs: map[string]store.Version{"o": version([]byte{byte(i)})}})
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatalf("PutMemo: %v", err)
+	}
+	e, ok, err := s.Memo(ctx, "t", key)
+	if err != nil || !ok {
+		t.Fatalf("Memo = %v, %v", ok, err)
+	}
+	var i int
+	if _, err := fmt.Sscanf(e.RunID, "r%d", &i); err != nil || e.Outputs["o"] != version([]byte{byte(i)}) {
+		t.Errorf("the entry kept mixes writers: %+v", e)
+	}
+}
+
+// testRefRace: writers that all read the ref before any commits race to
+// commit it; the newest run's ref is the one kept, and every loser is told
+// so or wrote before it.
+func testRefRace(t *testing.T, h Harness) {
+	s := open(t, h)
+	ctx := t.Context()
+	const n = 8
+	var ready, wg sync.WaitGroup
+	ready.Add(n)
+	start := make(chan struct{})
+	errs := make([]error, n)
+	for i := range n {
+		wg.Go(func() {
+			_, gen, _, err := s.Ref(ctx, "p", "t")
+			ready.Done()
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			<-start
+			errs[i] = s.Commit(ctx, "p", store.Ref{Task: "t", Key: version([]byte{byte(i)}).Digest, RunID: fmt.Sprintf("r%02d", i),
+				Outputs: map[string]store.Version{"o": version([]byte{byte(i)})}}, gen)
+		})
+	}
+	ready.Wait()
+	close(start)
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil && !errors.Is(err, store.ErrSuperseded) {
+			t.Errorf("writer %d: %v", i, err)
+		}
+	}
+	if !errors.Is(errs[0], store.ErrSuperseded) && errs[0] != nil {
+		t.Errorf("the oldest writer: %v", errs[0])
+	}
+	r, _, ok, err := s.Ref(ctx, "p", "t")
+	if err != nil || !ok {
+		t.Fatalf("Ref = %v, %v", ok, err)
+	}
+	if want := fmt.Sprintf("r%02d", n-1); r.RunID != want || r.Outputs["o"] != version([]byte{byte(n - 1)}) {
+		t.Errorf("the ref kept is %+v, want the newest run's, %s", r, want)
+	}
+	v, ok, err := s.Current(ctx, "p", "o", "t")
+	if err != nil || !ok || v != r.Outputs["o"] {
+		t.Errorf("Current = %v, %v, %v; want the ref's output", v, ok, err)
+	}
+}
+
+// testInterrupted: a commit stopped after its outputs and memo entry were
+// written, before its ref, leaves readers on the old version; the rerun
+// finds the memo entry and commits without running anything.
+func testInterrupted(t *testing.T, h Harness) {
+	s := open(t, h)
+	ctx := t.Context()
+	commit := func(run string, outs map[string][]byte, refToo bool) store.MemoEntry {
+		t.Helper()
+		e := store.MemoEntry{Key: version([]byte(run)).Digest, Task: "t", RunID: run, Outputs: map[string]store.Version{}}
+		for _, d := range slices.Sorted(maps.Keys(outs)) {
+			u, v := stage(t, h, s, run, "t", d, outs[d])
+			if err := s.Adopt(ctx, d, u, v); err != nil {
+				t.Fatalf("Adopt: %v", err)
+			}
+			e.Outputs[d] = v
+		}
+		if err := s.PutMemo(ctx, e); err != nil {
+			t.Fatalf("PutMemo: %v", err)
+		}
+		if refToo {
+			_, gen, _, err := s.Ref(ctx, "p", "t")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Commit(ctx, "p", store.Ref{Task: "t", Key: e.Key, RunID: run, Outputs: e.Outputs}, gen); err != nil {
+				t.Fatalf("Commit: %v", err)
+			}
+		}
+		return e
+	}
+	old := commit("r1", map[string][]byte{"a": []byte("a1"), "b": []byte("b1")}, true)
+	e := commit("r2", map[string][]byte{"a": []byte("a2"), "b": []byte("b2")}, false)
+	for _, d := range []string{"a", "b"} {
+		if v, ok, err := s.Current(ctx, "p", d, "t"); err != nil || !ok || v != old.Outputs[d] {
+			t.Errorf("after an interrupted commit, %s is %v (%v, %v); want the old version, like the other output", d, v, ok, err)
+		}
+	}
+	found, ok, err := s.Memo(ctx, "t", e.Key)
+	if err != nil || !ok {
+		t.Fatalf("the rerun finds no memo entry: %v, %v", ok, err)
+	}
+	_, gen, _, err := s.Ref(ctx, "p", "t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Commit(ctx, "p", store.Ref{Task: "t", Key: found.Key, RunID: "r3", Outputs: found.Outputs}, gen); err != nil {
+		t.Fatalf("Commit from the memo: %v", err)
+	}
+	for _, d := range []string{"a", "b"} {
+		if v, _, _ := s.Current(ctx, "p", d, "t"); v != e.Outputs[d] {
+			t.Errorf("after the rerun's commit, %s is %v, want %v", d, v, e.Outputs[d])
+		}
+	}
+}
+
+// testPublish: the stable name holds the published version's bytes.
+func testPublish(t *testing.T, h Harness) {
+	s := open(t, h)
+	ctx := t.Context()
+	for _, data := range [][]byte{[]byte("first"), []byte("second, longer")} {
+		u, v := stage(t, h, s, "r", "t", "b", data)
+		if err := s.Adopt(ctx, "b", u, v); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Publish(ctx, "b", v); err != nil {
+			t.Fatalf("Publish: %v", err)
+		}
+		if got := read(t, h, s.StableURL("b")); !bytes.Equal(got, data) {
+			t.Errorf("the stable name reads %q, want %q", got, data)
+		}
+	}
+}
+
+// testRunTasks: each task's record of a run is listed.
+func testRunTasks(t *testing.T, h Harness) {
+	s := open(t, h)
+	ctx := t.Context()
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	for _, task := range []string{"b", "a"} {
+		if err := s.PutRunTask(ctx, store.RunTask{Task: task, RunID: "r1", Status: "succeeded", Cached: task == "a", Start: now}); err != nil {
+			t.Fatalf("PutRunTask: %v", err)
+		}
+	}
+	if err := s.PutRunTask(ctx, store.RunTask{Task: "a", RunID: "r2", Status: "failed", Start: now}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.RunTasks(ctx, "r1")
+	if err != nil {
+		t.Fatalf("RunTasks: %v", err)
+	}
+	if len(got) != 2 || got[0].Task != "a" || !got[0].Cached || got[1].Task != "b" || got[1].Cached || !got[0].Start.Equal(now) {
+		t.Errorf("RunTasks(r1) = %+v", got)
+	}
+}
+
+// testBadNames: names that could leave their place in the layout are
+// refused before anything is read or written.
+func testBadNames(t *testing.T, h Harness) {
+	s := open(t, h)
+	ctx := t.Context()
+	for _, bad := range []string{"", "..", "a/b", `a\b`} {
+		if _, _, _, err := s.Ref(ctx, "p", bad); err == nil {
+			t.Errorf("Ref of task %q succeeded", bad)
+		}
+		if err := s.PutMemo(ctx, store.MemoEntry{Key: version(nil).Digest, Task: bad}); err == nil {
+			t.Errorf("PutMemo of task %q succeeded", bad)
+		}
+	}
+	if err := s.PutMemo(ctx, store.MemoEntry{Key: "../x", Task: "t"}); err == nil {
+		t.Error("PutMemo of key ../x succeeded")
+	}
+	if err := s.PutRunTask(ctx, store.RunTask{Task: "t", RunID: "../r"}); err == nil {
+		t.Error("PutRunTask of run ../r succeeded")
+	}
+}
