@@ -31,12 +31,14 @@ const (
 )
 
 // Permanent reports whether a failure of kind k is one no retry can fix,
-// so that no platform retries it: KindStorageDenied. The state machine's
-// and the workflow's retries skip it.
-func (k Kind) Permanent() bool { return k == KindStorageDenied }
+// so that no platform retries it: storage that refused for good, and an
+// output that broke its contract (the same inputs break it again), which
+// glacier run does not retry either. The state machine's and the
+// workflow's retries skip them.
+func (k Kind) Permanent() bool { return k == KindStorageDenied || k == KindContract }
 
 // PermanentKinds returns the kinds whose Permanent is true.
-func PermanentKinds() []Kind { return []Kind{KindStorageDenied} }
+func PermanentKinds() []Kind { return []Kind{KindStorageDenied, KindContract} }
 
 // ErrorType returns the errorType a Lambda function reports for a failure
 // of kind k, "Glacier." and k, which a Step Functions Retry's ErrorEquals

@@ -80,8 +80,8 @@ func TestDefinition(t *testing.T) {
 	}
 	assert.True(t, wave.hasNullResultPath)
 	require.Len(t, b.Retry, 3)
-	assert.Equal(t, retrier{ErrorEquals: []string{"Glacier.StorageDenied"}, MaxAttempts: 0}, b.Retry[1],
-		"a refusal of the storage is never retried, and is named before States.ALL")
+	assert.Equal(t, retrier{ErrorEquals: []string{"Glacier.StorageDenied", "Glacier.Contract"}, MaxAttempts: 0}, b.Retry[1],
+		"a refusal of the storage and a broken contract are never retried, and are named before States.ALL")
 	assert.Equal(t, retrier{ErrorEquals: []string{"States.ALL"}, IntervalSeconds: 2, MaxAttempts: 3, BackoffRate: 2}, b.Retry[2])
 	assert.Len(t, c.Retry, 1, "no retries asked, none beyond Lambda's service errors")
 
@@ -360,7 +360,7 @@ func TestMapDefinition(t *testing.T) {
 	      "Retry": [
 	        {"ErrorEquals": ["Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException", "Lambda.TooManyRequestsException"],
 	         "IntervalSeconds": 1, "MaxAttempts": 3, "BackoffRate": 2},
-	        {"ErrorEquals": ["Glacier.StorageDenied"], "MaxAttempts": 0},
+	        {"ErrorEquals": ["Glacier.StorageDenied", "Glacier.Contract"], "MaxAttempts": 0},
 	        {"ErrorEquals": ["States.ALL"], "IntervalSeconds": 2, "MaxAttempts": 1, "BackoffRate": 2}
 	      ],
 	      "ResultPath": null, "End": true}}

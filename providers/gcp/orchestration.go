@@ -383,7 +383,8 @@ func (d workflowDef) marshal() ([]byte, error) {
 	doc.Content[2].HeadComment = "task_failed says whether a failed call is worth retrying: the task failed\n" +
 		"(HTTP 500), Cloud Functions could not run it (429, 502, 503, 504), or the\n" +
 		"connection broke or timed out. A refused request (400, 403, 404) is not, nor\n" +
-		"is a task the storage refused for good (424: a missing bucket, denied access)."
+		"is a failure no retry fixes (424: a missing bucket, denied access, an output\n" +
+		"that broke its contract)."
 	// The steps of main, each a map with one key, get their comments.
 	comments := map[string]string{}
 	for _, s := range d.Main.Steps {

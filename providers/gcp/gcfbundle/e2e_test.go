@@ -356,7 +356,11 @@ func TestHostile(t *testing.T) {
 				checkEnviron(t, string(local["env"]))
 				return
 			}
-			require.Equal(t, http.StatusInternalServerError, status, "%s\nfunction output:\n%s", body, f.Output())
+			want := http.StatusInternalServerError
+			if h.kind.Permanent() {
+				want = gcfrt.StatusPermanent
+			}
+			require.Equal(t, want, status, "%s\nfunction output:\n%s", body, f.Output())
 			var fail gcfrt.Failure
 			require.NoError(t, json.Unmarshal(body, &fail))
 			assert.Equal(t, gcfrt.Failure{Task: h.fixture, RunID: "hostile-run", Status: "failed", Kind: h.kind, Error: fail.Error}, fail)

@@ -14,7 +14,8 @@
 // with a Failure as JSON, whose Kind is one of fnspec's Kind constants and
 // whose Error says what happened; nothing it wrote is committed, so the
 // caller may retry. A failure no retry can fix (the storage refused: a
-// missing bucket, denied access) answers StatusPermanent instead. A deployment error found at cold start (a missing
+// missing bucket, denied access; an output broke its contract) answers
+// StatusPermanent instead. A deployment error found at cold start (a missing
 // dataset URL, a corrupt bundle) fails every request with kind Init.
 //
 // # Timeouts
@@ -74,7 +75,8 @@ const EntryPoint = "GlacierTask"
 const SourceDir = "serverless_function_source_code"
 
 // StatusPermanent is the HTTP status of a failure no retry can fix
-// (fnspec.Kind.Permanent: the storage refused, for good): 424 Failed
+// (fnspec.Kind.Permanent: the storage refused for good, or an output broke
+// its contract): 424 Failed
 // Dependency, a 4xx the workflow's task_failed predicate does not retry,
 // where it retries the 500 of every other failure.
 const StatusPermanent = http.StatusFailedDependency

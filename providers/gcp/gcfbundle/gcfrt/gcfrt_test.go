@@ -273,7 +273,7 @@ func TestContract(t *testing.T) {
 
 	var fail Failure
 	res := f.post(t, http.MethodPost, `{"run_id": "r"}`, &fail)
-	assert.Equal(t, http.StatusInternalServerError, res.StatusCode, "log: %s", f.log.String())
+	assert.Equal(t, StatusPermanent, res.StatusCode, "a broken contract is not worth a retry; log: %s", f.log.String())
 	assert.Equal(t, Failure{Task: "copy", RunID: "r", Status: "failed", Kind: fnspec.KindContract, Error: fail.Error}, fail)
 	assert.Contains(t, fail.Error, `dataset "out": line 2 (record 2): the last record has no line ending`)
 	assert.Contains(t, fail.Error, "nothing was committed")
