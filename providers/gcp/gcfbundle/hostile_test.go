@@ -119,9 +119,13 @@ func serveHostile(t *testing.T, srv *fakegcs.Server, base builtBundle, name stri
 	peak := tree.Stop()
 	require.NoError(t, err)
 
-	require.Equal(t, http.StatusInternalServerError, status, "%s\nfunction output:\n%s", body, f.Output())
 	var fail gcfrt.Failure
-	require.NoError(t, json.Unmarshal(body, &fail))
+	require.NoError(t, json.Unmarshal(body, &fail), "%s\nfunction output:\n%s", body, f.Output())
+	want := http.StatusInternalServerError
+	if fail.Kind.Permanent() {
+		want = gcfrt.StatusPermanent // a broken contract is not worth a retry
+	}
+	require.Equal(t, want, status, "%s\nfunction output:\n%s", body, f.Output())
 	assert.NotContains(t, fail.Error, "goroutine")
 	assert.Empty(t, objects(t, srv, "hostile-modules"), "a failed task committed something")
 	return fail, took, peak
