@@ -127,6 +127,10 @@ func TestPermanentKinds(t *testing.T) {
 		assert.False(t, k.Permanent(), k)
 	}
 	assert.True(t, fnspec.KindStorageDenied.Permanent())
-	assert.Equal(t, []fnspec.Kind{fnspec.KindStorageDenied}, fnspec.PermanentKinds())
+	assert.True(t, fnspec.KindContract.Permanent(), "the same inputs break a contract again")
+	assert.Equal(t, []fnspec.Kind{fnspec.KindStorageDenied, fnspec.KindContract}, fnspec.PermanentKinds())
+	for _, k := range fnspec.PermanentKinds() {
+		assert.True(t, k.Permanent(), k)
+	}
 	assert.Equal(t, "Glacier.StorageDenied", fnspec.KindStorageDenied.ErrorType())
 }
