@@ -25,6 +25,7 @@ import (
 	"github.com/glacier-pipeline/glacier/internal/regfile"
 	"github.com/glacier-pipeline/glacier/internal/suggest"
 	"github.com/glacier-pipeline/glacier/schema"
+	"github.com/glacier-pipeline/glacier/store"
 )
 
 // StateDir is the directory, beside the manifest, that holds everything the
@@ -101,24 +102,9 @@ type Version = fnspec.Version
 
 // MemoEntry records one successful run of a task: what went in, what came
 // out. It is both the cache entry that lets a rerun skip the task and the
-// lineage record of the versions it produced.
-type MemoEntry struct {
-	Key     string             `json:"key"`
-	Task    string             `json:"task"`
-	Module  string             `json:"module_sha256"`
-	Params  map[string]string  `json:"params,omitempty"`
-	Limits  string             `json:"limits"`
-	Inputs  map[string]Version `json:"inputs,omitempty"`
-	Outputs map[string]Version `json:"outputs"`
-	RunID   string             `json:"run_id"`
-	Time    time.Time          `json:"time"`
-	// Part is the key of the part this entry ran over, for one part of a
-	// map task.
-	Part string `json:"part,omitempty"`
-	// Lists names the outputs whose versions are lists of parts, so that
-	// fsck checks the parts as well.
-	Lists []string `json:"lists,omitempty"`
-}
+// lineage record of the versions it produced; the function runtimes
+// record theirs in the same form.
+type MemoEntry = store.MemoEntry
 
 // SourceRef records the version last read from a source file, with what
 // identifies the file's state (size, modification time, and where the
