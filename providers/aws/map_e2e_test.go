@@ -11,7 +11,6 @@ import (
 	"path"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -24,6 +23,7 @@ import (
 	"github.com/glacier-pipeline/glacier"
 	"github.com/glacier-pipeline/glacier/build"
 	"github.com/glacier-pipeline/glacier/internal/fnspec"
+	"github.com/glacier-pipeline/glacier/internal/testutil/daylogs"
 	"github.com/glacier-pipeline/glacier/internal/testutil/fakes3"
 	"github.com/glacier-pipeline/glacier/internal/testutil/lambdarie"
 	"github.com/glacier-pipeline/glacier/internal/testutil/wasmbuild"
@@ -49,16 +49,14 @@ const (
 func partsPipeline(t *testing.T) (*glacier.Pipeline, string, map[string]string) {
 	t.Helper()
 	dir := t.TempDir()
-	data := map[string]string{}
+	data := daylogs.Files(mapFiles, mapDays)
 	write := func(name, text string) {
 		path := filepath.Join(dir, "data", filepath.FromSlash(name))
 		require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
 		require.NoError(t, os.WriteFile(path, []byte(text), 0o644))
 	}
-	for i := range mapFiles {
-		key := fmt.Sprintf("%02d/%04d.log", i%40, i)
-		data[key] = fmt.Sprintf("d%02d,%d\nd%02d,%d\n", i%mapDays, i, (i*7)%mapDays, 1)
-		write("logs/"+key, data[key])
+	for key, text := range data {
+		write("logs/"+key, text)
 	}
 	write("header", "# parsed v1\n")
 	concat := wasmbuild.Build(t, "../../testdata/wasm/concat")
@@ -93,20 +91,9 @@ func partsPipeline(t *testing.T) (*glacier.Pipeline, string, map[string]string) 
 // TestPartitionedPipeline does: per day, the sum of its values.
 func wantReport(t *testing.T, data map[string]string) string {
 	t.Helper()
-	sums := map[string]int{}
-	for _, text := range data {
-		for line := range strings.Lines(text) {
-			day, v, _ := strings.Cut(strings.TrimSpace(line), ",")
-			n, err := strconv.Atoi(v)
-			require.NoError(t, err)
-			sums[day+".csv"] += n
-		}
-	}
-	var b strings.Builder
-	for _, k := range slices.Sorted(maps.Keys(sums)) {
-		fmt.Fprintf(&b, "%s,%d\n", k, sums[k])
-	}
-	return b.String()
+	r, err := daylogs.Report(data)
+	require.NoError(t, err)
+	return r
 }
 
 // TestMapEndToEnd runs the 2,000-file partitioned pipeline as deployed:

@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -21,6 +20,7 @@ import (
 	"github.com/glacier-pipeline/glacier"
 	"github.com/glacier-pipeline/glacier/build"
 	"github.com/glacier-pipeline/glacier/internal/fnspec"
+	"github.com/glacier-pipeline/glacier/internal/testutil/daylogs"
 	"github.com/glacier-pipeline/glacier/internal/testutil/fakegcs"
 	"github.com/glacier-pipeline/glacier/internal/testutil/wasmbuild"
 	"github.com/glacier-pipeline/glacier/providers/gcp/internal/gcftest"
@@ -91,23 +91,9 @@ func newMapProject(t *testing.T, concat, partsum string, data map[string]string,
 // want is the report computed from the files alone, leaving out the
 // files holding POISON.
 func (pr *mapProject) want(t *testing.T) string {
-	sums := map[string]int{}
-	for _, text := range pr.data {
-		if strings.Contains(text, "POISON") {
-			continue
-		}
-		for line := range strings.Lines(text) {
-			day, v, _ := strings.Cut(strings.TrimSpace(line), ",")
-			n, err := strconv.Atoi(v)
-			require.NoError(t, err)
-			sums[day+".csv"] += n
-		}
-	}
-	var b strings.Builder
-	for _, k := range slices.Sorted(maps.Keys(sums)) {
-		fmt.Fprintf(&b, "%s,%d\n", k, sums[k])
-	}
-	return b.String()
+	r, err := daylogs.Report(pr.data)
+	require.NoError(t, err)
+	return r
 }
 
 // runLocally runs the project with glacier run's executor and returns
@@ -325,10 +311,7 @@ func TestMapEndToEnd(t *testing.T) {
 	gcftest.NeedGo(t)
 	concat := wasmbuild.Build(t, "../../testdata/wasm/concat")
 	partsum := wasmbuild.Build(t, "../../testdata/wasm/partsum")
-	data := map[string]string{}
-	for i := range mapFiles {
-		data[fmt.Sprintf("%02d/%04d.log", i%40, i)] = fmt.Sprintf("d%02d,%d\nd%02d,%d\n", i%mapDays, i, (i*7)%mapDays, 1)
-	}
+	data := daylogs.Files(mapFiles, mapDays)
 	pr := newMapProject(t, concat, partsum, data, 0)
 	start := time.Now()
 	c := deploy(t, pr)

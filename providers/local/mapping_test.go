@@ -5,11 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"maps"
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -17,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/glacier-pipeline/glacier"
+	"github.com/glacier-pipeline/glacier/internal/testutil/daylogs"
 	"github.com/glacier-pipeline/glacier/internal/testutil/wasmbuild"
 	"github.com/glacier-pipeline/glacier/providers/local"
 )
@@ -189,11 +188,9 @@ func TestPartitionedPipeline(t *testing.T) {
 	const files, days = 2000, 30
 	pr := newProject(t)
 	partsum := wasmbuild.Build(t, "../../testdata/wasm/partsum")
-	data := map[string]string{}
-	for i := range files {
-		key := fmt.Sprintf("%02d/%04d.log", i%40, i)
-		data[key] = fmt.Sprintf("d%02d,%d\nd%02d,%d\n", i%days, i, (i*7)%days, 1)
-		pr.writeSource("logs/"+key, data[key])
+	data := daylogs.Files(files, days)
+	for key, text := range data {
+		pr.writeSource("logs/"+key, text)
 	}
 	pr.source("header", "# parsed v1\n")
 	add := func(d glacier.Dataset) { require.NoError(t, pr.p.AddDataset(d)) }
@@ -214,21 +211,11 @@ func TestPartitionedPipeline(t *testing.T) {
 
 	// want computes the report from the files alone.
 	want := func() string {
-		sums := map[string]int{}
-		for _, text := range data {
-			for line := range strings.Lines(text) {
-				day, v, _ := strings.Cut(strings.TrimSpace(line), ",")
-				n, err := strconv.Atoi(v)
-				require.NoError(t, err)
-				sums[day+".csv"] += n
-			}
-		}
-		var b strings.Builder
-		for _, k := range slices.Sorted(maps.Keys(sums)) {
-			fmt.Fprintf(&b, "%s,%d\n", k, sums[k])
-		}
-		return b.String()
+		r, err := daylogs.Report(data)
+		require.NoError(t, err)
+		return r
 	}
+
 	// run runs the pipeline and returns, by task, its status and, for a
 	// map task, how many parts ran.
 	run := func() map[string]string {
