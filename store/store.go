@@ -98,13 +98,13 @@ func (s *Store) ObjectURL(dataset string, v Version) string {
 }
 
 func (s *Store) objectURL(dataset string, v Version) string {
-	return join(s.root(dataset), path.Join("objects", v.Digest[:2], v.Digest))
+	return join(s.root(dataset), ObjectName(v.Digest))
 }
 
 // StagingURL returns where run runID's task stages output dataset, to be
 // adopted with Adopt once written.
 func (s *Store) StagingURL(runID, task, dataset string) string {
-	return join(s.root(dataset), path.Join("staging", runID, task, dataset))
+	return join(s.root(dataset), StagingName(runID, task, dataset))
 }
 
 // Adopt makes the output staged at staged, whose bytes are v, a version of
@@ -185,7 +185,7 @@ func checkName(what, name string) error {
 }
 
 func (s *Store) memoURL(task, key string) string {
-	return join(s.layout.State, path.Join("memo", task, key+".json"))
+	return join(s.layout.State, MemoName(task, key))
 }
 
 // Memo returns the memo entry of task with cache key, and whether there is
@@ -232,7 +232,7 @@ type Ref struct {
 }
 
 func (s *Store) refURL(pipeline, task string) string {
-	return join(s.layout.State, path.Join("pipelines", pipeline, "tasks", task+".json"))
+	return join(s.layout.State, RefName(pipeline, task))
 }
 
 // Ref returns the ref of pipeline's task and its generation, for
@@ -351,13 +351,15 @@ func (s *Store) writeJSON(ctx context.Context, u, generation string, v any) erro
 // SourceRef is a source dataset's current version, as the deployment (or
 // glacier run) imported it.
 type SourceRef struct {
-	Dataset string    `json:"dataset"`
-	Version Version   `json:"version"`
-	Time    time.Time `json:"time"`
+	Dataset string  `json:"dataset"`
+	Version Version `json:"version"`
+	// Time is when it was imported; a compiled deployment, whose
+	// artifacts are reproducible, leaves it zero.
+	Time time.Time `json:"time,omitzero"`
 }
 
 func (s *Store) sourceURL(pipeline, dataset string) string {
-	return join(s.layout.State, path.Join("pipelines", pipeline, "sources", dataset+".json"))
+	return join(s.layout.State, SourceName(pipeline, dataset))
 }
 
 // PutSource records v, which must be in the store, as source dataset's
@@ -422,7 +424,7 @@ type RunTask struct {
 }
 
 func (s *Store) runTaskURL(runID, task string) string {
-	return join(s.layout.State, path.Join("runs", runID, "tasks", task+".json"))
+	return join(s.layout.State, RunTaskName(runID, task))
 }
 
 // PutRunTask records r, replacing what an earlier attempt recorded.

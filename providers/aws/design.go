@@ -118,6 +118,9 @@ func (t target) Design(d *compile.Deployment, report plan.Report) *deployment {
 			}
 			td.LogRetentionDays = n
 		}
+		if d.StateLogical != "" {
+			td.Policy = storeTaskPolicy(task.Task, d.Pipeline)
+		}
 		checkFunction(td, errorf)
 		checkMap(td, report(glacier.Warning, "task", task.Name))
 		dep.Tasks = append(dep.Tasks, td)

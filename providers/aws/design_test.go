@@ -56,6 +56,16 @@ func TestBucketNameClash(t *testing.T) {
 	assertProblems(t, errs, []string{`dataset "a-b": would share the bucket name "p-a-b" with dataset "a_b"`})
 }
 
+// TestStateBucketClash: a dataset whose bucket would take the store's
+// state bucket's name is refused.
+func TestStateBucketClash(t *testing.T) {
+	p := pipeline(t, glacier.Task{Compute: glacier.Serverless{}, Inputs: []string{"in"}, Outputs: []string{"glacier_state"}},
+		glacier.Dataset{Name: "in", Storage: glacier.ObjectStorage{}, Source: "in.csv"},
+		glacier.Dataset{Name: "glacier_state", Storage: glacier.ObjectStorage{}})
+	errs, _ := check(t, p, Options{})
+	assertProblems(t, errs, []string{`dataset "glacier_state": would share the bucket name "p-glacier-state" with the store's state bucket (S3 names fold '_' to '-'); rename the dataset`})
+}
+
 // TestSchemasReachSpec: each output's contract is in the task's spec, for
 // the bootstrap to enforce; an input's is not (its producer enforced it).
 func TestSchemasReachSpec(t *testing.T) {

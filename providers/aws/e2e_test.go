@@ -27,34 +27,54 @@ import (
 // TestEndToEnd deploys examples/etl as far as this machine can: the
 // compiled state machine runs in aws-local-stepfunctions, each Task state
 // invokes the task's own zip, unzipped and served by the Lambda Runtime
-// Interface Emulator, and the datasets live in gofakes3, seeded with the
-// source files the Pulumi program would upload. Every dataset the DAG
-// writes must equal, byte for byte, the output glacier run gives
-// (examples/etl/testdata/golden).
+// Interface Emulator, and the buckets live in gofakes3, holding what the
+// Pulumi program would upload: each source as its stable name and as a
+// version in the store, and the source's record in the state bucket.
+//
+// The first execution runs every task, and every dataset's stable name
+// equals, byte for byte, the output glacier run gives
+// (examples/etl/testdata/golden). The second runs no guest: every task
+// answers cached, from the store. Then one source changes and is deployed
+// again: exactly the tasks with a changed input run, and every output
+// equals glacier run's over the changed project.
 func TestEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs five functions under the Lambda emulator; run without -short")
 	}
 	node := sfntest.Find(t)
 	out, comp := x86ETL(t)
-	m, _ := etl(t)
+	m, mods := etl(t)
 	opts := x86Opts
 	opts.Dir = m.Dir
 	dep, probs := designFor(t, m.Pipeline, opts)
 	require.NoError(t, probs.Err())
+	require.NotEmpty(t, dep.StateLogical, "examples/etl keeps a store")
 
-	// The buckets and source objects the program would create.
 	s3 := fakes3.Start(t)
 	bucket := map[string]string{}
 	for _, d := range dep.Datasets {
 		bucket[d.Name] = d.Logical + "-e2e"
 		s3.CreateBucket(t, bucket[d.Name])
-		if d.Source != "" {
+	}
+	state := dep.StateLogical + "-e2e"
+	s3.CreateBucket(t, state)
+	// upload does what the program's uploads do for the project compiled
+	// into out with dep.
+	upload := func(dep *deployment, out string) {
+		for _, d := range dep.Datasets {
+			if d.Source == "" {
+				continue
+			}
 			data, err := os.ReadFile(filepath.Join(out, filepath.FromSlash(d.SourceFile())))
 			require.NoError(t, err)
 			s3.PutObject(t, bucket[d.Name], d.Name, data)
+			s3.PutObject(t, bucket[d.Name], d.SourceObject(), data)
+			rec, err := os.ReadFile(filepath.Join(out, filepath.FromSlash(d.SourceRecordFile())))
+			require.NoError(t, err)
+			s3.PutObject(t, state, dep.SourceRecordName(d.Name), rec)
 		}
 	}
+	upload(dep, out)
 
 	// One emulator per function, with the environment the program gives it.
 	functions := map[string]*lambdarie.Function{} // by state name
@@ -68,6 +88,7 @@ func TestEndToEnd(t *testing.T) {
 		require.NoError(t, err)
 		env := s3.Env()
 		env[fnspec.DatasetsEnv] = string(envJSON)
+		env[fnspec.StateEnv] = "s3://" + state
 		zb, err := os.ReadFile(filepath.Join(out, task.Artifact))
 		require.NoError(t, err)
 		functions[task.Name] = lambdarie.Start(t, lambdarie.Options{
@@ -79,59 +100,118 @@ func TestEndToEnd(t *testing.T) {
 		byName[task.FunctionName] = task.Name
 	}
 
-	var mu sync.Mutex
-	responses := map[string]fnspec.Response{}
-	handler := func(ctx context.Context, state string, input json.RawMessage) (json.RawMessage, error) {
-		var in struct {
-			FunctionName string
-			Payload      json.RawMessage
+	// execute runs the state machine once and returns each task's
+	// response.
+	execute := func(run string) map[string]fnspec.Response {
+		var mu sync.Mutex
+		responses := map[string]fnspec.Response{}
+		handler := func(ctx context.Context, state string, input json.RawMessage) (json.RawMessage, error) {
+			var in struct {
+				FunctionName string
+				Payload      json.RawMessage
+			}
+			if err := json.Unmarshal(input, &in); err != nil {
+				return nil, err
+			}
+			if byName[in.FunctionName] != state {
+				return nil, errors.New("state " + state + " invokes function " + in.FunctionName)
+			}
+			body, err := functions[state].Invoke(ctx, in.Payload)
+			var fe *lambdarie.FunctionError
+			if errors.As(err, &fe) {
+				return nil, &sfntest.TaskError{Type: fe.Type, Message: fe.Message}
+			}
+			if err != nil {
+				return nil, err
+			}
+			var resp fnspec.Response
+			if err := json.Unmarshal(body, &resp); err != nil {
+				return nil, err
+			}
+			mu.Lock()
+			responses[state] = resp
+			mu.Unlock()
+			return body, nil
 		}
-		if err := json.Unmarshal(input, &in); err != nil {
-			return nil, err
+		// The deadline only stops a hung run.
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+		defer cancel()
+		res, err := node.Run(ctx, filepath.Join(out, "statemachine.asl.json"), sfntest.Options{ExecutionName: run, Handler: handler})
+		require.NoError(t, err)
+		require.Equal(t, "SUCCEEDED", res.Status, "%+v", res)
+		for _, task := range dep.Tasks {
+			resp, ok := responses[task.Name]
+			require.True(t, ok, "%s: task %s never ran", run, task.Name)
+			assert.Equal(t, task.Name, resp.Task)
+			assert.Equal(t, run, resp.RunID, "the execution's name is the run ID")
 		}
-		if byName[in.FunctionName] != state {
-			return nil, errors.New("state " + state + " invokes function " + in.FunctionName)
-		}
-		body, err := functions[state].Invoke(ctx, in.Payload)
-		var fe *lambdarie.FunctionError
-		if errors.As(err, &fe) {
-			return nil, &sfntest.TaskError{Type: fe.Type, Message: fe.Message}
-		}
-		if err != nil {
-			return nil, err
-		}
-		var resp fnspec.Response
-		if err := json.Unmarshal(body, &resp); err != nil {
-			return nil, err
-		}
-		mu.Lock()
-		responses[state] = resp
-		mu.Unlock()
-		return body, nil
+		return responses
 	}
-	// The deadline only stops a hung run.
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	defer cancel()
-	res, err := node.Run(ctx, filepath.Join(out, "statemachine.asl.json"), sfntest.Options{
-		ExecutionName: "e2e-run", Handler: handler,
-	})
-	require.NoError(t, err)
-	require.Equal(t, "SUCCEEDED", res.Status, "%+v", res)
+	// check checks that every output's stable name holds want's bytes and
+	// that the response names them.
+	check := func(run string, responses map[string]fnspec.Response, want func(dataset string) []byte) {
+		for _, task := range dep.Tasks {
+			for _, ds := range task.Writes {
+				got, ok := s3.GetObject(t, bucket[ds], ds)
+				require.True(t, ok, "%s: %s wrote no %s", run, task.Name, ds)
+				w := want(ds)
+				assert.True(t, bytes.Equal(w, got), "%s: %s: %d bytes in S3, %d expected", run, ds, len(got), len(w))
+				sum := sha256.Sum256(w)
+				assert.Equal(t, fnspec.OutputInfo{Size: int64(len(w)), SHA256: hex.EncodeToString(sum[:])}, responses[task.Name].Outputs[ds])
+			}
+		}
+	}
+	statuses := func(responses map[string]fnspec.Response) map[string]string {
+		out := map[string]string{}
+		for task, r := range responses {
+			out[task] = r.Status
+		}
+		return out
+	}
+	all := func(status string) map[string]string {
+		out := map[string]string{}
+		for _, task := range dep.Tasks {
+			out[task.Name] = status
+		}
+		return out
+	}
+	golden := func(ds string) []byte { return etlgolden.Output(t, ds) }
 
+	first := execute("e2e-run")
+	assert.Equal(t, all("succeeded"), statuses(first), "the first execution runs every task")
+	check("e2e-run", first, golden)
+
+	second := execute("e2e-again")
+	assert.Equal(t, all("cached"), statuses(second), "an unchanged pipeline runs no guest")
+	check("e2e-again", second, golden)
+
+	// One customer changes segment; the project is compiled and deployed
+	// again, and glacier run over it says what the outputs must be.
+	m2, want := etlgolden.Changed(t, mods)
+	opts2 := opts
+	opts2.Dir, opts2.Out, opts2.Modules, opts2.CacheDir = m2.Dir, t.TempDir(), mods, filepath.Join(modDir, "cache")
+	comp2, err := m2.Pipeline.Compile(context.Background(), New(opts2))
+	require.NoError(t, err)
+	for i, a := range comp2.Artifacts {
+		assert.Equal(t, comp.Artifacts[i].ModuleSHA256, a.ModuleSHA256, "a changed source changes no artifact")
+	}
+	dep2, probs := designFor(t, m2.Pipeline, opts2)
+	require.NoError(t, probs.Err())
+	upload(dep2, opts2.Out)
+
+	third := execute("e2e-changed")
+	t.Logf("after the change: %v", statuses(third))
+	expect := map[string]string{}
 	for _, task := range dep.Tasks {
-		resp, ok := responses[task.Name]
-		require.True(t, ok, "task %s never ran", task.Name)
-		assert.Equal(t, "succeeded", resp.Status)
-		assert.Equal(t, task.Name, resp.Task)
-		assert.Equal(t, "e2e-run", resp.RunID, "the execution's name is the run ID")
-		for _, ds := range task.Writes {
-			got, ok := s3.GetObject(t, bucket[ds], ds)
-			require.True(t, ok, "%s wrote no %s", task.Name, ds)
-			want := etlgolden.Output(t, ds)
-			assert.True(t, bytes.Equal(want, got), "%s: %d bytes in S3, %d in its golden file", ds, len(got), len(want))
-			sum := sha256.Sum256(want)
-			assert.Equal(t, fnspec.OutputInfo{Size: int64(len(want)), SHA256: hex.EncodeToString(sum[:])}, resp.Outputs[ds])
+		expect[task.Name] = "cached"
+		for _, in := range task.Reads {
+			if in == etlgolden.ChangedSource || !etlgolden.IsSource(t, in) && !bytes.Equal(golden(in), want(in)) {
+				expect[task.Name] = "succeeded"
+			}
 		}
 	}
-	assert.Len(t, comp.Artifacts, len(dep.Tasks))
+	assert.Contains(t, expect, "clean_orders")
+	assert.Equal(t, "cached", expect["clean_orders"], "orders did not change")
+	assert.Equal(t, expect, statuses(third), "exactly the tasks with a changed input run")
+	check("e2e-changed", third, want)
 }

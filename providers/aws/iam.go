@@ -5,6 +5,7 @@ import (
 
 	"github.com/glacier-pipeline/glacier/internal/fnspec"
 	"github.com/glacier-pipeline/glacier/providers/internal/plan"
+	"github.com/glacier-pipeline/glacier/store"
 )
 
 // iamStatement is one statement of a role's policy. Its resources are named
@@ -24,6 +25,10 @@ type iamStatement struct {
 	// may ask for (the s3:prefix condition).
 	Buckets  []string
 	Prefixes []string
+	// State are keys (patterns) in the store's state bucket, and
+	// StateBucket the state bucket itself, for listing it.
+	State       []string
+	StateBucket bool
 	// Functions are tasks whose function it covers.
 	Functions []string
 	// OwnLogs covers the task's own log group and its streams.
@@ -85,6 +90,48 @@ func taskPolicy(t plan.Task, source func(string) bool) []iamStatement {
 		out = append(out, list)
 	}
 	return append(out, iamStatement{Sid: "WriteOwnLogs", Actions: []string{"logs:CreateLogStream", "logs:PutLogEvents"}, OwnLogs: true})
+}
+
+// storeTaskPolicy is the policy of t's role when the deployment keeps a
+// store (docs/store.md), derived from its data flow as taskPolicy is: it
+// reads its inputs' versions and the refs (or source records) that name
+// them; stages its outputs under its own staging names, adds them as
+// versions and updates their stable names; and reads and writes its own
+// memo entries, ref and run records, nothing of another task's. It may
+// list the state bucket and its outputs' buckets, so that S3 answers a
+// missing memo entry, ref or version with 404 rather than 403: listing
+// shows names (digests, task names, run IDs), never contents.
+func storeTaskPolicy(t plan.Task, pipeline string) []iamStatement {
+	var out []iamStatement
+	if len(t.Reads) > 0 {
+		read := iamStatement{Sid: "ReadInputs", Actions: []string{"s3:GetObject"}}
+		refs := iamStatement{Sid: "ReadInputRefs", Actions: []string{"s3:GetObject"}}
+		for _, d := range t.Reads {
+			read.Keys = append(read.Keys, objectKey{d, store.ObjectsPrefix + "*"})
+			ref := store.SourceName(pipeline, d)
+			if p, ok := t.Producers[d]; ok {
+				ref = store.RefName(pipeline, p)
+			}
+			if !slices.Contains(refs.State, ref) {
+				refs.State = append(refs.State, ref)
+			}
+		}
+		out = append(out, read, refs)
+	}
+	stage := iamStatement{Sid: "StageOutputs", Actions: []string{"s3:PutObject", "s3:GetObject", "s3:DeleteObject"}}
+	versions := iamStatement{Sid: "AddOutputVersions", Actions: []string{"s3:PutObject", "s3:GetObject"}}
+	for _, d := range t.Writes {
+		stage.Keys = append(stage.Keys, objectKey{d, store.StagingName("*", t.Name, d)})
+		versions.Keys = append(versions.Keys, objectKey{d, store.ObjectsPrefix + "*"})
+	}
+	return append(out, stage, versions,
+		iamStatement{Sid: "PublishOutputs", Actions: []string{"s3:PutObject"}, Objects: t.Writes},
+		iamStatement{Sid: "OwnMemoAndRef", Actions: []string{"s3:PutObject", "s3:GetObject"}, State: []string{
+			store.MemoPrefix(t.Name) + "*", store.RefName(pipeline, t.Name), store.RunTaskName("*", t.Name),
+		}},
+		iamStatement{Sid: "ListStore", Actions: []string{"s3:ListBucket"}, Buckets: t.Writes, StateBucket: true},
+		iamStatement{Sid: "WriteOwnLogs", Actions: []string{"logs:CreateLogStream", "logs:PutLogEvents"}, OwnLogs: true},
+	)
 }
 
 // stateMachinePolicy is the policy of the state machine's role: invoking

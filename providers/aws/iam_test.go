@@ -73,10 +73,44 @@ func TestStateMachinePolicy(t *testing.T) {
 		Functions: []string{"clean_orders", "clean_customers", "enrich", "daily_revenue", "customer_stats"}}, policy[0])
 	assert.Equal(t, deliverLogs(t, policy[1]), policy[1])
 
-	// Every task's role is its own policy.
+	// Every task's role is its own policy; examples/etl keeps a store.
+	require.NotEmpty(t, dep.StateLogical)
 	for _, td := range dep.Tasks {
-		assert.Equal(t, taskPolicy(td.Task.Task, isSource(dep.Flow)), td.Policy, td.Name)
+		assert.Equal(t, storeTaskPolicy(td.Task.Task, "etl"), td.Policy, td.Name)
 	}
+	// examples/logs, with partitioned datasets, keeps none yet.
+	ml := logsExample(t)
+	dl, probs := designFor(t, ml.Pipeline, Options{Dir: ml.Dir})
+	require.NoError(t, probs.Err())
+	assert.Empty(t, dl.StateLogical)
+	for _, td := range dl.Tasks {
+		assert.Equal(t, taskPolicy(td.Task.Task, isSource(dl.Flow)), td.Policy, td.Name)
+	}
+}
+
+// TestStoreTaskPolicy: with a store, a task's role reads its inputs'
+// versions and exactly the refs or source records naming them; writes its
+// outputs only through its own staging names, their versions and their
+// stable names; writes only its own memo entries, ref and run records;
+// and may list the buckets it looks for missing names in.
+func TestStoreTaskPolicy(t *testing.T) {
+	task := plan.Task{Task: glacier.Task{Name: "enrich"}, Reads: []string{"orders", "customers", "rates"}, Writes: []string{"enriched", "rejects"},
+		Producers: map[string]string{"orders": "clean", "customers": "clean"}}
+	assert.Equal(t, []iamStatement{
+		{Sid: "ReadInputs", Actions: []string{"s3:GetObject"},
+			Keys: []objectKey{{"orders", "objects/*"}, {"customers", "objects/*"}, {"rates", "objects/*"}}},
+		{Sid: "ReadInputRefs", Actions: []string{"s3:GetObject"},
+			State: []string{"pipelines/p/tasks/clean.json", "pipelines/p/sources/rates.json"}},
+		{Sid: "StageOutputs", Actions: []string{"s3:PutObject", "s3:GetObject", "s3:DeleteObject"},
+			Keys: []objectKey{{"enriched", "staging/*/enrich/enriched"}, {"rejects", "staging/*/enrich/rejects"}}},
+		{Sid: "AddOutputVersions", Actions: []string{"s3:PutObject", "s3:GetObject"},
+			Keys: []objectKey{{"enriched", "objects/*"}, {"rejects", "objects/*"}}},
+		{Sid: "PublishOutputs", Actions: []string{"s3:PutObject"}, Objects: []string{"enriched", "rejects"}},
+		{Sid: "OwnMemoAndRef", Actions: []string{"s3:PutObject", "s3:GetObject"},
+			State: []string{"memo/enrich/*", "pipelines/p/tasks/enrich.json", "runs/*/tasks/enrich.json"}},
+		{Sid: "ListStore", Actions: []string{"s3:ListBucket"}, Buckets: []string{"enriched", "rejects"}, StateBucket: true},
+		{Sid: "WriteOwnLogs", Actions: []string{"logs:CreateLogStream", "logs:PutLogEvents"}, OwnLogs: true},
+	}, storeTaskPolicy(task, "p"))
 }
 
 // deliverLogs checks that s is the log delivery statement and returns it.

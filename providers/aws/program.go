@@ -23,7 +23,7 @@ var tmpl = pulumiproject.ParseTemplates(files, "templates/*.tmpl", template.Func
 
 // mainNames are the names main.go.tmpl declares, imports and uses in
 // program, which no dataset's or task's variable may take.
-var mainNames = []string{"lambda", "pulumi", "definition", "tags", "datasetsEnv", "main", "program", "ctx", "err", "machine"}
+var mainNames = []string{"lambda", "pulumi", "definition", "tags", "datasetsEnv", "stateEnv", "stagingPrefix", "main", "program", "ctx", "err", "machine", "state"}
 
 // HasPartitioned reports whether a dataset is partitioned, for the
 // template.
@@ -67,6 +67,12 @@ func (dep *deployment) Statement(s iamStatement) string {
 	}
 	if len(s.Prefixes) > 0 {
 		fmt.Fprintf(&b, "Prefixes: %#v,\n", s.Prefixes)
+	}
+	if len(s.State) > 0 {
+		fmt.Fprintf(&b, "State: %#v,\n", s.State)
+	}
+	if s.StateBucket {
+		b.WriteString("StateBucket: true,\n")
 	}
 	if len(s.Functions) > 0 {
 		fmt.Fprintf(&b, "Functions: []*lambda.Function{%s},\n", dep.TaskVars(s.Functions))

@@ -143,13 +143,13 @@ func checkProgram(t *testing.T, out string, prog projecttest.Program) {
 		counts[r.Type]++
 	}
 	assert.Equal(t, map[string]int{
-		"aws:s3/bucketV2:BucketV2":                               7,
-		"aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": 7,
-		"aws:s3/bucketPolicy:BucketPolicy":                       7,
-		"aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2": 7,
-		"aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2":                       7,
+		"aws:s3/bucketV2:BucketV2":                               8, // 7 datasets and the state
+		"aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": 8,
+		"aws:s3/bucketPolicy:BucketPolicy":                       8,
+		"aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2": 8,
+		"aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2":                       8,
 		"aws:s3/bucketVersioningV2:BucketVersioningV2":                                               1,
-		"aws:s3/bucketObjectv2:BucketObjectv2":                                                       2,
+		"aws:s3/bucketObjectv2:BucketObjectv2":                                                       6, // each source's stable name, version and record
 		"aws:cloudwatch/logGroup:LogGroup":                                                           6,
 		"aws:iam/role:Role":                                                                          6,
 		"aws:iam/rolePolicy:RolePolicy":                                                              6,
@@ -157,15 +157,23 @@ func checkProgram(t *testing.T, out string, prog projecttest.Program) {
 		"aws:sfn/stateMachine:StateMachine":                                                          1,
 	}, counts)
 
+	// The state bucket: as private as a dataset's, and exported.
+	state := get(t, prog, "aws:s3/bucketV2:BucketV2", dep.StateLogical)
+	assert.Equal(t, map[string]any{"glacier:pipeline": "etl", "glacier:state": "true", "team": "data"}, state.Inputs["tags"])
+	stateName := dep.StateLogical + mockSuffix
+	pab := get(t, prog, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", dep.StateLogical)
+	assert.Equal(t, map[string]any{"bucket": stateName, "blockPublicAcls": true, "blockPublicPolicy": true,
+		"ignorePublicAcls": true, "restrictPublicBuckets": true}, pab.Inputs)
+
 	bucket := map[string]string{} // dataset -> bucket name
 	for _, d := range dep.Datasets {
 		bucket[d.Name] = d.Logical + mockSuffix
-		t.Run("dataset/"+d.Name, func(t *testing.T) { checkDataset(t, prog, d) })
+		t.Run("dataset/"+d.Name, func(t *testing.T) { checkDataset(t, prog, d, stateName, dep.SourceRecordName(d.Name)) })
 	}
 	var functionARNs []string
 	for _, task := range dep.Tasks {
 		functionARNs = append(functionARNs, "arn:aws:lambda:"+mockRegion+":"+mockAccount+":function:"+task.FunctionName)
-		t.Run("task/"+task.Name, func(t *testing.T) { checkTask(t, prog, task, bucket) })
+		t.Run("task/"+task.Name, func(t *testing.T) { checkTask(t, prog, task, bucket, stateName) })
 	}
 
 	// The state machine runs the file next to main.go, with a role that
@@ -196,7 +204,7 @@ func checkProgram(t *testing.T, out string, prog projecttest.Program) {
 	}, policy(t, smPolicy))
 }
 
-func checkDataset(t *testing.T, prog projecttest.Program, d datasetDecl) {
+func checkDataset(t *testing.T, prog projecttest.Program, d datasetDecl, state, record string) {
 	b := get(t, prog, "aws:s3/bucketV2:BucketV2", d.Logical)
 	assert.Nil(t, b.Inputs["bucket"], "buckets are auto-named")
 	assert.Equal(t, map[string]any{"glacier:pipeline": "etl", "glacier:dataset": d.Name, "team": "data"}, b.Inputs["tags"])
@@ -233,16 +241,19 @@ func checkDataset(t *testing.T, prog projecttest.Program, d datasetDecl) {
 	for _, r := range lc.Inputs["rules"].([]any) {
 		rule := r.(map[string]any)
 		assert.Equal(t, "Enabled", rule["status"])
-		assert.Equal(t, map[string]any{}, rule["filter"], "every rule covers the whole bucket")
 		rules[rule["id"].(string)] = rule
 	}
+	whole := map[string]any{}
 	want := map[string]map[string]any{
-		"abort-incomplete-multipart-uploads": {"abortIncompleteMultipartUpload": map[string]any{"daysAfterInitiation": 1.0}},
+		"abort-incomplete-multipart-uploads": {"abortIncompleteMultipartUpload": map[string]any{"daysAfterInitiation": 1.0}, "filter": whole},
+	}
+	if d.Producer != "" { // a failed run's staged outputs go after a day
+		want["expire-staged-outputs"] = map[string]any{"expiration": map[string]any{"days": 1.0}, "filter": map[string]any{"prefix": "staging/"}}
 	}
 	switch {
 	case d.Name == "daily_revenue": // retention_days: 365, access_pattern: infrequent
-		want["expire"] = map[string]any{"expiration": map[string]any{"days": 365.0}}
-		want["storage-class"] = map[string]any{"transitions": []any{map[string]any{"days": 30.0, "storageClass": "STANDARD_IA"}}}
+		want["expire"] = map[string]any{"expiration": map[string]any{"days": 365.0}, "filter": whole}
+		want["storage-class"] = map[string]any{"transitions": []any{map[string]any{"days": 30.0, "storageClass": "STANDARD_IA"}}, "filter": whole}
 	case d.Bucket.RetentionDays != 0 || d.Bucket.TransitionTo != "":
 		t.Fatalf("examples/etl changed: dataset %s has lifecycle settings this test does not expect", d.Name)
 	}
@@ -264,9 +275,25 @@ func checkDataset(t *testing.T, prog projecttest.Program, d datasetDecl) {
 	if d.Name == "orders_raw" {
 		assert.Equal(t, "INTELLIGENT_TIERING", obj.Inputs["storageClass"])
 	}
+	// A source is also a version in the store, and the state bucket
+	// records it, after it.
+	version, ok := prog.Get("aws:s3/bucketObjectv2:BucketObjectv2", d.Logical+"/version")
+	require.Equal(t, d.Source != "", ok)
+	if !ok {
+		return
+	}
+	assert.Equal(t, name, version.Inputs["bucket"])
+	assert.Equal(t, d.SourceObject(), version.Inputs["key"])
+	assert.Regexp(t, `^objects/[0-9a-f]{2}/[0-9a-f]{64}$`, version.Inputs["key"])
+	assert.Equal(t, map[string]any{"asset": d.SourceFile()}, version.Inputs["source"])
+	rec := get(t, prog, "aws:s3/bucketObjectv2:BucketObjectv2", d.Logical+"/record")
+	assert.Equal(t, state, rec.Inputs["bucket"])
+	assert.Equal(t, record, rec.Inputs["key"])
+	assert.Equal(t, map[string]any{"asset": d.SourceRecordFile()}, rec.Inputs["source"])
+	assert.Contains(t, rec.DependsOn, "aws:s3/bucketObjectv2:BucketObjectv2::"+d.Logical+"/version")
 }
 
-func checkTask(t *testing.T, prog projecttest.Program, task taskDecl, bucket map[string]string) {
+func checkTask(t *testing.T, prog projecttest.Program, task taskDecl, bucket map[string]string, state string) {
 	fn := get(t, prog, "aws:lambda/function:Function", task.FunctionName)
 	roleName := task.RoleLogical + mockSuffix
 	in := fn.Inputs
@@ -284,7 +311,8 @@ func checkTask(t *testing.T, prog projecttest.Program, task taskDecl, bucket map
 
 	// The environment names exactly the task's datasets.
 	vars := in["environment"].(map[string]any)["variables"].(map[string]any)
-	require.Len(t, vars, 1)
+	require.Len(t, vars, 2)
+	assert.Equal(t, "s3://"+state, vars["GLACIER_STATE"])
 	var datasets map[string]string
 	require.NoError(t, json.Unmarshal([]byte(vars["GLACIER_DATASETS"].(string)), &datasets))
 	want := map[string]string{}
@@ -302,19 +330,43 @@ func checkTask(t *testing.T, prog projecttest.Program, task taskDecl, bucket map
 	assertTrust(t, get(t, prog, "aws:iam/role:Role", task.RoleLogical), "lambda.amazonaws.com")
 	pol := get(t, prog, "aws:iam/rolePolicy:RolePolicy", task.RoleLogical)
 	assert.Equal(t, roleName, pol.Inputs["role"])
-	objects := func(datasets []string) []string {
+	keys := func(datasets []string, key func(d string) string) []string {
 		var arns []string
 		for _, d := range datasets {
-			arns = append(arns, "arn:aws:s3:::"+bucket[d]+"/"+d)
+			arns = append(arns, "arn:aws:s3:::"+bucket[d]+"/"+key(d))
 		}
 		return arns
 	}
+	versions := func(string) string { return "objects/*" }
+	var refs []string
+	for _, d := range task.Reads {
+		ref := "pipelines/etl/sources/" + d + ".json"
+		if p, ok := task.Producers[d]; ok {
+			ref = "pipelines/etl/tasks/" + p + ".json"
+		}
+		refs = append(refs, "arn:aws:s3:::"+state+"/"+ref)
+	}
+	var listed []string
+	for _, d := range task.Writes {
+		listed = append(listed, "arn:aws:s3:::"+bucket[d])
+	}
 	var wantPolicy []statement
 	if len(task.Reads) > 0 {
-		wantPolicy = append(wantPolicy, statement{Sid: "ReadInputs", Effect: "Allow", Action: []string{"s3:GetObject"}, Resource: objects(task.Reads)})
+		wantPolicy = append(wantPolicy,
+			statement{Sid: "ReadInputs", Effect: "Allow", Action: []string{"s3:GetObject"}, Resource: keys(task.Reads, versions)},
+			statement{Sid: "ReadInputRefs", Effect: "Allow", Action: []string{"s3:GetObject"}, Resource: refs})
 	}
 	wantPolicy = append(wantPolicy,
-		statement{Sid: "WriteOutputs", Effect: "Allow", Action: []string{"s3:PutObject"}, Resource: objects(task.Writes)},
+		statement{Sid: "StageOutputs", Effect: "Allow", Action: []string{"s3:PutObject", "s3:GetObject", "s3:DeleteObject"},
+			Resource: keys(task.Writes, func(d string) string { return "staging/*/" + task.Name + "/" + d })},
+		statement{Sid: "AddOutputVersions", Effect: "Allow", Action: []string{"s3:PutObject", "s3:GetObject"}, Resource: keys(task.Writes, versions)},
+		statement{Sid: "PublishOutputs", Effect: "Allow", Action: []string{"s3:PutObject"}, Resource: keys(task.Writes, func(d string) string { return d })},
+		statement{Sid: "OwnMemoAndRef", Effect: "Allow", Action: []string{"s3:PutObject", "s3:GetObject"}, Resource: []string{
+			"arn:aws:s3:::" + state + "/memo/" + task.Name + "/*",
+			"arn:aws:s3:::" + state + "/pipelines/etl/tasks/" + task.Name + ".json",
+			"arn:aws:s3:::" + state + "/runs/*/tasks/" + task.Name + ".json",
+		}},
+		statement{Sid: "ListStore", Effect: "Allow", Action: []string{"s3:ListBucket"}, Resource: append(listed, "arn:aws:s3:::"+state)},
 		statement{Sid: "WriteOwnLogs", Effect: "Allow", Action: []string{"logs:CreateLogStream", "logs:PutLogEvents"},
 			Resource: []string{"arn:aws:logs:" + mockRegion + ":" + mockAccount + ":log-group:/aws/lambda/" + task.FunctionName + ":*"}},
 	)

@@ -42,15 +42,33 @@ type datasetArgs struct {
 	// after they are written; empty leaves them STANDARD.
 	TransitionTo   string
 	TransitionDays int
+	// Staging expires what a failed run left staged, a day after it was
+	// written, in a deployment that keeps a store.
+	Staging bool
 }
 
-// newDataset declares a dataset's bucket, auto-named from logical: private,
-// encrypted at rest with S3-managed keys, versioned if asked, with lifecycle
-// rules for retention, storage class and abandoned multipart uploads.
+// newDataset declares a dataset's bucket, auto-named from logical, with
+// lifecycle rules for retention, storage class and abandoned uploads.
 func newDataset(ctx *pulumi.Context, logical string, args datasetArgs) (*dataset, error) {
-	bucket, err := s3.NewBucketV2(ctx, logical, &s3.BucketV2Args{
-		Tags: tagged("glacier:dataset", args.Name),
-	})
+	bucket, err := newBucket(ctx, logical, tagged("glacier:dataset", args.Name), args.Versioning, lifecycleRules(args))
+	if err != nil {
+		return nil, err
+	}
+	return &dataset{Name: args.Name, Logical: logical, Bucket: bucket}, nil
+}
+
+// newState declares the store's state bucket, auto-named from logical:
+// memo entries, refs and run records (docs/store.md in Glacier).
+func newState(ctx *pulumi.Context, logical string) (*s3.BucketV2, error) {
+	return newBucket(ctx, logical, tagged("glacier:state", "true"), false, lifecycleRules(datasetArgs{}))
+}
+
+// newBucket declares a bucket, auto-named from logical: private, refusing
+// plain HTTP, encrypted at rest with S3-managed keys, versioned if asked,
+// with the given lifecycle rules.
+func newBucket(ctx *pulumi.Context, logical string, tags pulumi.StringMap, versioning bool,
+	rules s3.BucketLifecycleConfigurationV2RuleArray) (*s3.BucketV2, error) {
+	bucket, err := s3.NewBucketV2(ctx, logical, &s3.BucketV2Args{Tags: tags})
 	if err != nil {
 		return nil, err
 	}
@@ -93,7 +111,7 @@ func newDataset(ctx *pulumi.Context, logical string, args datasetArgs) (*dataset
 	}); err != nil {
 		return nil, err
 	}
-	if args.Versioning {
+	if versioning {
 		if _, err := s3.NewBucketVersioningV2(ctx, logical, &s3.BucketVersioningV2Args{
 			Bucket: bucket.ID(),
 			VersioningConfiguration: &s3.BucketVersioningV2VersioningConfigurationArgs{
@@ -105,11 +123,11 @@ func newDataset(ctx *pulumi.Context, logical string, args datasetArgs) (*dataset
 	}
 	if _, err := s3.NewBucketLifecycleConfigurationV2(ctx, logical, &s3.BucketLifecycleConfigurationV2Args{
 		Bucket: bucket.ID(),
-		Rules:  lifecycleRules(args),
+		Rules:  rules,
 	}); err != nil {
 		return nil, err
 	}
-	return &dataset{Name: args.Name, Logical: logical, Bucket: bucket}, nil
+	return bucket, nil
 }
 
 // lifecycleRules are a dataset's bucket's lifecycle rules. A task whose
@@ -128,6 +146,12 @@ func lifecycleRules(args datasetArgs) s3.BucketLifecycleConfigurationV2RuleArray
 		DaysAfterInitiation: pulumi.Int(1),
 	}
 	rules := s3.BucketLifecycleConfigurationV2RuleArray{abort}
+	if args.Staging {
+		r := rule("expire-staged-outputs")
+		r.Filter = &s3.BucketLifecycleConfigurationV2RuleFilterArgs{Prefix: pulumi.String(stagingPrefix)}
+		r.Expiration = &s3.BucketLifecycleConfigurationV2RuleExpirationArgs{Days: pulumi.Int(1)}
+		rules = append(rules, r)
+	}
 	if args.RetentionDays > 0 && args.Versioning {
 		r := rule("expire-earlier-versions")
 		r.NoncurrentVersionExpiration = &s3.BucketLifecycleConfigurationV2RuleNoncurrentVersionExpirationArgs{
@@ -165,6 +189,37 @@ func uploadSource(ctx *pulumi.Context, d *dataset, file, storageClass string) er
 		args.StorageClass = pulumi.String(storageClass)
 	}
 	_, err := s3.NewBucketObjectv2(ctx, d.Logical, args)
+	return err
+}
+
+// recordSource puts a source dataset's file into the store: as the version
+// named object in its bucket, and then, in the state bucket, the record
+// (the file record) naming it as the source's current version, at
+// recordKey. Changing the file uploads a new version and a new record;
+// the functions find it through the record.
+func recordSource(ctx *pulumi.Context, d *dataset, state *s3.BucketV2, file, object, record, recordKey, storageClass string) error {
+	args := &s3.BucketObjectv2Args{
+		Bucket: d.Bucket.ID(),
+		Key:    pulumi.String(object),
+		Source: pulumi.NewFileAsset(file),
+	}
+	if storageClass != "" {
+		args.StorageClass = pulumi.String(storageClass)
+	}
+	// The version's resource is named after the dataset, not the digest,
+	// so a new version replaces the old resource; deleting an old version
+	// is the lifecycle's business, so Pulumi leaves it.
+	version, err := s3.NewBucketObjectv2(ctx, d.Logical+"/version", args, pulumi.RetainOnDelete(true))
+	if err != nil {
+		return err
+	}
+	// The record goes up after its version, so it never names a missing one.
+	_, err = s3.NewBucketObjectv2(ctx, d.Logical+"/record", &s3.BucketObjectv2Args{
+		Bucket:      state.ID(),
+		Key:         pulumi.String(recordKey),
+		Source:      pulumi.NewFileAsset(record),
+		ContentType: pulumi.String("application/json"),
+	}, pulumi.DependsOn([]pulumi.Resource{version}))
 	return err
 }
 

@@ -5,6 +5,7 @@ package main
 import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lambda"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/s3"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
@@ -23,6 +24,10 @@ type statement struct {
 	// Prefixes, if any, are the only prefixes a listing may ask for.
 	Buckets  []*dataset
 	Prefixes []string
+	// State are keys (patterns) in the state bucket, and StateBucket the
+	// state bucket itself.
+	State       []string
+	StateBucket bool
 	// Functions are functions it covers.
 	Functions []*lambda.Function
 	// OwnLogs covers the role's own log group and its streams.
@@ -47,6 +52,8 @@ type objectKey struct {
 type owner struct {
 	// Logs is the role's function's log group.
 	Logs *cloudwatch.LogGroup
+	// State is the store's state bucket.
+	State *s3.BucketV2
 	// StateMachine and Executions are the ARN of the role's state machine
 	// and the pattern of its executions' ARNs.
 	StateMachine, Executions pulumi.StringInput
@@ -66,6 +73,12 @@ func policyDocument(statements []statement, own owner) pulumi.StringOutput {
 		}
 		for _, d := range s.Buckets {
 			resources = append(resources, d.Bucket.Arn)
+		}
+		for _, k := range s.State {
+			resources = append(resources, pulumi.Sprintf("%s/%s", own.State.Arn, k))
+		}
+		if s.StateBucket {
+			resources = append(resources, own.State.Arn)
 		}
 		for _, f := range s.Functions {
 			resources = append(resources, f.Arn)

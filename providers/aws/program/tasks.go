@@ -6,6 +6,7 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lambda"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/s3"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
@@ -30,6 +31,9 @@ type taskArgs struct {
 	// Policy is the role's policy, which the compiler derived from the
 	// task's inputs and outputs.
 	Policy []statement
+	// State is the store's state bucket; nil if the deployment keeps no
+	// store.
+	State *s3.BucketV2
 }
 
 // newTask declares a task's function, its log group, and its role.
@@ -51,7 +55,7 @@ func newTask(ctx *pulumi.Context, args taskArgs) (*lambda.Function, error) {
 	}
 	policy, err := iam.NewRolePolicy(ctx, args.Role, &iam.RolePolicyArgs{
 		Role:   role.ID(),
-		Policy: policyDocument(args.Policy, owner{Logs: logs}),
+		Policy: policyDocument(args.Policy, owner{Logs: logs, State: args.State}),
 	})
 	if err != nil {
 		return nil, err
@@ -63,6 +67,10 @@ func newTask(ctx *pulumi.Context, args taskArgs) (*lambda.Function, error) {
 	for _, d := range append(args.Reads, args.Writes...) {
 		datasets[d.Name] = d.URL()
 	}
+	env := pulumi.StringMap{datasetsEnv: pulumi.JSONMarshal(datasets)}
+	if args.State != nil {
+		env[stateEnv] = pulumi.Sprintf("s3://%s", args.State.Bucket)
+	}
 	return lambda.NewFunction(ctx, args.FunctionName, &lambda.FunctionArgs{
 		Name:          pulumi.String(args.FunctionName),
 		Description:   pulumi.String("Glacier task " + args.Name),
@@ -73,11 +81,7 @@ func newTask(ctx *pulumi.Context, args taskArgs) (*lambda.Function, error) {
 		Architectures: pulumi.StringArray{pulumi.String(args.Architecture)},
 		MemorySize:    pulumi.Int(args.MemoryMiB),
 		Timeout:       pulumi.Int(args.TimeoutSecs),
-		Environment: &lambda.FunctionEnvironmentArgs{
-			Variables: pulumi.StringMap{
-				datasetsEnv: pulumi.JSONMarshal(datasets),
-			},
-		},
-		Tags: tagged("glacier:task", args.Name),
+		Environment:   &lambda.FunctionEnvironmentArgs{Variables: env},
+		Tags:          tagged("glacier:task", args.Name),
 	}, pulumi.DependsOn([]pulumi.Resource{logs, policy}))
 }

@@ -315,6 +315,13 @@ func write[D any](t Target[D], dep D, d *Deployment, arts []Artifact) error {
 			p.Copies = append(p.Copies, copies...)
 		default:
 			p.Copies = append(p.Copies, pulumiproject.Copy{Src: ds.SourcePath(d.Options.Dir), Name: ds.SourceFile()})
+			if ds.SourceVersion != nil {
+				rec, err := ds.SourceRecord()
+				if err != nil {
+					return err
+				}
+				p.Files = append(p.Files, pulumiproject.File{Name: ds.SourceRecordFile(), Data: rec})
+			}
 		}
 	}
 	return pulumiproject.Write(d.Options.Out, p)

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"path"
 	"slices"
 	"strings"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/glacier-pipeline/glacier/internal/fnspec"
 	"github.com/glacier-pipeline/glacier/providers/internal/plan"
 	"github.com/glacier-pipeline/glacier/providers/internal/pulumiproject"
+	"github.com/glacier-pipeline/glacier/store"
 )
 
 // Deployment is what the driver decides for every target: the object
@@ -40,6 +42,13 @@ type Deployment struct {
 	Marker string
 	// GoVersion is the Go the project needs, from its go.mod.
 	GoVersion string
+	// StateLogical is the Pulumi name of the state bucket, which holds
+	// the store's memo entries, refs and run records (docs/store.md); the
+	// functions find it through fnspec.StateEnv. It is empty when a
+	// dataset is partitioned, since part lists are not in the store yet:
+	// such a deployment keeps one object per dataset and runs every task
+	// every time.
+	StateLogical string
 
 	// datasetVars and taskVars are the variables of datasets and tasks in
 	// main.go by name; a dataset and a task may share a name.
@@ -57,6 +66,26 @@ type Dataset struct {
 	// Comment says where it comes from and who reads it; a target may add
 	// to it.
 	Comment string
+	// SourceVersion is the version of its source the program uploads
+	// into the store; nil unless it is a source and the deployment keeps
+	// a store.
+	SourceVersion *fnspec.Version
+}
+
+// SourceObject is the name, in the dataset's bucket, of the version the
+// program uploads its source as.
+func (d *Dataset) SourceObject() string { return store.ObjectName(d.SourceVersion.Digest) }
+
+// SourceRecordFile is where the project keeps the record of the source's
+// version (a store.SourceRef), which the program uploads to
+// SourceRecordName in the state bucket.
+func (d *Dataset) SourceRecordFile() string { return path.Join("sources", d.Name+".version.json") }
+
+// SourceRecord is the record of the source's version that
+// SourceRecordFile holds.
+func (d *Dataset) SourceRecord() ([]byte, error) {
+	b, err := json.MarshalIndent(store.SourceRef{Dataset: d.Name, Version: *d.SourceVersion}, "", "  ")
+	return append(b, '\n'), err
 }
 
 // Task is one serverless task as every target deploys it.
@@ -136,6 +165,9 @@ func newDeployment(pl *plan.Flow, spec *Spec, opts Options, probs *glacier.Probl
 	vars := pulumiproject.NewIdents(reserved...)
 	d.datasetVars, d.taskVars = map[string]string{}, map[string]string{}
 	buckets := names{spec.Buckets, map[string]string{}}
+	if !slices.ContainsFunc(pl.Datasets, func(d plan.Dataset) bool { return d.Partitioned }) {
+		d.StateLogical = spec.Buckets.Rule.Name(opts.Prefix, StateName)
+	}
 	for _, pd := range pl.Datasets {
 		if _, ok := pd.Object(); !ok {
 			continue // refused by Check
@@ -150,9 +182,18 @@ func newDeployment(pl *plan.Flow, spec *Spec, opts Options, probs *glacier.Probl
 			Logical: spec.Buckets.Rule.Name(opts.Prefix, pd.Name),
 			Comment: datasetComment(pd),
 		}
+		if ds.Logical == d.StateLogical {
+			errorf("would share the %s %q with the store's state bucket (%s); rename the dataset", spec.Buckets.What, ds.Logical, spec.Buckets.Why)
+		}
 		buckets.claim(ds.Logical, "dataset", pd.Name, errorf)
 		if msg := pd.CheckSource(opts.Dir); msg != "" {
 			errorf("%s", msg)
+		} else if pd.Source != "" && d.StateLogical != "" {
+			size, sum, err := digest(pd.SourcePath(opts.Dir))
+			if err != nil {
+				errorf("source %s: %v", pd.Source, err)
+			}
+			ds.SourceVersion = &fnspec.Version{Digest: sum, Size: size}
 		}
 		d.datasetVars[pd.Name] = ds.Var
 		d.Datasets = append(d.Datasets, ds)
@@ -205,6 +246,11 @@ func newDeployment(pl *plan.Flow, spec *Spec, opts Options, probs *glacier.Probl
 	return d, nil
 }
 
+// StateName is the name the state bucket is named after, as a dataset is
+// after its own: a dataset of that name would take the same bucket name,
+// and is refused.
+const StateName = "glacier-state"
+
 // DatasetVars returns the variables of the named datasets in main.go,
 // joined for a Go list.
 func (d *Deployment) DatasetVars(names []string) string {
@@ -254,6 +300,20 @@ func (d *Deployment) HostReserveMiB() int { return plan.HostReserveMiB }
 // DatasetsEnv names the environment variable that tells a function's
 // runtime where its datasets live.
 func (d *Deployment) DatasetsEnv() string { return fnspec.DatasetsEnv }
+
+// StateEnv names the environment variable that tells a function's
+// runtime where the store's state is.
+func (d *Deployment) StateEnv() string { return fnspec.StateEnv }
+
+// StagingPrefix is the prefix of a dataset's staged outputs, which the
+// program's lifecycle rule expires.
+func (d *Deployment) StagingPrefix() string { return store.StagingPrefix }
+
+// SourceRecordName is the name, in the state bucket, of the record of
+// the source dataset's current version.
+func (d *Deployment) SourceRecordName(dataset string) string {
+	return store.SourceName(d.Pipeline, dataset)
+}
 
 // ProgramNames are the identifiers of the written program that no
 // variable of a dataset or task may take: those its static files declare

@@ -1,0 +1,52 @@
+package store
+
+import "path"
+
+// The store's names, relative to their root: a dataset's root for
+// ObjectName and StagingName, the state for the rest. The compilers use
+// them to upload sources and to grant each function exactly its names;
+// "*" in place of a run ID or a key makes the pattern an IAM policy
+// takes.
+
+// ObjectName is the name of the version whose hex SHA-256 is digest.
+func ObjectName(digest string) string {
+	return path.Join("objects", digest[:2], digest)
+}
+
+// ObjectsPrefix is the prefix of every version of a dataset.
+const ObjectsPrefix = "objects/"
+
+// StagingName is where run runID's task stages its output dataset.
+func StagingName(runID, task, dataset string) string {
+	return path.Join("staging", runID, task, dataset)
+}
+
+// StagingPrefix is the prefix of every staged output, which a lifecycle
+// rule expires: what is left there is a failed run's.
+const StagingPrefix = "staging/"
+
+// MemoName is the memo entry of task's invocation with cache key key.
+func MemoName(task, key string) string {
+	return path.Join("memo", task, key+".json")
+}
+
+// RefName is the ref of pipeline's task.
+func RefName(pipeline, task string) string {
+	return path.Join("pipelines", pipeline, "tasks", task+".json")
+}
+
+// SourceName is the record of pipeline's source dataset's current
+// version.
+func SourceName(pipeline, dataset string) string {
+	return path.Join("pipelines", pipeline, "sources", dataset+".json")
+}
+
+// RunTaskName is what task did in run runID.
+func RunTaskName(runID, task string) string {
+	return path.Join("runs", runID, "tasks", task+".json")
+}
+
+// MemoPrefix is the prefix of task's memo entries.
+func MemoPrefix(task string) string {
+	return path.Join("memo", task) + "/"
+}
