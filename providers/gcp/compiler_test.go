@@ -3,6 +3,7 @@ package gcp
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"github.com/glacier-pipeline/glacier/providers/gcp/gcfbundle"
 	"github.com/glacier-pipeline/glacier/providers/internal/compile/compiletest"
 	"github.com/glacier-pipeline/glacier/providers/internal/pulumiproject"
+	"github.com/glacier-pipeline/glacier/store"
 )
 
 func TestCompile(t *testing.T) {
@@ -41,6 +43,7 @@ func TestCompile(t *testing.T) {
 	files := compiletest.Tree(t, out)
 	written := []string{"Pulumi.yaml", "main.go", "go.mod", "go.sum", "workflow.yaml", "README.md",
 		"sources/orders_raw/orders.csv", "sources/customers_raw/customers.csv",
+		"sources/orders_raw.version.json", "sources/customers_raw.version.json", // the sources' records in the store
 		"datasets.go", "tasks.go", "iam.go", "orchestration.go"} // the program's static files
 	for _, name := range written {
 		assert.Contains(t, files, name)
@@ -49,6 +52,11 @@ func TestCompile(t *testing.T) {
 	src, err := os.ReadFile(filepath.Join(m.Dir, "data", "orders.csv"))
 	require.NoError(t, err)
 	assert.Equal(t, string(src), strings.SplitN(files["sources/orders_raw/orders.csv"], "\n", 2)[1])
+	var rec store.SourceRef
+	require.NoError(t, json.Unmarshal([]byte(strings.SplitN(files["sources/orders_raw.version.json"], "\n", 2)[1]), &rec))
+	srcSum := sha256.Sum256(src)
+	assert.Equal(t, store.SourceRef{Dataset: "orders_raw", Version: store.Version{Digest: hex.EncodeToString(srcSum[:]), Size: int64(len(src))}}, rec,
+		"the record names the source's version by its digest")
 
 	goMod := files["go.mod"]
 	assert.Contains(t, goMod, "module etl/gcp\n")

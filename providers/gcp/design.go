@@ -136,6 +136,9 @@ func (t target) Design(d *compile.Deployment, report plan.Report) *deployment {
 			CallTimeoutSecs: min(task.Limits.TimeoutSecs+callMargin, MaxCallTimeoutSecs),
 			Step:            steps.step(task.Name),
 		}
+		if d.StateLogical != "" {
+			td.Grants = storeTaskGrants(task.Task, d.Pipeline, dep.WriterRole)
+		}
 		td.CPU, _ = CPUFor(task.FunctionMemoryMiB)
 		checkFunction(td, report(glacier.Error, "task", task.Name))
 		checkMap(td, report(glacier.Warning, "task", task.Name))

@@ -5,6 +5,7 @@ import (
 
 	"github.com/glacier-pipeline/glacier/providers/internal/compile"
 	"github.com/glacier-pipeline/glacier/providers/internal/plan"
+	"github.com/glacier-pipeline/glacier/store"
 )
 
 // Predefined roles a task is granted on its datasets' buckets.
@@ -25,6 +26,9 @@ type grant struct {
 	Role string
 	// Scope limits the grant, by an IAM condition, within the bucket.
 	Scope scope
+	// Keys, if any, limit it instead to these object names, where a '*'
+	// stands for any run of characters (storeTaskGrants).
+	Keys []string
 }
 
 // scope is what an IAM condition limits a grant to within a dataset's
@@ -81,6 +85,44 @@ func taskGrants(t plan.Task, writerRole, listerRole string) []grant {
 		}
 	}
 	return out
+}
+
+// storeTaskGrants are the roles of t's service account when the
+// deployment keeps a store (docs/store.md), derived from its data flow as
+// taskGrants are, each limited by an IAM condition to the names it
+// needs: objectViewer on its inputs' versions and on the refs or source
+// records naming them; on each output, objectCreator on its staging
+// names, its versions and its stable name, objectViewer on its staging
+// names and versions (to copy and to look for one), and writerRole where
+// an object is replaced or removed (the stable name, the staged copy); on
+// the state bucket, objectViewer and objectCreator on its own memo
+// entries, ref and run records, and writerRole on the ref and records it
+// replaces. Nothing of another task's.
+func storeTaskGrants(t plan.Task, pipeline, writerRole string) []grant {
+	var out []grant
+	refs := []string{store.MemoPrefix(t.Name) + "*", store.RefName(pipeline, t.Name)}
+	for _, d := range t.Reads {
+		out = append(out, grant{What: "reads", Dataset: d, Role: roleObjectViewer, Keys: []string{store.ObjectsPrefix + "*"}})
+		ref := store.SourceName(pipeline, d)
+		if p, ok := t.Producers[d]; ok {
+			ref = store.RefName(pipeline, p)
+		}
+		if !slices.Contains(refs, ref) {
+			refs = append(refs, ref)
+		}
+	}
+	for _, d := range t.Writes {
+		staged := store.StagingName("*", t.Name, d)
+		out = append(out,
+			grant{What: "writes", Dataset: d, Role: roleObjectCreator, Keys: []string{staged, store.ObjectsPrefix + "*", d}},
+			grant{What: "versions", Dataset: d, Role: roleObjectViewer, Keys: []string{staged, store.ObjectsPrefix + "*"}},
+			grant{What: "replaces", Dataset: d, Role: writerRole, Keys: []string{staged, d}})
+	}
+	own := []string{store.RefName(pipeline, t.Name), store.RunTaskName("*", t.Name)}
+	return append(out,
+		grant{What: "reads", Dataset: compile.StateName, Role: roleObjectViewer, Keys: refs},
+		grant{What: "writes", Dataset: compile.StateName, Role: roleObjectCreator, Keys: append([]string{store.MemoPrefix(t.Name) + "*"}, own...)},
+		grant{What: "replaces", Dataset: compile.StateName, Role: writerRole, Keys: own})
 }
 
 // workflowInvokes are the tasks whose functions the workflow's service

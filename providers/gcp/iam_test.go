@@ -63,9 +63,34 @@ func TestWorkflowInvokes(t *testing.T) {
 	require.NoError(t, probs.Err())
 	assert.Equal(t, []string{"clean_orders", "clean_customers", "enrich", "daily_revenue", "customer_stats"}, dep.Invokes)
 	assert.Empty(t, dep.ListerRole, "no task maps: no lister role")
+	require.NotEmpty(t, dep.StateLogical, "examples/etl keeps a store")
 	for _, td := range dep.Tasks {
-		assert.Equal(t, taskGrants(td.Task.Task, "glacier_etl_objectReplacer", ""), td.Grants, td.Name)
+		assert.Equal(t, storeTaskGrants(td.Task.Task, "etl", "glacier_etl_objectReplacer"), td.Grants, td.Name)
 	}
+}
+
+// TestStoreTaskGrants: with a store, a task's account may read its
+// inputs' versions and exactly the refs or source records naming them;
+// write its outputs through its own staging names, their versions and
+// their stable names, replacing only the stable names and removing only
+// its staged copies; and write its own memo entries, ref and run records,
+// nothing of another task's.
+func TestStoreTaskGrants(t *testing.T) {
+	task := plan.Task{Task: glacier.Task{Name: "enrich"}, Reads: []string{"orders", "rates"}, Writes: []string{"enriched"},
+		Producers: map[string]string{"orders": "clean"}}
+	const w = "writer"
+	assert.Equal(t, []grant{
+		{What: "reads", Dataset: "orders", Role: roleObjectViewer, Keys: []string{"objects/*"}},
+		{What: "reads", Dataset: "rates", Role: roleObjectViewer, Keys: []string{"objects/*"}},
+		{What: "writes", Dataset: "enriched", Role: roleObjectCreator, Keys: []string{"staging/*/enrich/enriched", "objects/*", "enriched"}},
+		{What: "versions", Dataset: "enriched", Role: roleObjectViewer, Keys: []string{"staging/*/enrich/enriched", "objects/*"}},
+		{What: "replaces", Dataset: "enriched", Role: w, Keys: []string{"staging/*/enrich/enriched", "enriched"}},
+		{What: "reads", Dataset: "glacier-state", Role: roleObjectViewer, Keys: []string{
+			"memo/enrich/*", "pipelines/p/tasks/enrich.json", "pipelines/p/tasks/clean.json", "pipelines/p/sources/rates.json"}},
+		{What: "writes", Dataset: "glacier-state", Role: roleObjectCreator, Keys: []string{
+			"memo/enrich/*", "pipelines/p/tasks/enrich.json", "runs/*/tasks/enrich.json"}},
+		{What: "replaces", Dataset: "glacier-state", Role: w, Keys: []string{"pipelines/p/tasks/enrich.json", "runs/*/tasks/enrich.json"}},
+	}, storeTaskGrants(task, "p", w))
 }
 
 // TestMapGrants: examples/logs' map tasks may list their outputs' runs,

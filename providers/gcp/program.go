@@ -4,6 +4,7 @@ import (
 	"embed"
 	"fmt"
 
+	"github.com/glacier-pipeline/glacier/providers/internal/compile"
 	"github.com/glacier-pipeline/glacier/providers/internal/pulumiproject"
 )
 
@@ -18,14 +19,21 @@ var tmpl = pulumiproject.ParseTemplates(files, "templates/*.tmpl", nil)
 
 // mainNames are the names main.go.tmpl declares, imports and uses in
 // program, which no dataset's or task's variable may take.
-var mainNames = []string{"pulumi", "definition", "region", "labels", "datasetsEnv", "main", "program", "ctx", "err",
-	"shared", "workflow"}
+var mainNames = []string{"pulumi", "definition", "region", "labels", "datasetsEnv", "stateEnv", "stagingPrefix", "main", "program",
+	"ctx", "err", "shared", "workflow", "state"}
 
 // Grant returns g as the program's grant type, a Go composite literal.
 func (dep *deployment) Grant(g grant) string {
-	s := fmt.Sprintf("{What: %q, Dataset: %s, Role: %q", g.What, dep.DatasetVars([]string{g.Dataset}), g.Role)
+	v := "state"
+	if g.Dataset != compile.StateName {
+		v = dep.DatasetVars([]string{g.Dataset})
+	}
+	s := fmt.Sprintf("{What: %q, Dataset: %s, Role: %q", g.What, v, g.Role)
 	if g.Scope != bucketScope {
 		s += ", Scope: " + scopeNames[g.Scope]
+	}
+	if len(g.Keys) > 0 {
+		s += fmt.Sprintf(", Keys: %#v", g.Keys)
 	}
 	return s + "}"
 }

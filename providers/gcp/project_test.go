@@ -15,6 +15,7 @@ import (
 
 	"github.com/glacier-pipeline/glacier/internal/fnspec"
 	"github.com/glacier-pipeline/glacier/providers/gcp/gcfbundle"
+	"github.com/glacier-pipeline/glacier/providers/internal/compile"
 	"github.com/glacier-pipeline/glacier/providers/internal/compile/compiletest"
 	"github.com/glacier-pipeline/glacier/providers/internal/plan"
 	"github.com/glacier-pipeline/glacier/providers/internal/pulumiproject/projecttest"
@@ -60,13 +61,15 @@ func checkProgram(t *testing.T, out string, prog projecttest.Program) {
 		reads += len(task.Reads)
 		writes += len(task.Writes)
 	}
+	dep, probs := designFor(t, m.Pipeline, Options{Dir: m.Dir, Project: "my-project"})
+	require.NoError(t, probs.Err())
 	// Exactly these resources: the only project-wide IAM bindings are the
 	// build account's two.
 	assert.Equal(t, map[string]int{
-		"gcp:storage/bucket:Bucket":                        nd + 1, // and the bundles'
-		"gcp:storage/bucketObject:BucketObject":            len(pl.Sources()) + nt,
-		"gcp:serviceaccount/account:Account":               nt + 2, // and the workflow's and the build's
-		"gcp:storage/bucketIAMMember:BucketIAMMember":      reads + 2*writes + 1,
+		"gcp:storage/bucket:Bucket":                        nd + 2,                   // and the bundles' and the state's
+		"gcp:storage/bucketObject:BucketObject":            3*len(pl.Sources()) + nt, // each source's stable name, version and record
+		"gcp:serviceaccount/account:Account":               nt + 2,                   // and the workflow's and the build's
+		"gcp:storage/bucketIAMMember:BucketIAMMember":      reads + 3*writes + 3*nt + 1,
 		"gcp:projects/iAMMember:IAMMember":                 2,
 		"gcp:projects/iAMCustomRole:IAMCustomRole":         1,
 		"gcp:cloudfunctionsv2/function:Function":           nt,
@@ -76,7 +79,7 @@ func checkProgram(t *testing.T, out string, prog projecttest.Program) {
 
 	// Buckets: the dataset each holds, by bucket name.
 	datasetOf := map[string]string{}
-	bundles := ""
+	bundles, state := "", ""
 	for _, b := range projecttest.Of(resources, "gcp:storage/bucket:Bucket") {
 		name := b.Name + mockSuffix
 		assert.Equal(t, "US-CENTRAL1", b.String("location"))
@@ -87,11 +90,17 @@ func checkProgram(t *testing.T, out string, prog projecttest.Program) {
 			datasetOf[name] = ds
 			continue
 		}
+		if b.String("labels", "glacier-state") == "true" {
+			assert.Equal(t, dep.StateLogical, b.Name)
+			state = name
+			continue
+		}
 		assert.Equal(t, "bundles", b.String("labels", "glacier-bucket"))
 		bundles = name
 	}
 	require.Len(t, datasetOf, nd)
 	require.NotEmpty(t, bundles)
+	require.NotEmpty(t, state)
 	bucketOf := map[string]string{}
 	for b, ds := range datasetOf {
 		bucketOf[ds] = b
@@ -101,6 +110,9 @@ func checkProgram(t *testing.T, out string, prog projecttest.Program) {
 	assert.Equal(t, []any{map[string]any{
 		"action":    map[string]any{"type": "Delete"},
 		"condition": map[string]any{"age": 365.0},
+	}, map[string]any{ // what a failed run left staged
+		"action":    map[string]any{"type": "Delete"},
+		"condition": map[string]any{"age": 1.0, "matchesPrefixes": []any{"staging/"}},
 	}}, mustGet(t, daily, "lifecycleRules"))
 	raw := findByName(t, resources, "gcp:storage/bucket:Bucket", "etl-orders_raw")
 	assert.Equal(t, map[string]any{"enabled": true}, mustGet(t, raw, "versioning"))
@@ -125,36 +137,41 @@ func checkProgram(t *testing.T, out string, prog projecttest.Program) {
 	assert.Equal(t, "roles/storage.objectViewer", bundleGrant.String("role"))
 	assert.Equal(t, bundles, bundleGrant.String("bucket"))
 
-	// Least privilege: per task, exactly objectViewer on its inputs' buckets,
-	// and objectCreator and the replacer role on its outputs' buckets.
+	// Least privilege: per task, exactly the grants the compiler derived,
+	// each limited to the names it lists.
 	replacer := "projects/" + mockProject + "/roles/glacier_etl_objectReplacer"
-	got := map[string][]string{}
-	for _, g := range projecttest.Of(resources, "gcp:storage/bucketIAMMember:BucketIAMMember") {
-		if g.Name == "etl-build-reads-bundles" {
-			continue
-		}
-		task, ok := taskOfMember[g.String("member")]
-		require.True(t, ok, "%s grants %s to %s, which is no task's account", g.Name, g.String("role"), g.String("member"))
-		ds, ok := datasetOf[g.String("bucket")]
-		require.True(t, ok, "%s grants on bucket %s, which is no dataset's", g.Name, g.String("bucket"))
-		got[task] = append(got[task], g.String("role")+" "+ds)
-		// The replacer role reaches the dataset's object alone.
-		if g.String("role") == replacer {
-			assert.Equal(t, `resource.name == "projects/_/buckets/`+g.String("bucket")+`/objects/`+ds+`"`, g.String("condition", "expression"))
-		} else {
-			_, conditioned := g.Get("condition")
-			assert.False(t, conditioned, "%s has a condition", g.Name)
+	bucketOf[compile.StateName] = state
+	wantGrants := map[string]bool{"etl-build-reads-bundles": true}
+	for _, td := range dep.Tasks {
+		for _, g := range td.Grants {
+			name := accountOf(td.Name) + "-" + g.What + "-" + g.Dataset
+			wantGrants[name] = true
+			b := findByName(t, resources, "gcp:storage/bucketIAMMember:BucketIAMMember", name)
+			assert.Equal(t, memberOf(taskOfMember, td.Name), b.String("member"), name)
+			assert.Equal(t, bucketOf[g.Dataset], b.String("bucket"), name)
+			role := g.Role
+			if role == dep.WriterRole {
+				role = replacer
+			}
+			assert.Equal(t, role, b.String("role"), name)
+			require.NotEmpty(t, g.Keys, name)
+			var terms []string
+			for _, k := range g.Keys {
+				obj := "projects/_/buckets/" + bucketOf[g.Dataset] + "/objects/"
+				switch prefix, rest, wild := strings.Cut(k, "*"); {
+				case !wild:
+					terms = append(terms, `resource.name == "`+obj+k+`"`)
+				case rest == "":
+					terms = append(terms, `resource.name.startsWith("`+obj+prefix+`")`)
+				default:
+					terms = append(terms, `(resource.name.startsWith("`+obj+prefix+`") && resource.name.endsWith("`+rest+`"))`)
+				}
+			}
+			assert.Equal(t, strings.Join(terms, " || "), b.String("condition", "expression"), name)
 		}
 	}
-	for _, task := range pl.Tasks {
-		var want []string
-		for _, r := range task.Reads {
-			want = append(want, "roles/storage.objectViewer "+r)
-		}
-		for _, w := range task.Writes {
-			want = append(want, "roles/storage.objectCreator "+w, replacer+" "+w)
-		}
-		assert.ElementsMatch(t, want, got[task.Name], "grants of task %s", task.Name)
+	for _, g := range projecttest.Of(resources, "gcp:storage/bucketIAMMember:BucketIAMMember") {
+		assert.True(t, wantGrants[g.Name], "%s grants %s to %s, which the compiler did not derive", g.Name, g.String("role"), g.String("member"))
 	}
 	role := projecttest.Of(resources, "gcp:projects/iAMCustomRole:IAMCustomRole")[0]
 	assert.Equal(t, "glacier_etl_objectReplacer", role.String("roleId"))
@@ -164,8 +181,20 @@ func checkProgram(t *testing.T, out string, prog projecttest.Program) {
 	for _, o := range projecttest.Of(resources, "gcp:storage/bucketObject:BucketObject") {
 		asset, _ := o.Get("source", "asset")
 		if ds, ok := datasetOf[o.String("bucket")]; ok {
-			assert.Equal(t, ds, o.String("name"))
+			if strings.HasSuffix(o.Name, "-version") {
+				assert.Regexp(t, `^objects/[0-9a-f]{2}/[0-9a-f]{64}$`, o.String("name"))
+			} else {
+				assert.Equal(t, ds, o.String("name"))
+			}
 			assert.Equal(t, "sources/"+ds+"/", asset.(string)[:len("sources/"+ds+"/")])
+			continue
+		}
+		if o.String("bucket") == state {
+			ds := strings.TrimSuffix(strings.TrimPrefix(o.String("name"), "pipelines/etl/sources/"), ".json")
+			assert.Equal(t, dep.SourceRecordName(ds), o.String("name"))
+			assert.Equal(t, "sources/"+ds+".version.json", asset)
+			assert.Contains(t, o.DependsOn, "gcp:storage/bucketObject:BucketObject::"+strings.TrimSuffix(o.Name, "-record")+"-version",
+				"the record goes up after its version")
 			continue
 		}
 		assert.Equal(t, bundles, o.String("bucket"))
@@ -206,11 +235,11 @@ func checkProgram(t *testing.T, out string, prog projecttest.Program) {
 			want[ds] = "gs://" + bucketOf[ds] + "/" + ds
 		}
 		assert.Equal(t, want, env, "GLACIER_DATASETS of %s", task.Name)
+		assert.Equal(t, "gs://"+state, f.String("serviceConfig", "environmentVariables", "GLACIER_STATE"))
 		// The function waits for its grants.
-		for _, what := range []string{"reads", "writes", "replaces"} {
-			for _, d := range datasetsFor(task, what) {
-				assert.Contains(t, f.DependsOn, "gcp:storage/bucketIAMMember:BucketIAMMember::"+accountOf(task.Name)+"-"+what+"-"+d)
-			}
+		td := dep.Tasks[slices.IndexFunc(dep.Tasks, func(td taskDecl) bool { return td.Name == task.Name })]
+		for _, g := range td.Grants {
+			assert.Contains(t, f.DependsOn, "gcp:storage/bucketIAMMember:BucketIAMMember::"+accountOf(task.Name)+"-"+g.What+"-"+g.Dataset)
 		}
 	}
 
@@ -283,13 +312,6 @@ func memberOf(taskOfMember map[string]string, task string) string {
 		}
 	}
 	return ""
-}
-
-func datasetsFor(task plan.Task, what string) []string {
-	if what == "reads" {
-		return task.Reads
-	}
-	return task.Writes
 }
 
 func findByName(t *testing.T, resources []projecttest.Resource, typ, name string) projecttest.Resource {

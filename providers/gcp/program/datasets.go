@@ -39,12 +39,13 @@ type datasetArgs struct {
 	// or, with versioning, earlier versions this many days after they were
 	// replaced; zero keeps them.
 	RetentionDays int
+	// Staging deletes what a failed run left staged, a day after it was
+	// written, in a deployment that keeps a store.
+	Staging bool
 }
 
-// newDataset declares a dataset's bucket, auto-named from logical: in the
-// region, private (uniform bucket-level access, public access prevented,
-// encrypted at rest with Google-managed keys), versioned if asked, with a
-// lifecycle rule for retention.
+// newDataset declares a dataset's bucket, auto-named from logical, with
+// lifecycle rules for retention and staged outputs.
 func newDataset(ctx *pulumi.Context, logical string, args datasetArgs) (*dataset, error) {
 	rules := storage.BucketLifecycleRuleArray{}
 	if args.RetentionDays > 0 {
@@ -60,19 +61,48 @@ func newDataset(ctx *pulumi.Context, logical string, args datasetArgs) (*dataset
 			Condition: condition,
 		})
 	}
+	if args.Staging {
+		rules = append(rules, &storage.BucketLifecycleRuleArgs{
+			Action: &storage.BucketLifecycleRuleActionArgs{Type: pulumi.String("Delete")},
+			Condition: &storage.BucketLifecycleRuleConditionArgs{
+				Age:             pulumi.Int(1),
+				MatchesPrefixes: pulumi.StringArray{pulumi.String(stagingPrefix)},
+			},
+		})
+	}
+	return newBucket(ctx, logical, args.Name, args.StorageClass, args.Versioning, rules, labelled("glacier-dataset", args.Name))
+}
+
+// stateName is the state bucket's name as a dataset: no dataset may take
+// it, since its bucket would share the state's name.
+const stateName = "glacier-state"
+
+// newState declares the store's state bucket, auto-named from logical:
+// memo entries, refs and run records (docs/store.md in Glacier). Grants
+// name it as they name a dataset.
+func newState(ctx *pulumi.Context, logical string) (*dataset, error) {
+	return newBucket(ctx, logical, stateName, "STANDARD", false, nil, labelled("glacier-state", "true"))
+}
+
+// newBucket declares a bucket, auto-named from logical: in the region,
+// private (uniform bucket-level access, public access prevented,
+// encrypted at rest with Google-managed keys), versioned if asked, with
+// the given lifecycle rules.
+func newBucket(ctx *pulumi.Context, logical, name, class string, versioning bool, rules storage.BucketLifecycleRuleArray,
+	labels pulumi.StringMap) (*dataset, error) {
 	bucket, err := storage.NewBucket(ctx, logical, &storage.BucketArgs{
 		Location:                 pulumi.String(strings.ToUpper(region)),
-		StorageClass:             pulumi.String(args.StorageClass),
+		StorageClass:             pulumi.String(class),
 		UniformBucketLevelAccess: pulumi.Bool(true),
 		PublicAccessPrevention:   pulumi.String("enforced"),
-		Versioning:               &storage.BucketVersioningArgs{Enabled: pulumi.Bool(args.Versioning)},
+		Versioning:               &storage.BucketVersioningArgs{Enabled: pulumi.Bool(versioning)},
 		LifecycleRules:           rules,
-		Labels:                   labelled("glacier-dataset", args.Name),
+		Labels:                   labels,
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &dataset{Name: args.Name, Logical: logical, Bucket: bucket}, nil
+	return &dataset{Name: name, Logical: logical, Bucket: bucket}, nil
 }
 
 // uploadSource uploads a source dataset's file as the dataset's object.
@@ -82,6 +112,32 @@ func uploadSource(ctx *pulumi.Context, d *dataset, file string) error {
 		Name:   pulumi.String(d.Name),
 		Source: pulumi.NewFileAsset(file),
 	})
+	return err
+}
+
+// recordSource puts a source dataset's file into the store: as the version
+// named object in its bucket, and then, in the state bucket, the record
+// (the file record) naming it as the source's current version, at
+// recordKey. Changing the file uploads a new version and a new record.
+func recordSource(ctx *pulumi.Context, d, state *dataset, file, object, record, recordKey string) error {
+	// The version's resource is named after the dataset, not the digest,
+	// so a new version replaces the old resource; deleting an old version
+	// is the lifecycle's business, so Pulumi leaves it.
+	version, err := storage.NewBucketObject(ctx, d.Logical+"-version", &storage.BucketObjectArgs{
+		Bucket: d.Bucket.Name,
+		Name:   pulumi.String(object),
+		Source: pulumi.NewFileAsset(file),
+	}, pulumi.RetainOnDelete(true))
+	if err != nil {
+		return err
+	}
+	// The record goes up after its version, so it never names a missing one.
+	_, err = storage.NewBucketObject(ctx, d.Logical+"-record", &storage.BucketObjectArgs{
+		Bucket:      state.Bucket.Name,
+		Name:        pulumi.String(recordKey),
+		Source:      pulumi.NewFileAsset(record),
+		ContentType: pulumi.String("application/json"),
+	}, pulumi.DependsOn([]pulumi.Resource{version}))
 	return err
 }
 

@@ -24,6 +24,37 @@ type grant struct {
 	// Scope limits the grant, by an IAM condition, within the bucket; zero
 	// is the whole bucket.
 	Scope scope
+	// Keys, if any, limit it instead to these object names, where a '*'
+	// stands for any run of characters.
+	Keys []string
+}
+
+// keysCondition is the IAM condition limiting a grant on d's bucket to the
+// objects named by keys.
+func keysCondition(d *dataset, keys []string) *storage.BucketIAMMemberConditionArgs {
+	var terms []any
+	for _, k := range keys {
+		prefix, rest, wild := strings.Cut(k, "*")
+		object := pulumi.Sprintf("projects/_/buckets/%s/objects/%s", d.Bucket.Name, prefix)
+		switch {
+		case !wild:
+			terms = append(terms, pulumi.Sprintf(`resource.name == "%s"`, object))
+		case rest == "":
+			terms = append(terms, pulumi.Sprintf(`resource.name.startsWith("%s")`, object))
+		default:
+			terms = append(terms, pulumi.Sprintf(`(resource.name.startsWith("%s") && resource.name.endsWith("%s"))`, object, rest))
+		}
+	}
+	return &storage.BucketIAMMemberConditionArgs{
+		Title: pulumi.String("only-the-task-s-names"),
+		Expression: pulumi.All(terms...).ApplyT(func(all []any) string {
+			s := make([]string, len(all))
+			for i, t := range all {
+				s[i] = t.(string)
+			}
+			return strings.Join(s, " || ")
+		}).(pulumi.StringOutput),
+	}
 }
 
 // scope is what an IAM condition limits a grant to. Cloud Storage checks
@@ -79,7 +110,9 @@ func grantAll(ctx *pulumi.Context, s *shared, accountID string, account *service
 			role = custom.Name
 		}
 		args := &storage.BucketIAMMemberArgs{Bucket: g.Dataset.Bucket.Name, Role: role, Member: member}
-		if c := g.Scope.condition(g.Dataset); c != nil {
+		if len(g.Keys) > 0 {
+			args.Condition = keysCondition(g.Dataset, g.Keys)
+		} else if c := g.Scope.condition(g.Dataset); c != nil {
 			args.Condition = c
 		} else if g.Scope != 0 {
 			return nil, fmt.Errorf("grant of %s to %s: unknown scope %d", g.What, accountID, g.Scope)

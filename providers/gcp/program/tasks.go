@@ -128,6 +128,9 @@ type taskArgs struct {
 	// Grants are the roles of its service account, which the compiler
 	// derived from the task's inputs and outputs.
 	Grants []grant
+	// State is the store's state bucket; nil if the deployment keeps no
+	// store.
+	State *dataset
 }
 
 // task is a task's function.
@@ -166,6 +169,10 @@ func newTask(ctx *pulumi.Context, s *shared, args taskArgs) (*task, error) {
 	for _, d := range append(args.Reads, args.Writes...) {
 		datasets[d.Name] = d.URL()
 	}
+	env := pulumi.StringMap{datasetsEnv: pulumi.JSONMarshal(datasets)}
+	if args.State != nil {
+		env[stateEnv] = pulumi.Sprintf("gs://%s", args.State.Bucket.Name)
+	}
 	fn, err := cloudfunctionsv2.NewFunction(ctx, args.Function, &cloudfunctionsv2.FunctionArgs{
 		Name:        pulumi.String(args.Function),
 		Location:    pulumi.String(region),
@@ -194,9 +201,7 @@ func newTask(ctx *pulumi.Context, s *shared, args taskArgs) (*task, error) {
 			// only by who may invoke it: no public invoker.
 			IngressSettings:            pulumi.String("ALLOW_INTERNAL_ONLY"),
 			AllTrafficOnLatestRevision: pulumi.Bool(true),
-			EnvironmentVariables: pulumi.StringMap{
-				datasetsEnv: pulumi.JSONMarshal(datasets),
-			},
+			EnvironmentVariables:       env,
 		},
 	}, pulumi.DependsOn(append(grants, s.BuildGrants...)))
 	if err != nil {
