@@ -140,7 +140,8 @@ func (h *Handler) runGuest(ctx context.Context, runID, key string, inputs map[st
 	e := store.MemoEntry{Key: key, Task: spec.Task, Module: spec.ModuleSHA256, Params: spec.Params,
 		Limits: fnspec.FormatLimits(spec.MemoryMiB, spec.TimeoutSecs), Inputs: inputs,
 		Outputs: map[string]fnspec.Version{}, RunID: runID, Time: time.Now().UTC()}
-	for n, o := range res.Outputs {
+	for _, n := range spec.Outputs { // in declaration order, so a failure is reproducible
+		o := res.Outputs[n]
 		v := fnspec.Version{Digest: o.SHA256, Size: o.Size}
 		if err := h.store.Adopt(ctx, n, job.Outputs[n], v); err != nil {
 			return e, &Error{Kind: storageKind(err), Err: fmt.Errorf("output %q: %w", n, err)}

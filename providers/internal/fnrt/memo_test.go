@@ -2,6 +2,7 @@ package fnrt_test
 
 import (
 	"context"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,7 +12,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/glacier-pipeline/glacier/internal/fnspec"
+	"github.com/glacier-pipeline/glacier/internal/testutil/fakes3"
 	"github.com/glacier-pipeline/glacier/internal/testutil/syncbuf"
+	"github.com/glacier-pipeline/glacier/providers/aws/s3store"
 	"github.com/glacier-pipeline/glacier/providers/internal/fnrt"
 	"github.com/glacier-pipeline/glacier/storage"
 	"github.com/glacier-pipeline/glacier/storage/filestore"
@@ -97,4 +100,73 @@ func TestInvokeMemoised(t *testing.T) {
 	stable, err = os.ReadFile(filepath.Join(data, "out"))
 	require.NoError(t, err)
 	assert.Equal(t, "hello!", string(stable))
+}
+
+// TestMemoisedOutputsAllOrNothing: a task with two outputs whose second
+// fails to become a version after the first did commits neither: both
+// stable names and the ref keep the last run's, and no memo entry is
+// written, so the rerun runs the guest and commits both.
+func TestMemoisedOutputsAllOrNothing(t *testing.T) {
+	srv := fakes3.Start(t)
+	drv, err := s3store.New(srv.Client, nil)
+	require.NoError(t, err)
+	s3store.SetDefault(drv)
+	t.Cleanup(func() { s3store.SetDefault(nil) })
+	for k, v := range srv.Env() { // for the sandbox's workers
+		t.Setenv(k, v)
+	}
+	for _, b := range []string{"state", "b-in", "b-out", "b-out2"} {
+		srv.CreateBucket(t, b)
+	}
+	ctx := context.Background()
+	fn, _ := artifact(t, "copy", func(s *fnspec.TaskSpec) {
+		s.Inputs, s.Outputs = []string{"in"}, []string{"out", "out2"}
+		s.Params = map[string]string{"suffix": "!", "also": "out2"}
+	})
+	urls := map[string]string{"in": "s3://b-in/in", "out": "s3://b-out/out", "out2": "s3://b-out2/out2"}
+	log := &syncbuf.Buffer{}
+	h := newHandler(t, fnrt.Options{Dir: fn, Datasets: urls, State: "s3://state", Log: log})
+	s, err := store.New(nil, store.Layout{State: "s3://state", Datasets: map[string]string{"in": "s3://b-in", "out": "s3://b-out", "out2": "s3://b-out2"}})
+	require.NoError(t, err)
+	stable := func() [2]string {
+		a, _ := srv.GetObject(t, "b-out", "out")
+		b, _ := srv.GetObject(t, "b-out2", "out2")
+		return [2]string{string(a), string(b)}
+	}
+
+	putSource(t, s, "hello")
+	_, err = h.Invoke(ctx, fnspec.Request{RunID: "r1"})
+	require.NoError(t, err)
+	assert.Equal(t, [2]string{"hello!", "hello!"}, stable())
+	ref, _, ok, err := s.Ref(ctx, "test", "copy")
+	require.NoError(t, err)
+	require.True(t, ok)
+
+	// The second output's version cannot be made: out's is, out2's copy
+	// is refused.
+	putSource(t, s, "bye")
+	srv.Deny(func(r fakes3.Request) bool {
+		return r.Method == http.MethodPut && strings.HasPrefix(r.Path, "/b-out2/objects/")
+	})
+	_, err = h.Invoke(ctx, fnspec.Request{RunID: "r2"})
+	require.ErrorContains(t, err, `output "out2"`)
+	has, err := s.Has(ctx, "out", fnspec.Version{Digest: sha([]byte("bye!")), Size: 4})
+	require.NoError(t, err)
+	assert.True(t, has, "the first output became a version")
+	assert.Equal(t, [2]string{"hello!", "hello!"}, stable(), "no stable name moved")
+	after, _, _, err := s.Ref(ctx, "test", "copy")
+	require.NoError(t, err)
+	assert.Equal(t, ref, after, "the ref still names the last run's outputs")
+	for _, n := range []string{"out", "out2"} {
+		cur, _, err := s.Current(ctx, "test", n, "copy")
+		require.NoError(t, err)
+		assert.Equal(t, sha([]byte("hello!")), cur.Digest, "readers of %s see the last run's version", n)
+	}
+
+	srv.Deny(nil)
+	resp, err := h.Invoke(ctx, fnspec.Request{RunID: "r3"})
+	require.NoError(t, err)
+	assert.Equal(t, "succeeded", resp.Status, "no memo entry was written for the failed run")
+	assert.Equal(t, 3, strings.Count(log.String(), "[copy] copied"))
+	assert.Equal(t, [2]string{"bye!", "bye!"}, stable())
 }

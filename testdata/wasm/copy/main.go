@@ -1,5 +1,6 @@
 // Command copy is an ordinary task: it copies its input "in" to its output
-// "out", and writes the param "suffix" after the bytes.
+// "out", and writes the param "suffix" after the bytes. With the param
+// "also", it writes the same bytes to that output too.
 package main
 
 import (
@@ -19,14 +20,27 @@ func main() {
 		if err != nil {
 			return err
 		}
-		n, err := io.Copy(out, in)
+		var dst io.Writer = out
+		var also io.WriteCloser
+		if name := c.Param("also"); name != "" {
+			if also, err = c.Output(name); err != nil {
+				return err
+			}
+			dst = io.MultiWriter(out, also)
+		}
+		n, err := io.Copy(dst, in)
 		if err != nil {
 			return err
 		}
-		if _, err := io.WriteString(out, c.Param("suffix")); err != nil {
+		if _, err := io.WriteString(dst, c.Param("suffix")); err != nil {
 			return err
 		}
 		c.Logf("copied %d bytes", n)
+		if also != nil {
+			if err := also.Close(); err != nil {
+				return err
+			}
+		}
 		return out.Close()
 	})
 }
