@@ -2,6 +2,7 @@ package lambdazip_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -18,9 +19,12 @@ import (
 	"github.com/glacier-pipeline/glacier/build"
 	"github.com/glacier-pipeline/glacier/internal/fnspec"
 	"github.com/glacier-pipeline/glacier/internal/testutil/fakes3"
+	"github.com/glacier-pipeline/glacier/internal/testutil/lambdarie"
 	"github.com/glacier-pipeline/glacier/internal/testutil/ziptest"
 	"github.com/glacier-pipeline/glacier/manifest"
 	"github.com/glacier-pipeline/glacier/providers/aws/lambdazip"
+	"github.com/glacier-pipeline/glacier/providers/aws/s3store"
+	"github.com/glacier-pipeline/glacier/store"
 )
 
 // benchTask is the examples/etl task the benchmarks package: the first,
@@ -156,6 +160,71 @@ func BenchmarkColdStart(b *testing.B) {
 			b.ReportMetric(workerRSS/n, "worker-MiB")
 		})
 	}
+}
+
+// BenchmarkCachedInvoke serves examples/etl's clean_orders under the
+// Lambda Runtime Interface Emulator with a store on gofakes3, its source
+// recorded as a deployment records it. The first invocation runs the
+// guest; every one after it finds the memo entry and commits the recorded
+// output without starting a guest. It reports, per cached invocation,
+// cached-ms (the emulator's Duration: the handler's own time) and
+// roundtrip-ms (from sending the invocation to reading its response, the
+// emulator's overhead included).
+func BenchmarkCachedInvoke(b *testing.B) {
+	requireEmulator(b)
+	ctx := context.Background()
+	spec, wasm, data := etlTask(b)
+	spec.Producers = nil // its one input is a source
+	zb := pack(b, spec, wasm, nil)
+	srv := fakes3.Start(b)
+	for _, bucket := range []string{"bench", "bench-state"} {
+		srv.CreateBucket(b, bucket)
+	}
+	drv, err := s3store.New(srv.Client, nil)
+	require.NoError(b, err)
+	s3store.SetDefault(drv)
+	b.Cleanup(func() { s3store.SetDefault(nil) })
+	urls, roots := map[string]string{}, map[string]string{}
+	for _, n := range append(append([]string{}, spec.Inputs...), spec.Outputs...) {
+		urls[n], roots[n] = "s3://bench/"+n, "s3://bench"
+	}
+	st, err := store.New(nil, store.Layout{State: "s3://bench-state", Datasets: roots})
+	require.NoError(b, err)
+	v := fnspec.Version{Digest: sha(data), Size: int64(len(data))}
+	srv.PutObject(b, "bench", store.ObjectName(v.Digest), data)
+	require.NoError(b, st.PutSource(ctx, spec.Pipeline, store.SourceRef{Dataset: spec.Inputs[0], Version: v}))
+
+	env, _ := functionEnv(b, srv, urls)
+	env[fnspec.StateEnv] = "s3://bench-state"
+	fn := lambdarie.Start(b, lambdarie.Options{BootstrapDir: ziptest.Extract(b, zb), Env: env,
+		Timeout: time.Duration(spec.TimeoutSecs) * time.Second, MemoryMiB: fnspec.FunctionMemoryMiB(spec.MemoryMiB)})
+	status := func(body []byte) string {
+		var r fnspec.Response
+		require.NoError(b, json.Unmarshal(body, &r), "%s", body)
+		return r.Status
+	}
+	body, err := fn.Invoke(ctx, []byte(`{"run_id":"bench-0"}`))
+	require.NoError(b, err, "%s", body)
+	require.Equal(b, "succeeded", status(body))
+	var roundtrip time.Duration
+	i := 0
+	for b.Loop() {
+		i++
+		start := time.Now()
+		body, err := fn.Invoke(ctx, fmt.Appendf(nil, `{"run_id":"bench-%d"}`, i))
+		roundtrip += time.Since(start)
+		require.NoError(b, err, "%s", body)
+		require.Equal(b, "cached", status(body))
+	}
+	durs := invokeDurations(fn.Output())
+	require.Len(b, durs, i+1)
+	var cached time.Duration
+	for _, d := range durs[1:] {
+		cached += d
+	}
+	n := float64(i)
+	b.ReportMetric(float64(cached)/float64(time.Millisecond)/n, "cached-ms")
+	b.ReportMetric(float64(roundtrip)/float64(time.Millisecond)/n, "roundtrip-ms")
 }
 
 // peakRSS returns the peak resident memory (VmHWM), in MiB, of the

@@ -42,6 +42,19 @@ func function(tb testing.TB, srv *fakes3.Server, zb []byte, datasets map[string]
 // returns the function and its scratch directory (Lambda's /tmp).
 func functionIn(tb testing.TB, srv *fakes3.Server, dir string, datasets map[string]string, timeout time.Duration, memoryMiB int) (*lambdarie.Function, string) {
 	tb.Helper()
+	env, scratch := functionEnv(tb, srv, datasets)
+	return lambdarie.Start(tb, lambdarie.Options{
+		BootstrapDir: dir,
+		Env:          env,
+		Timeout:      timeout,
+		MemoryMiB:    memoryMiB,
+	}), scratch
+}
+
+// functionEnv is the environment a deployment gives a function whose
+// datasets are on srv, and the function's scratch directory.
+func functionEnv(tb testing.TB, srv *fakes3.Server, datasets map[string]string) (map[string]string, string) {
+	tb.Helper()
 	env := srv.Env()
 	urls, err := json.Marshal(datasets)
 	require.NoError(tb, err)
@@ -50,12 +63,7 @@ func functionIn(tb testing.TB, srv *fakes3.Server, dir string, datasets map[stri
 	// test cleans up; Lambda's is /tmp.
 	scratch := tb.TempDir()
 	env["TMPDIR"] = scratch
-	return lambdarie.Start(tb, lambdarie.Options{
-		BootstrapDir: dir,
-		Env:          env,
-		Timeout:      timeout,
-		MemoryMiB:    memoryMiB,
-	}), scratch
+	return env, scratch
 }
 
 // compiledFiles returns the compilation cache entries a function wrote in
