@@ -50,3 +50,10 @@ func RunTaskName(runID, task string) string {
 func MemoPrefix(task string) string {
 	return path.Join("memo", task) + "/"
 }
+
+// LayoutName is the record of where pipeline's datasets live (a
+// LayoutRecord), which a deployment writes so that a reader given the
+// state's URL alone finds every version.
+func LayoutName(pipeline string) string {
+	return path.Join("pipelines", pipeline, "layout.json")
+}

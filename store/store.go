@@ -77,6 +77,9 @@ func New(mux *storage.URLMux, l Layout) (*Store, error) {
 	return &Store{mux: mux, layout: l}, nil
 }
 
+// Layout returns where the store keeps its names.
+func (s *Store) Layout() Layout { return s.layout }
+
 // join returns root's URL with the relative name added.
 func join(root, name string) string {
 	return storage.PartURL(root, name)
@@ -368,19 +371,7 @@ func (s *Store) PutSource(ctx context.Context, pipeline string, r SourceRef) err
 	if err := errors.Join(checkName("pipeline", pipeline), checkName("dataset", r.Dataset)); err != nil {
 		return err
 	}
-	st, err := s.mux.Stage(ctx, s.sourceURL(pipeline, r.Dataset))
-	if err != nil {
-		return err
-	}
-	data, err := json.MarshalIndent(r, "", "  ")
-	if err == nil {
-		_, err = st.Write(append(data, '\n'))
-	}
-	if err != nil {
-		_ = st.Discard(ctx)
-		return err
-	}
-	return st.Commit(ctx)
+	return s.writeRecord(ctx, s.sourceURL(pipeline, r.Dataset), r)
 }
 
 // Current returns dataset's current version in pipeline: the output of
@@ -432,15 +423,20 @@ func (s *Store) PutRunTask(ctx context.Context, r RunTask) error {
 	if err := errors.Join(fnspec.CheckRunID(r.RunID), checkName("task", r.Task)); err != nil {
 		return err
 	}
-	st, err := s.mux.Stage(ctx, s.runTaskURL(r.RunID, r.Task))
+	return s.writeRecord(ctx, s.runTaskURL(r.RunID, r.Task), r)
+}
+
+// writeRecord writes v as the object at u, replacing any.
+func (s *Store) writeRecord(ctx context.Context, u string, v any) error {
+	data, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
 		return err
 	}
-	data, err := json.MarshalIndent(r, "", "  ")
-	if err == nil {
-		_, err = st.Write(append(data, '\n'))
-	}
+	st, err := s.mux.Stage(ctx, u)
 	if err != nil {
+		return err
+	}
+	if _, err := st.Write(append(data, '\n')); err != nil {
 		_ = st.Discard(ctx)
 		return err
 	}

@@ -48,6 +48,7 @@ func Run(t *testing.T, h Harness) {
 	t.Run("InterruptedCommit", func(t *testing.T) { testInterrupted(t, h) })
 	t.Run("Publish", func(t *testing.T) { testPublish(t, h) })
 	t.Run("RunTasks", func(t *testing.T) { testRunTasks(t, h) })
+	t.Run("OpenAndRuns", func(t *testing.T) { testOpen(t, h) })
 	t.Run("BadNames", func(t *testing.T) { testBadNames(t, h) })
 }
 
@@ -316,6 +317,50 @@ func testRunTasks(t *testing.T, h Harness) {
 	}
 	if len(got) != 2 || got[0].Task != "a" || !got[0].Cached || got[1].Task != "b" || got[1].Cached || !got[0].Start.Equal(now) {
 		t.Errorf("RunTasks(r1) = %+v", got)
+	}
+}
+
+// testOpen: a store opened from its state's URL and a pipeline's name
+// finds the datasets where the layout record says, and lists its runs
+// newest first; a state without the pipeline says what to check.
+func testOpen(t *testing.T, h Harness) {
+	s := open(t, h)
+	ctx := t.Context()
+	if _, err := store.Open(ctx, h.Mux, s.Layout().State, "p"); err == nil {
+		t.Error("Open found pipeline p before any layout record was written")
+	}
+	if err := s.PutLayout(ctx, "p"); err != nil {
+		t.Fatalf("PutLayout: %v", err)
+	}
+	staged, v := stage(t, h, s, "r1", "t", "a", []byte("a's bytes"))
+	if err := s.Adopt(ctx, "a", staged, v); err != nil {
+		t.Fatalf("Adopt: %v", err)
+	}
+	for _, r := range []string{"20261207T100000.000Z-aaaaaa", "20261207T110000.000Z-bbbbbb"} {
+		if err := s.PutRunTask(ctx, store.RunTask{Task: "t", RunID: r, Status: "succeeded"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	o, err := store.Open(ctx, h.Mux, s.Layout().State, "p")
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	rc, err := o.Read(ctx, "a", v)
+	if err != nil {
+		t.Fatalf("Read through the opened store: %v", err)
+	}
+	got, err := io.ReadAll(rc)
+	rc.Close()
+	if err != nil || string(got) != "a's bytes" {
+		t.Errorf("read %q, %v", got, err)
+	}
+	runs, err := o.Runs(ctx)
+	if err != nil {
+		t.Fatalf("Runs: %v", err)
+	}
+	if want := []string{"20261207T110000.000Z-bbbbbb", "20261207T100000.000Z-aaaaaa"}; !slices.Equal(runs, want) {
+		t.Errorf("Runs = %q, want %q", runs, want)
 	}
 }
 
