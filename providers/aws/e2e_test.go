@@ -8,7 +8,9 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -22,6 +24,7 @@ import (
 	"github.com/glacier-pipeline/glacier/internal/testutil/lambdarie"
 	"github.com/glacier-pipeline/glacier/internal/testutil/ziptest"
 	"github.com/glacier-pipeline/glacier/providers/aws/internal/sfntest"
+	"github.com/glacier-pipeline/glacier/store"
 )
 
 // TestEndToEnd deploys examples/etl as far as this machine can: the
@@ -75,6 +78,14 @@ func TestEndToEnd(t *testing.T) {
 		}
 	}
 	upload(dep, out)
+	// The layout record the program writes, for glacier --remote.
+	roots := map[string]string{}
+	for d, b := range bucket {
+		roots[d] = "s3://" + b
+	}
+	layout, err := json.Marshal(store.LayoutRecord{Pipeline: dep.Pipeline, Datasets: roots})
+	require.NoError(t, err)
+	s3.PutObject(t, state, dep.LayoutName(), layout)
 
 	// One emulator per function, with the environment the program gives it.
 	functions := map[string]*lambdarie.Function{} // by state name
@@ -214,4 +225,45 @@ func TestEndToEnd(t *testing.T) {
 	assert.Equal(t, "cached", expect["clean_orders"], "orders did not change")
 	assert.Equal(t, expect, statuses(third), "exactly the tasks with a changed input run")
 	check("e2e-changed", third, want)
+
+	// The CLI reads the deployed store, given its state's URL.
+	glacier := buildCLI(t)
+	cli := func(args ...string) string {
+		t.Helper()
+		cmd := exec.Command(glacier, append([]string{"-C", m2.Dir}, args...)...)
+		cmd.Env = os.Environ()
+		for k, v := range s3.Env() {
+			cmd.Env = append(cmd.Env, k+"="+v)
+		}
+		out, err := cmd.Output()
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			t.Fatalf("glacier %s: %v\n%s", strings.Join(args, " "), err, ee.Stderr)
+		}
+		require.NoError(t, err)
+		return string(out)
+	}
+	remote := "s3://" + state
+	runs := cli("runs", "--remote", remote)
+	t.Logf("glacier runs --remote %s:\n%s", remote, runs)
+	assert.Regexp(t, `(?m)^e2e-again +succeeded +.* 5 cached$`, runs)
+	assert.Regexp(t, `(?m)^e2e-run +succeeded +.* 5 succeeded$`, runs)
+	assert.Regexp(t, `(?m)^e2e-changed +succeeded +.* 1 cached, 4 succeeded$`, runs)
+	assert.Regexp(t, `(?m)^clean_orders +cached +\S+ +yes$`, cli("runs", "--remote", remote, "e2e-changed"))
+	datasets := cli("datasets", "--remote", remote)
+	t.Logf("glacier datasets --remote %s:\n%s", remote, datasets)
+	sum := sha256.Sum256(want("customer_stats"))
+	assert.Regexp(t, `(?m)^customer_stats +task customer_stats +\S+ \S+ +`+hex.EncodeToString(sum[:])[:12]+`\S* +e2e-changed$`, datasets)
+	assert.Equal(t, string(want("customer_stats")), cli("cat", "--remote", remote, "customer_stats"))
+}
+
+// buildCLI builds cmd/glacier into a temporary directory.
+func buildCLI(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "glacier")
+	cmd := exec.Command("go", "build", "-o", bin, "./cmd/glacier")
+	cmd.Dir = filepath.Join("..", "..")
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "go build ./cmd/glacier:\n%s", out)
+	return bin
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/glacier-pipeline/glacier/providers/internal/compile/compiletest"
 	"github.com/glacier-pipeline/glacier/providers/internal/plan"
 	"github.com/glacier-pipeline/glacier/providers/internal/pulumiproject/projecttest"
+	"github.com/glacier-pipeline/glacier/store"
 )
 
 // Values of testdata/mocks/outputs.go.txt: the mock provider names an
@@ -149,7 +150,7 @@ func checkProgram(t *testing.T, out string, prog projecttest.Program) {
 		"aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2": 8,
 		"aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2":                       8,
 		"aws:s3/bucketVersioningV2:BucketVersioningV2":                                               1,
-		"aws:s3/bucketObjectv2:BucketObjectv2":                                                       6, // each source's stable name, version and record
+		"aws:s3/bucketObjectv2:BucketObjectv2":                                                       7, // each source's stable name, version and record; the layout
 		"aws:cloudwatch/logGroup:LogGroup":                                                           6,
 		"aws:iam/role:Role":                                                                          6,
 		"aws:iam/rolePolicy:RolePolicy":                                                              6,
@@ -166,10 +167,19 @@ func checkProgram(t *testing.T, out string, prog projecttest.Program) {
 		"ignorePublicAcls": true, "restrictPublicBuckets": true}, pab.Inputs)
 
 	bucket := map[string]string{} // dataset -> bucket name
+	roots := map[string]string{}
 	for _, d := range dep.Datasets {
 		bucket[d.Name] = d.Logical + mockSuffix
+		roots[d.Name] = "s3://" + bucket[d.Name]
 		t.Run("dataset/"+d.Name, func(t *testing.T) { checkDataset(t, prog, d, stateName, dep.SourceRecordName(d.Name)) })
 	}
+	// The layout record: where every dataset lives, for glacier --remote.
+	layout := get(t, prog, "aws:s3/bucketObjectv2:BucketObjectv2", "layout")
+	assert.Equal(t, stateName, layout.Inputs["bucket"])
+	assert.Equal(t, "pipelines/etl/layout.json", layout.Inputs["key"])
+	var rec store.LayoutRecord
+	require.NoError(t, json.Unmarshal([]byte(layout.Inputs["content"].(string)), &rec))
+	assert.Equal(t, store.LayoutRecord{Pipeline: "etl", Datasets: roots}, rec)
 	var functionARNs []string
 	for _, task := range dep.Tasks {
 		functionARNs = append(functionARNs, "arn:aws:lambda:"+mockRegion+":"+mockAccount+":function:"+task.FunctionName)

@@ -19,6 +19,7 @@ import (
 	"github.com/glacier-pipeline/glacier/providers/internal/compile/compiletest"
 	"github.com/glacier-pipeline/glacier/providers/internal/plan"
 	"github.com/glacier-pipeline/glacier/providers/internal/pulumiproject/projecttest"
+	"github.com/glacier-pipeline/glacier/store"
 )
 
 // Values of testdata/mocks/outputs.go.txt.
@@ -67,7 +68,7 @@ func checkProgram(t *testing.T, out string, prog projecttest.Program) {
 	// build account's two.
 	assert.Equal(t, map[string]int{
 		"gcp:storage/bucket:Bucket":                        nd + 2,                   // and the bundles' and the state's
-		"gcp:storage/bucketObject:BucketObject":            3*len(pl.Sources()) + nt, // each source's stable name, version and record
+		"gcp:storage/bucketObject:BucketObject":            3*len(pl.Sources()) + nt + 1, // each source's stable name, version and record; the bundles; the layout
 		"gcp:serviceaccount/account:Account":               nt + 2,                   // and the workflow's and the build's
 		"gcp:storage/bucketIAMMember:BucketIAMMember":      reads + 3*writes + 3*nt + 1,
 		"gcp:projects/iAMMember:IAMMember":                 2,
@@ -187,6 +188,17 @@ func checkProgram(t *testing.T, out string, prog projecttest.Program) {
 				assert.Equal(t, ds, o.String("name"))
 			}
 			assert.Equal(t, "sources/"+ds+"/", asset.(string)[:len("sources/"+ds+"/")])
+			continue
+		}
+		if o.String("bucket") == state && o.Name == "layout" {
+			assert.Equal(t, "pipelines/etl/layout.json", o.String("name"))
+			var rec store.LayoutRecord
+			require.NoError(t, json.Unmarshal([]byte(o.String("content")), &rec))
+			roots := map[string]string{}
+			for b, ds := range datasetOf {
+				roots[ds] = "gs://" + b
+			}
+			assert.Equal(t, store.LayoutRecord{Pipeline: "etl", Datasets: roots}, rec, "where every dataset lives, for glacier --remote")
 			continue
 		}
 		if o.String("bucket") == state {

@@ -223,6 +223,23 @@ func recordSource(ctx *pulumi.Context, d *dataset, state *s3.BucketV2, file, obj
 	return err
 }
 
+// recordLayout writes, in the state bucket at key, where each dataset's
+// versions live ({"pipeline": ..., "datasets": {name: "s3://<bucket>"}}),
+// so that glacier --remote, given the state's URL, finds them all.
+func recordLayout(ctx *pulumi.Context, state *s3.BucketV2, key, pipeline string, datasets []*dataset) error {
+	roots := pulumi.StringMap{}
+	for _, d := range datasets {
+		roots[d.Name] = pulumi.Sprintf("s3://%s", d.Bucket.Bucket)
+	}
+	_, err := s3.NewBucketObjectv2(ctx, "layout", &s3.BucketObjectv2Args{
+		Bucket:      state.ID(),
+		Key:         pulumi.String(key),
+		Content:     pulumi.JSONMarshal(pulumi.Map{"pipeline": pulumi.String(pipeline), "datasets": roots}),
+		ContentType: pulumi.String("application/json"),
+	})
+	return err
+}
+
 // uploadParts uploads a partitioned source dataset's parts, from the
 // folder dir, each to the object its entry in the part list names, and
 // then the list, the file list, as the dataset's object: the version

@@ -141,6 +141,23 @@ func recordSource(ctx *pulumi.Context, d, state *dataset, file, object, record, 
 	return err
 }
 
+// recordLayout writes, in the state bucket at key, where each dataset's
+// versions live ({"pipeline": ..., "datasets": {name: "gs://<bucket>"}}),
+// so that glacier --remote, given the state's URL, finds them all.
+func recordLayout(ctx *pulumi.Context, state *dataset, key, pipeline string, datasets []*dataset) error {
+	roots := pulumi.StringMap{}
+	for _, d := range datasets {
+		roots[d.Name] = pulumi.Sprintf("gs://%s", d.Bucket.Name)
+	}
+	_, err := storage.NewBucketObject(ctx, "layout", &storage.BucketObjectArgs{
+		Bucket:      state.Bucket.Name,
+		Name:        pulumi.String(key),
+		Content:     pulumi.JSONMarshal(pulumi.Map{"pipeline": pulumi.String(pipeline), "datasets": roots}),
+		ContentType: pulumi.String("application/json"),
+	})
+	return err
+}
+
 // partEntry is the part of an entry of a part list that uploading needs:
 // the part's key and the object, relative to the list's folder, the
 // bucket's root, that holds it.

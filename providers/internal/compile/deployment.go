@@ -315,6 +315,20 @@ func (d *Deployment) SourceRecordName(dataset string) string {
 	return store.SourceName(d.Pipeline, dataset)
 }
 
+// LayoutName is the name, in the state bucket, of the record of where the
+// datasets live.
+func (d *Deployment) LayoutName() string { return store.LayoutName(d.Pipeline) }
+
+// AllDatasetVars are the variables of every dataset in main.go, joined
+// for a Go list.
+func (d *Deployment) AllDatasetVars() string {
+	names := make([]string, len(d.Datasets))
+	for i, ds := range d.Datasets {
+		names[i] = ds.Name
+	}
+	return d.DatasetVars(names)
+}
+
 // ProgramNames are the identifiers of the written program that no
 // variable of a dataset or task may take: those its static files declare
 // and import, and spec.MainNames.

@@ -35,15 +35,27 @@ type DatasetInfo struct {
 
 func newDatasetsCmd(g *Globals) *cobra.Command {
 	var asJSON, contracts bool
+	var remote string
 	cmd := &cobra.Command{
 		Use:   "datasets",
 		Short: "List the datasets with their current version: size, digest, producing run",
 		Long: `Datasets lists the datasets with their current version: size, digest,
 producing run. With --schema it shows each dataset's contract instead: its
 format and, for csv, every column with its type and rules, for jsonl and
-json its JSON Schema.`,
+json its JSON Schema. With --remote it reads a deployed pipeline's store.`,
 		Args: args(0, 0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if remote != "" && !contracts {
+				m, s, err := g.openRemote(cmd.Context(), remote)
+				if err != nil {
+					return err
+				}
+				infos, err := remoteDatasets(cmd.Context(), s, m)
+				if err != nil {
+					return err
+				}
+				return printDatasets(g, infos, asJSON)
+			}
 			if contracts {
 				m, err := g.LoadManifest(cmd.Context())
 				if err != nil {
@@ -82,27 +94,33 @@ json its JSON Schema.`,
 				}
 				infos = append(infos, info)
 			}
-			if asJSON {
-				return writeJSON(g.IO.Out, infos)
-			}
-			rows := [][]string{{"DATASET", "FROM", "SIZE", "SHA256", "RUN"}}
-			for _, in := range infos {
-				size, sum, run := "-", "(none yet)", "-"
-				if in.SHA256 != "" {
-					size, sum, run = humanBytes(in.Size), short(in.SHA256), in.RunID
-					if in.Partitioned {
-						size += fmt.Sprintf(" in %s parts", thousands(in.Parts))
-					}
-				}
-				rows = append(rows, []string{in.Name, in.From, size, sum, run})
-			}
-			fmt.Fprint(g.IO.Out, table(rows))
-			return nil
+			return printDatasets(g, infos, asJSON)
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	cmd.Flags().BoolVar(&contracts, "schema", false, "show each dataset's contract (its schema) instead of its version")
+	remoteFlag(cmd, &remote)
 	return cmd
+}
+
+// printDatasets prints the rows of glacier datasets.
+func printDatasets(g *Globals, infos []DatasetInfo, asJSON bool) error {
+	if asJSON {
+		return writeJSON(g.IO.Out, infos)
+	}
+	rows := [][]string{{"DATASET", "FROM", "SIZE", "SHA256", "RUN"}}
+	for _, in := range infos {
+		size, sum, run := "-", "(none yet)", "-"
+		if in.SHA256 != "" {
+			size, sum, run = humanBytes(in.Size), short(in.SHA256), in.RunID
+			if in.Partitioned {
+				size += fmt.Sprintf(" in %s parts", thousands(in.Parts))
+			}
+		}
+		rows = append(rows, []string{in.Name, in.From, size, sum, run})
+	}
+	fmt.Fprint(g.IO.Out, table(rows))
+	return nil
 }
 
 // showContracts prints each dataset's contract: a heading line, then for
@@ -167,15 +185,25 @@ func showContracts(w io.Writer, ds []glacier.Dataset, asJSON bool) error {
 }
 
 func newCatCmd(g *Globals) *cobra.Command {
-	var part string
+	var part, remote string
 	cmd := &cobra.Command{
 		Use:   "cat DATASET",
 		Short: "Write the current version of a dataset to stdout",
 		Long: `Cat writes the current version of a dataset to stdout. For a partitioned
 dataset it lists the keys of its parts, one a line, and with --part KEY
-writes that part.`,
+writes that part. With --remote it reads a deployed pipeline's store.`,
 		Args: args(1, 1),
 		RunE: func(cmd *cobra.Command, a []string) error {
+			if remote != "" {
+				if part != "" {
+					return flagErrorf("--part and --remote cannot go together: a deployed store does not hold partitioned datasets yet")
+				}
+				m, s, err := g.openRemote(cmd.Context(), remote)
+				if err != nil {
+					return err
+				}
+				return remoteCat(cmd.Context(), s, m, a[0], g.IO.Out)
+			}
 			m, store, err := g.openStore(cmd.Context())
 			if err != nil {
 				return err
@@ -208,5 +236,6 @@ writes that part.`,
 		},
 	}
 	cmd.Flags().StringVar(&part, "part", "", "the key of the part of a partitioned dataset to write")
+	remoteFlag(cmd, &remote)
 	return cmd
 }

@@ -15,6 +15,7 @@ func newRunsCmd(g *Globals) *cobra.Command {
 	var (
 		asJSON bool
 		limit  int
+		remote string
 	)
 	cmd := &cobra.Command{
 		Use:   "runs [RUN_ID]",
@@ -22,11 +23,37 @@ func newRunsCmd(g *Globals) *cobra.Command {
 		Long: `Runs lists the pipeline's recent runs, newest first: when each started, how
 long it took, its status and what became of its tasks. With a run id, it shows
 each task of that run: its status (cached when its outputs came from the memo
-and nothing ran), time, attempts and, for a map task, its parts.`,
+and nothing ran), time, attempts and, for a map task, its parts. With
+--remote it reads a deployed pipeline's store, where each task's function
+recorded what it did.`,
 		Args: args(0, 1),
 		RunE: func(cmd *cobra.Command, a []string) error {
 			if limit < 1 {
 				return flagErrorf("-n must be at least 1, got %d", limit)
+			}
+			if remote != "" {
+				m, s, err := g.openRemote(cmd.Context(), remote)
+				if err != nil {
+					return err
+				}
+				id := ""
+				if len(a) == 1 {
+					id = a[0]
+				}
+				runs, err := remoteRuns(cmd.Context(), s, m, id, limit)
+				switch {
+				case err != nil:
+					return err
+				case id != "" && len(runs) == 0:
+					return fmt.Errorf("no run %q in the deployed store; glacier runs --remote %s lists them", id, remote)
+				case asJSON:
+					return writeJSON(g.IO.Out, runs)
+				case len(runs) == 0:
+					fmt.Fprintf(g.IO.ErrOut, "pipeline %q has no runs in the deployed store yet\n", m.Pipeline.Name())
+					return nil
+				}
+				printRemoteRuns(g, runs, id != "")
+				return nil
 			}
 			m, store, err := g.openStore(cmd.Context())
 			if err != nil {
@@ -81,6 +108,7 @@ and nothing ran), time, attempts and, for a map task, its parts.`,
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	cmd.Flags().IntVarP(&limit, "n", "n", 20, "list at most `N` runs")
+	remoteFlag(cmd, &remote)
 	return cmd
 }
 

@@ -1,0 +1,191 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/glacier-pipeline/glacier/manifest"
+	"github.com/glacier-pipeline/glacier/store"
+
+	// The schemes a deployed store lives under, configured from the
+	// environment as the clouds' own CLIs are.
+	_ "github.com/glacier-pipeline/glacier/providers/aws/s3store"
+	_ "github.com/glacier-pipeline/glacier/providers/gcp/gcsstore"
+)
+
+// remoteFlag adds --remote to cmd, whose value it stores in url.
+func remoteFlag(cmd *cobra.Command, url *string) {
+	cmd.Flags().StringVar(url, "remote", "", "read a deployed pipeline's store at `URL` (s3://... or gs://..., from pulumi stack output state) instead of .glacier/")
+}
+
+// openRemote loads the manifest and opens the deployed store of its
+// pipeline whose state is at url.
+func (g *Globals) openRemote(ctx context.Context, url string) (*manifest.Manifest, *store.Store, error) {
+	m, err := g.LoadManifest(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	s, err := store.Open(ctx, nil, url, m.Pipeline.Name())
+	if err != nil {
+		return nil, nil, fmt.Errorf("--remote %s: %w", url, err)
+	}
+	return m, s, nil
+}
+
+// remoteCurrent returns dataset's current version in the deployed store,
+// and the run that made it ("" for a source, which a deployment uploads).
+func remoteCurrent(ctx context.Context, s *store.Store, m *manifest.Manifest, dataset string) (v store.Version, runID string, ok bool, err error) {
+	p := m.Pipeline
+	if d, found := p.Dataset(dataset); found && d.Partitioned {
+		return v, "", false, fmt.Errorf("dataset %q is partitioned, and a deployed store does not hold partitioned datasets yet", dataset)
+	}
+	prod, produced := p.Producer(dataset)
+	if !produced {
+		v, ok, err = s.Current(ctx, p.Name(), dataset, "")
+		return v, "", ok, err
+	}
+	r, _, ok, err := s.Ref(ctx, p.Name(), prod.Name)
+	if err != nil || !ok {
+		return v, "", false, err
+	}
+	v, ok = r.Outputs[dataset]
+	return v, r.RunID, ok, nil
+}
+
+// remoteDatasets lists the datasets' current versions in a deployed store.
+func remoteDatasets(ctx context.Context, s *store.Store, m *manifest.Manifest) ([]DatasetInfo, error) {
+	var infos []DatasetInfo
+	for _, d := range m.Pipeline.Datasets() {
+		info := DatasetInfo{Name: d.Name, Storage: d.Storage.StorageType(), Partitioned: d.Partitioned}
+		if d.Source != "" {
+			info.From = "source " + d.Source
+		} else if prod, ok := m.Pipeline.Producer(d.Name); ok {
+			info.From = "task " + prod.Name
+		}
+		if !d.Partitioned {
+			v, run, ok, err := remoteCurrent(ctx, s, m, d.Name)
+			if err != nil {
+				return nil, err
+			}
+			if ok {
+				info.Size, info.SHA256, info.RunID = v.Size, v.Digest, run
+			}
+		}
+		infos = append(infos, info)
+	}
+	return infos, nil
+}
+
+// remoteCat writes dataset's current version in a deployed store to w.
+func remoteCat(ctx context.Context, s *store.Store, m *manifest.Manifest, dataset string, w io.Writer) error {
+	if _, ok := m.Pipeline.Dataset(dataset); !ok {
+		return fmt.Errorf("pipeline %q has no dataset %q; glacier datasets lists them", m.Pipeline.Name(), dataset)
+	}
+	v, _, ok, err := remoteCurrent(ctx, s, m, dataset)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return fmt.Errorf("dataset %q has no version in the deployed store yet: run the pipeline there first", dataset)
+	}
+	r, err := s.Read(ctx, dataset, v)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	_, err = io.Copy(w, r)
+	return err
+}
+
+// remoteRun is a run of a deployed pipeline, from its tasks' records.
+type remoteRun struct {
+	RunID    string          `json:"run_id"`
+	Status   string          `json:"status"`
+	Started  time.Time       `json:"started"`
+	Duration time.Duration   `json:"duration_ns"`
+	Tasks    []store.RunTask `json:"tasks"`
+}
+
+// remoteRuns returns the deployed store's runs of m's pipeline, newest
+// first, at most limit (or only runID if it is set).
+func remoteRuns(ctx context.Context, s *store.Store, m *manifest.Manifest, runID string, limit int) ([]remoteRun, error) {
+	ids := []string{runID}
+	if runID == "" {
+		var err error
+		if ids, err = s.Runs(ctx); err != nil {
+			return nil, err
+		}
+	}
+	var out []remoteRun
+	for _, id := range ids {
+		tasks, err := s.RunTasks(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		tasks = slices.DeleteFunc(tasks, func(t store.RunTask) bool {
+			_, ok := m.Pipeline.Task(t.Task)
+			return !ok
+		})
+		if len(tasks) == 0 {
+			continue // another pipeline's
+		}
+		r := remoteRun{RunID: id, Status: "succeeded", Tasks: tasks}
+		var end time.Time
+		for _, t := range tasks {
+			if r.Started.IsZero() || t.Start.Before(r.Started) {
+				r.Started = t.Start
+			}
+			if e := t.Start.Add(time.Duration(t.DurationMS) * time.Millisecond); e.After(end) {
+				end = e
+			}
+			if t.Status != "succeeded" && t.Status != "cached" {
+				r.Status = t.Status
+			}
+		}
+		r.Duration = end.Sub(r.Started)
+		if out = append(out, r); len(out) == limit {
+			break
+		}
+	}
+	return out, nil
+}
+
+// printRemoteRuns prints runs as glacier runs does: one line a run, or,
+// for one run asked for by id, one line a task.
+func printRemoteRuns(g *Globals, runs []remoteRun, one bool) {
+	if one {
+		r := runs[0]
+		fmt.Fprintf(g.IO.ErrOut, "run %s, started %s: %s\n", r.RunID, r.Started.Local().Format("2006-01-02 15:04:05"), r.Status)
+		rows := [][]string{{"TASK", "STATUS", "TIME", "CACHED"}}
+		for _, t := range r.Tasks {
+			cached := "no"
+			if t.Cached {
+				cached = "yes"
+			}
+			rows = append(rows, []string{t.Task, t.Status, (time.Duration(t.DurationMS) * time.Millisecond).String(), cached})
+		}
+		fmt.Fprint(g.IO.Out, table(rows))
+		return
+	}
+	rows := [][]string{{"RUN", "STATUS", "STARTED", "TIME", "TASKS"}}
+	for _, r := range runs {
+		counts := map[string]int{}
+		for _, t := range r.Tasks {
+			counts[t.Status]++
+		}
+		var parts []string
+		for _, st := range slices.Sorted(maps.Keys(counts)) {
+			parts = append(parts, fmt.Sprintf("%d %s", counts[st], st))
+		}
+		rows = append(rows, []string{r.RunID, r.Status, r.Started.Local().Format("2006-01-02 15:04:05"),
+			r.Duration.Round(time.Millisecond).String(), strings.Join(parts, ", ")})
+	}
+	fmt.Fprint(g.IO.Out, table(rows))
+}
