@@ -1,6 +1,7 @@
 package fnspec
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -44,7 +45,8 @@ type CacheKey struct {
 
 // SchemaDigests returns the hex SHA-256 of the contract of each of
 // outputs that schemas (encoded contracts, by dataset) holds, or nil when
-// none has one.
+// none has one. A contract is hashed compacted: a spec written with
+// indentation carries the same contract, and must give the same key.
 func SchemaDigests(schemas map[string]json.RawMessage, outputs []string) map[string]string {
 	var out map[string]string
 	for _, o := range outputs {
@@ -54,6 +56,10 @@ func SchemaDigests(schemas map[string]json.RawMessage, outputs []string) map[str
 		}
 		if out == nil {
 			out = map[string]string{}
+		}
+		var compact bytes.Buffer
+		if json.Compact(&compact, raw) == nil {
+			raw = compact.Bytes()
 		}
 		sum := sha256.Sum256(raw)
 		out[o] = hex.EncodeToString(sum[:])

@@ -24,6 +24,8 @@ import (
 	"github.com/glacier-pipeline/glacier/internal/testutil/lambdarie"
 	"github.com/glacier-pipeline/glacier/internal/testutil/ziptest"
 	"github.com/glacier-pipeline/glacier/providers/aws/internal/sfntest"
+	"github.com/glacier-pipeline/glacier/providers/aws/s3store"
+	"github.com/glacier-pipeline/glacier/providers/local"
 	"github.com/glacier-pipeline/glacier/store"
 )
 
@@ -225,6 +227,24 @@ func TestEndToEnd(t *testing.T) {
 	assert.Equal(t, "cached", expect["clean_orders"], "orders did not change")
 	assert.Equal(t, expect, statuses(third), "exactly the tasks with a changed input run")
 	check("e2e-changed", third, want)
+	// Every task's cache key is the one glacier run computed for the same
+	// invocation, so results can move between the two.
+	localStore, err := local.OpenStore(m2.Dir)
+	require.NoError(t, err)
+	drv, err := s3store.New(s3.Client, nil)
+	require.NoError(t, err)
+	s3store.SetDefault(drv)
+	t.Cleanup(func() { s3store.SetDefault(nil) })
+	cloudStore, err := store.Open(context.Background(), nil, "s3://"+state, dep.Pipeline)
+	require.NoError(t, err)
+	for _, task := range dep.Tasks {
+		lr, ok := localStore.TaskRef(dep.Pipeline, task.Name)
+		require.True(t, ok, "glacier run committed no %s", task.Name)
+		cr, _, ok, err := cloudStore.Ref(context.Background(), dep.Pipeline, task.Name)
+		require.NoError(t, err)
+		require.True(t, ok)
+		assert.Equal(t, lr.Key, cr.Key, "%s: the cloud's cache key is glacier run's", task.Name)
+	}
 
 	// The CLI reads the deployed store, given its state's URL.
 	glacier := buildCLI(t)

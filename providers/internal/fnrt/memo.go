@@ -61,8 +61,11 @@ func (h *Handler) runMemoised(ctx context.Context, out *fnspec.Response, start t
 		}
 		inputs[n] = v
 	}
+	// The key glacier run computes for the same invocation, so a result
+	// made on one target is found on every other.
 	key := fnspec.CacheKey{Task: spec.Task, Module: spec.ModuleSHA256, Inputs: inputs, Params: spec.Params,
-		MemoryMiB: spec.MemoryMiB, TimeoutSecs: spec.TimeoutSecs, Outputs: spec.Outputs}.Sum()
+		MemoryMiB: spec.MemoryMiB, TimeoutSecs: spec.TimeoutSecs, Outputs: spec.Outputs,
+		Schemas: fnspec.SchemaDigests(spec.Schemas, spec.Outputs)}.Sum()
 	_, gen, _, err := h.store.Ref(ctx, spec.Pipeline, spec.Task)
 	if err != nil {
 		return &Error{Kind: storageKind(err), Err: err}
