@@ -248,9 +248,9 @@ func TestEndToEnd(t *testing.T) {
 
 	// The CLI reads the deployed store, given its state's URL.
 	glacier := buildCLI(t)
-	cli := func(args ...string) string {
+	cliIn := func(dir string, args ...string) string {
 		t.Helper()
-		cmd := exec.Command(glacier, append([]string{"-C", m2.Dir}, args...)...)
+		cmd := exec.Command(glacier, append([]string{"-C", dir}, args...)...)
 		cmd.Env = os.Environ()
 		for k, v := range s3.Env() {
 			cmd.Env = append(cmd.Env, k+"="+v)
@@ -263,6 +263,7 @@ func TestEndToEnd(t *testing.T) {
 		require.NoError(t, err)
 		return string(out)
 	}
+	cli := func(args ...string) string { t.Helper(); return cliIn(m2.Dir, args...) }
 	remote := "s3://" + state
 	runs := cli("runs", "--remote", remote)
 	t.Logf("glacier runs --remote %s:\n%s", remote, runs)
@@ -275,6 +276,48 @@ func TestEndToEnd(t *testing.T) {
 	sum := sha256.Sum256(want("customer_stats"))
 	assert.Regexp(t, `(?m)^customer_stats +task customer_stats +\S+ \S+ +`+hex.EncodeToString(sum[:])[:12]+`\S* +e2e-changed$`, datasets)
 	assert.Equal(t, string(want("customer_stats")), cli("cat", "--remote", remote, "customer_stats"))
+
+	// glacier run --remote in a fresh copy of the project reuses what the
+	// cloud computed: no guest runs locally, and the outputs are the
+	// cloud's, byte for byte.
+	fresh := freshProject(t, m2.Dir)
+	var rec local.RunRecord
+	runOut := cliIn(fresh, "run", "--remote", remote, "--json")
+	require.NoError(t, json.Unmarshal([]byte(runOut), &rec))
+	require.Len(t, rec.Tasks, len(dep.Tasks))
+	for _, task := range rec.Tasks {
+		assert.Equal(t, "cached", string(task.Status), task.Task)
+		assert.True(t, task.Remote, "%s came from the deployed store", task.Task)
+		assert.Zero(t, task.Attempts, "%s ran no guest", task.Task)
+	}
+	for _, task := range dep.Tasks {
+		for _, ds := range task.Writes {
+			assert.Equal(t, string(want(ds)), cliIn(fresh, "cat", ds), "%s, pulled from the cloud", ds)
+		}
+	}
+}
+
+// freshProject copies the project in dir, without its store, to where
+// examples/etl is in a copy of this module's root (its go.mod, go.sum and
+// the guest SDK and ABI modules it replaces), so its tasks build to the
+// very modules they build to in the repository: a module records its
+// dependencies' replacements, so those must be where they are here.
+func freshProject(t *testing.T, dir string) string {
+	t.Helper()
+	root := filepath.Join("..", "..")
+	mod := t.TempDir()
+	for _, f := range []string{"go.mod", "go.sum"} {
+		data, err := os.ReadFile(filepath.Join(root, f))
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(filepath.Join(mod, f), data, 0o644))
+	}
+	for _, d := range []string{"abi", "sdk-guest"} {
+		require.NoError(t, os.CopyFS(filepath.Join(mod, d), os.DirFS(filepath.Join(root, d))))
+	}
+	fresh := filepath.Join(mod, "examples", "etl")
+	require.NoError(t, os.CopyFS(fresh, os.DirFS(dir)))
+	require.NoError(t, os.RemoveAll(filepath.Join(fresh, ".glacier")))
+	return fresh
 }
 
 // buildCLI builds cmd/glacier into a temporary directory.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -51,6 +52,19 @@ type Options struct {
 	// WorkerCommand overrides how worker processes start (see
 	// wasmrt.PoolOptions.Command); nil re-executes this program.
 	WorkerCommand func() *exec.Cmd
+	// Remote, if set, is a deployed store (glacier run --remote) whose
+	// results the run reuses: a task the local memo misses, whose
+	// invocation the remote memo has (the cache key is the same on every
+	// target), is committed from the remote outputs, copied in and
+	// checked by digest, and runs no guest. Map tasks are not looked up
+	// there: a deployed store does not hold partitioned datasets yet.
+	Remote Remote
+}
+
+// Remote is a store whose results a run may reuse; *store.Store is one.
+type Remote interface {
+	Memo(ctx context.Context, task, key string) (MemoEntry, bool, error)
+	Read(ctx context.Context, dataset string, v Version) (io.ReadCloser, error)
 }
 
 // Event is a change in a task's state during a run.
@@ -371,6 +385,18 @@ func (r *run) runTask(ctx context.Context, t glacier.Task) *TaskRecord {
 		rec.Status, rec.Error = glacier.StatusCanceled, "run interrupted before the task started"
 		return r.record(rec)
 	}
+	if r.e.opts.Remote != nil && !r.e.opts.Force && t.Map == "" {
+		entry, ok, err := r.fromRemote(ctx, t, key)
+		switch {
+		case err != nil:
+			rec.Status, rec.Error = glacier.StatusFailed, fmt.Sprintf("reuse the remote store's result: %v", err)
+			return r.record(rec)
+		case ok:
+			rec.Status, rec.Outputs, rec.Remote = glacier.StatusCached, entry.Outputs, true
+			r.publish(entry.Outputs)
+			return r.record(rec)
+		}
+	}
 	if t.Map != "" {
 		return r.runMap(ctx, t, mod, rec, key)
 	}
@@ -592,6 +618,52 @@ func permanent(err error) bool {
 
 // hasOutputs reports whether every output a memo entry names is still in
 // the store, every part of a partitioned one included.
+// fromRemote commits, from Options.Remote, the outputs of t's invocation
+// with cache key key, if the remote memo has it: each output the local
+// store lacks is copied into the run's staging directory, its digest
+// checked as it streams, and committed with the entry. ok is false on a
+// miss.
+func (r *run) fromRemote(ctx context.Context, t glacier.Task, key string) (MemoEntry, bool, error) {
+	e, ok, err := r.e.opts.Remote.Memo(ctx, t.Name, key)
+	if err != nil || !ok {
+		return e, false, err
+	}
+	staged := map[string]string{}
+	for _, name := range t.Outputs {
+		v, named := e.Outputs[name]
+		if !named {
+			return e, false, nil
+		}
+		if r.store.HasObject(v) {
+			continue
+		}
+		path := filepath.Join(r.stage, t.Name+".remote."+name)
+		if err := download(ctx, r.e.opts.Remote, name, v, path); err != nil {
+			return e, false, fmt.Errorf("output %q: %w", name, err)
+		}
+		staged[name] = path
+	}
+	return e, true, r.store.commitTask(r.p.Name(), e, staged)
+}
+
+// download copies version v of dataset from remote to the file path.
+func download(ctx context.Context, remote Remote, dataset string, v Version, path string) error {
+	rc, err := remote.Read(ctx, dataset, v)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, rc); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
 func (r *run) hasOutputs(e MemoEntry) bool {
 	for name, v := range e.Outputs {
 		if !r.store.HasObject(v) {

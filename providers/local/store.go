@@ -755,6 +755,9 @@ type TaskRecord struct {
 	Log string `json:"log,omitempty"`
 	// Parts counts what became of a map task's parts.
 	Parts *PartCounts `json:"parts,omitempty"`
+	// Remote is set when the outputs came from a deployed store's memo
+	// (Options.Remote), copied in, and no guest ran.
+	Remote bool `json:"remote,omitempty"`
 }
 
 // Run returns a run's record. It refuses an id that is not a run id

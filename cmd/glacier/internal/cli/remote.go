@@ -22,7 +22,11 @@ import (
 
 // remoteFlag adds --remote to cmd, whose value it stores in url.
 func remoteFlag(cmd *cobra.Command, url *string) {
-	cmd.Flags().StringVar(url, "remote", "", "read a deployed pipeline's store at `URL` (s3://... or gs://..., from pulumi stack output state) instead of .glacier/")
+	what := "read a deployed pipeline's store at `URL` (s3://... or gs://..., from pulumi stack output state) instead of .glacier/"
+	if cmd.Name() == "run" {
+		what = "reuse what a deployed pipeline's store at `URL` (s3://... or gs://..., from pulumi stack output state) computed; it is only read"
+	}
+	cmd.Flags().StringVar(url, "remote", "", what)
 }
 
 // openRemote loads the manifest and opens the deployed store of its

@@ -13,6 +13,7 @@ import (
 	"github.com/glacier-pipeline/glacier"
 	"github.com/glacier-pipeline/glacier/build"
 	"github.com/glacier-pipeline/glacier/providers/local"
+	"github.com/glacier-pipeline/glacier/store"
 	"github.com/glacier-pipeline/glacier/wasmrt"
 	"github.com/spf13/cobra"
 )
@@ -24,6 +25,8 @@ type RunOptions struct {
 	JSON           bool
 	CompileTimeout time.Duration
 	CompileMemory  int
+	// Remote is a deployed store's state URL whose results the run reuses.
+	Remote string
 }
 
 func newRunCmd(g *Globals) *cobra.Command {
@@ -43,6 +46,12 @@ branches finish. A failed or interrupted task commits nothing.
 On a terminal, a live line per task; otherwise one line per change. A summary
 table at the end, or with --json the run record on stdout.
 
+With --remote URL (a deployed pipeline's state, pulumi stack output state), a
+task .glacier/ has no result for is looked up in the deployed store too: an
+invocation the cloud ran with the same module, inputs, params and settings
+is reused, its outputs copied in and checked by digest, and shows as cached
+(remote). The deployed store is only read.
+
 ` + exitCodesHelp,
 		Args: args(0, 0),
 		RunE: func(cmd *cobra.Command, _ []string) error { return runRun(cmd, g, opts) },
@@ -54,6 +63,7 @@ table at the end, or with --json the run record on stdout.
 		"how long reading and compiling a module may take, for tasks whose compute sets no compile_timeout")
 	cmd.Flags().IntVar(&opts.CompileMemory, "compile-memory", wasmrt.DefaultCompileMemory>>20,
 		"`MiB` that reading and compiling a module may take, for tasks whose compute sets no compile_memory")
+	remoteFlag(cmd, &opts.Remote)
 	return cmd
 }
 
@@ -72,10 +82,19 @@ func runRun(cmd *cobra.Command, g *Globals, opts RunOptions) error {
 	if err != nil {
 		return err
 	}
+	var remote local.Remote
+	if opts.Remote != "" {
+		s, err := store.Open(ctx, nil, opts.Remote, m.Pipeline.Name())
+		if err != nil {
+			return fmt.Errorf("--remote %s: %w", opts.Remote, err)
+		}
+		remote = s
+	}
 	// Progress goes to stderr, so it shows with --json too.
 	prog := newProgress(g.IO, m.Pipeline)
 	exec := local.New(local.Options{
-		Dir: m.Dir, Parallel: opts.Parallel, Force: opts.Force,
+		Remote: remote,
+		Dir:    m.Dir, Parallel: opts.Parallel, Force: opts.Force,
 		// The executor builds under the store's lock: a run the lock
 		// refuses must not rewrite the modules another run is using.
 		Build: func(ctx context.Context, _ *glacier.Pipeline) ([]build.Module, error) {
@@ -127,7 +146,11 @@ func printSummary(g *Globals, rec local.RunRecord, wall time.Duration) {
 			in, out = humanBytes(t.BytesIn), humanBytes(t.BytesOut)
 			attempts = fmt.Sprint(t.Attempts)
 		}
-		row := []string{t.Task, g.IO.paint(t.Status), dur, in, out, attempts}
+		status := g.IO.paint(t.Status)
+		if t.Remote {
+			status += " (remote)"
+		}
+		row := []string{t.Task, status, dur, in, out, attempts}
 		if mapped {
 			row = append(row, partsSummary(t.Parts))
 		}
