@@ -67,9 +67,9 @@ func checkProgram(t *testing.T, out string, prog projecttest.Program) {
 	// Exactly these resources: the only project-wide IAM bindings are the
 	// build account's two.
 	assert.Equal(t, map[string]int{
-		"gcp:storage/bucket:Bucket":                        nd + 2,                   // and the bundles' and the state's
+		"gcp:storage/bucket:Bucket":                        nd + 2,                       // and the bundles' and the state's
 		"gcp:storage/bucketObject:BucketObject":            3*len(pl.Sources()) + nt + 1, // each source's stable name, version and record; the bundles; the layout
-		"gcp:serviceaccount/account:Account":               nt + 2,                   // and the workflow's and the build's
+		"gcp:serviceaccount/account:Account":               nt + 2,                       // and the workflow's and the build's
 		"gcp:storage/bucketIAMMember:BucketIAMMember":      reads + 3*writes + 3*nt + 1,
 		"gcp:projects/iAMMember:IAMMember":                 2,
 		"gcp:projects/iAMCustomRole:IAMCustomRole":         1,
