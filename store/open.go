@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"slices"
@@ -16,6 +18,9 @@ import (
 type LayoutRecord struct {
 	Pipeline string            `json:"pipeline"`
 	Datasets map[string]string `json:"datasets"`
+	// Modules are the deployed tasks' modules' digests, by task: a run
+	// that pushes its results here must have run the same ones.
+	Modules map[string]string `json:"modules,omitempty"`
 }
 
 // Open returns the store of pipeline whose state is at the URL state, its
@@ -39,16 +44,53 @@ func Open(ctx context.Context, mux *storage.URLMux, state, pipeline string) (*St
 	case rec.Pipeline != pipeline:
 		return nil, fmt.Errorf("%s names pipeline %q: %w", LayoutName(pipeline), rec.Pipeline, storage.ErrCorrupt)
 	}
-	return New(mux, Layout{State: state, Datasets: rec.Datasets})
+	s, err = New(mux, Layout{State: state, Datasets: rec.Datasets})
+	if err != nil {
+		return nil, err
+	}
+	s.modules = rec.Modules
+	return s, nil
 }
+
+// Modules returns the deployed tasks' modules' digests, by task, as the
+// layout record Open read names them; nil for a store made with New.
+func (s *Store) Modules() map[string]string { return s.modules }
 
 // PutLayout writes the record of where this store's datasets live, as a
 // deployment does, so that Open finds them from the state's URL.
-func (s *Store) PutLayout(ctx context.Context, pipeline string) error {
+func (s *Store) PutLayout(ctx context.Context, pipeline string, modules map[string]string) error {
 	if err := checkName("pipeline", pipeline); err != nil {
 		return err
 	}
-	return s.writeRecord(ctx, join(s.layout.State, LayoutName(pipeline)), LayoutRecord{Pipeline: pipeline, Datasets: s.layout.Datasets})
+	return s.writeRecord(ctx, join(s.layout.State, LayoutName(pipeline)),
+		LayoutRecord{Pipeline: pipeline, Datasets: s.layout.Datasets, Modules: modules})
+}
+
+// PutObject makes the bytes r yields, which must be v, a version of
+// dataset: staged under runID's task, checked as they are written, and
+// adopted. A version the store has already is not written again.
+func (s *Store) PutObject(ctx context.Context, runID, task, dataset string, v Version, r io.Reader) error {
+	if has, err := s.Has(ctx, dataset, v); err != nil || has {
+		return err
+	}
+	u := s.StagingURL(runID, task, dataset)
+	w, err := s.mux.Stage(ctx, u)
+	if err != nil {
+		return err
+	}
+	h := sha256.New()
+	n, err := io.Copy(io.MultiWriter(w, h), r)
+	if err == nil && (n != v.Size || hex.EncodeToString(h.Sum(nil)) != v.Digest) {
+		err = fmt.Errorf("%d bytes with sha256 %x, not version %s of dataset %q (%d bytes): %w", n, h.Sum(nil), v.Digest, dataset, v.Size, storage.ErrCorrupt)
+	}
+	if err != nil {
+		_ = w.Discard(ctx)
+		return err
+	}
+	if err := w.Commit(ctx); err != nil {
+		return err
+	}
+	return s.Adopt(ctx, dataset, u, v)
 }
 
 // Runs returns the IDs of the runs the store has records of, newest

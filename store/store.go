@@ -58,6 +58,8 @@ type Layout struct {
 type Store struct {
 	mux    *storage.URLMux
 	layout Layout
+	// modules are the deployed modules' digests Open read; nil otherwise.
+	modules map[string]string
 }
 
 // New returns the store laid out by l, reached through mux (nil means

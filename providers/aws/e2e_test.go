@@ -23,6 +23,7 @@ import (
 	"github.com/glacier-pipeline/glacier/internal/testutil/fakes3"
 	"github.com/glacier-pipeline/glacier/internal/testutil/lambdarie"
 	"github.com/glacier-pipeline/glacier/internal/testutil/ziptest"
+	"github.com/glacier-pipeline/glacier/manifest"
 	"github.com/glacier-pipeline/glacier/providers/aws/internal/sfntest"
 	"github.com/glacier-pipeline/glacier/providers/aws/s3store"
 	"github.com/glacier-pipeline/glacier/providers/local"
@@ -85,7 +86,11 @@ func TestEndToEnd(t *testing.T) {
 	for d, b := range bucket {
 		roots[d] = "s3://" + b
 	}
-	layout, err := json.Marshal(store.LayoutRecord{Pipeline: dep.Pipeline, Datasets: roots})
+	modules := map[string]string{}
+	for _, a := range comp.Artifacts {
+		modules[a.Task] = a.ModuleSHA256
+	}
+	layout, err := json.Marshal(store.LayoutRecord{Pipeline: dep.Pipeline, Datasets: roots, Modules: modules})
 	require.NoError(t, err)
 	s3.PutObject(t, state, dep.LayoutName(), layout)
 
@@ -295,6 +300,35 @@ func TestEndToEnd(t *testing.T) {
 			assert.Equal(t, string(want(ds)), cliIn(fresh, "cat", ds), "%s, pulled from the cloud", ds)
 		}
 	}
+
+	// The other way: a source changed on the laptop runs there and, with
+	// --push, its results go to the deployed store; once the change is
+	// deployed, the cloud's execution runs no guest.
+	csv := filepath.Join(fresh, "data", "customers.csv")
+	data, err := os.ReadFile(csv)
+	require.NoError(t, err)
+	edited := strings.Replace(string(data), ",smb,", ",enterprise,", 1)
+	require.NotEqual(t, string(data), edited)
+	require.NoError(t, os.WriteFile(csv, []byte(edited), 0o644))
+	require.NoError(t, json.Unmarshal([]byte(cliIn(fresh, "run", "--remote", remote, "--push", "--json")), &rec))
+	ran := map[string]string{}
+	for _, task := range rec.Tasks {
+		ran[task.Task] = string(task.Status)
+	}
+	assert.Equal(t, "cached", ran["clean_orders"])
+	assert.Equal(t, "succeeded", ran["clean_customers"], "the changed source's task ran on the laptop")
+	opts3 := opts
+	opts3.Dir, opts3.Out, opts3.Modules, opts3.CacheDir = fresh, t.TempDir(), mods, filepath.Join(modDir, "cache")
+	m3, err := manifest.Load(filepath.Join(fresh, manifest.DefaultFile))
+	require.NoError(t, err)
+	_, err = m3.Pipeline.Compile(context.Background(), New(opts3))
+	require.NoError(t, err)
+	dep3, probs := designFor(t, m3.Pipeline, opts3)
+	require.NoError(t, probs.Err())
+	upload(dep3, opts3.Out)
+	pushed := execute("e2e-pushed")
+	assert.Equal(t, all("cached"), statuses(pushed), "the laptop's pushed results make the cloud's execution run no guest")
+	check("e2e-pushed", pushed, func(ds string) []byte { return []byte(cliIn(fresh, "cat", ds)) })
 }
 
 // freshProject copies the project in dir, without its store, to where

@@ -179,7 +179,12 @@ func checkProgram(t *testing.T, out string, prog projecttest.Program) {
 	assert.Equal(t, "pipelines/etl/layout.json", layout.Inputs["key"])
 	var rec store.LayoutRecord
 	require.NoError(t, json.Unmarshal([]byte(layout.Inputs["content"].(string)), &rec))
-	assert.Equal(t, store.LayoutRecord{Pipeline: "etl", Datasets: roots}, rec)
+	_, comp := sharedETL(t)
+	modules := map[string]string{}
+	for _, a := range comp.Artifacts {
+		modules[a.Task] = a.ModuleSHA256
+	}
+	assert.Equal(t, store.LayoutRecord{Pipeline: "etl", Datasets: roots, Modules: modules}, rec)
 	var functionARNs []string
 	for _, task := range dep.Tasks {
 		functionARNs = append(functionARNs, "arn:aws:lambda:"+mockRegion+":"+mockAccount+":function:"+task.FunctionName)

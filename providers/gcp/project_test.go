@@ -34,8 +34,12 @@ const (
 func TestProject(t *testing.T) {
 	projecttest.Require(t)
 	out := t.TempDir()
-	compileETL(t, out, Options{Project: "my-project"})
-	compiletest.Project(t, &spec, out, func(t *testing.T, prog projecttest.Program) { checkProgram(t, out, prog) })
+	comp := compileETL(t, out, Options{Project: "my-project"})
+	modules := map[string]string{}
+	for _, a := range comp.Artifacts {
+		modules[a.Task] = a.ModuleSHA256
+	}
+	compiletest.Project(t, &spec, out, func(t *testing.T, prog projecttest.Program) { checkProgram(t, out, prog, modules) })
 }
 
 // TestModuleFiles checks that the embedded go.mod pins the SDK versions
@@ -43,7 +47,7 @@ func TestProject(t *testing.T) {
 func TestModuleFiles(t *testing.T) { compiletest.ModuleFiles(t, &spec) }
 
 // checkProgram checks what examples/etl's program declares.
-func checkProgram(t *testing.T, out string, prog projecttest.Program) {
+func checkProgram(t *testing.T, out string, prog projecttest.Program, modules map[string]string) {
 	assert.Equal(t, projecttest.Project{Name: "etl-gcp", Runtime: "go",
 		Config: map[string]any{"gcp:project": "my-project", "gcp:region": "us-central1"}}, prog.Project, "Pulumi loads Pulumi.yaml")
 	resources := prog.Resources
@@ -198,7 +202,7 @@ func checkProgram(t *testing.T, out string, prog projecttest.Program) {
 			for b, ds := range datasetOf {
 				roots[ds] = "gs://" + b
 			}
-			assert.Equal(t, store.LayoutRecord{Pipeline: "etl", Datasets: roots}, rec, "where every dataset lives, for glacier --remote")
+			assert.Equal(t, store.LayoutRecord{Pipeline: "etl", Datasets: roots, Modules: modules}, rec, "where every dataset lives and which modules run")
 			continue
 		}
 		if o.String("bucket") == state {

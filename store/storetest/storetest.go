@@ -19,6 +19,7 @@ import (
 	"io"
 	"maps"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -329,12 +330,21 @@ func testOpen(t *testing.T, h Harness) {
 	if _, err := store.Open(ctx, h.Mux, s.Layout().State, "p"); err == nil {
 		t.Error("Open found pipeline p before any layout record was written")
 	}
-	if err := s.PutLayout(ctx, "p"); err != nil {
+	if err := s.PutLayout(ctx, "p", map[string]string{"t": "m"}); err != nil {
 		t.Fatalf("PutLayout: %v", err)
 	}
-	staged, v := stage(t, h, s, "r1", "t", "a", []byte("a's bytes"))
-	if err := s.Adopt(ctx, "a", staged, v); err != nil {
-		t.Fatalf("Adopt: %v", err)
+	v := version([]byte("a's bytes"))
+	if err := s.PutObject(ctx, "r1", "t", "a", v, strings.NewReader("a's bytes")); err != nil {
+		t.Fatalf("PutObject: %v", err)
+	}
+	if err := s.PutObject(ctx, "r1", "t", "a", v, strings.NewReader("A's bytes")); err != nil {
+		t.Errorf("PutObject of a version the store has: %v", err)
+	}
+	if err := s.PutObject(ctx, "r1", "t", "b", v, strings.NewReader("A's bytes")); !errors.Is(err, storage.ErrCorrupt) {
+		t.Errorf("PutObject of bytes that are not the version = %v, want ErrCorrupt", err)
+	}
+	if has, err := s.Has(ctx, "b", v); err != nil || has {
+		t.Errorf("after a refused PutObject, Has = %v, %v", has, err)
 	}
 	for _, r := range []string{"20261207T100000.000Z-aaaaaa", "20261207T110000.000Z-bbbbbb"} {
 		if err := s.PutRunTask(ctx, store.RunTask{Task: "t", RunID: r, Status: "succeeded"}); err != nil {
@@ -345,6 +355,9 @@ func testOpen(t *testing.T, h Harness) {
 	o, err := store.Open(ctx, h.Mux, s.Layout().State, "p")
 	if err != nil {
 		t.Fatalf("Open: %v", err)
+	}
+	if !maps.Equal(o.Modules(), map[string]string{"t": "m"}) {
+		t.Errorf("Modules = %v", o.Modules())
 	}
 	rc, err := o.Read(ctx, "a", v)
 	if err != nil {

@@ -225,16 +225,19 @@ func recordSource(ctx *pulumi.Context, d *dataset, state *s3.BucketV2, file, obj
 
 // recordLayout writes, in the state bucket at key, where each dataset's
 // versions live ({"pipeline": ..., "datasets": {name: "s3://<bucket>"}}),
-// so that glacier --remote, given the state's URL, finds them all.
-func recordLayout(ctx *pulumi.Context, state *s3.BucketV2, key, pipeline string, datasets []*dataset) error {
+// so that glacier --remote, given the state's URL, finds them all, and
+// the digest of each task's deployed module, which glacier run --push
+// checks its own against.
+func recordLayout(ctx *pulumi.Context, state *s3.BucketV2, key, pipeline string, datasets []*dataset, modules map[string]string) error {
 	roots := pulumi.StringMap{}
 	for _, d := range datasets {
 		roots[d.Name] = pulumi.Sprintf("s3://%s", d.Bucket.Bucket)
 	}
 	_, err := s3.NewBucketObjectv2(ctx, "layout", &s3.BucketObjectv2Args{
-		Bucket:      state.ID(),
-		Key:         pulumi.String(key),
-		Content:     pulumi.JSONMarshal(pulumi.Map{"pipeline": pulumi.String(pipeline), "datasets": roots}),
+		Bucket: state.ID(),
+		Key:    pulumi.String(key),
+		Content: pulumi.JSONMarshal(pulumi.Map{"pipeline": pulumi.String(pipeline), "datasets": roots,
+			"modules": pulumi.ToStringMap(modules)}),
 		ContentType: pulumi.String("application/json"),
 	})
 	return err

@@ -143,16 +143,19 @@ func recordSource(ctx *pulumi.Context, d, state *dataset, file, object, record, 
 
 // recordLayout writes, in the state bucket at key, where each dataset's
 // versions live ({"pipeline": ..., "datasets": {name: "gs://<bucket>"}}),
-// so that glacier --remote, given the state's URL, finds them all.
-func recordLayout(ctx *pulumi.Context, state *dataset, key, pipeline string, datasets []*dataset) error {
+// so that glacier --remote, given the state's URL, finds them all, and
+// the digest of each task's deployed module, which glacier run --push
+// checks its own against.
+func recordLayout(ctx *pulumi.Context, state *dataset, key, pipeline string, datasets []*dataset, modules map[string]string) error {
 	roots := pulumi.StringMap{}
 	for _, d := range datasets {
 		roots[d.Name] = pulumi.Sprintf("gs://%s", d.Bucket.Name)
 	}
 	_, err := storage.NewBucketObject(ctx, "layout", &storage.BucketObjectArgs{
-		Bucket:      state.Bucket.Name,
-		Name:        pulumi.String(key),
-		Content:     pulumi.JSONMarshal(pulumi.Map{"pipeline": pulumi.String(pipeline), "datasets": roots}),
+		Bucket: state.Bucket.Name,
+		Name:   pulumi.String(key),
+		Content: pulumi.JSONMarshal(pulumi.Map{"pipeline": pulumi.String(pipeline), "datasets": roots,
+			"modules": pulumi.ToStringMap(modules)}),
 		ContentType: pulumi.String("application/json"),
 	})
 	return err

@@ -2,16 +2,21 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
+	"os"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/glacier-pipeline/glacier"
+	"github.com/glacier-pipeline/glacier/build"
 	"github.com/glacier-pipeline/glacier/manifest"
+	"github.com/glacier-pipeline/glacier/providers/local"
 	"github.com/glacier-pipeline/glacier/store"
 
 	// The schemes a deployed store lives under, configured from the
@@ -192,4 +197,64 @@ func printRemoteRuns(g *Globals, runs []remoteRun, one bool) {
 			r.Duration.Round(time.Millisecond).String(), strings.Join(parts, ", ")})
 	}
 	fmt.Fprint(g.IO.Out, table(rows))
+}
+
+// checkPush refuses to push the results of modules the deployment does not
+// run: the cloud would never look them up, and a reader of the store would
+// take them for the deployed tasks'.
+func checkPush(mods []build.Module, deployed map[string]string) error {
+	var errs []error
+	for _, mod := range mods {
+		switch d, ok := deployed[mod.Task]; {
+		case !ok:
+			errs = append(errs, fmt.Errorf("task %q is not deployed", mod.Task))
+		case d != mod.SHA256:
+			errs = append(errs, fmt.Errorf("task %q: the module built here is sha256:%s, the deployed one sha256:%s", mod.Task, short(mod.SHA256), short(d)))
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("--push refused: %w; compile and deploy this project again (glacier compile, pulumi up), or leave out --push", errors.Join(errs...))
+	}
+	return nil
+}
+
+// push uploads to remote what each task of rec made or reused locally:
+// its outputs' versions, then its memo entry, so the deployment's next
+// execution finds the invocation cached. Refs and stable names are the
+// deployment's, and are left alone. It returns how many tasks it pushed.
+func push(ctx context.Context, m *manifest.Manifest, rec local.RunRecord, remote *store.Store) (int, error) {
+	st, err := local.OpenStore(m.Dir)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, t := range rec.Tasks {
+		if t.Remote || (t.Status != glacier.StatusSucceeded && t.Status != glacier.StatusCached) {
+			continue
+		}
+		e, ok := st.TaskRef(m.Pipeline.Name(), t.Task)
+		if !ok || len(e.Lists) > 0 || e.Part != "" {
+			continue // a partitioned output: not in a deployed store yet
+		}
+		for name, v := range e.Outputs {
+			if err := pushObject(ctx, st, remote, rec.RunID, t.Task, name, v); err != nil {
+				return n, fmt.Errorf("task %q: output %q: %w", t.Task, name, err)
+			}
+		}
+		if err := remote.PutMemo(ctx, e); err != nil {
+			return n, fmt.Errorf("task %q: %w", t.Task, err)
+		}
+		n++
+	}
+	return n, nil
+}
+
+// pushObject uploads the local store's version v of dataset to remote.
+func pushObject(ctx context.Context, st *local.Store, remote *store.Store, runID, task, dataset string, v store.Version) error {
+	f, err := os.Open(st.ObjectPath(v.Digest))
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return remote.PutObject(ctx, runID, task, dataset, v, f)
 }

@@ -27,6 +27,8 @@ type RunOptions struct {
 	CompileMemory  int
 	// Remote is a deployed store's state URL whose results the run reuses.
 	Remote string
+	// Push uploads the run's results to Remote.
+	Push bool
 }
 
 func newRunCmd(g *Globals) *cobra.Command {
@@ -50,7 +52,10 @@ With --remote URL (a deployed pipeline's state, pulumi stack output state), a
 task .glacier/ has no result for is looked up in the deployed store too: an
 invocation the cloud ran with the same module, inputs, params and settings
 is reused, its outputs copied in and checked by digest, and shows as cached
-(remote). The deployed store is only read.
+(remote). The deployed store is only read, unless --push: then every task's
+result is uploaded to it after the run (its outputs and memo entry, never
+the deployment's refs), so the next execution in the cloud finds them
+cached. --push is refused when a task's module is not the one deployed.
 
 ` + exitCodesHelp,
 		Args: args(0, 0),
@@ -64,6 +69,7 @@ is reused, its outputs copied in and checked by digest, and shows as cached
 	cmd.Flags().IntVar(&opts.CompileMemory, "compile-memory", wasmrt.DefaultCompileMemory>>20,
 		"`MiB` that reading and compiling a module may take, for tasks whose compute sets no compile_memory")
 	remoteFlag(cmd, &opts.Remote)
+	cmd.Flags().BoolVar(&opts.Push, "push", false, "upload the run's results to the --remote store, for the next execution in the cloud")
 	return cmd
 }
 
@@ -82,27 +88,32 @@ func runRun(cmd *cobra.Command, g *Globals, opts RunOptions) error {
 	if err != nil {
 		return err
 	}
-	var remote local.Remote
+	if opts.Push && opts.Remote == "" {
+		return flagErrorf("--push needs --remote URL: the deployed store to push to")
+	}
+	var remote *store.Store
+	var eo local.Options
 	if opts.Remote != "" {
-		s, err := store.Open(ctx, nil, opts.Remote, m.Pipeline.Name())
-		if err != nil {
+		if remote, err = store.Open(ctx, nil, opts.Remote, m.Pipeline.Name()); err != nil {
 			return fmt.Errorf("--remote %s: %w", opts.Remote, err)
 		}
-		remote = s
+		eo.Remote = remote
 	}
 	// Progress goes to stderr, so it shows with --json too.
 	prog := newProgress(g.IO, m.Pipeline)
-	exec := local.New(local.Options{
-		Remote: remote,
-		Dir:    m.Dir, Parallel: opts.Parallel, Force: opts.Force,
-		// The executor builds under the store's lock: a run the lock
-		// refuses must not rewrite the modules another run is using.
-		Build: func(ctx context.Context, _ *glacier.Pipeline) ([]build.Module, error) {
-			return g.buildModules(ctx, m, g.IO.ErrOut, false)
-		},
-		Compile: wasmrt.CompileBudget{Timeout: opts.CompileTimeout, Memory: uint64(opts.CompileMemory) << 20},
-		Events:  prog.event,
-	})
+	eo.Dir, eo.Parallel, eo.Force = m.Dir, opts.Parallel, opts.Force
+	// The executor builds under the store's lock: a run the lock refuses
+	// must not rewrite the modules another run is using.
+	eo.Build = func(ctx context.Context, _ *glacier.Pipeline) ([]build.Module, error) {
+		mods, err := g.buildModules(ctx, m, g.IO.ErrOut, false)
+		if err == nil && opts.Push {
+			err = checkPush(mods, remote.Modules())
+		}
+		return mods, err
+	}
+	eo.Compile = wasmrt.CompileBudget{Timeout: opts.CompileTimeout, Memory: uint64(opts.CompileMemory) << 20}
+	eo.Events = prog.event
+	exec := local.New(eo)
 	started := time.Now()
 	report, runErr := m.Pipeline.Run(ctx, exec)
 	prog.stop()
@@ -110,6 +121,13 @@ func runRun(cmd *cobra.Command, g *Globals, opts RunOptions) error {
 		return runErr
 	}
 	rec := exec.LastRun()
+	if opts.Push {
+		n, err := push(ctx, m, rec, remote)
+		if err != nil {
+			return fmt.Errorf("--push %s: %w", opts.Remote, err)
+		}
+		fmt.Fprintf(g.IO.ErrOut, "pushed the results of %d tasks to %s\n", n, opts.Remote)
+	}
 	if opts.JSON {
 		enc := json.NewEncoder(g.IO.Out)
 		enc.SetIndent("", "  ")
