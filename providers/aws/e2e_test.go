@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -21,6 +20,7 @@ import (
 	"github.com/glacier-pipeline/glacier/internal/fnspec"
 	"github.com/glacier-pipeline/glacier/internal/testutil/etlgolden"
 	"github.com/glacier-pipeline/glacier/internal/testutil/fakes3"
+	"github.com/glacier-pipeline/glacier/internal/testutil/glacierbin"
 	"github.com/glacier-pipeline/glacier/internal/testutil/lambdarie"
 	"github.com/glacier-pipeline/glacier/internal/testutil/ziptest"
 	"github.com/glacier-pipeline/glacier/manifest"
@@ -41,8 +41,12 @@ import (
 // equals, byte for byte, the output glacier run gives
 // (examples/etl/testdata/golden). The second runs no guest: every task
 // answers cached, from the store. Then one source changes and is deployed
-// again: exactly the tasks with a changed input run, and every output
-// equals glacier run's over the changed project.
+// again: exactly the tasks with a changed input run, every output equals
+// glacier run's over the changed project, and every cache key is glacier
+// run's. Last, the glacier command against the emulated store: runs,
+// datasets and cat with --remote; run --remote in a fresh copy of the
+// project, which runs no guest; and run --remote --push after a change
+// on the laptop, after which the cloud's execution runs no guest either.
 func TestEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs five functions under the Lambda emulator; run without -short")
@@ -252,21 +256,10 @@ func TestEndToEnd(t *testing.T) {
 	}
 
 	// The CLI reads the deployed store, given its state's URL.
-	glacier := buildCLI(t)
+	glacier := glacierbin.Build(t)
 	cliIn := func(dir string, args ...string) string {
 		t.Helper()
-		cmd := exec.Command(glacier, append([]string{"-C", dir}, args...)...)
-		cmd.Env = os.Environ()
-		for k, v := range s3.Env() {
-			cmd.Env = append(cmd.Env, k+"="+v)
-		}
-		out, err := cmd.Output()
-		var ee *exec.ExitError
-		if errors.As(err, &ee) {
-			t.Fatalf("glacier %s: %v\n%s", strings.Join(args, " "), err, ee.Stderr)
-		}
-		require.NoError(t, err)
-		return string(out)
+		return glacierbin.Run(t, glacier, dir, s3.Env(), args...)
 	}
 	cli := func(args ...string) string { t.Helper(); return cliIn(m2.Dir, args...) }
 	remote := "s3://" + state
@@ -352,15 +345,4 @@ func freshProject(t *testing.T, dir string) string {
 	require.NoError(t, os.CopyFS(fresh, os.DirFS(dir)))
 	require.NoError(t, os.RemoveAll(filepath.Join(fresh, ".glacier")))
 	return fresh
-}
-
-// buildCLI builds cmd/glacier into a temporary directory.
-func buildCLI(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "glacier")
-	cmd := exec.Command("go", "build", "-o", bin, "./cmd/glacier")
-	cmd.Dir = filepath.Join("..", "..")
-	out, err := cmd.CombinedOutput()
-	require.NoError(t, err, "go build ./cmd/glacier:\n%s", out)
-	return bin
 }

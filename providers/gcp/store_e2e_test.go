@@ -3,6 +3,7 @@ package gcp
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"maps"
 	"os"
 	"path/filepath"
@@ -17,8 +18,10 @@ import (
 	"github.com/glacier-pipeline/glacier/internal/fnspec"
 	"github.com/glacier-pipeline/glacier/internal/testutil/etlgolden"
 	"github.com/glacier-pipeline/glacier/internal/testutil/fakegcs"
+	"github.com/glacier-pipeline/glacier/internal/testutil/glacierbin"
 	"github.com/glacier-pipeline/glacier/manifest"
 	"github.com/glacier-pipeline/glacier/providers/gcp/internal/gcftest"
+	"github.com/glacier-pipeline/glacier/store"
 )
 
 // TestStoreEndToEnd deploys examples/etl with its store as far as this
@@ -81,6 +84,17 @@ func TestStoreEndToEnd(t *testing.T) {
 		}
 	}
 	upload(dep, out)
+	// The layout record the program writes, for glacier --remote.
+	roots, modules := map[string]string{}, map[string]string{}
+	for _, d := range dep.Datasets {
+		roots[d.Name] = "gs://" + bucketFor(d.Name)
+	}
+	for _, task := range dep.Tasks {
+		modules[task.Name] = mods[task.Name].SHA256
+	}
+	layout, err := json.Marshal(store.LayoutRecord{Pipeline: dep.Pipeline, Datasets: roots, Modules: modules})
+	require.NoError(t, err)
+	srv.PutObject(t, state, dep.LayoutName(), layout)
 
 	c := &cloud{srv: srv, fns: map[string]*gcftest.Function{}, out: out}
 	for _, task := range dep.Tasks {
@@ -156,4 +170,14 @@ func TestStoreEndToEnd(t *testing.T) {
 	assert.Equal(t, expect, got, "exactly the tasks with a changed input run")
 	check("e2e-changed", want)
 	assert.Equal(t, slices.Sorted(maps.Keys(expect)), slices.Sorted(maps.Keys(got)))
+
+	// The CLI reads the deployed store through gs://, as it does s3://.
+	bin := glacierbin.Build(t)
+	cli := func(args ...string) string {
+		t.Helper()
+		return glacierbin.Run(t, bin, m2.Dir, srv.Env(), args...)
+	}
+	remote := "gs://" + state
+	assert.Regexp(t, `(?m)^e2e-again +succeeded +.* 5 cached$`, cli("runs", "--remote", remote))
+	assert.Equal(t, string(want("customer_stats")), cli("cat", "--remote", remote, "customer_stats"))
 }
