@@ -113,6 +113,32 @@ func (s *Store) Runs(ctx context.Context) ([]string, error) {
 	return ids, nil
 }
 
+// Memos returns every memo entry of task.
+func (s *Store) Memos(ctx context.Context, task string) ([]MemoEntry, error) {
+	if err := checkName("task", task); err != nil {
+		return nil, err
+	}
+	objs, err := s.mux.List(ctx, join(s.layout.State, strings.TrimSuffix(MemoPrefix(task), "/")))
+	if err != nil {
+		return nil, err
+	}
+	var out []MemoEntry
+	for _, o := range objs {
+		key, ok := strings.CutSuffix(o.Name, ".json")
+		if !ok || !hexDigest.MatchString(key) {
+			continue
+		}
+		e, found, err := s.Memo(ctx, task, key)
+		if err != nil {
+			return nil, err
+		}
+		if found {
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}
+
 // Read opens version v of dataset, checking its digest as it is read.
 func (s *Store) Read(ctx context.Context, dataset string, v Version) (io.ReadCloser, error) {
 	if !hexDigest.MatchString(v.Digest) {

@@ -274,6 +274,17 @@ func TestEndToEnd(t *testing.T) {
 	sum := sha256.Sum256(want("customer_stats"))
 	assert.Regexp(t, `(?m)^customer_stats +task customer_stats +\S+ \S+ +`+hex.EncodeToString(sum[:])[:12]+`\S* +e2e-changed$`, datasets)
 	assert.Equal(t, string(want("customer_stats")), cli("cat", "--remote", remote, "customer_stats"))
+	lineage := cli("lineage", "--remote", remote, "customer_stats")
+	t.Logf("glacier lineage --remote %s customer_stats:\n%s", remote, lineage)
+	for _, re := range []string{
+		`(?m)^customer_stats  sha256:` + hex.EncodeToString(sum[:])[:12] + ` .*\(task customer_stats, module sha256:\w{12}, run e2e-changed\)$`,
+		`(?m)^└── enriched_orders  sha256:\w{12} .*\(task enrich, module sha256:\w{12}, run e2e-changed\)$`,
+		`(?m)^    │   └── customers_raw  sha256:\w{12} .*\(source data/customers.csv\)$`,
+		`(?m)^    └── orders  sha256:\w{12} .*\(task clean_orders, module sha256:\w{12}, run e2e-run, params currency="EUR"\)$`,
+		`(?m)^        └── orders_raw  sha256:\w{12} .*\(source data/orders.csv\)$`,
+	} {
+		assert.Regexp(t, re, lineage)
+	}
 
 	// glacier run --remote in a fresh copy of the project reuses what the
 	// cloud computed: no guest runs locally, and the outputs are the

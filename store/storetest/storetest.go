@@ -359,6 +359,13 @@ func testOpen(t *testing.T, h Harness) {
 	if !maps.Equal(o.Modules(), map[string]string{"t": "m"}) {
 		t.Errorf("Modules = %v", o.Modules())
 	}
+	key := strings.Repeat("c", 64)
+	if err := s.PutMemo(ctx, store.MemoEntry{Key: key, Task: "t", Outputs: map[string]store.Version{"a": v}}); err != nil {
+		t.Fatal(err)
+	}
+	if memos, err := o.Memos(ctx, "t"); err != nil || len(memos) != 1 || memos[0].Key != key {
+		t.Errorf("Memos(t) = %+v, %v", memos, err)
+	}
 	rc, err := o.Read(ctx, "a", v)
 	if err != nil {
 		t.Fatalf("Read through the opened store: %v", err)

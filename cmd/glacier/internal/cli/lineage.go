@@ -14,21 +14,32 @@ import (
 
 func newLineageCmd(g *Globals) *cobra.Command {
 	var asJSON bool
+	var remote string
 	cmd := &cobra.Command{
 		Use:   "lineage DATASET",
 		Short: "Show what produced a dataset's current version, down to the sources",
 		Long: `Lineage shows the task, module digest and input versions that produced the
 dataset's current version, and recursively what produced those inputs, down to
-the source files.`,
+the source files. With --remote it reads a deployed pipeline's store.`,
 		Args: args(1, 1),
 		RunE: func(cmd *cobra.Command, a []string) error {
-			m, store, err := g.openStore(cmd.Context())
-			if err != nil {
-				return err
-			}
-			node, err := store.Lineage(m.Pipeline, a[0])
-			if err != nil {
-				return err
+			var node *local.LineageNode
+			if remote != "" {
+				m, s, err := g.openRemote(cmd.Context(), remote)
+				if err != nil {
+					return err
+				}
+				if node, err = remoteLineage(cmd.Context(), s, m, a[0]); err != nil {
+					return err
+				}
+			} else {
+				m, store, err := g.openStore(cmd.Context())
+				if err != nil {
+					return err
+				}
+				if node, err = store.Lineage(m.Pipeline, a[0]); err != nil {
+					return err
+				}
 			}
 			if asJSON {
 				return writeJSON(g.IO.Out, node)
@@ -38,6 +49,7 @@ the source files.`,
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	remoteFlag(cmd, &remote)
 	return cmd
 }
 

@@ -258,3 +258,80 @@ func pushObject(ctx context.Context, st *local.Store, remote *store.Store, runID
 	defer f.Close()
 	return remote.PutObject(ctx, runID, task, dataset, v, f)
 }
+
+// remoteLineage is how dataset's current version in a deployed store was
+// produced, recursively down to the sources, as glacier lineage shows it.
+func remoteLineage(ctx context.Context, s *store.Store, m *manifest.Manifest, dataset string) (*local.LineageNode, error) {
+	if _, ok := m.Pipeline.Dataset(dataset); !ok {
+		return nil, fmt.Errorf("pipeline %q has no dataset %q; glacier datasets lists them", m.Pipeline.Name(), dataset)
+	}
+	v, _, ok, err := remoteCurrent(ctx, s, m, dataset)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, fmt.Errorf("dataset %q has no version in the deployed store yet: run the pipeline there first", dataset)
+	}
+	return remoteNode(ctx, s, m, dataset, v, 0)
+}
+
+func remoteNode(ctx context.Context, s *store.Store, m *manifest.Manifest, dataset string, v store.Version, depth int) (*local.LineageNode, error) {
+	p := m.Pipeline
+	n := &local.LineageNode{Dataset: dataset, Version: v}
+	d, _ := p.Dataset(dataset)
+	if d.Source != "" {
+		n.Source = d.Source
+		if cur, ok, err := s.Current(ctx, p.Name(), dataset, ""); err != nil {
+			return nil, err
+		} else if !ok || cur != v {
+			n.Note = "an earlier version of the source file"
+		}
+		return n, nil
+	}
+	prod, ok := p.Producer(dataset)
+	if !ok || depth > 1000 {
+		n.Note = "no task produces this dataset now"
+		return n, nil
+	}
+	e, ok, err := remoteProducedBy(ctx, s, p.Name(), prod.Name, dataset, v)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		n.Note = fmt.Sprintf("no recorded run of task %q produced this version", prod.Name)
+		return n, nil
+	}
+	n.Task, n.Module, n.RunID, n.Params = e.Task, e.Module, e.RunID, e.Params
+	for _, name := range slices.Sorted(maps.Keys(e.Inputs)) {
+		in, err := remoteNode(ctx, s, m, name, e.Inputs[name], depth+1)
+		if err != nil {
+			return nil, err
+		}
+		n.Inputs = append(n.Inputs, in)
+	}
+	return n, nil
+}
+
+// remoteProducedBy finds the memo entry of task that wrote version v of
+// dataset: the one its ref names, if that wrote v, else the earliest.
+func remoteProducedBy(ctx context.Context, s *store.Store, pipeline, task, dataset string, v store.Version) (store.MemoEntry, bool, error) {
+	if r, _, ok, err := s.Ref(ctx, pipeline, task); err != nil {
+		return store.MemoEntry{}, false, err
+	} else if ok && r.Outputs[dataset] == v {
+		e, found, err := s.Memo(ctx, task, r.Key)
+		if err != nil || found {
+			return e, found, err
+		}
+	}
+	entries, err := s.Memos(ctx, task)
+	if err != nil {
+		return store.MemoEntry{}, false, err
+	}
+	var found store.MemoEntry
+	for _, e := range entries {
+		if e.Outputs[dataset] == v && (found.Key == "" || e.Time.Before(found.Time)) {
+			found = e
+		}
+	}
+	return found, found.Key != "", nil
+}
