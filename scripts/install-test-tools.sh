@@ -62,10 +62,7 @@ if [ -x "$tools/moto/bin/moto_server" ] && moto_has_version "$tools/moto/bin/pyt
 elif command -v moto_server >/dev/null 2>&1 && command -v python3 >/dev/null 2>&1 && moto_has_version python3; then
 	:
 else
-	if ! command -v python3 >/dev/null 2>&1; then
-		echo "install-test-tools.sh: python3 is not on PATH; install Python 3.9 or later (Debian: apt-get install python3 python3-venv)" >&2
-		exit 1
-	fi
+	"$root/scripts/apt-install.sh" python3 python3 python3-venv
 	echo "install-test-tools.sh: installing moto[server]==$MOTO_VERSION into $tools/moto" >&2
 	rm -rf "$tools/moto"
 	python3 -m venv "$tools/moto"
@@ -76,10 +73,7 @@ fi
 # hash is kept beside node_modules so an unchanged lock is not reinstalled.
 node_dir=$tools/node
 lock=$root/scripts/node/package-lock.json
-if ! command -v npm >/dev/null 2>&1; then
-	echo "install-test-tools.sh: npm is not on PATH; install Node.js 20 or later (Debian: apt-get install nodejs npm)" >&2
-	exit 1
-fi
+"$root/scripts/apt-install.sh" npm nodejs npm
 want=$(sha256sum "$lock" | cut -d' ' -f1)
 have=$(cat "$node_dir/.lock.sha256" 2>/dev/null || true)
 if [ "$want" != "$have" ] || [ ! -d "$node_dir/node_modules" ]; then
