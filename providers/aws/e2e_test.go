@@ -128,26 +128,13 @@ func TestEndToEnd(t *testing.T) {
 		var mu sync.Mutex
 		responses := map[string]fnspec.Response{}
 		handler := func(ctx context.Context, state string, input json.RawMessage) (json.RawMessage, error) {
-			var in struct {
-				FunctionName string
-				Payload      json.RawMessage
-			}
-			if err := json.Unmarshal(input, &in); err != nil {
-				return nil, err
-			}
-			if byName[in.FunctionName] != state {
-				return nil, errors.New("state " + state + " invokes function " + in.FunctionName)
-			}
-			body, err := functions[state].Invoke(ctx, in.Payload)
-			var fe *lambdarie.FunctionError
-			if errors.As(err, &fe) {
-				return nil, &sfntest.TaskError{Type: fe.Type, Message: fe.Message}
-			}
+			body, resp, err := invokeTaskState(ctx, input, func(name string) (*lambdarie.Function, error) {
+				if byName[name] != state {
+					return nil, errors.New("state " + state + " invokes function " + name)
+				}
+				return functions[state], nil
+			})
 			if err != nil {
-				return nil, err
-			}
-			var resp fnspec.Response
-			if err := json.Unmarshal(body, &resp); err != nil {
 				return nil, err
 			}
 			mu.Lock()

@@ -2,6 +2,8 @@ package aws
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"sync"
@@ -11,7 +13,10 @@ import (
 
 	"github.com/glacier-pipeline/glacier"
 	"github.com/glacier-pipeline/glacier/build"
+	"github.com/glacier-pipeline/glacier/internal/fnspec"
+	"github.com/glacier-pipeline/glacier/internal/testutil/lambdarie"
 	"github.com/glacier-pipeline/glacier/manifest"
+	"github.com/glacier-pipeline/glacier/providers/aws/internal/sfntest"
 	"github.com/glacier-pipeline/glacier/providers/internal/compile/compiletest"
 	"github.com/glacier-pipeline/glacier/wasmrt"
 )
@@ -176,3 +181,34 @@ func pipeline(t *testing.T, task glacier.Task, datasets ...glacier.Dataset) *gla
 
 // project is a directory with in.csv, for pipelines built by pipeline.
 var project = compiletest.ProjectDir
+
+// invokeTaskState does what a Task state's lambda:invoke does with its input:
+// it invokes the function fn returns for the name the input gives, with
+// the input's payload, turns a function error into the task error Step
+// Functions raises, and decodes the answer.
+func invokeTaskState(ctx context.Context, input json.RawMessage, fn func(name string) (*lambdarie.Function, error)) (json.RawMessage, fnspec.Response, error) {
+	var in struct {
+		FunctionName string
+		Payload      json.RawMessage
+	}
+	var resp fnspec.Response
+	if err := json.Unmarshal(input, &in); err != nil {
+		return nil, resp, err
+	}
+	f, err := fn(in.FunctionName)
+	if err != nil {
+		return nil, resp, err
+	}
+	body, err := f.Invoke(ctx, in.Payload)
+	var fe *lambdarie.FunctionError
+	if errors.As(err, &fe) {
+		return nil, resp, &sfntest.TaskError{Type: fe.Type, Message: fe.Message}
+	}
+	if err != nil {
+		return nil, resp, err
+	}
+	if err := json.Unmarshal(body, &resp); err != nil {
+		return nil, resp, err
+	}
+	return body, resp, nil
+}

@@ -210,30 +210,18 @@ func TestMapEndToEnd(t *testing.T) {
 		var mu sync.Mutex
 		calls, commits := map[string]int{}, map[string]fnspec.Response{}
 		handler := func(ctx context.Context, state string, input json.RawMessage) (json.RawMessage, error) {
-			var in struct {
-				FunctionName string
-				Payload      json.RawMessage
-			}
-			if err := json.Unmarshal(input, &in); err != nil {
-				return nil, err
-			}
-			tn := task[in.FunctionName]
-			if state != tn && state != partsStateName(tn) && state != commitStateName(tn) {
-				return nil, errors.New("state " + state + " invokes function " + in.FunctionName)
-			}
-			mu.Lock()
-			calls[state]++
-			mu.Unlock()
-			body, err := functions[in.FunctionName].Invoke(ctx, in.Payload)
-			var fe *lambdarie.FunctionError
-			if errors.As(err, &fe) {
-				return nil, &sfntest.TaskError{Type: fe.Type, Message: fe.Message}
-			}
+			var tn string
+			body, resp, err := invokeTaskState(ctx, input, func(fn string) (*lambdarie.Function, error) {
+				tn = task[fn]
+				if state != tn && state != partsStateName(tn) && state != commitStateName(tn) {
+					return nil, errors.New("state " + state + " invokes function " + fn)
+				}
+				mu.Lock()
+				calls[state]++
+				mu.Unlock()
+				return functions[fn], nil
+			})
 			if err != nil {
-				return nil, err
-			}
-			var resp fnspec.Response
-			if err := json.Unmarshal(body, &resp); err != nil {
 				return nil, err
 			}
 			if resp.RunID != name {
