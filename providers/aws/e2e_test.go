@@ -26,6 +26,7 @@ import (
 	"github.com/glacier-pipeline/glacier/manifest"
 	"github.com/glacier-pipeline/glacier/providers/aws/internal/sfntest"
 	"github.com/glacier-pipeline/glacier/providers/aws/s3store"
+	"github.com/glacier-pipeline/glacier/providers/internal/compile/compiletest"
 	"github.com/glacier-pipeline/glacier/providers/local"
 	"github.com/glacier-pipeline/glacier/store"
 )
@@ -71,32 +72,9 @@ func TestEndToEnd(t *testing.T) {
 	// upload does what the program's uploads do for the project compiled
 	// into out with dep.
 	upload := func(dep *deployment, out string) {
-		for _, d := range dep.Datasets {
-			if d.Source == "" {
-				continue
-			}
-			data, err := os.ReadFile(filepath.Join(out, filepath.FromSlash(d.SourceFile())))
-			require.NoError(t, err)
-			s3.PutObject(t, bucket[d.Name], d.Name, data)
-			s3.PutObject(t, bucket[d.Name], d.SourceObject(), data)
-			rec, err := os.ReadFile(filepath.Join(out, filepath.FromSlash(d.SourceRecordFile())))
-			require.NoError(t, err)
-			s3.PutObject(t, state, dep.SourceRecordName(d.Name), rec)
-		}
+		compiletest.Upload(t, s3, dep.Deployment, out, "s3", state, func(d string) string { return bucket[d] }, mods)
 	}
 	upload(dep, out)
-	// The layout record the program writes, for glacier --remote.
-	roots := map[string]string{}
-	for d, b := range bucket {
-		roots[d] = "s3://" + b
-	}
-	modules := map[string]string{}
-	for _, a := range comp.Artifacts {
-		modules[a.Task] = a.ModuleSHA256
-	}
-	layout, err := json.Marshal(store.LayoutRecord{Pipeline: dep.Pipeline, Datasets: roots, Modules: modules})
-	require.NoError(t, err)
-	s3.PutObject(t, state, dep.LayoutName(), layout)
 
 	// One emulator per function, with the environment the program gives it.
 	functions := map[string]*lambdarie.Function{} // by state name

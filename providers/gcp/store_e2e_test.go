@@ -3,7 +3,6 @@ package gcp
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"maps"
 	"os"
 	"path/filepath"
@@ -21,7 +20,7 @@ import (
 	"github.com/glacier-pipeline/glacier/internal/testutil/glacierbin"
 	"github.com/glacier-pipeline/glacier/manifest"
 	"github.com/glacier-pipeline/glacier/providers/gcp/internal/gcftest"
-	"github.com/glacier-pipeline/glacier/store"
+	"github.com/glacier-pipeline/glacier/providers/internal/compile/compiletest"
 )
 
 // TestStoreEndToEnd deploys examples/etl with its store as far as this
@@ -70,31 +69,9 @@ func TestStoreEndToEnd(t *testing.T) {
 	// upload does what the program's uploads do for the project compiled
 	// into out with dep.
 	upload := func(dep *deployment, out string) {
-		for _, d := range dep.Datasets {
-			if d.Source == "" {
-				continue
-			}
-			data, err := os.ReadFile(filepath.Join(out, filepath.FromSlash(d.SourceFile())))
-			require.NoError(t, err)
-			srv.PutObject(t, bucketFor(d.Name), d.Name, data)
-			srv.PutObject(t, bucketFor(d.Name), d.SourceObject(), data)
-			rec, err := os.ReadFile(filepath.Join(out, filepath.FromSlash(d.SourceRecordFile())))
-			require.NoError(t, err)
-			srv.PutObject(t, state, dep.SourceRecordName(d.Name), rec)
-		}
+		compiletest.Upload(t, srv, dep.Deployment, out, "gs", state, bucketFor, mods)
 	}
 	upload(dep, out)
-	// The layout record the program writes, for glacier --remote.
-	roots, modules := map[string]string{}, map[string]string{}
-	for _, d := range dep.Datasets {
-		roots[d.Name] = "gs://" + bucketFor(d.Name)
-	}
-	for _, task := range dep.Tasks {
-		modules[task.Name] = mods[task.Name].SHA256
-	}
-	layout, err := json.Marshal(store.LayoutRecord{Pipeline: dep.Pipeline, Datasets: roots, Modules: modules})
-	require.NoError(t, err)
-	srv.PutObject(t, state, dep.LayoutName(), layout)
 
 	c := &cloud{srv: srv, fns: map[string]*gcftest.Function{}, out: out}
 	for _, task := range dep.Tasks {

@@ -1,6 +1,7 @@
 package compiletest
 
 import (
+	"encoding/json"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -11,8 +12,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/glacier-pipeline/glacier"
+	"github.com/glacier-pipeline/glacier/build"
 	"github.com/glacier-pipeline/glacier/providers/internal/compile"
 	"github.com/glacier-pipeline/glacier/providers/internal/pulumiproject/projecttest"
+	"github.com/glacier-pipeline/glacier/store"
 )
 
 // Design runs what compile.Run does before it packs: t's decisions on p
@@ -75,4 +78,39 @@ func ModuleFiles(t *testing.T, spec *compile.Spec) {
 	mod, err := fs.ReadFile(spec.Program, "templates/go.mod.txt")
 	require.NoError(t, err)
 	projecttest.CheckRequires(t, mod, spec.Requires())
+}
+
+// Buckets is an emulated object store, as fakes3 and fakegcs serve one.
+type Buckets interface {
+	PutObject(tb testing.TB, bucket, key string, data []byte)
+}
+
+// Upload does on an emulator what the program compiled into out from d
+// uploads: each source as its stable name and as its version, its record
+// in the state bucket, and the layout record naming each dataset's bucket
+// (scheme://bucketOf(dataset)) and each task's module, of mods.
+func Upload(t *testing.T, srv Buckets, d *compile.Deployment, out, scheme, state string, bucketOf func(dataset string) string,
+	mods map[string]build.Module) {
+	t.Helper()
+	rec := store.LayoutRecord{Pipeline: d.Pipeline, Datasets: map[string]string{}, Modules: map[string]string{}}
+	for _, ds := range d.Datasets {
+		rec.Datasets[ds.Name] = scheme + "://" + bucketOf(ds.Name)
+		if ds.Source == "" {
+			continue
+		}
+		data, err := os.ReadFile(filepath.Join(out, filepath.FromSlash(ds.SourceFile())))
+		require.NoError(t, err)
+		srv.PutObject(t, bucketOf(ds.Name), ds.Name, data)
+		srv.PutObject(t, bucketOf(ds.Name), ds.SourceObject(), data)
+		record, err := os.ReadFile(filepath.Join(out, filepath.FromSlash(ds.SourceRecordFile())))
+		require.NoError(t, err)
+		srv.PutObject(t, state, d.SourceRecordName(ds.Name), record)
+	}
+	for _, task := range d.Tasks {
+		require.Contains(t, mods, task.Name)
+		rec.Modules[task.Name] = mods[task.Name].SHA256
+	}
+	layout, err := json.Marshal(rec)
+	require.NoError(t, err)
+	srv.PutObject(t, state, d.LayoutName(), layout)
 }
