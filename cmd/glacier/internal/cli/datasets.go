@@ -99,7 +99,7 @@ json its JSON Schema. With --remote it reads a deployed pipeline's store.`,
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	cmd.Flags().BoolVar(&contracts, "schema", false, "show each dataset's contract (its schema) instead of its version")
-	remoteFlag(cmd, &remote)
+	remoteFlag(cmd, &remote, remoteUsage)
 	return cmd
 }
 
@@ -236,6 +236,6 @@ writes that part. With --remote it reads a deployed pipeline's store.`,
 		},
 	}
 	cmd.Flags().StringVar(&part, "part", "", "the key of the part of a partitioned dataset to write")
-	remoteFlag(cmd, &remote)
+	remoteFlag(cmd, &remote, remoteUsage)
 	return cmd
 }

@@ -49,7 +49,7 @@ the source files. With --remote it reads a deployed pipeline's store.`,
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
-	remoteFlag(cmd, &remote)
+	remoteFlag(cmd, &remote, remoteUsage)
 	return cmd
 }
 

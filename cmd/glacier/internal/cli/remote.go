@@ -25,13 +25,12 @@ import (
 	_ "github.com/glacier-pipeline/glacier/providers/gcp/gcsstore"
 )
 
-// remoteFlag adds --remote to cmd, whose value it stores in url.
-func remoteFlag(cmd *cobra.Command, url *string) {
-	what := "read a deployed pipeline's store at `URL` (s3://... or gs://..., from pulumi stack output state) instead of .glacier/"
-	if cmd.Name() == "run" {
-		what = "reuse what a deployed pipeline's store at `URL` (s3://... or gs://..., from pulumi stack output state) computed; it is only read"
-	}
-	cmd.Flags().StringVar(url, "remote", "", what)
+// remoteUsage is --remote's usage on the commands that read a store.
+const remoteUsage = "read a deployed pipeline's store at `URL` (s3://... or gs://..., from pulumi stack output state) instead of .glacier/"
+
+// remoteFlag adds --remote to cmd, with usage, storing its value in url.
+func remoteFlag(cmd *cobra.Command, url *string, usage string) {
+	cmd.Flags().StringVar(url, "remote", "", usage)
 }
 
 // openRemote loads the manifest and opens the deployed store of its

@@ -68,7 +68,7 @@ cached. --push is refused when a task's module is not the one deployed.
 		"how long reading and compiling a module may take, for tasks whose compute sets no compile_timeout")
 	cmd.Flags().IntVar(&opts.CompileMemory, "compile-memory", wasmrt.DefaultCompileMemory>>20,
 		"`MiB` that reading and compiling a module may take, for tasks whose compute sets no compile_memory")
-	remoteFlag(cmd, &opts.Remote)
+	remoteFlag(cmd, &opts.Remote, "reuse what a deployed pipeline's store at `URL` (s3://... or gs://..., from pulumi stack output state) computed; it is only read, unless --push")
 	cmd.Flags().BoolVar(&opts.Push, "push", false, "upload the run's results to the --remote store, for the next execution in the cloud")
 	return cmd
 }

@@ -108,7 +108,7 @@ recorded what it did.`,
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	cmd.Flags().IntVarP(&limit, "n", "n", 20, "list at most `N` runs")
-	remoteFlag(cmd, &remote)
+	remoteFlag(cmd, &remote, remoteUsage)
 	return cmd
 }
 
