@@ -414,6 +414,13 @@ type RunTask struct {
 	Outputs    map[string]Version `json:"outputs,omitempty"`
 	Error      string             `json:"error,omitempty"`
 	Parts      *fnspec.PartCounts `json:"parts,omitempty"`
+	// Log is the end of what the guest wrote to stdout and stderr, with
+	// the sandbox's own notes; LogDropped counts the bytes before it that
+	// the record does not keep.
+	Log        string `json:"log,omitempty"`
+	LogDropped int64  `json:"log_dropped,omitempty"`
+	// LogsURL links to the platform's whole log of the invocation.
+	LogsURL string `json:"logs_url,omitempty"`
 }
 
 func (s *Store) runTaskURL(runID, task string) string {
@@ -443,6 +450,17 @@ func (s *Store) writeRecord(ctx context.Context, u string, v any) error {
 		return err
 	}
 	return st.Commit(ctx)
+}
+
+// RunTaskOf returns what task recorded in run runID, if it recorded
+// anything.
+func (s *Store) RunTaskOf(ctx context.Context, runID, task string) (RunTask, bool, error) {
+	var r RunTask
+	if err := errors.Join(fnspec.CheckRunID(runID), checkName("task", task)); err != nil {
+		return r, false, err
+	}
+	ok, _, err := s.readJSON(ctx, s.runTaskURL(runID, task), &r)
+	return r, ok, err
 }
 
 // RunTasks returns what the tasks of run runID recorded, by task name.

@@ -234,6 +234,14 @@ func TestEndToEnd(t *testing.T) {
 	assert.Regexp(t, `(?m)^e2e-run +succeeded +.* 5 succeeded$`, runs)
 	assert.Regexp(t, `(?m)^e2e-changed +succeeded +.* 1 cached, 4 succeeded$`, runs)
 	assert.Regexp(t, `(?m)^clean_orders +cached +\S+ +yes$`, cli("runs", "--remote", remote, "e2e-changed"))
+	// The run's record keeps the end of the guest's log, and the link to
+	// the whole of it from the variables Lambda sets.
+	assert.Regexp(t, `(?m)^summarised \d+ orders of \d+ customers$`, cli("logs", "--remote", remote, "customer_stats"))
+	rt, ok, err := cloudStore.RunTaskOf(context.Background(), "e2e-changed", "customer_stats")
+	require.NoError(t, err)
+	require.True(t, ok)
+	// The emulator names the log group as Lambda does, by function.
+	assert.Contains(t, rt.LogsURL, "#logsV2:log-groups/log-group/$252Faws$252Flambda$252FFunctions/log-events/", "the link to the whole log")
 	datasets := cli("datasets", "--remote", remote)
 	t.Logf("glacier datasets --remote %s:\n%s", remote, datasets)
 	sum := sha256.Sum256(want("customer_stats"))

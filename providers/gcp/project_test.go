@@ -252,6 +252,7 @@ func checkProgram(t *testing.T, out string, prog projecttest.Program, modules ma
 		}
 		assert.Equal(t, want, env, "GLACIER_DATASETS of %s", task.Name)
 		assert.Equal(t, "gs://"+state, f.String("serviceConfig", "environmentVariables", "GLACIER_STATE"))
+		assert.Equal(t, mockProject, f.String("serviceConfig", "environmentVariables", "GOOGLE_CLOUD_PROJECT"), "the runtime links its log with it")
 		// The function waits for its grants.
 		td := dep.Tasks[slices.IndexFunc(dep.Tasks, func(td taskDecl) bool { return td.Name == task.Name })]
 		for _, g := range td.Grants {

@@ -157,4 +157,5 @@ func TestStoreEndToEnd(t *testing.T) {
 	remote := "gs://" + state
 	assert.Regexp(t, `(?m)^e2e-again +succeeded +.* 5 cached$`, cli("runs", "--remote", remote))
 	assert.Equal(t, string(want("customer_stats")), cli("cat", "--remote", remote, "customer_stats"))
+	assert.Regexp(t, `(?m)^summarised \d+ orders of \d+ customers$`, cli("logs", "--remote", remote, "customer_stats"))
 }

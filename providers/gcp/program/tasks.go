@@ -169,7 +169,9 @@ func newTask(ctx *pulumi.Context, s *shared, args taskArgs) (*task, error) {
 	for _, d := range append(args.Reads, args.Writes...) {
 		datasets[d.Name] = d.URL()
 	}
-	env := pulumi.StringMap{datasetsEnv: pulumi.JSONMarshal(datasets)}
+	// The project, which Cloud Run does not tell a function, is how the
+	// runtime links a run's record to the function's log.
+	env := pulumi.StringMap{datasetsEnv: pulumi.JSONMarshal(datasets), "GOOGLE_CLOUD_PROJECT": account.Project}
 	if args.State != nil {
 		env[stateEnv] = pulumi.Sprintf("gs://%s", args.State.Bucket.Name)
 	}

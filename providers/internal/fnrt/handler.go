@@ -71,7 +71,16 @@ type Options struct {
 	// WorkerCommand starts a worker process; nil means this program again.
 	// See wasmrt.PoolOptions.Command.
 	WorkerCommand func() *exec.Cmd
+	// LogsURL, if set, links to the platform's whole log of an invocation
+	// that ran between start and end; a run's record keeps it beside the
+	// tail of the task's log (see RecordLogTail).
+	LogsURL func(start, end time.Time) string
 }
+
+// RecordLogTail is how many bytes of the end of a task's log the run's
+// record in the store keeps: enough for the error that ended it, small
+// enough for a record.
+const RecordLogTail = 64 << 10
 
 // DefaultStopMargin leaves a tenth of the remaining time, between 200 ms
 // and 2 s, to stop a task and report its timeout.
@@ -90,6 +99,7 @@ type Handler struct {
 	compile  wasmrt.CompileBudget
 	margin   func(time.Duration) time.Duration
 	log      io.Writer
+	logsURL  func(start, end time.Time) string
 	pipe     *logPipe
 	pool     *wasmrt.Pool
 	scratch  string
@@ -124,6 +134,7 @@ func New(ctx context.Context, opts Options) (*Handler, error) {
 		compile:  compileBudget(spec),
 		margin:   opts.StopMargin,
 		log:      opts.Log,
+		logsURL:  opts.LogsURL,
 	}
 	state := opts.State
 	if state == "" {
@@ -295,7 +306,7 @@ func (h *Handler) runWhole(ctx context.Context, out *fnspec.Response) error {
 	if err := h.addDatasets(ctx, &job, ""); err != nil {
 		return err
 	}
-	res, err := h.run(ctx, job)
+	res, err := h.run(ctx, job, h.pipe)
 	if err != nil {
 		return err
 	}
@@ -317,8 +328,9 @@ func (h *Handler) runWhole(ctx context.Context, out *fnspec.Response) error {
 }
 
 // run runs job in the sandbox, stopping it StopMargin before ctx's
-// deadline or after the spec's timeout, and forwards its log.
-func (h *Handler) run(ctx context.Context, job wasmrt.Job) (wasmrt.Result, error) {
+// deadline or after the spec's timeout, and forwards its log through pipe,
+// which job.LogPath names.
+func (h *Handler) run(ctx context.Context, job wasmrt.Job, pipe *logPipe) (wasmrt.Result, error) {
 	runCtx, margin := ctx, time.Duration(0)
 	if dl, ok := ctx.Deadline(); ok {
 		margin = h.margin(time.Until(dl))
@@ -331,7 +343,7 @@ func (h *Handler) run(ctx context.Context, job wasmrt.Job) (wasmrt.Result, error
 
 	res, err := h.pool.Run(runCtx, job)
 	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), flushWait)
-	ferr := h.pipe.flush(fctx)
+	ferr := pipe.flush(fctx)
 	cancel()
 	if ferr != nil {
 		h.logf("some of the task's log may be missing: %v", ferr)

@@ -26,6 +26,9 @@ type logPipe struct {
 	out    io.Writer
 	prefix []byte
 	token  string // marks flush lines: "\x00glacier-flush-<token>-<n>\n"
+	// keep, if set, also gets each line, unprefixed, before the pipe is
+	// read: the tail an invocation's run record keeps.
+	keep *logTail
 
 	mu      sync.Mutex
 	n       int
@@ -95,6 +98,42 @@ func (p *logPipe) emit(line []byte) {
 	buf := make([]byte, 0, len(p.prefix)+len(line)+1)
 	buf = append(append(append(buf, p.prefix...), line...), '\n')
 	_, _ = p.out.Write(buf)
+	if p.keep != nil {
+		p.keep.add(buf[len(p.prefix):])
+	}
+}
+
+// logTail keeps the last max bytes of a log, whole lines where it can.
+type logTail struct {
+	max     int
+	buf     []byte
+	dropped int64
+}
+
+func (t *logTail) add(line []byte) {
+	t.buf = append(t.buf, line...)
+	// Trim only once twice the limit is held, so a long log costs one
+	// copy every max bytes rather than one a line.
+	if len(t.buf) > 2*t.max {
+		t.trim()
+	}
+}
+
+func (t *logTail) trim() {
+	if over := len(t.buf) - t.max; over > 0 {
+		// Cut at the end of a line if one ends in the cut's first part.
+		if i := bytes.IndexByte(t.buf[over:], '\n'); i >= 0 && i < t.max/2 {
+			over += i + 1
+		}
+		t.dropped += int64(over)
+		t.buf = append(t.buf[:0], t.buf[over:]...)
+	}
+}
+
+// text returns the lines kept and how many bytes before them were dropped.
+func (t *logTail) text() (string, int64) {
+	t.trim()
+	return string(t.buf), t.dropped
 }
 
 // flush returns once every byte written to the pipe before the call has

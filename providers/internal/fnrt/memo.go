@@ -43,8 +43,27 @@ func openStore(spec fnspec.TaskSpec, datasets map[string]string, state string) (
 // cache key the recorded outputs are committed and no guest runs;
 // otherwise the guest runs, its outputs become versions and its memo
 // entry is written. Either way the task's ref is committed in one
-// conditional write, then the stable names and the run's record follow.
+// conditional write, then the stable names follow. Whatever happened, the
+// run's record of the task says so last, with the end of the task's log.
 func (h *Handler) runMemoised(ctx context.Context, out *fnspec.Response, start time.Time) error {
+	rec := store.RunTask{Task: h.spec.Task, RunID: out.RunID, Start: start.UTC()}
+	err := h.memoised(ctx, out, &rec)
+	end := time.Now()
+	rec.Status, rec.DurationMS = out.Status, end.Sub(start).Milliseconds()
+	if err != nil {
+		rec.Status, rec.Error = "failed", err.Error()
+	}
+	if h.logsURL != nil {
+		rec.LogsURL = h.logsURL(start, end)
+	}
+	if werr := h.store.PutRunTask(ctx, rec); werr != nil {
+		h.logf("the run's record of the task could not be written: %v", werr)
+	}
+	return err
+}
+
+// memoised is runMemoised but for the run's record, which it fills in.
+func (h *Handler) memoised(ctx context.Context, out *fnspec.Response, rec *store.RunTask) error {
 	spec := h.spec
 	inputs := make(map[string]fnspec.Version, len(spec.Inputs))
 	for _, n := range spec.Inputs {
@@ -74,8 +93,9 @@ func (h *Handler) runMemoised(ctx context.Context, out *fnspec.Response, start t
 	if err != nil {
 		return &Error{Kind: storageKind(err), Err: err}
 	}
+	rec.Key, rec.Cached = key, cached
 	if !cached {
-		if entry, err = h.runGuest(ctx, out.RunID, key, inputs); err != nil {
+		if entry, err = h.runGuest(ctx, out.RunID, key, inputs, rec); err != nil {
 			return err
 		}
 	}
@@ -98,11 +118,7 @@ func (h *Handler) runMemoised(ctx context.Context, out *fnspec.Response, start t
 	for n, v := range entry.Outputs {
 		out.Outputs[n] = fnspec.OutputInfo{Size: v.Size, SHA256: v.Digest}
 	}
-	rec := store.RunTask{Task: spec.Task, RunID: out.RunID, Status: out.Status, Cached: cached, Start: start.UTC(),
-		DurationMS: time.Since(start).Milliseconds(), Key: key, Outputs: entry.Outputs}
-	if err := h.store.PutRunTask(ctx, rec); err != nil {
-		h.logf("the run's record of the task could not be written: %v", err)
-	}
+	rec.Outputs = entry.Outputs
 	return nil
 }
 
@@ -126,8 +142,9 @@ func (h *Handler) memo(ctx context.Context, key string) (store.MemoEntry, bool, 
 }
 
 // runGuest runs the guest over inputs, each read through its digest, and
-// makes its outputs versions in the store, recorded under key.
-func (h *Handler) runGuest(ctx context.Context, runID, key string, inputs map[string]fnspec.Version) (store.MemoEntry, error) {
+// makes its outputs versions in the store, recorded under key. The end of
+// the guest's log goes to rec.
+func (h *Handler) runGuest(ctx context.Context, runID, key string, inputs map[string]fnspec.Version, rec *store.RunTask) (store.MemoEntry, error) {
 	spec := h.spec
 	job := h.job(runID)
 	for n, v := range inputs {
@@ -136,7 +153,19 @@ func (h *Handler) runGuest(ctx context.Context, runID, key string, inputs map[st
 	for _, n := range spec.Outputs {
 		job.Outputs[n] = h.store.StagingURL(runID, spec.Task, n)
 	}
-	res, err := h.run(ctx, job)
+	// A pipe of its own, so that the tail is this invocation's even when
+	// others run at once.
+	pipe, err := newLogPipe(h.scratch, h.log, "["+spec.Task+"] ")
+	if err != nil {
+		return store.MemoEntry{}, err
+	}
+	pipe.keep = &logTail{max: RecordLogTail}
+	job.LogPath = pipe.path
+	res, err := h.run(ctx, job, pipe)
+	if cerr := pipe.close(); cerr != nil {
+		h.logf("closing the task's log: %v", cerr)
+	}
+	rec.Log, rec.LogDropped = pipe.keep.text()
 	if err != nil {
 		return store.MemoEntry{}, err
 	}

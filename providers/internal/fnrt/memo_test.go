@@ -2,11 +2,13 @@ package fnrt_test
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -169,4 +171,54 @@ func TestMemoisedOutputsAllOrNothing(t *testing.T) {
 	assert.Equal(t, "succeeded", resp.Status, "no memo entry was written for the failed run")
 	assert.Equal(t, 3, strings.Count(log.String(), "[copy] copied"))
 	assert.Equal(t, [2]string{"bye!", "bye!"}, stable())
+}
+
+// TestRunRecordOfFailure: a failed invocation records its failure in the
+// run, with the end of the guest's log and the platform's link to the
+// whole of it; a long log keeps its last RecordLogTail bytes.
+func TestRunRecordOfFailure(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	state := filestore.URL(filepath.Join(dir, "state"))
+	data := filepath.Join(dir, "data")
+	s, err := store.New(nil, store.Layout{State: state, Datasets: map[string]string{"out": filestore.URL(data)}})
+	require.NoError(t, err)
+	var linked [2]time.Time
+	logsURL := func(start, end time.Time) string {
+		linked = [2]time.Time{start, end}
+		return "https://logs.example/fn?from=" + start.Format(time.RFC3339Nano)
+	}
+	record := func(task, runID string) store.RunTask {
+		t.Helper()
+		recs, err := s.RunTasks(ctx, runID)
+		require.NoError(t, err)
+		require.Len(t, recs, 1)
+		assert.Equal(t, task, recs[0].Task)
+		return recs[0]
+	}
+
+	fn, _ := artifact(t, "errorpartial", nil)
+	h := newHandler(t, fnrt.Options{Dir: fn, Datasets: fileURLs(data, "out"), State: state, Log: &syncbuf.Buffer{}, LogsURL: logsURL})
+	_, err = h.Invoke(ctx, fnspec.Request{RunID: "r1"})
+	require.ErrorContains(t, err, "row 7: bad currency code")
+	rec := record("errorpartial", "r1")
+	assert.Equal(t, "failed", rec.Status)
+	assert.Contains(t, rec.Error, "row 7: bad currency code")
+	assert.Contains(t, rec.Log, "row 7: bad currency code", "the guest's own words are in the record")
+	assert.Zero(t, rec.LogDropped)
+	assert.False(t, linked[0].IsZero() || linked[1].Before(linked[0]), "the link spans the invocation: %v", linked)
+	assert.Equal(t, "https://logs.example/fn?from="+linked[0].Format(time.RFC3339Nano), rec.LogsURL)
+	assert.Empty(t, rec.Outputs)
+
+	fn, _ = artifact(t, "flood", func(s *fnspec.TaskSpec) { s.Outputs, s.Params = nil, map[string]string{"mib": "1"} })
+	h = newHandler(t, fnrt.Options{Dir: fn, Datasets: map[string]string{}, State: state, Log: io.Discard})
+	_, err = h.Invoke(ctx, fnspec.Request{RunID: "r2"})
+	require.NoError(t, err)
+	rec = record("flood", "r2")
+	assert.Equal(t, "succeeded", rec.Status)
+	assert.LessOrEqual(t, len(rec.Log), fnrt.RecordLogTail)
+	assert.Greater(t, len(rec.Log), fnrt.RecordLogTail/2)
+	assert.Greater(t, rec.LogDropped, int64(fnrt.RecordLogTail), "the flood's log is longer than the record keeps")
+	assert.Contains(t, rec.Log, "flood! flood!")
+	assert.Empty(t, rec.LogsURL, "no link without Options.LogsURL")
 }

@@ -224,7 +224,7 @@ func (h *Handler) runParts(ctx context.Context, req fnspec.Request, out *fnspec.
 			return err
 		}
 		h.logf("part %q", e.Key)
-		if _, err := h.run(ctx, job); err != nil {
+		if _, err := h.run(ctx, job, h.pipe); err != nil {
 			h.logf("part %q failed: %v", e.Key, err)
 			counts.AddFailure(e.Key, err)
 			first = cmp.Or(first, err)

@@ -1,17 +1,21 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/glacier-pipeline/glacier/internal/suggest"
+	"github.com/glacier-pipeline/glacier/manifest"
 	"github.com/glacier-pipeline/glacier/providers/local"
+	"github.com/glacier-pipeline/glacier/store"
 )
 
 func newLogsCmd(g *Globals) *cobra.Command {
-	var part string
+	var part, remote string
 	cmd := &cobra.Command{
 		Use:   "logs TASK",
 		Short: "Print a task's log from the latest run that ran it",
@@ -19,32 +23,45 @@ func newLogsCmd(g *Globals) *cobra.Command {
 notes (denied access, faults) prefixed "glacier:", from the latest run in
 which the task ran (cached runs do not count). A map task keeps a log per
 part: --part KEY prints that part's, and without it every part's log is
-printed after a line naming the part.`,
+printed after a line naming the part.
+
+With --remote, the log is the end of it that the deployed function kept in
+the run's record, followed by a link to the cloud's whole log of that
+invocation (CloudWatch or Cloud Logging).`,
 		Args: args(1, 1),
 		RunE: func(cmd *cobra.Command, a []string) error {
-			m, store, err := g.openStore(cmd.Context())
+			if remote != "" {
+				m, s, err := g.openRemote(cmd.Context(), remote)
+				if err != nil {
+					return err
+				}
+				if err := checkTask(m, a[0]); err != nil {
+					return err
+				}
+				if part != "" {
+					return fmt.Errorf("--part with --remote: a deployed store keeps no logs by part yet; leave out --part")
+				}
+				return remoteLogs(cmd.Context(), g, s, m, a[0], remote)
+			}
+			m, st, err := g.openStore(cmd.Context())
 			if err != nil {
 				return err
 			}
-			if _, ok := m.Pipeline.Task(a[0]); !ok {
-				var names []string
-				for _, t := range m.Pipeline.Tasks() {
-					names = append(names, t.Name)
-				}
-				return fmt.Errorf("no task %q in pipeline %q%s", a[0], m.Pipeline.Name(), suggest.DidYouMean(a[0], names))
+			if err := checkTask(m, a[0]); err != nil {
+				return err
 			}
-			rec, tr, err := store.LatestRunOf(m.Pipeline.Name(), a[0])
+			rec, tr, err := st.LatestRunOf(m.Pipeline.Name(), a[0])
 			if err != nil {
 				return err
 			}
 			fmt.Fprintf(g.IO.ErrOut, "task %s, run %s: %s\n", a[0], rec.RunID, tr.Status)
 			if t, _ := m.Pipeline.Task(a[0]); t.Map != "" {
-				return partLogs(g, store, tr, part)
+				return partLogs(g, st, tr, part)
 			}
 			if part != "" {
 				return fmt.Errorf("task %q is not a map task, so it has no logs by part; leave out --part", a[0])
 			}
-			r, err := store.OpenLog(tr)
+			r, err := st.OpenLog(tr)
 			if err != nil {
 				return err
 			}
@@ -54,16 +71,63 @@ printed after a line naming the part.`,
 		},
 	}
 	cmd.Flags().StringVar(&part, "part", "", "for a map task, the key of the part whose log to print")
+	remoteFlag(cmd, &remote, remoteUsage)
 	return cmd
+}
+
+// checkTask refuses a task m's pipeline does not have, suggesting one it
+// does.
+func checkTask(m *manifest.Manifest, task string) error {
+	if _, ok := m.Pipeline.Task(task); ok {
+		return nil
+	}
+	var names []string
+	for _, t := range m.Pipeline.Tasks() {
+		names = append(names, t.Name)
+	}
+	return fmt.Errorf("no task %q in pipeline %q%s", task, m.Pipeline.Name(), suggest.DidYouMean(task, names))
+}
+
+// remoteLogs prints what the deployed store's newest record of a run in
+// which task ran (not cached) kept of its log, and where the rest is.
+func remoteLogs(ctx context.Context, g *Globals, s *store.Store, m *manifest.Manifest, task, url string) error {
+	ids, err := s.Runs(ctx)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		rt, ok, err := s.RunTaskOf(ctx, id, task)
+		if err != nil {
+			return err
+		}
+		if !ok || rt.Cached {
+			continue
+		}
+		fmt.Fprintf(g.IO.ErrOut, "task %s, run %s: %s\n", task, id, rt.Status)
+		if _, err := io.WriteString(g.IO.Out, rt.Log); err != nil {
+			return err
+		}
+		if rt.Error != "" && !strings.Contains(rt.Log, rt.Error) {
+			fmt.Fprintf(g.IO.ErrOut, "glacier: %s\n", rt.Error)
+		}
+		if rt.LogDropped > 0 {
+			fmt.Fprintf(g.IO.ErrOut, "the record keeps the end of the log; the %s before it are only in the cloud's log\n", humanBytes(rt.LogDropped))
+		}
+		if rt.LogsURL != "" {
+			fmt.Fprintf(g.IO.ErrOut, "the whole log: %s\n", rt.LogsURL)
+		}
+		return nil
+	}
+	return fmt.Errorf("task %q has not run in the deployed pipeline %q at %s (cached runs keep no new log)", task, m.Pipeline.Name(), url)
 }
 
 // partLogs prints the log of one part of a map task, or of every part
 // that ran, each after a line naming it.
-func partLogs(g *Globals, store *local.Store, tr local.TaskRecord, part string) error {
+func partLogs(g *Globals, st *local.Store, tr local.TaskRecord, part string) error {
 	keys := []string{part}
 	if part == "" {
 		var err error
-		if keys, err = store.PartLogs(tr); err != nil {
+		if keys, err = st.PartLogs(tr); err != nil {
 			return err
 		}
 		if len(keys) == 0 {
@@ -74,7 +138,7 @@ func partLogs(g *Globals, store *local.Store, tr local.TaskRecord, part string) 
 		}
 	}
 	for _, key := range keys {
-		r, err := store.OpenPartLog(tr, key)
+		r, err := st.OpenPartLog(tr, key)
 		if err != nil {
 			return err
 		}

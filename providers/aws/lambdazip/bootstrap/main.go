@@ -31,8 +31,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"net/url"
 	"path/filepath"
 	"strconv"
+	"strings"
+	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambda/messages"
@@ -56,7 +59,7 @@ func main() {
 		}
 	}
 	mem, _ := strconv.Atoi(os.Getenv("AWS_LAMBDA_FUNCTION_MEMORY_SIZE"))
-	h, err := fnrt.New(context.Background(), fnrt.Options{Dir: dir, PlatformMemoryMiB: mem})
+	h, err := fnrt.New(context.Background(), fnrt.Options{Dir: dir, PlatformMemoryMiB: mem, LogsURL: logsURL(os.Getenv)})
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "glacier: cold start failed: %v\n", err)
 		lambda.Start(failing{messages.InvokeResponse_Error{Message: "cold start failed: " + err.Error(), Type: fnspec.KindInit.ErrorType()}})
@@ -95,3 +98,21 @@ func (s handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 type failing struct{ err messages.InvokeResponse_Error }
 
 func (f failing) Invoke(context.Context, []byte) ([]byte, error) { return nil, f.err }
+
+// logsURL returns the link to the CloudWatch console's view of this
+// function instance's log stream between two times, from the variables
+// Lambda sets; nil if one is missing.
+func logsURL(getenv func(string) string) func(start, end time.Time) string {
+	region, group, stream := getenv("AWS_REGION"), getenv("AWS_LAMBDA_LOG_GROUP_NAME"), getenv("AWS_LAMBDA_LOG_STREAM_NAME")
+	if region == "" || group == "" || stream == "" {
+		return nil
+	}
+	// The console's fragment escapes as a URL component with "$" for "%",
+	// and the names in it twice.
+	esc := func(s string) string { return strings.ReplaceAll(url.QueryEscape(s), "%", "$") }
+	return func(start, end time.Time) string {
+		return fmt.Sprintf("https://%s.console.aws.amazon.com/cloudwatch/home?region=%s#logsV2:log-groups/log-group/%s/log-events/%s%s",
+			region, region, esc(url.QueryEscape(group)), esc(url.QueryEscape(stream)),
+			esc(fmt.Sprintf("?start=%d&end=%d", start.UnixMilli(), end.Add(time.Second).UnixMilli())))
+	}
+}

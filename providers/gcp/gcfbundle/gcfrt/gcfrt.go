@@ -52,14 +52,15 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
-	// Registers the "gs" scheme, configured from the environment.
 	"github.com/glacier-pipeline/glacier/internal/fnspec"
+	// Registers the "gs" scheme, configured from the environment.
 	_ "github.com/glacier-pipeline/glacier/providers/gcp/gcsstore"
 	"github.com/glacier-pipeline/glacier/providers/internal/fnrt"
 )
@@ -130,6 +131,7 @@ func Start() *Handler {
 			Dir:               dir,
 			PlatformMemoryMiB: platformMemoryMiB(),
 			Log:               os.Stdout,
+			LogsURL:           logsURL(os.Getenv),
 		})
 	}()
 	return h
@@ -278,4 +280,20 @@ func platformMemoryMiB() int {
 		return int(n >> 20)
 	}
 	return 0
+}
+
+// logsURL returns the link to the Logs Explorer's view of this function's
+// log between two times: Cloud Run names the service (K_SERVICE) and the
+// deployment sets GOOGLE_CLOUD_PROJECT. Nil if either is missing.
+func logsURL(getenv func(string) string) func(start, end time.Time) string {
+	project, service := getenv("GOOGLE_CLOUD_PROJECT"), getenv("K_SERVICE")
+	if project == "" || service == "" {
+		return nil
+	}
+	query := fmt.Sprintf("resource.type=\"cloud_run_revision\"\nresource.labels.service_name=\"%s\"", service)
+	esc := func(s string) string { return strings.ReplaceAll(url.QueryEscape(s), "+", "%20") }
+	return func(start, end time.Time) string {
+		span := start.UTC().Format(time.RFC3339) + "/" + end.Add(time.Second).UTC().Format(time.RFC3339)
+		return fmt.Sprintf("https://console.cloud.google.com/logs/query;query=%s;timeRange=%s?project=%s", esc(query), esc(span), url.QueryEscape(project))
+	}
 }

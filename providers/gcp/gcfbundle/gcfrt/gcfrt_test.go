@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -279,4 +280,17 @@ func TestContract(t *testing.T) {
 	assert.Contains(t, fail.Error, "nothing was committed")
 	_, ok := f.object(t, "out")
 	assert.False(t, ok, "a task that broke its contract committed its output")
+}
+
+func TestLogsURL(t *testing.T) {
+	env := map[string]string{"GOOGLE_CLOUD_PROJECT": "acme-data", "K_SERVICE": "etl-clean"}
+	link := logsURL(func(k string) string { return env[k] })
+	require.NotNil(t, link)
+	start := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)
+	assert.Equal(t, "https://console.cloud.google.com/logs/query;query=resource.type%3D%22cloud_run_revision%22%0A"+
+		"resource.labels.service_name%3D%22etl-clean%22;timeRange=2026-12-07T10%3A00%3A00Z%2F2026-12-07T10%3A00%3A03Z?project=acme-data",
+		link(start, start.Add(2500*time.Millisecond)))
+
+	delete(env, "GOOGLE_CLOUD_PROJECT")
+	assert.Nil(t, logsURL(func(k string) string { return env[k] }), "no link without the project")
 }
