@@ -22,6 +22,8 @@ require (
 	google.golang.org/api v0.307.0
 )
 
+require github.com/aws/aws-sdk-go-v2/service/iam v1.66.0 // indirect
+
 require (
 	cel.dev/expr v0.25.2 // indirect
 	cloud.google.com/go v0.123.0 // indirect

@@ -13,18 +13,22 @@
 package motos3
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/glacier-pipeline/glacier/internal/testutil/s3test"
@@ -32,7 +36,7 @@ import (
 )
 
 // Credentials and region the server is reached with. It checks none of
-// them (its IAM enforcement is off), but the SDK must sign with something.
+// them until EnforceIAM, but the SDK must sign with something.
 const (
 	Region          = "us-east-1"
 	AccessKeyID     = "AKIDMOTOS3"
@@ -45,8 +49,10 @@ type Server struct {
 	// URL is the endpoint, such as http://127.0.0.1:41234.
 	URL string
 	// Client is a path-style client for the server, with static
-	// credentials and Region.
+	// credentials and Region; after EnforceIAM, an administrator's.
 	Client *s3.Client
+
+	creds aws.Credentials
 }
 
 // Find returns the path of moto_server, or an error saying how to install
@@ -167,30 +173,80 @@ func start(tb testing.TB, bin string) (*Server, string, bool) {
 			tb.Logf("motos3: server output:\n%s", out.String())
 		}
 	})
-	return &Server{
-		URL: base,
-		Client: s3.New(s3.Options{
-			Region:       Region,
-			BaseEndpoint: aws.String(base),
-			UsePathStyle: true,
-			Credentials:  credentials.NewStaticCredentialsProvider(AccessKeyID, SecretAccessKey, ""),
-			// The defaults config.LoadDefaultConfig gives a deployed client.
-			RequestChecksumCalculation: aws.RequestChecksumCalculationWhenSupported,
-			ResponseChecksumValidation: aws.ResponseChecksumValidationWhenSupported,
-		}),
-	}, "", true
+	s := &Server{URL: base, creds: aws.Credentials{AccessKeyID: AccessKeyID, SecretAccessKey: SecretAccessKey}}
+	s.Client = s.ClientAs(s.creds)
+	return s, "", true
+}
+
+// ClientAs returns a path-style client for the server signing with creds.
+func (s *Server) ClientAs(creds aws.Credentials) *s3.Client {
+	return s3.New(s3.Options{
+		Region:       Region,
+		BaseEndpoint: aws.String(s.URL),
+		UsePathStyle: true,
+		Credentials:  credentials.NewStaticCredentialsProvider(creds.AccessKeyID, creds.SecretAccessKey, ""),
+		// The defaults config.LoadDefaultConfig gives a deployed client.
+		RequestChecksumCalculation: aws.RequestChecksumCalculationWhenSupported,
+		ResponseChecksumValidation: aws.ResponseChecksumValidationWhenSupported,
+	})
 }
 
 // Env returns the environment variables that point the AWS SDK's default
 // configuration (s3store.NewFromEnv, a Lambda bootstrap) at the server,
-// with the EC2 metadata lookup off.
-func (s *Server) Env() map[string]string {
+// with the EC2 metadata lookup off, signing as Client does.
+func (s *Server) Env() map[string]string { return s.EnvAs(s.creds) }
+
+// EnvAs is Env signing with creds.
+func (s *Server) EnvAs(creds aws.Credentials) map[string]string {
 	return map[string]string{
 		"AWS_ENDPOINT_URL_S3":       s.URL,
 		"AWS_REGION":                Region,
-		"AWS_ACCESS_KEY_ID":         AccessKeyID,
-		"AWS_SECRET_ACCESS_KEY":     SecretAccessKey,
+		"AWS_ACCESS_KEY_ID":         creds.AccessKeyID,
+		"AWS_SECRET_ACCESS_KEY":     creds.SecretAccessKey,
 		"AWS_EC2_METADATA_DISABLED": "true",
+	}
+}
+
+// User creates an IAM user on the server whose only permissions are the
+// IAM policy document policy, and returns its access key.
+func (s *Server) User(tb testing.TB, name, policy string) aws.Credentials {
+	tb.Helper()
+	ctx := context.Background()
+	c := iam.New(iam.Options{
+		Region:       Region,
+		BaseEndpoint: aws.String(s.URL),
+		Credentials:  credentials.NewStaticCredentialsProvider(s.creds.AccessKeyID, s.creds.SecretAccessKey, ""),
+	})
+	if _, err := c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(name)}); err != nil {
+		tb.Fatalf("motos3: create user %s: %v", name, err)
+	}
+	if _, err := c.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String(name),
+		PolicyName: aws.String(name), PolicyDocument: aws.String(policy)}); err != nil {
+		tb.Fatalf("motos3: policy of user %s: %v", name, err)
+	}
+	key, err := c.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String(name)})
+	if err != nil {
+		tb.Fatalf("motos3: access key of user %s: %v", name, err)
+	}
+	return aws.Credentials{AccessKeyID: *key.AccessKey.AccessKeyId, SecretAccessKey: *key.AccessKey.SecretAccessKey}
+}
+
+// EnforceIAM turns the server's IAM enforcement on, as real S3 has it:
+// from then on a request must be signed by an IAM user's key (see User)
+// and may do only what that user's policies allow. Client and Env then
+// sign as an administrator, a user allowed everything.
+func (s *Server) EnforceIAM(tb testing.TB) {
+	tb.Helper()
+	s.creds = s.User(tb, "motos3-admin", `{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}`)
+	s.Client = s.ClientAs(s.creds)
+	resp, err := http.Post(s.URL+"/moto-api/reset-auth", "text/plain", strings.NewReader("0"))
+	if err != nil {
+		tb.Fatalf("motos3: enforce IAM: %v", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		body, _ := io.ReadAll(resp.Body)
+		tb.Fatalf("motos3: enforce IAM: %s: %s", resp.Status, body)
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 
 	"github.com/glacier-pipeline/glacier/internal/fnspec"
 	"github.com/glacier-pipeline/glacier/internal/testutil/fakes3"
+	"github.com/glacier-pipeline/glacier/internal/testutil/motos3"
 	"github.com/glacier-pipeline/glacier/internal/testutil/syncbuf"
 	"github.com/glacier-pipeline/glacier/providers/aws/s3store"
 	"github.com/glacier-pipeline/glacier/providers/internal/fnrt"
@@ -221,4 +222,53 @@ func TestRunRecordOfFailure(t *testing.T) {
 	assert.Greater(t, rec.LogDropped, int64(fnrt.RecordLogTail), "the flood's log is longer than the record keeps")
 	assert.Contains(t, rec.Log, "flood! flood!")
 	assert.Empty(t, rec.LogsURL, "no link without Options.LogsURL")
+}
+
+// TestMemoisedLargeOutputMoto: an output of more than 100 MiB goes through
+// the store on moto's S3, which enforces S3's multipart part sizes: staged
+// in parts, copied into a version and onto the stable name, with no upload
+// left behind; the next invocation is cached.
+func TestMemoisedLargeOutputMoto(t *testing.T) {
+	if testing.Short() {
+		t.Skip("moves 101 MiB through moto's server; run without -short")
+	}
+	srv := motos3.Start(t)
+	drv, err := s3store.New(srv.Client, nil)
+	require.NoError(t, err)
+	s3store.SetDefault(drv)
+	t.Cleanup(func() { s3store.SetDefault(nil) })
+	for k, v := range srv.Env() { // for the sandbox's workers
+		t.Setenv(k, v)
+	}
+	for _, b := range []string{"state", "b-in", "b-out"} {
+		srv.CreateBucket(t, b)
+	}
+	ctx := context.Background()
+	fn, _ := artifact(t, "copy", func(s *fnspec.TaskSpec) {
+		s.Inputs = []string{"in"}
+		s.Params = map[string]string{"suffix": "!"}
+		s.TimeoutSecs = 300
+	})
+	h := newHandler(t, fnrt.Options{Dir: fn, Datasets: map[string]string{"in": "s3://b-in/in", "out": "s3://b-out/out"},
+		State: "s3://state", Log: &syncbuf.Buffer{}})
+	s, err := store.New(nil, store.Layout{State: "s3://state", Datasets: map[string]string{"in": "s3://b-in", "out": "s3://b-out"}})
+	require.NoError(t, err)
+
+	data := strings.Repeat("0123456789abcdef", (101<<20)/16)
+	putSource(t, s, data)
+	resp, err := h.Invoke(ctx, fnspec.Request{RunID: "big"})
+	require.NoError(t, err)
+	want := fnspec.Version{Digest: sha([]byte(data + "!")), Size: int64(len(data) + 1)}
+	assert.Equal(t, fnspec.OutputInfo{Size: want.Size, SHA256: want.Digest}, resp.Outputs["out"])
+	stable, ok := srv.GetObject(t, "b-out", "out")
+	require.True(t, ok)
+	assert.Equal(t, want.Digest, sha(stable), "the stable name holds the output")
+	has, err := s.Has(ctx, "out", want)
+	require.NoError(t, err)
+	assert.True(t, has, "the output is a version")
+	assert.Empty(t, srv.MultipartUploads(t, "b-out"), "no upload left behind")
+
+	resp, err = h.Invoke(ctx, fnspec.Request{RunID: "big-again"})
+	require.NoError(t, err)
+	assert.Equal(t, "cached", resp.Status)
 }
