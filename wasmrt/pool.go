@@ -289,11 +289,16 @@ func (p *Pool) do(ctx context.Context, op string, job Job) (Result, error) {
 	if p.ctx.Err() != nil {
 		return Result{}, poolClosed(job.Task)
 	}
+	// A job that never starts says so in its log too, as a stopped one does.
+	neverStarted := func() error {
+		note(&job, "task %q never started because %s; nothing was committed", job.Task, context.Cause(ctx))
+		return notStarted(ctx, job.Task)
+	}
 	var s *slot
 	select {
 	case s = <-p.slots:
 	case <-ctx.Done():
-		return Result{}, notStarted(ctx, job.Task)
+		return Result{}, neverStarted()
 	case <-p.ctx.Done():
 		return Result{}, poolClosed(job.Task)
 	}
@@ -302,7 +307,7 @@ func (p *Pool) do(ctx context.Context, op string, job Job) (Result, error) {
 	case p.ctx.Err() != nil:
 		return Result{}, poolClosed(job.Task)
 	case ctx.Err() != nil: // do not start a job only to kill its worker
-		return Result{}, notStarted(ctx, job.Task)
+		return Result{}, neverStarted()
 	}
 	if s.proc != nil && s.proc.hasExited() {
 		s.proc.shutdown()
@@ -312,7 +317,7 @@ func (p *Pool) do(ctx context.Context, op string, job Job) (Result, error) {
 		proc, err := p.spawn(ctx)
 		if err != nil {
 			if ctx.Err() != nil {
-				return Result{}, notStarted(ctx, job.Task)
+				return Result{}, neverStarted()
 			}
 			return Result{}, fmt.Errorf("task %q: %w", job.Task, err)
 		}
@@ -435,6 +440,12 @@ func timedOut(job *Job) error {
 // stop kills the worker running job and notes why in the task's log.
 func (p *Pool) stop(proc *process, job *Job, why string) {
 	proc.kill()
+	note(job, "task %q was stopped because %s; nothing was committed", job.Task, why)
+}
+
+// note appends one line of the sandbox's own, prefixed "glacier: ", to
+// job's log, if it has one.
+func note(job *Job, format string, args ...any) {
 	if job.LogPath == "" {
 		return
 	}
@@ -442,7 +453,7 @@ func (p *Pool) stop(proc *process, job *Job, why string) {
 	if err != nil {
 		return
 	}
-	fmt.Fprintf(f, "glacier: task %q was stopped because %s; nothing was committed\n", job.Task, why)
+	fmt.Fprintf(f, "glacier: "+format+"\n", args...)
 	f.Close()
 }
 

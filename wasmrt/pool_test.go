@@ -340,10 +340,13 @@ func TestPoolCloseStopsRunningTask(t *testing.T) {
 func TestPoolContextDoneBeforeStart(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, err := sharedPool(t).Run(ctx, wasmrt.Job{Task: "late", ModulePath: "x.wasm"})
+	log := filepath.Join(t.TempDir(), "late.log")
+	_, err := sharedPool(t).Run(ctx, wasmrt.Job{Task: "late", ModulePath: "x.wasm", LogPath: log})
 	assert.ErrorIs(t, err, wasmrt.ErrCanceled)
 	assert.ErrorIs(t, err, context.Canceled)
 	assert.Contains(t, err.Error(), `task "late" was canceled before it started`)
+	// The log says so too, as it does for a task stopped while running.
+	assert.Equal(t, "glacier: task \"late\" never started because context canceled; nothing was committed\n", string(readFile(t, log)))
 }
 
 // TestCorruptInputFailsTheTask runs a task on an input whose bytes differ
