@@ -26,8 +26,8 @@ type logPipe struct {
 	out    io.Writer
 	prefix []byte
 	token  string // marks flush lines: "\x00glacier-flush-<token>-<n>\n"
-	// keep, if set, also gets each line, unprefixed, before the pipe is
-	// read: the tail an invocation's run record keeps.
+	// keep, if set, also gets each line, unprefixed: the end of the log
+	// that an invocation's run record keeps.
 	keep *logTail
 
 	mu      sync.Mutex
@@ -121,7 +121,7 @@ func (t *logTail) add(line []byte) {
 
 func (t *logTail) trim() {
 	if over := len(t.buf) - t.max; over > 0 {
-		// Cut at the end of a line if one ends in the cut's first part.
+		// Start at a line if one starts in the first half of what is kept.
 		if i := bytes.IndexByte(t.buf[over:], '\n'); i >= 0 && i < t.max/2 {
 			over += i + 1
 		}
