@@ -64,6 +64,12 @@ type deployment struct {
 type datasetDecl struct {
 	*compile.Dataset
 	Bucket bucketPlan
+	// MapResults is where the Distributed Map of the map task whose first
+	// output this is writes its results (mapResultsPrefix, with a '/');
+	// they expire after MapResultsDays, as the task's logs do (zero keeps
+	// them).
+	MapResults     string
+	MapResultsDays int
 }
 
 // taskDecl is one task's function, role and log group.
@@ -124,6 +130,17 @@ func (t target) Design(d *compile.Deployment, report plan.Report) *deployment {
 		checkFunction(td, errorf)
 		checkMap(td, report(glacier.Warning, "task", task.Name))
 		dep.Tasks = append(dep.Tasks, td)
+	}
+	for _, td := range dep.Tasks {
+		if td.Map == "" {
+			continue
+		}
+		// Nothing reads a map's results (the commit reads what the parts
+		// staged), so they are kept as long as the task's logs, for the
+		// same reason: to see what a run did.
+		i := slices.IndexFunc(dep.Datasets, func(dd datasetDecl) bool { return dd.Name == td.Writes[0] })
+		dep.Datasets[i].MapResults = mapResultsPrefix(td.Writes[0]) + "/"
+		dep.Datasets[i].MapResultsDays = td.LogRetentionDays
 	}
 	dep.DefinitionBuckets = mapped(dep.Tasks)
 	dep.StateMachinePolicy = stateMachinePolicy(dep.Tasks)

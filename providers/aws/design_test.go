@@ -109,3 +109,46 @@ func TestSourceBreaksContract(t *testing.T) {
 		}
 	}
 }
+
+// TestMapResultsExpire: a map task's Distributed Map results, in its first
+// output's bucket, expire as the task's logs do; kept when its logs are.
+func TestMapResultsExpire(t *testing.T) {
+	m := logsExample(t)
+	dep, probs := designFor(t, m.Pipeline, Options{Dir: m.Dir})
+	require.NoError(t, probs.Err())
+	got := map[string][2]any{}
+	for _, d := range dep.Datasets {
+		if d.MapResults != "" {
+			got[d.Name] = [2]any{d.MapResults, d.MapResultsDays}
+		}
+	}
+	assert.Equal(t, map[string][2]any{
+		"hits":  {"hits.map-results/", DefaultLogRetentionDays},
+		"daily": {"daily.map-results/", DefaultLogRetentionDays},
+	}, got, "the first output of each map task")
+
+	task, ok := m.Pipeline.Task("parse")
+	require.True(t, ok)
+	require.Equal(t, "hits", task.Outputs[0])
+	compute, ok := task.Compute.(glacier.Serverless)
+	require.True(t, ok)
+	compute.Hints = glacier.Hints{hintLogRetentionDays: "0"} // keep its logs forever
+	task.Compute = compute
+	p := glacier.New("keep")
+	for _, d := range m.Pipeline.Datasets() {
+		require.NoError(t, p.AddDataset(d))
+	}
+	for _, tk := range m.Pipeline.Tasks() {
+		if tk.Name == task.Name {
+			tk = task
+		}
+		require.NoError(t, p.AddTask(tk))
+	}
+	dep, probs = designFor(t, p, Options{Dir: m.Dir})
+	require.NoError(t, probs.Err())
+	for _, d := range dep.Datasets {
+		if d.Name == "hits" {
+			assert.Zero(t, d.MapResultsDays, "kept, as the task's logs are")
+		}
+	}
+}

@@ -64,6 +64,20 @@ func checkMapProgram(t *testing.T, out string, prog projecttest.Program) {
 		ds[d.Name] = d
 	}
 
+	// A map's results expire as its task's logs do.
+	for _, d := range []string{"hits", "daily"} {
+		lc := get(t, prog, "aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2", ds[d].Logical)
+		var rule map[string]any
+		for _, r := range lc.Inputs["rules"].([]any) {
+			if r.(map[string]any)["id"] == "expire-map-results" {
+				rule = r.(map[string]any)
+			}
+		}
+		require.NotNil(t, rule, "%s: no rule expires the map's results", d)
+		assert.Equal(t, map[string]any{"prefix": d + ".map-results/"}, rule["filter"], d)
+		assert.Equal(t, map[string]any{"days": float64(DefaultLogRetentionDays)}, rule["expiration"], d)
+	}
+
 	// The source's parts, each where the list says, then the list.
 	logs := ds["access_logs"]
 	var entries []fnspec.PartEntry

@@ -45,6 +45,10 @@ type datasetArgs struct {
 	// Staging expires what a failed run left staged, a day after it was
 	// written, in a deployment that keeps a store.
 	Staging bool
+	// MapResults is the prefix where a map task's Distributed Map writes
+	// its results; they expire after MapResultsDays.
+	MapResults     string
+	MapResultsDays int
 }
 
 // newDataset declares a dataset's bucket, auto-named from logical, with
@@ -150,6 +154,12 @@ func lifecycleRules(args datasetArgs) s3.BucketLifecycleConfigurationV2RuleArray
 		r := rule("expire-staged-outputs")
 		r.Filter = &s3.BucketLifecycleConfigurationV2RuleFilterArgs{Prefix: pulumi.String(stagingPrefix)}
 		r.Expiration = &s3.BucketLifecycleConfigurationV2RuleExpirationArgs{Days: pulumi.Int(1)}
+		rules = append(rules, r)
+	}
+	if args.MapResults != "" && args.MapResultsDays > 0 {
+		r := rule("expire-map-results")
+		r.Filter = &s3.BucketLifecycleConfigurationV2RuleFilterArgs{Prefix: pulumi.String(args.MapResults)}
+		r.Expiration = &s3.BucketLifecycleConfigurationV2RuleExpirationArgs{Days: pulumi.Int(args.MapResultsDays)}
 		rules = append(rules, r)
 	}
 	if args.RetentionDays > 0 && args.Versioning {
