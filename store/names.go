@@ -16,6 +16,16 @@ func ObjectName(digest string) string {
 // ObjectsPrefix is the prefix of every version of a dataset.
 const ObjectsPrefix = "objects/"
 
+// RetiredName is where the version whose hex SHA-256 is digest is moved
+// once no ref names it, for a lifecycle rule to expire (see Store.Retire).
+func RetiredName(digest string) string {
+	return path.Join("retired", digest[:2], digest)
+}
+
+// RetiredPrefix is the prefix of every retired version, which a lifecycle
+// rule expires after the dataset's retention.
+const RetiredPrefix = "retired/"
+
 // StagingName is where run runID's task stages its output dataset.
 func StagingName(runID, task, dataset string) string {
 	return path.Join("staging", runID, task, dataset)

@@ -162,6 +162,49 @@ func (s *Store) Has(ctx context.Context, dataset string, v Version) (bool, error
 	return a.Size == v.Size, nil
 }
 
+// Retire moves version v of dataset, which no ref names any more, from
+// its name to RetiredName, where a lifecycle rule expires it after the
+// dataset's retention counted from now: the copy is a new object. A
+// version already gone is left so. Until it expires, Revive brings it back
+// for a memo entry that names it.
+func (s *Store) Retire(ctx context.Context, dataset string, v Version) error {
+	if !hexDigest.MatchString(v.Digest) {
+		return fmt.Errorf("retire: %q is not a hex SHA-256", v.Digest)
+	}
+	src := s.objectURL(dataset, v)
+	err := s.mux.Copy(ctx, s.RetiredURL(dataset, v), src)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return s.mux.Delete(ctx, src)
+}
+
+// RetiredURL is where Retire moves version v of dataset.
+func (s *Store) RetiredURL(dataset string, v Version) string {
+	return join(s.root(dataset), RetiredName(v.Digest))
+}
+
+// Revive makes retired version v of dataset a version again, if it is
+// still retired, and reports whether the store has v now. It never
+// replaces a version that exists.
+func (s *Store) Revive(ctx context.Context, dataset string, v Version) (bool, error) {
+	if !hexDigest.MatchString(v.Digest) {
+		return false, fmt.Errorf("revive: %q is not a hex SHA-256", v.Digest)
+	}
+	dst := s.objectURL(dataset, v)
+	err := s.mux.CopyIfAbsent(ctx, dst, s.RetiredURL(dataset, v))
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		return false, nil
+	case err != nil && !errors.Is(err, storage.ErrPrecondition):
+		return false, err
+	}
+	return s.Has(ctx, dataset, v)
+}
+
 // MemoEntry records one successful invocation of a task: what went in,
 // what came out. It is the cache entry that lets a rerun skip the
 // invocation, on any target, and the lineage of the versions it made.

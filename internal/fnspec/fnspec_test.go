@@ -120,6 +120,14 @@ func TestSpecSchemas(t *testing.T) {
 	assert.ErrorContains(t, err, `schemas of "clean" is not a JSON object`)
 }
 
+func TestSpecRetire(t *testing.T) {
+	spec := validSpec()
+	spec.Retire = []string{"clean"}
+	require.NoError(t, spec.Validate())
+	spec.Retire = []string{"raw"}
+	assert.ErrorContains(t, spec.Validate(), `retire names "raw", which is not one of the unpartitioned outputs ["clean"]`)
+}
+
 // TestPermanentKinds: only a refusal of the storage is never retried, and
 // its errorType is what the state machine's Retry names.
 func TestPermanentKinds(t *testing.T) {

@@ -63,6 +63,11 @@ type TaskSpec struct {
 	// the task writes against it before anything is committed. This
 	// package does not read it, so the compilers link no validator.
 	Schemas map[string]json.RawMessage `json:"schemas,omitempty"`
+	// Retire names the outputs whose replaced versions the runtime moves
+	// to the store's retired names once its commit replaced them, for the
+	// bucket's lifecycle rule to expire (store.Retire); the others' are
+	// kept.
+	Retire []string `json:"retire,omitempty"`
 }
 
 var sha256Hex = regexp.MustCompile(`^[0-9a-f]{64}$`)
@@ -141,6 +146,11 @@ func (s TaskSpec) Validate() error {
 			bad("schemas names %q, which is not one of the outputs %q", n, s.Outputs)
 		} else if raw := bytes.TrimSpace(s.Schemas[n]); len(raw) == 0 || raw[0] != '{' || !json.Valid(raw) {
 			bad("schemas of %q is not a JSON object", n)
+		}
+	}
+	for _, n := range s.Retire {
+		if seen[n] != "output" || slices.Contains(s.Partitioned, n) {
+			bad("retire names %q, which is not one of the unpartitioned outputs %q", n, s.Outputs)
 		}
 	}
 	if err := errors.Join(errs...); err != nil {

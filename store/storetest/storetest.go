@@ -48,6 +48,7 @@ func Run(t *testing.T, h Harness) {
 	t.Run("RefRace", func(t *testing.T) { testRefRace(t, h) })
 	t.Run("InterruptedCommit", func(t *testing.T) { testInterrupted(t, h) })
 	t.Run("Publish", func(t *testing.T) { testPublish(t, h) })
+	t.Run("RetireAndRevive", func(t *testing.T) { testRetire(t, h) })
 	t.Run("RunTasks", func(t *testing.T) { testRunTasks(t, h) })
 	t.Run("OpenAndRuns", func(t *testing.T) { testOpen(t, h) })
 	t.Run("BadNames", func(t *testing.T) { testBadNames(t, h) })
@@ -296,6 +297,44 @@ func testPublish(t *testing.T, h Harness) {
 		if got := read(t, h, s.StableURL("b")); !bytes.Equal(got, data) {
 			t.Errorf("the stable name reads %q, want %q", got, data)
 		}
+	}
+}
+
+// testRetire: a retired version leaves its name for RetiredName, whole,
+// and Revive brings it back; retiring what is gone and reviving what was
+// never retired change nothing.
+func testRetire(t *testing.T, h Harness) {
+	s := open(t, h)
+	ctx := t.Context()
+	data := []byte("a version no ref names any more")
+	u, v := stage(t, h, s, "r", "t", "c", data)
+	if err := s.Adopt(ctx, "c", u, v); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Retire(ctx, "c", v); err != nil {
+		t.Fatalf("Retire: %v", err)
+	}
+	if ok, err := s.Has(ctx, "c", v); err != nil || ok {
+		t.Fatalf("Has after Retire = %v, %v; want false", ok, err)
+	}
+	if got := read(t, h, s.RetiredURL("c", v)); !bytes.Equal(got, data) {
+		t.Fatalf("the retired version reads %q, want %q", got, data)
+	}
+	if err := s.Retire(ctx, "c", v); err != nil {
+		t.Errorf("Retire of a version already retired: %v, want nil", err)
+	}
+	if ok, err := s.Revive(ctx, "c", v); err != nil || !ok {
+		t.Fatalf("Revive = %v, %v; want true", ok, err)
+	}
+	if got := read(t, h, s.ObjectURL("c", v)); !bytes.Equal(got, data) {
+		t.Fatalf("the revived version reads %q, want %q", got, data)
+	}
+	if ok, err := s.Revive(ctx, "c", v); err != nil || !ok {
+		t.Errorf("Revive of a version the store has = %v, %v; want true", ok, err)
+	}
+	never := version([]byte("never made"))
+	if ok, err := s.Revive(ctx, "c", never); err != nil || ok {
+		t.Errorf("Revive of a version never retired = %v, %v; want false", ok, err)
 	}
 }
 

@@ -70,6 +70,26 @@ type Dataset struct {
 	// into the store; nil unless it is a source and the deployment keeps
 	// a store.
 	SourceVersion *fnspec.Version
+	// RetireDays, in a deployment that keeps a store, is how long a
+	// replaced version of this task's output stays under
+	// store.RetiredPrefix before the bucket's lifecycle rule deletes it:
+	// its retention_days. Zero keeps every version (see
+	// BucketRetentionDays).
+	RetireDays int
+}
+
+// BucketRetentionDays is the retention_days a target's lifecycle rule
+// applies to ds's bucket as a whole (its objects, or with versioning its
+// replaced ones). In a deployment that keeps a store, an unversioned
+// bucket gets none: the rule would expire the versions refs name, current
+// or not; a task output's replaced versions expire through RetireDays
+// instead.
+func (d *Deployment) BucketRetentionDays(ds *Dataset) int {
+	s, _ := ds.Object()
+	if d.StateLogical != "" && !s.Versioning {
+		return 0
+	}
+	return s.RetentionDays
 }
 
 // SourceObject is the name, in the dataset's bucket, of the version the
@@ -111,6 +131,9 @@ type Task struct {
 	// Schemas are the contracts of its outputs that declare one, as its
 	// spec carries them.
 	Schemas map[string]json.RawMessage
+	// Retire are its outputs whose replaced versions it retires (their
+	// datasets' RetireDays is set), as its spec carries them.
+	Retire []string
 }
 
 // Naming is how a target names one kind of resource after a dataset or a
@@ -195,6 +218,13 @@ func newDeployment(pl *plan.Flow, spec *Spec, opts Options, probs *glacier.Probl
 			}
 			ds.SourceVersion = &fnspec.Version{Digest: sum, Size: size}
 		}
+		if s, _ := pd.Object(); d.StateLogical != "" && s.RetentionDays > 0 && !s.Versioning {
+			if pd.Producer != "" {
+				ds.RetireDays = s.RetentionDays
+			} else {
+				warnf("retention_days expires nothing here: a deployment that keeps a store keeps every version of a source, since its record names the current one; set versioning: true to expire replaced copies of its stable name")
+			}
+		}
 		d.datasetVars[pd.Name] = ds.Var
 		d.Datasets = append(d.Datasets, ds)
 	}
@@ -221,6 +251,9 @@ func newDeployment(pl *plan.Flow, spec *Spec, opts Options, probs *glacier.Probl
 		}
 		for _, out := range pt.Writes {
 			ds, _ := pl.Dataset(out)
+			if i := slices.IndexFunc(d.Datasets, func(dd *Dataset) bool { return dd.Name == out }); i >= 0 && d.Datasets[i].RetireDays > 0 {
+				t.Retire = append(t.Retire, out)
+			}
 			if ds.Schema == nil {
 				continue
 			}

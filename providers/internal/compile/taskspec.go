@@ -23,6 +23,7 @@ func (t *Task) TaskSpec(pipeline string) fnspec.TaskSpec {
 		CompileMemoryMiB:   t.Limits.Compile.MemoryMiB,
 		CompileTimeoutSecs: t.Limits.Compile.TimeoutSecs,
 		Schemas:            t.Schemas,
+		Retire:             t.Retire,
 
 		Partitioned:       t.Partitioned,
 		Map:               t.Map,

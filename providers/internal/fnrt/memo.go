@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"path"
+	"slices"
 	"time"
 
 	"github.com/glacier-pipeline/glacier/internal/fnspec"
@@ -85,7 +86,7 @@ func (h *Handler) memoised(ctx context.Context, out *fnspec.Response, rec *store
 	key := fnspec.CacheKey{Task: spec.Task, Module: spec.ModuleSHA256, Inputs: inputs, Params: spec.Params,
 		MemoryMiB: spec.MemoryMiB, TimeoutSecs: spec.TimeoutSecs, Outputs: spec.Outputs,
 		Schemas: fnspec.SchemaDigests(spec.Schemas, spec.Outputs)}.Sum()
-	_, gen, _, err := h.store.Ref(ctx, spec.Pipeline, spec.Task)
+	before, gen, _, err := h.store.Ref(ctx, spec.Pipeline, spec.Task)
 	if err != nil {
 		return &Error{Kind: storageKind(err), Err: err}
 	}
@@ -111,6 +112,7 @@ func (h *Handler) memoised(ctx context.Context, out *fnspec.Response, rec *store
 				return &Error{Kind: storageKind(err), Err: fmt.Errorf("update the stable name of output %q: %w", n, err)}
 			}
 		}
+		h.retire(ctx, before, entry.Outputs)
 	}
 	if cached {
 		out.Status = "cached"
@@ -134,11 +136,32 @@ func (h *Handler) memo(ctx context.Context, key string) (store.MemoEntry, bool, 
 		if !named {
 			return e, false, nil
 		}
-		if has, err := h.store.Has(ctx, n, v); err != nil || !has {
+		has, err := h.store.Has(ctx, n, v)
+		if err == nil && !has && slices.Contains(h.spec.Retire, n) {
+			// A version a later run replaced is retired until it expires.
+			has, err = h.store.Revive(ctx, n, v)
+		}
+		if err != nil || !has {
 			return e, false, err
 		}
 	}
 	return e, true, nil
+}
+
+// retire moves the versions of the outputs in the spec's Retire that the
+// commit replaced (before named them) to their retired names, where the
+// bucket's lifecycle rule expires them. A failure costs only space, so it
+// is logged, not returned.
+func (h *Handler) retire(ctx context.Context, before store.Ref, after map[string]fnspec.Version) {
+	for _, n := range h.spec.Retire {
+		old, ok := before.Outputs[n]
+		if !ok || old == after[n] {
+			continue
+		}
+		if err := h.store.Retire(ctx, n, old); err != nil {
+			h.logf("the replaced version of output %q stays a version: %v", n, err)
+		}
+	}
 }
 
 // runGuest runs the guest over inputs, each read through its digest, and

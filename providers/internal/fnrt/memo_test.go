@@ -272,3 +272,60 @@ func TestMemoisedLargeOutputMoto(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "cached", resp.Status)
 }
+
+// TestRetireReplacedVersions: an output in the spec's Retire has the
+// version its commit replaced moved to its retired name; a memo entry
+// naming a retired version revives it, so going back to earlier inputs is
+// still cached.
+func TestRetireReplacedVersions(t *testing.T) {
+	ctx := context.Background()
+	fn, _ := artifact(t, "copy", func(s *fnspec.TaskSpec) {
+		s.Inputs = []string{"in"}
+		s.Params = map[string]string{"suffix": "!"}
+		s.Retire = []string{"out"}
+	})
+	dir := t.TempDir()
+	state := filestore.URL(filepath.Join(dir, "state"))
+	data := filepath.Join(dir, "data")
+	h := newHandler(t, fnrt.Options{Dir: fn, Datasets: fileURLs(data, "in", "out"), State: state, Log: &syncbuf.Buffer{}})
+	s, err := store.New(nil, store.Layout{State: state, Datasets: map[string]string{"in": filestore.URL(data), "out": filestore.URL(data)}})
+	require.NoError(t, err)
+	hello := fnspec.Version{Digest: sha([]byte("hello!")), Size: 6}
+	bye := fnspec.Version{Digest: sha([]byte("bye!")), Size: 4}
+	where := func(v fnspec.Version) string {
+		t.Helper()
+		has, err := s.Has(ctx, "out", v)
+		require.NoError(t, err)
+		_, rerr := os.Stat(filepath.Join(data, filepath.FromSlash(store.RetiredName(v.Digest))))
+		switch {
+		case has && rerr != nil:
+			return "version"
+		case has:
+			return "version, and retired"
+		case rerr == nil:
+			return "retired"
+		}
+		return "gone"
+	}
+
+	putSource(t, s, "hello")
+	_, err = h.Invoke(ctx, fnspec.Request{RunID: "r1"})
+	require.NoError(t, err)
+	assert.Equal(t, "version", where(hello))
+
+	putSource(t, s, "bye")
+	_, err = h.Invoke(ctx, fnspec.Request{RunID: "r2"})
+	require.NoError(t, err)
+	assert.Equal(t, "version", where(bye))
+	assert.Equal(t, "retired", where(hello), "the replaced version moved")
+
+	putSource(t, s, "hello")
+	resp, err := h.Invoke(ctx, fnspec.Request{RunID: "r3"})
+	require.NoError(t, err)
+	assert.Equal(t, "cached", resp.Status, "the memo entry's retired version came back")
+	assert.Equal(t, "version, and retired", where(hello), "revived; its retired copy expires on its own")
+	assert.Equal(t, "retired", where(bye))
+	stable, err := os.ReadFile(filepath.Join(data, "out"))
+	require.NoError(t, err)
+	assert.Equal(t, "hello!", string(stable))
+}
