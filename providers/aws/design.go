@@ -96,6 +96,7 @@ func (t target) Design(d *compile.Deployment, report plan.Report) *deployment {
 	for _, ds := range d.Datasets {
 		errorf, warnf := report(glacier.Error, "dataset", ds.Name), report(glacier.Warning, "dataset", ds.Name)
 		dd := datasetDecl{Dataset: ds, Bucket: planBucket(ds.Dataset, errorf, warnf)}
+		dd.Bucket.RetentionDays = d.BucketRetentionDays(ds)
 		if c := dd.Bucket.Class; c != "" && c != ClassStandard {
 			ds.Comment += " It is kept in " + string(c) + "."
 		}
@@ -125,7 +126,7 @@ func (t target) Design(d *compile.Deployment, report plan.Report) *deployment {
 			td.LogRetentionDays = n
 		}
 		if d.StateLogical != "" {
-			td.Policy = storeTaskPolicy(task.Task, d.Pipeline)
+			td.Policy = storeTaskPolicy(task.Task, d.Pipeline, task.Retire)
 		}
 		checkFunction(td, errorf)
 		checkMap(td, report(glacier.Warning, "task", task.Name))

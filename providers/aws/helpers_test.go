@@ -212,3 +212,17 @@ func invokeTaskState(ctx context.Context, input json.RawMessage, fn func(name st
 	}
 	return body, resp, nil
 }
+
+// recompile compiles the project of m, examples/etl changed, with x86Opts
+// and the modules mods into a new directory, as a redeployment would, and
+// returns the directory, the compilation and its design.
+func recompile(t *testing.T, m *manifest.Manifest, mods map[string]build.Module) (string, *glacier.Compilation, *deployment) {
+	t.Helper()
+	opts := x86Opts
+	opts.Dir, opts.Out, opts.Modules, opts.CacheDir = m.Dir, t.TempDir(), mods, filepath.Join(modDir, "cache")
+	comp, err := m.Pipeline.Compile(context.Background(), New(opts))
+	require.NoError(t, err)
+	dep, probs := designFor(t, m.Pipeline, opts)
+	require.NoError(t, probs.Err())
+	return opts.Out, comp, dep
+}

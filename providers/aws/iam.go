@@ -100,8 +100,10 @@ func taskPolicy(t plan.Task, source func(string) bool) []iamStatement {
 // memo entries, ref and run records, nothing of another task's. It may
 // list the state bucket and its outputs' buckets, so that S3 answers a
 // missing memo entry, ref or version with 404 rather than 403: listing
-// shows names (digests, task names, run IDs), never contents.
-func storeTaskPolicy(t plan.Task, pipeline string) []iamStatement {
+// shows names (digests, task names, run IDs), never contents. For each
+// output in retire, it may also move a replaced version to its retired
+// name and bring one back (store.Retire, store.Revive).
+func storeTaskPolicy(t plan.Task, pipeline string, retire []string) []iamStatement {
 	var out []iamStatement
 	if len(t.Reads) > 0 {
 		read := iamStatement{Sid: "ReadInputs", Actions: []string{"s3:GetObject"}}
@@ -124,7 +126,17 @@ func storeTaskPolicy(t plan.Task, pipeline string) []iamStatement {
 		stage.Keys = append(stage.Keys, objectKey{d, store.StagingName("*", t.Name, d)})
 		versions.Keys = append(versions.Keys, objectKey{d, store.ObjectsPrefix + "*"})
 	}
-	return append(out, stage, versions,
+	out = append(out, stage, versions)
+	if len(retire) > 0 {
+		retired := iamStatement{Sid: "RetireReplacedVersions", Actions: []string{"s3:PutObject", "s3:GetObject"}}
+		replaced := iamStatement{Sid: "DeleteReplacedVersions", Actions: []string{"s3:DeleteObject"}}
+		for _, d := range retire {
+			retired.Keys = append(retired.Keys, objectKey{d, store.RetiredPrefix + "*"})
+			replaced.Keys = append(replaced.Keys, objectKey{d, store.ObjectsPrefix + "*"})
+		}
+		out = append(out, retired, replaced)
+	}
+	return append(out,
 		iamStatement{Sid: "PublishOutputs", Actions: []string{"s3:PutObject"}, Objects: t.Writes},
 		iamStatement{Sid: "OwnMemoAndRef", Actions: []string{"s3:PutObject", "s3:GetObject"}, State: []string{
 			store.MemoPrefix(t.Name) + "*", store.RefName(pipeline, t.Name), store.RunTaskName("*", t.Name),

@@ -30,8 +30,10 @@ import (
 // whose only policy is the one the compiler derived for its task's role
 // (storeTaskPolicy, rendered as the program renders it): the first
 // execution runs every task and its outputs are golden, the second is all
-// cached, so every request the runtime makes on either path is one the
-// policy allows. Then a task's key tries what its policy must refuse.
+// cached, and after a source changes the third reruns what it affects and
+// retires a replaced version, so every request the runtime makes on those
+// paths is one the policy allows. Then a task's key tries what its policy
+// must refuse.
 //
 // moto answers a missing object 404 whether or not the user may list the
 // bucket (motos3 TestEnforceIAM), where S3 answers 403 without
@@ -86,8 +88,9 @@ func TestStoreUnderIAM(t *testing.T) {
 	}
 
 	// execute invokes every function once, in the order the state
-	// machine's waves would, and returns each task's status.
-	execute := func(run string) map[string]string {
+	// machine's waves would, checks every output against want, and
+	// returns each task's status.
+	execute := func(run string, want func(dataset string) []byte) map[string]string {
 		statuses := map[string]string{}
 		payload, err := json.Marshal(fnspec.Request{RunID: run})
 		require.NoError(t, err)
@@ -102,7 +105,7 @@ func TestStoreUnderIAM(t *testing.T) {
 			for _, ds := range task.Writes {
 				got, ok := srv.GetObject(t, bucket[ds], ds)
 				require.True(t, ok, "%s: %s wrote no %s", run, task.Name, ds)
-				assert.True(t, bytes.Equal(etlgolden.Output(t, ds), got), "%s: %s differs from glacier run's", run, ds)
+				assert.True(t, bytes.Equal(want(ds), got), "%s: %s differs from glacier run's", run, ds)
 			}
 		}
 		return statuses
@@ -114,8 +117,20 @@ func TestStoreUnderIAM(t *testing.T) {
 		}
 		return out
 	}
-	assert.Equal(t, all("succeeded"), execute("iam-run"), "the first execution runs every task")
-	assert.Equal(t, all("cached"), execute("iam-again"), "the second runs no guest")
+	golden := func(ds string) []byte { return etlgolden.Output(t, ds) }
+	assert.Equal(t, all("succeeded"), execute("iam-run", golden), "the first execution runs every task")
+	assert.Equal(t, all("cached"), execute("iam-again", golden), "the second runs no guest")
+
+	// A changed source, deployed again: what it affects runs, and the
+	// version of customer_stats (retention_days) that the change replaced
+	// is retired, all under the same policies.
+	m2, want := etlgolden.Changed(t, mods)
+	out2, _, dep2 := recompile(t, m2, mods)
+	compiletest.Upload(t, srv, dep2.Deployment, out2, "s3", state, func(d string) string { return bucket[d] }, mods)
+	changed := execute("iam-changed", want)
+	assert.Equal(t, "cached", changed["clean_orders"])
+	assert.Equal(t, "succeeded", changed["customer_stats"])
+	compiletest.Retired(t, srv, bucket["customer_stats"], golden("customer_stats"))
 
 	// What a task's key must not do: another task's ref, memo and run
 	// records, an input's versions or stable name, an input's bucket's

@@ -76,7 +76,7 @@ func TestStateMachinePolicy(t *testing.T) {
 	// Every task's role is its own policy; examples/etl keeps a store.
 	require.NotEmpty(t, dep.StateLogical)
 	for _, td := range dep.Tasks {
-		assert.Equal(t, storeTaskPolicy(td.Task.Task, "etl"), td.Policy, td.Name)
+		assert.Equal(t, storeTaskPolicy(td.Task.Task, "etl", td.Retire), td.Policy, td.Name)
 	}
 	// examples/logs, with partitioned datasets, keeps none yet.
 	ml := logsExample(t)
@@ -110,7 +110,16 @@ func TestStoreTaskPolicy(t *testing.T) {
 			State: []string{"memo/enrich/*", "pipelines/p/tasks/enrich.json", "runs/*/tasks/enrich.json"}},
 		{Sid: "ListStore", Actions: []string{"s3:ListBucket"}, Buckets: []string{"enriched", "rejects"}, StateBucket: true},
 		{Sid: "WriteOwnLogs", Actions: []string{"logs:CreateLogStream", "logs:PutLogEvents"}, OwnLogs: true},
-	}, storeTaskPolicy(task, "p"))
+	}, storeTaskPolicy(task, "p", nil))
+
+	// An output with retention_days has its replaced versions retired:
+	// moved under retired/ (and brought back), deleted from objects/.
+	policy := storeTaskPolicy(task, "p", []string{"rejects"})
+	assert.Equal(t, []iamStatement{
+		{Sid: "RetireReplacedVersions", Actions: []string{"s3:PutObject", "s3:GetObject"}, Keys: []objectKey{{"rejects", "retired/*"}}},
+		{Sid: "DeleteReplacedVersions", Actions: []string{"s3:DeleteObject"}, Keys: []objectKey{{"rejects", "objects/*"}}},
+	}, policy[4:6])
+	assert.Len(t, policy, 10)
 }
 
 // deliverLogs checks that s is the log delivery statement and returns it.

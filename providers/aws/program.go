@@ -23,7 +23,7 @@ var tmpl = pulumiproject.ParseTemplates(files, "templates/*.tmpl", template.Func
 
 // mainNames are the names main.go.tmpl declares, imports and uses in
 // program, which no dataset's or task's variable may take.
-var mainNames = []string{"lambda", "pulumi", "definition", "tags", "datasetsEnv", "stateEnv", "stagingPrefix", "main", "program", "ctx", "err", "machine", "state"}
+var mainNames = []string{"lambda", "pulumi", "definition", "tags", "datasetsEnv", "stateEnv", "stagingPrefix", "retiredPrefix", "main", "program", "ctx", "err", "machine", "state"}
 
 // HasPartitioned reports whether a dataset is partitioned, for the
 // template.

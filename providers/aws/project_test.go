@@ -281,9 +281,12 @@ func checkDataset(t *testing.T, prog projecttest.Program, d datasetDecl, state, 
 	}
 	switch {
 	case d.Name == "daily_revenue": // retention_days: 365, access_pattern: infrequent
-		want["expire"] = map[string]any{"expiration": map[string]any{"days": 365.0}, "filter": whole}
+		// With a store, retention applies to the versions no ref names.
+		want["expire-retired-versions"] = map[string]any{"expiration": map[string]any{"days": 365.0}, "filter": map[string]any{"prefix": "retired/"}}
 		want["storage-class"] = map[string]any{"transitions": []any{map[string]any{"days": 30.0, "storageClass": "STANDARD_IA"}}, "filter": whole}
-	case d.Bucket.RetentionDays != 0 || d.Bucket.TransitionTo != "":
+	case d.Name == "customer_stats": // retention_days: 90
+		want["expire-retired-versions"] = map[string]any{"expiration": map[string]any{"days": 90.0}, "filter": map[string]any{"prefix": "retired/"}}
+	case d.Bucket.RetentionDays != 0 || d.RetireDays != 0 || d.Bucket.TransitionTo != "":
 		t.Fatalf("examples/etl changed: dataset %s has lifecycle settings this test does not expect", d.Name)
 	}
 	require.Len(t, rules, len(want))
@@ -388,7 +391,14 @@ func checkTask(t *testing.T, prog projecttest.Program, task taskDecl, bucket map
 	wantPolicy = append(wantPolicy,
 		statement{Sid: "StageOutputs", Effect: "Allow", Action: []string{"s3:PutObject", "s3:GetObject", "s3:DeleteObject"},
 			Resource: keys(task.Writes, func(d string) string { return "staging/*/" + task.Name + "/" + d })},
-		statement{Sid: "AddOutputVersions", Effect: "Allow", Action: []string{"s3:PutObject", "s3:GetObject"}, Resource: keys(task.Writes, versions)},
+		statement{Sid: "AddOutputVersions", Effect: "Allow", Action: []string{"s3:PutObject", "s3:GetObject"}, Resource: keys(task.Writes, versions)})
+	if len(task.Retire) > 0 { // daily_revenue's and customer_stats' retention_days
+		wantPolicy = append(wantPolicy,
+			statement{Sid: "RetireReplacedVersions", Effect: "Allow", Action: []string{"s3:PutObject", "s3:GetObject"},
+				Resource: keys(task.Retire, func(string) string { return "retired/*" })},
+			statement{Sid: "DeleteReplacedVersions", Effect: "Allow", Action: []string{"s3:DeleteObject"}, Resource: keys(task.Retire, versions)})
+	}
+	wantPolicy = append(wantPolicy,
 		statement{Sid: "PublishOutputs", Effect: "Allow", Action: []string{"s3:PutObject"}, Resource: keys(task.Writes, func(d string) string { return d })},
 		statement{Sid: "OwnMemoAndRef", Effect: "Allow", Action: []string{"s3:PutObject", "s3:GetObject"}, Resource: []string{
 			"arn:aws:s3:::" + state + "/memo/" + task.Name + "/*",

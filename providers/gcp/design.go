@@ -123,7 +123,9 @@ func (t target) Design(d *compile.Deployment, report plan.Report) *deployment {
 	for _, ds := range d.Datasets {
 		errorf, warnf := report(glacier.Error, "dataset", ds.Name), report(glacier.Warning, "dataset", ds.Name)
 		buckets[ds.Logical] = true
-		dep.Datasets = append(dep.Datasets, datasetDecl{Dataset: ds, Bucket: planBucket(ds.Dataset, errorf, warnf)})
+		dd := datasetDecl{Dataset: ds, Bucket: planBucket(ds.Dataset, errorf, warnf)}
+		dd.Bucket.RetentionDays = d.BucketRetentionDays(ds)
+		dep.Datasets = append(dep.Datasets, dd)
 	}
 	dep.Bundles = buckets.unique(bucketNaming.Rule, d.Prefix, "bundles")
 
@@ -137,7 +139,7 @@ func (t target) Design(d *compile.Deployment, report plan.Report) *deployment {
 			Step:            steps.step(task.Name),
 		}
 		if d.StateLogical != "" {
-			td.Grants = storeTaskGrants(task.Task, d.Pipeline, dep.WriterRole)
+			td.Grants = storeTaskGrants(task.Task, d.Pipeline, dep.WriterRole, task.Retire)
 		}
 		td.CPU, _ = CPUFor(task.FunctionMemoryMiB)
 		checkFunction(td, report(glacier.Error, "task", task.Name))

@@ -97,8 +97,11 @@ func taskGrants(t plan.Task, writerRole, listerRole string) []grant {
 // an object is replaced or removed (the stable name, the staged copy); on
 // the state bucket, objectViewer and objectCreator on its own memo
 // entries, ref and run records, and writerRole on the ref and records it
-// replaces. Nothing of another task's.
-func storeTaskGrants(t plan.Task, pipeline, writerRole string) []grant {
+// replaces. Nothing of another task's. For each output in retire, it may
+// also move a replaced version to its retired name and bring one back
+// (store.Retire, store.Revive): retired names are written, read and
+// replaced as versions are, and versions are removed.
+func storeTaskGrants(t plan.Task, pipeline, writerRole string, retire []string) []grant {
 	var out []grant
 	refs := []string{store.MemoPrefix(t.Name) + "*", store.RefName(pipeline, t.Name)}
 	for _, d := range t.Reads {
@@ -113,10 +116,18 @@ func storeTaskGrants(t plan.Task, pipeline, writerRole string) []grant {
 	}
 	for _, d := range t.Writes {
 		staged := store.StagingName("*", t.Name, d)
+		writes := []string{staged, store.ObjectsPrefix + "*", d}
+		versions := []string{staged, store.ObjectsPrefix + "*"}
+		replaces := []string{staged, d}
+		if slices.Contains(retire, d) {
+			writes = append(writes, store.RetiredPrefix+"*")
+			versions = append(versions, store.RetiredPrefix+"*")
+			replaces = append(replaces, store.ObjectsPrefix+"*", store.RetiredPrefix+"*")
+		}
 		out = append(out,
-			grant{What: "writes", Dataset: d, Role: roleObjectCreator, Keys: []string{staged, store.ObjectsPrefix + "*", d}},
-			grant{What: "versions", Dataset: d, Role: roleObjectViewer, Keys: []string{staged, store.ObjectsPrefix + "*"}},
-			grant{What: "replaces", Dataset: d, Role: writerRole, Keys: []string{staged, d}})
+			grant{What: "writes", Dataset: d, Role: roleObjectCreator, Keys: writes},
+			grant{What: "versions", Dataset: d, Role: roleObjectViewer, Keys: versions},
+			grant{What: "replaces", Dataset: d, Role: writerRole, Keys: replaces})
 	}
 	own := []string{store.RefName(pipeline, t.Name), store.RunTaskName("*", t.Name)}
 	return append(out,

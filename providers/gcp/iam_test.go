@@ -65,7 +65,7 @@ func TestWorkflowInvokes(t *testing.T) {
 	assert.Empty(t, dep.ListerRole, "no task maps: no lister role")
 	require.NotEmpty(t, dep.StateLogical, "examples/etl keeps a store")
 	for _, td := range dep.Tasks {
-		assert.Equal(t, storeTaskGrants(td.Task.Task, "etl", "glacier_etl_objectReplacer"), td.Grants, td.Name)
+		assert.Equal(t, storeTaskGrants(td.Task.Task, "etl", "glacier_etl_objectReplacer", td.Retire), td.Grants, td.Name)
 	}
 }
 
@@ -90,7 +90,16 @@ func TestStoreTaskGrants(t *testing.T) {
 		{What: "writes", Dataset: "glacier-state", Role: roleObjectCreator, Keys: []string{
 			"memo/enrich/*", "pipelines/p/tasks/enrich.json", "runs/*/tasks/enrich.json"}},
 		{What: "replaces", Dataset: "glacier-state", Role: w, Keys: []string{"pipelines/p/tasks/enrich.json", "runs/*/tasks/enrich.json"}},
-	}, storeTaskGrants(task, "p", w))
+	}, storeTaskGrants(task, "p", w, nil))
+
+	// An output with retention_days has its replaced versions retired:
+	// moved under retired/ (and brought back), removed from objects/.
+	grants := storeTaskGrants(task, "p", w, []string{"enriched"})
+	assert.Equal(t, []grant{
+		{What: "writes", Dataset: "enriched", Role: roleObjectCreator, Keys: []string{"staging/*/enrich/enriched", "objects/*", "enriched", "retired/*"}},
+		{What: "versions", Dataset: "enriched", Role: roleObjectViewer, Keys: []string{"staging/*/enrich/enriched", "objects/*", "retired/*"}},
+		{What: "replaces", Dataset: "enriched", Role: w, Keys: []string{"staging/*/enrich/enriched", "enriched", "objects/*", "retired/*"}},
+	}, grants[2:5])
 }
 
 // TestMapGrants: examples/logs' map tasks may list their outputs' runs,

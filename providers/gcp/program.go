@@ -19,7 +19,7 @@ var tmpl = pulumiproject.ParseTemplates(files, "templates/*.tmpl", nil)
 
 // mainNames are the names main.go.tmpl declares, imports and uses in
 // program, which no dataset's or task's variable may take.
-var mainNames = []string{"pulumi", "definition", "region", "labels", "datasetsEnv", "stateEnv", "stagingPrefix", "main", "program",
+var mainNames = []string{"pulumi", "definition", "region", "labels", "datasetsEnv", "stateEnv", "stagingPrefix", "retiredPrefix", "main", "program",
 	"ctx", "err", "shared", "workflow", "state"}
 
 // Grant returns g as the program's grant type, a Go composite literal.

@@ -112,13 +112,21 @@ func checkProgram(t *testing.T, out string, prog projecttest.Program, modules ma
 	}
 	daily := findByName(t, resources, "gcp:storage/bucket:Bucket", "etl-daily_revenue")
 	assert.Equal(t, "NEARLINE", daily.String("storageClass"))
-	assert.Equal(t, []any{map[string]any{
-		"action":    map[string]any{"type": "Delete"},
-		"condition": map[string]any{"age": 365.0},
-	}, map[string]any{ // what a failed run left staged
+	assert.Equal(t, []any{map[string]any{ // what a failed run left staged
 		"action":    map[string]any{"type": "Delete"},
 		"condition": map[string]any{"age": 1.0, "matchesPrefixes": []any{"staging/"}},
+	}, map[string]any{ // retention_days: 365, of the versions no ref names
+		"action":    map[string]any{"type": "Delete"},
+		"condition": map[string]any{"age": 365.0, "matchesPrefixes": []any{"retired/"}},
 	}}, mustGet(t, daily, "lifecycleRules"))
+	stats := findByName(t, resources, "gcp:storage/bucket:Bucket", "etl-customer_stats")
+	assert.Equal(t, []any{map[string]any{
+		"action":    map[string]any{"type": "Delete"},
+		"condition": map[string]any{"age": 1.0, "matchesPrefixes": []any{"staging/"}},
+	}, map[string]any{ // retention_days: 90
+		"action":    map[string]any{"type": "Delete"},
+		"condition": map[string]any{"age": 90.0, "matchesPrefixes": []any{"retired/"}},
+	}}, mustGet(t, stats, "lifecycleRules"))
 	raw := findByName(t, resources, "gcp:storage/bucket:Bucket", "etl-orders_raw")
 	assert.Equal(t, map[string]any{"enabled": true}, mustGet(t, raw, "versioning"))
 

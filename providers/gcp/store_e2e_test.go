@@ -146,6 +146,12 @@ func TestStoreEndToEnd(t *testing.T) {
 	t.Logf("after the change: %v", got)
 	assert.Equal(t, expect, got, "exactly the tasks with a changed input run")
 	check("e2e-changed", want)
+	// customer_stats has retention_days: the version the change replaced
+	// left its name for its retired one, where a lifecycle rule expires it.
+	// daily_revenue has too, but ran to the same bytes: nothing retired.
+	compiletest.Retired(t, srv, bucketFor("customer_stats"), golden("customer_stats"))
+	require.Equal(t, "succeeded", got["daily_revenue"])
+	compiletest.Kept(t, srv, bucketFor("daily_revenue"), want("daily_revenue"))
 	assert.Equal(t, slices.Sorted(maps.Keys(expect)), slices.Sorted(maps.Keys(got)))
 
 	// The CLI reads the deployed store through gs://, as it does s3://.

@@ -45,6 +45,10 @@ type datasetArgs struct {
 	// Staging expires what a failed run left staged, a day after it was
 	// written, in a deployment that keeps a store.
 	Staging bool
+	// RetiredDays expires the versions the store retired (moved under
+	// retiredPrefix once no ref named them) this many days after they
+	// were retired; zero keeps them.
+	RetiredDays int
 	// MapResults is the prefix where a map task's Distributed Map writes
 	// its results; they expire after MapResultsDays.
 	MapResults     string
@@ -154,6 +158,12 @@ func lifecycleRules(args datasetArgs) s3.BucketLifecycleConfigurationV2RuleArray
 		r := rule("expire-staged-outputs")
 		r.Filter = &s3.BucketLifecycleConfigurationV2RuleFilterArgs{Prefix: pulumi.String(stagingPrefix)}
 		r.Expiration = &s3.BucketLifecycleConfigurationV2RuleExpirationArgs{Days: pulumi.Int(1)}
+		rules = append(rules, r)
+	}
+	if args.RetiredDays > 0 {
+		r := rule("expire-retired-versions")
+		r.Filter = &s3.BucketLifecycleConfigurationV2RuleFilterArgs{Prefix: pulumi.String(retiredPrefix)}
+		r.Expiration = &s3.BucketLifecycleConfigurationV2RuleExpirationArgs{Days: pulumi.Int(args.RetiredDays)}
 		rules = append(rules, r)
 	}
 	if args.MapResults != "" && args.MapResultsDays > 0 {

@@ -42,6 +42,10 @@ type datasetArgs struct {
 	// Staging deletes what a failed run left staged, a day after it was
 	// written, in a deployment that keeps a store.
 	Staging bool
+	// RetiredDays deletes the versions the store retired (moved under
+	// retiredPrefix once no ref named them) this many days after they
+	// were retired; zero keeps them.
+	RetiredDays int
 }
 
 // newDataset declares a dataset's bucket, auto-named from logical, with
@@ -67,6 +71,15 @@ func newDataset(ctx *pulumi.Context, logical string, args datasetArgs) (*dataset
 			Condition: &storage.BucketLifecycleRuleConditionArgs{
 				Age:             pulumi.Int(1),
 				MatchesPrefixes: pulumi.StringArray{pulumi.String(stagingPrefix)},
+			},
+		})
+	}
+	if args.RetiredDays > 0 {
+		rules = append(rules, &storage.BucketLifecycleRuleArgs{
+			Action: &storage.BucketLifecycleRuleActionArgs{Type: pulumi.String("Delete")},
+			Condition: &storage.BucketLifecycleRuleConditionArgs{
+				Age:             pulumi.Int(args.RetiredDays),
+				MatchesPrefixes: pulumi.StringArray{pulumi.String(retiredPrefix)},
 			},
 		})
 	}

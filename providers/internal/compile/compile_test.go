@@ -3,6 +3,8 @@ package compile_test
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -199,4 +201,39 @@ func TestClass(t *testing.T) {
 			assert.Equal(t, []string{tt.problem}, problems)
 		}
 	}
+}
+
+// TestRetention: in a deployment that keeps a store, a task output's
+// retention_days applies to the versions its commits replace (the task
+// retires them, and no rule expires its bucket by age); a source's keeps
+// every version, with a warning; versioning keeps the rule for replaced
+// objects, which retired and deleted versions become.
+func TestRetention(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "in.csv"), []byte("a\n"), 0o644))
+	p := glacier.New("keep")
+	for _, d := range []glacier.Dataset{
+		{Name: "in", Storage: glacier.ObjectStorage{RetentionDays: 7}, Source: "in.csv"},
+		{Name: "out", Storage: glacier.ObjectStorage{RetentionDays: 30}},
+		{Name: "log", Storage: glacier.ObjectStorage{RetentionDays: 90, Versioning: true}},
+		{Name: "all", Storage: glacier.ObjectStorage{}},
+	} {
+		require.NoError(t, p.AddDataset(d))
+	}
+	require.NoError(t, p.AddTask(glacier.Task{Name: "t", Module: "t.wasm", Inputs: []string{"in"}, Outputs: []string{"out", "log", "all"},
+		Compute: glacier.Serverless{}}))
+	d, probs, err := compile.Design(p, fake{}, compile.Options{Dir: dir})
+	require.NoError(t, err)
+	require.NotEmpty(t, d.StateLogical)
+	require.Len(t, probs, 1)
+	assert.Contains(t, probs[0].String(), `dataset "in": retention_days expires nothing here: a deployment that keeps a store keeps every version of a source`)
+
+	retire, bucket := map[string]int{}, map[string]int{}
+	for _, ds := range d.Datasets {
+		retire[ds.Name], bucket[ds.Name] = ds.RetireDays, d.BucketRetentionDays(ds)
+	}
+	assert.Equal(t, map[string]int{"in": 0, "out": 30, "log": 90, "all": 0}, retire)
+	assert.Equal(t, map[string]int{"in": 0, "out": 0, "log": 90, "all": 0}, bucket)
+	assert.Equal(t, []string{"out", "log"}, d.Tasks[0].Retire)
+	assert.Equal(t, []string{"out", "log"}, d.Tasks[0].TaskSpec(d.Pipeline).Retire)
 }

@@ -218,10 +218,11 @@ func newDeployment(pl *plan.Flow, spec *Spec, opts Options, probs *glacier.Probl
 			}
 			ds.SourceVersion = &fnspec.Version{Digest: sum, Size: size}
 		}
-		if s, _ := pd.Object(); d.StateLogical != "" && s.RetentionDays > 0 && !s.Versioning {
-			if pd.Producer != "" {
+		if s, _ := pd.Object(); d.StateLogical != "" && s.RetentionDays > 0 {
+			switch {
+			case pd.Producer != "":
 				ds.RetireDays = s.RetentionDays
-			} else {
+			case !s.Versioning:
 				warnf("retention_days expires nothing here: a deployment that keeps a store keeps every version of a source, since its record names the current one; set versioning: true to expire replaced copies of its stable name")
 			}
 		}
@@ -341,6 +342,10 @@ func (d *Deployment) StateEnv() string { return fnspec.StateEnv }
 // StagingPrefix is the prefix of a dataset's staged outputs, which the
 // program's lifecycle rule expires.
 func (d *Deployment) StagingPrefix() string { return store.StagingPrefix }
+
+// RetiredPrefix is the prefix of a dataset's retired versions, which the
+// program's lifecycle rule expires after the dataset's RetireDays.
+func (d *Deployment) RetiredPrefix() string { return store.RetiredPrefix }
 
 // SourceRecordName is the name, in the state bucket, of the record of
 // the source dataset's current version.

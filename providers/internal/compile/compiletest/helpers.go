@@ -1,6 +1,9 @@
 package compiletest
 
 import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"io/fs"
 	"os"
@@ -83,6 +86,35 @@ func ModuleFiles(t *testing.T, spec *compile.Spec) {
 // Buckets is an emulated object store, as fakes3 and fakegcs serve one.
 type Buckets interface {
 	PutObject(tb testing.TB, bucket, key string, data []byte)
+	GetObject(tb testing.TB, bucket, key string) ([]byte, bool)
+}
+
+// Retired checks that the version of a dataset in bucket holding replaced
+// bytes, which a commit replaced, left its name for its retired one
+// (store.Retire), whole.
+func Retired(t *testing.T, srv Buckets, bucket string, replaced []byte) {
+	t.Helper()
+	_, kept, retired, ok := versionAt(t, srv, bucket, replaced)
+	assert.False(t, kept, "the replaced version is no version any more")
+	assert.True(t, ok && bytes.Equal(retired, replaced), "the replaced version is retired, whole")
+}
+
+// Kept checks that the version of a dataset in bucket holding current
+// bytes is a version, and was not retired.
+func Kept(t *testing.T, srv Buckets, bucket string, current []byte) {
+	t.Helper()
+	got, kept, _, retired := versionAt(t, srv, bucket, current)
+	assert.True(t, kept && bytes.Equal(got, current), "the current version is a version, whole")
+	assert.False(t, retired, "the current version was not retired")
+}
+
+// versionAt reads the version of bytes b in bucket and its retired copy.
+func versionAt(t *testing.T, srv Buckets, bucket string, b []byte) (version []byte, isVersion bool, retired []byte, isRetired bool) {
+	sum := sha256.Sum256(b)
+	digest := hex.EncodeToString(sum[:])
+	version, isVersion = srv.GetObject(t, bucket, store.ObjectName(digest))
+	retired, isRetired = srv.GetObject(t, bucket, store.RetiredName(digest))
+	return version, isVersion, retired, isRetired
 }
 
 // Upload does on an emulator what the program compiled into out from d
