@@ -95,8 +95,7 @@ func (t target) Design(d *compile.Deployment, report plan.Report) *deployment {
 	}
 	for _, ds := range d.Datasets {
 		errorf, warnf := report(glacier.Error, "dataset", ds.Name), report(glacier.Warning, "dataset", ds.Name)
-		dd := datasetDecl{Dataset: ds, Bucket: planBucket(ds.Dataset, errorf, warnf)}
-		dd.Bucket.RetentionDays = d.BucketRetentionDays(ds)
+		dd := datasetDecl{Dataset: ds, Bucket: planBucket(ds.Dataset, d.BucketRetentionDays(ds), errorf, warnf)}
 		if c := dd.Bucket.Class; c != "" && c != ClassStandard {
 			ds.Comment += " It is kept in " + string(c) + "."
 		}

@@ -75,11 +75,13 @@ type bucketPlan struct {
 	RetentionDays  int
 }
 
-// planBucket decides d's bucket settings and reports what stops or weakens
-// them.
-func planBucket(d plan.Dataset, errorf, warnf func(format string, args ...any)) bucketPlan {
+// planBucket decides d's bucket settings, with retention the days its
+// lifecycle rule expires the bucket's objects after
+// (compile.Deployment.BucketRetentionDays), and reports what stops or
+// weakens them.
+func planBucket(d plan.Dataset, retention int, errorf, warnf func(format string, args ...any)) bucketPlan {
 	s, _ := d.Object()
-	bp := bucketPlan{Versioning: s.Versioning, RetentionDays: s.RetentionDays}
+	bp := bucketPlan{Versioning: s.Versioning, RetentionDays: retention}
 	class, known := compile.Class(d, hintStorageClass, accessClass, StorageClasses(), "an S3 storage class", errorf)
 	switch {
 	case !known:
@@ -104,9 +106,9 @@ func planBucket(d plan.Dataset, errorf, warnf func(format string, args ...any)) 
 	switch {
 	case !ok:
 		warnf("objects written by task %q stay STANDARD: no S3 lifecycle rule moves objects to %s", d.Producer, class)
-	case !s.Versioning && s.RetentionDays > 0 && s.RetentionDays <= days:
+	case !s.Versioning && retention > 0 && retention <= days:
 		warnf("objects expire after %d days (retention_days), before S3 may move them to %s after %d; they stay STANDARD",
-			s.RetentionDays, class, days)
+			retention, class, days)
 	default:
 		bp.TransitionTo, bp.TransitionDays = class, days
 	}

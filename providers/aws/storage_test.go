@@ -1,12 +1,14 @@
 package aws
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 
 	"github.com/glacier-pipeline/glacier"
 	"github.com/glacier-pipeline/glacier/providers/internal/compile/compiletest"
+	"github.com/glacier-pipeline/glacier/providers/internal/plan"
 )
 
 func TestStorage(t *testing.T) {
@@ -23,9 +25,11 @@ func TestStorage(t *testing.T) {
 	}{
 		{name: "standard", in: obj(glacier.ObjectStorage{}), out: obj(glacier.ObjectStorage{}),
 			wantIn: bucketPlan{Class: "STANDARD"}, wantOut: bucketPlan{Class: "STANDARD"}},
+		// With a store, an unversioned output's retention applies to its
+		// retired versions (compile.Dataset.RetireDays), not the bucket.
 		{name: "versioning and retention", in: obj(glacier.ObjectStorage{Versioning: true, RetentionDays: 7}),
 			out:    obj(glacier.ObjectStorage{RetentionDays: 30}),
-			wantIn: bucketPlan{Class: "STANDARD", Versioning: true, RetentionDays: 7}, wantOut: bucketPlan{Class: "STANDARD", RetentionDays: 30}},
+			wantIn: bucketPlan{Class: "STANDARD", Versioning: true, RetentionDays: 7}, wantOut: bucketPlan{Class: "STANDARD"}},
 		{name: "access patterns", in: obj(glacier.ObjectStorage{AccessPattern: glacier.AccessInfrequent}),
 			out:     obj(glacier.ObjectStorage{AccessPattern: glacier.AccessArchive}),
 			wantIn:  bucketPlan{Class: "STANDARD_IA", SourceClass: "STANDARD_IA"},
@@ -58,11 +62,10 @@ func TestStorage(t *testing.T) {
 			wantIn:  bucketPlan{Class: "REDUCED_REDUNDANCY", SourceClass: "REDUCED_REDUNDANCY"},
 			wantOut: bucketPlan{Class: "REDUCED_REDUNDANCY"},
 			warns:   []string{`dataset "out": objects written by task "t" stay STANDARD: no S3 lifecycle rule moves objects to REDUCED_REDUNDANCY`}},
-		{name: "expiry before transition", in: obj(glacier.ObjectStorage{}),
+		{name: "retired versions expire, the current one moves", in: obj(glacier.ObjectStorage{}),
 			out:     obj(glacier.ObjectStorage{AccessPattern: glacier.AccessInfrequent, RetentionDays: 30}),
 			wantIn:  bucketPlan{Class: "STANDARD"},
-			wantOut: bucketPlan{Class: "STANDARD_IA", RetentionDays: 30},
-			warns:   []string{`dataset "out": objects expire after 30 days (retention_days), before S3 may move them to STANDARD_IA after 30`}},
+			wantOut: bucketPlan{Class: "STANDARD_IA", TransitionTo: "STANDARD_IA", TransitionDays: 30}},
 		{name: "versioned expiry does not stop the transition", in: obj(glacier.ObjectStorage{}),
 			out:     obj(glacier.ObjectStorage{AccessPattern: glacier.AccessInfrequent, RetentionDays: 7, Versioning: true}),
 			wantIn:  bucketPlan{Class: "STANDARD"},
@@ -92,4 +95,20 @@ func TestStorage(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestExpiryBeforeTransition: where a bucket's objects expire by age (a
+// deployment without a store) before S3 may move them to their class, the
+// transition is left out, with a warning.
+func TestExpiryBeforeTransition(t *testing.T) {
+	d := plan.Dataset{Dataset: glacier.Dataset{Name: "out",
+		Storage: glacier.ObjectStorage{AccessPattern: glacier.AccessInfrequent, RetentionDays: 30}}, Producer: "t"}
+	var warns []string
+	warnf := func(format string, args ...any) { warns = append(warns, fmt.Sprintf(format, args...)) }
+	errorf := func(format string, args ...any) { t.Errorf(format, args...) }
+	assert.Equal(t, bucketPlan{Class: "STANDARD_IA", RetentionDays: 30}, planBucket(d, 30, errorf, warnf))
+	assert.Equal(t, []string{"objects expire after 30 days (retention_days), before S3 may move them to STANDARD_IA after 30; they stay STANDARD"}, warns)
+	warns = nil
+	assert.Equal(t, bucketPlan{Class: "STANDARD_IA", TransitionTo: "STANDARD_IA", TransitionDays: 30}, planBucket(d, 0, errorf, warnf))
+	assert.Empty(t, warns, "with a store the bucket's objects do not expire by age")
 }

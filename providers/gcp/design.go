@@ -123,9 +123,7 @@ func (t target) Design(d *compile.Deployment, report plan.Report) *deployment {
 	for _, ds := range d.Datasets {
 		errorf, warnf := report(glacier.Error, "dataset", ds.Name), report(glacier.Warning, "dataset", ds.Name)
 		buckets[ds.Logical] = true
-		dd := datasetDecl{Dataset: ds, Bucket: planBucket(ds.Dataset, errorf, warnf)}
-		dd.Bucket.RetentionDays = d.BucketRetentionDays(ds)
-		dep.Datasets = append(dep.Datasets, dd)
+		dep.Datasets = append(dep.Datasets, datasetDecl{Dataset: ds, Bucket: planBucket(ds.Dataset, d.BucketRetentionDays(ds), errorf, warnf)})
 	}
 	dep.Bundles = buckets.unique(bucketNaming.Rule, d.Prefix, "bundles")
 

@@ -57,11 +57,15 @@ type bucketPlan struct {
 	RetentionDays int
 }
 
-// planBucket decides d's bucket and reports what stops or weakens it.
-func planBucket(d plan.Dataset, errorf, warnf func(format string, args ...any)) bucketPlan {
+// planBucket decides d's bucket, with retention the days its lifecycle
+// rule deletes the bucket's objects after
+// (compile.Deployment.BucketRetentionDays), and reports what stops or
+// weakens it. The billing warning counts retention_days itself, which
+// also deletes retired versions.
+func planBucket(d plan.Dataset, retention int, errorf, warnf func(format string, args ...any)) bucketPlan {
 	class, known := compile.Class(d, hintStorageClass, accessClass, StorageClasses(), "a Cloud Storage class", errorf)
 	s, _ := d.Object()
-	bp := bucketPlan{Versioning: s.Versioning, RetentionDays: s.RetentionDays}
+	bp := bucketPlan{Versioning: s.Versioning, RetentionDays: retention}
 	if !known {
 		return bp
 	}
