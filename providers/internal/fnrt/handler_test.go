@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -22,6 +23,7 @@ import (
 	"github.com/glacier-pipeline/glacier/internal/fnspec"
 	"github.com/glacier-pipeline/glacier/internal/testutil/syncbuf"
 	"github.com/glacier-pipeline/glacier/internal/testutil/wasmbuild"
+	"github.com/glacier-pipeline/glacier/providers/aws/s3store"
 	"github.com/glacier-pipeline/glacier/providers/internal/fnrt"
 	"github.com/glacier-pipeline/glacier/storage/filestore"
 	"github.com/glacier-pipeline/glacier/wasmrt"
@@ -396,5 +398,19 @@ func TestSpecSpeaksTheSandboxsVersions(t *testing.T) {
 	for _, v := range []int{0, slices.Max(wasmrt.Versions()) + 1} {
 		spec.ABI = v
 		assert.ErrorContains(t, spec.Validate(), "host ABI version", "version %d", v)
+	}
+}
+
+// useS3 makes the s3 scheme reach the server client talks to for the
+// test: in this process, and in the sandbox's workers through env (nil
+// leaves their environment as it is).
+func useS3(t *testing.T, client *s3.Client, env map[string]string) {
+	t.Helper()
+	drv, err := s3store.New(client, nil)
+	require.NoError(t, err)
+	s3store.SetDefault(drv)
+	t.Cleanup(func() { s3store.SetDefault(nil) })
+	for k, v := range env {
+		t.Setenv(k, v)
 	}
 }

@@ -17,7 +17,6 @@ import (
 	"github.com/glacier-pipeline/glacier/internal/testutil/fakes3"
 	"github.com/glacier-pipeline/glacier/internal/testutil/motos3"
 	"github.com/glacier-pipeline/glacier/internal/testutil/syncbuf"
-	"github.com/glacier-pipeline/glacier/providers/aws/s3store"
 	"github.com/glacier-pipeline/glacier/providers/internal/fnrt"
 	"github.com/glacier-pipeline/glacier/storage"
 	"github.com/glacier-pipeline/glacier/storage/filestore"
@@ -111,13 +110,7 @@ func TestInvokeMemoised(t *testing.T) {
 // written, so the rerun runs the guest and commits both.
 func TestMemoisedOutputsAllOrNothing(t *testing.T) {
 	srv := fakes3.Start(t)
-	drv, err := s3store.New(srv.Client, nil)
-	require.NoError(t, err)
-	s3store.SetDefault(drv)
-	t.Cleanup(func() { s3store.SetDefault(nil) })
-	for k, v := range srv.Env() { // for the sandbox's workers
-		t.Setenv(k, v)
-	}
+	useS3(t, srv.Client, srv.Env())
 	for _, b := range []string{"state", "b-in", "b-out", "b-out2"} {
 		srv.CreateBucket(t, b)
 	}
@@ -233,13 +226,7 @@ func TestMemoisedLargeOutputMoto(t *testing.T) {
 		t.Skip("moves 101 MiB through moto's server; run without -short")
 	}
 	srv := motos3.Start(t)
-	drv, err := s3store.New(srv.Client, nil)
-	require.NoError(t, err)
-	s3store.SetDefault(drv)
-	t.Cleanup(func() { s3store.SetDefault(nil) })
-	for k, v := range srv.Env() { // for the sandbox's workers
-		t.Setenv(k, v)
-	}
+	useS3(t, srv.Client, srv.Env())
 	for _, b := range []string{"state", "b-in", "b-out"} {
 		srv.CreateBucket(t, b)
 	}

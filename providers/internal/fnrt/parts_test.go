@@ -14,7 +14,6 @@ import (
 
 	"github.com/glacier-pipeline/glacier/internal/fnspec"
 	"github.com/glacier-pipeline/glacier/internal/testutil/fakes3"
-	"github.com/glacier-pipeline/glacier/providers/aws/s3store"
 	"github.com/glacier-pipeline/glacier/providers/internal/fnrt"
 )
 
@@ -179,10 +178,7 @@ func TestInvokePoisonPart(t *testing.T) {
 // naming the bucket.
 func TestPartsStorageDenied(t *testing.T) {
 	srv := fakes3.Start(t)
-	drv, err := s3store.New(srv.Client, nil)
-	require.NoError(t, err)
-	s3store.SetDefault(drv)
-	t.Cleanup(func() { s3store.SetDefault(nil) })
+	useS3(t, srv.Client, nil)
 	fn, _ := artifact(t, "partsum", func(sp *fnspec.TaskSpec) {
 		sp.Task = "split"
 		sp.Inputs, sp.Outputs, sp.Partitioned = []string{"logs"}, []string{"days"}, []string{"logs", "days"}
@@ -191,7 +187,7 @@ func TestPartsStorageDenied(t *testing.T) {
 	h := newHandler(t, fnrt.Options{Dir: fn, Datasets: map[string]string{
 		"logs": "s3://no-such-bucket/logs", "days": "s3://no-such-bucket/days",
 	}})
-	_, err = h.Invoke(context.Background(), fnspec.Request{RunID: "r1"})
+	_, err := h.Invoke(context.Background(), fnspec.Request{RunID: "r1"})
 	var fe *fnrt.Error
 	require.True(t, errors.As(err, &fe), "%v", err)
 	assert.Equal(t, fnspec.KindStorageDenied, fe.Kind)
