@@ -22,7 +22,6 @@ import (
 	"github.com/glacier-pipeline/glacier/internal/testutil/fakes3"
 	"github.com/glacier-pipeline/glacier/internal/testutil/glacierbin"
 	"github.com/glacier-pipeline/glacier/internal/testutil/lambdarie"
-	"github.com/glacier-pipeline/glacier/internal/testutil/ziptest"
 	"github.com/glacier-pipeline/glacier/manifest"
 	"github.com/glacier-pipeline/glacier/providers/aws/internal/sfntest"
 	"github.com/glacier-pipeline/glacier/providers/aws/s3store"
@@ -76,27 +75,11 @@ func TestEndToEnd(t *testing.T) {
 	}
 	upload(dep, out)
 
-	// One emulator per function, with the environment the program gives it.
-	functions := map[string]*lambdarie.Function{} // by state name
-	byName := map[string]string{}                 // function name -> task
+	// One emulator per function, with the environment the program gives
+	// it, by state name; byName maps a function's name to its task.
+	functions := startFunctions(t, dep, out, bucket, state, func(string) map[string]string { return s3.Env() })
+	byName := map[string]string{}
 	for _, task := range dep.Tasks {
-		urls := map[string]string{}
-		for _, d := range task.Touches() {
-			urls[d] = "s3://" + bucket[d] + "/" + d
-		}
-		envJSON, err := json.Marshal(urls)
-		require.NoError(t, err)
-		env := s3.Env()
-		env[fnspec.DatasetsEnv] = string(envJSON)
-		env[fnspec.StateEnv] = "s3://" + state
-		zb, err := os.ReadFile(filepath.Join(out, task.Artifact))
-		require.NoError(t, err)
-		functions[task.Name] = lambdarie.Start(t, lambdarie.Options{
-			BootstrapDir: ziptest.Extract(t, zb),
-			Env:          env,
-			Timeout:      time.Duration(task.Limits.TimeoutSecs) * time.Second,
-			MemoryMiB:    task.FunctionMemoryMiB,
-		})
 		byName[task.FunctionName] = task.Name
 	}
 
@@ -155,13 +138,7 @@ func TestEndToEnd(t *testing.T) {
 		}
 		return out
 	}
-	all := func(status string) map[string]string {
-		out := map[string]string{}
-		for _, task := range dep.Tasks {
-			out[task.Name] = status
-		}
-		return out
-	}
+	all := func(status string) map[string]string { return everyTask(dep, status) }
 	golden := func(ds string) []byte { return etlgolden.Output(t, ds) }
 
 	first := execute("e2e-run")

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -15,6 +16,7 @@ import (
 	"github.com/glacier-pipeline/glacier/build"
 	"github.com/glacier-pipeline/glacier/internal/fnspec"
 	"github.com/glacier-pipeline/glacier/internal/testutil/lambdarie"
+	"github.com/glacier-pipeline/glacier/internal/testutil/ziptest"
 	"github.com/glacier-pipeline/glacier/manifest"
 	"github.com/glacier-pipeline/glacier/providers/aws/internal/sfntest"
 	"github.com/glacier-pipeline/glacier/providers/internal/compile/compiletest"
@@ -225,4 +227,43 @@ func recompile(t *testing.T, m *manifest.Manifest, mods map[string]build.Module)
 	dep, probs := designFor(t, m.Pipeline, opts)
 	require.NoError(t, probs.Err())
 	return opts.Out, comp, dep
+}
+
+// startFunctions starts each of dep's tasks' artifacts, compiled into out,
+// under the Lambda emulator with the environment the program gives its
+// function: the task's datasets in bucket, the store's state in state,
+// and, from env, where S3 is and whose key signs. By task name.
+func startFunctions(t *testing.T, dep *deployment, out string, bucket map[string]string, state string,
+	env func(task string) map[string]string) map[string]*lambdarie.Function {
+	t.Helper()
+	functions := map[string]*lambdarie.Function{}
+	for _, task := range dep.Tasks {
+		urls := map[string]string{}
+		for _, d := range task.Touches() {
+			urls[d] = "s3://" + bucket[d] + "/" + d
+		}
+		envJSON, err := json.Marshal(urls)
+		require.NoError(t, err)
+		e := env(task.Name)
+		e[fnspec.DatasetsEnv] = string(envJSON)
+		e[fnspec.StateEnv] = "s3://" + state
+		zb, err := os.ReadFile(filepath.Join(out, task.Artifact))
+		require.NoError(t, err)
+		functions[task.Name] = lambdarie.Start(t, lambdarie.Options{
+			BootstrapDir: ziptest.Extract(t, zb),
+			Env:          e,
+			Timeout:      time.Duration(task.Limits.TimeoutSecs) * time.Second,
+			MemoryMiB:    task.FunctionMemoryMiB,
+		})
+	}
+	return functions
+}
+
+// everyTask maps each of dep's tasks to status.
+func everyTask(dep *deployment, status string) map[string]string {
+	out := map[string]string{}
+	for _, task := range dep.Tasks {
+		out[task.Name] = status
+	}
+	return out
 }

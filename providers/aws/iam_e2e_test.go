@@ -5,8 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -18,9 +16,7 @@ import (
 
 	"github.com/glacier-pipeline/glacier/internal/fnspec"
 	"github.com/glacier-pipeline/glacier/internal/testutil/etlgolden"
-	"github.com/glacier-pipeline/glacier/internal/testutil/lambdarie"
 	"github.com/glacier-pipeline/glacier/internal/testutil/motos3"
-	"github.com/glacier-pipeline/glacier/internal/testutil/ziptest"
 	"github.com/glacier-pipeline/glacier/providers/internal/compile/compiletest"
 	"github.com/glacier-pipeline/glacier/store"
 )
@@ -66,26 +62,7 @@ func TestStoreUnderIAM(t *testing.T) {
 		keys[task.Name] = srv.User(t, task.FunctionName, policyJSON(t, task.Policy, bucket, state, task.FunctionName))
 	}
 
-	functions := map[string]*lambdarie.Function{}
-	for _, task := range dep.Tasks {
-		urls := map[string]string{}
-		for _, d := range task.Touches() {
-			urls[d] = "s3://" + bucket[d] + "/" + d
-		}
-		envJSON, err := json.Marshal(urls)
-		require.NoError(t, err)
-		env := srv.EnvAs(keys[task.Name])
-		env[fnspec.DatasetsEnv] = string(envJSON)
-		env[fnspec.StateEnv] = "s3://" + state
-		zb, err := os.ReadFile(filepath.Join(out, task.Artifact))
-		require.NoError(t, err)
-		functions[task.Name] = lambdarie.Start(t, lambdarie.Options{
-			BootstrapDir: ziptest.Extract(t, zb),
-			Env:          env,
-			Timeout:      time.Duration(task.Limits.TimeoutSecs) * time.Second,
-			MemoryMiB:    task.FunctionMemoryMiB,
-		})
-	}
+	functions := startFunctions(t, dep, out, bucket, state, func(task string) map[string]string { return srv.EnvAs(keys[task]) })
 
 	// execute invokes every function once, in the order the state
 	// machine's waves would, checks every output against want, and
@@ -110,13 +87,7 @@ func TestStoreUnderIAM(t *testing.T) {
 		}
 		return statuses
 	}
-	all := func(status string) map[string]string {
-		out := map[string]string{}
-		for _, task := range dep.Tasks {
-			out[task.Name] = status
-		}
-		return out
-	}
+	all := func(status string) map[string]string { return everyTask(dep, status) }
 	golden := func(ds string) []byte { return etlgolden.Output(t, ds) }
 	assert.Equal(t, all("succeeded"), execute("iam-run", golden), "the first execution runs every task")
 	assert.Equal(t, all("cached"), execute("iam-again", golden), "the second runs no guest")
