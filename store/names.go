@@ -67,3 +67,16 @@ func MemoPrefix(task string) string {
 func LayoutName(pipeline string) string {
 	return path.Join("pipelines", pipeline, "layout.json")
 }
+
+// PartStagingName is where run runID's task stages part key of
+// partitioned output dataset: a folder beside StagingName, which holds
+// the part list.
+func PartStagingName(runID, task, dataset, key string) string {
+	return path.Join(PartStagingPrefix(runID, task, dataset), key)
+}
+
+// PartStagingPrefix is the folder under which run runID's task stages
+// the parts of partitioned output dataset.
+func PartStagingPrefix(runID, task, dataset string) string {
+	return path.Join("staging", runID, task, dataset+".parts")
+}

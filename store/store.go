@@ -484,11 +484,16 @@ func (s *Store) writeRecord(ctx context.Context, u string, v any) error {
 	if err != nil {
 		return err
 	}
+	return s.writeBytes(ctx, u, append(data, '\n'))
+}
+
+// writeBytes writes data as the object at u, replacing any.
+func (s *Store) writeBytes(ctx context.Context, u string, data []byte) error {
 	st, err := s.mux.Stage(ctx, u)
 	if err != nil {
 		return err
 	}
-	if _, err := st.Write(append(data, '\n')); err != nil {
+	if _, err := st.Write(data); err != nil {
 		_ = st.Discard(ctx)
 		return err
 	}

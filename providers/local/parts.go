@@ -1,8 +1,6 @@
 package local
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -14,6 +12,7 @@ import (
 	"time"
 
 	"github.com/glacier-pipeline/glacier"
+	"github.com/glacier-pipeline/glacier/internal/fnspec"
 	"github.com/glacier-pipeline/glacier/internal/regfile"
 	"github.com/glacier-pipeline/glacier/internal/suggest"
 	"github.com/glacier-pipeline/glacier/schema"
@@ -21,59 +20,29 @@ import (
 
 // Part is one part of a partitioned dataset's version: its key and the
 // version of its bytes.
-type Part struct {
-	Key string `json:"key"`
-	Version
-}
-
-// partList is a partitioned version as the store keeps it: an object like
-// any other, holding its parts sorted by key, so a version is named by its
-// digest, two versions differ exactly in the parts that changed, and an
-// unchanged part costs nothing to keep.
-type partList struct {
-	Parts []Part `json:"parts"`
-}
+type Part = fnspec.Part
 
 // writeParts stores parts as a partitioned version and returns it.
 func (s *Store) writeParts(parts []Part) (Version, error) {
 	parts = slices.Clone(parts)
-	slices.SortFunc(parts, func(a, b Part) int { return strings.Compare(a.Key, b.Key) })
+	fnspec.SortParts(parts)
 	// The list is encoded twice, streaming, rather than held whole: once
 	// to hash it, and only if the store lacks it, once more to store it.
 	h := newHasher()
-	if err := encodeParts(h, parts); err != nil {
+	if err := fnspec.WritePartList(h, parts); err != nil {
 		return Version{}, err
 	}
 	if v := h.version(); s.HasObject(v) {
 		return v, nil // an unchanged list: most reruns
 	}
 	r, w := io.Pipe()
-	go func() { w.CloseWithError(encodeParts(w, parts)) }()
+	go func() { w.CloseWithError(fnspec.WritePartList(w, parts)) }()
 	v, err := s.copyIn(context.Background(), r, nil)
 	r.Close()
 	if err != nil {
 		return Version{}, fmt.Errorf("write partitioned version: %w", err)
 	}
 	return v, nil
-}
-
-// encodeParts writes the bytes json.Marshal makes of partList{parts},
-// part by part.
-func encodeParts(w io.Writer, parts []Part) error {
-	bw := bufio.NewWriterSize(w, 64<<10)
-	bw.WriteString(`{"parts":[`)
-	for i, p := range parts {
-		if i > 0 {
-			bw.WriteByte(',')
-		}
-		b, err := json.Marshal(p)
-		if err != nil {
-			return err
-		}
-		bw.Write(b)
-	}
-	bw.WriteString("]}")
-	return bw.Flush()
 }
 
 // Parts returns the parts of a partitioned version, sorted by key, after
@@ -88,13 +57,11 @@ func (s *Store) Parts(v Version) ([]Part, error) {
 	if got := h.version(); got != v {
 		return nil, &CorruptError{Path: s.ObjectPath(v.Digest), Want: v, Got: got}
 	}
-	var l partList
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&l); err != nil {
-		return nil, fmt.Errorf("object %s is not a list of parts: %w", s.ObjectPath(v.Digest), err)
+	parts, err := fnspec.ReadPartList(data)
+	if err != nil {
+		return nil, fmt.Errorf("object %s: %w", s.ObjectPath(v.Digest), err)
 	}
-	return l.Parts, nil
+	return parts, nil
 }
 
 // SourcePartRef records one file of a partitioned source as ImportParts

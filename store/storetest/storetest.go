@@ -24,6 +24,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/glacier-pipeline/glacier/internal/fnspec"
 	"github.com/glacier-pipeline/glacier/storage"
 	"github.com/glacier-pipeline/glacier/store"
 )
@@ -49,6 +50,7 @@ func Run(t *testing.T, h Harness) {
 	t.Run("InterruptedCommit", func(t *testing.T) { testInterrupted(t, h) })
 	t.Run("Publish", func(t *testing.T) { testPublish(t, h) })
 	t.Run("RetireAndRevive", func(t *testing.T) { testRetire(t, h) })
+	t.Run("Parts", func(t *testing.T) { testParts(t, h) })
 	t.Run("RunTasks", func(t *testing.T) { testRunTasks(t, h) })
 	t.Run("OpenAndRuns", func(t *testing.T) { testOpen(t, h) })
 	t.Run("BadNames", func(t *testing.T) { testBadNames(t, h) })
@@ -335,6 +337,73 @@ func testRetire(t *testing.T, h Harness) {
 	never := version([]byte("never made"))
 	if ok, err := s.Revive(ctx, "c", never); err != nil || ok {
 		t.Errorf("Revive of a version never retired = %v, %v; want false", ok, err)
+	}
+}
+
+// testParts: parts staged at their own names become versions, a list of
+// them a version that reads back the same, whatever order it was given
+// in, and the stable name lists each part's object, which reads as the
+// part; a list that is not sorted and unique is refused.
+func testParts(t *testing.T, h Harness) {
+	s := open(t, h)
+	ctx := t.Context()
+	data := map[string][]byte{"b/2.log": []byte("two"), "a.log": []byte("one"), "c.log": []byte("one")}
+	var parts []fnspec.Part
+	for _, k := range []string{"b/2.log", "c.log", "a.log"} {
+		u := s.PartStagingURL("r", "t", "p", k)
+		w, err := h.Mux.Stage(ctx, u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.Write(data[k]); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Commit(ctx); err != nil {
+			t.Fatal(err)
+		}
+		v := version(data[k])
+		if err := s.Adopt(ctx, "p", u, v); err != nil {
+			t.Fatalf("Adopt part %q: %v", k, err)
+		}
+		parts = append(parts, fnspec.Part{Key: k, Version: v})
+	}
+	v, err := s.PutParts(ctx, "r", "t", "p", parts)
+	if err != nil {
+		t.Fatalf("PutParts: %v", err)
+	}
+	got, err := s.Parts(ctx, "p", v)
+	if err != nil {
+		t.Fatalf("Parts: %v", err)
+	}
+	fnspec.SortParts(parts)
+	if !slices.Equal(got, parts) {
+		t.Errorf("Parts = %v, want %v", got, parts)
+	}
+	if again, err := s.PutParts(ctx, "r2", "t", "p", slices.Clone(parts)); err != nil || again != v {
+		t.Errorf("PutParts of the same parts = %v, %v; want %v", again, err, v)
+	}
+	if err := s.PublishParts(ctx, "p", parts); err != nil {
+		t.Fatalf("PublishParts: %v", err)
+	}
+	entries, err := fnspec.DecodeParts(read(t, h, s.StableURL("p")))
+	if err != nil {
+		t.Fatalf("the stable name: %v", err)
+	}
+	if len(entries) != len(parts) {
+		t.Fatalf("the stable name lists %d parts, want %d", len(entries), len(parts))
+	}
+	for _, e := range entries {
+		u, err := storage.SiblingURL(s.StableURL("p"), e.Object)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := read(t, h, u); !bytes.Equal(got, data[e.Key]) {
+			t.Errorf("part %q's object %s reads %q, want %q", e.Key, e.Object, got, data[e.Key])
+		}
+	}
+	dup := append(slices.Clone(parts), parts[0])
+	if _, err := s.PutParts(ctx, "r3", "t", "p", dup); err == nil {
+		t.Error("PutParts of a list with a key twice succeeded")
 	}
 }
 
