@@ -125,7 +125,7 @@ func TestSpecRetire(t *testing.T) {
 	spec.Retire = []string{"clean"}
 	require.NoError(t, spec.Validate())
 	spec.Retire = []string{"raw"}
-	assert.ErrorContains(t, spec.Validate(), `retire names "raw", which is not one of the unpartitioned outputs ["clean"]`)
+	assert.ErrorContains(t, spec.Validate(), `retire names "raw", which is not one of the outputs ["clean"]`)
 }
 
 // TestPermanentKinds: only a refusal of the storage is never retried, and

@@ -149,8 +149,8 @@ func (s TaskSpec) Validate() error {
 		}
 	}
 	for _, n := range s.Retire {
-		if seen[n] != "output" || slices.Contains(s.Partitioned, n) {
-			bad("retire names %q, which is not one of the unpartitioned outputs %q", n, s.Outputs)
+		if seen[n] != "output" {
+			bad("retire names %q, which is not one of the outputs %q", n, s.Outputs)
 		}
 	}
 	if err := errors.Join(errs...); err != nil {

@@ -259,8 +259,12 @@ func (h *Handler) Invoke(ctx context.Context, req fnspec.Request) (fnspec.Respon
 	switch {
 	case req.Plan:
 		err = h.plan(ctx, &out)
+	case req.Commit && h.store != nil:
+		err = h.recorded(ctx, &out, start, h.commitParts)
 	case req.Commit:
 		err = h.commit(ctx, &out)
+	case req.MapMode() && h.store != nil:
+		err = h.runStoredParts(ctx, req, &out)
 	case req.MapMode():
 		err = h.runParts(ctx, req, &out)
 	case h.store != nil:

@@ -10,6 +10,7 @@ import (
 	"io"
 	"maps"
 	"slices"
+	"sort"
 	"strings"
 
 	"github.com/glacier-pipeline/glacier/internal/fnspec"
@@ -165,13 +166,23 @@ func (h *Handler) batches(n int) int {
 
 // plan answers how many batches the mapped input's parts make.
 func (h *Handler) plan(ctx context.Context, out *fnspec.Response) error {
-	entries, err := h.readList(ctx, h.spec.Map)
-	if err != nil {
-		return err
+	var total int
+	if h.store != nil {
+		_, parts, err := h.mapInput(ctx)
+		if err != nil {
+			return err
+		}
+		total = len(parts)
+	} else {
+		entries, err := h.readList(ctx, h.spec.Map)
+		if err != nil {
+			return err
+		}
+		total = len(entries)
 	}
-	n := h.batches(len(entries))
+	n := h.batches(total)
 	out.Batches = &n
-	out.Parts = &fnspec.PartCounts{Total: len(entries)}
+	out.Parts = &fnspec.PartCounts{Total: total}
 	return nil
 }
 
@@ -184,21 +195,13 @@ func (h *Handler) runParts(ctx context.Context, req fnspec.Request, out *fnspec.
 	if err != nil {
 		return err
 	}
-	var todo []fnspec.PartEntry
-	if req.Batch != nil {
-		i, n := *req.Batch, h.batches(len(entries))
-		if i >= n {
-			return &Error{Kind: fnspec.KindBadRequest, Err: fmt.Errorf("batch %d is out of range: input %q has %d parts, %d batches of %d", i, h.spec.Map, len(entries), n, h.spec.MapBatch)}
-		}
-		todo = entries[i*h.spec.MapBatch : min((i+1)*h.spec.MapBatch, len(entries))]
-	} else {
-		for _, k := range req.Parts {
-			i, ok := slices.BinarySearchFunc(entries, k, func(e fnspec.PartEntry, k string) int { return strings.Compare(e.Key, k) })
-			if !ok {
-				return &Error{Kind: fnspec.KindBadRequest, Err: fmt.Errorf("input %q has no part %q in its current version", h.spec.Map, k)}
-			}
-			todo = append(todo, entries[i])
-		}
+	idx, err := h.pick(req, len(entries), func(i int) string { return entries[i].Key })
+	if err != nil {
+		return err
+	}
+	todo := make([]fnspec.PartEntry, len(idx))
+	for i, j := range idx {
+		todo[i] = entries[j]
 	}
 	counts := &fnspec.PartCounts{Total: len(todo)}
 	out.Parts = counts
@@ -232,15 +235,45 @@ func (h *Handler) runParts(ctx context.Context, req fnspec.Request, out *fnspec.
 		}
 		counts.Ran++
 	}
-	if first != nil {
-		var e *Error
-		kind := kindOf(first)
-		if errors.As(first, &e) {
-			kind = e.Kind
+	return partsFailed(counts, first)
+}
+
+// pick returns the indexes, among n parts sorted by key, of the parts req
+// names: a batch of the spec's MapBatch, or keys.
+func (h *Handler) pick(req fnspec.Request, n int, key func(int) string) ([]int, error) {
+	var idx []int
+	if req.Batch != nil {
+		i, batches := *req.Batch, h.batches(n)
+		if i >= batches {
+			return nil, &Error{Kind: fnspec.KindBadRequest, Err: fmt.Errorf("batch %d is out of range: input %q has %d parts, %d batches of %d", i, h.spec.Map, n, batches, h.spec.MapBatch)}
 		}
-		return &Error{Kind: kind, Err: fmt.Errorf("%s; the parts that succeeded are staged for the commit", counts.Summary(0))}
+		for j := i * h.spec.MapBatch; j < min((i+1)*h.spec.MapBatch, n); j++ {
+			idx = append(idx, j)
+		}
+		return idx, nil
 	}
-	return nil
+	for _, k := range req.Parts {
+		i, ok := sort.Find(n, func(i int) int { return strings.Compare(k, key(i)) })
+		if !ok {
+			return nil, &Error{Kind: fnspec.KindBadRequest, Err: fmt.Errorf("input %q has no part %q in its current version", h.spec.Map, k)}
+		}
+		idx = append(idx, i)
+	}
+	return idx, nil
+}
+
+// partsFailed returns the failure of an invocation over parts whose first
+// failure was first, or nil if none failed.
+func partsFailed(counts *fnspec.PartCounts, first error) error {
+	if first == nil {
+		return nil
+	}
+	var e *Error
+	kind := kindOf(first)
+	if errors.As(first, &e) {
+		kind = e.Kind
+	}
+	return &Error{Kind: kind, Err: fmt.Errorf("%s; the parts that succeeded are kept for the commit", counts.Summary(0))}
 }
 
 // commit commits the parts the run staged as the outputs' new versions: a
