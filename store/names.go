@@ -69,14 +69,15 @@ func LayoutName(pipeline string) string {
 }
 
 // PartStagingName is where run runID's task stages part key of
-// partitioned output dataset: a folder beside StagingName, which holds
-// the part list.
+// partitioned output dataset.
 func PartStagingName(runID, task, dataset, key string) string {
 	return path.Join(PartStagingPrefix(runID, task, dataset), key)
 }
 
-// PartStagingPrefix is the folder under which run runID's task stages
-// the parts of partitioned output dataset.
+// PartStagingPrefix is the folder under which run runID's task stages the
+// parts of partitioned output dataset. The run comes after the task and
+// the dataset, so that PartStagingPrefix("", task, dataset) is a prefix
+// of every run's, which a grant can name.
 func PartStagingPrefix(runID, task, dataset string) string {
-	return path.Join("staging", runID, task, dataset+".parts")
+	return path.Join("staging", task, dataset+".parts", runID)
 }

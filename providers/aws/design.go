@@ -106,7 +106,7 @@ func (t target) Design(d *compile.Deployment, report plan.Report) *deployment {
 		td := taskDecl{
 			Task:             task,
 			RoleLogical:      roleRule.Name(d.Prefix, task.Name),
-			Policy:           taskPolicy(task.Task, isSource(d.Flow)),
+			Policy:           taskPolicy(task.Task, d.Pipeline, task.Retire),
 			Arch:             t.opts.Arch,
 			LogRetentionDays: t.opts.Defaults.LogRetentionDays,
 		}
@@ -123,9 +123,6 @@ func (t target) Design(d *compile.Deployment, report plan.Report) *deployment {
 					s, joinInts(logRetentionDays))
 			}
 			td.LogRetentionDays = n
-		}
-		if d.StateLogical != "" {
-			td.Policy = storeTaskPolicy(task.Task, d.Pipeline, task.Retire)
 		}
 		checkFunction(td, errorf)
 		checkMap(td, report(glacier.Warning, "task", task.Name))
@@ -145,14 +142,6 @@ func (t target) Design(d *compile.Deployment, report plan.Report) *deployment {
 	dep.DefinitionBuckets = mapped(dep.Tasks)
 	dep.StateMachinePolicy = stateMachinePolicy(dep.Tasks)
 	return dep
-}
-
-// isSource reports whether a dataset of fl is a source.
-func isSource(fl *plan.Flow) func(string) bool {
-	return func(name string) bool {
-		d, ok := fl.Dataset(name)
-		return ok && d.Source != ""
-	}
 }
 
 // resolve fills in the defaults of AWS's own options; compile.Run

@@ -3,7 +3,6 @@ package aws
 import (
 	"slices"
 
-	"github.com/glacier-pipeline/glacier/internal/fnspec"
 	"github.com/glacier-pipeline/glacier/providers/internal/plan"
 	"github.com/glacier-pipeline/glacier/store"
 )
@@ -17,14 +16,12 @@ type iamStatement struct {
 	Actions []string
 	// Objects are datasets whose object the statement covers.
 	Objects []string
-	// Keys are objects of datasets' buckets by key, where a trailing '*'
-	// matches any rest: the parts of partitioned datasets.
+	// Keys are objects of datasets' buckets by key, where a '*' matches
+	// any run of characters: versions, staging names.
 	Keys []objectKey
 	// Buckets are datasets whose bucket itself the statement covers, for
-	// listing it; Prefixes, if any, are the only key prefixes a listing
-	// may ask for (the s3:prefix condition).
-	Buckets  []string
-	Prefixes []string
+	// listing it.
+	Buckets []string
 	// State are keys (patterns) in the store's state bucket, and
 	// StateBucket the state bucket itself, for listing it.
 	State       []string
@@ -45,65 +42,18 @@ type objectKey struct {
 	Dataset, Key string
 }
 
-// Key patterns of a partitioned dataset's parts (fnspec.SourcePartObject
-// and fnspec.RunPartObject with a wildcard).
-func sourceParts(d string) objectKey { return objectKey{d, fnspec.SourcePartObject(d, "*")} }
-func runParts(d string) objectKey    { return objectKey{d, fnspec.RunPrefix(d, "*")} }
-
-// taskPolicy is the policy of t's role, derived from its data flow:
-// s3:GetObject on its inputs' objects, s3:PutObject on its outputs'
-// objects, and writing its own logs. A partitioned input's parts are read
-// where they live (a source's under <input>.source/, a task's under
-// <input>.runs/); a partitioned output's parts are written under
-// <output>.runs/, and a map task's commit lists them there, so it may
-// list its outputs' buckets under those prefixes only. Nothing else, so
-// S3 answers a read of a missing object with 403. source reports whether
-// a dataset is a source.
-func taskPolicy(t plan.Task, source func(string) bool) []iamStatement {
-	parted := func(d string) bool { return slices.Contains(t.Partitioned, d) }
-	var out []iamStatement
-	if len(t.Reads) > 0 {
-		read := iamStatement{Sid: "ReadInputs", Actions: []string{"s3:GetObject"}, Objects: t.Reads}
-		for _, d := range t.Reads {
-			switch {
-			case !parted(d):
-			case source(d):
-				read.Keys = append(read.Keys, sourceParts(d))
-			default:
-				read.Keys = append(read.Keys, runParts(d))
-			}
-		}
-		out = append(out, read)
-	}
-	write := iamStatement{Sid: "WriteOutputs", Actions: []string{"s3:PutObject"}, Objects: t.Writes}
-	for _, d := range t.Writes {
-		if parted(d) {
-			write.Keys = append(write.Keys, runParts(d))
-		}
-	}
-	out = append(out, write)
-	if t.Map != "" {
-		list := iamStatement{Sid: "ListStagedParts", Actions: []string{"s3:ListBucket"}, Buckets: t.Writes}
-		for _, d := range t.Writes {
-			list.Prefixes = append(list.Prefixes, runParts(d).Key)
-		}
-		out = append(out, list)
-	}
-	return append(out, iamStatement{Sid: "WriteOwnLogs", Actions: []string{"logs:CreateLogStream", "logs:PutLogEvents"}, OwnLogs: true})
-}
-
-// storeTaskPolicy is the policy of t's role when the deployment keeps a
-// store (docs/store.md), derived from its data flow as taskPolicy is: it
-// reads its inputs' versions and the refs (or source records) that name
-// them; stages its outputs under its own staging names, adds them as
-// versions and updates their stable names; and reads and writes its own
+// taskPolicy is the policy of t's role, derived from its data flow over
+// the store (docs/store.md): it reads its inputs' versions and the refs
+// (or source records) that name them; stages its outputs under its own
+// staging names (a partitioned output's parts in a folder of their own),
+// adds them as versions and updates their stable names; and reads and writes its own
 // memo entries, ref and run records, nothing of another task's. It may
 // list the state bucket and its outputs' buckets, so that S3 answers a
 // missing memo entry, ref or version with 404 rather than 403: listing
 // shows names (digests, task names, run IDs), never contents. For each
 // output in retire, it may also move a replaced version to its retired
 // name and bring one back (store.Retire, store.Revive).
-func storeTaskPolicy(t plan.Task, pipeline string, retire []string) []iamStatement {
+func taskPolicy(t plan.Task, pipeline string, retire []string) []iamStatement {
 	var out []iamStatement
 	if len(t.Reads) > 0 {
 		read := iamStatement{Sid: "ReadInputs", Actions: []string{"s3:GetObject"}}
@@ -124,6 +74,9 @@ func storeTaskPolicy(t plan.Task, pipeline string, retire []string) []iamStateme
 	versions := iamStatement{Sid: "AddOutputVersions", Actions: []string{"s3:PutObject", "s3:GetObject"}}
 	for _, d := range t.Writes {
 		stage.Keys = append(stage.Keys, objectKey{d, store.StagingName("*", t.Name, d)})
+		if slices.Contains(t.Partitioned, d) {
+			stage.Keys = append(stage.Keys, objectKey{d, store.PartStagingPrefix("", t.Name, d) + "/*"})
+		}
 		versions.Keys = append(versions.Keys, objectKey{d, store.ObjectsPrefix + "*"})
 	}
 	out = append(out, stage, versions)

@@ -1,7 +1,6 @@
 package aws
 
 import (
-	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -11,55 +10,6 @@ import (
 	"github.com/glacier-pipeline/glacier/providers/internal/compile/compiletest"
 	"github.com/glacier-pipeline/glacier/providers/internal/plan"
 )
-
-// TestTaskPolicy: a task's role may read exactly its inputs' objects (a
-// partitioned input's list and the parts where they live), write exactly
-// its outputs' objects (a partitioned output's list and its runs' parts),
-// list only a map task's own staged parts, and write its own logs.
-func TestTaskPolicy(t *testing.T) {
-	logs := iamStatement{Sid: "WriteOwnLogs", Actions: []string{"logs:CreateLogStream", "logs:PutLogEvents"}, OwnLogs: true}
-	sources := func(names ...string) func(string) bool {
-		return func(d string) bool { return slices.Contains(names, d) }
-	}
-	tests := []struct {
-		name    string
-		task    plan.Task
-		sources func(string) bool
-		want    []iamStatement
-	}{
-		{"reads and writes", plan.Task{Reads: []string{"orders", "customers"}, Writes: []string{"enriched"}}, sources("orders"), []iamStatement{
-			{Sid: "ReadInputs", Actions: []string{"s3:GetObject"}, Objects: []string{"orders", "customers"}},
-			{Sid: "WriteOutputs", Actions: []string{"s3:PutObject"}, Objects: []string{"enriched"}},
-			logs,
-		}},
-		{"no inputs, no read statement", plan.Task{Writes: []string{"a", "b"}}, sources(), []iamStatement{
-			{Sid: "WriteOutputs", Actions: []string{"s3:PutObject"}, Objects: []string{"a", "b"}},
-			logs,
-		}},
-		{"a map task over a source, with a broadcast input", plan.Task{
-			Task:  glacier.Task{Map: "logs"},
-			Reads: []string{"header", "logs"}, Writes: []string{"parsed", "errors"}, Partitioned: []string{"logs", "parsed", "errors"},
-		}, sources("header", "logs"), []iamStatement{
-			{Sid: "ReadInputs", Actions: []string{"s3:GetObject"}, Objects: []string{"header", "logs"},
-				Keys: []objectKey{{"logs", "logs.source/*"}}},
-			{Sid: "WriteOutputs", Actions: []string{"s3:PutObject"}, Objects: []string{"parsed", "errors"},
-				Keys: []objectKey{{"parsed", "parsed.runs/*"}, {"errors", "errors.runs/*"}}},
-			{Sid: "ListStagedParts", Actions: []string{"s3:ListBucket"}, Buckets: []string{"parsed", "errors"},
-				Prefixes: []string{"parsed.runs/*", "errors.runs/*"}},
-			logs,
-		}},
-		{"fan-out and fan-in: a task's partitioned input is read under its runs, no listing", plan.Task{
-			Reads: []string{"parsed"}, Writes: []string{"days"}, Partitioned: []string{"parsed", "days"},
-		}, sources(), []iamStatement{
-			{Sid: "ReadInputs", Actions: []string{"s3:GetObject"}, Objects: []string{"parsed"}, Keys: []objectKey{{"parsed", "parsed.runs/*"}}},
-			{Sid: "WriteOutputs", Actions: []string{"s3:PutObject"}, Objects: []string{"days"}, Keys: []objectKey{{"days", "days.runs/*"}}},
-			logs,
-		}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) { assert.Equal(t, tt.want, taskPolicy(tt.task, tt.sources)) })
-	}
-}
 
 // TestStateMachinePolicy: the state machine may invoke exactly the
 // pipeline's functions; log delivery takes "*" and nothing else does.
@@ -76,15 +26,15 @@ func TestStateMachinePolicy(t *testing.T) {
 	// Every task's role is its own policy; examples/etl keeps a store.
 	require.NotEmpty(t, dep.StateLogical)
 	for _, td := range dep.Tasks {
-		assert.Equal(t, storeTaskPolicy(td.Task.Task, "etl", td.Retire), td.Policy, td.Name)
+		assert.Equal(t, taskPolicy(td.Task.Task, "etl", td.Retire), td.Policy, td.Name)
 	}
-	// examples/logs, with partitioned datasets, keeps none yet.
+	// So does examples/logs, with partitioned datasets.
 	ml := logsExample(t)
 	dl, probs := designFor(t, ml.Pipeline, Options{Dir: ml.Dir})
 	require.NoError(t, probs.Err())
-	assert.Empty(t, dl.StateLogical)
+	assert.NotEmpty(t, dl.StateLogical)
 	for _, td := range dl.Tasks {
-		assert.Equal(t, taskPolicy(td.Task.Task, isSource(dl.Flow)), td.Policy, td.Name)
+		assert.Equal(t, taskPolicy(td.Task.Task, "logs", td.Retire), td.Policy, td.Name)
 	}
 }
 
@@ -110,16 +60,26 @@ func TestStoreTaskPolicy(t *testing.T) {
 			State: []string{"memo/enrich/*", "pipelines/p/tasks/enrich.json", "runs/*/tasks/enrich.json"}},
 		{Sid: "ListStore", Actions: []string{"s3:ListBucket"}, Buckets: []string{"enriched", "rejects"}, StateBucket: true},
 		{Sid: "WriteOwnLogs", Actions: []string{"logs:CreateLogStream", "logs:PutLogEvents"}, OwnLogs: true},
-	}, storeTaskPolicy(task, "p", nil))
+	}, taskPolicy(task, "p", nil))
 
 	// An output with retention_days has its replaced versions retired:
 	// moved under retired/ (and brought back), deleted from objects/.
-	policy := storeTaskPolicy(task, "p", []string{"rejects"})
+	policy := taskPolicy(task, "p", []string{"rejects"})
 	assert.Equal(t, []iamStatement{
 		{Sid: "RetireReplacedVersions", Actions: []string{"s3:PutObject", "s3:GetObject"}, Keys: []objectKey{{"rejects", "retired/*"}}},
 		{Sid: "DeleteReplacedVersions", Actions: []string{"s3:DeleteObject"}, Keys: []objectKey{{"rejects", "objects/*"}}},
 	}, policy[4:6])
 	assert.Len(t, policy, 10)
+
+	// A partitioned output's parts are staged in a folder of their own,
+	// whatever the run; nothing is listed for a map task's commit, which
+	// finds its parts in its memo entries.
+	mapTask := plan.Task{Task: glacier.Task{Name: "parse", Map: "logs"}, Reads: []string{"logs"}, Writes: []string{"parsed"},
+		Partitioned: []string{"logs", "parsed"}}
+	policy = taskPolicy(mapTask, "p", nil)
+	assert.Equal(t, iamStatement{Sid: "StageOutputs", Actions: []string{"s3:PutObject", "s3:GetObject", "s3:DeleteObject"},
+		Keys: []objectKey{{"parsed", "staging/*/parse/parsed"}, {"parsed", "staging/parse/parsed.parts/*"}}}, policy[2])
+	assert.Equal(t, iamStatement{Sid: "ListStore", Actions: []string{"s3:ListBucket"}, Buckets: []string{"parsed"}, StateBucket: true}, policy[6])
 }
 
 // deliverLogs checks that s is the log delivery statement and returns it.

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"maps"
 	"os"
-	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -27,9 +26,10 @@ import (
 	"github.com/glacier-pipeline/glacier/internal/testutil/fakes3"
 	"github.com/glacier-pipeline/glacier/internal/testutil/lambdarie"
 	"github.com/glacier-pipeline/glacier/internal/testutil/wasmbuild"
-	"github.com/glacier-pipeline/glacier/internal/testutil/ziptest"
 	"github.com/glacier-pipeline/glacier/providers/aws/internal/sfntest"
+	"github.com/glacier-pipeline/glacier/providers/internal/compile/compiletest"
 	"github.com/glacier-pipeline/glacier/providers/local"
+	"github.com/glacier-pipeline/glacier/store"
 )
 
 // Sizes of the partitioned pipeline, as providers/local's
@@ -99,13 +99,22 @@ func wantReport(t *testing.T, data map[string]string) string {
 // TestMapEndToEnd runs the 2,000-file partitioned pipeline as deployed:
 // compiled for AWS, its state machine run by aws-local-stepfunctions with
 // each Distributed Map inlined (sfntest.Inline), every Task state invoking
-// the task's own zip under the Lambda emulator, the datasets in gofakes3
-// seeded as the program would. The outputs must equal, byte for byte and
-// part by part, those glacier run gives for the same project, and the
-// report a computation made here. Then 101 poisoned parts (over parse's
-// 5% of 2,000) fail the execution at the commit and nothing new is
-// committed; one poisoned part is left out of the commit, and the rest
-// follows.
+// the task's own zip under the Lambda emulator, the datasets and the
+// store's state in gofakes3, seeded as the program would.
+//
+//  1. The outputs equal, byte for byte and part by part, those glacier
+//     run gives for the same project, the report a computation made here,
+//     and every cache key glacier run's.
+//  2. An unchanged execution runs no part and no task: all cached.
+//  3. One file changed, one added, one deleted, deployed again: each map
+//     task runs exactly the parts glacier run runs over the same change,
+//     and the outputs follow.
+//  4. 101 poisoned parts (over parse's 5% of 2,000) fail the execution at
+//     the commit, and nothing new is committed.
+//  5. One poisoned part: left out of the commit, the rest follows; the
+//     other 100 are found in the memo.
+//  6. The file fixed with new lines, only its part runs, and the outputs
+//     are glacier run's again.
 func TestMapEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("maps 2,000 parts under the Lambda emulator; run without -short")
@@ -113,66 +122,85 @@ func TestMapEndToEnd(t *testing.T) {
 	node := sfntest.Find(t)
 	ctx := context.Background()
 	p, dir, data := partsPipeline(t)
-	mods, err := build.Modules(ctx, p, build.Options{Dir: dir})
+	built, err := build.Modules(ctx, p, build.Options{Dir: dir})
 	require.NoError(t, err)
+	mods := map[string]build.Module{}
+	for _, m := range built {
+		mods[m.Task] = m
+	}
+	write := func(key, text string) {
+		t.Helper()
+		require.NoError(t, os.WriteFile(filepath.Join(dir, "data", "logs", filepath.FromSlash(key)), []byte(text), 0o644))
+	}
 
-	// glacier run's outputs.
-	start := time.Now()
-	_, err = p.Run(ctx, local.New(local.Options{Dir: dir, Modules: mods, Parallel: 2, Backoff: time.Millisecond}))
+	// glacier run over the project as it stands: the parts each map task
+	// ran, by task.
+	localStore, err := local.OpenStore(dir)
 	require.NoError(t, err)
-	store, err := local.OpenStore(dir)
-	require.NoError(t, err)
+	localRun := func() map[string]*fnspec.PartCounts {
+		t.Helper()
+		start := time.Now()
+		rep, err := p.Run(ctx, local.New(local.Options{Dir: dir, Modules: built, Parallel: 2, Backoff: time.Millisecond}))
+		require.NoError(t, err)
+		t.Logf("glacier run: %v", time.Since(start).Round(time.Millisecond))
+		rec, err := localStore.Run(rep.RunID)
+		require.NoError(t, err)
+		counts := map[string]*fnspec.PartCounts{}
+		for _, tr := range rec.Tasks {
+			if tr.Parts != nil {
+				c := *tr.Parts
+				counts[tr.Task] = &c
+			}
+		}
+		return counts
+	}
 	localParts := func(dataset string) map[string]string {
-		parts, err := store.PartsOf(p, dataset)
+		t.Helper()
+		parts, err := localStore.PartsOf(p, dataset)
 		require.NoError(t, err)
 		out := map[string]string{}
 		for _, part := range parts {
-			b, err := os.ReadFile(store.ObjectPath(part.Digest))
+			b, err := os.ReadFile(localStore.ObjectPath(part.Digest))
 			require.NoError(t, err)
 			out[part.Key] = string(b)
 		}
 		return out
 	}
-	t.Logf("glacier run: %v", time.Since(start).Round(time.Millisecond))
-	localReport, err := store.Read(p, "report")
+	localRun()
+	localReport, err := localStore.Read(p, "report")
 	require.NoError(t, err)
 	require.Equal(t, wantReport(t, data), string(localReport))
 
-	// The same project compiled for AWS.
-	opts := x86Opts
-	opts.Dir, opts.Out, opts.CacheDir = dir, filepath.Join(t.TempDir(), "out"), filepath.Join(modDir, "cache")
-	opts.Modules = map[string]build.Module{}
-	for _, m := range mods {
-		opts.Modules[m.Task] = m
+	// The same project compiled for AWS, and compiled again after each
+	// change, as a redeployment does.
+	compile := func() (string, *deployment) {
+		t.Helper()
+		opts := x86Opts
+		opts.Dir, opts.Out, opts.CacheDir, opts.Modules = dir, filepath.Join(t.TempDir(), "out"), filepath.Join(modDir, "cache"), mods
+		start := time.Now()
+		_, err := p.Compile(ctx, New(opts))
+		require.NoError(t, err)
+		t.Logf("glacier compile: %v", time.Since(start).Round(time.Millisecond))
+		dep, probs := designFor(t, p, opts)
+		require.NoError(t, probs.Err())
+		return opts.Out, dep
 	}
-	out := opts.Out
-	start = time.Now()
-	_, err = p.Compile(ctx, New(opts))
-	require.NoError(t, err)
-	t.Logf("glacier compile: %v", time.Since(start).Round(time.Millisecond))
-	dep, probs := designFor(t, p, opts)
-	require.NoError(t, probs.Err())
+	out, dep := compile()
+	require.NotEmpty(t, dep.StateLogical, "a partitioned pipeline keeps a store")
 
-	// The buckets and source objects the program would create.
 	s3 := fakes3.Start(t)
 	bucket := map[string]string{}
 	for _, d := range dep.Datasets {
 		bucket[d.Name] = d.Logical + "-e2e"
 		s3.CreateBucket(t, bucket[d.Name])
-		switch {
-		case d.PartListFile() != "":
-			list := []byte(read(t, out, d.PartListFile()))
-			entries, err := fnspec.DecodeParts(list)
-			require.NoError(t, err)
-			require.Len(t, entries, mapFiles)
-			for _, e := range entries {
-				s3.PutObject(t, bucket[d.Name], e.Object, []byte(read(t, out, path.Join(d.SourceFile(), e.Key))))
-			}
-			s3.PutObject(t, bucket[d.Name], d.Name, list)
-		case d.Source != "":
-			s3.PutObject(t, bucket[d.Name], d.Name, []byte(read(t, out, d.SourceFile())))
-		}
 	}
+	state := dep.StateLogical + "-e2e"
+	s3.CreateBucket(t, state)
+	deploy := func(out string, dep *deployment) {
+		t.Helper()
+		compiletest.Upload(t, s3, dep.Deployment, out, "s3", state, func(d string) string { return bucket[d] }, mods)
+	}
+	deploy(out, dep)
 	// The definition with the buckets' names, as the program gives it.
 	def := read(t, out, "statemachine.asl.json")
 	for _, d := range dep.DefinitionBuckets {
@@ -180,35 +208,25 @@ func TestMapEndToEnd(t *testing.T) {
 	}
 	defPath := filepath.Join(t.TempDir(), "statemachine.asl.json")
 	require.NoError(t, os.WriteFile(defPath, []byte(def), 0o644))
-
-	// One emulator per function, with the environment the program gives it.
-	functions := map[string]*lambdarie.Function{} // by function name
-	task := map[string]string{}                   // function name -> task
+	functions := startFunctions(t, dep, out, bucket, state, func(string) map[string]string { return s3.Env() })
+	task := map[string]string{} // function name -> task
 	for _, td := range dep.Tasks {
-		urls := map[string]string{}
-		for _, d := range td.Touches() {
-			urls[d] = "s3://" + bucket[d] + "/" + d
-		}
-		envJSON, err := json.Marshal(urls)
-		require.NoError(t, err)
-		env := s3.Env()
-		env[fnspec.DatasetsEnv] = string(envJSON)
-		functions[td.FunctionName] = lambdarie.Start(t, lambdarie.Options{
-			BootstrapDir: ziptest.Extract(t, []byte(read(t, out, td.Artifact))),
-			Env:          env,
-			Timeout:      time.Duration(td.Limits.TimeoutSecs) * time.Second,
-			MemoryMiB:    td.FunctionMemoryMiB,
-		})
 		task[td.FunctionName] = td.Name
 	}
 
-	// run runs the state machine as execution name and returns how it
-	// ended, how often each state invoked its function, and the commits'
-	// responses by task.
-	run := func(name string) (*sfntest.Result, map[string]int, map[string]fnspec.Response) {
+	// execution is how a run of the state machine ended: how often each
+	// state invoked its function, the parts the map tasks' invocations
+	// ran, and each task's last response (a map task's commit's).
+	type execution struct {
+		*sfntest.Result
+		calls     map[string]int
+		partsRan  map[string]int
+		responses map[string]fnspec.Response
+	}
+	run := func(name string) execution {
 		t.Helper()
 		var mu sync.Mutex
-		calls, commits := map[string]int{}, map[string]fnspec.Response{}
+		x := execution{calls: map[string]int{}, partsRan: map[string]int{}, responses: map[string]fnspec.Response{}}
 		handler := func(ctx context.Context, state string, input json.RawMessage) (json.RawMessage, error) {
 			var tn string
 			body, resp, err := invokeTaskState(ctx, input, func(fn string) (*lambdarie.Function, error) {
@@ -217,9 +235,9 @@ func TestMapEndToEnd(t *testing.T) {
 					return nil, errors.New("state " + state + " invokes function " + fn)
 				}
 				mu.Lock()
-				calls[state]++
+				x.calls[state]++
 				mu.Unlock()
-				return functions[fn], nil
+				return functions[tn], nil
 			})
 			if err != nil {
 				return nil, err
@@ -227,10 +245,12 @@ func TestMapEndToEnd(t *testing.T) {
 			if resp.RunID != name {
 				return nil, fmt.Errorf("state %s ran as run %q, not the execution's name %q", state, resp.RunID, name)
 			}
-			if state == commitStateName(tn) {
-				mu.Lock()
-				commits[tn] = resp
-				mu.Unlock()
+			mu.Lock()
+			defer mu.Unlock()
+			if state == partsStateName(tn) {
+				x.partsRan[tn] += resp.Parts.Ran
+			} else {
+				x.responses[tn] = resp
 			}
 			return body, nil
 		}
@@ -250,10 +270,12 @@ func TestMapEndToEnd(t *testing.T) {
 		start := time.Now()
 		res, err := node.Run(ctx, defPath, sfntest.Options{ExecutionName: name, Handler: handler, S3: read})
 		require.NoError(t, err)
+		x.Result = res
 		t.Logf("execution %s: %s in %v", name, res.Status, time.Since(start).Round(time.Millisecond))
-		return res, calls, commits
+		return x
 	}
-	// parts returns the current parts of a partitioned dataset in S3.
+	// parts returns the current parts of a partitioned dataset in S3, as
+	// its stable name lists them.
 	parts := func(dataset string) map[string]string {
 		t.Helper()
 		list, ok := s3.GetObject(t, bucket[dataset], dataset)
@@ -275,61 +297,141 @@ func TestMapEndToEnd(t *testing.T) {
 		require.True(t, ok, "no object %s", dataset)
 		return string(b)
 	}
+	sameAsLocal := func(step string) {
+		t.Helper()
+		for _, d := range []string{"parsed", "days", "daysums"} {
+			got, want := parts(d), localParts(d)
+			assert.Len(t, got, len(want), "%s: %s", step, d)
+			assert.True(t, maps.Equal(want, got), "%s: the parts of %s in S3 differ from glacier run's", step, d)
+		}
+		want, err := localStore.Read(p, "report")
+		require.NoError(t, err)
+		assert.Equal(t, string(want), object("report"), step)
+	}
+	// sameKeys checks that every task's ref names the cache key glacier
+	// run committed it under.
+	sameKeys := func(step string) {
+		t.Helper()
+		for _, td := range dep.Tasks {
+			lr, ok := localStore.TaskRef(dep.Pipeline, td.Name)
+			require.True(t, ok)
+			b, ok := s3.GetObject(t, state, store.RefName(dep.Pipeline, td.Name))
+			require.True(t, ok, "%s: no ref of %s", step, td.Name)
+			var cr store.Ref
+			require.NoError(t, json.Unmarshal(b, &cr))
+			assert.Equal(t, lr.Key, cr.Key, "%s: %s's cache key is glacier run's", step, td.Name)
+		}
+	}
 	batches := (mapFiles + glacier.DefaultMapBatch - 1) / glacier.DefaultMapBatch
+	everyState := map[string]int{"parse parts": batches, "parse commit": 1, "split": 1, "daysum parts": 1, "daysum commit": 1, "total": 1}
+	keys := slices.Sorted(maps.Keys(data))
 
 	// 1. Every part, byte for byte glacier run's.
-	res, calls, commits := run("e2e-1")
-	require.Equal(t, "SUCCEEDED", res.Status, "%+v", res)
-	assert.Equal(t, map[string]int{"parse parts": batches, "parse commit": 1, "split": 1, "daysum parts": 1, "daysum commit": 1, "total": 1}, calls)
-	assert.Equal(t, &fnspec.PartCounts{Total: mapFiles, Ran: mapFiles}, commits["parse"].Parts)
-	assert.Equal(t, &fnspec.PartCounts{Total: mapDays, Ran: mapDays}, commits["daysum"].Parts)
-	for _, d := range []string{"parsed", "days", "daysums"} {
-		got, want := parts(d), localParts(d)
-		assert.Len(t, got, len(want), d)
-		assert.True(t, maps.Equal(want, got), "%s: the parts in S3 differ from glacier run's", d)
-	}
-	assert.Equal(t, string(localReport), object("report"))
+	x := run("e2e-1")
+	require.Equal(t, "SUCCEEDED", x.Status, "%+v", x.Result)
+	assert.Equal(t, everyState, x.calls)
+	assert.Equal(t, map[string]int{"parse": mapFiles, "daysum": mapDays}, x.partsRan)
+	assert.Equal(t, &fnspec.PartCounts{Total: mapFiles, Ran: mapFiles}, x.responses["parse"].Parts)
+	assert.Equal(t, &fnspec.PartCounts{Total: mapDays, Ran: mapDays}, x.responses["daysum"].Parts)
+	assert.Equal(t, wantReport(t, data), object("report"))
+	sameAsLocal("e2e-1")
+	sameKeys("e2e-1")
 
-	// 2. More poisoned parts than 5% tolerates (101 of 2,000, in every
+	// 2. Unchanged: no part and no task runs.
+	x = run("e2e-2")
+	require.Equal(t, "SUCCEEDED", x.Status, "%+v", x.Result)
+	assert.Equal(t, everyState, x.calls, "the state machine knows nothing of the memo")
+	assert.Equal(t, map[string]int{"parse": 0, "daysum": 0}, x.partsRan, "no guest ran")
+	for tn, resp := range x.responses {
+		assert.Equal(t, "cached", resp.Status, tn)
+	}
+	assert.Equal(t, &fnspec.PartCounts{Total: mapFiles, Cached: mapFiles}, x.responses["parse"].Parts)
+
+	// 3. One file changed, one added, one deleted.
+	changed, deleted, added := keys[7], keys[1234], "new/extra.log"
+	data[changed] = "d03,1000\n"
+	data[added] = "d05,20\nd29,3\n"
+	delete(data, deleted)
+	write(changed, data[changed])
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, "data", "logs", "new"), 0o755))
+	write(added, data[added])
+	require.NoError(t, os.Remove(filepath.Join(dir, "data", "logs", filepath.FromSlash(deleted))))
+	want := localRun()
+	require.Equal(t, 2, want["parse"].Ran, "glacier run reran the changed file and the added one")
+	out, dep = compile()
+	deploy(out, dep)
+	x = run("e2e-3")
+	require.Equal(t, "SUCCEEDED", x.Status, "%+v", x.Result)
+	for _, tn := range []string{"parse", "daysum"} {
+		assert.Equal(t, want[tn], x.responses[tn].Parts, "%s runs the parts glacier run ran", tn)
+		assert.Equal(t, want[tn].Ran, x.partsRan[tn], tn)
+	}
+	assert.Equal(t, wantReport(t, data), object("report"))
+	sameAsLocal("e2e-3")
+	sameKeys("e2e-3")
+
+	// 4. More poisoned parts than 5% tolerates (101 of 2,000, in every
 	// batch): the map runs every batch, and the commit, counting parts,
 	// fails and commits nothing.
-	keys := slices.Sorted(maps.Keys(data))
+	keys = slices.Sorted(maps.Keys(data))
 	var poisoned []string
 	for i := 0; len(poisoned) <= mapFiles*5/100; i += 19 {
 		poisoned = append(poisoned, keys[i])
 	}
 	for _, k := range poisoned {
-		s3.PutObject(t, bucket["logs"], fnspec.SourcePartObject("logs", k), []byte("POISON\n"))
+		write(k, "POISON\n")
 	}
-	lists := map[string]string{}
+	out, dep = compile()
+	deploy(out, dep)
+	before := map[string]string{}
 	for _, d := range []string{"parsed", "days", "daysums", "report"} {
-		lists[d] = object(d)
+		before[d] = object(d)
 	}
-	res, calls, _ = run("e2e-2")
-	assert.Equal(t, "FAILED", res.Status)
-	assert.Equal(t, "Glacier."+string(fnspec.KindTaskFailed), res.Error)
-	assert.Contains(t, res.Cause, fmt.Sprintf("%d of %d parts failed (tolerated: 5%%)", len(poisoned), mapFiles))
-	assert.Equal(t, map[string]int{"parse parts": batches, "parse commit": 1}, calls, "the commit fails; nothing downstream runs")
-	for d, before := range lists {
-		assert.Equal(t, before, object(d), "%s is as it was", d)
+	x = run("e2e-4")
+	assert.Equal(t, "FAILED", x.Status)
+	assert.Equal(t, "Glacier."+string(fnspec.KindTaskFailed), x.Error)
+	assert.Contains(t, x.Cause, fmt.Sprintf("%d of %d parts failed (tolerated: 5%%)", len(poisoned), mapFiles))
+	assert.Equal(t, map[string]int{"parse parts": batches, "parse commit": 1}, x.calls, "the commit fails; nothing downstream runs")
+	assert.Equal(t, map[string]int{"parse": 0}, x.partsRan, "every unpoisoned part is in the memo")
+	for d, b := range before {
+		assert.Equal(t, b, object(d), "%s is as it was", d)
 	}
 
-	// 3. One poison part: within 5%; the commit leaves the part out and
-	// the rest follows.
+	// 5. One poisoned part: within 5%; the commit leaves it out and the
+	// rest follows. The other parts are as in step 3, so in the memo.
 	for _, k := range poisoned[1:] {
-		s3.PutObject(t, bucket["logs"], fnspec.SourcePartObject("logs", k), []byte(data[k]))
+		write(k, data[k])
 	}
-	res, calls, commits = run("e2e-3")
-	require.Equal(t, "SUCCEEDED", res.Status, "%+v", res)
-	assert.Equal(t, map[string]int{"parse parts": batches, "parse commit": 1, "split": 1, "daysum parts": 1, "daysum commit": 1, "total": 1}, calls)
-	c := commits["parse"].Parts
+	out, dep = compile()
+	deploy(out, dep)
+	x = run("e2e-5")
+	require.Equal(t, "SUCCEEDED", x.Status, "%+v", x.Result)
+	assert.Equal(t, everyState, x.calls)
+	c := x.responses["parse"].Parts
 	require.NotNil(t, c)
-	assert.Equal(t, []int{mapFiles, mapFiles - 1, 1}, []int{c.Total, c.Ran, c.Failed})
+	assert.Equal(t, []int{mapFiles, 0, mapFiles - 1, 1}, []int{c.Total, c.Ran, c.Cached, c.Failed})
 	require.Len(t, c.FailedKeys, 1)
 	assert.Equal(t, poisoned[0], c.FailedKeys[0].Key)
 	parsed := parts("parsed")
 	assert.Len(t, parsed, mapFiles-1)
 	assert.NotContains(t, parsed, poisoned[0])
-	delete(data, poisoned[0])
+	without := maps.Clone(data)
+	delete(without, poisoned[0])
+	assert.Equal(t, wantReport(t, without), object("report"))
+
+	// 6. The file fixed, with new lines (its old ones are in the memo):
+	// only its part runs, and the outputs are glacier run's over the same
+	// files.
+	data[poisoned[0]] = "d01,77\n"
+	write(poisoned[0], data[poisoned[0]])
+	out, dep = compile()
+	deploy(out, dep)
+	x = run("e2e-6")
+	require.Equal(t, "SUCCEEDED", x.Status, "%+v", x.Result)
+	assert.Equal(t, 1, x.partsRan["parse"], "only the fixed part runs")
+	assert.Equal(t, &fnspec.PartCounts{Total: mapFiles, Ran: 1, Cached: mapFiles - 1}, x.responses["parse"].Parts)
 	assert.Equal(t, wantReport(t, data), object("report"))
+	localRun()
+	sameAsLocal("e2e-6")
+	sameKeys("e2e-6")
 }

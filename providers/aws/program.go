@@ -65,9 +65,6 @@ func (dep *deployment) Statement(s iamStatement) string {
 	if len(s.Buckets) > 0 {
 		fmt.Fprintf(&b, "Buckets: []*dataset{%s},\n", dep.DatasetVars(s.Buckets))
 	}
-	if len(s.Prefixes) > 0 {
-		fmt.Fprintf(&b, "Prefixes: %#v,\n", s.Prefixes)
-	}
 	if len(s.State) > 0 {
 		fmt.Fprintf(&b, "State: %#v,\n", s.State)
 	}

@@ -2,7 +2,6 @@ package gcp
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/glacier-pipeline/glacier"
@@ -64,11 +63,8 @@ type deployment struct {
 	// source bundles; Pulumi names the bucket from it.
 	Bundles string
 	// WriterRole is the ID of the custom role that lets a task replace
-	// its outputs' objects (see docs/gcp.md); ListerRole, of the one that
-	// lets a map task list the parts its run staged, empty when no task
-	// maps.
+	// its outputs' objects (see docs/gcp.md).
 	WriterRole string
-	ListerRole string
 	// Runtime is Options.Runtime: empty picks the newest runtime that can
 	// build each bundle.
 	Runtime string
@@ -116,9 +112,6 @@ func (t target) Design(d *compile.Deployment, report plan.Report) *deployment {
 		Workflow:   d.OrchestratorName(workflowRule),
 		WriterRole: customRole(d.Prefix, "objectReplacer"),
 	}
-	if slices.ContainsFunc(d.Tasks, func(t *compile.Task) bool { return t.Map != "" }) {
-		dep.ListerRole = customRole(d.Prefix, "runLister")
-	}
 	buckets := names{}
 	for _, ds := range d.Datasets {
 		errorf, warnf := report(glacier.Error, "dataset", ds.Name), report(glacier.Warning, "dataset", ds.Name)
@@ -132,12 +125,9 @@ func (t target) Design(d *compile.Deployment, report plan.Report) *deployment {
 		td := taskDecl{
 			Task:            task,
 			Account:         accounts.unique(serviceAccountRule, d.Prefix, accountBase(d.Prefix, task.Name)),
-			Grants:          taskGrants(task.Task, dep.WriterRole, dep.ListerRole),
+			Grants:          taskGrants(task.Task, d.Pipeline, dep.WriterRole, task.Retire),
 			CallTimeoutSecs: min(task.Limits.TimeoutSecs+callMargin, MaxCallTimeoutSecs),
 			Step:            steps.step(task.Name),
-		}
-		if d.StateLogical != "" {
-			td.Grants = storeTaskGrants(task.Task, d.Pipeline, dep.WriterRole, task.Retire)
 		}
 		td.CPU, _ = CPUFor(task.FunctionMemoryMiB)
 		checkFunction(td, report(glacier.Error, "task", task.Name))

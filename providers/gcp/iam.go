@@ -17,82 +17,24 @@ const (
 // grant is one role a task's service account holds on a dataset's bucket.
 // main.go lists every grant, so a change of permissions shows in its diff.
 type grant struct {
-	// What the grant is for (reads, writes, replaces, lists): its binding
+	// What the grant is for (reads, writes, versions, replaces): its binding
 	// is named <account>-<what>-<dataset>.
 	What    string
 	Dataset string
 	// Role is a predefined role, or the ID of a custom role the program
 	// declares.
 	Role string
-	// Scope limits the grant, by an IAM condition, within the bucket.
-	Scope scope
-	// Keys, if any, limit it instead to these object names, where a '*'
-	// stands for any run of characters (storeTaskGrants).
+	// Keys limit it, by an IAM condition, to these object names, where a
+	// '*' stands for any run of characters.
 	Keys []string
 }
 
-// scope is what an IAM condition limits a grant to within a dataset's
-// bucket. Cloud Storage evaluates a condition per request: on the object's
-// name (resource.name) for an object, and on the listing's prefix
-// (storage.googleapis.com/objectListPrefix) for a listing, whose resource
-// is the bucket. Prefixes of names are as fine as it goes.
-type scope int
-
-const (
-	// bucketScope: the whole bucket, no condition.
-	bucketScope scope = iota
-	// objectScope: the dataset's object alone.
-	objectScope
-	// objectAndRunsScope: the dataset's object and the objects under its
-	// runs' prefix, <dataset>.runs/ (see fnspec.RunPrefix), where a
-	// partitioned dataset's runs stage its parts.
-	objectAndRunsScope
-	// runListingScope: listings of the objects under the runs' prefix.
-	runListingScope
-)
-
-// scopeNames are the scopes as the program names them.
-var scopeNames = map[scope]string{
-	objectScope:        "objectScope",
-	objectAndRunsScope: "objectAndRunsScope",
-	runListingScope:    "runListingScope",
-}
-
 // taskGrants are the roles of t's service account, derived from its data
-// flow: objectViewer on each input's bucket (which lists it too, so a
-// partitioned input's parts can be found); objectCreator on each output's
-// bucket, and writerRole (storage.objects.delete, which replacing an
-// object needs) on the output's object alone, and on a partitioned
-// output's runs' parts, which a retried invocation writes again. A map
-// task's commit lists the parts its run staged, so it holds listerRole
-// (storage.objects.list) on listings of its outputs' runs. Nothing else:
-// no other bucket, no project-wide role.
-func taskGrants(t plan.Task, writerRole, listerRole string) []grant {
-	var out []grant
-	for _, d := range t.Reads {
-		out = append(out, grant{What: "reads", Dataset: d, Role: roleObjectViewer})
-	}
-	for _, d := range t.Writes {
-		replaces := objectScope
-		if slices.Contains(t.Partitioned, d) {
-			replaces = objectAndRunsScope
-		}
-		out = append(out,
-			grant{What: "writes", Dataset: d, Role: roleObjectCreator},
-			grant{What: "replaces", Dataset: d, Role: writerRole, Scope: replaces})
-		if t.Map != "" {
-			out = append(out, grant{What: "lists", Dataset: d, Role: listerRole, Scope: runListingScope})
-		}
-	}
-	return out
-}
-
-// storeTaskGrants are the roles of t's service account when the
-// deployment keeps a store (docs/store.md), derived from its data flow as
-// taskGrants are, each limited by an IAM condition to the names it
-// needs: objectViewer on its inputs' versions and on the refs or source
-// records naming them; on each output, objectCreator on its staging
-// names, its versions and its stable name, objectViewer on its staging
+// flow over the store (docs/store.md), each limited by an IAM condition
+// to the names it needs: objectViewer on its inputs' versions and on the
+// refs or source records naming them; on each output, objectCreator on
+// its staging names (a partitioned output's parts in a folder of their
+// own), its versions and its stable name, objectViewer on its staging
 // names and versions (to copy and to look for one), and writerRole where
 // an object is replaced or removed (the stable name, the staged copy); on
 // the state bucket, objectViewer and objectCreator on its own memo
@@ -101,7 +43,7 @@ func taskGrants(t plan.Task, writerRole, listerRole string) []grant {
 // also move a replaced version to its retired name and bring one back
 // (store.Retire, store.Revive): retired names are written, read and
 // replaced as versions are, and versions are removed.
-func storeTaskGrants(t plan.Task, pipeline, writerRole string, retire []string) []grant {
+func taskGrants(t plan.Task, pipeline, writerRole string, retire []string) []grant {
 	var out []grant
 	refs := []string{store.MemoPrefix(t.Name) + "*", store.RefName(pipeline, t.Name)}
 	for _, d := range t.Reads {
@@ -115,10 +57,13 @@ func storeTaskGrants(t plan.Task, pipeline, writerRole string, retire []string) 
 		}
 	}
 	for _, d := range t.Writes {
-		staged := store.StagingName("*", t.Name, d)
-		writes := []string{staged, store.ObjectsPrefix + "*", d}
-		versions := []string{staged, store.ObjectsPrefix + "*"}
-		replaces := []string{staged, d}
+		staged := []string{store.StagingName("*", t.Name, d)}
+		if slices.Contains(t.Partitioned, d) {
+			staged = append(staged, store.PartStagingPrefix("", t.Name, d)+"/*")
+		}
+		writes := append(slices.Clone(staged), store.ObjectsPrefix+"*", d)
+		versions := append(slices.Clone(staged), store.ObjectsPrefix+"*")
+		replaces := append(slices.Clone(staged), d)
 		if slices.Contains(retire, d) {
 			writes = append(writes, store.RetiredPrefix+"*")
 			versions = append(versions, store.RetiredPrefix+"*")

@@ -1,9 +1,8 @@
 package gcp
 
 import (
+	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -24,6 +23,7 @@ import (
 	"github.com/glacier-pipeline/glacier/internal/testutil/fakegcs"
 	"github.com/glacier-pipeline/glacier/internal/testutil/wasmbuild"
 	"github.com/glacier-pipeline/glacier/providers/gcp/internal/gcftest"
+	"github.com/glacier-pipeline/glacier/providers/internal/compile/compiletest"
 	"github.com/glacier-pipeline/glacier/providers/local"
 )
 
@@ -121,77 +121,77 @@ func (pr *mapProject) runLocally(t *testing.T) map[string]map[string]string {
 	return out
 }
 
-// cloud is a deployment of a mapProject on this machine: a bucket per
-// dataset on a fake Cloud Storage, seeded as the program seeds it, and
-// each task's bundle served by the Functions Framework.
-type cloud struct {
-	srv     *fakegcs.Server
-	buckets map[string]string // dataset → bucket
-	fns     map[string]*gcftest.Function
-	out     string // the compiled project
+// write makes key's file of the logs source hold text, in the project
+// and in pr.data.
+func (pr *mapProject) write(t *testing.T, key, text string) {
+	t.Helper()
+	pr.data[key] = text
+	require.NoError(t, os.WriteFile(filepath.Join(pr.dir, "data", "logs", filepath.FromSlash(key)), []byte(text), 0o644))
 }
+
+// cloud is a deployment of a mapProject on this machine: a bucket per
+// dataset and the store's state bucket on a fake Cloud Storage, seeded as
+// the program seeds them, and each task's bundle served by the Functions
+// Framework.
+type cloud struct {
+	srv *fakegcs.Server
+	fns map[string]*gcftest.Function
+	out string // the compiled project
+}
+
+// mapState is the state bucket of a deployed mapProject.
+const mapState = "e2e-glacier-state"
 
 // bucketFor names the bucket of a dataset in the fake Cloud Storage.
 func bucketFor(dataset string) string { return "e2e-" + strings.ReplaceAll(dataset, "_", "-") }
 
-// compileMap compiles pr with the real packer into a new directory.
-func compileMap(t *testing.T, pr *mapProject) string {
-	t.Helper()
-	out := t.TempDir()
-	_, err := pr.p.Compile(context.Background(), New(Options{Dir: pr.dir, Out: out, Modules: pr.mods, CacheDir: gcftest.CacheDir()}))
-	require.NoError(t, err)
-	return out
-}
-
-// deploy compiles pr, seeds the buckets with its sources as the program
-// uploads them, and serves each task's bundle.
+// deploy makes the buckets and deploys pr.
 func deploy(t *testing.T, pr *mapProject) *cloud {
 	t.Helper()
-	c := &cloud{srv: fakegcs.Start(t), buckets: map[string]string{}, fns: map[string]*gcftest.Function{}, out: compileMap(t, pr)}
-	urls := map[string]string{}
+	c := &cloud{srv: fakegcs.Start(t), fns: map[string]*gcftest.Function{}}
 	for _, d := range pr.p.Datasets() {
-		c.buckets[d.Name] = bucketFor(d.Name)
-		c.srv.CreateBucket(t, c.buckets[d.Name])
-		urls[d.Name] = "gs://" + c.buckets[d.Name] + "/" + d.Name
+		c.srv.CreateBucket(t, bucketFor(d.Name))
 	}
-	// The sources, as uploadParts and uploadSource do.
-	list, err := os.ReadFile(filepath.Join(c.out, "sources", "logs.parts.json"))
-	require.NoError(t, err)
-	entries, err := fnspec.DecodeParts(list)
-	require.NoError(t, err)
-	require.Len(t, entries, len(pr.data))
-	for _, e := range entries {
-		data, err := os.ReadFile(filepath.Join(c.out, "sources", "logs", filepath.FromSlash(e.Key)))
-		require.NoError(t, err)
-		c.srv.PutObject(t, c.buckets["logs"], e.Object, data)
-	}
-	c.srv.PutObject(t, c.buckets["logs"], "logs", list)
-	header, err := os.ReadFile(filepath.Join(c.out, "sources", "header", "header"))
-	require.NoError(t, err)
-	c.srv.PutObject(t, c.buckets["header"], "header", header)
-
-	for _, task := range pr.p.Tasks() {
-		c.serve(t, task, urls)
-	}
-	for name, f := range c.fns {
-		require.NoError(t, f.WaitReady(2*time.Minute), "function %s:\n%s", name, f.Output())
-	}
+	c.srv.CreateBucket(t, mapState)
+	c.redeploy(t, pr)
 	return c
 }
 
-// serve builds task's bundle from the compiled project and launches it
-// with the environment the program gives its function.
-func (c *cloud) serve(t *testing.T, task glacier.Task, urls map[string]string) {
+// redeploy compiles pr with the real packer, seeds the buckets with its
+// sources as the program uploads them, and serves each task's bundle
+// that changed, as pulumi up after a change does.
+func (c *cloud) redeploy(t *testing.T, pr *mapProject) {
 	t.Helper()
-	zb, err := os.ReadFile(filepath.Join(c.out, "bundles", task.Name+".zip"))
+	opts := Options{Dir: pr.dir, Out: t.TempDir(), Modules: pr.mods, CacheDir: gcftest.CacheDir()}
+	_, err := pr.p.Compile(context.Background(), New(opts))
 	require.NoError(t, err)
-	if f := c.fns[task.Name]; f != nil {
-		f.Stop()
+	dep, probs := designFor(t, pr.p, opts)
+	require.NoError(t, probs.Err())
+	compiletest.Upload(t, c.srv, dep.Deployment, opts.Out, "gs", mapState, bucketFor, pr.mods)
+	urls := map[string]string{}
+	for _, d := range dep.Datasets {
+		urls[d.Name] = "gs://" + bucketFor(d.Name) + "/" + d.Name
 	}
-	c.fns[task.Name] = gcftest.Launch(t, gcftest.Build(t, task.Name, zb), map[string]string{
-		"STORAGE_EMULATOR_HOST": c.srv.Host,
-		fnspec.DatasetsEnv:      gcftest.DatasetsEnv(t, urls, append(slices.Clone(task.Inputs), task.Outputs...)...),
-	})
+	before := c.out
+	c.out = opts.Out
+	for _, task := range dep.Tasks {
+		zb, err := os.ReadFile(filepath.Join(c.out, task.Artifact))
+		require.NoError(t, err)
+		if before != "" {
+			old, err := os.ReadFile(filepath.Join(before, task.Artifact))
+			require.NoError(t, err)
+			if bytes.Equal(old, zb) {
+				continue
+			}
+			c.fns[task.Name].Stop()
+		}
+		c.fns[task.Name] = gcftest.Launch(t, gcftest.Build(t, task.Name, zb), map[string]string{
+			"STORAGE_EMULATOR_HOST": c.srv.Host,
+			fnspec.DatasetsEnv:      gcftest.DatasetsEnv(t, urls, task.Touches()...),
+			fnspec.StateEnv:         "gs://" + mapState,
+		})
+		require.NoError(t, c.fns[task.Name].WaitReady(2*time.Minute), "function %s:\n%s", task.Name, c.fns[task.Name].Output())
+	}
 }
 
 // run walks the compiled workflow with the functions' URLs in its
@@ -212,23 +212,23 @@ func (c *cloud) run(t *testing.T, runID string) (*walker, any, error) {
 }
 
 // outputs reads every output as the cloud holds it: a partitioned one's
-// parts through its part list, the report under "".
+// parts through the list at its stable name, the report under "".
 func (c *cloud) outputs(t *testing.T) map[string]map[string]string {
 	t.Helper()
 	out := map[string]map[string]string{}
 	for _, d := range []string{"parsed", "days", "daysums"} {
-		list, ok := c.srv.GetObject(t, c.buckets[d], d)
+		list, ok := c.srv.GetObject(t, bucketFor(d), d)
 		require.True(t, ok, "dataset %s has no part list", d)
 		entries, err := fnspec.DecodeParts(list)
 		require.NoError(t, err)
 		out[d] = map[string]string{}
 		for _, e := range entries {
-			data, ok := c.srv.GetObject(t, c.buckets[d], e.Object)
+			data, ok := c.srv.GetObject(t, bucketFor(d), e.Object)
 			require.True(t, ok, "dataset %s: part %s's object %s is missing", d, e.Key, e.Object)
 			out[d][e.Key] = string(data)
 		}
 	}
-	report, ok := c.srv.GetObject(t, c.buckets["report"], "report")
+	report, ok := c.srv.GetObject(t, bucketFor("report"), "report")
 	require.True(t, ok)
 	out["report"] = map[string]string{"": string(report)}
 	return out
@@ -239,28 +239,10 @@ func (c *cloud) lists(t *testing.T) map[string]string {
 	t.Helper()
 	out := map[string]string{}
 	for _, d := range []string{"parsed", "days", "daysums", "report"} {
-		data, _ := c.srv.GetObject(t, c.buckets[d], d)
+		data, _ := c.srv.GetObject(t, bucketFor(d), d)
 		out[d] = string(data)
 	}
 	return out
-}
-
-// putPart redeploys part key of the logs source with data: the part's
-// object and a new part list, as a deployment after the file changed.
-func (c *cloud) putPart(t *testing.T, key, data string) {
-	t.Helper()
-	list, ok := c.srv.GetObject(t, c.buckets["logs"], "logs")
-	require.True(t, ok)
-	entries, err := fnspec.DecodeParts(list)
-	require.NoError(t, err)
-	i := slices.IndexFunc(entries, func(e fnspec.PartEntry) bool { return e.Key == key })
-	require.GreaterOrEqual(t, i, 0, "no part %s", key)
-	sum := sha256.Sum256([]byte(data))
-	entries[i].Size, entries[i].SHA256 = int64(len(data)), hex.EncodeToString(sum[:])
-	c.srv.PutObject(t, c.buckets["logs"], entries[i].Object, []byte(data))
-	list, err = fnspec.EncodeParts(entries)
-	require.NoError(t, err)
-	c.srv.PutObject(t, c.buckets["logs"], "logs", list)
 }
 
 // calls counts the workflow's calls by task and kind (run, plan, batch
@@ -301,9 +283,10 @@ func wantCalls(parseBatches, daysumBatches int) map[string]int {
 // Storage, called in the order of the compiled workflow, which a walker
 // runs step by step (plan, the parallel loop of batches, commit). The
 // outputs are byte for byte glacier run's, and the report is what the
-// files add up to. Then a poison part: the run fails and commits nothing;
-// with tolerated_failures, the commit leaves the part out, as glacier run
-// does.
+// files add up to. An unchanged execution runs no part. Then a poison
+// part: the run fails and commits nothing; with tolerated_failures, the
+// commit leaves the part out, as glacier run does, and every other part
+// is found in the memo; fixed, the part runs alone.
 func TestMapEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and serves four Cloud Functions bundles and runs 2,000 parts; run without -short")
@@ -312,10 +295,16 @@ func TestMapEndToEnd(t *testing.T) {
 	concat := wasmbuild.Build(t, "../../testdata/wasm/concat")
 	partsum := wasmbuild.Build(t, "../../testdata/wasm/partsum")
 	data := daylogs.Files(mapFiles, mapDays)
-	pr := newMapProject(t, concat, partsum, data, 0)
+	pr := newMapProject(t, concat, partsum, maps.Clone(data), 0)
 	start := time.Now()
 	c := deploy(t, pr)
 	t.Logf("compiled, seeded and served four bundles in %v", time.Since(start).Round(time.Millisecond))
+	counts := func(ret any, task string) any {
+		return withoutKeys(ret.(map[string]any)[task].(map[string]any)["parts"])
+	}
+	parts := func(total, ran, cached, failed int) any {
+		return map[string]any{"total": float64(total), "ran": float64(ran), "cached": float64(cached), "failed": float64(failed)}
+	}
 
 	start = time.Now()
 	w, ret, err := c.run(t, "e2e-1")
@@ -323,9 +312,7 @@ func TestMapEndToEnd(t *testing.T) {
 	t.Logf("2,000 parts through the workflow in %v", time.Since(start).Round(time.Millisecond))
 	parseBatches := (mapFiles + glacier.DefaultMapBatch - 1) / glacier.DefaultMapBatch
 	assert.Equal(t, wantCalls(parseBatches, (mapDays+6)/7), calls(w))
-	results := ret.(map[string]any)
-	assert.Equal(t, map[string]any{"total": float64(mapFiles), "ran": float64(mapFiles), "cached": 0.0, "failed": 0.0},
-		results["parse"].(map[string]any)["parts"], "parse's commit counts its parts")
+	assert.Equal(t, parts(mapFiles, mapFiles, 0, 0), counts(ret, "parse"), "parse's commit counts its parts")
 
 	got := c.outputs(t)
 	assert.Equal(t, pr.want(t), got["report"][""], "the report is what the files add up to")
@@ -337,10 +324,21 @@ func TestMapEndToEnd(t *testing.T) {
 	}
 	assert.Len(t, got["parsed"], mapFiles)
 
+	// Unchanged: the workflow calls as before, and nothing runs.
+	w, ret, err = c.run(t, "e2e-again")
+	require.NoError(t, err, "the workflow failed; functions' output:\n%s", c.output())
+	assert.Equal(t, wantCalls(parseBatches, (mapDays+6)/7), calls(w))
+	assert.Equal(t, parts(mapFiles, 0, mapFiles, 0), counts(ret, "parse"))
+	assert.Equal(t, parts(mapDays, 0, mapDays, 0), counts(ret, "daysum"))
+	for task, r := range ret.(map[string]any) {
+		assert.Equal(t, "cached", r.(map[string]any)["status"], task)
+	}
+
 	// A poison part: the batch holding it fails, so the loop and the
 	// workflow do, before any commit.
 	before := c.lists(t)
-	c.putPart(t, poisonKey, "POISON\n")
+	pr.write(t, poisonKey, "POISON\n")
+	c.redeploy(t, pr)
 	w, _, err = c.run(t, "e2e-2")
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), `part \"`+poisonKey+`\"`)
@@ -350,25 +348,16 @@ func TestMapEndToEnd(t *testing.T) {
 	assert.Equal(t, 1, calls(w)["parse plan"])
 
 	// The same with tolerated_failures: 1% of 2,000 parts may fail. The
-	// commit leaves the part out, and the outputs follow, as glacier
-	// run's do.
-	data[poisonKey] = "POISON\n"
-	tolerant := newMapProject(t, concat, partsum, data, 1)
-	c.out = compileMap(t, tolerant)
-	parse, _ := tolerant.p.Task("parse")
-	urls := map[string]string{}
-	for d, b := range c.buckets {
-		urls[d] = "gs://" + b + "/" + d
-	}
-	c.serve(t, parse, urls)
-	require.NoError(t, c.fns["parse"].WaitReady(2*time.Minute))
+	// commit leaves the part out, the other parts are in the memo, and the
+	// outputs follow, as glacier run's do.
+	tolerant := newMapProject(t, concat, partsum, maps.Clone(pr.data), 1)
+	c.redeploy(t, tolerant)
 	w, ret, err = c.run(t, "e2e-3")
 	require.NoError(t, err, "one failed part of 2,000 is within 1%%; functions' output:\n%s", c.output())
 	assert.Equal(t, 1, calls(w)["parse commit"])
 	require.Len(t, w.Logs, 1, "the failed batch is logged")
 	assert.Equal(t, "parse", w.Logs[0].(map[string]any)["json"].(map[string]any)["task"])
-	assert.Equal(t, map[string]any{"total": float64(mapFiles), "ran": float64(mapFiles - 1), "cached": 0.0, "failed": 1.0},
-		withoutKeys(ret.(map[string]any)["parse"].(map[string]any)["parts"]))
+	assert.Equal(t, parts(mapFiles, 0, mapFiles-1, 1), counts(ret, "parse"))
 	got = c.outputs(t)
 	assert.NotContains(t, got["parsed"], poisonKey)
 	assert.Len(t, got["parsed"], mapFiles-1)
@@ -377,6 +366,19 @@ func TestMapEndToEnd(t *testing.T) {
 	for _, d := range []string{"parsed", "days", "daysums", "report"} {
 		assert.Equal(t, local[d], got[d], "%s differs from glacier run's with the same tolerance", d)
 	}
+
+	// Fixed with new lines: that part runs alone.
+	tolerant.write(t, poisonKey, "d03,5\n")
+	c.redeploy(t, tolerant)
+	_, ret, err = c.run(t, "e2e-4")
+	require.NoError(t, err, "functions' output:\n%s", c.output())
+	assert.Equal(t, parts(mapFiles, 1, mapFiles-1, 0), counts(ret, "parse"))
+	got = c.outputs(t)
+	local = tolerant.runLocally(t)
+	for _, d := range []string{"parsed", "days", "daysums", "report"} {
+		assert.Equal(t, local[d], got[d], "%s differs from glacier run's", d)
+	}
+	assert.Equal(t, tolerant.want(t), got["report"][""])
 }
 
 // withoutKeys drops the failures' list from a PartCounts as JSON.

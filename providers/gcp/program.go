@@ -3,6 +3,7 @@ package gcp
 import (
 	"embed"
 	"fmt"
+	"slices"
 
 	"github.com/glacier-pipeline/glacier/providers/internal/compile"
 	"github.com/glacier-pipeline/glacier/providers/internal/pulumiproject"
@@ -22,6 +23,11 @@ var tmpl = pulumiproject.ParseTemplates(files, "templates/*.tmpl", nil)
 var mainNames = []string{"pulumi", "definition", "region", "labels", "datasetsEnv", "stateEnv", "stagingPrefix", "retiredPrefix", "main", "program",
 	"ctx", "err", "shared", "workflow", "state"}
 
+// HasMaps reports whether a task maps, for the template.
+func (dep *deployment) HasMaps() bool {
+	return slices.ContainsFunc(dep.Tasks, func(t taskDecl) bool { return t.Map != "" })
+}
+
 // Grant returns g as the program's grant type, a Go composite literal.
 func (dep *deployment) Grant(g grant) string {
 	v := "state"
@@ -29,9 +35,6 @@ func (dep *deployment) Grant(g grant) string {
 		v = dep.DatasetVars([]string{g.Dataset})
 	}
 	s := fmt.Sprintf("{What: %q, Dataset: %s, Role: %q", g.What, v, g.Role)
-	if g.Scope != bucketScope {
-		s += ", Scope: " + scopeNames[g.Scope]
-	}
 	if len(g.Keys) > 0 {
 		s += fmt.Sprintf(", Keys: %#v", g.Keys)
 	}

@@ -15,8 +15,8 @@ func TestGrant(t *testing.T) {
 	}
 	assert.Equal(t, `{What: "reads", Dataset: ordersRaw, Role: "roles/storage.objectViewer"}`,
 		dep.Grant(grant{What: "reads", Dataset: "orders_raw", Role: roleObjectViewer}))
-	assert.Equal(t, `{What: "replaces", Dataset: orders, Role: "glacier_etl_objectReplacer", Scope: objectScope}`,
-		dep.Grant(grant{What: "replaces", Dataset: "orders", Role: dep.WriterRole, Scope: objectScope}))
-	assert.Equal(t, `{What: "lists", Dataset: orders, Role: "glacier_etl_runLister", Scope: runListingScope}`,
-		dep.Grant(grant{What: "lists", Dataset: "orders", Role: "glacier_etl_runLister", Scope: runListingScope}))
+	assert.Equal(t, `{What: "replaces", Dataset: orders, Role: "glacier_etl_objectReplacer", Keys: []string{"staging/*/t/orders", "orders"}}`,
+		dep.Grant(grant{What: "replaces", Dataset: "orders", Role: dep.WriterRole, Keys: []string{"staging/*/t/orders", "orders"}}))
+	assert.Equal(t, `{What: "reads", Dataset: state, Role: "roles/storage.objectViewer", Keys: []string{"memo/t/*"}}`,
+		dep.Grant(grant{What: "reads", Dataset: "glacier-state", Role: roleObjectViewer, Keys: []string{"memo/t/*"}}))
 }

@@ -216,8 +216,9 @@ func uploadSource(ctx *pulumi.Context, d *dataset, file, storageClass string) er
 // named object in its bucket, and then, in the state bucket, the record
 // (the file record) naming it as the source's current version, at
 // recordKey. Changing the file uploads a new version and a new record;
-// the functions find it through the record.
-func recordSource(ctx *pulumi.Context, d *dataset, state *s3.BucketV2, file, object, record, recordKey, storageClass string) error {
+// the functions find it through the record. The version goes up after
+// the resources in after: a part list's parts.
+func recordSource(ctx *pulumi.Context, d *dataset, state *s3.BucketV2, file, object, record, recordKey, storageClass string, after ...pulumi.Resource) error {
 	args := &s3.BucketObjectv2Args{
 		Bucket: d.Bucket.ID(),
 		Key:    pulumi.String(object),
@@ -229,7 +230,7 @@ func recordSource(ctx *pulumi.Context, d *dataset, state *s3.BucketV2, file, obj
 	// The version's resource is named after the dataset, not the digest,
 	// so a new version replaces the old resource; deleting an old version
 	// is the lifecycle's business, so Pulumi leaves it.
-	version, err := s3.NewBucketObjectv2(ctx, d.Logical+"/version", args, pulumi.RetainOnDelete(true))
+	version, err := s3.NewBucketObjectv2(ctx, d.Logical+"/version", args, pulumi.RetainOnDelete(true), pulumi.DependsOn(after))
 	if err != nil {
 		return err
 	}
@@ -264,21 +265,29 @@ func recordLayout(ctx *pulumi.Context, state *s3.BucketV2, key, pipeline string,
 }
 
 // uploadParts uploads a partitioned source dataset's parts, from the
-// folder dir, each to the object its entry in the part list names, and
-// then the list, the file list, as the dataset's object: the version
-// every task reads. Each part is a resource named after its object, so
-// adding or changing one file uploads that file alone.
-func uploadParts(ctx *pulumi.Context, d *dataset, dir, list, storageClass string) error {
+// folder dir, each to the object its entry in the part list names (its
+// version in the store, named by its digest), and then the list, the file
+// list, as the dataset's stable name. It returns the parts, which the
+// source's record must follow. Each part is a resource named after its
+// object, uploaded once however many keys share its bytes, so adding or
+// changing one file uploads that file alone; a replaced one is retained,
+// as memo entries may name it.
+func uploadParts(ctx *pulumi.Context, d *dataset, dir, list, storageClass string) ([]pulumi.Resource, error) {
 	data, err := os.ReadFile(list)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	var entries []struct{ Key, Object string }
 	if err := json.Unmarshal(data, &entries); err != nil {
-		return fmt.Errorf("part list %s: %w", list, err)
+		return nil, fmt.Errorf("part list %s: %w", list, err)
 	}
 	var parts []pulumi.Resource
+	uploaded := map[string]bool{}
 	for _, e := range entries {
+		if uploaded[e.Object] {
+			continue
+		}
+		uploaded[e.Object] = true
 		args := &s3.BucketObjectv2Args{
 			Bucket: d.Bucket.ID(),
 			Key:    pulumi.String(e.Object),
@@ -290,9 +299,9 @@ func uploadParts(ctx *pulumi.Context, d *dataset, dir, list, storageClass string
 		// Resource names may not hold "::"; escaping ':' and '%' keeps
 		// distinct objects distinct.
 		name := d.Logical + "/" + strings.NewReplacer("%", "%25", ":", "%3A").Replace(e.Object)
-		obj, err := s3.NewBucketObjectv2(ctx, name, args)
+		obj, err := s3.NewBucketObjectv2(ctx, name, args, pulumi.RetainOnDelete(true))
 		if err != nil {
-			return err
+			return nil, err
 		}
 		parts = append(parts, obj)
 	}
@@ -303,7 +312,7 @@ func uploadParts(ctx *pulumi.Context, d *dataset, dir, list, storageClass string
 		Source:      pulumi.NewFileAsset(list),
 		ContentType: pulumi.String("application/json"),
 	}, pulumi.DependsOn(parts))
-	return err
+	return parts, err
 }
 
 // tagged returns the tags for a resource: the pipeline's, plus the given

@@ -20,10 +20,8 @@ type statement struct {
 	// Keys are objects of datasets' buckets by key; a trailing '*'
 	// matches any rest.
 	Keys []objectKey
-	// Buckets are datasets whose bucket itself the statement covers;
-	// Prefixes, if any, are the only prefixes a listing may ask for.
-	Buckets  []*dataset
-	Prefixes []string
+	// Buckets are datasets whose bucket itself the statement covers.
+	Buckets []*dataset
 	// State are keys (patterns) in the state bucket, and StateBucket the
 	// state bucket itself.
 	State       []string
@@ -100,9 +98,6 @@ func policyDocument(statements []statement, own owner) pulumi.StringOutput {
 			"Effect":   pulumi.String("Allow"),
 			"Action":   pulumi.ToStringArray(s.Actions),
 			"Resource": resources,
-		}
-		if len(s.Prefixes) > 0 {
-			st["Condition"] = pulumi.Map{"StringLike": pulumi.Map{"s3:prefix": pulumi.ToStringArray(s.Prefixes)}}
 		}
 		doc = append(doc, st)
 	}

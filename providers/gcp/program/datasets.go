@@ -132,7 +132,8 @@ func uploadSource(ctx *pulumi.Context, d *dataset, file string) error {
 // named object in its bucket, and then, in the state bucket, the record
 // (the file record) naming it as the source's current version, at
 // recordKey. Changing the file uploads a new version and a new record.
-func recordSource(ctx *pulumi.Context, d, state *dataset, file, object, record, recordKey string) error {
+// The version goes up after the resources in after: a part list's parts.
+func recordSource(ctx *pulumi.Context, d, state *dataset, file, object, record, recordKey string, after ...pulumi.Resource) error {
 	// The version's resource is named after the dataset, not the digest,
 	// so a new version replaces the old resource; deleting an old version
 	// is the lifecycle's business, so Pulumi leaves it.
@@ -140,7 +141,7 @@ func recordSource(ctx *pulumi.Context, d, state *dataset, file, object, record, 
 		Bucket: d.Bucket.Name,
 		Name:   pulumi.String(object),
 		Source: pulumi.NewFileAsset(file),
-	}, pulumi.RetainOnDelete(true))
+	}, pulumi.RetainOnDelete(true), pulumi.DependsOn(after))
 	if err != nil {
 		return err
 	}
@@ -183,33 +184,42 @@ type partEntry struct {
 }
 
 // uploadParts uploads a partitioned source: each part of the list in
-// listFile, from dir/<key>, as the object the list names for it, and then
-// the list as the dataset's object, so that the list never names a part
-// not yet uploaded. A part's resource is named after a digest of its key,
-// which may hold any character a resource name should not.
-func uploadParts(ctx *pulumi.Context, d *dataset, listFile, dir string) error {
+// listFile, from dir/<key>, as the object the list names for it (its
+// version in the store, named by its digest), and then the list as the
+// dataset's stable name, so that the list never names a part not yet
+// uploaded. It returns the parts, which the source's record must follow.
+// A part's resource is named after a digest of its object, which may hold
+// any character a resource name should not, and is uploaded once however
+// many keys share its bytes; a replaced one is retained, as memo entries
+// may name it.
+func uploadParts(ctx *pulumi.Context, d *dataset, listFile, dir string) ([]pulumi.Resource, error) {
 	data, err := os.ReadFile(listFile)
 	if err != nil {
-		return fmt.Errorf("dataset %s: %w; compile the pipeline again", d.Name, err)
+		return nil, fmt.Errorf("dataset %s: %w; compile the pipeline again", d.Name, err)
 	}
 	var entries []partEntry
 	if err := json.Unmarshal(data, &entries); err != nil {
-		return fmt.Errorf("dataset %s: %s is not a part list: %w; compile the pipeline again", d.Name, listFile, err)
+		return nil, fmt.Errorf("dataset %s: %s is not a part list: %w; compile the pipeline again", d.Name, listFile, err)
 	}
 	var parts []pulumi.Resource
+	uploaded := map[string]bool{}
 	for _, e := range entries {
 		if !fs.ValidPath(e.Key) || !fs.ValidPath(e.Object) {
-			return fmt.Errorf("dataset %s: %s names part %q at %q, which is not a clean relative name; compile the pipeline again",
+			return nil, fmt.Errorf("dataset %s: %s names part %q at %q, which is not a clean relative name; compile the pipeline again",
 				d.Name, listFile, e.Key, e.Object)
 		}
-		sum := sha256.Sum256([]byte(e.Key))
+		if uploaded[e.Object] {
+			continue
+		}
+		uploaded[e.Object] = true
+		sum := sha256.Sum256([]byte(e.Object))
 		part, err := storage.NewBucketObject(ctx, fmt.Sprintf("%s-part-%x", d.Logical, sum[:8]), &storage.BucketObjectArgs{
 			Bucket: d.Bucket.Name,
 			Name:   pulumi.String(e.Object),
 			Source: pulumi.NewFileAsset(filepath.Join(dir, filepath.FromSlash(e.Key))),
-		})
+		}, pulumi.RetainOnDelete(true))
 		if err != nil {
-			return err
+			return nil, err
 		}
 		parts = append(parts, part)
 	}
@@ -218,7 +228,7 @@ func uploadParts(ctx *pulumi.Context, d *dataset, listFile, dir string) error {
 		Name:   pulumi.String(d.Name),
 		Source: pulumi.NewFileAsset(listFile),
 	}, pulumi.DependsOn(parts))
-	return err
+	return parts, err
 }
 
 // labelled returns labels plus one naming the dataset or task a resource

@@ -21,11 +21,8 @@ type grant struct {
 	// Role is a predefined role (roles/...) or the ID of one of the
 	// program's custom roles.
 	Role string
-	// Scope limits the grant, by an IAM condition, within the bucket; zero
-	// is the whole bucket.
-	Scope scope
-	// Keys, if any, limit it instead to these object names, where a '*'
-	// stands for any run of characters.
+	// Keys, if any, limit it to these object names, where a '*' stands
+	// for any run of characters.
 	Keys []string
 }
 
@@ -57,44 +54,6 @@ func keysCondition(d *dataset, keys []string) *storage.BucketIAMMemberConditionA
 	}
 }
 
-// scope is what an IAM condition limits a grant to. Cloud Storage checks
-// an object's request against its name and a listing against its prefix.
-type scope int
-
-const (
-	// objectScope is the dataset's object alone.
-	objectScope scope = iota + 1
-	// objectAndRunsScope is the dataset's object and the parts its runs
-	// stage under <dataset>.runs/.
-	objectAndRunsScope
-	// runListingScope is listings of <dataset>.runs/.
-	runListingScope
-)
-
-// condition is the IAM condition of scope s on d's bucket.
-func (s scope) condition(d *dataset) *storage.BucketIAMMemberConditionArgs {
-	object := pulumi.Sprintf("projects/_/buckets/%s/objects/%s", d.Bucket.Name, d.Name)
-	runs := d.Name + ".runs/"
-	switch s {
-	case objectScope:
-		return &storage.BucketIAMMemberConditionArgs{
-			Title:      pulumi.String("only-the-dataset-object"),
-			Expression: pulumi.Sprintf(`resource.name == "%s"`, object),
-		}
-	case objectAndRunsScope:
-		return &storage.BucketIAMMemberConditionArgs{
-			Title:      pulumi.String("the-dataset-object-and-its-runs"),
-			Expression: pulumi.Sprintf(`resource.name == "%s" || resource.name.startsWith("%s.runs/")`, object, object),
-		}
-	case runListingScope:
-		return &storage.BucketIAMMemberConditionArgs{
-			Title:      pulumi.String("listing-the-dataset-runs"),
-			Expression: pulumi.String(`api.getAttribute("storage.googleapis.com/objectListPrefix", "").startsWith("` + runs + `")`),
-		}
-	}
-	return nil
-}
-
 // grantAll binds account, whose ID is accountID, to its roles on the
 // datasets' buckets, and returns the bindings.
 func grantAll(ctx *pulumi.Context, s *shared, accountID string, account *serviceaccount.Account, grants []grant) ([]pulumi.Resource, error) {
@@ -112,10 +71,6 @@ func grantAll(ctx *pulumi.Context, s *shared, accountID string, account *service
 		args := &storage.BucketIAMMemberArgs{Bucket: g.Dataset.Bucket.Name, Role: role, Member: member}
 		if len(g.Keys) > 0 {
 			args.Condition = keysCondition(g.Dataset, g.Keys)
-		} else if c := g.Scope.condition(g.Dataset); c != nil {
-			args.Condition = c
-		} else if g.Scope != 0 {
-			return nil, fmt.Errorf("grant of %s to %s: unknown scope %d", g.What, accountID, g.Scope)
 		}
 		b, err := storage.NewBucketIAMMember(ctx, accountID+"-"+g.What+"-"+g.Dataset.Name, args)
 		if err != nil {

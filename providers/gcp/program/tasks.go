@@ -25,16 +25,13 @@ type shared struct {
 	// Roles are the program's custom roles by ID. The replacer role grants
 	// storage.objects.delete, which Cloud Storage asks for, besides
 	// storage.objects.create, to overwrite an object: a task needs it on
-	// its outputs' objects to replace their previous versions. The lister
-	// role grants storage.objects.list: a map task's commit lists the
-	// parts its run staged.
+	// its outputs' objects to replace their previous versions.
 	Roles map[string]*projects.IAMCustomRole
 }
 
 // newShared declares the bundles' bucket, auto-named from logical, the
-// build account buildAccount, the replacer role replacerRole and, unless
-// listerRole is empty (no task maps), the lister role listerRole.
-func newShared(ctx *pulumi.Context, logical, buildAccount, replacerRole, listerRole string) (*shared, error) {
+// build account buildAccount and the replacer role replacerRole.
+func newShared(ctx *pulumi.Context, logical, buildAccount, replacerRole string) (*shared, error) {
 	bundles, err := storage.NewBucket(ctx, logical, &storage.BucketArgs{
 		Location:                 pulumi.String(strings.ToUpper(region)),
 		UniformBucketLevelAccess: pulumi.Bool(true),
@@ -56,18 +53,6 @@ func newShared(ctx *pulumi.Context, logical, buildAccount, replacerRole, listerR
 		return nil, err
 	}
 	roles := map[string]*projects.IAMCustomRole{replacerRole: replacer}
-	if listerRole != "" {
-		lister, err := projects.NewIAMCustomRole(ctx, listerRole, &projects.IAMCustomRoleArgs{
-			RoleId:      pulumi.String(listerRole),
-			Title:       pulumi.String("Glacier run lister"),
-			Description: pulumi.String("Lets a Glacier map task list the parts its run staged in its outputs' buckets."),
-			Permissions: pulumi.StringArray{pulumi.String("storage.objects.list")},
-		})
-		if err != nil {
-			return nil, err
-		}
-		roles[listerRole] = lister
-	}
 
 	// The build account reads the bundles and writes the built image and
 	// its build logs: the roles Cloud Functions documents for a build

@@ -307,21 +307,21 @@ func write[D any](t Target[D], dep D, d *Deployment, arts []Artifact) error {
 		switch {
 		case ds.Source == "":
 		case ds.Partitioned:
-			list, copies, err := sourceParts(d.Options.Dir, ds.Dataset)
+			files, copies, err := ds.partFiles()
 			if err != nil {
 				return err
 			}
-			p.Files = append(p.Files, list)
+			p.Files = append(p.Files, files...)
 			p.Copies = append(p.Copies, copies...)
 		default:
 			p.Copies = append(p.Copies, pulumiproject.Copy{Src: ds.SourcePath(d.Options.Dir), Name: ds.SourceFile()})
-			if ds.SourceVersion != nil {
-				rec, err := ds.SourceRecord()
-				if err != nil {
-					return err
-				}
-				p.Files = append(p.Files, pulumiproject.File{Name: ds.SourceRecordFile(), Data: rec})
+		}
+		if ds.Source != "" && ds.SourceVersion != nil {
+			rec, err := ds.SourceRecord()
+			if err != nil {
+				return err
 			}
+			p.Files = append(p.Files, pulumiproject.File{Name: ds.SourceRecordFile(), Data: rec})
 		}
 	}
 	return pulumiproject.Write(d.Options.Out, p)

@@ -44,10 +44,7 @@ type Deployment struct {
 	GoVersion string
 	// StateLogical is the Pulumi name of the state bucket, which holds
 	// the store's memo entries, refs and run records (docs/store.md); the
-	// functions find it through fnspec.StateEnv. It is empty when a
-	// dataset is partitioned, since part lists are not in the store yet:
-	// such a deployment keeps one object per dataset and runs every task
-	// every time.
+	// functions find it through fnspec.StateEnv.
 	StateLogical string
 
 	// datasetVars and taskVars are the variables of datasets and tasks in
@@ -67,9 +64,11 @@ type Dataset struct {
 	// to it.
 	Comment string
 	// SourceVersion is the version of its source the program uploads
-	// into the store; nil unless it is a source and the deployment keeps
-	// a store.
+	// into the store (for a partitioned source, its part list); nil
+	// unless it is a source and the deployment keeps a store.
 	SourceVersion *fnspec.Version
+	// sourceParts are a partitioned source's files, each with its part.
+	sourceParts []sourcePart
 	// RetireDays, in a deployment that keeps a store, is how long a
 	// replaced version of this task's output stays under
 	// store.RetiredPrefix before the bucket's lifecycle rule deletes it:
@@ -95,6 +94,15 @@ func (d *Deployment) BucketRetentionDays(ds *Dataset) int {
 // SourceObject is the name, in the dataset's bucket, of the version the
 // program uploads its source as.
 func (d *Dataset) SourceObject() string { return store.ObjectName(d.SourceVersion.Digest) }
+
+// VersionFile is where the project keeps the bytes of SourceVersion: the
+// source's file, or a partitioned source's part list.
+func (d *Dataset) VersionFile() string {
+	if d.Partitioned {
+		return path.Join("sources", d.Name+".version")
+	}
+	return d.SourceFile()
+}
 
 // SourceRecordFile is where the project keeps the record of the source's
 // version (a store.SourceRef), which the program uploads to
@@ -188,9 +196,7 @@ func newDeployment(pl *plan.Flow, spec *Spec, opts Options, probs *glacier.Probl
 	vars := pulumiproject.NewIdents(reserved...)
 	d.datasetVars, d.taskVars = map[string]string{}, map[string]string{}
 	buckets := names{spec.Buckets, map[string]string{}}
-	if !slices.ContainsFunc(pl.Datasets, func(d plan.Dataset) bool { return d.Partitioned }) {
-		d.StateLogical = spec.Buckets.Rule.Name(opts.Prefix, StateName)
-	}
+	d.StateLogical = spec.Buckets.Rule.Name(opts.Prefix, StateName)
 	for _, pd := range pl.Datasets {
 		if _, ok := pd.Object(); !ok {
 			continue // refused by Check
@@ -212,11 +218,15 @@ func newDeployment(pl *plan.Flow, spec *Spec, opts Options, probs *glacier.Probl
 		if msg := pd.CheckSource(opts.Dir); msg != "" {
 			errorf("%s", msg)
 		} else if pd.Source != "" && d.StateLogical != "" {
-			size, sum, err := digest(pd.SourcePath(opts.Dir))
+			var err error
+			if pd.Partitioned {
+				ds.sourceParts, ds.SourceVersion, err = readSourceParts(opts.Dir, pd)
+			} else {
+				ds.SourceVersion, err = digest(pd.SourcePath(opts.Dir))
+			}
 			if err != nil {
 				errorf("source %s: %v", pd.Source, err)
 			}
-			ds.SourceVersion = &fnspec.Version{Digest: sum, Size: size}
 		}
 		if s, _ := pd.Object(); d.StateLogical != "" && s.RetentionDays > 0 {
 			switch {

@@ -1,6 +1,7 @@
 package compile
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -12,45 +13,83 @@ import (
 	"github.com/glacier-pipeline/glacier/internal/fnspec"
 	"github.com/glacier-pipeline/glacier/providers/internal/plan"
 	"github.com/glacier-pipeline/glacier/providers/internal/pulumiproject"
+	"github.com/glacier-pipeline/glacier/store"
 )
 
-// sourceParts returns the part list of d, a partitioned source of the
-// project in dir, and the copies of its parts the project keeps: each
-// part's file at its key under d.SourceFile(), which the program uploads
-// to fnspec.SourcePartObject.
-func sourceParts(dir string, d plan.Dataset) (pulumiproject.File, []pulumiproject.Copy, error) {
-	parts, err := glacier.SourceParts(dir, d.Dataset)
-	if err != nil {
-		return pulumiproject.File{}, nil, err
-	}
-	entries := make([]fnspec.PartEntry, len(parts))
-	copies := make([]pulumiproject.Copy, len(parts))
-	for i, p := range parts {
-		size, sum, err := digest(p.Path)
-		if err != nil {
-			return pulumiproject.File{}, nil, fmt.Errorf("dataset %q: part %q: %w", d.Name, p.Key, err)
-		}
-		entries[i] = fnspec.PartEntry{Key: p.Key, Object: fnspec.SourcePartObject(d.Name, p.Key), Size: size, SHA256: sum}
-		copies[i] = pulumiproject.Copy{Src: p.Path, Name: path.Join(d.SourceFile(), p.Key)}
-	}
-	list, err := fnspec.EncodeParts(entries)
-	if err != nil {
-		return pulumiproject.File{}, nil, fmt.Errorf("dataset %q: %w", d.Name, err)
-	}
-	return pulumiproject.File{Name: d.PartListFile(), Data: list}, copies, nil
+// sourcePart is one file of a partitioned source and the part it is.
+type sourcePart struct {
+	path string
+	part fnspec.Part
 }
 
-// digest returns the size and hex SHA-256 of the file at p.
-func digest(p string) (int64, string, error) {
+// readSourceParts reads the files of d, a partitioned source of the
+// project in dir, and returns them with the version of their part list.
+func readSourceParts(dir string, d plan.Dataset) ([]sourcePart, *fnspec.Version, error) {
+	files, err := glacier.SourceParts(dir, d.Dataset)
+	if err != nil {
+		return nil, nil, err
+	}
+	parts := make([]sourcePart, len(files))
+	list := make([]fnspec.Part, len(files))
+	for i, f := range files {
+		v, err := digest(f.Path)
+		if err != nil {
+			return nil, nil, fmt.Errorf("part %q: %w", f.Key, err)
+		}
+		list[i] = fnspec.Part{Key: f.Key, Version: *v}
+		parts[i] = sourcePart{path: f.Path, part: list[i]}
+	}
+	fnspec.SortParts(list)
+	var buf bytes.Buffer
+	if err := fnspec.WritePartList(&buf, list); err != nil {
+		return nil, nil, err
+	}
+	v, err := digestOf(&buf)
+	return parts, v, err
+}
+
+// partFiles returns what the project keeps of ds, a partitioned source
+// read by readSourceParts: each part's file at its key under
+// ds.SourceFile(), the list its stable name holds (ds.PartListFile(),
+// naming each part's version in the store, which the program uploads them
+// as), and the part list that is its version (ds.VersionFile()).
+func (ds *Dataset) partFiles() ([]pulumiproject.File, []pulumiproject.Copy, error) {
+	entries := make([]fnspec.PartEntry, len(ds.sourceParts))
+	list := make([]fnspec.Part, len(ds.sourceParts))
+	copies := make([]pulumiproject.Copy, len(ds.sourceParts))
+	for i, p := range ds.sourceParts {
+		entries[i] = fnspec.PartEntry{Key: p.part.Key, Object: store.ObjectName(p.part.Digest), Size: p.part.Size, SHA256: p.part.Digest}
+		list[i] = p.part
+		copies[i] = pulumiproject.Copy{Src: p.path, Name: path.Join(ds.SourceFile(), p.part.Key)}
+	}
+	stable, err := fnspec.EncodeParts(entries)
+	if err != nil {
+		return nil, nil, fmt.Errorf("dataset %q: %w", ds.Name, err)
+	}
+	fnspec.SortParts(list)
+	var version bytes.Buffer
+	if err := fnspec.WritePartList(&version, list); err != nil {
+		return nil, nil, err
+	}
+	return []pulumiproject.File{{Name: ds.PartListFile(), Data: stable}, {Name: ds.VersionFile(), Data: version.Bytes()}}, copies, nil
+}
+
+// digest returns the version of the file at p.
+func digest(p string) (*fnspec.Version, error) {
 	f, err := os.Open(p)
 	if err != nil {
-		return 0, "", err
+		return nil, err
 	}
 	defer f.Close()
+	return digestOf(f)
+}
+
+// digestOf returns the version of the bytes r yields.
+func digestOf(r io.Reader) (*fnspec.Version, error) {
 	h := sha256.New()
-	n, err := io.Copy(h, f)
+	n, err := io.Copy(h, r)
 	if err != nil {
-		return 0, "", err
+		return nil, err
 	}
-	return n, hex.EncodeToString(h.Sum(nil)), nil
+	return &fnspec.Version{Digest: hex.EncodeToString(h.Sum(nil)), Size: n}, nil
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/glacier-pipeline/glacier"
 	"github.com/glacier-pipeline/glacier/build"
+	"github.com/glacier-pipeline/glacier/internal/fnspec"
 	"github.com/glacier-pipeline/glacier/providers/internal/compile"
 	"github.com/glacier-pipeline/glacier/providers/internal/pulumiproject/projecttest"
 	"github.com/glacier-pipeline/glacier/store"
@@ -118,7 +120,9 @@ func versionAt(t *testing.T, srv Buckets, bucket string, b []byte) (version []by
 }
 
 // Upload does on an emulator what the program compiled into out from d
-// uploads: each source as its stable name and as its version, its record
+// uploads: each source as its stable name and as its version (for a
+// partitioned source, each part as its version, the part list as the
+// version and the list of parts' objects as the stable name), its record
 // in the state bucket, and the layout record naming each dataset's bucket
 // (scheme://bucketOf(dataset)) and each task's module, of mods.
 func Upload(t *testing.T, srv Buckets, d *compile.Deployment, out, scheme, state string, bucketOf func(dataset string) string,
@@ -130,13 +134,23 @@ func Upload(t *testing.T, srv Buckets, d *compile.Deployment, out, scheme, state
 		if ds.Source == "" {
 			continue
 		}
-		data, err := os.ReadFile(filepath.Join(out, filepath.FromSlash(ds.SourceFile())))
-		require.NoError(t, err)
-		srv.PutObject(t, bucketOf(ds.Name), ds.Name, data)
-		srv.PutObject(t, bucketOf(ds.Name), ds.SourceObject(), data)
-		record, err := os.ReadFile(filepath.Join(out, filepath.FromSlash(ds.SourceRecordFile())))
-		require.NoError(t, err)
-		srv.PutObject(t, state, d.SourceRecordName(ds.Name), record)
+		read := func(name string) []byte {
+			data, err := os.ReadFile(filepath.Join(out, filepath.FromSlash(name)))
+			require.NoError(t, err)
+			return data
+		}
+		if ds.Partitioned {
+			entries, err := fnspec.DecodeParts(read(ds.PartListFile()))
+			require.NoError(t, err)
+			for _, e := range entries {
+				srv.PutObject(t, bucketOf(ds.Name), e.Object, read(path.Join(ds.SourceFile(), e.Key)))
+			}
+			srv.PutObject(t, bucketOf(ds.Name), ds.Name, read(ds.PartListFile()))
+		} else {
+			srv.PutObject(t, bucketOf(ds.Name), ds.Name, read(ds.SourceFile()))
+		}
+		srv.PutObject(t, bucketOf(ds.Name), ds.SourceObject(), read(ds.VersionFile()))
+		srv.PutObject(t, state, d.SourceRecordName(ds.Name), read(ds.SourceRecordFile()))
 	}
 	for _, task := range d.Tasks {
 		require.Contains(t, mods, task.Name)
