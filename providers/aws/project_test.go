@@ -78,24 +78,35 @@ func checkMapProgram(t *testing.T, out string, prog projecttest.Program) {
 		assert.Equal(t, map[string]any{"days": float64(DefaultLogRetentionDays)}, rule["expiration"], d)
 	}
 
-	// The source's parts, each where the list says, then the list.
+	// The source's parts, each as its version where the list says, once
+	// however many keys share it, then the list; the part list's version
+	// after the parts, and its record after that.
 	logs := ds["access_logs"]
 	var entries []fnspec.PartEntry
 	require.NoError(t, json.Unmarshal([]byte(read(t, out, logs.PartListFile())), &entries))
 	require.Len(t, entries, 5)
 	var parts []string
 	for _, e := range entries {
+		assert.Equal(t, store.ObjectName(e.SHA256), e.Object, e.Key)
 		name := logs.Logical + "/" + e.Object
 		obj := get(t, prog, "aws:s3/bucketObjectv2:BucketObjectv2", name)
 		assert.Equal(t, bucket["access_logs"], obj.Inputs["bucket"])
-		assert.Equal(t, "access_logs.source/"+e.Key, obj.Inputs["key"])
-		assert.Equal(t, map[string]any{"asset": "sources/access_logs/" + e.Key}, obj.Inputs["source"])
-		parts = append(parts, "aws:s3/bucketObjectv2:BucketObjectv2::"+name)
+		assert.Equal(t, e.Object, obj.Inputs["key"])
+		if !slices.Contains(parts, "aws:s3/bucketObjectv2:BucketObjectv2::"+name) {
+			parts = append(parts, "aws:s3/bucketObjectv2:BucketObjectv2::"+name)
+		}
 	}
 	list := get(t, prog, "aws:s3/bucketObjectv2:BucketObjectv2", logs.Logical)
 	assert.Equal(t, "access_logs", list.Inputs["key"])
 	assert.Equal(t, map[string]any{"asset": "sources/access_logs.parts.json"}, list.Inputs["source"])
 	assert.Subset(t, list.DependsOn, parts, "the list goes up after its parts")
+	version := get(t, prog, "aws:s3/bucketObjectv2:BucketObjectv2", logs.Logical+"/version")
+	assert.Equal(t, logs.SourceObject(), version.Inputs["key"])
+	assert.Equal(t, map[string]any{"asset": logs.VersionFile()}, version.Inputs["source"])
+	assert.Subset(t, version.DependsOn, parts, "the part list's version goes up after its parts")
+	record := get(t, prog, "aws:s3/bucketObjectv2:BucketObjectv2", logs.Logical+"/record")
+	assert.Equal(t, dep.SourceRecordName("access_logs"), record.Inputs["key"])
+	assert.Contains(t, record.DependsOn, "aws:s3/bucketObjectv2:BucketObjectv2::"+logs.Logical+"/version")
 
 	// The definition, its placeholders filled in.
 	sm := get(t, prog, "aws:sfn/stateMachine:StateMachine", "logs")
@@ -126,17 +137,14 @@ func checkMapProgram(t *testing.T, out string, prog projecttest.Program) {
 			Resource: []string{"arn:aws:states:" + mockRegion + ":" + mockAccount + ":execution:logs/*"}},
 	}, got[:5])
 
-	// A map task's role: its input's parts, its output's runs, and a
-	// listing of those runs alone.
+	// A map task's role is any task's over the store, its output's parts
+	// staged in a folder of their own; it lists nothing but for absence.
 	parse := policy(t, get(t, prog, "aws:iam/rolePolicy:RolePolicy", dep.Tasks[0].RoleLogical))
-	require.Len(t, parse, 4)
-	assert.Equal(t, []statement{
-		{Sid: "ReadInputs", Effect: "Allow", Action: []string{"s3:GetObject"},
-			Resource: []string{arn("access_logs", "access_logs"), arn("ignore", "ignore"), arn("access_logs", "access_logs.source/*")}},
-		{Sid: "WriteOutputs", Effect: "Allow", Action: []string{"s3:PutObject"}, Resource: []string{arn("hits", "hits"), arn("hits", "hits.runs/*")}},
-		{Sid: "ListStagedParts", Effect: "Allow", Action: []string{"s3:ListBucket"}, Resource: []string{"arn:aws:s3:::" + bucket["hits"]},
-			Condition: map[string]map[string][]string{"StringLike": {"s3:prefix": {"hits.runs/*"}}}},
-	}, parse[:3])
+	require.Len(t, parse, 8)
+	assert.Equal(t, statement{Sid: "StageOutputs", Effect: "Allow", Action: []string{"s3:PutObject", "s3:GetObject", "s3:DeleteObject"},
+		Resource: []string{arn("hits", "staging/*/parse/hits"), arn("hits", "staging/parse/hits.parts/*")}}, parse[2])
+	assert.Equal(t, statement{Sid: "ListStore", Effect: "Allow", Action: []string{"s3:ListBucket"},
+		Resource: []string{"arn:aws:s3:::" + bucket["hits"], "arn:aws:s3:::" + dep.StateLogical + mockSuffix}}, parse[6])
 }
 
 // TestModuleFiles checks that the embedded go.mod pins the SDK versions
