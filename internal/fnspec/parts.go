@@ -12,17 +12,14 @@ import (
 
 // Partitioned datasets in the cloud.
 //
-// A partitioned dataset's object (the URL DatasetsEnv gives for it) holds
-// its current version: a part list, the JSON array of its PartEntry values
-// sorted by key. Each entry names the object holding that part's bytes, in
-// the same bucket, relative to the list's folder. A deployed source's parts
-// are SourcePartObject(dataset, key); a run's are RunPartObject(dataset,
-// runID, key). Writing the list is the commit: a reader sees the old list
-// or the new one, never a mixture.
-//
-// The part list is also what a Step Functions Distributed Map reads its
-// items from (ItemReader, InputType JSON), so it is an array at the top
-// level.
+// A partitioned dataset's stable name (the URL DatasetsEnv gives for it)
+// holds its current parts as readers outside Glacier see them: the JSON
+// array of its PartEntry values sorted by key, each naming the object
+// holding that part's bytes, in the same bucket, relative to the list's
+// folder (its version in the store). It is also what a Step Functions
+// Distributed Map reads its items from (ItemReader, InputType JSON), so it
+// is an array at the top level. The version the store's refs name is the
+// part list WritePartList encodes.
 
 // PartEntry is one part in a part list.
 type PartEntry struct {
@@ -33,24 +30,6 @@ type PartEntry struct {
 	Size   int64  `json:"size"`
 	// SHA256 is the part's hex SHA-256, where the writer knew it.
 	SHA256 string `json:"sha256,omitempty"`
-}
-
-// SourcePartObject is where a deployment puts part key of partitioned
-// source dataset.
-func SourcePartObject(dataset, key string) string {
-	return dataset + ".source/" + key
-}
-
-// RunPrefix is the folder under which run runID stages the parts of
-// partitioned output dataset: RunPartObject(dataset, runID, key) is
-// RunPrefix(dataset, runID) + "/" + key.
-func RunPrefix(dataset, runID string) string {
-	return dataset + ".runs/" + runID
-}
-
-// RunPartObject is where run runID writes part key of dataset.
-func RunPartObject(dataset, runID, key string) string {
-	return RunPrefix(dataset, runID) + "/" + key
 }
 
 // EncodeParts returns the part list of entries, sorted by key.

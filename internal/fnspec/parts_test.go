@@ -1,6 +1,7 @@
 package fnspec_test
 
 import (
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -13,13 +14,13 @@ import (
 
 func TestPartList(t *testing.T) {
 	entries := []fnspec.PartEntry{
-		{Key: "b/2", Object: fnspec.RunPartObject("days", "r1", "b/2"), Size: 2},
-		{Key: "a", Object: fnspec.SourcePartObject("days", "a"), Size: 1, SHA256: strings.Repeat("0", 64)},
+		{Key: "b/2", Object: "objects/11/" + strings.Repeat("1", 64), Size: 2},
+		{Key: "a", Object: "objects/00/" + strings.Repeat("0", 64), Size: 1, SHA256: strings.Repeat("0", 64)},
 	}
 	data, err := fnspec.EncodeParts(entries)
 	require.NoError(t, err)
-	assert.Equal(t, `[{"key":"a","object":"days.source/a","size":1,"sha256":"`+strings.Repeat("0", 64)+`"},`+
-		`{"key":"b/2","object":"days.runs/r1/b/2","size":2}]`+"\n", string(data), "sorted by key, an array at the top")
+	assert.Equal(t, `[{"key":"a","object":"objects/00/`+strings.Repeat("0", 64)+`","size":1,"sha256":"`+strings.Repeat("0", 64)+`"},`+
+		`{"key":"b/2","object":"objects/11/`+strings.Repeat("1", 64)+`","size":2}]`+"\n", string(data), "sorted by key, an array at the top")
 	got, err := fnspec.DecodeParts(data)
 	require.NoError(t, err)
 	assert.Equal(t, []fnspec.PartEntry{entries[1], entries[0]}, got)
@@ -92,4 +93,30 @@ func TestRequestModes(t *testing.T) {
 	}
 	assert.False(t, fnspec.Request{RunID: "r"}.MapMode())
 	assert.True(t, fnspec.Request{RunID: "r", Parts: []string{}}.MapMode(), "an empty batch of parts is still a batch")
+}
+
+// TestPartListVersion: a partitioned version's bytes are those of
+// {"parts": [...]} as json.Marshal writes them, and reading refuses what
+// no writer makes.
+func TestPartListVersion(t *testing.T) {
+	parts := []fnspec.Part{{Key: "a", Version: fnspec.Version{Digest: strings.Repeat("a", 64), Size: 3}}, {Key: "b/c", Version: fnspec.Version{Digest: strings.Repeat("b", 64)}}}
+	var buf strings.Builder
+	require.NoError(t, fnspec.WritePartList(&buf, parts))
+	want, err := json.Marshal(map[string]any{"parts": parts})
+	require.NoError(t, err)
+	assert.Equal(t, string(want), buf.String())
+	got, err := fnspec.ReadPartList([]byte(buf.String()))
+	require.NoError(t, err)
+	assert.Equal(t, parts, got)
+
+	for list, msg := range map[string]string{
+		`[]`: "not a list of parts",
+		`{"parts":[{"key":"a","sha256":"x","size":1}]}`: "not a hex SHA-256",
+		`{"parts":[{"key":"b","sha256":"` + strings.Repeat("a", 64) + `","size":1},{"key":"a","sha256":"` + strings.Repeat("a", 64) + `","size":1}]}`: "not sorted",
+		`{"parts":[{"key":"../a","sha256":"` + strings.Repeat("a", 64) + `","size":1}]}`:                                                              "key",
+		`{"parts":[],"more":1}`: "unknown field",
+	} {
+		_, err := fnspec.ReadPartList([]byte(list))
+		assert.ErrorContains(t, err, msg, list)
+	}
 }

@@ -7,11 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"time"
 
 	"github.com/glacier-pipeline/glacier/internal/fnspec"
@@ -140,10 +138,14 @@ func New(ctx context.Context, opts Options) (*Handler, error) {
 	if state == "" {
 		state = os.Getenv(fnspec.StateEnv)
 	}
-	if state != "" {
+	switch {
+	case state != "":
 		if h.store, err = openStore(spec, datasets, state); err != nil {
 			return nil, err
 		}
+	case len(spec.Partitioned) > 0:
+		return nil, fmt.Errorf("task %q reads or writes partitioned datasets %q, which live in the store: set %s to the store's state, as the compiled program does",
+			spec.Task, spec.Partitioned, fnspec.StateEnv)
 	}
 	if h.margin == nil {
 		h.margin = DefaultStopMargin
@@ -259,12 +261,8 @@ func (h *Handler) Invoke(ctx context.Context, req fnspec.Request) (fnspec.Respon
 	switch {
 	case req.Plan:
 		err = h.plan(ctx, &out)
-	case req.Commit && h.store != nil:
-		err = h.recorded(ctx, &out, start, h.commitParts)
 	case req.Commit:
-		err = h.commit(ctx, &out)
-	case req.MapMode() && h.store != nil:
-		err = h.runStoredParts(ctx, req, &out)
+		err = h.recorded(ctx, &out, start, h.commitParts)
 	case req.MapMode():
 		err = h.runParts(ctx, req, &out)
 	case h.store != nil:
@@ -303,12 +301,15 @@ func (h *Handler) job(runID string) wasmrt.Job {
 	}
 }
 
-// runWhole runs a task that does not map, once, and commits the lists of
-// its partitioned outputs after the sandbox committed the rest.
+// runWhole runs a task without a store: once, its datasets the objects
+// their URLs name, committed by the sandbox.
 func (h *Handler) runWhole(ctx context.Context, out *fnspec.Response) error {
 	job := h.job(out.RunID)
-	if err := h.addDatasets(ctx, &job, ""); err != nil {
-		return err
+	for _, n := range h.spec.Inputs {
+		job.Inputs[n] = h.datasets[n]
+	}
+	for _, n := range h.spec.Outputs {
+		job.Outputs[n] = h.datasets[n]
 	}
 	res, err := h.run(ctx, job, h.pipe)
 	if err != nil {
@@ -316,17 +317,6 @@ func (h *Handler) runWhole(ctx context.Context, out *fnspec.Response) error {
 	}
 	for n, o := range res.Outputs {
 		out.Outputs[n] = fnspec.OutputInfo{Size: o.Size, SHA256: o.SHA256}
-	}
-	for _, n := range slices.Sorted(maps.Keys(res.Parts)) {
-		var entries []fnspec.PartEntry
-		for k, o := range res.Parts[n] {
-			entries = append(entries, fnspec.PartEntry{Key: k, Object: fnspec.RunPartObject(n, out.RunID, k), Size: o.Size, SHA256: o.SHA256})
-		}
-		info, err := h.writeList(ctx, n, entries)
-		if err != nil {
-			return err
-		}
-		out.Outputs[n] = info
 	}
 	return nil
 }

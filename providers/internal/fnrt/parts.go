@@ -3,24 +3,19 @@ package fnrt
 import (
 	"cmp"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"maps"
 	"slices"
 	"sort"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/glacier-pipeline/glacier/internal/fnspec"
-	"github.com/glacier-pipeline/glacier/storage"
+	"github.com/glacier-pipeline/glacier/store"
 	"github.com/glacier-pipeline/glacier/wasmrt"
 )
-
-// maxListBytes bounds a part list the function reads: 10,000 parts of
-// the longest keys fit many times over.
-const maxListBytes = 64 << 20
 
 // checkRequest checks req against the task: a map task is invoked for
 // parts, a plan or a commit, any other task whole.
@@ -37,128 +32,6 @@ func (h *Handler) checkRequest(req fnspec.Request) error {
 	return nil
 }
 
-// url returns the URL of the object named name beside dataset's object.
-func (h *Handler) url(dataset, name string) (string, error) {
-	u, err := storage.SiblingURL(h.datasets[dataset], name)
-	if err != nil {
-		return "", &Error{Kind: fnspec.KindInit, Err: fmt.Errorf("dataset %q: %w", dataset, err)}
-	}
-	return u, nil
-}
-
-// readList reads the current part list of partitioned dataset.
-func (h *Handler) readList(ctx context.Context, dataset string) ([]fnspec.PartEntry, error) {
-	rc, err := storage.DefaultURLMux().Open(ctx, h.datasets[dataset])
-	if errors.Is(err, storage.ErrNotFound) {
-		return nil, storageError(fmt.Errorf("partitioned input %q has no version yet (no part list at %s): %w; "+
-			"check that the task writing it succeeded, or that the deployment uploaded its source", dataset, h.datasets[dataset], err))
-	}
-	if err != nil {
-		return nil, storageError(fmt.Errorf("partitioned input %q: %w", dataset, err))
-	}
-	defer rc.Close()
-	data, err := io.ReadAll(io.LimitReader(rc, maxListBytes+1))
-	if err != nil {
-		return nil, storageError(fmt.Errorf("partitioned input %q: %w", dataset, err))
-	}
-	if len(data) > maxListBytes {
-		return nil, fmt.Errorf("partitioned input %q: its part list is over %d MiB", dataset, maxListBytes>>20)
-	}
-	entries, err := fnspec.DecodeParts(data)
-	if err != nil {
-		return nil, fmt.Errorf("partitioned input %q at %s: %w", dataset, h.datasets[dataset], err)
-	}
-	return entries, nil
-}
-
-// writeList commits entries as partitioned output dataset's new version.
-func (h *Handler) writeList(ctx context.Context, dataset string, entries []fnspec.PartEntry) (fnspec.OutputInfo, error) {
-	data, err := fnspec.EncodeParts(entries)
-	if err != nil {
-		return fnspec.OutputInfo{}, fmt.Errorf("output %q: %w", dataset, err)
-	}
-	fail := func(err error) (fnspec.OutputInfo, error) {
-		return fnspec.OutputInfo{}, storageError(fmt.Errorf("commit the part list of output %q: %w", dataset, err))
-	}
-	st, err := storage.DefaultURLMux().Stage(ctx, h.datasets[dataset])
-	if err != nil {
-		return fail(err)
-	}
-	if _, err := st.Write(data); err != nil {
-		_ = st.Discard(ctx)
-		return fail(err)
-	}
-	if err := st.Commit(ctx); err != nil {
-		return fail(err)
-	}
-	sum := sha256.Sum256(data)
-	return fnspec.OutputInfo{Size: int64(len(data)), SHA256: hex.EncodeToString(sum[:])}, nil
-}
-
-// addDatasets gives job the task's datasets: whole ones by URL,
-// partitioned ones part by part. For an invocation over part, the mapped
-// input is that part's object and each output the part's object under the
-// run, both whole to the guest.
-func (h *Handler) addDatasets(ctx context.Context, job *wasmrt.Job, part string) error {
-	if err := h.addInputs(ctx, job); err != nil {
-		return err
-	}
-	return h.addOutputs(job, part)
-}
-
-// addInputs gives job the task's inputs; a map task's mapped input is
-// left to the caller.
-func (h *Handler) addInputs(ctx context.Context, job *wasmrt.Job) error {
-	for _, n := range h.spec.Inputs {
-		if !slices.Contains(h.spec.Partitioned, n) || n == h.spec.Map {
-			job.Inputs[n] = h.datasets[n]
-			continue
-		}
-		entries, err := h.readList(ctx, n)
-		if err != nil {
-			return err
-		}
-		urls := make(map[string]string, len(entries))
-		for _, e := range entries {
-			if urls[e.Key], err = h.url(n, e.Object); err != nil {
-				return err
-			}
-		}
-		if job.InputParts == nil {
-			job.InputParts = map[string]map[string]string{}
-		}
-		job.InputParts[n] = urls
-	}
-	return nil
-}
-
-// addOutputs gives job the task's outputs: for an invocation over part,
-// each output's part object under the run.
-func (h *Handler) addOutputs(job *wasmrt.Job, part string) error {
-	for _, n := range h.spec.Outputs {
-		switch {
-		case !slices.Contains(h.spec.Partitioned, n):
-			job.Outputs[n] = h.datasets[n]
-		case part != "":
-			u, err := h.url(n, fnspec.RunPartObject(n, job.RunID, part))
-			if err != nil {
-				return err
-			}
-			job.Outputs[n] = u
-		default:
-			u, err := h.url(n, fnspec.RunPrefix(n, job.RunID))
-			if err != nil {
-				return err
-			}
-			if job.OutputPrefixes == nil {
-				job.OutputPrefixes = map[string]string{}
-			}
-			job.OutputPrefixes[n] = u
-		}
-	}
-	return nil
-}
-
 // batches is how many batches of the spec's MapBatch parts n parts make.
 func (h *Handler) batches(n int) int {
 	return (n + h.spec.MapBatch - 1) / h.spec.MapBatch
@@ -166,76 +39,15 @@ func (h *Handler) batches(n int) int {
 
 // plan answers how many batches the mapped input's parts make.
 func (h *Handler) plan(ctx context.Context, out *fnspec.Response) error {
-	var total int
-	if h.store != nil {
-		_, parts, err := h.mapInput(ctx)
-		if err != nil {
-			return err
-		}
-		total = len(parts)
-	} else {
-		entries, err := h.readList(ctx, h.spec.Map)
-		if err != nil {
-			return err
-		}
-		total = len(entries)
+	_, parts, err := h.mapInput(ctx)
+	if err != nil {
+		return err
 	}
+	total := len(parts)
 	n := h.batches(total)
 	out.Batches = &n
 	out.Parts = &fnspec.PartCounts{Total: total}
 	return nil
-}
-
-// runParts runs the parts req names, one after another, staging each
-// one's outputs under the run. It runs every part even when one fails,
-// so a retry or the commit finds as many as possible, and then fails if
-// any did.
-func (h *Handler) runParts(ctx context.Context, req fnspec.Request, out *fnspec.Response) error {
-	entries, err := h.readList(ctx, h.spec.Map)
-	if err != nil {
-		return err
-	}
-	idx, err := h.pick(req, len(entries), func(i int) string { return entries[i].Key })
-	if err != nil {
-		return err
-	}
-	todo := make([]fnspec.PartEntry, len(idx))
-	for i, j := range idx {
-		todo[i] = entries[j]
-	}
-	counts := &fnspec.PartCounts{Total: len(todo)}
-	out.Parts = counts
-	// The broadcast inputs are the same for every part: resolved once.
-	base := h.job(out.RunID)
-	if err := h.addInputs(ctx, &base); err != nil {
-		return err
-	}
-	var first error
-	for _, e := range todo {
-		if ctx.Err() != nil {
-			counts.AddFailure(e.Key, ctx.Err())
-			first = cmp.Or(first, ctx.Err())
-			continue
-		}
-		job := base
-		job.Part = e.Key
-		job.Inputs, job.Outputs = maps.Clone(base.Inputs), map[string]string{}
-		if err := h.addOutputs(&job, e.Key); err != nil {
-			return err
-		}
-		if job.Inputs[h.spec.Map], err = h.url(h.spec.Map, e.Object); err != nil {
-			return err
-		}
-		h.logf("part %q", e.Key)
-		if _, err := h.run(ctx, job, h.pipe); err != nil {
-			h.logf("part %q failed: %v", e.Key, err)
-			counts.AddFailure(e.Key, err)
-			first = cmp.Or(first, err)
-			continue
-		}
-		counts.Ran++
-	}
-	return partsFailed(counts, first)
 }
 
 // pick returns the indexes, among n parts sorted by key, of the parts req
@@ -276,60 +88,283 @@ func partsFailed(counts *fnspec.PartCounts, first error) error {
 	return &Error{Kind: kind, Err: fmt.Errorf("%s; the parts that succeeded are kept for the commit", counts.Summary(0))}
 }
 
-// commit commits the parts the run staged as the outputs' new versions: a
-// part succeeded when every output has its object under the run. If more
-// parts failed than the task tolerates, nothing is committed.
-func (h *Handler) commit(ctx context.Context, out *fnspec.Response) error {
-	entries, err := h.readList(ctx, h.spec.Map)
+// Partitioned datasets and map tasks with a store. A partitioned version
+// is a part list in the store (store.PutParts); each part of a map task
+// is memoised on its own, under the key glacier run computes for it, so
+// an execution runs only the parts whose key the memo lacks, and the
+// commit assembles the outputs' part lists from the parts' memo entries.
+
+// addVersions gives job the versions of inputs, each read through its
+// digest: whole ones by URL, partitioned ones part by part. The input
+// named skip, a map task's mapped input, is left to the caller.
+func (h *Handler) addVersions(ctx context.Context, job *wasmrt.Job, inputs map[string]fnspec.Version, skip string) error {
+	for n, v := range inputs {
+		switch {
+		case n == skip:
+		case !h.partitioned(n):
+			job.Inputs[n] = h.store.ObjectURL(n, v)
+		default:
+			parts, err := h.store.Parts(ctx, n, v)
+			if err != nil {
+				return &Error{Kind: storageKind(err), Err: fmt.Errorf("input %q: %w", n, err)}
+			}
+			urls := make(map[string]string, len(parts))
+			for _, p := range parts {
+				urls[p.Key] = h.store.ObjectURL(n, p.Version)
+			}
+			if job.InputParts == nil {
+				job.InputParts = map[string]map[string]string{}
+			}
+			job.InputParts[n] = urls
+		}
+	}
+	return nil
+}
+
+// adoptParts makes the parts of partitioned output dataset that the guest
+// wrote under run runID versions, and their list the output's version.
+func (h *Handler) adoptParts(ctx context.Context, runID, dataset string, written map[string]wasmrt.Output) (fnspec.Version, error) {
+	parts := make([]fnspec.Part, 0, len(written))
+	for _, k := range slices.Sorted(maps.Keys(written)) {
+		o := written[k]
+		v := fnspec.Version{Digest: o.SHA256, Size: o.Size}
+		if err := h.store.Adopt(ctx, dataset, h.store.PartStagingURL(runID, h.spec.Task, dataset, k), v); err != nil {
+			return fnspec.Version{}, fmt.Errorf("part %q: %w", k, err)
+		}
+		parts = append(parts, fnspec.Part{Key: k, Version: v})
+	}
+	return h.store.PutParts(ctx, runID, h.spec.Task, dataset, parts)
+}
+
+// memoEntry returns the memo entry of an invocation under key in run
+// runID over inputs; part is the part's key for one part of a map task.
+func (h *Handler) memoEntry(key, runID string, inputs map[string]fnspec.Version, part string) store.MemoEntry {
+	spec := h.spec
+	return store.MemoEntry{Key: key, Task: spec.Task, Module: spec.ModuleSHA256, Params: spec.Params,
+		Limits: fnspec.FormatLimits(spec.MemoryMiB, spec.TimeoutSecs), Inputs: inputs,
+		Outputs: map[string]fnspec.Version{}, RunID: runID, Time: time.Now().UTC(), Part: part}
+}
+
+// mapInput returns the current versions of a map task's inputs and the
+// parts of its mapped input.
+func (h *Handler) mapInput(ctx context.Context) (map[string]fnspec.Version, []fnspec.Part, error) {
+	inputs, err := h.inputs(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	parts, err := h.store.Parts(ctx, h.spec.Map, inputs[h.spec.Map])
+	if err != nil {
+		return nil, nil, &Error{Kind: storageKind(err), Err: fmt.Errorf("input %q: %w", h.spec.Map, err)}
+	}
+	return inputs, parts, nil
+}
+
+// runParts runs the parts req names, one after another, each found
+// in the memo or run and memoised. It runs every part even when one fails,
+// so the commit finds as many as possible, and then fails if any did.
+func (h *Handler) runParts(ctx context.Context, req fnspec.Request, out *fnspec.Response) error {
+	inputs, parts, err := h.mapInput(ctx)
 	if err != nil {
 		return err
 	}
-	staged := make([]map[string]int64, len(h.spec.Outputs))
-	for i, n := range h.spec.Outputs {
-		prefix, err := h.url(n, fnspec.RunPrefix(n, out.RunID))
-		if err != nil {
-			return err
-		}
-		objs, err := storage.DefaultURLMux().List(ctx, prefix)
-		if err != nil {
-			return storageError(fmt.Errorf("output %q: %w", n, err))
-		}
-		staged[i] = make(map[string]int64, len(objs))
-		for _, o := range objs {
-			staged[i][o.Name] = o.Size
-		}
+	todo, err := h.pick(req, len(parts), func(i int) string { return parts[i].Key })
+	if err != nil {
+		return err
 	}
-	counts := &fnspec.PartCounts{Total: len(entries)}
+	counts := &fnspec.PartCounts{Total: len(todo)}
 	out.Parts = counts
-	lists := make([][]fnspec.PartEntry, len(h.spec.Outputs))
-	missing := fmt.Errorf("run %q staged no output for it: its invocation failed or never ran (see the function's log)", out.RunID)
-	for _, e := range entries {
-		done := true
-		for i := range h.spec.Outputs {
-			_, ok := staged[i][e.Key]
-			done = done && ok
+	// The broadcast inputs are the same for every part: resolved once.
+	base := h.job(out.RunID)
+	if err := h.addVersions(ctx, &base, inputs, h.spec.Map); err != nil {
+		return err
+	}
+	var first error
+	for _, i := range todo {
+		p := parts[i]
+		err := ctx.Err()
+		cached := false
+		if err == nil {
+			cached, err = h.runPart(ctx, base, inputs, p)
 		}
-		if !done {
-			counts.AddFailure(e.Key, missing)
-			continue
-		}
-		counts.Ran++
-		for i, n := range h.spec.Outputs {
-			lists[i] = append(lists[i], fnspec.PartEntry{Key: e.Key, Object: fnspec.RunPartObject(n, out.RunID, e.Key), Size: staged[i][e.Key]})
+		switch {
+		case err != nil:
+			h.logf("part %q failed: %v", p.Key, err)
+			counts.AddFailure(p.Key, err)
+			first = cmp.Or(first, err)
+		case cached:
+			counts.Cached++
+		default:
+			counts.Ran++
 		}
 	}
-	if !fnspec.Tolerated(counts.Failed, counts.Total, h.spec.ToleratedFailures) {
-		return &Error{Kind: fnspec.KindTaskFailed, Err: fmt.Errorf("%s; nothing was committed", counts.Summary(h.spec.ToleratedFailures))}
-	}
-	for i, n := range h.spec.Outputs {
-		info, err := h.writeList(ctx, n, lists[i])
+	return partsFailed(counts, first)
+}
+
+// runPart runs part p of the map task over the broadcast inputs whole (in
+// base, with their versions), unless the memo has it, and reports whether
+// it did.
+func (h *Handler) runPart(ctx context.Context, base wasmrt.Job, whole map[string]fnspec.Version, p fnspec.Part) (cached bool, err error) {
+	spec := h.spec
+	inputs := maps.Clone(whole)
+	inputs[spec.Map] = p.Version
+	key := h.cacheKey(inputs, p.Key)
+	if _, ok, err := h.memo(ctx, key, true); err != nil || ok {
 		if err != nil {
+			return false, &Error{Kind: storageKind(err), Err: err}
+		}
+		return true, nil
+	}
+	job := base
+	job.Part = p.Key
+	job.Inputs, job.Outputs = maps.Clone(base.Inputs), map[string]string{}
+	job.Inputs[spec.Map] = h.store.ObjectURL(spec.Map, p.Version)
+	for _, n := range spec.Outputs {
+		job.Outputs[n] = h.store.PartStagingURL(job.RunID, spec.Task, n, p.Key)
+	}
+	h.logf("part %q", p.Key)
+	res, err := h.run(ctx, job, h.pipe)
+	if err != nil {
+		return false, err
+	}
+	e := h.memoEntry(key, job.RunID, inputs, p.Key)
+	for _, n := range spec.Outputs {
+		o := res.Outputs[n]
+		v := fnspec.Version{Digest: o.SHA256, Size: o.Size}
+		if err := h.store.Adopt(ctx, n, job.Outputs[n], v); err != nil {
+			return false, &Error{Kind: storageKind(err), Err: fmt.Errorf("output %q: %w", n, err)}
+		}
+		e.Outputs[n] = v
+	}
+	if err := h.store.PutMemo(ctx, e); err != nil {
+		return false, &Error{Kind: storageKind(err), Err: err}
+	}
+	return false, nil
+}
+
+// memoLookups bounds the memo entries the commit reads at once.
+const memoLookups = 32
+
+// commitParts commits a map task's outputs: their part lists, from the
+// memo entries of the mapped input's parts, unless the memo has the whole
+// invocation. A part without one failed or never ran; if more failed than
+// the task tolerates, nothing is committed.
+func (h *Handler) commitParts(ctx context.Context, out *fnspec.Response, rec *store.RunTask) error {
+	spec := h.spec
+	inputs, parts, err := h.mapInput(ctx)
+	if err != nil {
+		return err
+	}
+	key := h.cacheKey(inputs, "")
+	before, gen, _, err := h.store.Ref(ctx, spec.Pipeline, spec.Task)
+	if err != nil {
+		return &Error{Kind: storageKind(err), Err: err}
+	}
+	counts := &fnspec.PartCounts{Total: len(parts)}
+	out.Parts, rec.Parts, rec.Key = counts, counts, key
+	entry, cached, err := h.memo(ctx, key, false)
+	if err != nil {
+		return &Error{Kind: storageKind(err), Err: err}
+	}
+	if cached {
+		counts.Cached = len(parts)
+	} else {
+		if entry, err = h.assemble(ctx, out.RunID, key, inputs, parts, counts); err != nil {
 			return err
 		}
-		out.Outputs[n] = info
+		cached = counts.Ran == 0 && counts.Failed == 0
 	}
+	if err := h.commitRef(ctx, out.RunID, entry.Key, entry.Outputs, before, gen); err != nil {
+		return err
+	}
+	if cached {
+		out.Status, rec.Cached = "cached", true
+	}
+	for n, v := range entry.Outputs {
+		out.Outputs[n] = fnspec.OutputInfo{Size: v.Size, SHA256: v.Digest}
+	}
+	rec.Outputs = entry.Outputs
 	if counts.Failed > 0 {
-		h.logf("committed without the parts that failed: %s", counts.Summary(h.spec.ToleratedFailures))
+		h.logf("committed without the parts that failed: %s", counts.Summary(spec.ToleratedFailures))
 	}
 	return nil
+}
+
+// assemble makes each output's part list from the parts' memo entries,
+// counting in counts the parts run in run runID, the parts found from
+// earlier runs and the parts missing, and returns the memo entry of the
+// whole invocation, written unless parts are missing.
+func (h *Handler) assemble(ctx context.Context, runID, key string, inputs map[string]fnspec.Version, parts []fnspec.Part, counts *fnspec.PartCounts) (store.MemoEntry, error) {
+	spec := h.spec
+	found, err := h.partMemos(ctx, inputs, parts)
+	if err != nil {
+		return store.MemoEntry{}, err
+	}
+	lists := make(map[string][]fnspec.Part, len(spec.Outputs))
+	missing := fmt.Errorf("it has no memo entry: its invocation in run %q failed or never ran (see the function's log)", runID)
+	for i, p := range parts {
+		e := found[i]
+		switch {
+		case e == nil:
+			counts.AddFailure(p.Key, missing)
+			continue
+		case e.RunID == runID:
+			counts.Ran++
+		default:
+			counts.Cached++
+		}
+		for _, n := range spec.Outputs {
+			lists[n] = append(lists[n], fnspec.Part{Key: p.Key, Version: e.Outputs[n]})
+		}
+	}
+	if !fnspec.Tolerated(counts.Failed, counts.Total, spec.ToleratedFailures) {
+		return store.MemoEntry{}, &Error{Kind: fnspec.KindTaskFailed, Err: fmt.Errorf("%s; nothing was committed", counts.Summary(spec.ToleratedFailures))}
+	}
+	entry := h.memoEntry(key, runID, inputs, "")
+	entry.Lists = spec.Outputs
+	for _, n := range spec.Outputs {
+		v, err := h.store.PutParts(ctx, runID, spec.Task, n, lists[n])
+		if err != nil {
+			return entry, &Error{Kind: storageKind(err), Err: fmt.Errorf("output %q: %w", n, err)}
+		}
+		entry.Outputs[n] = v
+	}
+	if counts.Failed > 0 {
+		// Committed without the failed parts: under a key of its own, so
+		// the next run misses it and tries those parts again.
+		entry.Key = h.cacheKey(inputs, "\x00partial:"+runID)
+	}
+	if err := h.store.PutMemo(ctx, entry); err != nil {
+		return entry, &Error{Kind: storageKind(err), Err: err}
+	}
+	return entry, nil
+}
+
+// partMemos returns the memo entry of each of parts, nil where the memo
+// lacks one (or a version it names), reading several at once.
+func (h *Handler) partMemos(ctx context.Context, inputs map[string]fnspec.Version, parts []fnspec.Part) ([]*store.MemoEntry, error) {
+	found := make([]*store.MemoEntry, len(parts))
+	errs := make([]error, len(parts))
+	sem := make(chan struct{}, memoLookups)
+	var wg sync.WaitGroup
+	for i, p := range parts {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			in := maps.Clone(inputs)
+			in[h.spec.Map] = p.Version
+			e, ok, err := h.memo(ctx, h.cacheKey(in, p.Key), true)
+			if ok {
+				found[i] = &e
+			}
+			errs[i] = err
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			return nil, &Error{Kind: storageKind(err), Err: fmt.Errorf("part %q: %w", parts[i].Key, err)}
+		}
+	}
+	return found, nil
 }
