@@ -56,8 +56,8 @@ type Options struct {
 	// results the run reuses: a task the local memo misses, whose
 	// invocation the remote memo has (the cache key is the same on every
 	// target), is committed from the remote outputs, copied in and
-	// checked by digest, and runs no guest. Map tasks are not looked up
-	// there: a deployed store does not hold partitioned datasets yet.
+	// checked by digest, and runs no guest; a map task's parts are looked
+	// up there one by one, as they are in the local memo.
 	Remote Remote
 }
 
@@ -385,7 +385,7 @@ func (r *run) runTask(ctx context.Context, t glacier.Task) *TaskRecord {
 		rec.Status, rec.Error = glacier.StatusCanceled, "run interrupted before the task started"
 		return r.record(rec)
 	}
-	if r.e.opts.Remote != nil && !r.e.opts.Force && t.Map == "" {
+	if r.e.opts.Remote != nil && !r.e.opts.Force {
 		entry, ok, err := r.fromRemote(ctx, t, key)
 		switch {
 		case err != nil:
@@ -624,26 +624,88 @@ func permanent(err error) bool {
 // checked as it streams, and committed with the entry. ok is false on a
 // miss.
 func (r *run) fromRemote(ctx context.Context, t glacier.Task, key string) (MemoEntry, bool, error) {
-	e, ok, err := r.e.opts.Remote.Memo(ctx, t.Name, key)
+	e, staged, ok, err := r.fetchRemote(ctx, t, key, "")
 	if err != nil || !ok {
 		return e, false, err
+	}
+	return e, true, r.store.commitTask(r.p.Name(), e, staged)
+}
+
+// fetchRemote copies in, from Options.Remote, the outputs of t's
+// invocation with cache key key (one part's, part being its key) that the
+// local store lacks, and returns the remote memo entry and where each
+// output was staged. A partitioned output's parts are adopted as they
+// arrive, so its list, staged last, names parts the store has. ok is
+// false on a miss.
+func (r *run) fetchRemote(ctx context.Context, t glacier.Task, key, part string) (MemoEntry, map[string]string, bool, error) {
+	e, ok, err := r.e.opts.Remote.Memo(ctx, t.Name, key)
+	if err != nil || !ok || e.Part != part {
+		return e, nil, false, err
 	}
 	staged := map[string]string{}
 	for _, name := range t.Outputs {
 		v, named := e.Outputs[name]
 		if !named {
-			return e, false, nil
+			return e, nil, false, nil
 		}
-		if r.store.HasObject(v) {
+		if r.store.HasObject(v) && (part != "" || !r.partitioned[name] || r.hasOutputs(MemoEntry{Outputs: map[string]Version{name: v}})) {
 			continue
 		}
-		path := filepath.Join(r.stage, t.Name+".remote."+name)
+		path, err := r.stagePath(t.Name + ".remote." + name)
+		if err != nil {
+			return e, nil, false, err
+		}
 		if err := download(ctx, r.e.opts.Remote, name, v, path); err != nil {
-			return e, false, fmt.Errorf("output %q: %w", name, err)
+			return e, nil, false, fmt.Errorf("output %q: %w", name, err)
+		}
+		if r.partitioned[name] && part == "" {
+			if err := r.fetchParts(ctx, name, path); err != nil {
+				return e, nil, false, fmt.Errorf("output %q: %w", name, err)
+			}
 		}
 		staged[name] = path
 	}
-	return e, true, r.store.commitTask(r.p.Name(), e, staged)
+	return e, staged, true, nil
+}
+
+// fetchParts copies in, from Options.Remote, the parts the store lacks of
+// the part list of dataset downloaded to list.
+func (r *run) fetchParts(ctx context.Context, dataset, list string) error {
+	data, err := os.ReadFile(list)
+	if err != nil {
+		return err
+	}
+	parts, err := fnspec.ReadPartList(data)
+	if err != nil {
+		return err
+	}
+	for _, p := range parts {
+		if r.store.HasObject(p.Version) {
+			continue
+		}
+		path, err := r.stagePath("remote.part")
+		if err != nil {
+			return err
+		}
+		if err := download(ctx, r.e.opts.Remote, dataset, p.Version, path); err != nil {
+			return fmt.Errorf("part %q: %w", p.Key, err)
+		}
+		if err := r.store.adopt(path, p.Version, deferred); err != nil {
+			return fmt.Errorf("part %q: %w", p.Key, err)
+		}
+	}
+	return nil
+}
+
+// stagePath returns the path of a new file in the run's staging
+// directory, named from prefix: parts running at once get files of their
+// own.
+func (r *run) stagePath(prefix string) (string, error) {
+	f, err := os.CreateTemp(r.stage, prefix+".*")
+	if err != nil {
+		return "", err
+	}
+	return f.Name(), f.Close()
 }
 
 // download copies version v of dataset from remote to the file path.

@@ -170,6 +170,18 @@ func (r *run) runPart(ctx context.Context, t glacier.Task, mod build.Module, who
 		if e, ok := r.store.Memo(key); ok && r.hasOutputs(e) {
 			return e.Outputs, true, moved, nil
 		}
+		if r.e.opts.Remote != nil {
+			e, staged, ok, err := r.fetchRemote(ctx, t, key, p.Key)
+			if err == nil && ok {
+				err = r.store.commitPart(e, staged)
+			}
+			if err != nil {
+				return nil, false, moved, fmt.Errorf("reuse the remote store's result: %w", err)
+			}
+			if ok {
+				return e.Outputs, true, moved, nil
+			}
+		}
 	}
 	logFile := filepath.Join(r.store.Root(), partLogPath(r.rec.RunID, t.Name, p.Key))
 	backoff := r.e.opts.Backoff

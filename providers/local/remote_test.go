@@ -2,6 +2,7 @@ package local_test
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"testing"
@@ -107,4 +108,72 @@ func TestRunRemote(t *testing.T) {
 	_, committed := dls.TaskRef(damaged.p.Name(), "b")
 	assert.False(t, committed, "nothing of b is committed")
 	assert.False(t, dls.HasObject(v), "the damaged bytes are not in the store")
+}
+
+// TestRunRemoteParts: a map task whose whole invocation the remote memo
+// has is committed from it, its parts copied in, and runs no part; after
+// a file changed, each unchanged part is found in the remote memo and the
+// changed one alone runs.
+func TestRunRemoteParts(t *testing.T) {
+	ctx := context.Background()
+	files := map[string]string{"a.log": "A", "b.log": "B", "2026/c.log": "C"}
+	cloud := mapProject(t, files, nil, 0)
+	_, _, err := cloud.mapRun(local.Options{})
+	require.NoError(t, err)
+
+	// The remote store holds what the cloud computed: every version, and
+	// parse's memo entries, the whole invocation's and each part's.
+	dir := t.TempDir()
+	remote, err := store.New(nil, store.Layout{State: filestore.URL(filepath.Join(dir, "state")),
+		Datasets: map[string]string{"parsed": filestore.URL(filepath.Join(dir, "parsed"))}})
+	require.NoError(t, err)
+	ls, err := local.OpenStore(cloud.dir)
+	require.NoError(t, err)
+	memos, err := filepath.Glob(filepath.Join(cloud.dir, ".glacier", "memo", "*.json"))
+	require.NoError(t, err)
+	n := 0
+	for _, f := range memos {
+		var e local.MemoEntry
+		b, err := os.ReadFile(f)
+		require.NoError(t, err)
+		require.NoError(t, json.Unmarshal(b, &e))
+		if e.Task != "parse" {
+			continue
+		}
+		for name, v := range e.Outputs {
+			var versions []local.Version
+			if e.Part == "" {
+				parts, err := ls.Parts(v)
+				require.NoError(t, err)
+				for _, p := range parts {
+					versions = append(versions, p.Version)
+				}
+			}
+			for _, v := range append(versions, v) {
+				f, err := os.Open(ls.ObjectPath(v.Digest))
+				require.NoError(t, err)
+				require.NoError(t, remote.PutObject(ctx, "cloud", "parse", name, v, f))
+				f.Close()
+			}
+		}
+		e.RunID = "cloud"
+		require.NoError(t, remote.PutMemo(ctx, e))
+		n++
+	}
+	require.Equal(t, 4, n, "the whole invocation and its three parts")
+
+	laptop := mapProject(t, files, nil, 0)
+	c, st, err := laptop.mapRun(local.Options{Remote: remote})
+	require.NoError(t, err)
+	assert.Equal(t, "cached", st)
+	assert.Zero(t, c.Ran, "no part ran")
+	assert.Equal(t, map[string]string{"a.log": "A+lookup", "b.log": "B+lookup", "2026/c.log": "C+lookup"}, laptop.parts("parsed"))
+
+	changed := mapProject(t, files, nil, 0)
+	changed.writeSource("logs/b.log", "BB")
+	c, st, err = changed.mapRun(local.Options{Remote: remote})
+	require.NoError(t, err)
+	assert.Equal(t, "succeeded", st)
+	assert.Equal(t, local.PartCounts{Total: 3, Ran: 1, Cached: 2}, c, "a.log and c.log come from the remote memo")
+	assert.Equal(t, map[string]string{"a.log": "A+lookup", "b.log": "BB+lookup", "2026/c.log": "C+lookup"}, changed.parts("parsed"))
 }

@@ -173,6 +173,14 @@ func (h *Handler) runParts(ctx context.Context, req fnspec.Request, out *fnspec.
 	}
 	counts := &fnspec.PartCounts{Total: len(todo)}
 	out.Parts = counts
+	// The memo may have the whole invocation (an unchanged input, or a
+	// result glacier run --push uploaded): then no part needs a look.
+	if _, ok, err := h.memo(ctx, h.cacheKey(inputs, ""), false); err != nil {
+		return &Error{Kind: storageKind(err), Err: err}
+	} else if ok {
+		counts.Cached = len(todo)
+		return nil
+	}
 	// The broadcast inputs are the same for every part: resolved once.
 	base := h.job(out.RunID)
 	if err := h.addVersions(ctx, &base, inputs, h.spec.Map); err != nil {

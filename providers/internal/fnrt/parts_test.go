@@ -2,6 +2,7 @@ package fnrt_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -26,7 +27,7 @@ import (
 // under data.
 type storedParts struct {
 	t                    *testing.T
-	data                 string
+	data, state          string
 	store                *store.Store
 	log                  *syncbuf.Buffer
 	split, daysum, total *fnrt.Handler
@@ -35,7 +36,7 @@ type storedParts struct {
 func newStoredParts(t *testing.T, tolerated float64) *storedParts {
 	dir := t.TempDir()
 	state := filestore.URL(filepath.Join(dir, "state"))
-	p := &storedParts{t: t, data: filepath.Join(dir, "data"), log: &syncbuf.Buffer{}}
+	p := &storedParts{t: t, data: filepath.Join(dir, "data"), state: filepath.Join(dir, "state"), log: &syncbuf.Buffer{}}
 	names := []string{"logs", "days", "sums", "report"}
 	roots := map[string]string{}
 	for _, n := range names {
@@ -192,6 +193,27 @@ func TestStoredMapMemoised(t *testing.T) {
 	assert.Equal(t, fnspec.PartCounts{Cached: 3}, parts)
 	assert.Equal(t, "cached", commit.Status)
 	assert.Equal(t, map[string]string{"d1.csv": "3\n", "d2.csv": "10\n", "d3.csv": "5\n"}, p.stable("sums"))
+
+	// The memo's entry of the whole invocation spares the batches a look
+	// at each part's: without the parts' entries, nothing runs either.
+	entries, err := filepath.Glob(filepath.Join(p.state, "memo", "daysum", "*.json"))
+	require.NoError(t, err)
+	removed := 0
+	for _, f := range entries {
+		var e store.MemoEntry
+		b, err := os.ReadFile(f)
+		require.NoError(t, err)
+		require.NoError(t, json.Unmarshal(b, &e))
+		if e.Part != "" {
+			require.NoError(t, os.Remove(f))
+			removed++
+		}
+	}
+	require.Equal(t, 5, removed, "d1, d2 twice, d3 and d4")
+	parts, commit, err = p.execution("r5")
+	require.NoError(t, err)
+	assert.Equal(t, fnspec.PartCounts{Cached: 3}, parts)
+	assert.Equal(t, "cached", commit.Status)
 }
 
 // TestStoredMapPoisonPart: a failing part fails its batch and the commit,

@@ -195,14 +195,11 @@ writes that part. With --remote it reads a deployed pipeline's store.`,
 		Args: args(1, 1),
 		RunE: func(cmd *cobra.Command, a []string) error {
 			if remote != "" {
-				if part != "" {
-					return flagErrorf("--part and --remote cannot go together: a deployed store does not hold partitioned datasets yet")
-				}
 				m, s, err := g.openRemote(cmd.Context(), remote)
 				if err != nil {
 					return err
 				}
-				return remoteCat(cmd.Context(), s, m, a[0], g.IO.Out)
+				return remoteCat(cmd.Context(), s, m, a[0], part, g.IO.Out)
 			}
 			m, store, err := g.openStore(cmd.Context())
 			if err != nil {

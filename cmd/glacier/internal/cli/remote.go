@@ -15,6 +15,8 @@ import (
 
 	"github.com/glacier-pipeline/glacier"
 	"github.com/glacier-pipeline/glacier/build"
+	"github.com/glacier-pipeline/glacier/internal/fnspec"
+	"github.com/glacier-pipeline/glacier/internal/suggest"
 	"github.com/glacier-pipeline/glacier/manifest"
 	"github.com/glacier-pipeline/glacier/providers/local"
 	"github.com/glacier-pipeline/glacier/store"
@@ -51,9 +53,6 @@ func (g *Globals) openRemote(ctx context.Context, url string) (*manifest.Manifes
 // and the run that made it ("" for a source, which a deployment uploads).
 func remoteCurrent(ctx context.Context, s *store.Store, m *manifest.Manifest, dataset string) (v store.Version, runID string, ok bool, err error) {
 	p := m.Pipeline
-	if d, found := p.Dataset(dataset); found && d.Partitioned {
-		return v, "", false, fmt.Errorf("dataset %q is partitioned, and a deployed store does not hold partitioned datasets yet", dataset)
-	}
 	prod, produced := p.Producer(dataset)
 	if !produced {
 		v, ok, err = s.Current(ctx, p.Name(), dataset, "")
@@ -77,13 +76,22 @@ func remoteDatasets(ctx context.Context, s *store.Store, m *manifest.Manifest) (
 		} else if prod, ok := m.Pipeline.Producer(d.Name); ok {
 			info.From = "task " + prod.Name
 		}
-		if !d.Partitioned {
-			v, run, ok, err := remoteCurrent(ctx, s, m, d.Name)
+		v, run, ok, err := remoteCurrent(ctx, s, m, d.Name)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			info.Size, info.SHA256, info.RunID = v.Size, v.Digest, run
+		}
+		if ok && d.Partitioned {
+			// The version is the list of parts.
+			parts, err := s.Parts(ctx, d.Name, v)
 			if err != nil {
 				return nil, err
 			}
-			if ok {
-				info.Size, info.SHA256, info.RunID = v.Size, v.Digest, run
+			info.Parts, info.Size = len(parts), 0
+			for _, p := range parts {
+				info.Size += p.Size
 			}
 		}
 		infos = append(infos, info)
@@ -91,10 +99,16 @@ func remoteDatasets(ctx context.Context, s *store.Store, m *manifest.Manifest) (
 	return infos, nil
 }
 
-// remoteCat writes dataset's current version in a deployed store to w.
-func remoteCat(ctx context.Context, s *store.Store, m *manifest.Manifest, dataset string, w io.Writer) error {
-	if _, ok := m.Pipeline.Dataset(dataset); !ok {
+// remoteCat writes dataset's current version in a deployed store to w:
+// for a partitioned dataset the keys of its parts, one a line, or with
+// part the bytes of that part.
+func remoteCat(ctx context.Context, s *store.Store, m *manifest.Manifest, dataset, part string, w io.Writer) error {
+	d, ok := m.Pipeline.Dataset(dataset)
+	if !ok {
 		return fmt.Errorf("pipeline %q has no dataset %q; glacier datasets lists them", m.Pipeline.Name(), dataset)
+	}
+	if part != "" && !d.Partitioned {
+		return fmt.Errorf("dataset %q is not partitioned, so it has no parts; leave out --part", dataset)
 	}
 	v, _, ok, err := remoteCurrent(ctx, s, m, dataset)
 	if err != nil {
@@ -102,6 +116,27 @@ func remoteCat(ctx context.Context, s *store.Store, m *manifest.Manifest, datase
 	}
 	if !ok {
 		return fmt.Errorf("dataset %q has no version in the deployed store yet: run the pipeline there first", dataset)
+	}
+	if d.Partitioned {
+		parts, err := s.Parts(ctx, dataset, v)
+		if err != nil {
+			return err
+		}
+		if part == "" {
+			for _, p := range parts {
+				fmt.Fprintln(w, p.Key)
+			}
+			return nil
+		}
+		i, found := slices.BinarySearchFunc(parts, part, func(p fnspec.Part, k string) int { return strings.Compare(p.Key, k) })
+		if !found {
+			keys := make([]string, len(parts))
+			for i, p := range parts {
+				keys[i] = p.Key
+			}
+			return fmt.Errorf("dataset %q has no part %q%s; glacier cat --remote URL %s lists its parts", dataset, part, suggest.DidYouMean(part, keys), dataset)
+		}
+		v = parts[i].Version
 	}
 	r, err := s.Read(ctx, dataset, v)
 	if err != nil {
@@ -232,10 +267,22 @@ func push(ctx context.Context, m *manifest.Manifest, rec local.RunRecord, remote
 			continue
 		}
 		e, ok := st.TaskRef(m.Pipeline.Name(), t.Task)
-		if !ok || len(e.Lists) > 0 || e.Part != "" {
-			continue // a partitioned output: not in a deployed store yet
+		if !ok || e.Part != "" {
+			continue
 		}
 		for name, v := range e.Outputs {
+			if slices.Contains(e.Lists, name) {
+				// The parts first, so the list never names a missing one.
+				parts, err := st.Parts(v)
+				if err != nil {
+					return n, fmt.Errorf("task %q: output %q: %w", t.Task, name, err)
+				}
+				for _, p := range parts {
+					if err := pushObject(ctx, st, remote, rec.RunID, t.Task, name, p.Version); err != nil {
+						return n, fmt.Errorf("task %q: output %q, part %q: %w", t.Task, name, p.Key, err)
+					}
+				}
+			}
 			if err := pushObject(ctx, st, remote, rec.RunID, t.Task, name, v); err != nil {
 				return n, fmt.Errorf("task %q: output %q: %w", t.Task, name, err)
 			}
