@@ -43,6 +43,20 @@ func WritePartList(w io.Writer, parts []Part) error {
 	return bw.Flush()
 }
 
+// isHexDigest reports whether s is a hex SHA-256, as the store names
+// versions: 64 lower-case hex digits.
+func isHexDigest(s string) bool {
+	if len(s) != 64 {
+		return false
+	}
+	for i := range len(s) {
+		if c := s[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
 // SortParts sorts parts by key.
 func SortParts(parts []Part) {
 	slices.SortFunc(parts, func(a, b Part) int { return strings.Compare(a.Key, b.Key) })
@@ -59,15 +73,17 @@ func ReadPartList(data []byte) ([]Part, error) {
 	if err := dec.Decode(&l); err != nil {
 		return nil, fmt.Errorf("not a list of parts: %w", err)
 	}
-	entries := make([]PartEntry, len(l.Parts))
 	for i, p := range l.Parts {
-		if !sha256Hex.MatchString(p.Digest) {
-			return nil, fmt.Errorf("part %q: %q is not a hex SHA-256", p.Key, p.Digest)
+		if !isHexDigest(p.Digest) {
+			return nil, fmt.Errorf("part %.200q: %q is not a hex SHA-256", p.Key, p.Digest)
 		}
-		entries[i] = PartEntry{Key: p.Key, Object: p.Digest}
-	}
-	if err := checkEntries(entries); err != nil {
-		return nil, err
+		prev := ""
+		if i > 0 {
+			prev = l.Parts[i-1].Key
+		}
+		if err := checkKey(i, p.Key, prev); err != nil {
+			return nil, err
+		}
 	}
 	return l.Parts, nil
 }

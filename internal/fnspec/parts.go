@@ -66,15 +66,28 @@ func DecodeParts(data []byte) ([]PartEntry, error) {
 // and that every key and object name is safe.
 func checkEntries(entries []PartEntry) error {
 	for i, e := range entries {
-		if err := abi.CheckKey(e.Key); err != nil {
-			return fmt.Errorf("part list entry %d, key %.200q: %w", i, e.Key, err)
+		prev := ""
+		if i > 0 {
+			prev = entries[i-1].Key
+		}
+		if err := checkKey(i, e.Key, prev); err != nil {
+			return err
 		}
 		if e.Object == "" || path.IsAbs(e.Object) || path.Clean(e.Object) != e.Object || strings.HasPrefix(e.Object, "../") {
 			return fmt.Errorf("part %q: object name %q is not a clean relative name", e.Key, e.Object)
 		}
-		if i > 0 && entries[i-1].Key >= e.Key {
-			return fmt.Errorf("part list is not sorted by key, without duplicates: %q after %q", e.Key, entries[i-1].Key)
-		}
+	}
+	return nil
+}
+
+// checkKey checks entry i's key, and that it sorts after prev, the key
+// before it.
+func checkKey(i int, key, prev string) error {
+	if err := abi.CheckKey(key); err != nil {
+		return fmt.Errorf("part list entry %d, key %.200q: %w", i, key, err)
+	}
+	if i > 0 && prev >= key {
+		return fmt.Errorf("part list is not sorted by key, without duplicates: %q after %q", key, prev)
 	}
 	return nil
 }
