@@ -56,6 +56,18 @@ func RunTaskName(runID, task string) string {
 	return path.Join("runs", runID, "tasks", task+".json")
 }
 
+// RunPartName is what part key of map task task did in run runID: under
+// the task first, so that one prefix (RunPartPrefix) names every record a
+// task's function writes of its parts.
+func RunPartName(runID, task, key string) string {
+	return path.Join(RunPartPrefix(task), runID, key+".json")
+}
+
+// RunPartPrefix is the prefix of task's records of its parts.
+func RunPartPrefix(task string) string {
+	return path.Join("parts", task) + "/"
+}
+
 // MemoPrefix is the prefix of task's memo entries.
 func MemoPrefix(task string) string {
 	return path.Join("memo", task) + "/"

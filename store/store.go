@@ -13,6 +13,7 @@
 //	<state>/pipelines/<pipeline>/tasks/<task>.json   the task's ref, naming all its outputs
 //	<state>/pipelines/<pipeline>/sources/<dataset>.json  a source's current version
 //	<state>/runs/<run-id>/tasks/<task>.json          what a task did in a run
+//	<state>/parts/<task>/<run-id>/<key>.json         what a map task's part that ran did
 //	<dataset root>/staging/<run-id>/<task>/<dataset> an output being written
 //
 // A task commits by writing its ref, once everything the ref names is in
@@ -32,6 +33,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/glacier-pipeline/glacier/abi"
 	"github.com/glacier-pipeline/glacier/internal/fnspec"
 	"github.com/glacier-pipeline/glacier/storage"
 )
@@ -470,6 +472,9 @@ type RunTask struct {
 	Outputs    map[string]Version `json:"outputs,omitempty"`
 	Error      string             `json:"error,omitempty"`
 	Parts      *fnspec.PartCounts `json:"parts,omitempty"`
+	// Part is the key of the part of a map task the record is of (see
+	// RunPartName); empty for a task's own record.
+	Part string `json:"part,omitempty"`
 	// Log is the end of what the guest wrote to stdout and stderr, with
 	// the sandbox's own notes; LogDropped counts the bytes before it that
 	// the record does not keep.
@@ -483,12 +488,31 @@ func (s *Store) runTaskURL(runID, task string) string {
 	return join(s.layout.State, RunTaskName(runID, task))
 }
 
-// PutRunTask records r, replacing what an earlier attempt recorded.
+// PutRunTask records r, replacing what an earlier attempt recorded: a
+// task's record, or with r.Part one part's.
 func (s *Store) PutRunTask(ctx context.Context, r RunTask) error {
 	if err := errors.Join(fnspec.CheckRunID(r.RunID), checkName("task", r.Task)); err != nil {
 		return err
 	}
-	return s.writeRecord(ctx, s.runTaskURL(r.RunID, r.Task), r)
+	u := s.runTaskURL(r.RunID, r.Task)
+	if r.Part != "" {
+		if err := abi.CheckKey(r.Part); err != nil {
+			return fmt.Errorf("part %q: %w", r.Part, err)
+		}
+		u = join(s.layout.State, RunPartName(r.RunID, r.Task, r.Part))
+	}
+	return s.writeRecord(ctx, u, r)
+}
+
+// RunPartOf returns what part key of task recorded in run runID, if it
+// recorded anything: parts found in the memo record nothing.
+func (s *Store) RunPartOf(ctx context.Context, runID, task, key string) (RunTask, bool, error) {
+	var r RunTask
+	if err := errors.Join(fnspec.CheckRunID(runID), checkName("task", task), abi.CheckKey(key)); err != nil {
+		return r, false, err
+	}
+	ok, _, err := s.readJSON(ctx, join(s.layout.State, RunPartName(runID, task, key)), &r)
+	return r, ok, err
 }
 
 // writeRecord writes v as the object at u, replacing any.

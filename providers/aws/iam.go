@@ -89,11 +89,13 @@ func taskPolicy(t plan.Task, pipeline string, retire []string) []iamStatement {
 		}
 		out = append(out, retired, replaced)
 	}
+	own := []string{store.MemoPrefix(t.Name) + "*", store.RefName(pipeline, t.Name), store.RunTaskName("*", t.Name)}
+	if t.Map != "" {
+		own = append(own, store.RunPartPrefix(t.Name)+"*")
+	}
 	return append(out,
 		iamStatement{Sid: "PublishOutputs", Actions: []string{"s3:PutObject"}, Objects: t.Writes},
-		iamStatement{Sid: "OwnMemoAndRef", Actions: []string{"s3:PutObject", "s3:GetObject"}, State: []string{
-			store.MemoPrefix(t.Name) + "*", store.RefName(pipeline, t.Name), store.RunTaskName("*", t.Name),
-		}},
+		iamStatement{Sid: "OwnMemoAndRef", Actions: []string{"s3:PutObject", "s3:GetObject"}, State: own},
 		iamStatement{Sid: "ListStore", Actions: []string{"s3:ListBucket"}, Buckets: t.Writes, StateBucket: true},
 		iamStatement{Sid: "WriteOwnLogs", Actions: []string{"logs:CreateLogStream", "logs:PutLogEvents"}, OwnLogs: true},
 	)

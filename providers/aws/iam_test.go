@@ -38,12 +38,12 @@ func TestStateMachinePolicy(t *testing.T) {
 	}
 }
 
-// TestStoreTaskPolicy: with a store, a task's role reads its inputs'
+// TestTaskPolicy: a task's role reads its inputs'
 // versions and exactly the refs or source records naming them; writes its
 // outputs only through its own staging names, their versions and their
 // stable names; writes only its own memo entries, ref and run records;
 // and may list the buckets it looks for missing names in.
-func TestStoreTaskPolicy(t *testing.T) {
+func TestTaskPolicy(t *testing.T) {
 	task := plan.Task{Task: glacier.Task{Name: "enrich"}, Reads: []string{"orders", "customers", "rates"}, Writes: []string{"enriched", "rejects"},
 		Producers: map[string]string{"orders": "clean", "customers": "clean"}}
 	assert.Equal(t, []iamStatement{
@@ -80,6 +80,9 @@ func TestStoreTaskPolicy(t *testing.T) {
 	assert.Equal(t, iamStatement{Sid: "StageOutputs", Actions: []string{"s3:PutObject", "s3:GetObject", "s3:DeleteObject"},
 		Keys: []objectKey{{"parsed", "staging/*/parse/parsed"}, {"parsed", "staging/parse/parsed.parts/*"}}}, policy[2])
 	assert.Equal(t, iamStatement{Sid: "ListStore", Actions: []string{"s3:ListBucket"}, Buckets: []string{"parsed"}, StateBucket: true}, policy[6])
+	assert.Equal(t, iamStatement{Sid: "OwnMemoAndRef", Actions: []string{"s3:PutObject", "s3:GetObject"},
+		State: []string{"memo/parse/*", "pipelines/p/tasks/parse.json", "runs/*/tasks/parse.json", "parts/parse/*"}}, policy[5],
+		"a map task also records its parts")
 }
 
 // deliverLogs checks that s is the log delivery statement and returns it.

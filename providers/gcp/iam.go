@@ -75,6 +75,9 @@ func taskGrants(t plan.Task, pipeline, writerRole string, retire []string) []gra
 			grant{What: "replaces", Dataset: d, Role: writerRole, Keys: replaces})
 	}
 	own := []string{store.RefName(pipeline, t.Name), store.RunTaskName("*", t.Name)}
+	if t.Map != "" {
+		own = append(own, store.RunPartPrefix(t.Name)+"*")
+	}
 	return append(out,
 		grant{What: "reads", Dataset: compile.StateName, Role: roleObjectViewer, Keys: refs},
 		grant{What: "writes", Dataset: compile.StateName, Role: roleObjectCreator, Keys: append([]string{store.MemoPrefix(t.Name) + "*"}, own...)},

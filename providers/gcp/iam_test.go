@@ -78,4 +78,7 @@ func TestMapGrants(t *testing.T) {
 	for _, g := range byTask["parse"] {
 		assert.NotEqual(t, "lists", g.What)
 	}
+	own := []string{"pipelines/logs/tasks/parse.json", "runs/*/tasks/parse.json", "parts/parse/*"}
+	assert.Equal(t, grant{What: "replaces", Dataset: "glacier-state", Role: "glacier_logs_objectReplacer", Keys: own}, byTask["parse"][len(byTask["parse"])-1],
+		"a map task also records its parts")
 }

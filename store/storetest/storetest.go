@@ -427,6 +427,24 @@ func testRunTasks(t *testing.T, h Harness) {
 	if len(got) != 2 || got[0].Task != "a" || !got[0].Cached || got[1].Task != "b" || got[1].Cached || !got[0].Start.Equal(now) {
 		t.Errorf("RunTasks(r1) = %+v", got)
 	}
+
+	// A part's record is its own, and not one of the run's tasks'.
+	if err := s.PutRunTask(ctx, store.RunTask{Task: "b", RunID: "r1", Part: "x/1.log", Status: "failed", Log: "bad\n", Start: now}); err != nil {
+		t.Fatalf("PutRunTask of a part: %v", err)
+	}
+	part, ok, err := s.RunPartOf(ctx, "r1", "b", "x/1.log")
+	if err != nil || !ok || part.Status != "failed" || part.Log != "bad\n" {
+		t.Errorf("RunPartOf = %+v, %v, %v", part, ok, err)
+	}
+	if _, ok, err := s.RunPartOf(ctx, "r1", "b", "x/2.log"); err != nil || ok {
+		t.Errorf("RunPartOf of a part that recorded nothing = %v, %v; want false", ok, err)
+	}
+	if got, err := s.RunTasks(ctx, "r1"); err != nil || len(got) != 2 {
+		t.Errorf("RunTasks(r1) after a part's record = %d records, %v; want 2", len(got), err)
+	}
+	if err := s.PutRunTask(ctx, store.RunTask{Task: "b", RunID: "r1", Part: "../x"}); err == nil {
+		t.Error("PutRunTask of a part with a bad key succeeded")
+	}
 }
 
 // testOpen: a store opened from its state's URL and a pipeline's name

@@ -13,6 +13,7 @@ import (
 	"github.com/glacier-pipeline/glacier/internal/fnspec"
 	"github.com/glacier-pipeline/glacier/storage"
 	"github.com/glacier-pipeline/glacier/store"
+	"github.com/glacier-pipeline/glacier/wasmrt"
 )
 
 // openStore opens the store whose state is at state, each dataset's
@@ -301,19 +302,7 @@ func (h *Handler) runGuest(ctx context.Context, runID, key string, inputs map[st
 		}
 		job.Outputs[n] = h.store.StagingURL(runID, spec.Task, n)
 	}
-	// A pipe of its own, so that the tail is this invocation's even when
-	// others run at once.
-	pipe, err := newLogPipe(h.scratch, h.log, "["+spec.Task+"] ")
-	if err != nil {
-		return store.MemoEntry{}, err
-	}
-	pipe.keep = &logTail{max: RecordLogTail}
-	job.LogPath = pipe.path
-	res, err := h.run(ctx, job, pipe)
-	if cerr := pipe.close(); cerr != nil {
-		h.logf("closing the task's log: %v", cerr)
-	}
-	rec.Log, rec.LogDropped = pipe.keep.text()
+	res, err := h.runRecorded(ctx, job, rec)
 	if err != nil {
 		return store.MemoEntry{}, err
 	}
@@ -341,6 +330,24 @@ func (h *Handler) runGuest(ctx context.Context, runID, key string, inputs map[st
 		return e, &Error{Kind: storageKind(err), Err: err}
 	}
 	return e, nil
+}
+
+// runRecorded runs job as run does, its log through a pipe of its own, so
+// that the end of it, which goes to rec, is this invocation's even when
+// others run at once.
+func (h *Handler) runRecorded(ctx context.Context, job wasmrt.Job, rec *store.RunTask) (wasmrt.Result, error) {
+	pipe, err := newLogPipe(h.scratch, h.log, "["+h.spec.Task+"] ")
+	if err != nil {
+		return wasmrt.Result{}, err
+	}
+	pipe.keep = &logTail{max: RecordLogTail}
+	job.LogPath = pipe.path
+	res, err := h.run(ctx, job, pipe)
+	if cerr := pipe.close(); cerr != nil {
+		h.logf("closing the task's log: %v", cerr)
+	}
+	rec.Log, rec.LogDropped = pipe.keep.text()
+	return res, err
 }
 
 // storageKind is the kind of a failure of the store: a refusal for good

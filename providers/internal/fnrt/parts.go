@@ -191,8 +191,12 @@ func (h *Handler) runParts(ctx context.Context, req fnspec.Request, out *fnspec.
 		p := parts[i]
 		err := ctx.Err()
 		cached := false
+		rec := store.RunTask{Task: h.spec.Task, RunID: out.RunID, Part: p.Key, Start: time.Now().UTC()}
 		if err == nil {
-			cached, err = h.runPart(ctx, base, inputs, p)
+			cached, err = h.runPart(ctx, base, inputs, p, &rec)
+		}
+		if rec.Key != "" && !cached {
+			h.recordPart(ctx, rec, err)
 		}
 		switch {
 		case err != nil:
@@ -210,8 +214,8 @@ func (h *Handler) runParts(ctx context.Context, req fnspec.Request, out *fnspec.
 
 // runPart runs part p of the map task over the broadcast inputs whole (in
 // base, with their versions), unless the memo has it, and reports whether
-// it did.
-func (h *Handler) runPart(ctx context.Context, base wasmrt.Job, whole map[string]fnspec.Version, p fnspec.Part) (cached bool, err error) {
+// it did. A part that runs fills in rec: its key, and the end of its log.
+func (h *Handler) runPart(ctx context.Context, base wasmrt.Job, whole map[string]fnspec.Version, p fnspec.Part, rec *store.RunTask) (cached bool, err error) {
 	spec := h.spec
 	inputs := maps.Clone(whole)
 	inputs[spec.Map] = p.Version
@@ -230,7 +234,8 @@ func (h *Handler) runPart(ctx context.Context, base wasmrt.Job, whole map[string
 		job.Outputs[n] = h.store.PartStagingURL(job.RunID, spec.Task, n, p.Key)
 	}
 	h.logf("part %q", p.Key)
-	res, err := h.run(ctx, job, h.pipe)
+	rec.Key = key
+	res, err := h.runRecorded(ctx, job, rec)
 	if err != nil {
 		return false, err
 	}
@@ -247,6 +252,22 @@ func (h *Handler) runPart(ctx context.Context, base wasmrt.Job, whole map[string
 		return false, &Error{Kind: storageKind(err), Err: err}
 	}
 	return false, nil
+}
+
+// recordPart writes the run's record of a part that ran, and failed if err
+// is set; a record that cannot be written costs only the part's log.
+func (h *Handler) recordPart(ctx context.Context, rec store.RunTask, err error) {
+	end := time.Now()
+	rec.Status, rec.DurationMS = "succeeded", end.Sub(rec.Start).Milliseconds()
+	if err != nil {
+		rec.Status, rec.Error = "failed", err.Error()
+	}
+	if h.logsURL != nil {
+		rec.LogsURL = h.logsURL(rec.Start, end)
+	}
+	if werr := h.store.PutRunTask(context.WithoutCancel(ctx), rec); werr != nil {
+		h.logf("the run's record of part %q could not be written: %v", rec.Part, werr)
+	}
 }
 
 // memoLookups bounds the memo entries the commit reads at once.

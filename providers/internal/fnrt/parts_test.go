@@ -237,6 +237,21 @@ func TestStoredMapPoisonPart(t *testing.T) {
 		var fe *fnrt.Error
 		require.True(t, errors.As(err, &fe), "%v", err)
 		assert.Contains(t, err.Error(), `part "d2.csv"`)
+		// The parts that ran keep their records, with their logs; a part
+		// found in the memo keeps none.
+		failed, ok, err2 := p.store.RunPartOf(context.Background(), "r2", "daysum", "d2.csv")
+		require.NoError(t, err2)
+		require.True(t, ok, "the failed part's record")
+		assert.Equal(t, "failed", failed.Status)
+		assert.Contains(t, failed.Log, "notanumber")
+		assert.NotEmpty(t, failed.Key)
+		ran, ok, err2 := p.store.RunPartOf(context.Background(), "r2", "daysum", "d4.csv")
+		require.NoError(t, err2)
+		require.True(t, ok, "the new part's record")
+		assert.Equal(t, "succeeded", ran.Status)
+		_, ok, err2 = p.store.RunPartOf(context.Background(), "r2", "daysum", "d1.csv")
+		require.NoError(t, err2)
+		assert.False(t, ok, "a part found in the memo keeps no record")
 		if tolerated == 0 {
 			assert.Contains(t, err.Error(), "1 of 4 parts failed")
 			assert.Contains(t, err.Error(), "it has no memo entry")

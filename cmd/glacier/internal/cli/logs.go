@@ -27,7 +27,8 @@ printed after a line naming the part.
 
 With --remote, the log is the end of it that the deployed function kept in
 the run's record, followed by a link to the cloud's whole log of that
-invocation (CloudWatch or Cloud Logging).`,
+invocation (CloudWatch or Cloud Logging); a map task's part that ran keeps a
+record of its own, which --part KEY prints.`,
 		Args: args(1, 1),
 		RunE: func(cmd *cobra.Command, a []string) error {
 			if remote != "" {
@@ -38,10 +39,10 @@ invocation (CloudWatch or Cloud Logging).`,
 				if err := checkTask(m, a[0]); err != nil {
 					return err
 				}
-				if part != "" {
-					return fmt.Errorf("--part with --remote: a deployed store keeps no logs by part yet; leave out --part")
+				if t, _ := m.Pipeline.Task(a[0]); part != "" && t.Map == "" {
+					return fmt.Errorf("task %q is not a map task, so it has no logs by part; leave out --part", a[0])
 				}
-				return remoteLogs(cmd.Context(), g, s, m, a[0], remote)
+				return remoteLogs(cmd.Context(), g, s, m, a[0], part, remote)
 			}
 			m, st, err := g.openStore(cmd.Context())
 			if err != nil {
@@ -89,21 +90,29 @@ func checkTask(m *manifest.Manifest, task string) error {
 }
 
 // remoteLogs prints what the deployed store's newest record of a run in
-// which task ran (not cached) kept of its log, and where the rest is.
-func remoteLogs(ctx context.Context, g *Globals, s *store.Store, m *manifest.Manifest, task, url string) error {
+// which task ran (not cached) kept of its log, and where the rest is: the
+// task's record, or with part that part's.
+func remoteLogs(ctx context.Context, g *Globals, s *store.Store, m *manifest.Manifest, task, part, url string) error {
 	ids, err := s.Runs(ctx)
 	if err != nil {
 		return err
 	}
+	what := "task " + task
+	if part != "" {
+		what = fmt.Sprintf("task %s, part %s", task, part)
+	}
 	for _, id := range ids {
 		rt, ok, err := s.RunTaskOf(ctx, id, task)
+		if part != "" {
+			rt, ok, err = s.RunPartOf(ctx, id, task, part)
+		}
 		if err != nil {
 			return err
 		}
 		if !ok || rt.Cached {
 			continue
 		}
-		fmt.Fprintf(g.IO.ErrOut, "task %s, run %s: %s\n", task, id, rt.Status)
+		fmt.Fprintf(g.IO.ErrOut, "%s, run %s: %s\n", what, id, rt.Status)
 		if _, err := io.WriteString(g.IO.Out, rt.Log); err != nil {
 			return err
 		}
@@ -117,6 +126,10 @@ func remoteLogs(ctx context.Context, g *Globals, s *store.Store, m *manifest.Man
 			fmt.Fprintf(g.IO.ErrOut, "the whole log: %s\n", rt.LogsURL)
 		}
 		return nil
+	}
+	if part != "" {
+		return fmt.Errorf("part %q of task %q has not run in the deployed pipeline %q at %s (a part found in the memo keeps no log; glacier cat --remote %s lists the keys of a dataset)",
+			part, task, m.Pipeline.Name(), url, url)
 	}
 	return fmt.Errorf("task %q has not run in the deployed pipeline %q at %s (cached runs keep no new log)", task, m.Pipeline.Name(), url)
 }
