@@ -138,6 +138,11 @@ func remoteCat(ctx context.Context, s *store.Store, m *manifest.Manifest, datase
 		}
 		v = parts[i].Version
 	}
+	return copyVersion(ctx, s, dataset, v, w)
+}
+
+// copyVersion writes version v of dataset in s to w, checked by digest.
+func copyVersion(ctx context.Context, s *store.Store, dataset string, v store.Version, w io.Writer) error {
 	r, err := s.Read(ctx, dataset, v)
 	if err != nil {
 		return err

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -158,22 +157,11 @@ func TestPushParts(t *testing.T) {
 	want := map[string]string{"a.log": "A!", "b/c.log": "C!"}
 	for _, part := range parts {
 		var b strings.Builder
-		if err := remoteCatVersion(ctx, remote, "parsed", part.Version, &b); err != nil || b.String() != want[part.Key] {
+		if err := copyVersion(ctx, remote, "parsed", part.Version, &b); err != nil || b.String() != want[part.Key] {
 			t.Errorf("part %q in the remote store reads %q, %v; want %q", part.Key, b.String(), err, want[part.Key])
 		}
 	}
 	if len(parts) != len(want) {
 		t.Errorf("the remote list has %d parts, want %d", len(parts), len(want))
 	}
-}
-
-// remoteCatVersion writes version v of dataset in s to w.
-func remoteCatVersion(ctx context.Context, s *store.Store, dataset string, v store.Version, w io.Writer) error {
-	r, err := s.Read(ctx, dataset, v)
-	if err != nil {
-		return err
-	}
-	defer r.Close()
-	_, err = io.Copy(w, r)
-	return err
 }
