@@ -62,3 +62,34 @@ func QuoteKey(key string) string {
 	}
 	return fmt.Sprintf("%q", key)
 }
+
+// PartKeys is the set of keys written to one partitioned output. No key
+// may be the folder of another ("a" beside "a/b"): parts are files in a
+// folder under glacier run, and their keys are object names that listings
+// split at '/'. The zero value is empty and ready to use.
+type PartKeys struct {
+	keys, folders map[string]bool
+}
+
+// Add adds key, which CheckKey accepts, or says why it clashes with a key
+// added before.
+func (s *PartKeys) Add(key string) error {
+	if s.folders[key] {
+		return fmt.Errorf("part %s is the folder of a part already written; a key may not be the folder of another key", QuoteKey(key))
+	}
+	for i := range len(key) {
+		if key[i] == '/' && s.keys[key[:i]] {
+			return fmt.Errorf("part %s would lie inside part %s, already written; a key may not be the folder of another key", QuoteKey(key), QuoteKey(key[:i]))
+		}
+	}
+	if s.keys == nil {
+		s.keys, s.folders = map[string]bool{}, map[string]bool{}
+	}
+	s.keys[key] = true
+	for i := range len(key) {
+		if key[i] == '/' {
+			s.folders[key[:i]] = true
+		}
+	}
+	return nil
+}

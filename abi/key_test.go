@@ -88,3 +88,25 @@ func FuzzCheckKey(f *testing.F) {
 		}
 	})
 }
+
+// TestPartKeys: no key of one output may be the folder of another, in
+// either order; siblings and a folder's own name elsewhere are fine.
+func TestPartKeys(t *testing.T) {
+	var s abi.PartKeys
+	for _, k := range []string{"2026-01-01.csv", "b/c/d", "b/e", "bc", "b.c"} {
+		if err := s.Add(k); err != nil {
+			t.Errorf("Add(%q): %v", k, err)
+		}
+	}
+	for k, want := range map[string]string{
+		"2026-01-01.csv/x": `would lie inside part "2026-01-01.csv"`,
+		"b":                `part "b" is the folder of a part already written`,
+		"b/c":              `part "b/c" is the folder of a part already written`,
+		"b/e/f":            `would lie inside part "b/e"`,
+	} {
+		err := s.Add(k)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Add(%q) = %v, want an error saying %s", k, err, want)
+		}
+	}
+}

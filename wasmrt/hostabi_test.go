@@ -356,10 +356,11 @@ func TestHostParts(t *testing.T) {
 	p := newProxy(t, context.Background(), st, []string{"in", "logs"}, []string{"days", "out"}, "logs", "days")
 	const (
 		logs, days, keyA, keyMissing, keyDotDot, keyBackslash, keyD1, text = 300, 310, 320, 330, 340, 350, 360, 400
+		keyInD1, keyGH, keyG                                               = 420, 430, 440
 		lenSlot, hSlot, nSlot                                              = addrSlot, addrSlot + 4, addrSlot + 8
 	)
 	for addr, s := range map[uint32]string{logs: "logs", days: "days", keyA: "a", keyMissing: "zz", keyDotDot: "../x",
-		keyBackslash: `a\b`, keyD1: "d1", text: "day one"} {
+		keyBackslash: `a\b`, keyD1: "d1", text: "day one", keyInD1: "d1/x", keyGH: "g/h", keyG: "g"} {
 		p.put(addr, []byte(s))
 	}
 	steps := []struct {
@@ -416,6 +417,14 @@ func TestHostParts(t *testing.T) {
 			assert.Contains(t, p.log.String(), `fault: dataset_open_part: output "days": part "a\\b": the part key holds '\'`,
 				"writing under a bad key fails the task")
 		}},
+		{"write a part inside another", abi.FuncDatasetOpenPart, []uint32{days, 4, keyInD1, 4, abi.ModeWrite, hSlot}, abi.ErrnoInval, func(t *testing.T) {
+			assert.Contains(t, p.log.String(), `output "days": part "d1/x" would lie inside part "d1", already written; a key may not be the folder of another key`)
+		}},
+		{"write a part in a folder", abi.FuncDatasetOpenPart, []uint32{days, 4, keyGH, 3, abi.ModeWrite, hSlot}, abi.ErrnoSuccess, nil},
+		{"close it too", abi.FuncDatasetClose, []uint32{3}, abi.ErrnoSuccess, nil},
+		{"write a part named as that folder", abi.FuncDatasetOpenPart, []uint32{days, 4, keyG, 1, abi.ModeWrite, hSlot}, abi.ErrnoInval, func(t *testing.T) {
+			assert.Contains(t, p.log.String(), `output "days": part "g" is the folder of a part already written`)
+		}},
 	}
 	for _, s := range steps {
 		t.Run(s.name, func(t *testing.T) {
@@ -426,9 +435,9 @@ func TestHostParts(t *testing.T) {
 		})
 	}
 	assert.Equal(t, []string{"out"}, p.state.Missing())
-	assert.Equal(t, map[string]map[string]hostabi.Output{"days": {"d1": {Size: 7, SHA256: shaHex("day one")}}}, p.state.PartOutputs())
+	assert.Equal(t, map[string]map[string]hostabi.Output{"days": {"d1": {Size: 7, SHA256: shaHex("day one")}, "g/h": {Size: 0, SHA256: shaHex("")}}}, p.state.PartOutputs())
 	require.NoError(t, p.state.Commit(context.Background()))
-	assert.Equal(t, map[string]string{"days/d1": "day one"}, st.committed)
+	assert.Equal(t, map[string]string{"days/d1": "day one", "days/g/h": ""}, st.committed)
 }
 
 // TestHostMapInvocation checks what the guest of one part of a map task

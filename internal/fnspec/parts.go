@@ -132,8 +132,12 @@ func Tolerated(failed, total int, percent float64) bool {
 func (c PartCounts) Summary(percent float64) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%d of %d parts failed", c.Failed, c.Total)
-	if percent > 0 {
-		fmt.Fprintf(&b, " (tolerated: %g%%)", percent)
+	switch {
+	case percent <= 0:
+	case Tolerated(c.Failed, c.Total, percent):
+		fmt.Fprintf(&b, ", within tolerated_failures: %g%%", percent)
+	default:
+		fmt.Fprintf(&b, ", more than tolerated_failures: %g%% allows", percent)
 	}
 	failed := slices.Clone(c.FailedKeys)
 	slices.SortFunc(failed, func(a, b PartFailure) int { return strings.Compare(a.Key, b.Key) })

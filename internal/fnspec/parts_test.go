@@ -61,7 +61,11 @@ func TestTolerated(t *testing.T) {
 	assert.Equal(t, 25, c.Failed)
 	assert.Len(t, c.FailedKeys, fnspec.MaxFailedKeys)
 	s := c.Summary(5)
-	assert.True(t, strings.HasPrefix(s, "25 of 30 parts failed (tolerated: 5%)\n    part \"a\": boom"), s)
+	assert.True(t, strings.HasPrefix(s, "25 of 30 parts failed, more than tolerated_failures: 5% allows\n    part \"a\": boom"), s)
+	c = fnspec.PartCounts{Total: 50}
+	c.AddFailure("x", errors.New("bad"))
+	assert.Equal(t, "1 of 50 parts failed, within tolerated_failures: 2%\n    part \"x\": bad", c.Summary(2))
+	assert.Equal(t, "1 of 50 parts failed, more than tolerated_failures: 1% allows\n    part \"x\": bad", c.Summary(1))
 	assert.True(t, strings.HasSuffix(s, "\n    and 5 more"), s)
 }
 

@@ -390,7 +390,7 @@ func TestMapEndToEnd(t *testing.T) {
 	x = run("e2e-4")
 	assert.Equal(t, "FAILED", x.Status)
 	assert.Equal(t, "Glacier."+string(fnspec.KindTaskFailed), x.Error)
-	assert.Contains(t, x.Cause, fmt.Sprintf("%d of %d parts failed (tolerated: 5%%)", len(poisoned), mapFiles))
+	assert.Contains(t, x.Cause, fmt.Sprintf("%d of %d parts failed, more than tolerated_failures: 5%% allows", len(poisoned), mapFiles))
 	assert.Equal(t, map[string]int{"parse parts": batches, "parse commit": 1}, x.calls, "the commit fails; nothing downstream runs")
 	assert.Equal(t, map[string]int{"parse": 0}, x.partsRan, "every unpoisoned part is in the memo")
 	for d, b := range before {

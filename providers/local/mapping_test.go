@@ -171,7 +171,7 @@ func TestMapTaskToleratedFailures(t *testing.T) {
 	_, st, err = pr.mapRun(local.Options{})
 	require.Error(t, err)
 	assert.Equal(t, "failed", st)
-	assert.True(t, strings.Contains(err.Error(), "2 of 5 parts failed (tolerated: 20%)"), err.Error())
+	assert.True(t, strings.Contains(err.Error(), "2 of 5 parts failed, more than tolerated_failures: 20% allows"), err.Error())
 	assert.Equal(t, "C+lookup", pr.parts("parsed")["c.log"])
 }
 

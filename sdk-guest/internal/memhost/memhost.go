@@ -63,6 +63,7 @@ type Host struct {
 	next        uint32
 	staged      map[string]*bytes.Buffer            // outputs opened for writing
 	stagedParts map[string]map[string]*bytes.Buffer // parts opened for writing, by output
+	partKeys    map[string]*abi.PartKeys            // keys written, by output, none the folder of another
 	failMsg     string
 	fault       string // the first bad handle, or key written to, the task passed
 	finished    bool
@@ -331,6 +332,16 @@ func (h *Host) OpenPart(name, key string, mode uint32) (uint32, abi.Errno) {
 			return 0, abi.ErrnoNotPartitioned
 		case h.stagedParts[name][key] != nil:
 			return 0, abi.ErrnoBusy
+		}
+		if h.partKeys == nil {
+			h.partKeys = map[string]*abi.PartKeys{}
+		}
+		if h.partKeys[name] == nil {
+			h.partKeys[name] = &abi.PartKeys{}
+		}
+		if err := h.partKeys[name].Add(key); err != nil {
+			h.faultf("%s: output %q: %v", abi.FuncDatasetOpenPart, name, err)
+			return 0, abi.ErrnoInval
 		}
 		if h.stagedParts[name] == nil {
 			h.stagedParts[name] = make(map[string]*bytes.Buffer)

@@ -322,3 +322,20 @@ func TestNewRefusesParts(t *testing.T) {
 		})
 	}
 }
+
+// TestOpenPartFolderClash: as in the runtime, writing a part inside
+// another, or named as the folder of another, fails the task.
+func TestOpenPartFolderClash(t *testing.T) {
+	for first, second := range map[string]string{"d1": "d1/x", "d2/x": "d2"} {
+		h := newPartsHost(t)
+		if _, e := h.OpenPart("byday", first, abi.ModeWrite); e != abi.ErrnoSuccess {
+			t.Fatal(e)
+		}
+		if _, e := h.OpenPart("byday", second, abi.ModeWrite); e != abi.ErrnoInval {
+			t.Errorf("writing %q after %q = %v, want ErrnoInval", second, first, e)
+		}
+		if !strings.Contains(h.fault, "a key may not be the folder of another key") {
+			t.Errorf("writing %q after %q recorded %q, want a fault naming the rule", second, first, h.fault)
+		}
+	}
+}

@@ -105,7 +105,9 @@ type State struct {
 type output struct {
 	// parts holds, for a partitioned output, the part written under each
 	// key; the output itself is then never staged.
-	parts  map[string]*output
+	parts map[string]*output
+	// keys are the parts' keys, none the folder of another.
+	keys   abi.PartKeys
 	staged storage.Staged
 	hash   hash.Hash         // nil with Config.SkipDigests
 	check  *schema.Validator // nil when the output has no contract
@@ -726,6 +728,10 @@ func (s *State) openPart(ctx context.Context, mem api.Memory, namePtr, nameLen, 
 		if _, busy := o.parts[key]; busy {
 			s.cfg.Log.Notef("task %q: %s: part %q of output %q was already opened; each part is written through one handle", s.cfg.Task, fn, key, name)
 			return abi.ErrnoBusy
+		}
+		if err := o.keys.Add(key); err != nil {
+			s.faultf(fn, "output %q: %v", name, err)
+			return abi.ErrnoInval
 		}
 		st, err := s.parted.StagePart(ctx, name, key)
 		if err != nil {
