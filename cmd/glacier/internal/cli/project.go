@@ -34,7 +34,7 @@ func (g *Globals) buildModules(ctx context.Context, m *manifest.Manifest, w io.W
 			mu.Lock()
 			list := strings.Join(pkgs, ", ")
 			mu.Unlock()
-			fmt.Fprintf(g.IO.ErrOut, "building %s with the Go toolchain (GOOS=wasip1 GOARCH=wasm)...\n", list)
+			fmt.Fprintf(g.IO.ErrOut, "the Go toolchain is checking %s (GOOS=wasip1 GOARCH=wasm), rebuilding what changed...\n", list)
 		}
 	}()
 	mods, err := build.Modules(ctx, m.Pipeline, build.Options{Dir: m.Dir, Parallel: runtime.NumCPU(),
