@@ -1,10 +1,7 @@
 package fnrt
 
 import (
-	"errors"
-
 	"github.com/glacier-pipeline/glacier/internal/fnspec"
-	"github.com/glacier-pipeline/glacier/storage"
 	"github.com/glacier-pipeline/glacier/wasmrt"
 )
 
@@ -27,16 +24,6 @@ func (e *Error) Error() string { return e.Err.Error() }
 // Unwrap returns the underlying failure, so errors.Is finds the sandbox's
 // sentinels.
 func (e *Error) Unwrap() error { return e.Err }
-
-// storageError is a failed invocation of kind Storage, or StorageDenied
-// when no retry can fix err (storage.ErrPermanent).
-func storageError(err error) *Error {
-	kind := fnspec.KindStorage
-	if errors.Is(err, storage.ErrPermanent) {
-		kind = fnspec.KindStorageDenied
-	}
-	return &Error{Kind: kind, Err: err}
-}
 
 // kindOf names the kind of failure err is, as the sandbox does.
 func kindOf(err error) fnspec.Kind {
