@@ -97,11 +97,17 @@ func (pr *mapProject) want(t *testing.T) string {
 }
 
 // runLocally runs the project with glacier run's executor and returns
-// every output: a partitioned one's parts by key, the report under "".
-func (pr *mapProject) runLocally(t *testing.T) map[string]map[string]string {
+// every output (a partitioned one's parts by key, the report under "")
+// and what became of each map task's parts.
+func (pr *mapProject) runLocally(t *testing.T) (map[string]map[string]string, map[string]*fnspec.PartCounts) {
 	t.Helper()
-	_, err := pr.p.Run(context.Background(), local.New(local.Options{Dir: pr.dir, Modules: slices.Collect(maps.Values(pr.mods)), Parallel: 2}))
+	exec := local.New(local.Options{Dir: pr.dir, Modules: slices.Collect(maps.Values(pr.mods)), Parallel: 2})
+	_, err := pr.p.Run(context.Background(), exec)
 	require.NoError(t, err)
+	counts := map[string]*fnspec.PartCounts{}
+	for _, tr := range exec.LastRun().Tasks {
+		counts[tr.Task] = tr.Parts
+	}
 	store, err := local.OpenStore(pr.dir)
 	require.NoError(t, err)
 	out := map[string]map[string]string{}
@@ -118,7 +124,7 @@ func (pr *mapProject) runLocally(t *testing.T) map[string]map[string]string {
 	report, err := store.Read(pr.p, "report")
 	require.NoError(t, err)
 	out["report"] = map[string]string{"": string(report)}
-	return out
+	return out, counts
 }
 
 // write makes key's file of the logs source hold text, in the project
@@ -126,7 +132,16 @@ func (pr *mapProject) runLocally(t *testing.T) map[string]map[string]string {
 func (pr *mapProject) write(t *testing.T, key, text string) {
 	t.Helper()
 	pr.data[key] = text
-	require.NoError(t, os.WriteFile(filepath.Join(pr.dir, "data", "logs", filepath.FromSlash(key)), []byte(text), 0o644))
+	path := filepath.Join(pr.dir, "data", "logs", filepath.FromSlash(key))
+	require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
+	require.NoError(t, os.WriteFile(path, []byte(text), 0o644))
+}
+
+// remove deletes key's file of the logs source.
+func (pr *mapProject) remove(t *testing.T, key string) {
+	t.Helper()
+	delete(pr.data, key)
+	require.NoError(t, os.Remove(filepath.Join(pr.dir, "data", "logs", filepath.FromSlash(key))))
 }
 
 // cloud is a deployment of a mapProject on this machine: a bucket per
@@ -283,7 +298,9 @@ func wantCalls(parseBatches, daysumBatches int) map[string]int {
 // Storage, called in the order of the compiled workflow, which a walker
 // runs step by step (plan, the parallel loop of batches, commit). The
 // outputs are byte for byte glacier run's, and the report is what the
-// files add up to. An unchanged execution runs no part. Then a poison
+// files add up to. An unchanged execution runs no part; after one file
+// changed, one added and one deleted, each map task runs the parts glacier
+// run runs. Then a poison
 // part: the run fails and commits nothing; with tolerated_failures, the
 // commit leaves the part out, as glacier run does, and every other part
 // is found in the memo; fixed, the part runs alone.
@@ -317,7 +334,7 @@ func TestMapEndToEnd(t *testing.T) {
 	got := c.outputs(t)
 	assert.Equal(t, pr.want(t), got["report"][""], "the report is what the files add up to")
 	start = time.Now()
-	local := pr.runLocally(t)
+	local, _ := pr.runLocally(t)
 	t.Logf("glacier run's executor ran the 2,000 parts in %v", time.Since(start).Round(time.Millisecond))
 	for _, d := range []string{"parsed", "days", "daysums", "report"} {
 		assert.Equal(t, local[d], got[d], "%s differs from glacier run's", d)
@@ -333,6 +350,26 @@ func TestMapEndToEnd(t *testing.T) {
 	for task, r := range ret.(map[string]any) {
 		assert.Equal(t, "cached", r.(map[string]any)["status"], task)
 	}
+
+	// One file changed, one added, one deleted: each map task runs exactly
+	// the parts glacier run runs over the same change.
+	pr.write(t, "00/0000.log", "d03,1000\n")
+	pr.write(t, "new/extra.log", "d05,20\nd29,3\n")
+	pr.remove(t, "01/0001.log")
+	local, want := pr.runLocally(t)
+	require.Equal(t, 2, want["parse"].Ran, "glacier run reran the changed file and the added one")
+	c.redeploy(t, pr)
+	_, ret, err = c.run(t, "e2e-changed")
+	require.NoError(t, err, "the workflow failed; functions' output:\n%s", c.output())
+	for _, task := range []string{"parse", "daysum"} {
+		w := want[task]
+		assert.Equal(t, parts(w.Total, w.Ran, w.Cached, w.Failed), counts(ret, task), "%s runs the parts glacier run ran", task)
+	}
+	got = c.outputs(t)
+	for _, d := range []string{"parsed", "days", "daysums", "report"} {
+		assert.Equal(t, local[d], got[d], "%s differs from glacier run's after the change", d)
+	}
+	assert.Equal(t, pr.want(t), got["report"][""])
 
 	// A poison part: the batch holding it fails, so the loop and the
 	// workflow do, before any commit.
@@ -362,7 +399,7 @@ func TestMapEndToEnd(t *testing.T) {
 	assert.NotContains(t, got["parsed"], poisonKey)
 	assert.Len(t, got["parsed"], mapFiles-1)
 	assert.Equal(t, tolerant.want(t), got["report"][""], "the report leaves the poisoned file out")
-	local = tolerant.runLocally(t)
+	local, _ = tolerant.runLocally(t)
 	for _, d := range []string{"parsed", "days", "daysums", "report"} {
 		assert.Equal(t, local[d], got[d], "%s differs from glacier run's with the same tolerance", d)
 	}
@@ -374,7 +411,7 @@ func TestMapEndToEnd(t *testing.T) {
 	require.NoError(t, err, "functions' output:\n%s", c.output())
 	assert.Equal(t, parts(mapFiles, 1, mapFiles-1, 0), counts(ret, "parse"))
 	got = c.outputs(t)
-	local = tolerant.runLocally(t)
+	local, _ = tolerant.runLocally(t)
 	for _, d := range []string{"parsed", "days", "daysums", "report"} {
 		assert.Equal(t, local[d], got[d], "%s differs from glacier run's", d)
 	}

@@ -123,17 +123,12 @@ func (e *Executor) Execute(ctx context.Context, p *glacier.Pipeline) (*glacier.R
 		records: map[string]*TaskRecord{},
 
 		partitioned: map[string]bool{},
-		schemas:     map[string]json.RawMessage{},
 	}
 	for _, d := range p.Datasets() {
 		r.partitioned[d.Name] = d.Partitioned
-		if d.Schema != nil {
-			raw, err := d.Schema.Encode()
-			if err != nil {
-				return nil, fmt.Errorf("dataset %q: %w", d.Name, err)
-			}
-			r.schemas[d.Name] = raw
-		}
+	}
+	if r.schemas, err = schemasOf(p); err != nil {
+		return nil, err
 	}
 	mods := e.opts.Modules
 	if mods == nil {
@@ -354,10 +349,33 @@ func (r *run) record(rec *TaskRecord) *TaskRecord {
 // for one part of a map task, part is its key (the guest sees it) and
 // inputs hold the part's version in place of the mapped input's.
 func (r *run) memoKey(t glacier.Task, module string, inputs map[string]Version, part string) string {
+	return memoKey(t, module, inputs, part, r.schemas)
+}
+
+// memoKey is run.memoKey for a pipeline whose datasets' contracts are
+// schemas (schemasOf).
+func memoKey(t glacier.Task, module string, inputs map[string]Version, part string, schemas map[string]json.RawMessage) string {
 	l := glacier.LimitsOf(t.Compute)
 	return fnspec.CacheKey{Task: t.Name, Module: module, Inputs: inputs, Params: t.Params,
 		MemoryMiB: l.MemoryMiB, TimeoutSecs: l.TimeoutSecs, Outputs: t.Outputs, Part: part,
-		Schemas: fnspec.SchemaDigests(r.schemas, t.Outputs)}.Sum()
+		Schemas: fnspec.SchemaDigests(schemas, t.Outputs)}.Sum()
+}
+
+// schemasOf returns the encoded contract of each of p's datasets that has
+// one.
+func schemasOf(p *glacier.Pipeline) (map[string]json.RawMessage, error) {
+	out := map[string]json.RawMessage{}
+	for _, d := range p.Datasets() {
+		if d.Schema == nil {
+			continue
+		}
+		raw, err := d.Schema.Encode()
+		if err != nil {
+			return nil, fmt.Errorf("dataset %q: %w", d.Name, err)
+		}
+		out[d.Name] = raw
+	}
+	return out, nil
 }
 
 func (r *run) runTask(ctx context.Context, t glacier.Task) *TaskRecord {

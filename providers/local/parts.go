@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"slices"
 	"strings"
@@ -207,4 +208,33 @@ func (s *Store) OpenPart(p *glacier.Pipeline, dataset, key string) (io.ReadClose
 		return nil, Version{}, fmt.Errorf("dataset %q has no part %q%s; glacier cat %s lists its parts", dataset, key, suggest.DidYouMean(key, keys), dataset)
 	}
 	return s.openVersion(fmt.Sprintf("%s part %q", dataset, key), parts[i].Version)
+}
+
+// PartEntries returns the memo entries of the parts of map task t of p
+// behind e, the memo entry of t's whole invocation: for each part of the
+// mapped input's version e names, the entry under the key the run gave
+// the part, where the memo has one (a part that failed has none). They
+// are what glacier run --push uploads beside e, so that a deployment finds
+// each part as glacier run would.
+func (s *Store) PartEntries(p *glacier.Pipeline, t glacier.Task, e MemoEntry) ([]MemoEntry, error) {
+	if t.Map == "" {
+		return nil, fmt.Errorf("task %q maps over nothing: it has no parts", t.Name)
+	}
+	parts, err := s.Parts(e.Inputs[t.Map])
+	if err != nil {
+		return nil, fmt.Errorf("input %q of task %q: %w", t.Map, t.Name, err)
+	}
+	schemas, err := schemasOf(p)
+	if err != nil {
+		return nil, err
+	}
+	var out []MemoEntry
+	inputs := maps.Clone(e.Inputs)
+	for _, part := range parts {
+		inputs[t.Map] = part.Version
+		if pe, ok := s.Memo(memoKey(t, e.Module, inputs, part.Key, schemas)); ok {
+			out = append(out, pe)
+		}
+	}
+	return out, nil
 }

@@ -292,6 +292,19 @@ func push(ctx context.Context, m *manifest.Manifest, rec local.RunRecord, remote
 				return n, fmt.Errorf("task %q: output %q: %w", t.Task, name, err)
 			}
 		}
+		if task, _ := m.Pipeline.Task(t.Task); task.Map != "" {
+			// Each part's entry too, so that the deployment finds a part
+			// that did not change once others have.
+			parts, err := st.PartEntries(m.Pipeline, task, e)
+			if err != nil {
+				return n, fmt.Errorf("task %q: %w", t.Task, err)
+			}
+			for _, pe := range parts {
+				if err := remote.PutMemo(ctx, pe); err != nil {
+					return n, fmt.Errorf("task %q, part %q: %w", t.Task, pe.Part, err)
+				}
+			}
+		}
 		if err := remote.PutMemo(ctx, e); err != nil {
 			return n, fmt.Errorf("task %q: %w", t.Task, err)
 		}

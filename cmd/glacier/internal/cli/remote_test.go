@@ -164,4 +164,20 @@ func TestPushParts(t *testing.T) {
 	if len(parts) != len(want) {
 		t.Errorf("the remote list has %d parts, want %d", len(parts), len(want))
 	}
+	// Each part's memo entry went too, naming the part's version there.
+	memos, err := remote.Memos(ctx, "parse")
+	if err != nil {
+		t.Fatal(err)
+	}
+	byPart := map[string]store.Version{}
+	for _, e := range memos {
+		if e.Part != "" {
+			byPart[e.Part] = e.Outputs["parsed"]
+		}
+	}
+	for _, part := range parts {
+		if byPart[part.Key] != part.Version {
+			t.Errorf("the remote memo's entry of part %q names %v, want %v", part.Key, byPart[part.Key], part.Version)
+		}
+	}
 }
