@@ -226,7 +226,7 @@ func TestRetention(t *testing.T) {
 	require.NoError(t, err)
 	require.NotEmpty(t, d.StateLogical)
 	require.Len(t, probs, 1)
-	assert.Contains(t, probs[0].String(), `dataset "in": retention_days expires nothing here: a deployment that keeps a store keeps every version of a source`)
+	assert.Contains(t, probs[0].String(), `dataset "in": retention_days expires nothing here: the store keeps every version of a source`)
 
 	retire, bucket := map[string]int{}, map[string]int{}
 	for _, ds := range d.Datasets {

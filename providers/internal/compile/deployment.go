@@ -65,12 +65,12 @@ type Dataset struct {
 	Comment string
 	// SourceVersion is the version of its source the program uploads
 	// into the store (for a partitioned source, its part list); nil
-	// unless it is a source and the deployment keeps a store.
+	// unless it is a source.
 	SourceVersion *fnspec.Version
 	// sourceParts are a partitioned source's files, each with its part.
 	sourceParts []sourcePart
-	// RetireDays, in a deployment that keeps a store, is how long a
-	// replaced version of this task's output stays under
+	// RetireDays is how long a replaced version of this task's output
+	// stays under
 	// store.RetiredPrefix before the bucket's lifecycle rule deletes it:
 	// its retention_days. Zero keeps every version (see
 	// BucketRetentionDays).
@@ -79,13 +79,12 @@ type Dataset struct {
 
 // BucketRetentionDays is the retention_days a target's lifecycle rule
 // applies to ds's bucket as a whole (its objects, or with versioning its
-// replaced ones). In a deployment that keeps a store, an unversioned
-// bucket gets none: the rule would expire the versions refs name, current
-// or not; a task output's replaced versions expire through RetireDays
-// instead.
+// replaced ones). An unversioned bucket gets none: the rule would expire
+// the versions refs name, current or not; a task output's replaced
+// versions expire through RetireDays instead.
 func (d *Deployment) BucketRetentionDays(ds *Dataset) int {
 	s, _ := ds.Object()
-	if d.StateLogical != "" && !s.Versioning {
+	if !s.Versioning {
 		return 0
 	}
 	return s.RetentionDays
@@ -217,7 +216,7 @@ func newDeployment(pl *plan.Flow, spec *Spec, opts Options, probs *glacier.Probl
 		buckets.claim(ds.Logical, "dataset", pd.Name, errorf)
 		if msg := pd.CheckSource(opts.Dir); msg != "" {
 			errorf("%s", msg)
-		} else if pd.Source != "" && d.StateLogical != "" {
+		} else if pd.Source != "" {
 			var err error
 			if pd.Partitioned {
 				ds.sourceParts, ds.SourceVersion, err = readSourceParts(opts.Dir, pd)
@@ -228,12 +227,12 @@ func newDeployment(pl *plan.Flow, spec *Spec, opts Options, probs *glacier.Probl
 				errorf("source %s: %v", pd.Source, err)
 			}
 		}
-		if s, _ := pd.Object(); d.StateLogical != "" && s.RetentionDays > 0 {
+		if s, _ := pd.Object(); s.RetentionDays > 0 {
 			switch {
 			case pd.Producer != "":
 				ds.RetireDays = s.RetentionDays
 			case !s.Versioning:
-				warnf("retention_days expires nothing here: a deployment that keeps a store keeps every version of a source, since its record names the current one; set versioning: true to expire replaced copies of its stable name")
+				warnf("retention_days expires nothing here: the store keeps every version of a source, since its record names the current one; set versioning: true to expire replaced copies of its stable name")
 			}
 		}
 		d.datasetVars[pd.Name] = ds.Var
