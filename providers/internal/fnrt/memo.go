@@ -52,18 +52,30 @@ func (h *Handler) runMemoised(ctx context.Context, out *fnspec.Response, start t
 func (h *Handler) recorded(ctx context.Context, out *fnspec.Response, start time.Time, do func(context.Context, *fnspec.Response, *store.RunTask) error) error {
 	rec := store.RunTask{Task: h.spec.Task, RunID: out.RunID, Start: start.UTC()}
 	err := do(ctx, out, &rec)
+	h.putRecord(ctx, rec, out.Status, err)
+	return err
+}
+
+// putRecord writes rec, of an invocation (or one part of it) that ended
+// now with status, or failed if err is set: its duration and the link to
+// its log follow from rec.Start. A record that cannot be written costs
+// only what it says, so the failure is logged, not returned.
+func (h *Handler) putRecord(ctx context.Context, rec store.RunTask, status string, err error) {
 	end := time.Now()
-	rec.Status, rec.DurationMS = out.Status, end.Sub(start).Milliseconds()
+	rec.Status, rec.DurationMS = status, end.Sub(rec.Start).Milliseconds()
 	if err != nil {
 		rec.Status, rec.Error = "failed", err.Error()
 	}
 	if h.logsURL != nil {
-		rec.LogsURL = h.logsURL(start, end)
+		rec.LogsURL = h.logsURL(rec.Start, end)
 	}
-	if werr := h.store.PutRunTask(ctx, rec); werr != nil {
-		h.logf("the run's record of the task could not be written: %v", werr)
+	if werr := h.store.PutRunTask(context.WithoutCancel(ctx), rec); werr != nil {
+		what := "the task"
+		if rec.Part != "" {
+			what = fmt.Sprintf("part %q", rec.Part)
+		}
+		h.logf("the run's record of %s could not be written: %v", what, werr)
 	}
-	return err
 }
 
 // inputs returns the current version of each of the task's inputs: the

@@ -196,7 +196,7 @@ func (h *Handler) runParts(ctx context.Context, req fnspec.Request, out *fnspec.
 			cached, err = h.runPart(ctx, base, inputs, p, &rec)
 		}
 		if rec.Key != "" && !cached {
-			h.recordPart(ctx, rec, err)
+			h.putRecord(ctx, rec, "succeeded", err)
 		}
 		switch {
 		case err != nil:
@@ -252,22 +252,6 @@ func (h *Handler) runPart(ctx context.Context, base wasmrt.Job, whole map[string
 		return false, &Error{Kind: storageKind(err), Err: err}
 	}
 	return false, nil
-}
-
-// recordPart writes the run's record of a part that ran, and failed if err
-// is set; a record that cannot be written costs only the part's log.
-func (h *Handler) recordPart(ctx context.Context, rec store.RunTask, err error) {
-	end := time.Now()
-	rec.Status, rec.DurationMS = "succeeded", end.Sub(rec.Start).Milliseconds()
-	if err != nil {
-		rec.Status, rec.Error = "failed", err.Error()
-	}
-	if h.logsURL != nil {
-		rec.LogsURL = h.logsURL(rec.Start, end)
-	}
-	if werr := h.store.PutRunTask(context.WithoutCancel(ctx), rec); werr != nil {
-		h.logf("the run's record of part %q could not be written: %v", rec.Part, werr)
-	}
 }
 
 // memoLookups bounds the memo entries the commit reads at once.
