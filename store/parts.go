@@ -45,12 +45,12 @@ func (s *Store) PartStagingPrefixURL(runID, task, dataset string) string {
 func (s *Store) PutParts(ctx context.Context, runID, task, dataset string, parts []fnspec.Part) (Version, error) {
 	parts = slices.Clone(parts)
 	fnspec.SortParts(parts)
+	if err := fnspec.CheckParts(parts); err != nil {
+		return Version{}, fmt.Errorf("dataset %q: %w", dataset, err)
+	}
 	var buf bytes.Buffer
 	if err := fnspec.WritePartList(&buf, parts); err != nil {
 		return Version{}, err
-	}
-	if _, err := fnspec.ReadPartList(buf.Bytes()); err != nil {
-		return Version{}, fmt.Errorf("dataset %q: %w", dataset, err)
 	}
 	sum := sha256.Sum256(buf.Bytes())
 	v := Version{Digest: hex.EncodeToString(sum[:]), Size: int64(buf.Len())}

@@ -73,17 +73,26 @@ func ReadPartList(data []byte) ([]Part, error) {
 	if err := dec.Decode(&l); err != nil {
 		return nil, fmt.Errorf("not a list of parts: %w", err)
 	}
-	for i, p := range l.Parts {
+	if err := CheckParts(l.Parts); err != nil {
+		return nil, err
+	}
+	return l.Parts, nil
+}
+
+// CheckParts checks what a partitioned version holds: every key valid,
+// sorted and unique, every digest hex.
+func CheckParts(parts []Part) error {
+	for i, p := range parts {
 		if !isHexDigest(p.Digest) {
-			return nil, fmt.Errorf("part %.200q: %q is not a hex SHA-256", p.Key, p.Digest)
+			return fmt.Errorf("part %.200q: %q is not a hex SHA-256", p.Key, p.Digest)
 		}
 		prev := ""
 		if i > 0 {
-			prev = l.Parts[i-1].Key
+			prev = parts[i-1].Key
 		}
 		if err := checkKey(i, p.Key, prev); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	return l.Parts, nil
+	return nil
 }
