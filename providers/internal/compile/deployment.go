@@ -1,6 +1,7 @@
 package compile
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io/fs"
@@ -67,8 +68,11 @@ type Dataset struct {
 	// into the store (for a partitioned source, its part list); nil
 	// unless it is a source.
 	SourceVersion *fnspec.Version
-	// sourceParts are a partitioned source's files, each with its part.
+	// sourceParts are a partitioned source's files, each with its part,
+	// and sourceList the bytes of their part list, which SourceVersion
+	// names.
 	sourceParts []sourcePart
+	sourceList  []byte
 	// RetireDays is how long a replaced version of this task's output
 	// stays under
 	// store.RetiredPrefix before the bucket's lifecycle rule deletes it:
@@ -219,7 +223,9 @@ func newDeployment(pl *plan.Flow, spec *Spec, opts Options, probs *glacier.Probl
 		} else if pd.Source != "" {
 			var err error
 			if pd.Partitioned {
-				ds.sourceParts, ds.SourceVersion, err = readSourceParts(opts.Dir, pd)
+				if ds.sourceParts, ds.sourceList, err = readSourceParts(opts.Dir, pd); err == nil {
+					ds.SourceVersion, err = digestOf(bytes.NewReader(ds.sourceList))
+				}
 			} else {
 				ds.SourceVersion, err = digest(pd.SourcePath(opts.Dir))
 			}

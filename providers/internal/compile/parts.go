@@ -23,8 +23,9 @@ type sourcePart struct {
 }
 
 // readSourceParts reads the files of d, a partitioned source of the
-// project in dir, and returns them with the version of their part list.
-func readSourceParts(dir string, d plan.Dataset) ([]sourcePart, *fnspec.Version, error) {
+// project in dir, and returns them with the bytes of their part list, the
+// source's version.
+func readSourceParts(dir string, d plan.Dataset) ([]sourcePart, []byte, error) {
 	files, err := glacier.SourceParts(dir, d.Dataset)
 	if err != nil {
 		return nil, nil, err
@@ -44,8 +45,7 @@ func readSourceParts(dir string, d plan.Dataset) ([]sourcePart, *fnspec.Version,
 	if err := fnspec.WritePartList(&buf, list); err != nil {
 		return nil, nil, err
 	}
-	v, err := digestOf(&buf)
-	return parts, v, err
+	return parts, buf.Bytes(), nil
 }
 
 // partFiles returns what the project keeps of ds, a partitioned source
@@ -55,23 +55,16 @@ func readSourceParts(dir string, d plan.Dataset) ([]sourcePart, *fnspec.Version,
 // as), and the part list that is its version (ds.VersionFile()).
 func (ds *Dataset) partFiles() ([]pulumiproject.File, []pulumiproject.Copy, error) {
 	entries := make([]fnspec.PartEntry, len(ds.sourceParts))
-	list := make([]fnspec.Part, len(ds.sourceParts))
 	copies := make([]pulumiproject.Copy, len(ds.sourceParts))
 	for i, p := range ds.sourceParts {
 		entries[i] = fnspec.PartEntry{Key: p.part.Key, Object: store.ObjectName(p.part.Digest), Size: p.part.Size, SHA256: p.part.Digest}
-		list[i] = p.part
 		copies[i] = pulumiproject.Copy{Src: p.path, Name: path.Join(ds.SourceFile(), p.part.Key)}
 	}
 	stable, err := fnspec.EncodeParts(entries)
 	if err != nil {
 		return nil, nil, fmt.Errorf("dataset %q: %w", ds.Name, err)
 	}
-	fnspec.SortParts(list)
-	var version bytes.Buffer
-	if err := fnspec.WritePartList(&version, list); err != nil {
-		return nil, nil, err
-	}
-	return []pulumiproject.File{{Name: ds.PartListFile(), Data: stable}, {Name: ds.VersionFile(), Data: version.Bytes()}}, copies, nil
+	return []pulumiproject.File{{Name: ds.PartListFile(), Data: stable}, {Name: ds.VersionFile(), Data: ds.sourceList}}, copies, nil
 }
 
 // digest returns the version of the file at p.
