@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -60,10 +61,36 @@ func (s *Store) PutParts(ctx context.Context, runID, task, dataset string, parts
 // Parts returns the parts of partitioned version v of dataset, checked
 // against its digest.
 func (s *Store) Parts(ctx context.Context, dataset string, v Version) ([]fnspec.Part, error) {
+	if !hexDigest.MatchString(v.Digest) {
+		return nil, fmt.Errorf("version %q of dataset %q is not a hex SHA-256", v.Digest, dataset)
+	}
+	return s.readParts(ctx, dataset, v, s.objectURL(dataset, v))
+}
+
+// RetiredParts returns the parts of retired partitioned version v of
+// dataset, checked against its digest; ok is false if v is not retired.
+func (s *Store) RetiredParts(ctx context.Context, dataset string, v Version) (parts []fnspec.Part, ok bool, err error) {
+	if !hexDigest.MatchString(v.Digest) {
+		return nil, false, fmt.Errorf("version %q of dataset %q is not a hex SHA-256", v.Digest, dataset)
+	}
+	// A read checked by digest reports a missing object as corrupt, so
+	// absence is asked first.
+	u := s.RetiredURL(dataset, v)
+	if _, err := s.mux.Stat(ctx, u); errors.Is(err, storage.ErrNotFound) {
+		return nil, false, nil
+	} else if err != nil {
+		return nil, false, err
+	}
+	parts, err = s.readParts(ctx, dataset, v, u)
+	return parts, err == nil, err
+}
+
+// readParts reads the part list at u, version v of dataset.
+func (s *Store) readParts(ctx context.Context, dataset string, v Version, u string) ([]fnspec.Part, error) {
 	if v.Size > maxPartList {
 		return nil, fmt.Errorf("dataset %q: its part list %s is over %d MiB", dataset, v.Digest, maxPartList>>20)
 	}
-	rc, err := s.Read(ctx, dataset, v)
+	rc, err := s.mux.Open(ctx, storage.WithDigest(u, v.Digest, v.Size))
 	if err != nil {
 		return nil, err
 	}

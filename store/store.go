@@ -189,19 +189,6 @@ func (s *Store) RetiredURL(dataset string, v Version) string {
 	return join(s.root(dataset), RetiredName(v.Digest))
 }
 
-// ReadRetired opens retired version v of dataset, checking its digest as
-// it is read; it returns nil if v is not retired.
-func (s *Store) ReadRetired(ctx context.Context, dataset string, v Version) (io.ReadCloser, error) {
-	if !hexDigest.MatchString(v.Digest) {
-		return nil, fmt.Errorf("version %q of dataset %q is not a hex SHA-256", v.Digest, dataset)
-	}
-	rc, err := s.mux.Open(ctx, storage.WithDigest(s.RetiredURL(dataset, v), v.Digest, v.Size))
-	if errors.Is(err, storage.ErrNotFound) {
-		return nil, nil
-	}
-	return rc, err
-}
-
 // Revive makes retired version v of dataset a version again, if it is
 // still retired, and reports whether the store has v now. It never
 // replaces a version that exists.

@@ -401,6 +401,19 @@ func testParts(t *testing.T, h Harness) {
 			t.Errorf("part %q's object %s reads %q, want %q", e.Key, e.Object, got, data[e.Key])
 		}
 	}
+	// A retired list reads back from its retired name.
+	if _, ok, err := s.RetiredParts(ctx, "p", v); err != nil || ok {
+		t.Errorf("RetiredParts of a list never retired = %v, %v; want false", ok, err)
+	}
+	if err := s.Retire(ctx, "p", v); err != nil {
+		t.Fatal(err)
+	}
+	if got, ok, err := s.RetiredParts(ctx, "p", v); err != nil || !ok || !slices.Equal(got, parts) {
+		t.Errorf("RetiredParts = %v, %v, %v; want %v", got, ok, err, parts)
+	}
+	if ok, err := s.Revive(ctx, "p", v); err != nil || !ok {
+		t.Fatalf("Revive = %v, %v", ok, err)
+	}
 	dup := append(slices.Clone(parts), parts[0])
 	if _, err := s.PutParts(ctx, "r3", "t", "p", dup); err == nil {
 		t.Error("PutParts of a list with a key twice succeeded")

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/url"
 	"path"
 	"slices"
@@ -219,18 +218,12 @@ func (h *Handler) has(ctx context.Context, dataset string, v fnspec.Version, lis
 		return h.store.Revive(ctx, dataset, v)
 	}
 	// The parts first, so that the list comes back only with all of them.
-	rc, err := h.store.ReadRetired(ctx, dataset, v)
-	if err != nil || rc == nil {
-		return false, err
-	}
-	data, err := io.ReadAll(rc)
-	rc.Close()
-	if err != nil {
-		return false, err
-	}
-	parts, err := fnspec.ReadPartList(data)
-	if err != nil {
+	parts, retired, err := h.store.RetiredParts(ctx, dataset, v)
+	if errors.Is(err, storage.ErrCorrupt) {
 		return false, nil // not the list it claims to be: run again
+	}
+	if err != nil || !retired {
+		return false, err
 	}
 	for _, p := range parts {
 		if ok, err := h.has(ctx, dataset, p.Version, false); err != nil || !ok {
