@@ -634,8 +634,6 @@ func permanent(err error) bool {
 		errors.Is(err, storage.ErrCorrupt) || errors.Is(err, wasmrt.ErrStorageDenied) || errors.Is(err, storage.ErrPermanent)
 }
 
-// hasOutputs reports whether every output a memo entry names is still in
-// the store, every part of a partitioned one included.
 // fromRemote commits, from Options.Remote, the outputs of t's invocation
 // with cache key key, if the remote memo has it: each output the local
 // store lacks is copied into the run's staging directory, its digest
@@ -666,7 +664,7 @@ func (r *run) fetchRemote(ctx context.Context, t glacier.Task, key, part string)
 		if !named {
 			return e, nil, false, nil
 		}
-		if r.store.HasObject(v) && (part != "" || !r.partitioned[name] || r.hasOutputs(MemoEntry{Outputs: map[string]Version{name: v}})) {
+		if r.hasOutput(name, v, part != "") {
 			continue
 		}
 		path, err := r.stagePath(t.Name + ".remote." + name)
@@ -744,22 +742,34 @@ func download(ctx context.Context, remote Remote, dataset string, v Version, pat
 	return f.Close()
 }
 
+// hasOutputs reports whether every output a memo entry names is still in
+// the store, every part of a partitioned one included.
 func (r *run) hasOutputs(e MemoEntry) bool {
 	for name, v := range e.Outputs {
-		if !r.store.HasObject(v) {
+		if !r.hasOutput(name, v, e.Part != "") {
 			return false
 		}
-		if !r.partitioned[name] || e.Part != "" {
-			continue
-		}
-		parts, err := r.store.Parts(v)
-		if err != nil {
+	}
+	return true
+}
+
+// hasOutput reports whether the store has version v of output dataset,
+// every part of it when it is a part list (a partitioned output, not one
+// part's).
+func (r *run) hasOutput(dataset string, v Version, part bool) bool {
+	if !r.store.HasObject(v) {
+		return false
+	}
+	if !r.partitioned[dataset] || part {
+		return true
+	}
+	parts, err := r.store.Parts(v)
+	if err != nil {
+		return false
+	}
+	for _, p := range parts {
+		if !r.store.HasObject(p.Version) {
 			return false
-		}
-		for _, p := range parts {
-			if !r.store.HasObject(p.Version) {
-				return false
-			}
 		}
 	}
 	return true
