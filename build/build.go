@@ -54,6 +54,10 @@ type Options struct {
 	// with: a first build on a cold cache takes tens of seconds. Calls may
 	// come from several goroutines at once.
 	Building func(pkgDir string, tasks []string)
+	// Warn, if set, is told of what would make the modules' digests differ
+	// from one checkout of the project to another, once per go.mod; such
+	// a module still builds.
+	Warn func(msg string)
 }
 
 // Modules builds or locates every task's module, in the pipeline's task
@@ -105,6 +109,15 @@ func Modules(ctx context.Context, p *glacier.Pipeline, opts Options) ([]Module, 
 		jobOf[i] = j
 	}
 
+	if opts.Warn != nil {
+		var pkgs []string
+		for _, j := range jobs {
+			if j.pkg != "" {
+				pkgs = append(pkgs, j.pkg)
+			}
+		}
+		warnReplaces(pkgs, opts.Warn)
+	}
 	sem := make(chan struct{}, parallel)
 	var wg sync.WaitGroup
 	for _, j := range jobs {

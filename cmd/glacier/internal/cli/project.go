@@ -45,7 +45,8 @@ func (g *Globals) buildModules(ctx context.Context, m *manifest.Manifest, w io.W
 			mu.Lock()
 			pkgs = append(pkgs, pkg)
 			mu.Unlock()
-		}})
+		},
+		Warn: func(msg string) { fmt.Fprintf(g.IO.ErrOut, "warning: %s\n", msg) }})
 	close(done)
 	<-announced
 	if err != nil {
