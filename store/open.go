@@ -35,7 +35,7 @@ func Open(ctx context.Context, mux *storage.URLMux, state, pipeline string) (*St
 		return nil, err
 	}
 	var rec LayoutRecord
-	ok, _, err := s.readJSON(ctx, join(state, LayoutName(pipeline)), &rec)
+	ok, err := s.readJSON(ctx, join(state, LayoutName(pipeline)), &rec)
 	switch {
 	case err != nil:
 		return nil, fmt.Errorf("read the layout of pipeline %q: %w", pipeline, err)

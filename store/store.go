@@ -28,8 +28,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"path"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -248,7 +250,7 @@ func (s *Store) Memo(ctx context.Context, task, key string) (MemoEntry, bool, er
 		return MemoEntry{}, false, fmt.Errorf("memo key %q is not a hex SHA-256", key)
 	}
 	var e MemoEntry
-	ok, _, err := s.readJSON(ctx, s.memoURL(task, key), &e)
+	ok, err := s.readJSON(ctx, s.memoURL(task, key), &e)
 	if err == nil && ok && (e.Key != key || e.Task != task) {
 		err = fmt.Errorf("%s holds the entry of task %q, key %s: %w", s.memoURL(task, key), e.Task, e.Key, storage.ErrCorrupt)
 	}
@@ -271,6 +273,40 @@ func (s *Store) PutMemo(ctx context.Context, e MemoEntry) error {
 	return err
 }
 
+// ReplaceMemo writes e as PutMemo does, except that an entry under its key
+// naming other outputs is replaced: the task made other bytes from the
+// same inputs (a rerun forced, or one whose recorded outputs were gone),
+// and the next memo hit should give what the ref now names. An entry
+// naming the same outputs is kept.
+func (s *Store) ReplaceMemo(ctx context.Context, e MemoEntry) error {
+	if err := checkName("task", e.Task); err != nil {
+		return err
+	}
+	if !hexDigest.MatchString(e.Key) {
+		return fmt.Errorf("memo key %q is not a hex SHA-256", e.Key)
+	}
+	u := s.memoURL(e.Task, e.Key)
+	err := s.writeJSON(ctx, u, "", e)
+	if !errors.Is(err, storage.ErrPrecondition) {
+		return err
+	}
+	var old MemoEntry
+	_, gen, rerr := s.readJSONAt(ctx, u, &old)
+	if rerr == nil && maps.Equal(old.Outputs, e.Outputs) && slices.Equal(old.Lists, e.Lists) {
+		return nil
+	}
+	// Written over its generation, or over an unreadable entry by
+	// whatever is there: another writer that got there first has written
+	// an entry as good as this one, so losing to it is no error.
+	if rerr != nil {
+		return s.writeRecord(ctx, u, e)
+	}
+	if err := s.writeJSON(ctx, u, gen, e); !errors.Is(err, storage.ErrPrecondition) {
+		return err
+	}
+	return nil
+}
+
 // Ref is a task's ref: its last committed invocation, naming every output.
 type Ref struct {
 	Task string `json:"task"`
@@ -291,7 +327,7 @@ func (s *Store) Ref(ctx context.Context, pipeline, task string) (r Ref, generati
 	if err := checkRefNames(pipeline, task); err != nil {
 		return Ref{}, "", false, err
 	}
-	ok, generation, err = s.readJSON(ctx, s.refURL(pipeline, task), &r)
+	ok, generation, err = s.readJSONAt(ctx, s.refURL(pipeline, task), &r)
 	return r, generation, ok, err
 }
 
@@ -351,7 +387,32 @@ func (s *Store) StableURL(dataset string) string {
 }
 
 // readJSON reads the object at u into v. ok is false if there is none.
-func (s *Store) readJSON(ctx context.Context, u string, v any) (ok bool, generation string, err error) {
+func (s *Store) readJSON(ctx context.Context, u string, v any) (ok bool, err error) {
+	rc, err := s.mux.Open(ctx, u)
+	if errors.Is(err, storage.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	defer rc.Close()
+	data, err := io.ReadAll(io.LimitReader(rc, maxRecord+1))
+	if err != nil {
+		return false, err
+	}
+	if len(data) > maxRecord {
+		return false, fmt.Errorf("%s is over %d bytes: %w", u, maxRecord, storage.ErrCorrupt)
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		return false, fmt.Errorf("%s: %w: %w", u, err, storage.ErrCorrupt)
+	}
+	return true, nil
+}
+
+// readJSONAt is readJSON that also returns the generation of the object
+// read, for a conditional write over it. The generation is read first, so
+// a write over it fails if the object changed after it.
+func (s *Store) readJSONAt(ctx context.Context, u string, v any) (ok bool, generation string, err error) {
 	a, err := s.mux.Stat(ctx, u)
 	if errors.Is(err, storage.ErrNotFound) {
 		return false, "", nil
@@ -359,22 +420,12 @@ func (s *Store) readJSON(ctx context.Context, u string, v any) (ok bool, generat
 	if err != nil {
 		return false, "", err
 	}
-	rc, err := s.mux.Open(ctx, u)
-	if err != nil {
-		return false, "", err
+	ok, err = s.readJSON(ctx, u, v)
+	if err == nil && !ok {
+		// Removed since: a write over generation "" creates it.
+		return false, "", nil
 	}
-	defer rc.Close()
-	data, err := io.ReadAll(io.LimitReader(rc, maxRecord+1))
-	if err != nil {
-		return false, "", err
-	}
-	if len(data) > maxRecord {
-		return false, "", fmt.Errorf("%s is over %d bytes: %w", u, maxRecord, storage.ErrCorrupt)
-	}
-	if err := json.Unmarshal(data, v); err != nil {
-		return false, "", fmt.Errorf("%s: %w: %w", u, err, storage.ErrCorrupt)
-	}
-	return true, a.Generation, nil
+	return ok, a.Generation, err
 }
 
 // maxRecord bounds a record the store reads.
@@ -430,7 +481,7 @@ func (s *Store) Current(ctx context.Context, pipeline, dataset, producer string)
 			return Version{}, false, err
 		}
 		var r SourceRef
-		ok, _, err := s.readJSON(ctx, s.sourceURL(pipeline, dataset), &r)
+		ok, err := s.readJSON(ctx, s.sourceURL(pipeline, dataset), &r)
 		return r.Version, ok, err
 	}
 	r, _, ok, err := s.Ref(ctx, pipeline, producer)
@@ -498,7 +549,7 @@ func (s *Store) RunPartOf(ctx context.Context, runID, task, key string) (RunTask
 	if err := errors.Join(fnspec.CheckRunID(runID), checkName("task", task), abi.CheckKey(key)); err != nil {
 		return r, false, err
 	}
-	ok, _, err := s.readJSON(ctx, join(s.layout.State, RunPartName(runID, task, key)), &r)
+	ok, err := s.readJSON(ctx, join(s.layout.State, RunPartName(runID, task, key)), &r)
 	return r, ok, err
 }
 
@@ -531,7 +582,7 @@ func (s *Store) RunTaskOf(ctx context.Context, runID, task string) (RunTask, boo
 	if err := errors.Join(fnspec.CheckRunID(runID), checkName("task", task)); err != nil {
 		return r, false, err
 	}
-	ok, _, err := s.readJSON(ctx, s.runTaskURL(runID, task), &r)
+	ok, err := s.readJSON(ctx, s.runTaskURL(runID, task), &r)
 	return r, ok, err
 }
 
@@ -551,7 +602,7 @@ func (s *Store) RunTasks(ctx context.Context, runID string) ([]RunTask, error) {
 			continue
 		}
 		var r RunTask
-		if _, _, err := s.readJSON(ctx, s.runTaskURL(runID, task), &r); err != nil {
+		if _, err := s.readJSON(ctx, s.runTaskURL(runID, task), &r); err != nil {
 			return nil, err
 		}
 		out = append(out, r)

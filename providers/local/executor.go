@@ -150,6 +150,13 @@ func (e *Executor) Execute(ctx context.Context, p *glacier.Pipeline) (*glacier.R
 			return nil, fmt.Errorf("task %q has no built module; build the pipeline first (glacier build)", t.Name)
 		}
 	}
+	digests := make(map[string]string, len(r.modules))
+	for name, m := range r.modules {
+		digests[name] = m.SHA256
+	}
+	if err := store.putLayout(p.Name(), digests); err != nil {
+		return nil, err
+	}
 	r.rec = RunRecord{RunID: fnspec.NewRunID(time.Now()), Pipeline: p.Name(), Started: time.Now().UTC(), Status: RunRunning}
 	if err := store.sweep(r.rec.RunID); err != nil {
 		return nil, err
@@ -380,7 +387,7 @@ func schemasOf(p *glacier.Pipeline) (map[string]json.RawMessage, error) {
 
 func (r *run) runTask(ctx context.Context, t glacier.Task) *TaskRecord {
 	mod := r.modules[t.Name]
-	rec := &TaskRecord{Task: t.Name, Module: mod.SHA256, Inputs: map[string]Version{}}
+	rec := &TaskRecord{Task: t.Name, Started: time.Now().UTC(), Module: mod.SHA256, Inputs: map[string]Version{}}
 	r.mu.Lock()
 	for _, in := range t.Inputs {
 		rec.Inputs[in] = r.current[in]
@@ -389,8 +396,8 @@ func (r *run) runTask(ctx context.Context, t glacier.Task) *TaskRecord {
 	key := r.memoKey(t, mod.SHA256, rec.Inputs, "")
 
 	if !r.e.opts.Force {
-		if entry, ok := r.store.Memo(key); ok && r.hasOutputs(entry) {
-			if err := r.store.commitTask(r.p.Name(), entry, nil); err != nil {
+		if entry, ok := r.store.Memo(t.Name, key); ok && r.hasOutputs(entry) {
+			if err := r.store.commitTask(r.p.Name(), r.rec.RunID, entry, nil); err != nil {
 				rec.Status, rec.Error = glacier.StatusFailed, err.Error()
 				return r.record(rec)
 			}
@@ -458,7 +465,7 @@ func (r *run) runTask(ctx context.Context, t glacier.Task) *TaskRecord {
 				Inputs: rec.Inputs, Outputs: outs, RunID: r.rec.RunID, Time: time.Now().UTC(), Lists: r.lists(t.Outputs)}
 			// Committing must finish even if the run is being interrupted:
 			// it is short, and stopping halfway is what it must never do.
-			err = r.store.commitTask(r.p.Name(), entry, staged)
+			err = r.store.commitTask(r.p.Name(), r.rec.RunID, entry, staged)
 			if err == nil {
 				rec.Duration = ran
 				rec.Status, rec.Outputs = glacier.StatusSucceeded, entry.Outputs
@@ -644,7 +651,7 @@ func (r *run) fromRemote(ctx context.Context, t glacier.Task, key string) (MemoE
 	if err != nil || !ok {
 		return e, false, err
 	}
-	return e, true, r.store.commitTask(r.p.Name(), e, staged)
+	return e, true, r.store.commitTask(r.p.Name(), r.rec.RunID, e, staged)
 }
 
 // fetchRemote copies in, from Options.Remote, the outputs of t's

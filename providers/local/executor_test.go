@@ -10,12 +10,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/glacier-pipeline/glacier"
 	"github.com/glacier-pipeline/glacier/build"
 	"github.com/glacier-pipeline/glacier/internal/testutil/wasmbuild"
 	"github.com/glacier-pipeline/glacier/providers/local"
+	"github.com/glacier-pipeline/glacier/storage/filestore"
+	"github.com/glacier-pipeline/glacier/store"
 	"github.com/glacier-pipeline/glacier/wasmrt"
 )
 
@@ -223,7 +226,7 @@ func TestForcedRerunKeepsTheStoreConsistent(t *testing.T) {
 				require.Equal(t, "succeeded", string(tr.Status))
 			}
 		}
-		memo, ok := store.Memo(ref.Key)
+		memo, ok := store.Memo("tick", ref.Key)
 		require.True(t, ok)
 		require.Equal(t, memo.Outputs["t"], ref.Outputs["t"])
 		lin, err := store.Lineage(pr.p, "u")
@@ -257,39 +260,42 @@ func rebuild(t *testing.T, p *glacier.Pipeline, task string, change func(*glacie
 	return q
 }
 
-// TestTaskRefs checks that a task's ref is a link to its memo entry, that a
-// ref written as a plain file (as stores did before) still reads, and that
-// the next run replaces it with a link.
+// TestTaskRefs checks that a task's ref is the store's (package store):
+// a record naming its memo entry and outputs, which store.Open reads as it
+// reads a deployment's; that a ref made as a symbolic link to a memo entry
+// (as stores did before) still reads; and that the next run replaces it.
 func TestTaskRefs(t *testing.T) {
 	pr := newProject(t)
 	pr.source("src", "hello")
 	pr.task("a", []string{"src"}, []string{"mid"}, map[string]string{"suffix": "+a"}, 0)
-	_, _, err := pr.run(local.Options{})
+	rep, _, err := pr.run(local.Options{})
 	require.NoError(t, err)
 
-	store, err := local.OpenStore(pr.dir)
+	ls, err := local.OpenStore(pr.dir)
 	require.NoError(t, err)
-	refPath := filepath.Join(store.Root(), "pipelines", pr.p.Name(), "tasks", "a.json")
-	link := func() string {
-		t.Helper()
-		target, err := os.Readlink(refPath)
-		require.NoError(t, err, "the ref must be a symbolic link")
-		return target
-	}
-	ref, ok := store.TaskRef(pr.p.Name(), "a")
+	ref, ok := ls.TaskRef(pr.p.Name(), "a")
 	require.True(t, ok)
-	require.Equal(t, filepath.Join("..", "..", "..", "memo", ref.Key+".json"), link())
-	memo, ok := store.Memo(ref.Key)
+	memo, ok := ls.Memo("a", ref.Key)
 	require.True(t, ok)
 	require.Equal(t, memo, ref)
 	require.Equal(t, "hello+a", pr.current("mid"))
 
-	// A plain-file ref, as older stores have.
-	data, err := os.ReadFile(refPath)
+	ctx := context.Background()
+	st, err := store.Open(ctx, nil, filestore.URL(ls.Root()), pr.p.Name())
 	require.NoError(t, err)
+	r, _, ok, err := st.Ref(ctx, pr.p.Name(), "a")
+	require.NoError(t, err)
+	require.True(t, ok)
+	assert.Equal(t, store.Ref{Task: "a", Key: ref.Key, RunID: rep.RunID, Outputs: ref.Outputs, Time: r.Time}, r)
+	fi, err := os.Lstat(filepath.Join(ls.Root(), "pipelines", pr.p.Name(), "tasks", "a.json"))
+	require.NoError(t, err)
+	require.True(t, fi.Mode().IsRegular(), "the ref is a file")
+
+	// A ref made as a link to the memo entry, as older stores have.
+	refPath := filepath.Join(ls.Root(), "pipelines", pr.p.Name(), "tasks", "a.json")
 	require.NoError(t, os.Remove(refPath))
-	require.NoError(t, os.WriteFile(refPath, data, 0o644))
-	got, ok := store.TaskRef(pr.p.Name(), "a")
+	require.NoError(t, os.Symlink(filepath.Join("..", "..", "..", "memo", "a", ref.Key+".json"), refPath))
+	got, ok := ls.TaskRef(pr.p.Name(), "a")
 	require.True(t, ok)
 	require.Equal(t, ref, got)
 	require.Equal(t, "hello+a", pr.current("mid"))
@@ -297,15 +303,22 @@ func TestTaskRefs(t *testing.T) {
 	pr.writeSource("src", "HELLO")
 	_, _, err = pr.run(local.Options{})
 	require.NoError(t, err)
-	got, ok = store.TaskRef(pr.p.Name(), "a")
+	got, ok = ls.TaskRef(pr.p.Name(), "a")
 	require.True(t, ok)
 	require.NotEqual(t, ref.Key, got.Key)
-	require.Equal(t, filepath.Join("..", "..", "..", "memo", got.Key+".json"), link())
+	fi, err = os.Lstat(refPath)
+	require.NoError(t, err)
+	require.True(t, fi.Mode().IsRegular(), "the link was replaced by a file")
 	require.Equal(t, "HELLO+a", pr.current("mid"))
+	memo, ok = ls.Memo("a", ref.Key)
+	require.True(t, ok, "the entry the link named is still there")
+	data, err := os.ReadFile(ls.ObjectPath(memo.Outputs["mid"].Digest))
+	require.NoError(t, err)
+	require.Equal(t, "hello+a", string(data))
 
 	// Nothing is left in staging or tmp after a run.
 	for _, sub := range []string{"staging", "tmp"} {
-		entries, err := os.ReadDir(filepath.Join(store.Root(), sub))
+		entries, err := os.ReadDir(filepath.Join(ls.Root(), sub))
 		require.NoError(t, err)
 		require.Empty(t, entries, "%s after a run", sub)
 	}

@@ -11,6 +11,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/glacier-pipeline/glacier/storage/filestore"
 )
 
 // FsckReport is what Fsck found.
@@ -109,8 +111,19 @@ func (s *Store) Fsck(repair bool) (FsckReport, error) {
 		return rep, fmt.Errorf("fsck %s: %w", s.root, err)
 	}
 
-	// Records: memo entries first, so a ref to a removed entry dangles.
-	dirs := []string{"memo"}
+	// Records: memo entries, kept per task, then refs and sources.
+	var dirs []string
+	memo, err := os.ReadDir(filepath.Join(s.root, "memo"))
+	if err != nil {
+		return rep, fmt.Errorf("fsck %s: %w", s.root, err)
+	}
+	for _, e := range memo {
+		if e.IsDir() {
+			dirs = append(dirs, filepath.Join("memo", e.Name()))
+			continue
+		}
+		problem(filepath.Join("memo", e.Name()), "is a memo entry of an earlier layout, not kept per task; nothing reads it now")
+	}
 	pipelines, err := os.ReadDir(filepath.Join(s.root, "pipelines"))
 	if err != nil {
 		return rep, fmt.Errorf("fsck %s: %w", s.root, err)
@@ -123,7 +136,7 @@ func (s *Store) Fsck(repair bool) (FsckReport, error) {
 	}
 	for _, dir := range dirs {
 		entries, err := os.ReadDir(filepath.Join(s.root, dir))
-		if errors.Is(err, fs.ErrNotExist) && dir != "memo" {
+		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
 		if err != nil {
@@ -131,7 +144,13 @@ func (s *Store) Fsck(repair bool) (FsckReport, error) {
 		}
 		for _, e := range entries {
 			rel := filepath.Join(dir, e.Name())
-			if !strings.HasSuffix(e.Name(), ".json") {
+			switch {
+			case e.Name() == filestore.LockName:
+				continue
+			case strings.HasSuffix(e.Name(), filestore.StagedSuffix):
+				problem(rel, "is a temporary file a killed run left")
+				continue
+			case !strings.HasSuffix(e.Name(), ".json"):
 				problem(rel, "is not a record")
 				continue
 			}
@@ -182,7 +201,13 @@ func (s *Store) recordVersions(rel string) ([]Version, error) {
 	}
 	var e MemoEntry
 	if err := json.Unmarshal(data, &e); err != nil || e.Key == "" {
-		return nil, errors.New("is not a memo entry")
+		return nil, errors.New("is not a memo entry or ref")
+	}
+	if e.Lists == nil {
+		// A ref: which of its outputs are lists of parts, its entry says.
+		if m, ok := s.Memo(e.Task, e.Key); ok {
+			e.Lists = m.Lists
+		}
 	}
 	var vs []Version
 	for name, v := range e.Outputs {

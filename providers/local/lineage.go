@@ -1,6 +1,7 @@
 package local
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -86,22 +87,19 @@ func (s *Store) lineage(p *glacier.Pipeline, dataset string, v Version, depth in
 }
 
 // producedBy finds the memo entry of a task run that wrote version v of
-// dataset: the task's current ref if it matches, else any recorded run.
+// dataset: the task's current ref if it matches, else the earliest of its
+// recorded runs that did.
 func (s *Store) producedBy(pipeline, task, dataset string, v Version) (MemoEntry, bool) {
 	if ref, ok := s.TaskRef(pipeline, task); ok && ref.Outputs[dataset] == v {
 		return ref, true
 	}
-	entries, err := os.ReadDir(filepath.Join(s.root, "memo"))
+	entries, err := s.state.Memos(context.Background(), task)
 	if err != nil {
 		return MemoEntry{}, false
 	}
 	var found MemoEntry
-	for _, de := range entries {
-		var e MemoEntry
-		if s.readJSON(filepath.Join("memo", de.Name()), &e) != nil {
-			continue
-		}
-		if e.Task == task && e.Outputs[dataset] == v && (found.Key == "" || e.Time.Before(found.Time)) {
+	for _, e := range entries {
+		if e.Outputs[dataset] == v && (found.Key == "" || e.Time.Before(found.Time)) {
 			found = e
 		}
 	}

@@ -139,7 +139,7 @@ func (r *run) runMap(ctx context.Context, t glacier.Task, mod build.Module, rec 
 		// the next run misses it and tries those parts again.
 		entry.Key = r.memoKey(t, mod.SHA256, rec.Inputs, "\x00partial:"+r.rec.RunID)
 	}
-	if err := r.store.commitTask(r.p.Name(), entry, nil); err != nil {
+	if err := r.store.commitTask(r.p.Name(), r.rec.RunID, entry, nil); err != nil {
 		rec.Status, rec.Error = glacier.StatusFailed, err.Error()
 		return r.record(rec)
 	}
@@ -167,7 +167,7 @@ func (r *run) runPart(ctx context.Context, t glacier.Task, mod build.Module, who
 	inputs[t.Map] = p.Version
 	key := r.memoKey(t, mod.SHA256, inputs, p.Key)
 	if !r.e.opts.Force {
-		if e, ok := r.store.Memo(key); ok && r.hasOutputs(e) {
+		if e, ok := r.store.Memo(t.Name, key); ok && r.hasOutputs(e) {
 			return e.Outputs, true, moved, nil
 		}
 		if r.e.opts.Remote != nil {

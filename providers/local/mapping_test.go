@@ -334,9 +334,10 @@ func TestMapMaxConcurrency(t *testing.T) {
 	}
 }
 
-// TestMapPartEntryCutShort: a part's memo entry is written in place, not
-// renamed into place, so a kill mid-write can leave it cut short. Such an
-// entry is a miss: its part runs again, and the entry is replaced whole.
+// TestMapPartEntryCutShort: a part's memo entry is not synced until the
+// map task commits, so a machine that fails first can leave it cut short.
+// Such an entry is a miss: its part runs again, and the entry is replaced
+// whole.
 func TestMapPartEntryCutShort(t *testing.T) {
 	pr := mapProject(t, map[string]string{"a.log": "A", "b.log": "B", "c.log": "C"}, nil, 0)
 	c, _, err := pr.mapRun(local.Options{})
@@ -364,7 +365,7 @@ func TestMapPartEntryCutShort(t *testing.T) {
 // partEntry returns the file of the memo entry of task parse's part key.
 func partEntry(t *testing.T, pr *project, key string) string {
 	t.Helper()
-	dir := filepath.Join(pr.dir, local.StateDir, "memo")
+	dir := filepath.Join(pr.dir, local.StateDir, "memo", "parse")
 	files, err := os.ReadDir(dir)
 	require.NoError(t, err)
 	for _, f := range files {

@@ -232,7 +232,7 @@ func (s *Store) PartEntries(p *glacier.Pipeline, t glacier.Task, e MemoEntry) ([
 	inputs := maps.Clone(e.Inputs)
 	for _, part := range parts {
 		inputs[t.Map] = part.Version
-		if pe, ok := s.Memo(memoKey(t, e.Module, inputs, part.Key, schemas)); ok {
+		if pe, ok := s.Memo(t.Name, memoKey(t, e.Module, inputs, part.Key, schemas)); ok {
 			out = append(out, pe)
 		}
 	}

@@ -129,7 +129,7 @@ func TestRunRemoteParts(t *testing.T) {
 	require.NoError(t, err)
 	ls, err := local.OpenStore(cloud.dir)
 	require.NoError(t, err)
-	memos, err := filepath.Glob(filepath.Join(cloud.dir, ".glacier", "memo", "*.json"))
+	memos, err := filepath.Glob(filepath.Join(cloud.dir, ".glacier", "memo", "parse", "*.json"))
 	require.NoError(t, err)
 	n := 0
 	for _, f := range memos {

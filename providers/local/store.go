@@ -3,7 +3,6 @@ package local
 import (
 	"bufio"
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -25,6 +24,8 @@ import (
 	"github.com/glacier-pipeline/glacier/internal/regfile"
 	"github.com/glacier-pipeline/glacier/internal/suggest"
 	"github.com/glacier-pipeline/glacier/schema"
+	"github.com/glacier-pipeline/glacier/storage"
+	"github.com/glacier-pipeline/glacier/storage/filestore"
 	"github.com/glacier-pipeline/glacier/store"
 )
 
@@ -39,27 +40,37 @@ const (
 	objectMode = 0o400
 )
 
-// Store is the embedded local store in a project's .glacier directory:
+// Store is the embedded local store in a project's .glacier directory. It
+// is the store every target keeps (package store, docs/store.md) over the
+// file driver, with the same names and commit protocol, plus what only a
+// machine running the pipeline itself keeps:
 //
 //	objects/ab/<sha256>                    dataset versions, content-addressed, read-only
-//	pipelines/<name>/tasks/<task>.json     the task's last successful run: a link to its memo entry
+//	memo/<task>/<key>.json                 every successful invocation, by cache key
+//	pipelines/<name>/tasks/<task>.json     the task's ref: its last commit, naming all its outputs
 //	pipelines/<name>/sources/<dataset>.json  the version last read from a source file
-//	memo/<key>.json                        every successful task run, by cache key
-//	runs/<run-id>/run.json                 what a run did; runs/<run-id>/logs/<task>.log
+//	pipelines/<name>/layout.json           where the datasets live and which modules ran
+//	runs/<run-id>/tasks/<task>.json        what each task did in a run, as every target records it
+//	runs/<run-id>/run.json                 the whole run, locally: runs/<run-id>/logs/<task>.log
 //	staging/<run-id>/                      outputs being written; swept on the next run
 //
 // Refs are kept per pipeline, so manifests sharing a directory (and so a
 // store) never see one another's versions; objects and memo entries are
-// keyed by content and shared, so identical work is done once.
+// keyed by content and shared, so identical work is done once. So
+// store.Open(ctx, nil, filestore.URL(".glacier"), pipeline) reads what
+// glacier run made as it reads a deployment's store, and a deployment's
+// results (or another checkout's) are found under the same cache keys.
 //
-// Every file is written to a temporary name, synced and renamed (a task's
-// ref, a symbolic link, is made and renamed), so a process killed at any
-// moment leaves each file whole or absent. A task's outputs become current
-// only when its ref is renamed into place, after its objects and memo entry
-// are durable. The parts of a map task are the exception, since a sync per
-// file would cost more than the part: their objects and memo entries are
-// written with deferred durability (commitPart), and one Sync makes them
-// all durable before anything that names them is committed.
+// Every file is written to a temporary name and renamed or linked into
+// place, so a process killed at any moment leaves each file whole or
+// absent. A task's outputs become current only when its ref is written,
+// after its objects and memo entry are synced. Some files are written
+// with deferred durability, since a sync each would cost more than the
+// work they record: a map task's parts' objects and memo entries
+// (commitPart), refs, and the per-task run records. Sync makes them all
+// durable; it runs before anything that names a part is committed, and
+// when a run ends. A machine that fails first loses only such files, so
+// the next run does again at most what they recorded.
 //
 // The store is private to its owner: its directory is mode 0700 and
 // objects are read-only (0400). Nothing that hands out an object's bytes
@@ -69,6 +80,9 @@ const (
 // its favour, and Fsck checks them all.
 type Store struct {
 	root string
+	// state holds the records over the file driver; lazy is the same
+	// without syncs, for the parts' memo entries that Sync makes durable.
+	state, lazy *store.Store
 	// deferred names the files written without a sync since the last Sync.
 	deferred struct {
 		sync.Mutex
@@ -81,7 +95,10 @@ type Store struct {
 
 // OpenStore opens (creating if needed) the store under dir/.glacier.
 func OpenStore(dir string) (*Store, error) {
-	root := filepath.Join(dir, StateDir)
+	root, err := filepath.Abs(filepath.Join(dir, StateDir))
+	if err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
 	for _, sub := range []string{"objects", "pipelines", "memo", "runs", "staging", "tmp"} {
 		if err := os.MkdirAll(filepath.Join(root, sub), dirMode); err != nil {
 			return nil, fmt.Errorf("open store: %w", err)
@@ -91,8 +108,19 @@ func OpenStore(dir string) (*Store, error) {
 	if err := os.Chmod(root, dirMode); err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
-	return &Store{root: root}, nil
+	s := &Store{root: root}
+	if s.state, err = store.New(nil, store.Layout{State: filestore.URL(root)}); err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	if s.lazy, err = store.New(nil, store.Layout{State: filestore.URLNoSync(root)}); err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	return s, nil
 }
+
+// State returns the store's records as package store reads them: memo
+// entries, refs, sources and run records, as in a deployment.
+func (s *Store) State() *store.Store { return s.state }
 
 // Root returns the store's directory.
 func (s *Store) Root() string { return s.root }
@@ -410,18 +438,26 @@ func unwrapPathError(err error) error {
 	return err
 }
 
-// Memo returns the memo entry with the given key, if any.
-func (s *Store) Memo(key string) (MemoEntry, bool) {
-	var e MemoEntry
-	err := s.readJSON(filepath.Join("memo", key+".json"), &e)
-	return e, err == nil
+// Memo returns task's memo entry with the given key, if any. One that
+// cannot be read is a miss: the task runs again and replaces it.
+func (s *Store) Memo(task, key string) (MemoEntry, bool) {
+	e, ok, err := s.state.Memo(context.Background(), task, key)
+	return e, ok && err == nil
 }
 
-// TaskRef returns the last successful run of a pipeline's task, if any.
+// TaskRef returns the memo entry of the last successful run of a
+// pipeline's task, if any: the one its ref names. A ref whose entry is
+// gone (a store written before entries were kept per task) gives what
+// the ref itself records, its outputs and run.
 func (s *Store) TaskRef(pipeline, task string) (MemoEntry, bool) {
-	var e MemoEntry
-	err := s.readJSON(taskRefPath(pipeline, task), &e)
-	return e, err == nil
+	ref, _, ok, err := s.state.Ref(context.Background(), pipeline, task)
+	if err != nil || !ok {
+		return MemoEntry{}, false
+	}
+	if e, ok := s.Memo(task, ref.Key); ok && maps.Equal(e.Outputs, ref.Outputs) {
+		return e, true
+	}
+	return MemoEntry{Key: ref.Key, Task: ref.Task, Outputs: ref.Outputs, RunID: ref.RunID, Time: ref.Time}, true
 }
 
 // SourceRef returns the version last imported for a pipeline's source
@@ -443,59 +479,66 @@ func sourceRefPath(pipeline, dataset string) string {
 }
 
 // commitTask makes a finished task's outputs current: staged files are
-// synced and move into the objects, then the memo entry is written, then the
-// task's ref. staged maps each output to its finished file, not yet synced
-// (empty for outputs already in the store, as when a memo entry is reused).
-func (s *Store) commitTask(pipeline string, e MemoEntry, staged map[string]string) error {
+// synced and move into the objects, then the memo entry is written, then
+// the task's ref, naming run runID's commit. staged maps each output to
+// its finished file, not yet synced (empty for outputs already in the
+// store, as when a memo entry is reused).
+func (s *Store) commitTask(pipeline, runID string, e MemoEntry, staged map[string]string) error {
 	// What this entry names may have been stored with deferred durability
 	// (a map task's part made the same bytes): it is made durable first.
 	if err := s.Sync(); err != nil {
 		return err
 	}
-	if err := s.commitMemo(e, staged); err != nil {
-		return err
-	}
-	// The ref is a symbolic link to the memo entry, which is durable by now:
-	// one file written and synced per task run, not two.
-	ref := filepath.Join(s.root, taskRefPath(pipeline, e.Task))
-	target := filepath.Join("..", "..", "..", "memo", e.Key+".json")
-	if cur, err := os.Readlink(ref); err == nil && cur == target {
-		return nil
-	}
-	if err := os.MkdirAll(filepath.Dir(ref), dirMode); err != nil {
-		return err
-	}
-	return s.writeLink(ref, target)
-}
-
-// commitMemo moves a finished run's staged outputs into the objects, then
-// writes its memo entry.
-func (s *Store) commitMemo(e MemoEntry, staged map[string]string) error {
+	ctx := context.Background()
 	for name, path := range staged {
 		if err := s.adopt(path, e.Outputs[name], unsynced); err != nil {
 			return fmt.Errorf("commit output %q: %w", name, err)
 		}
 	}
-	// A fresh run's entry replaces an older one of the same key whose
-	// outputs differ (a forced rerun of a task that makes other bytes from
-	// the same inputs), so a ref to it names what this run made. Equal
-	// outputs keep the entry that first recorded them.
-	if old, ok := s.Memo(e.Key); !ok || (staged != nil && !maps.Equal(old.Outputs, e.Outputs)) {
-		return s.writeJSON(filepath.Join("memo", e.Key+".json"), e)
+	// An entry there already is kept (a memo hit's is the entry); one
+	// naming other outputs is replaced by a run that made outputs, so the
+	// entry and the ref agree. It is read first: a forced rerun finds its
+	// entry, and a read costs less than a synced write that loses.
+	if old, ok := s.Memo(e.Task, e.Key); !ok || !maps.Equal(old.Outputs, e.Outputs) {
+		put := s.state.PutMemo
+		if staged != nil {
+			put = s.state.ReplaceMemo
+		}
+		if err := put(ctx, e); err != nil {
+			return err
+		}
 	}
-	return nil
+	// The ref is written unsynced, as the memo entry it names is durable
+	// already: a machine that fails before the next Sync loses at most
+	// the ref, and the next run finds the entry. A ref left unreadable so
+	// is replaced.
+	cur, gen, ok, err := s.lazy.Ref(ctx, pipeline, e.Task)
+	switch {
+	case err != nil && !errors.Is(err, storage.ErrCorrupt):
+		return err
+	case ok && cur.Key == e.Key && maps.Equal(cur.Outputs, e.Outputs):
+		return nil // most cached tasks: the ref names them already
+	}
+	err = s.lazy.Commit(ctx, pipeline, store.Ref{Task: e.Task, Key: e.Key, RunID: runID, Outputs: e.Outputs, Time: time.Now().UTC()}, gen)
+	if errors.Is(err, store.ErrSuperseded) {
+		return fmt.Errorf("commit task %q: %w, writing to %s beside this one; the ref names its outputs", e.Task, err, s.root)
+	}
+	if err == nil {
+		s.noteDeferred(filepath.Join(s.root, filepath.FromSlash(store.RefName(pipeline, e.Task))))
+	}
+	return err
 }
 
-// commitPart is commitMemo for one part of a map task, with deferred
-// durability: its outputs are renamed into the objects and its memo entry
-// is written, neither synced, so the part's result survives the process
-// being killed from then on, and costs no sync of its own; the map task's
-// Sync, before it commits its outputs, makes them durable.
+// commitPart is commitTask's first two steps for one part of a map task,
+// with deferred durability: its outputs are renamed into the objects and
+// its memo entry is written, neither synced, so the part's result survives
+// the process being killed from then on, and costs no sync of its own;
+// the map task's Sync, before it commits its outputs, makes them durable.
 //
 // If the machine fails before that Sync, the entry may outlive the object
 // it names: the object is then missing or short, which the memo hit's
 // check (hasOutputs) sees, and the part runs again. The entry itself is
-// whole or unreadable (cut short, it is not JSON), and an unreadable entry
+// whole or unreadable (it is linked into place), and an unreadable entry
 // is a miss.
 func (s *Store) commitPart(e MemoEntry, staged map[string]string) error {
 	for name, path := range staged {
@@ -503,53 +546,10 @@ func (s *Store) commitPart(e MemoEntry, staged map[string]string) error {
 			return fmt.Errorf("commit output %q: %w", name, err)
 		}
 	}
-	data, err := json.Marshal(e)
-	if err != nil {
+	if err := s.lazy.ReplaceMemo(context.Background(), e); err != nil {
 		return err
 	}
-	data = append(data, '\n')
-	rel := filepath.Join("memo", e.Key+".json")
-	path := filepath.Join(s.root, rel)
-	// A new entry is written in place: created exclusively, so a kill
-	// mid-write can cut short only an entry no one has read yet. One that
-	// exists is kept if it names the same outputs (as commitMemo keeps
-	// it), and otherwise (unreadable, or naming other outputs) replaced by
-	// rename.
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if errors.Is(err, fs.ErrExist) {
-		if old, ok := s.Memo(e.Key); ok && maps.Equal(old.Outputs, e.Outputs) {
-			return nil
-		}
-		return s.writeFileDeferred(rel, data)
-	}
-	if err == nil {
-		_, err = f.Write(data)
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-	}
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	s.noteDeferred(path)
-	return nil
-}
-
-// writeLink makes path a symbolic link to target atomically: the link is
-// made under a temporary name and renamed into place.
-func (s *Store) writeLink(path, target string) error {
-	var b [8]byte
-	_, _ = rand.Read(b[:])
-	tmp := filepath.Join(s.root, "tmp", "l-"+hex.EncodeToString(b[:]))
-	err := os.Symlink(target, tmp)
-	if err == nil {
-		if err = os.Rename(tmp, path); err != nil {
-			os.Remove(tmp)
-		}
-	}
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
+	s.noteDeferred(filepath.Join(s.root, filepath.FromSlash(store.MemoName(e.Task, e.Key))))
 	return nil
 }
 
@@ -737,9 +737,12 @@ const TaskInterrupted glacier.TaskStatus = "interrupted"
 
 // TaskRecord is one task's part of a run record.
 type TaskRecord struct {
-	Task     string             `json:"task"`
-	Status   glacier.TaskStatus `json:"status"`
-	Attempts int                `json:"attempts,omitempty"`
+	Task   string             `json:"task"`
+	Status glacier.TaskStatus `json:"status"`
+	// Started is when the task was taken up: looked up in the memo,
+	// queued or run; zero for one skipped.
+	Started  time.Time `json:"started,omitzero"`
+	Attempts int       `json:"attempts,omitempty"`
 	// Duration is the task's running time, over all attempts, not counting
 	// time queued for a worker.
 	Duration time.Duration      `json:"duration_ns"`
@@ -771,8 +774,47 @@ func (s *Store) Run(id string) (RunRecord, error) {
 	return r, err
 }
 
+// writeRun writes the run's record. A finished run's tasks are also
+// recorded one by one as every target records them (store.RunTask), so
+// glacier runs --remote reads a local store as it reads a deployment's.
 func (s *Store) writeRun(r RunRecord) error {
+	if r.Status != RunRunning {
+		for _, tr := range r.Tasks {
+			if err := s.putRunTask(r.RunID, tr); err != nil {
+				return err
+			}
+		}
+		if err := s.Sync(); err != nil {
+			return err
+		}
+	}
 	return s.writeJSON(filepath.Join("runs", r.RunID, "run.json"), r)
+}
+
+// putRunTask records, with deferred durability, what task record tr says
+// of run runID, in the store's form.
+func (s *Store) putRunTask(runID string, tr TaskRecord) error {
+	rt := store.RunTask{Task: tr.Task, RunID: runID, Status: string(tr.Status), Cached: tr.Status == glacier.StatusCached,
+		Start: tr.Started, DurationMS: tr.Duration.Milliseconds(), Outputs: tr.Outputs, Error: tr.Error, Parts: tr.Parts}
+	if tr.Log != "" {
+		rt.LogsURL = filestore.URL(filepath.Join(s.root, tr.Log))
+	}
+	if err := s.lazy.PutRunTask(context.Background(), rt); err != nil {
+		return err
+	}
+	s.noteDeferred(filepath.Join(s.root, filepath.FromSlash(store.RunTaskName(runID, tr.Task))))
+	return nil
+}
+
+// putLayout records, if it changed, where the pipeline's datasets live
+// (all here) and which modules its tasks ran, as a deployment records
+// its own: what store.Open reads first.
+func (s *Store) putLayout(pipeline string, modules map[string]string) error {
+	var cur store.LayoutRecord
+	if err := s.readJSON(filepath.FromSlash(store.LayoutName(pipeline)), &cur); err == nil && cur.Pipeline == pipeline && len(cur.Datasets) == 0 && maps.Equal(cur.Modules, modules) {
+		return nil
+	}
+	return s.state.PutLayout(context.Background(), pipeline, modules)
 }
 
 // logPath returns a task's log file for a run, relative to the store.

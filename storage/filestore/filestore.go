@@ -25,8 +25,10 @@
 // Discard removes it. A process killed
 // mid-task leaves its temporary files behind; SweepStaged removes them.
 //
-// There are no buckets: a missing directory is made on Stage, and on Open
-// it means the dataset has no version.
+// There are no buckets: a missing directory is made on Stage, with the
+// permissions of the nearest one above it that exists, and on Open it
+// means the dataset has no version. Files are made readable by their
+// owner alone.
 //
 // # Conditional writes
 //
@@ -144,6 +146,29 @@ func (driver) Open(_ context.Context, u *url.URL) (io.ReadCloser, error) {
 	return f, nil
 }
 
+// mkdirAll makes dir and its missing parents with the permissions of the
+// nearest directory above that exists, so a tree its owner keeps private
+// (a store of mode 0700) stays private, and any other gets the usual.
+func mkdirAll(dir string) error {
+	fi, err := os.Stat(dir)
+	if err == nil && fi.IsDir() {
+		return nil
+	}
+	perm := os.FileMode(0o755)
+	for p := filepath.Dir(dir); ; p = filepath.Dir(p) {
+		if fi, err := os.Stat(p); err == nil {
+			if fi.IsDir() {
+				perm = fi.Mode().Perm()
+			}
+			break
+		}
+		if p == filepath.Dir(p) {
+			break
+		}
+	}
+	return os.MkdirAll(dir, perm)
+}
+
 // Stage implements storage.Driver.Stage.
 func (driver) Stage(_ context.Context, u *url.URL) (storage.Staged, error) {
 	return stage(u, false, "")
@@ -157,7 +182,7 @@ func stage(u *url.URL, cond bool, gen string) (*staged, error) {
 		return nil, err
 	}
 	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := mkdirAll(dir); err != nil {
 		return nil, err
 	}
 	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*"+StagedSuffix)

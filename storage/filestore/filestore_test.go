@@ -199,3 +199,38 @@ func TestCounterChild(t *testing.T) {
 		}
 	}
 }
+
+// TestPrivateTreeStaysPrivate: what the driver makes under a directory
+// only its owner may enter (a store's) is its owner's alone, directories
+// and files, the lock file of a conditional write included.
+func TestPrivateTreeStaysPrivate(t *testing.T) {
+	ctx := context.Background()
+	root := filepath.Join(t.TempDir(), "private")
+	require.NoError(t, os.Mkdir(root, 0o700))
+	m := storage.DefaultURLMux()
+	u := URL(filepath.Join(root, "a", "b", "c.json"))
+	for _, gen := range []string{"", "swap"} {
+		if gen == "swap" {
+			a, err := m.Stat(ctx, u)
+			require.NoError(t, err)
+			gen = a.Generation
+		}
+		w, err := m.StageIf(ctx, u, gen)
+		require.NoError(t, err)
+		_, err = w.Write([]byte("{}"))
+		require.NoError(t, err)
+		require.NoError(t, w.Commit(ctx))
+	}
+	n := 0
+	require.NoError(t, filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		require.NoError(t, err)
+		fi, err := d.Info()
+		require.NoError(t, err)
+		if p != root {
+			n++
+			require.Zero(t, fi.Mode().Perm()&0o077, "%s is open to others: %v", p, fi.Mode())
+		}
+		return nil
+	}))
+	require.Equal(t, 4, n, "a, a/b, the file and the lock")
+}

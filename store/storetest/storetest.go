@@ -12,6 +12,7 @@ package storetest
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -178,6 +179,34 @@ func testMemo(t *testing.T, h Harness) {
 	var i int
 	if _, err := fmt.Sscanf(e.RunID, "r%d", &i); err != nil || e.Outputs["o"] != version([]byte{byte(i)}) {
 		t.Errorf("the entry kept mixes writers: %+v", e)
+	}
+
+	// ReplaceMemo keeps an entry naming the same outputs, replaces one
+	// naming others, and PutMemo never replaces.
+	put := func(f func(context.Context, store.MemoEntry) error, run string, out byte) {
+		t.Helper()
+		if err := f(ctx, store.MemoEntry{Key: key, Task: "t", RunID: run, Outputs: map[string]store.Version{"o": version([]byte{out})}}); err != nil {
+			t.Fatalf("%s: %v", run, err)
+		}
+	}
+	want := func(run string) {
+		t.Helper()
+		if e, ok, err := s.Memo(ctx, "t", key); err != nil || !ok || e.RunID != run {
+			t.Errorf("after the writes, the entry is %+v, %v, %v; want run %s's", e, ok, err, run)
+		}
+	}
+	put(s.ReplaceMemo, "same", byte(i))
+	want(e.RunID)
+	put(s.ReplaceMemo, "other", 200)
+	want("other")
+	put(s.PutMemo, "put", 201)
+	want("other")
+	fresh := version([]byte("fresh key")).Digest
+	if err := s.ReplaceMemo(ctx, store.MemoEntry{Key: fresh, Task: "t", RunID: "new"}); err != nil {
+		t.Fatal(err)
+	}
+	if e, ok, err := s.Memo(ctx, "t", fresh); err != nil || !ok || e.RunID != "new" {
+		t.Errorf("ReplaceMemo of a new key: %+v, %v, %v", e, ok, err)
 	}
 }
 

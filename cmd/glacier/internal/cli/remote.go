@@ -28,7 +28,7 @@ import (
 )
 
 // remoteUsage is --remote's usage on the commands that read a store.
-const remoteUsage = "read a deployed pipeline's store at `URL` (s3://... or gs://..., from pulumi stack output state) instead of .glacier/"
+const remoteUsage = "read the store at `URL` instead of .glacier/: a deployed pipeline's (s3://... or gs://..., from pulumi stack output state) or another checkout's (file:///path/to/.glacier)"
 
 // remoteFlag adds --remote to cmd, with usage, storing its value in url.
 func remoteFlag(cmd *cobra.Command, url *string, usage string) {

@@ -48,14 +48,15 @@ branches finish. A failed or interrupted task commits nothing.
 On a terminal, a live line per task; otherwise one line per change. A summary
 table at the end, or with --json the run record on stdout.
 
-With --remote URL (a deployed pipeline's state, pulumi stack output state), a
-task .glacier/ has no result for is looked up in the deployed store too: an
-invocation the cloud ran with the same module, inputs, params and settings
-is reused, its outputs copied in and checked by digest, and shows as cached
-(remote). The deployed store is only read, unless --push: then every task's
-result is uploaded to it after the run (its outputs and memo entry, never
-the deployment's refs), so the next execution in the cloud finds them
-cached. --push is refused when a task's module is not the one deployed.
+With --remote URL (a deployed pipeline's state, pulumi stack output state,
+or another checkout's store, file:///path/to/.glacier), a task .glacier/
+has no result for is looked up in that store too: an invocation it ran
+with the same module, inputs, params and settings is reused, its outputs
+copied in and checked by digest, and shows as cached (remote). That store
+is only read, unless --push: then every task's result is uploaded to it
+after the run (its outputs and memo entry, never its refs), so the next
+execution there finds them cached. --push is refused when a task's module
+is not the one that store's pipeline last ran.
 
 ` + exitCodesHelp,
 		Args: args(0, 0),
@@ -68,7 +69,7 @@ cached. --push is refused when a task's module is not the one deployed.
 		"how long reading and compiling a module may take, for tasks whose compute sets no compile_timeout")
 	cmd.Flags().IntVar(&opts.CompileMemory, "compile-memory", wasmrt.DefaultCompileMemory>>20,
 		"`MiB` that reading and compiling a module may take, for tasks whose compute sets no compile_memory")
-	remoteFlag(cmd, &opts.Remote, "reuse what a deployed pipeline's store at `URL` (s3://... or gs://..., from pulumi stack output state) computed; it is only read, unless --push")
+	remoteFlag(cmd, &opts.Remote, "reuse what the store at `URL` computed: a deployed pipeline's (s3://... or gs://..., from pulumi stack output state) or another checkout's (file:///path/to/.glacier); it is only read, unless --push")
 	cmd.Flags().BoolVar(&opts.Push, "push", false, "upload the run's results to the --remote store, for the next execution in the cloud")
 	return cmd
 }
