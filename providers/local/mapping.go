@@ -104,7 +104,7 @@ func (r *run) runMap(ctx context.Context, t glacier.Task, mod build.Module, rec 
 	// The parts' results are durable before anything that names them is
 	// written (commitTask syncs too; this also covers a map that commits
 	// nothing, so what its parts did is kept).
-	if err := r.store.Sync(); err != nil {
+	if err := r.store.sync(false); err != nil {
 		rec.Status, rec.Error = glacier.StatusFailed, err.Error()
 		return r.record(rec)
 	}

@@ -83,10 +83,13 @@ type Store struct {
 	// state holds the records over the file driver; lazy is the same
 	// without syncs, for the parts' memo entries that Sync makes durable.
 	state, lazy *store.Store
-	// deferred names the files written without a sync since the last Sync.
+	// deferred names the files written without a sync since the last
+	// Sync: what a commit may name (parts' objects and memo entries), and
+	// records nothing names (refs, run records), which can wait for the
+	// run's end.
 	deferred struct {
 		sync.Mutex
-		paths []string
+		named, records []string
 	}
 	// syncing serialises Syncs, so one that returns has covered every file
 	// written before it was called.
@@ -240,11 +243,20 @@ func (s *Store) adopt(path string, v Version, d durability) error {
 	return err
 }
 
-// noteDeferred records a file written without a sync, for the next Sync.
+// noteDeferred records a file written without a sync, which a commit may
+// name, for the next sync.
 func (s *Store) noteDeferred(path string) {
 	s.deferred.Lock()
 	defer s.deferred.Unlock()
-	s.deferred.paths = append(s.deferred.paths, path)
+	s.deferred.named = append(s.deferred.named, path)
+}
+
+// noteRecord records a file written without a sync that nothing names,
+// for the next Sync.
+func (s *Store) noteRecord(rel string) {
+	s.deferred.Lock()
+	defer s.deferred.Unlock()
+	s.deferred.records = append(s.deferred.records, filepath.Join(s.root, filepath.FromSlash(rel)))
 }
 
 // syncEachMax is how many files Sync syncs one by one at most; beyond it,
@@ -256,12 +268,20 @@ const syncEachMax = 256
 // Sync makes durable every file the store wrote with deferred durability
 // before Sync was called: a few files one by one, more with one syncfs(2)
 // where there is one, and nothing when there are none.
-func (s *Store) Sync() error {
+func (s *Store) Sync() error { return s.sync(true) }
+
+// sync is Sync of the files a commit may name and, if all, of the records
+// too.
+func (s *Store) sync(all bool) error {
 	s.syncing.Lock()
 	defer s.syncing.Unlock()
 	s.deferred.Lock()
-	paths := s.deferred.paths
-	s.deferred.paths = nil
+	paths := s.deferred.named
+	s.deferred.named = nil
+	if all {
+		paths = append(paths, s.deferred.records...)
+		s.deferred.records = nil
+	}
 	s.deferred.Unlock()
 	if len(paths) == 0 {
 		return nil
@@ -274,9 +294,9 @@ func (s *Store) Sync() error {
 		err = syncEach(paths)
 	}
 	if err != nil {
-		// Keep them, so the next Sync tries again.
+		// Keep them, so the next sync tries again.
 		s.deferred.Lock()
-		s.deferred.paths = append(s.deferred.paths, paths...)
+		s.deferred.named = append(s.deferred.named, paths...)
 		s.deferred.Unlock()
 		return fmt.Errorf("sync %s: %w", s.root, err)
 	}
@@ -486,7 +506,7 @@ func sourceRefPath(pipeline, dataset string) string {
 func (s *Store) commitTask(pipeline, runID string, e MemoEntry, staged map[string]string) error {
 	// What this entry names may have been stored with deferred durability
 	// (a map task's part made the same bytes): it is made durable first.
-	if err := s.Sync(); err != nil {
+	if err := s.sync(false); err != nil {
 		return err
 	}
 	ctx := context.Background()
@@ -524,7 +544,7 @@ func (s *Store) commitTask(pipeline, runID string, e MemoEntry, staged map[strin
 		return fmt.Errorf("commit task %q: %w, writing to %s beside this one; the ref names its outputs", e.Task, err, s.root)
 	}
 	if err == nil {
-		s.noteDeferred(filepath.Join(s.root, filepath.FromSlash(store.RefName(pipeline, e.Task))))
+		s.noteRecord(store.RefName(pipeline, e.Task))
 	}
 	return err
 }
@@ -802,7 +822,7 @@ func (s *Store) putRunTask(runID string, tr TaskRecord) error {
 	if err := s.lazy.PutRunTask(context.Background(), rt); err != nil {
 		return err
 	}
-	s.noteDeferred(filepath.Join(s.root, filepath.FromSlash(store.RunTaskName(runID, tr.Task))))
+	s.noteRecord(store.RunTaskName(runID, tr.Task))
 	return nil
 }
 

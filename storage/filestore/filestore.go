@@ -150,10 +150,6 @@ func (driver) Open(_ context.Context, u *url.URL) (io.ReadCloser, error) {
 // nearest directory above that exists, so a tree its owner keeps private
 // (a store of mode 0700) stays private, and any other gets the usual.
 func mkdirAll(dir string) error {
-	fi, err := os.Stat(dir)
-	if err == nil && fi.IsDir() {
-		return nil
-	}
 	perm := os.FileMode(0o755)
 	for p := filepath.Dir(dir); ; p = filepath.Dir(p) {
 		if fi, err := os.Stat(p); err == nil {
@@ -182,10 +178,13 @@ func stage(u *url.URL, cond bool, gen string) (*staged, error) {
 		return nil, err
 	}
 	dir := filepath.Dir(path)
-	if err := mkdirAll(dir); err != nil {
-		return nil, err
+	pattern := "." + filepath.Base(path) + ".*" + StagedSuffix
+	f, err := os.CreateTemp(dir, pattern)
+	if errors.Is(err, fs.ErrNotExist) { // the first output under dir
+		if err = mkdirAll(dir); err == nil {
+			f, err = os.CreateTemp(dir, pattern)
+		}
 	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*"+StagedSuffix)
 	if err != nil {
 		return nil, err
 	}
