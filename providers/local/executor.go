@@ -115,6 +115,9 @@ func (e *Executor) Execute(ctx context.Context, p *glacier.Pipeline) (*glacier.R
 		return nil, err
 	}
 	defer unlock()
+	if err := store.migrate(); err != nil {
+		return nil, fmt.Errorf("move %s to the current layout: %w", store.Root(), err)
+	}
 
 	r := &run{
 		e: e, p: p, store: store, slots: make(chan struct{}, e.opts.Parallel),

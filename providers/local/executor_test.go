@@ -324,6 +324,64 @@ func TestTaskRefs(t *testing.T) {
 	}
 }
 
+// TestEarlierLayoutKeepsResults: a store written before memo entries were
+// kept per task (memo/<key>.json, refs linking to them) keeps its results:
+// fsck reports the old entries, and the next run, or fsck --repair, moves
+// them and turns the links into refs, so every task is cached and nothing
+// of the old layout is left.
+func TestEarlierLayoutKeepsResults(t *testing.T) {
+	for _, how := range []string{"run", "fsck --repair"} {
+		t.Run(how, func(t *testing.T) {
+			pr := newProject(t)
+			pr.source("src", "hello")
+			pr.task("a", []string{"src"}, []string{"mid"}, map[string]string{"suffix": "+a"}, 0)
+			pr.task("b", []string{"mid"}, []string{"out"}, map[string]string{"suffix": "+b"}, 0)
+			_, _, err := pr.run(local.Options{})
+			require.NoError(t, err)
+
+			root := filepath.Join(pr.dir, local.StateDir)
+			for _, task := range []string{"a", "b"} {
+				entries, err := filepath.Glob(filepath.Join(root, "memo", task, "*.json"))
+				require.NoError(t, err)
+				require.Len(t, entries, 1)
+				old := filepath.Join(root, "memo", filepath.Base(entries[0]))
+				require.NoError(t, os.Rename(entries[0], old))
+				require.NoError(t, os.Remove(filepath.Dir(entries[0])))
+				ref := filepath.Join(root, "pipelines", pr.p.Name(), "tasks", task+".json")
+				require.NoError(t, os.Remove(ref))
+				require.NoError(t, os.Symlink(filepath.Join("..", "..", "..", "memo", filepath.Base(old)), ref))
+			}
+			ls, err := local.OpenStore(pr.dir)
+			require.NoError(t, err)
+			rep, err := ls.Fsck(false)
+			require.NoError(t, err)
+			require.Len(t, rep.Problems, 2, "the two entries of the earlier layout: %+v", rep.Problems)
+			for _, p := range rep.Problems {
+				assert.Contains(t, p.What, "earlier layout")
+			}
+			assert.Equal(t, "hello+a+b", pr.current("out"), "the earlier layout reads")
+
+			if how == "run" {
+				_, st, err := pr.run(local.Options{})
+				require.NoError(t, err)
+				assert.Equal(t, map[string]string{"a": "cached", "b": "cached"}, st)
+			}
+			rep, err = ls.Fsck(how != "run")
+			require.NoError(t, err)
+			assert.Empty(t, rep.Problems, "after the %s", how)
+			for _, task := range []string{"a", "b"} {
+				fi, err := os.Lstat(filepath.Join(root, "pipelines", pr.p.Name(), "tasks", task+".json"))
+				require.NoError(t, err)
+				assert.True(t, fi.Mode().IsRegular(), "task %s's ref is a record", task)
+			}
+			_, st, err := pr.run(local.Options{})
+			require.NoError(t, err)
+			assert.Equal(t, map[string]string{"a": "cached", "b": "cached"}, st)
+			assert.Equal(t, "hello+a+b", pr.current("out"))
+		})
+	}
+}
+
 // TestQueuedWhileWorkersAreBusy runs four independent tasks one at a time:
 // each is queued until a worker is free, so at most one is ever running,
 // and a task's recorded time is its own, not the wait.

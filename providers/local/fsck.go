@@ -55,10 +55,17 @@ func (r FsckReport) Unrepaired() int {
 // that do not parse or name missing objects, and leftover temporary files.
 // The store then only lacks things: the next glacier run recomputes
 // missing outputs and re-imports missing sources, as after a deletion.
+// Repair first moves what a store of an earlier layout keeps to where the
+// store keeps it now, as glacier run does.
 //
 // Call it with the store's lock held.
 func (s *Store) Fsck(repair bool) (FsckReport, error) {
 	var rep FsckReport
+	if repair {
+		if err := s.migrate(); err != nil {
+			return rep, fmt.Errorf("fsck %s: move it to the current layout: %w", s.root, err)
+		}
+	}
 	problem := func(rel, format string, args ...any) {
 		p := FsckProblem{Path: rel, What: fmt.Sprintf(format, args...)}
 		if repair {
@@ -122,7 +129,7 @@ func (s *Store) Fsck(repair bool) (FsckReport, error) {
 			dirs = append(dirs, filepath.Join("memo", e.Name()))
 			continue
 		}
-		problem(filepath.Join("memo", e.Name()), "is a memo entry of an earlier layout, not kept per task; nothing reads it now")
+		problem(filepath.Join("memo", e.Name()), "is a memo entry of an earlier layout, not kept under its task; glacier run, or glacier fsck --repair, moves it there")
 	}
 	pipelines, err := os.ReadDir(filepath.Join(s.root, "pipelines"))
 	if err != nil {

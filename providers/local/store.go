@@ -465,6 +465,61 @@ func (s *Store) Memo(task, key string) (MemoEntry, bool) {
 	return e, ok && err == nil
 }
 
+// migrate moves what a store of the earlier layout keeps to where the
+// store keeps it now, so it keeps its results: each ref that is a symbolic
+// link to a memo entry becomes a ref record, then each memo entry kept
+// directly under memo/ moves under its task. Each step leaves the store
+// readable, so a migration killed halfway is finished by the next. Call it
+// with the store's lock held.
+func (s *Store) migrate() error {
+	ctx := context.Background()
+	pipelines, err := os.ReadDir(filepath.Join(s.root, "pipelines"))
+	if err != nil {
+		return err
+	}
+	for _, p := range pipelines {
+		dir := filepath.Join(s.root, "pipelines", p.Name(), "tasks")
+		refs, err := os.ReadDir(dir)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		for _, r := range refs {
+			task, ok := strings.CutSuffix(r.Name(), ".json")
+			if !ok || r.Type()&fs.ModeSymlink == 0 {
+				continue
+			}
+			ref, gen, found, err := s.state.Ref(ctx, p.Name(), task)
+			if err != nil || !found {
+				continue // dangling or unreadable: fsck reports it
+			}
+			if err := s.state.Commit(ctx, p.Name(), ref, gen); err != nil {
+				return fmt.Errorf("migrate the ref of task %q: %w", task, err)
+			}
+		}
+	}
+	entries, err := os.ReadDir(filepath.Join(s.root, "memo"))
+	if err != nil {
+		return err
+	}
+	for _, de := range entries {
+		rel := filepath.Join("memo", de.Name())
+		var e MemoEntry
+		if de.IsDir() || !strings.HasSuffix(de.Name(), ".json") || s.readJSON(rel, &e) != nil || de.Name() != e.Key+".json" {
+			continue // not an entry: fsck reports it
+		}
+		if err := s.state.PutMemo(ctx, e); err != nil {
+			return fmt.Errorf("migrate memo entry %s: %w", de.Name(), err)
+		}
+		if err := os.Remove(filepath.Join(s.root, rel)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // TaskRef returns the memo entry of the last successful run of a
 // pipeline's task, if any: the one its ref names. A ref whose entry is
 // gone (a store written before entries were kept per task) gives what
