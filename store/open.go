@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -40,7 +41,7 @@ func Open(ctx context.Context, mux *storage.URLMux, state, pipeline string) (*St
 	case err != nil:
 		return nil, fmt.Errorf("read the layout of pipeline %q: %w", pipeline, err)
 	case !ok:
-		return nil, fmt.Errorf("%s holds no pipeline %q: no %s there; check the URL (pulumi stack output state) and that the compiled program was deployed", state, pipeline, LayoutName(pipeline))
+		return nil, fmt.Errorf("%s holds no pipeline %q: no %s there; check the URL (pulumi stack output state) and that the compiled program was deployed, or, for a checkout's .glacier, that glacier run has run there", state, pipeline, LayoutName(pipeline))
 	case rec.Pipeline != pipeline:
 		return nil, fmt.Errorf("%s names pipeline %q: %w", LayoutName(pipeline), rec.Pipeline, storage.ErrCorrupt)
 	}
@@ -129,6 +130,9 @@ func (s *Store) Memos(ctx context.Context, task string) ([]MemoEntry, error) {
 			continue
 		}
 		e, found, err := s.Memo(ctx, task, key)
+		if errors.Is(err, storage.ErrCorrupt) {
+			continue // a miss to a lookup too; one entry must not hide the rest
+		}
 		if err != nil {
 			return nil, err
 		}

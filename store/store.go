@@ -295,11 +295,14 @@ func (s *Store) ReplaceMemo(ctx context.Context, e MemoEntry) error {
 	if rerr == nil && maps.Equal(old.Outputs, e.Outputs) && slices.Equal(old.Lists, e.Lists) {
 		return nil
 	}
-	// Written over its generation, or over an unreadable entry by
+	// Written over its generation, or over an entry that is not JSON by
 	// whatever is there: another writer that got there first has written
 	// an entry as good as this one, so losing to it is no error.
-	if rerr != nil {
+	if errors.Is(rerr, storage.ErrCorrupt) {
 		return s.writeRecord(ctx, u, e)
+	}
+	if rerr != nil {
+		return rerr
 	}
 	if err := s.writeJSON(ctx, u, gen, e); !errors.Is(err, storage.ErrPrecondition) {
 		return err
@@ -429,7 +432,7 @@ func (s *Store) readJSONAt(ctx context.Context, u string, v any) (ok bool, gener
 }
 
 // maxRecord bounds a record the store reads.
-const maxRecord = 16 << 20
+const maxRecord = 64 << 20
 
 // writeJSON writes v as the object at u if its generation is still
 // generation.
@@ -503,8 +506,10 @@ type RunTask struct {
 	RunID  string `json:"run_id"`
 	Status string `json:"status"`
 	// Cached is set when the outputs came from the memo and no guest ran.
-	Cached     bool               `json:"cached,omitempty"`
-	Start      time.Time          `json:"start"`
+	Cached bool `json:"cached,omitempty"`
+	// Start is when the invocation started; zero for a task that never
+	// did (skipped, or canceled before it was taken up).
+	Start      time.Time          `json:"start,omitzero"`
 	DurationMS int64              `json:"duration_ms"`
 	Key        string             `json:"key,omitempty"`
 	Outputs    map[string]Version `json:"outputs,omitempty"`

@@ -262,8 +262,10 @@ func rebuild(t *testing.T, p *glacier.Pipeline, task string, change func(*glacie
 
 // TestTaskRefs checks that a task's ref is the store's (package store):
 // a record naming its memo entry and outputs, which store.Open reads as it
-// reads a deployment's; that a ref made as a symbolic link to a memo entry
-// (as stores did before) still reads; and that the next run replaces it.
+// reads a deployment's; that a ref that is a symbolic link to its memo
+// entry, as refs of the earlier layout were, still reads; and that the
+// next run makes it a record (TestEarlierLayoutKeepsResults has the whole
+// earlier layout).
 func TestTaskRefs(t *testing.T) {
 	pr := newProject(t)
 	pr.source("src", "hello")

@@ -404,3 +404,29 @@ func TestPartListBytes(t *testing.T) {
 		assert.Equal(t, string(want), string(got), name)
 	}
 }
+
+// TestForcedMapRerunStays: a forced rerun of a map task whose parts differ
+// every run (they write the time) makes new parts current, and the plain
+// run after it finds that run in the memo and keeps them, with the entry
+// lineage and --push read.
+func TestForcedMapRerunStays(t *testing.T) {
+	pr := mapProject(t, map[string]string{"a.log": "A", "b.log": "B"}, map[string]string{"clock": "1"}, 0)
+	_, _, err := pr.mapRun(local.Options{})
+	require.NoError(t, err)
+	first := pr.parts("parsed")
+	_, _, err = pr.mapRun(local.Options{Force: true})
+	require.NoError(t, err)
+	forced := pr.parts("parsed")
+	require.NotEqual(t, first, forced, "the forced run made other parts")
+
+	_, st, err := pr.mapRun(local.Options{})
+	require.NoError(t, err)
+	assert.Equal(t, "cached", st)
+	assert.Equal(t, forced, pr.parts("parsed"), "the plain run keeps what the forced one made")
+	ls, err := local.OpenStore(pr.dir)
+	require.NoError(t, err)
+	e, ok := ls.TaskRef(pr.p.Name(), "parse")
+	require.True(t, ok)
+	assert.Equal(t, []string{"parsed"}, e.Lists, "the ref's entry is the run's own")
+	assert.NotEmpty(t, e.Module)
+}

@@ -142,7 +142,7 @@ func (s *Store) ImportParts(ctx context.Context, pipeline, dataset string, files
 	if err != nil {
 		return Version{}, err
 	}
-	return v, s.writeFileFunc(sourceRefPath(pipeline, dataset), unsynced, func(w io.Writer) error {
+	return v, s.writeFileFunc(sourceRefPath(pipeline, dataset), func(w io.Writer) error {
 		// head is {...}: reopen it to add the parts.
 		if _, err := fmt.Fprintf(w, `%s,"parts":[`, head[:len(head)-1]); err != nil {
 			return err

@@ -13,6 +13,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -81,7 +82,7 @@ const (
 type Store struct {
 	root string
 	// state holds the records over the file driver; lazy is the same
-	// without syncs, for the parts' memo entries that Sync makes durable.
+	// without syncs, for the records written with deferred durability.
 	state, lazy *store.Store
 	// deferred names the files written without a sync since the last
 	// Sync: what a commit may name (parts' objects and memo entries), and
@@ -276,13 +277,13 @@ func (s *Store) sync(all bool) error {
 	s.syncing.Lock()
 	defer s.syncing.Unlock()
 	s.deferred.Lock()
-	paths := s.deferred.named
+	named, records := s.deferred.named, []string(nil)
 	s.deferred.named = nil
 	if all {
-		paths = append(paths, s.deferred.records...)
-		s.deferred.records = nil
+		records, s.deferred.records = s.deferred.records, nil
 	}
 	s.deferred.Unlock()
+	paths := slices.Concat(named, records)
 	if len(paths) == 0 {
 		return nil
 	}
@@ -296,7 +297,8 @@ func (s *Store) sync(all bool) error {
 	if err != nil {
 		// Keep them, so the next sync tries again.
 		s.deferred.Lock()
-		s.deferred.named = append(s.deferred.named, paths...)
+		s.deferred.named = append(s.deferred.named, named...)
+		s.deferred.records = append(s.deferred.records, records...)
 		s.deferred.Unlock()
 		return fmt.Errorf("sync %s: %w", s.root, err)
 	}
@@ -492,8 +494,16 @@ func (s *Store) migrate() error {
 				continue
 			}
 			ref, gen, found, err := s.state.Ref(ctx, p.Name(), task)
-			if err != nil || !found {
-				continue // dangling or unreadable: fsck reports it
+			switch {
+			case err != nil:
+				continue // unreadable: fsck reports it
+			case !found:
+				// A link to an entry gone is no ref; removed, so a commit
+				// can take its place.
+				if err := os.Remove(filepath.Join(dir, r.Name())); err != nil {
+					return err
+				}
+				continue
 			}
 			if err := s.state.Commit(ctx, p.Name(), ref, gen); err != nil {
 				return fmt.Errorf("migrate the ref of task %q: %w", task, err)
@@ -543,14 +553,9 @@ func (s *Store) SourceRef(pipeline, dataset string) (SourceRef, bool) {
 	return r, err == nil
 }
 
-// taskRefPath and sourceRefPath are the refs' paths, relative to the
-// store.
-func taskRefPath(pipeline, task string) string {
-	return filepath.Join("pipelines", pipeline, "tasks", task+".json")
-}
-
+// sourceRefPath is a source's record, relative to the store.
 func sourceRefPath(pipeline, dataset string) string {
-	return filepath.Join("pipelines", pipeline, "sources", dataset+".json")
+	return filepath.FromSlash(store.SourceName(pipeline, dataset))
 }
 
 // commitTask makes a finished task's outputs current: staged files are
@@ -570,23 +575,21 @@ func (s *Store) commitTask(pipeline, runID string, e MemoEntry, staged map[strin
 			return fmt.Errorf("commit output %q: %w", name, err)
 		}
 	}
-	// An entry there already is kept (a memo hit's is the entry); one
-	// naming other outputs is replaced by a run that made outputs, so the
-	// entry and the ref agree. It is read first: a forced rerun finds its
-	// entry, and a read costs less than a synced write that loses.
+	// An entry naming the same outputs is kept (a memo hit's is the
+	// entry); one naming others, or unreadable, is replaced, so the entry
+	// and the ref agree: the store's lock makes this run the only writer.
+	// It is read first: a forced rerun finds its entry, and a read costs
+	// less than a write that loses.
 	if old, ok := s.Memo(e.Task, e.Key); !ok || !maps.Equal(old.Outputs, e.Outputs) {
-		put := s.state.PutMemo
-		if staged != nil {
-			put = s.state.ReplaceMemo
-		}
-		if err := put(ctx, e); err != nil {
+		if err := s.lazy.ReplaceMemo(ctx, e); err != nil {
 			return err
 		}
+		s.noteDeferred(filepath.Join(s.root, filepath.FromSlash(store.MemoName(e.Task, e.Key))))
 	}
-	// The ref is written unsynced, as the memo entry it names is durable
-	// already: a machine that fails before the next Sync loses at most
-	// the ref, and the next run finds the entry. A ref left unreadable so
-	// is replaced.
+	// The entry and the ref are written unsynced: what they name is
+	// durable already, so a machine that fails before the next sync loses
+	// at most them, and the next run runs the task again. A ref left
+	// unreadable so is replaced.
 	cur, gen, ok, err := s.lazy.Ref(ctx, pipeline, e.Task)
 	switch {
 	case err != nil && !errors.Is(err, storage.ErrCorrupt):
@@ -613,8 +616,8 @@ func (s *Store) commitTask(pipeline, runID string, e MemoEntry, staged map[strin
 // If the machine fails before that Sync, the entry may outlive the object
 // it names: the object is then missing or short, which the memo hit's
 // check (hasOutputs) sees, and the part runs again. The entry itself is
-// whole or unreadable (it is linked into place), and an unreadable entry
-// is a miss.
+// whole or unreadable (it is linked or renamed into place), and an
+// unreadable entry is a miss.
 func (s *Store) commitPart(e MemoEntry, staged map[string]string) error {
 	for name, path := range staged {
 		if err := s.adopt(path, e.Outputs[name], deferred); err != nil {
@@ -701,26 +704,16 @@ func (s *Store) writeJSON(rel string, v any) error {
 }
 
 func (s *Store) writeFile(rel string, data []byte) error {
-	return s.writeFileAs(rel, data, unsynced)
-}
-
-// writeFileDeferred writes data to rel atomically, but not durably: the
-// next Sync makes it durable.
-func (s *Store) writeFileDeferred(rel string, data []byte) error {
-	return s.writeFileAs(rel, data, deferred)
-}
-
-func (s *Store) writeFileAs(rel string, data []byte, d durability) error {
-	return s.writeTemp(rel, d, func(f *os.File) error {
+	return s.writeTemp(rel, func(f *os.File) error {
 		_, err := f.Write(data)
 		return err
 	})
 }
 
-// writeFileFunc writes to rel, atomically, what write writes, buffered; d
-// is as for writeFileAs.
-func (s *Store) writeFileFunc(rel string, d durability, write func(io.Writer) error) error {
-	return s.writeTemp(rel, d, func(f *os.File) error {
+// writeFileFunc writes to rel, atomically and durably, what write writes,
+// buffered.
+func (s *Store) writeFileFunc(rel string, write func(io.Writer) error) error {
+	return s.writeTemp(rel, func(f *os.File) error {
 		w := bufio.NewWriterSize(f, 64<<10)
 		if err := write(w); err != nil {
 			return err
@@ -729,9 +722,9 @@ func (s *Store) writeFileFunc(rel string, d durability, write func(io.Writer) er
 	})
 }
 
-// writeTemp writes a temporary file with write, then syncs it (as d says)
-// and renames it to rel.
-func (s *Store) writeTemp(rel string, d durability, write func(*os.File) error) error {
+// writeTemp writes a temporary file with write, syncs it and renames it
+// to rel.
+func (s *Store) writeTemp(rel string, write func(*os.File) error) error {
 	dst := filepath.Join(s.root, rel)
 	if err := os.MkdirAll(filepath.Dir(dst), dirMode); err != nil {
 		return err
@@ -741,7 +734,7 @@ func (s *Store) writeTemp(rel string, d durability, write func(*os.File) error) 
 		return err
 	}
 	err = write(f)
-	if err == nil && d == unsynced {
+	if err == nil {
 		err = f.Sync()
 	}
 	if cerr := f.Close(); err == nil {
@@ -753,9 +746,6 @@ func (s *Store) writeTemp(rel string, d durability, write func(*os.File) error) 
 	if err != nil {
 		os.Remove(f.Name())
 		return fmt.Errorf("write %s: %w", dst, err)
-	}
-	if d == deferred {
-		s.noteDeferred(dst)
 	}
 	return nil
 }

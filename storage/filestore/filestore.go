@@ -94,8 +94,8 @@ func URL(path string) string {
 // without syncing the file or its directory, so a crash of the machine may
 // leave the file short or missing. It is for a caller that makes the file
 // durable itself before anything depends on it, as the local store does
-// when it moves outputs from its staging area into its objects; the
-// worker's commit then costs no disk flush.
+// with the outputs it moves from its staging area into its objects and
+// with the records it syncs in batches; the commit then costs no flush.
 func URLNoSync(path string) string {
 	return URL(path) + "?sync=false"
 }
@@ -147,14 +147,15 @@ func (driver) Open(_ context.Context, u *url.URL) (io.ReadCloser, error) {
 }
 
 // mkdirAll makes dir and its missing parents with the permissions of the
-// nearest directory above that exists, so a tree its owner keeps private
-// (a store of mode 0700) stays private, and any other gets the usual.
+// nearest directory above that exists, less write for group and others, so a tree
+// its owner keeps private (a store of mode 0700) stays private, and a
+// directory under /tmp is not open to all.
 func mkdirAll(dir string) error {
 	perm := os.FileMode(0o755)
 	for p := filepath.Dir(dir); ; p = filepath.Dir(p) {
 		if fi, err := os.Stat(p); err == nil {
 			if fi.IsDir() {
-				perm = fi.Mode().Perm()
+				perm = fi.Mode().Perm() & 0o755
 			}
 			break
 		}

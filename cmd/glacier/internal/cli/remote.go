@@ -187,11 +187,13 @@ func remoteRuns(ctx context.Context, s *store.Store, m *manifest.Manifest, runID
 		r := remoteRun{RunID: id, Status: "succeeded", Tasks: tasks}
 		var end time.Time
 		for _, t := range tasks {
-			if r.Started.IsZero() || t.Start.Before(r.Started) {
-				r.Started = t.Start
-			}
-			if e := t.Start.Add(time.Duration(t.DurationMS) * time.Millisecond); e.After(end) {
-				end = e
+			if !t.Start.IsZero() { // a skipped task never started
+				if r.Started.IsZero() || t.Start.Before(r.Started) {
+					r.Started = t.Start
+				}
+				if e := t.Start.Add(time.Duration(t.DurationMS) * time.Millisecond); e.After(end) {
+					end = e
+				}
 			}
 			if t.Status != "succeeded" && t.Status != "cached" {
 				r.Status = t.Status

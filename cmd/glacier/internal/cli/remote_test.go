@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/glacier-pipeline/glacier"
 	"github.com/glacier-pipeline/glacier/build"
@@ -179,5 +180,44 @@ func TestPushParts(t *testing.T) {
 		if byPart[part.Key] != part.Version {
 			t.Errorf("the remote memo's entry of part %q names %v, want %v", part.Key, byPart[part.Key], part.Version)
 		}
+	}
+}
+
+// TestRemoteRunsSkipped: a task that never started (skipped) records no
+// start, and leaves the run's start and duration to the tasks that ran.
+func TestRemoteRunsSkipped(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	m, err := manifest.Parse(filepath.Join(dir, "glacier.yaml"), []byte(`name: p
+datasets:
+  a: {}
+  b: {}
+tasks:
+  one: {build: ./one, outputs: [a]}
+  two: {build: ./two, inputs: [a], outputs: [b]}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := store.New(nil, store.Layout{State: filestore.URL(filepath.Join(dir, "state"))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const run = "20261207T100000.000Z-aaaaaa"
+	start := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)
+	for _, r := range []store.RunTask{
+		{Task: "one", RunID: run, Status: "failed", Start: start, DurationMS: 1500},
+		{Task: "two", RunID: run, Status: "skipped"},
+	} {
+		if err := s.PutRunTask(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	runs, err := remoteRuns(ctx, s, m, "", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(runs) != 1 || !runs[0].Started.Equal(start) || runs[0].Duration != 1500*time.Millisecond {
+		t.Errorf("runs = %+v; want one run started at %v, lasting 1.5s", runs, start)
 	}
 }
