@@ -39,6 +39,16 @@ func newProject(t *testing.T) *project {
 	return &project{t: t, dir: t.TempDir(), p: glacier.New("test"), module: wasmbuild.Build(t, "../../testdata/wasm/concat")}
 }
 
+// chainProject is a project of two tasks in a chain: a makes mid from the
+// source src ("hello"), b makes out from mid; out is "hello+a+b".
+func chainProject(t *testing.T) *project {
+	pr := newProject(t)
+	pr.source("src", "hello")
+	pr.task("a", []string{"src"}, []string{"mid"}, map[string]string{"suffix": "+a"}, 0)
+	pr.task("b", []string{"mid"}, []string{"out"}, map[string]string{"suffix": "+b"}, 0)
+	return pr
+}
+
 func (pr *project) source(name, content string) {
 	pr.t.Helper()
 	pr.writeSource(name, content)
@@ -334,10 +344,7 @@ func TestTaskRefs(t *testing.T) {
 func TestEarlierLayoutKeepsResults(t *testing.T) {
 	for _, how := range []string{"run", "fsck --repair"} {
 		t.Run(how, func(t *testing.T) {
-			pr := newProject(t)
-			pr.source("src", "hello")
-			pr.task("a", []string{"src"}, []string{"mid"}, map[string]string{"suffix": "+a"}, 0)
-			pr.task("b", []string{"mid"}, []string{"out"}, map[string]string{"suffix": "+b"}, 0)
+			pr := chainProject(t)
 			_, _, err := pr.run(local.Options{})
 			require.NoError(t, err)
 

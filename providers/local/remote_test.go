@@ -54,20 +54,13 @@ func remoteOf(t *testing.T, pr *project, tasks ...string) (*store.Store, string)
 // whose bytes do not match their digest fails its task, and nothing of it
 // is committed.
 func TestRunRemote(t *testing.T) {
-	pipeline := func() *project {
-		pr := newProject(t)
-		pr.source("src", "hello")
-		pr.task("a", []string{"src"}, []string{"mid"}, map[string]string{"suffix": "+a"}, 0)
-		pr.task("b", []string{"mid"}, []string{"out"}, map[string]string{"suffix": "+b"}, 0)
-		return pr
-	}
-	cloud := pipeline()
+	cloud := chainProject(t)
 	_, st, err := cloud.run(local.Options{})
 	require.NoError(t, err)
 	require.Equal(t, map[string]string{"a": "succeeded", "b": "succeeded"}, st)
 	remote, remoteDir := remoteOf(t, cloud, "a", "b")
 
-	laptop := pipeline()
+	laptop := chainProject(t)
 	mods, err := build.Modules(context.Background(), laptop.p, build.Options{Dir: laptop.dir})
 	require.NoError(t, err)
 	exec := local.New(local.Options{Dir: laptop.dir, Modules: mods, Remote: remote})
@@ -90,7 +83,7 @@ func TestRunRemote(t *testing.T) {
 	v := e.Outputs["out"]
 	obj := filepath.Join(remoteDir, "out", filepath.FromSlash(store.ObjectName(v.Digest)))
 	require.NoError(t, os.WriteFile(obj, []byte("HELLO+A+B"), 0o644))
-	damaged := pipeline()
+	damaged := chainProject(t)
 	mods, err = build.Modules(context.Background(), damaged.p, build.Options{Dir: damaged.dir})
 	require.NoError(t, err)
 	exec = local.New(local.Options{Dir: damaged.dir, Modules: mods, Remote: remote})

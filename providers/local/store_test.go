@@ -43,10 +43,7 @@ func TestTamperedObjects(t *testing.T) {
 		healed bool
 	}{{"same length", sameLength, false}, {"truncated", truncated, true}} {
 		t.Run(tt.name, func(t *testing.T) {
-			pr := newProject(t)
-			pr.source("src", "hello")
-			pr.task("a", []string{"src"}, []string{"mid"}, map[string]string{"suffix": "+a"}, 0)
-			pr.task("b", []string{"mid"}, []string{"out"}, map[string]string{"suffix": "+b"}, 0)
+			pr := chainProject(t)
 			_, _, err := pr.run(local.Options{})
 			require.NoError(t, err)
 			obj := pr.tamper("mid", tt.edit)
