@@ -236,6 +236,17 @@ func checkName(what, name string) error {
 	return nil
 }
 
+// checkMemoName checks that task and key can name a memo entry.
+func checkMemoName(task, key string) error {
+	if err := checkName("task", task); err != nil {
+		return err
+	}
+	if !hexDigest.MatchString(key) {
+		return fmt.Errorf("memo key %q is not a hex SHA-256", key)
+	}
+	return nil
+}
+
 func (s *Store) memoURL(task, key string) string {
 	return join(s.layout.State, MemoName(task, key))
 }
@@ -243,11 +254,8 @@ func (s *Store) memoURL(task, key string) string {
 // Memo returns the memo entry of task with cache key, and whether there is
 // one.
 func (s *Store) Memo(ctx context.Context, task, key string) (MemoEntry, bool, error) {
-	if err := checkName("task", task); err != nil {
+	if err := checkMemoName(task, key); err != nil {
 		return MemoEntry{}, false, err
-	}
-	if !hexDigest.MatchString(key) {
-		return MemoEntry{}, false, fmt.Errorf("memo key %q is not a hex SHA-256", key)
 	}
 	var e MemoEntry
 	ok, err := s.readJSON(ctx, s.memoURL(task, key), &e)
@@ -260,11 +268,8 @@ func (s *Store) Memo(ctx context.Context, task, key string) (MemoEntry, bool, er
 // PutMemo writes e, unless its task already has an entry under its key:
 // then an identical invocation got there first, and its entry is kept.
 func (s *Store) PutMemo(ctx context.Context, e MemoEntry) error {
-	if err := checkName("task", e.Task); err != nil {
+	if err := checkMemoName(e.Task, e.Key); err != nil {
 		return err
-	}
-	if !hexDigest.MatchString(e.Key) {
-		return fmt.Errorf("memo key %q is not a hex SHA-256", e.Key)
 	}
 	err := s.writeJSON(ctx, s.memoURL(e.Task, e.Key), "", e)
 	if errors.Is(err, storage.ErrPrecondition) {
@@ -279,11 +284,8 @@ func (s *Store) PutMemo(ctx context.Context, e MemoEntry) error {
 // and the next memo hit should give what the ref now names. An entry
 // naming the same outputs is kept.
 func (s *Store) ReplaceMemo(ctx context.Context, e MemoEntry) error {
-	if err := checkName("task", e.Task); err != nil {
+	if err := checkMemoName(e.Task, e.Key); err != nil {
 		return err
-	}
-	if !hexDigest.MatchString(e.Key) {
-		return fmt.Errorf("memo key %q is not a hex SHA-256", e.Key)
 	}
 	u := s.memoURL(e.Task, e.Key)
 	err := s.writeJSON(ctx, u, "", e)

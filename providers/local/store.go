@@ -581,10 +581,9 @@ func (s *Store) commitTask(pipeline, runID string, e MemoEntry, staged map[strin
 	// It is read first: a forced rerun finds its entry, and a read costs
 	// less than a write that loses.
 	if old, ok := s.Memo(e.Task, e.Key); !ok || !maps.Equal(old.Outputs, e.Outputs) {
-		if err := s.lazy.ReplaceMemo(ctx, e); err != nil {
+		if err := s.putMemo(e); err != nil {
 			return err
 		}
-		s.noteDeferred(filepath.Join(s.root, filepath.FromSlash(store.MemoName(e.Task, e.Key))))
 	}
 	// The entry and the ref are written unsynced: what they name is
 	// durable already, so a machine that fails before the next sync loses
@@ -624,6 +623,13 @@ func (s *Store) commitPart(e MemoEntry, staged map[string]string) error {
 			return fmt.Errorf("commit output %q: %w", name, err)
 		}
 	}
+	return s.putMemo(e)
+}
+
+// putMemo writes e over any entry of its key naming other outputs, with
+// deferred durability: the store's lock makes this run the only writer,
+// so the entry is the one the run's ref names.
+func (s *Store) putMemo(e MemoEntry) error {
 	if err := s.lazy.ReplaceMemo(context.Background(), e); err != nil {
 		return err
 	}
